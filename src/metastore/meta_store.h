@@ -1,0 +1,103 @@
+// MetaStore: transactional storage of the rows of the model (model.h). Backends: SQLite (embedded
+// default, sqlite/), PostgreSQL, MySQL, etcd (later), and memory (for tests and fault injection).
+// Everything above this interface is backend-agnostic. Open one by URL with OpenMetaStore (factory.h).
+//
+// Threading: a MetaStore is thread-safe; each Transaction or ReadView is used by one thread at a time.
+//
+// Errors every backend maps to: Unavailable (server unreachable, connection lost: retry), Aborted
+// (write conflict or lost compare-and-swap: redo the whole transaction, see RunTransaction),
+// Unauthenticated (bad credentials), FailedPrecondition (schema missing or newer than this binary),
+// DataLoss (a stored row cannot be decoded), InvalidArgument (row does not match the model).
+//
+// The conformance suite (meta_store_conformance.h) is the executable form of this contract and runs
+// over every backend.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "metastore/model.h"
+
+namespace rwmeta::metastore {
+
+// Reads over one consistent state.
+class ReadView {
+ public:
+  virtual ~ReadView() = default;
+
+  // The row with primary key `key`, or nullopt.
+  virtual Result<std::optional<Row>> Get(const TableSchema& table, const Key& key) = 0;
+
+  // Calls `visit` for every row of `table`, ascending by primary key, stopping at the first non-OK
+  // status from `visit` (which Scan then returns). Memory stays bounded: rows are streamed or paged.
+  virtual Status Scan(const TableSchema& table, const std::function<Status(const Row&)>& visit) = 0;
+
+  // Number of rows in `table`.
+  virtual Result<int64_t> Count(const TableSchema& table) = 0;
+};
+
+// A read-write transaction. Reads see the transaction's own writes. Destroying an uncommitted
+// transaction rolls it back. After Commit (OK or not) only the destructor may be called.
+class Transaction : public ReadView {
+ public:
+  // AlreadyExists if a row with the same primary key (or unique key) exists; FailedPrecondition if a
+  // foreign key has no parent.
+  virtual Status Insert(const TableSchema& table, const Row& row) = 0;
+  // Replaces the row with the same primary key. NotFound if there is none.
+  virtual Status Update(const TableSchema& table, const Row& row) = 0;
+  // Inserts or replaces.
+  virtual Status Upsert(const TableSchema& table, const Row& row) = 0;
+  // NotFound if there is no such row; FailedPrecondition if a non-cascading foreign key refers to it.
+  // Cascading children are deleted too.
+  virtual Status Delete(const TableSchema& table, const Key& key) = 0;
+  // Makes every write visible at once. Aborted on a conflict with a concurrent transaction.
+  virtual Status Commit() = 0;
+};
+
+// What a store holds before Migrate.
+struct SchemaState {
+  // 0: no rwmeta schema at all (a fresh database).
+  int version = 0;
+  // True if no model table has a row (migration bookkeeping does not count).
+  bool empty = true;
+};
+
+class MetaStore {
+ public:
+  virtual ~MetaStore() = default;
+
+  // "sqlite", "postgres", "mysql", "etcd", "memory".
+  virtual std::string_view backend() const = 0;
+  // The store's location without credentials, for logs and errors.
+  virtual std::string DisplayUrl() const = 0;
+
+  // Schema version and emptiness, without changing anything.
+  virtual Result<SchemaState> Inspect() = 0;
+
+  // Creates the schema in an empty store or applies the migrations from the stored version up to
+  // Model::Get().version(), each in its own transaction, recording each. FailedPrecondition if the
+  // store's version is newer than this binary's model. Idempotent.
+  virtual Status Migrate() = 0;
+
+  virtual Result<std::unique_ptr<Transaction>> BeginTransaction() = 0;
+
+  // A read-only view of one consistent cut of the whole store (one read transaction, one etcd
+  // revision), unaffected by later commits. Used by backups.
+  virtual Result<std::unique_ptr<ReadView>> BeginSnapshotRead() = 0;
+};
+
+// Runs `body` in a fresh transaction and commits it, retrying the whole thing (up to `max_attempts`)
+// when the transaction or the commit returns Aborted. Returns body's first non-OK status otherwise.
+Status RunTransaction(MetaStore& store, const std::function<Status(Transaction&)>& body,
+                      int max_attempts = 10);
+
+// Allocates `count` consecutive ids from the named sequence (table id_sequence; a missing sequence
+// starts at 1) and returns the first. Part of `txn`: nothing is consumed unless it commits.
+Result<int64_t> NextId(Transaction& txn, std::string_view sequence, int64_t count = 1);
+
+}  // namespace rwmeta::metastore
