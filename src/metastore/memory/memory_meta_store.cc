@@ -1,0 +1,425 @@
+#include "metastore/memory/memory_meta_store.h"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <utility>
+#include <vector>
+
+namespace rwmeta::metastore {
+
+namespace {
+
+// Rows of one table by primary key. std::less on Key orders lexicographically by column, integers
+// numerically and text/bytes bytewise: the same order SQLite's BINARY collation gives.
+using TableData = std::map<Key, Row>;
+// Tables are immutable once published; a transaction clones a table on its first write to it.
+using TableMap = std::map<std::string, std::shared_ptr<const TableData>, std::less<>>;
+
+std::vector<int> Indexes(const TableSchema& t, const std::vector<std::string>& columns) {
+  std::vector<int> out;
+  out.reserve(columns.size());
+  for (const auto& c : columns) out.push_back(t.ColumnIndex(c));
+  return out;
+}
+
+std::vector<Value> ValuesAt(const Row& row, const std::vector<int>& idx) {
+  std::vector<Value> out;
+  out.reserve(idx.size());
+  for (int i : idx) out.push_back(row[i]);
+  return out;
+}
+
+bool AnyNull(const std::vector<Value>& values) {
+  for (const auto& v : values) {
+    if (IsNull(v)) return true;
+  }
+  return false;
+}
+
+std::string Render(const TableSchema& t, const std::vector<int>& idx,
+                   const std::vector<Value>& values) {
+  std::string out = "(";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += ValueToString(values[i], t.columns[idx[i]].type);
+  }
+  return out + ")";
+}
+
+std::string ColumnList(const std::vector<std::string>& columns) {
+  return fmt::format("({})", fmt::join(columns, ", "));
+}
+
+}  // namespace
+
+struct MemoryMetaStore::State {
+  std::mutex mu;
+  int schema_version = 0;       // guarded by mu
+  uint64_t commit_version = 0;  // guarded by mu; bumped by every commit that wrote and by Migrate
+  TableMap tables;              // guarded by mu
+};
+
+std::shared_ptr<MemoryMetaStore::State> MemoryMetaStore::NewState() {
+  return std::make_shared<State>();
+}
+
+namespace {
+
+// A transaction, or (read_only) a snapshot view. Works on a private copy of the table map.
+class MemoryTransaction final : public Transaction {
+ public:
+  MemoryTransaction(const Model& model, std::shared_ptr<MemoryMetaStore::State> state,
+                    TableMap tables, uint64_t base_version, bool read_only)
+      : model_(model),
+        state_(std::move(state)),
+        tables_(std::move(tables)),
+        base_version_(base_version),
+        read_only_(read_only) {}
+
+  Result<std::optional<Row>> Get(const TableSchema& table, const Key& key) override {
+    RWMETA_RETURN_IF_ERROR(CheckUsable(false));
+    RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
+    RWMETA_RETURN_IF_ERROR(CheckKey(*s, key));
+    const TableData& data = Read(s->name);
+    auto it = data.find(key);
+    if (it == data.end()) return std::optional<Row>();
+    return std::optional<Row>(it->second);
+  }
+
+  Status Scan(const TableSchema& table, const std::function<Status(const Row&)>& visit) override {
+    RWMETA_RETURN_IF_ERROR(CheckUsable(false));
+    RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
+    // Hold the table and give up ownership, so that a write from inside `visit` clones the table
+    // instead of invalidating the iterator.
+    std::shared_ptr<const TableData> data = tables_.find(s->name)->second;
+    owned_.erase(s->name);
+    for (const auto& [key, row] : *data) {
+      RWMETA_RETURN_IF_ERROR(visit(row));
+    }
+    return Status::Ok();
+  }
+
+  Result<int64_t> Count(const TableSchema& table) override {
+    RWMETA_RETURN_IF_ERROR(CheckUsable(false));
+    RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
+    return static_cast<int64_t>(Read(s->name).size());
+  }
+
+  Status Insert(const TableSchema& table, const Row& row) override {
+    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
+    RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
+    RWMETA_RETURN_IF_ERROR(ValidateRow(*s, row));
+    Key key = KeyOf(*s, row);
+    if (Read(s->name).count(key) != 0) {
+      return AlreadyExistsError(fmt::format("table {}: primary key {} already exists", s->name,
+                                            Render(*s, s->PrimaryKeyIndexes(), key)));
+    }
+    RWMETA_RETURN_IF_ERROR(CheckUnique(*s, row, key));
+    RWMETA_RETURN_IF_ERROR(CheckParents(*s, row));
+    Mutable(s->name)[key] = row;
+    return Status::Ok();
+  }
+
+  Status Update(const TableSchema& table, const Row& row) override {
+    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
+    RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
+    RWMETA_RETURN_IF_ERROR(ValidateRow(*s, row));
+    Key key = KeyOf(*s, row);
+    const TableData& data = Read(s->name);
+    auto it = data.find(key);
+    if (it == data.end()) {
+      return NotFoundError(fmt::format("table {}: no row with primary key {}", s->name,
+                                       Render(*s, s->PrimaryKeyIndexes(), key)));
+    }
+    RWMETA_RETURN_IF_ERROR(CheckUnique(*s, row, key));
+    RWMETA_RETURN_IF_ERROR(CheckParents(*s, row));
+    RWMETA_RETURN_IF_ERROR(CheckReferencedUnchanged(*s, it->second, row));
+    Mutable(s->name)[key] = row;
+    return Status::Ok();
+  }
+
+  Status Upsert(const TableSchema& table, const Row& row) override {
+    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
+    RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
+    RWMETA_RETURN_IF_ERROR(ValidateRow(*s, row));
+    if (Read(s->name).count(KeyOf(*s, row)) != 0) return Update(*s, row);
+    return Insert(*s, row);
+  }
+
+  Status Delete(const TableSchema& table, const Key& key) override {
+    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
+    RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
+    RWMETA_RETURN_IF_ERROR(CheckKey(*s, key));
+    if (Read(s->name).count(key) == 0) {
+      return NotFoundError(fmt::format("table {}: no row with primary key {}", s->name,
+                                       Render(*s, s->PrimaryKeyIndexes(), key)));
+    }
+    // Collect the rows the delete cascades to, then refuse if a non-cascading reference to any of
+    // them remains from a row outside that set (SQL's NO ACTION, checked at statement end). Nothing
+    // is changed until the whole set is known to be deletable.
+    using RowId = std::pair<std::string, Key>;
+    std::set<RowId> doomed{{s->name, key}};
+    std::deque<RowId> queue{{s->name, key}};
+    struct Blocker {
+      RowId child;
+      RowId parent;
+    };
+    std::vector<Blocker> blockers;
+    while (!queue.empty()) {
+      RowId parent_id = std::move(queue.front());
+      queue.pop_front();
+      const TableSchema& parent = *model_.Find(parent_id.first);
+      const Row& parent_row = Read(parent.name).at(parent_id.second);
+      for (const TableSchema& child : model_.tables()) {
+        for (const ForeignKey& fk : child.foreign_keys) {
+          if (fk.ref_table != parent.name) continue;
+          std::vector<Value> ref = ValuesAt(parent_row, Indexes(parent, fk.ref_columns));
+          if (AnyNull(ref)) continue;
+          std::vector<int> child_idx = Indexes(child, fk.columns);
+          for (const auto& [child_key, child_row] : Read(child.name)) {
+            if (ValuesAt(child_row, child_idx) != ref) continue;
+            RowId child_id{child.name, child_key};
+            if (fk.on_delete_cascade) {
+              if (doomed.insert(child_id).second) queue.push_back(std::move(child_id));
+            } else {
+              blockers.push_back({std::move(child_id), parent_id});
+            }
+          }
+        }
+      }
+    }
+    for (const Blocker& b : blockers) {
+      if (doomed.count(b.child) != 0) continue;
+      const TableSchema& child = *model_.Find(b.child.first);
+      const TableSchema& parent = *model_.Find(b.parent.first);
+      return FailedPreconditionError(
+          fmt::format("table {}: row {} is still referenced by table {} row {}", parent.name,
+                      Render(parent, parent.PrimaryKeyIndexes(), b.parent.second), child.name,
+                      Render(child, child.PrimaryKeyIndexes(), b.child.second)));
+    }
+    for (const RowId& id : doomed) Mutable(id.first).erase(id.second);
+    return Status::Ok();
+  }
+
+  Status Commit() override {
+    RWMETA_RETURN_IF_ERROR(CheckUsable(false));
+    finished_ = true;
+    if (!wrote_) return Status::Ok();
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (state_->commit_version != base_version_) {
+      return AbortedError(
+          "memory meta store: transaction conflicts with a concurrent commit, redo it");
+    }
+    // Nothing was committed since this transaction began, so its table map is the new state.
+    state_->tables = std::move(tables_);
+    ++state_->commit_version;
+    return Status::Ok();
+  }
+
+ private:
+  Status CheckUsable(bool write) const {
+    if (finished_)
+      return FailedPreconditionError("memory meta store: transaction already finished");
+    if (write && read_only_) return FailedPreconditionError("memory meta store: view is read-only");
+    return Status::Ok();
+  }
+
+  // The store's own schema of `table` (callers may pass a copy).
+  Result<const TableSchema*> Resolve(const TableSchema& table) const {
+    const TableSchema* s = model_.Find(table.name);
+    if (s == nullptr || tables_.find(s->name) == tables_.end()) {
+      return InvalidArgumentError(fmt::format("table {} is not in the model", table.name));
+    }
+    return s;
+  }
+
+  static Status CheckKey(const TableSchema& s, const Key& key) {
+    std::vector<int> idx = s.PrimaryKeyIndexes();
+    if (key.size() != idx.size()) {
+      return InvalidArgumentError(fmt::format("table {}: key has {} values, primary key has {}",
+                                              s.name, key.size(), idx.size()));
+    }
+    Row probe(s.columns.size());
+    for (size_t i = 0; i < idx.size(); ++i) {
+      if (IsNull(key[i])) {
+        return InvalidArgumentError(
+            fmt::format("table {}: key column {} is NULL", s.name, s.columns[idx[i]].name));
+      }
+    }
+    // Reuse ValidateRow's type check on a row holding only the key columns.
+    for (size_t i = 0; i < s.columns.size(); ++i) {
+      const ColumnSchema& c = s.columns[i];
+      switch (c.type) {
+        case ColumnType::kInt64:
+          probe[i] = int64_t{0};
+          break;
+        case ColumnType::kDouble:
+          probe[i] = 0.0;
+          break;
+        case ColumnType::kBool:
+          probe[i] = false;
+          break;
+        default:
+          probe[i] = std::string();
+          break;
+      }
+    }
+    for (size_t i = 0; i < idx.size(); ++i) probe[idx[i]] = key[i];
+    return ValidateRow(s, probe);
+  }
+
+  const TableData& Read(std::string_view name) const { return *tables_.find(name)->second; }
+
+  TableData& Mutable(const std::string& name) {
+    wrote_ = true;
+    auto it = tables_.find(name);
+    if (owned_.insert(name).second) it->second = std::make_shared<TableData>(*it->second);
+    // Only this transaction holds an owned table (Scan drops ownership while it iterates).
+    return const_cast<TableData&>(*it->second);
+  }
+
+  Status CheckUnique(const TableSchema& s, const Row& row, const Key& self) const {
+    for (const auto& uk : s.unique_keys) {
+      std::vector<int> idx = Indexes(s, uk);
+      std::vector<Value> values = ValuesAt(row, idx);
+      if (AnyNull(values)) continue;  // NULLs never collide, as in SQL.
+      for (const auto& [key, other] : Read(s.name)) {
+        if (key != self && ValuesAt(other, idx) == values) {
+          return AlreadyExistsError(fmt::format("table {}: unique key {} = {} already exists",
+                                                s.name, ColumnList(uk), Render(s, idx, values)));
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status CheckParents(const TableSchema& s, const Row& row) const {
+    for (const ForeignKey& fk : s.foreign_keys) {
+      std::vector<int> idx = Indexes(s, fk.columns);
+      std::vector<Value> values = ValuesAt(row, idx);
+      if (AnyNull(values)) continue;
+      const TableSchema& parent = *model_.Find(fk.ref_table);
+      std::vector<int> parent_idx = Indexes(parent, fk.ref_columns);
+      bool found = parent.name == s.name && ValuesAt(row, parent_idx) == values;
+      const TableData& parent_rows = Read(parent.name);
+      if (!found && parent_idx == parent.PrimaryKeyIndexes()) {
+        found = parent_rows.count(values) != 0;
+      } else {
+        for (auto it = parent_rows.begin(); !found && it != parent_rows.end(); ++it) {
+          found = ValuesAt(it->second, parent_idx) == values;
+        }
+      }
+      if (!found) {
+        return FailedPreconditionError(
+            fmt::format("table {}: foreign key {} = {} has no parent row in table {}", s.name,
+                        ColumnList(fk.columns), Render(s, idx, values), parent.name));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // An update must not change values that child rows refer to.
+  Status CheckReferencedUnchanged(const TableSchema& s, const Row& old_row,
+                                  const Row& new_row) const {
+    for (const TableSchema& child : model_.tables()) {
+      for (const ForeignKey& fk : child.foreign_keys) {
+        if (fk.ref_table != s.name) continue;
+        std::vector<int> idx = Indexes(s, fk.ref_columns);
+        std::vector<Value> old_values = ValuesAt(old_row, idx);
+        if (AnyNull(old_values) || ValuesAt(new_row, idx) == old_values) continue;
+        std::vector<int> child_idx = Indexes(child, fk.columns);
+        for (const auto& [key, child_row] : Read(child.name)) {
+          if (ValuesAt(child_row, child_idx) == old_values) {
+            return FailedPreconditionError(
+                fmt::format("table {}: {} = {} is still referenced by table {}", s.name,
+                            ColumnList(fk.ref_columns), Render(s, idx, old_values), child.name));
+          }
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  const Model& model_;
+  std::shared_ptr<MemoryMetaStore::State> state_;
+  TableMap tables_;
+  std::set<std::string, std::less<>> owned_;
+  uint64_t base_version_;
+  bool read_only_;
+  bool wrote_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+MemoryMetaStore::MemoryMetaStore(const Model& model) : MemoryMetaStore(model, NewState()) {}
+
+MemoryMetaStore::MemoryMetaStore(const Model& model, std::shared_ptr<State> state)
+    : model_(&model), state_(std::move(state)) {}
+
+MemoryMetaStore::~MemoryMetaStore() = default;
+
+Result<SchemaState> MemoryMetaStore::Inspect() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  SchemaState out;
+  out.version = state_->schema_version;
+  for (const auto& [name, data] : state_->tables) {
+    if (!data->empty()) out.empty = false;
+  }
+  return out;
+}
+
+Status MemoryMetaStore::Migrate() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  if (state_->schema_version > model_->version()) {
+    return FailedPreconditionError(fmt::format(
+        "memory meta store: schema version {} is newer than this binary's model version {}",
+        state_->schema_version, model_->version()));
+  }
+  if (state_->schema_version == model_->version()) return Status::Ok();
+  for (const TableSchema& t : model_->tables()) {
+    auto it = state_->tables.find(t.name);
+    if (it == state_->tables.end()) {
+      state_->tables.emplace(t.name, std::make_shared<const TableData>());
+      continue;
+    }
+    // Columns added after the table are nullable and appended: existing rows read them as NULL.
+    auto data = std::make_shared<TableData>(*it->second);
+    for (auto& [key, row] : *data) row.resize(t.columns.size());
+    it->second = std::move(data);
+  }
+  state_->schema_version = model_->version();
+  ++state_->commit_version;
+  return Status::Ok();
+}
+
+Status MemoryMetaStore::CheckVersion() const {
+  if (state_->schema_version != model_->version()) {
+    return FailedPreconditionError(
+        fmt::format("memory meta store: schema version {}, this binary's model version is {}; "
+                    "run Migrate",
+                    state_->schema_version, model_->version()));
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Transaction>> MemoryMetaStore::BeginTransaction() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  RWMETA_RETURN_IF_ERROR(CheckVersion());
+  return std::unique_ptr<Transaction>(std::make_unique<MemoryTransaction>(
+      *model_, state_, state_->tables, state_->commit_version, /*read_only=*/false));
+}
+
+Result<std::unique_ptr<ReadView>> MemoryMetaStore::BeginSnapshotRead() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  RWMETA_RETURN_IF_ERROR(CheckVersion());
+  return std::unique_ptr<ReadView>(std::make_unique<MemoryTransaction>(
+      *model_, state_, state_->tables, state_->commit_version, /*read_only=*/true));
+}
+
+}  // namespace rwmeta::metastore
