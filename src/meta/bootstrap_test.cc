@@ -1,0 +1,103 @@
+#include "meta/bootstrap.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "common/testing/status_matchers.h"
+#include "meta/catalog_manager.h"
+#include "meta/system_params.h"
+#include "metastore/memory/memory_meta_store.h"
+
+namespace rwmeta::meta {
+namespace {
+
+using ::rwmeta::testing::StatusIs;
+using ::testing::UnorderedElementsAre;
+
+BootstrapOptions Options() {
+  BootstrapOptions o;
+  o.state_store = "hummock+fs:///var/state";
+  o.data_directory = "hummock_001";
+  return o;
+}
+
+TEST(BootstrapTest, FirstStartWritesClusterParamsRootAndDev) {
+  metastore::MemoryMetaStore store;
+  ASSERT_OK_AND_ASSIGN(ClusterInfo info, BootstrapCluster(store, Options()));
+  EXPECT_TRUE(info.created);
+  EXPECT_TRUE(std::regex_match(
+      info.cluster_id,
+      std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+      << info.cluster_id;
+
+  SystemParamsManager params(store);
+  ASSERT_OK(params.Reload());
+  EXPECT_EQ(*params.Get("state_store"), "hummock+fs:///var/state");
+  EXPECT_EQ(*params.Get("backup_storage_url"), "fs:///var/state");
+  EXPECT_EQ(*params.Get("backup_storage_directory"), "hummock_001/backup");
+
+  ASSERT_OK_AND_ASSIGN(auto catalog, CatalogManager::Open(store));
+  auto snap = catalog->Snapshot();
+  ASSERT_EQ(snap->users.size(), 1u);
+  EXPECT_EQ(snap->users[0].name, "root");
+  EXPECT_TRUE(snap->users[0].is_super);
+  EXPECT_FALSE(snap->users[0].auth_type.has_value());
+  ASSERT_EQ(snap->databases.size(), 1u);
+  EXPECT_EQ(snap->databases[0].name, "dev");
+  EXPECT_EQ(snap->databases[0].owner_id, snap->users[0].id);
+  std::vector<std::string> schemas;
+  for (const auto& s : snap->schemas) {
+    EXPECT_EQ(s.database_id, snap->databases[0].id);
+    schemas.push_back(s.name);
+  }
+  EXPECT_THAT(schemas,
+              UnorderedElementsAre("public", "pg_catalog", "rw_catalog", "information_schema"));
+}
+
+TEST(BootstrapTest, SecondStartKeepsClusterAndPersistedParams) {
+  metastore::MemoryMetaStore store;
+  ASSERT_OK_AND_ASSIGN(ClusterInfo first, BootstrapCluster(store, Options()));
+  BootstrapOptions other = Options();
+  other.state_store = "hummock+memory";  // disagrees: persisted wins, with a warning
+  other.backup_storage_url = "s3://elsewhere";
+  ASSERT_OK_AND_ASSIGN(ClusterInfo second, BootstrapCluster(store, other));
+  EXPECT_FALSE(second.created);
+  EXPECT_EQ(second.cluster_id, first.cluster_id);
+  EXPECT_EQ(second.created_at_ms, first.created_at_ms);
+
+  SystemParamsManager params(store);
+  ASSERT_OK(params.Reload());
+  EXPECT_EQ(*params.Get("state_store"), "hummock+fs:///var/state");
+  EXPECT_EQ(*params.Get("backup_storage_url"), "fs:///var/state");
+  ASSERT_OK_AND_ASSIGN(auto catalog, CatalogManager::Open(store));
+  EXPECT_EQ(catalog->Snapshot()->users.size(), 1u);
+  EXPECT_EQ(catalog->Snapshot()->databases.size(), 1u);
+}
+
+TEST(BootstrapTest, OverridesAndBadOptions) {
+  metastore::MemoryMetaStore store;
+  BootstrapOptions o = Options();
+  o.backup_storage_url = "s3://backup_bucket";
+  o.backup_storage_directory = "backup_data";
+  ASSERT_OK(BootstrapCluster(store, o).status());
+  SystemParamsManager params(store);
+  ASSERT_OK(params.Reload());
+  EXPECT_EQ(*params.Get("backup_storage_url"), "s3://backup_bucket");
+  EXPECT_EQ(*params.Get("backup_storage_directory"), "backup_data");
+
+  metastore::MemoryMetaStore empty;
+  BootstrapOptions bad = Options();
+  bad.backup_storage_directory = " ";
+  EXPECT_THAT(BootstrapCluster(empty, bad),
+              StatusIs(StatusCode::kInvalidArgument, "backup_storage_directory cannot be empty"));
+  // Nothing was written: a corrected retry creates the cluster.
+  ASSERT_OK_AND_ASSIGN(ClusterInfo info, BootstrapCluster(empty, Options()));
+  EXPECT_TRUE(info.created);
+}
+
+TEST(BootstrapTest, UuidsDiffer) { EXPECT_NE(NewUuidV4(), NewUuidV4()); }
+
+}  // namespace
+}  // namespace rwmeta::meta

@@ -1,0 +1,1016 @@
+#include "meta/catalog_manager.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace rwmeta::meta {
+
+namespace {
+
+using metastore::Key;
+using metastore::Model;
+using metastore::Row;
+using metastore::Transaction;
+using metastore::Value;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status WithState(Status s, const char* sqlstate) { return s.WithSqlState(sqlstate); }
+
+Status DenyError(const std::string& message) {
+  return WithState(PermissionDeniedError(message), "42501");
+}
+
+int64_t AsInt(const Value& v) { return std::get<int64_t>(v); }
+std::optional<int64_t> AsOptInt(const Value& v) {
+  if (metastore::IsNull(v)) return std::nullopt;
+  return std::get<int64_t>(v);
+}
+const std::string& AsText(const Value& v) { return std::get<std::string>(v); }
+std::optional<std::string> AsOptText(const Value& v) {
+  if (metastore::IsNull(v)) return std::nullopt;
+  return std::get<std::string>(v);
+}
+Value OptText(const std::optional<std::string>& s) { return s ? Value(*s) : Value(); }
+
+std::string ColumnsToJson(const std::vector<ColumnInfo>& columns) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& c : columns) {
+    arr.push_back({{"name", c.name}, {"type", c.type}, {"nullable", c.nullable}});
+  }
+  return arr.dump();
+}
+
+Result<std::vector<ColumnInfo>> ColumnsFromJson(const std::string& text, int64_t oid) {
+  try {
+    std::vector<ColumnInfo> out;
+    for (const auto& c : nlohmann::json::parse(text)) {
+      out.push_back({c.at("name").get<std::string>(), c.at("type").get<std::string>(),
+                     c.value("nullable", true)});
+    }
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    return DataLossError(fmt::format("object {}: bad columns json: {}", oid, e.what()));
+  }
+}
+
+Result<std::vector<int>> PkFromJson(const std::string& text, int64_t oid) {
+  try {
+    return nlohmann::json::parse(text).get<std::vector<int>>();
+  } catch (const nlohmann::json::exception& e) {
+    return DataLossError(fmt::format("table {}: bad pk json: {}", oid, e.what()));
+  }
+}
+
+// Object kinds as stored in object.obj_type (they reach disk: never change).
+constexpr const char* kObjDatabase = "database";
+constexpr const char* kObjSchema = "schema";
+constexpr const char* kObjTable = "table";
+constexpr const char* kObjView = "view";
+constexpr const char* kObjSecret = "secret";
+
+Result<int64_t> InsertObjectRow(Transaction& txn, const char* type, int64_t owner_id,
+                                std::optional<int64_t> database_id,
+                                std::optional<int64_t> schema_id) {
+  RWMETA_ASSIGN_OR_RETURN(int64_t oid, metastore::NextId(txn, "object"));
+  Row row{oid, std::string(type), owner_id, database_id ? Value(*database_id) : Value(),
+          schema_id ? Value(*schema_id) : Value(), NowMs()};
+  RWMETA_RETURN_IF_ERROR(txn.Insert(Model::Get().Table("object"), row));
+  return oid;
+}
+
+Result<int64_t> InsertSchemaRows(Transaction& txn, int64_t database_id, std::string_view name,
+                                 int64_t owner_id) {
+  RWMETA_ASSIGN_OR_RETURN(int64_t oid,
+                          InsertObjectRow(txn, kObjSchema, owner_id, database_id, std::nullopt));
+  RWMETA_RETURN_IF_ERROR(
+      txn.Insert(Model::Get().Table("schema"), Row{oid, database_id, std::string(name)}));
+  return oid;
+}
+
+// Bumps the "catalog" entry of catalog_version so caches elsewhere know to refresh.
+Status BumpCatalogVersion(Transaction& txn, int64_t current) {
+  return txn.Upsert(Model::Get().Table("catalog_version"), Row{std::string("catalog"), current + 1});
+}
+
+bool IsDefaultSchema(std::string_view name) {
+  const auto& d = DefaultSchemaNames();
+  return std::find(d.begin(), d.end(), name) != d.end();
+}
+
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// CatalogSnapshot lookups.
+
+const UserInfo* CatalogSnapshot::FindUser(std::string_view name) const {
+  for (const auto& u : users) if (u.name == name) return &u;
+  return nullptr;
+}
+const UserInfo* CatalogSnapshot::FindUserById(int64_t id) const {
+  for (const auto& u : users) if (u.id == id) return &u;
+  return nullptr;
+}
+const DatabaseInfo* CatalogSnapshot::FindDatabase(std::string_view name) const {
+  for (const auto& d : databases) if (d.name == name) return &d;
+  return nullptr;
+}
+const DatabaseInfo* CatalogSnapshot::FindDatabaseById(int64_t id) const {
+  for (const auto& d : databases) if (d.id == id) return &d;
+  return nullptr;
+}
+const SchemaInfo* CatalogSnapshot::FindSchema(int64_t database_id, std::string_view name) const {
+  for (const auto& s : schemas) if (s.database_id == database_id && s.name == name) return &s;
+  return nullptr;
+}
+const SchemaInfo* CatalogSnapshot::FindSchemaById(int64_t id) const {
+  for (const auto& s : schemas) if (s.id == id) return &s;
+  return nullptr;
+}
+const TableInfo* CatalogSnapshot::FindTable(int64_t schema_id, std::string_view name) const {
+  for (const auto& t : tables) if (t.schema_id == schema_id && t.name == name) return &t;
+  return nullptr;
+}
+const TableInfo* CatalogSnapshot::FindTableById(int64_t id) const {
+  for (const auto& t : tables) if (t.id == id) return &t;
+  return nullptr;
+}
+const ViewInfo* CatalogSnapshot::FindView(int64_t schema_id, std::string_view name) const {
+  for (const auto& v : views) if (v.schema_id == schema_id && v.name == name) return &v;
+  return nullptr;
+}
+const ViewInfo* CatalogSnapshot::FindViewById(int64_t id) const {
+  for (const auto& v : views) if (v.id == id) return &v;
+  return nullptr;
+}
+const SecretInfo* CatalogSnapshot::FindSecret(int64_t schema_id, std::string_view name) const {
+  for (const auto& s : secrets) if (s.schema_id == schema_id && s.name == name) return &s;
+  return nullptr;
+}
+bool CatalogSnapshot::HasPrivilege(int64_t user_id, int64_t oid, std::string_view action) const {
+  for (const auto& p : privileges) {
+    if (p.user_id == user_id && p.oid == oid && p.action == action) return true;
+  }
+  return false;
+}
+std::optional<int64_t> CatalogSnapshot::OwnerOf(int64_t oid) const {
+  for (const auto& d : databases) if (d.id == oid) return d.owner_id;
+  for (const auto& s : schemas) if (s.id == oid) return s.owner_id;
+  for (const auto& t : tables) if (t.id == oid) return t.owner_id;
+  for (const auto& v : views) if (v.id == oid) return v.owner_id;
+  for (const auto& s : secrets) if (s.id == oid) return s.owner_id;
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading and row writers.
+
+Result<std::shared_ptr<const CatalogSnapshot>> LoadCatalog(metastore::ReadView& view) {
+  auto snap = std::make_shared<CatalogSnapshot>();
+  const Model& m = Model::Get();
+  struct ObjectRow {
+    int64_t owner_id;
+    std::optional<int64_t> database_id;
+  };
+  std::map<int64_t, ObjectRow> objects;
+  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("object"), [&](const Row& r) {
+    objects[AsInt(r[0])] = {AsInt(r[2]), AsOptInt(r[3])};
+    return Status::Ok();
+  }));
+  auto owner = [&](int64_t oid) { auto it = objects.find(oid); return it == objects.end() ? 0 : it->second.owner_id; };
+  auto dbof = [&](int64_t oid) {
+    auto it = objects.find(oid);
+    return it == objects.end() ? 0 : it->second.database_id.value_or(0);
+  };
+  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("user"), [&](const Row& r) {
+    snap->users.push_back({AsInt(r[0]), AsText(r[1]), std::get<bool>(r[2]), std::get<bool>(r[3]),
+                           std::get<bool>(r[4]), std::get<bool>(r[5]), AsOptText(r[6]),
+                           AsOptText(r[7])});
+    return Status::Ok();
+  }));
+  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("database"), [&](const Row& r) {
+    snap->databases.push_back({AsInt(r[0]), AsText(r[1]), owner(AsInt(r[0]))});
+    return Status::Ok();
+  }));
+  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("schema"), [&](const Row& r) {
+    snap->schemas.push_back({AsInt(r[0]), AsInt(r[1]), AsText(r[2]), owner(AsInt(r[0]))});
+    return Status::Ok();
+  }));
+  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("table"), [&](const Row& r) -> Status {
+    TableInfo t;
+    t.id = AsInt(r[0]);
+    t.schema_id = AsInt(r[1]);
+    t.name = AsText(r[2]);
+    t.table_type = AsText(r[3]);
+    RWMETA_ASSIGN_OR_RETURN(t.columns, ColumnsFromJson(AsText(r[4]), t.id));
+    RWMETA_ASSIGN_OR_RETURN(t.pk, PkFromJson(AsText(r[5]), t.id));
+    t.definition = AsText(r[6]);
+    t.append_only = std::get<bool>(r[7]);
+    t.owner_id = owner(t.id);
+    t.database_id = dbof(t.id);
+    snap->tables.push_back(std::move(t));
+    return Status::Ok();
+  }));
+  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("view"), [&](const Row& r) -> Status {
+    ViewInfo v;
+    v.id = AsInt(r[0]);
+    v.schema_id = AsInt(r[1]);
+    v.name = AsText(r[2]);
+    RWMETA_ASSIGN_OR_RETURN(v.columns, ColumnsFromJson(AsText(r[3]), v.id));
+    v.definition = AsText(r[4]);
+    v.owner_id = owner(v.id);
+    v.database_id = dbof(v.id);
+    snap->views.push_back(std::move(v));
+    return Status::Ok();
+  }));
+  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("secret"), [&](const Row& r) {
+    int64_t id = AsInt(r[0]);
+    snap->secrets.push_back({id, dbof(id), AsInt(r[1]), AsText(r[2]), owner(id), AsText(r[3])});
+    return Status::Ok();
+  }));
+  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("user_privilege"), [&](const Row& r) {
+    snap->privileges.push_back({AsInt(r[0]), AsInt(r[1]), AsInt(r[2]), AsInt(r[3]), AsText(r[4]),
+                                std::get<bool>(r[5])});
+    return Status::Ok();
+  }));
+  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("object_dependency"), [&](const Row& r) {
+    snap->dependencies.push_back({AsInt(r[1]), AsInt(r[2])});
+    return Status::Ok();
+  }));
+  RWMETA_ASSIGN_OR_RETURN(auto version,
+                          view.Get(m.Table("catalog_version"), Key{std::string("catalog")}));
+  snap->version = version ? AsInt((*version)[1]) : 0;
+  return std::shared_ptr<const CatalogSnapshot>(std::move(snap));
+}
+
+std::string Md5Verifier(std::string_view password, std::string_view user_name) {
+  std::string input = std::string(password) + std::string(user_name);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(input.data(), input.size(), digest, &len, EVP_md5(), nullptr);
+  std::string out = "md5";
+  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", digest[i]);
+  return out;
+}
+
+const std::vector<std::string>& DefaultSchemaNames() {
+  static const std::vector<std::string>* const kNames =
+      new std::vector<std::string>{"public", "pg_catalog", "rw_catalog", "information_schema"};
+  return *kNames;
+}
+
+Result<int64_t> InsertUserRows(Transaction& txn, const UserInfo& user) {
+  RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextId(txn, "user"));
+  Row row{id,
+          user.name,
+          user.is_super,
+          user.can_create_db,
+          user.can_create_user,
+          user.can_login,
+          OptText(user.auth_type),
+          OptText(user.auth_value),
+          NowMs()};
+  RWMETA_RETURN_IF_ERROR(txn.Insert(Model::Get().Table("user"), row));
+  return id;
+}
+
+Result<int64_t> InsertDatabaseRows(Transaction& txn, std::string_view name, int64_t owner_id) {
+  RWMETA_ASSIGN_OR_RETURN(int64_t db_id,
+                          InsertObjectRow(txn, kObjDatabase, owner_id, std::nullopt, std::nullopt));
+  RWMETA_RETURN_IF_ERROR(
+      txn.Insert(Model::Get().Table("database"), Row{db_id, std::string(name)}));
+  for (const auto& schema : DefaultSchemaNames()) {
+    RWMETA_RETURN_IF_ERROR(InsertSchemaRows(txn, db_id, schema, owner_id).status());
+  }
+  return db_id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CatalogManager.
+
+namespace {
+
+// The acting user, or PermissionDenied if it no longer exists.
+Result<const UserInfo*> ActorUser(const CatalogSnapshot& snap, const CatalogActor& actor) {
+  const UserInfo* u = snap.FindUser(actor.user);
+  if (u == nullptr) return DenyError(fmt::format("user \"{}\" does not exist", actor.user));
+  return u;
+}
+
+Result<const DatabaseInfo*> ActorDatabase(const CatalogSnapshot& snap, const CatalogActor& actor) {
+  const DatabaseInfo* d = snap.FindDatabase(actor.database);
+  if (d == nullptr) {
+    return WithState(NotFoundError(fmt::format("database \"{}\" does not exist", actor.database)),
+                     "3D000");
+  }
+  return d;
+}
+
+Result<const SchemaInfo*> LookupSchema(const CatalogSnapshot& snap, int64_t database_id,
+                                       const std::string& name) {
+  std::string schema = name.empty() ? "public" : name;
+  const SchemaInfo* s = snap.FindSchema(database_id, schema);
+  if (s == nullptr) {
+    return WithState(NotFoundError(fmt::format("schema \"{}\" does not exist", schema)), "3F000");
+  }
+  return s;
+}
+
+bool CanCreateIn(const CatalogSnapshot& snap, const UserInfo& user, const SchemaInfo& schema) {
+  return user.is_super || schema.owner_id == user.id ||
+         snap.HasPrivilege(user.id, schema.id, "CREATE");
+}
+
+// Adds to `ids` every view that (transitively) depends on one of them.
+void AddDependents(const CatalogSnapshot& snap, std::set<int64_t>& ids) {
+  bool grew = true;
+  while (grew) {
+    grew = false;
+    for (const auto& d : snap.dependencies) {
+      if (ids.count(d.oid) && !ids.count(d.used_by)) {
+        ids.insert(d.used_by);
+        grew = true;
+      }
+    }
+  }
+}
+
+// Deletes the objects `ids` (their per-kind rows, privileges and dependencies cascade), children
+// before the schemas and databases their rows refer to.
+Status DeleteObjects(Transaction& txn, const CatalogSnapshot& snap, const std::set<int64_t>& ids) {
+  std::vector<std::pair<int, int64_t>> ordered;
+  for (int64_t id : ids) {
+    int rank = 0;
+    if (snap.FindSchemaById(id)) rank = 1;
+    if (snap.FindDatabaseById(id)) rank = 2;
+    ordered.push_back({rank, id});
+  }
+  std::sort(ordered.begin(), ordered.end());
+  for (const auto& [rank, id] : ordered) {
+    RWMETA_RETURN_IF_ERROR(txn.Delete(Model::Get().Table("object"), Key{id}));
+  }
+  return Status::Ok();
+}
+
+// Every object inside schema `schema_id`.
+std::set<int64_t> ObjectsInSchema(const CatalogSnapshot& snap, int64_t schema_id) {
+  std::set<int64_t> ids;
+  for (const auto& t : snap.tables) if (t.schema_id == schema_id) ids.insert(t.id);
+  for (const auto& v : snap.views) if (v.schema_id == schema_id) ids.insert(v.id);
+  for (const auto& s : snap.secrets) if (s.schema_id == schema_id) ids.insert(s.id);
+  return ids;
+}
+
+std::string RelationKind(const CatalogSnapshot& snap, int64_t id) {
+  if (snap.FindViewById(id)) return "view";
+  if (snap.FindTableById(id)) return "table";
+  return "object";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CatalogManager>> CatalogManager::Open(metastore::MetaStore& store) {
+  std::unique_ptr<CatalogManager> m(new CatalogManager(store));
+  RWMETA_RETURN_IF_ERROR(m->Reload());
+  return m;
+}
+
+std::shared_ptr<const CatalogSnapshot> CatalogManager::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return snapshot_;
+}
+
+Status CatalogManager::Reload() {
+  RWMETA_ASSIGN_OR_RETURN(auto view, store_.BeginSnapshotRead());
+  RWMETA_ASSIGN_OR_RETURN(auto snap, LoadCatalog(*view));
+  std::lock_guard<std::mutex> lock(mu_);
+  snapshot_ = std::move(snap);
+  return Status::Ok();
+}
+
+Result<DdlResult> CatalogManager::Write(
+    const std::function<Status(Transaction&, const CatalogSnapshot&, DdlResult&)>& body) {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  DdlResult result;
+  bool wrote = false;
+  RWMETA_RETURN_IF_ERROR(metastore::RunTransaction(store_, [&](Transaction& txn) -> Status {
+    result = DdlResult{};
+    RWMETA_ASSIGN_OR_RETURN(auto snap, LoadCatalog(txn));
+    RWMETA_RETURN_IF_ERROR(body(txn, *snap, result));
+    // A statement skipped by IF [NOT] EXISTS changes nothing and keeps the version.
+    wrote = result.notices.empty() || result.id != 0;
+    if (!wrote) return Status::Ok();
+    return BumpCatalogVersion(txn, snap->version);
+  }));
+  RWMETA_RETURN_IF_ERROR(Reload());
+  return result;
+}
+
+Result<DdlResult> CatalogManager::CreateDatabase(const CatalogActor& actor, const std::string& name,
+                                                 bool if_not_exists) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    if (!user->is_super && !user->can_create_db) {
+      return DenyError("permission denied to create database");
+    }
+    if (snap.FindDatabase(name)) {
+      if (if_not_exists) {
+        out.notices.push_back(fmt::format("database \"{}\" already exists, skipping", name));
+        return Status::Ok();
+      }
+      return WithState(AlreadyExistsError(fmt::format("database \"{}\" already exists", name)),
+                       "42P04");
+    }
+    RWMETA_ASSIGN_OR_RETURN(out.id, InsertDatabaseRows(txn, name, user->id));
+    return Status::Ok();
+  });
+}
+
+Result<DdlResult> CatalogManager::DropDatabase(const CatalogActor& actor, const std::string& name,
+                                               bool if_exists, bool cascade) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    const DatabaseInfo* db = snap.FindDatabase(name);
+    if (db == nullptr) {
+      if (if_exists) {
+        out.notices.push_back(fmt::format("database \"{}\" does not exist, skipping", name));
+        return Status::Ok();
+      }
+      return WithState(NotFoundError(fmt::format("database \"{}\" does not exist", name)), "3D000");
+    }
+    if (!user->is_super && db->owner_id != user->id) {
+      return DenyError(fmt::format("must be owner of database {}", name));
+    }
+    if (name == actor.database) {
+      return WithState(FailedPreconditionError("cannot drop the currently open database"), "55006");
+    }
+    std::set<int64_t> ids{db->id};
+    bool has_objects = false;
+    for (const auto& s : snap.schemas) {
+      if (s.database_id != db->id) continue;
+      ids.insert(s.id);
+      auto inside = ObjectsInSchema(snap, s.id);
+      if (!inside.empty() || !IsDefaultSchema(s.name)) has_objects = true;
+      ids.insert(inside.begin(), inside.end());
+    }
+    if (has_objects && !cascade) {
+      return WithState(
+          FailedPreconditionError(fmt::format(
+              "cannot drop database {} because other objects depend on it", name)),
+          "2BP01");
+    }
+    AddDependents(snap, ids);
+    out.id = db->id;
+    return DeleteObjects(txn, snap, ids);
+  });
+}
+
+Result<DdlResult> CatalogManager::CreateSchema(const CatalogActor& actor, const std::string& name,
+                                               bool if_not_exists) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+    if (!user->is_super && db->owner_id != user->id &&
+        !snap.HasPrivilege(user->id, db->id, "CREATE")) {
+      return DenyError(fmt::format("permission denied for database {}", db->name));
+    }
+    if (snap.FindSchema(db->id, name)) {
+      if (if_not_exists) {
+        out.notices.push_back(fmt::format("schema \"{}\" already exists, skipping", name));
+        return Status::Ok();
+      }
+      return WithState(AlreadyExistsError(fmt::format("schema \"{}\" already exists", name)),
+                       "42P06");
+    }
+    RWMETA_ASSIGN_OR_RETURN(out.id, InsertSchemaRows(txn, db->id, name, user->id));
+    return Status::Ok();
+  });
+}
+
+Result<DdlResult> CatalogManager::DropSchema(const CatalogActor& actor, const std::string& name,
+                                             bool if_exists, bool cascade) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+    const SchemaInfo* schema = snap.FindSchema(db->id, name);
+    if (schema == nullptr) {
+      if (if_exists) {
+        out.notices.push_back(fmt::format("schema \"{}\" does not exist, skipping", name));
+        return Status::Ok();
+      }
+      return WithState(NotFoundError(fmt::format("schema \"{}\" does not exist", name)), "3F000");
+    }
+    if (!user->is_super && schema->owner_id != user->id) {
+      return DenyError(fmt::format("must be owner of schema {}", name));
+    }
+    std::set<int64_t> ids = ObjectsInSchema(snap, schema->id);
+    if (!ids.empty() && !cascade) {
+      return WithState(FailedPreconditionError(fmt::format(
+                           "cannot drop schema {} because other objects depend on it", name)),
+                       "2BP01");
+    }
+    ids.insert(schema->id);
+    AddDependents(snap, ids);
+    out.id = schema->id;
+    return DeleteObjects(txn, snap, ids);
+  });
+}
+
+namespace {
+
+// Checks the name is free in the schema's relation namespace. Returns true when the statement
+// should be skipped (IF NOT EXISTS).
+Result<bool> CheckRelationNameFree(const CatalogSnapshot& snap, const SchemaInfo& schema,
+                                   const std::string& name, bool if_not_exists, DdlResult& out) {
+  if (snap.FindTable(schema.id, name) == nullptr && snap.FindView(schema.id, name) == nullptr) {
+    return false;
+  }
+  if (if_not_exists) {
+    out.notices.push_back(fmt::format("relation \"{}\" already exists, skipping", name));
+    return true;
+  }
+  return WithState(AlreadyExistsError(fmt::format("relation \"{}\" already exists", name)),
+                   "42P07");
+}
+
+Status CheckColumns(const std::vector<ColumnInfo>& columns) {
+  std::set<std::string> seen;
+  for (const auto& c : columns) {
+    if (!seen.insert(c.name).second) {
+      return WithState(
+          InvalidArgumentError(fmt::format("column \"{}\" specified more than once", c.name)),
+          "42701");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<DdlResult> CatalogManager::CreateTable(const CatalogActor& actor, const QualifiedName& name,
+                                              std::vector<ColumnInfo> columns, std::vector<int> pk,
+                                              std::string definition, bool append_only,
+                                              bool if_not_exists) {
+  RWMETA_RETURN_IF_ERROR(CheckColumns(columns));
+  std::set<int> pk_seen;
+  for (int i : pk) {
+    if (i < 0 || i >= static_cast<int>(columns.size()) || !pk_seen.insert(i).second) {
+      return WithState(InvalidArgumentError("invalid primary key"), "42P16");
+    }
+  }
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* schema, LookupSchema(snap, db->id, name.schema));
+    if (!CanCreateIn(snap, *user, *schema)) {
+      return DenyError(fmt::format("permission denied for schema {}", schema->name));
+    }
+    RWMETA_ASSIGN_OR_RETURN(bool skip,
+                            CheckRelationNameFree(snap, *schema, name.name, if_not_exists, out));
+    if (skip) return Status::Ok();
+    RWMETA_ASSIGN_OR_RETURN(out.id,
+                            InsertObjectRow(txn, kObjTable, user->id, db->id, schema->id));
+    Row row{out.id,         schema->id,           name.name,   std::string("table"),
+            ColumnsToJson(columns), nlohmann::json(pk).dump(), definition, append_only};
+    return txn.Insert(Model::Get().Table("table"), row);
+  });
+}
+
+Result<DdlResult> CatalogManager::CreateView(const CatalogActor& actor, const QualifiedName& name,
+                                             std::vector<ColumnInfo> columns,
+                                             std::string definition,
+                                             std::vector<int64_t> depends_on, bool if_not_exists) {
+  RWMETA_RETURN_IF_ERROR(CheckColumns(columns));
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* schema, LookupSchema(snap, db->id, name.schema));
+    if (!CanCreateIn(snap, *user, *schema)) {
+      return DenyError(fmt::format("permission denied for schema {}", schema->name));
+    }
+    RWMETA_ASSIGN_OR_RETURN(bool skip,
+                            CheckRelationNameFree(snap, *schema, name.name, if_not_exists, out));
+    if (skip) return Status::Ok();
+    for (int64_t dep : depends_on) {
+      if (!snap.FindTableById(dep) && !snap.FindViewById(dep)) {
+        return WithState(NotFoundError(fmt::format("relation with id {} does not exist", dep)),
+                         "42P01");
+      }
+    }
+    RWMETA_ASSIGN_OR_RETURN(out.id, InsertObjectRow(txn, kObjView, user->id, db->id, schema->id));
+    RWMETA_RETURN_IF_ERROR(txn.Insert(
+        Model::Get().Table("view"),
+        Row{out.id, schema->id, name.name, ColumnsToJson(columns), definition}));
+    std::set<int64_t> unique(depends_on.begin(), depends_on.end());
+    for (int64_t dep : unique) {
+      RWMETA_ASSIGN_OR_RETURN(int64_t dep_id, metastore::NextId(txn, "object_dependency"));
+      RWMETA_RETURN_IF_ERROR(
+          txn.Insert(Model::Get().Table("object_dependency"), Row{dep_id, dep, out.id}));
+    }
+    return Status::Ok();
+  });
+}
+
+Result<DdlResult> CatalogManager::DropRelation(const CatalogActor& actor, const QualifiedName& name,
+                                               bool is_view, bool if_exists, bool cascade) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+    const char* kind = is_view ? "view" : "table";
+    auto missing = [&]() -> Status {
+      if (if_exists) {
+        out.notices.push_back(fmt::format("{} \"{}\" does not exist, skipping", kind, name.name));
+        return Status::Ok();
+      }
+      return WithState(NotFoundError(fmt::format("{} \"{}\" does not exist", kind, name.name)),
+                       "42P01");
+    };
+    const SchemaInfo* schema = snap.FindSchema(db->id, name.schema.empty() ? "public" : name.schema);
+    if (schema == nullptr) {
+      if (!name.schema.empty() && !if_exists) {
+        return WithState(NotFoundError(fmt::format("schema \"{}\" does not exist", name.schema)),
+                         "3F000");
+      }
+      return missing();
+    }
+    const TableInfo* table = snap.FindTable(schema->id, name.name);
+    const ViewInfo* view = snap.FindView(schema->id, name.name);
+    if (table == nullptr && view == nullptr) return missing();
+    if ((is_view && view == nullptr) || (!is_view && table == nullptr)) {
+      return WithState(InvalidArgumentError(fmt::format("\"{}\" is not a {}", name.name, kind)),
+                       "42809");
+    }
+    int64_t id = is_view ? view->id : table->id;
+    int64_t owner = is_view ? view->owner_id : table->owner_id;
+    if (!user->is_super && owner != user->id) {
+      return DenyError(fmt::format("must be owner of {} {}", kind, name.name));
+    }
+    std::set<int64_t> ids{id};
+    AddDependents(snap, ids);
+    if (ids.size() > 1 && !cascade) {
+      return WithState(
+          FailedPreconditionError(fmt::format(
+              "cannot drop {} {} because other objects depend on it", kind, name.name)),
+          "2BP01");
+    }
+    for (int64_t dependent : ids) {
+      if (dependent == id) continue;
+      out.notices.push_back(fmt::format("drop cascades to {} {}", RelationKind(snap, dependent),
+                                        snap.FindViewById(dependent)->name));
+    }
+    out.id = id;
+    return DeleteObjects(txn, snap, ids);
+  });
+}
+
+namespace {
+
+Status ApplyUserOptions(UserInfo& u, const CreateUserOptions& o) {
+  if (o.superuser) u.is_super = *o.superuser;
+  if (o.create_db) u.can_create_db = *o.create_db;
+  if (o.create_user) u.can_create_user = *o.create_user;
+  if (o.login) u.can_login = *o.login;
+  if (o.password) {
+    if (o.password->has_value()) {
+      u.auth_type = "md5";
+      u.auth_value = Md5Verifier(**o.password, u.name);
+    } else {
+      u.auth_type.reset();
+      u.auth_value.reset();
+    }
+  }
+  return Status::Ok();
+}
+
+Row UserRow(const UserInfo& u, int64_t created_at_ms) {
+  return Row{u.id,          u.name,
+             u.is_super,    u.can_create_db,
+             u.can_create_user, u.can_login,
+             OptText(u.auth_type), OptText(u.auth_value),
+             created_at_ms};
+}
+
+}  // namespace
+
+Result<DdlResult> CatalogManager::CreateUser(const CatalogActor& actor, const std::string& name,
+                                             const CreateUserOptions& options, bool if_not_exists) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    if (!user->is_super && !user->can_create_user) {
+      return DenyError("permission denied to create user");
+    }
+    if (options.superuser.value_or(false) && !user->is_super) {
+      return DenyError("must be superuser to create superusers");
+    }
+    if (snap.FindUser(name)) {
+      if (if_not_exists) {
+        out.notices.push_back(fmt::format("user \"{}\" already exists, skipping", name));
+        return Status::Ok();
+      }
+      return WithState(AlreadyExistsError(fmt::format("user \"{}\" already exists", name)),
+                       "42710");
+    }
+    UserInfo u;
+    u.name = name;
+    RWMETA_RETURN_IF_ERROR(ApplyUserOptions(u, options));
+    RWMETA_ASSIGN_OR_RETURN(out.id, InsertUserRows(txn, u));
+    return Status::Ok();
+  });
+}
+
+Result<DdlResult> CatalogManager::AlterUser(const CatalogActor& actor, const std::string& name,
+                                            const CreateUserOptions& options) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    const UserInfo* target = snap.FindUser(name);
+    if (target == nullptr) {
+      return WithState(NotFoundError(fmt::format("user \"{}\" does not exist", name)), "42704");
+    }
+    bool only_password = !options.superuser && !options.create_db && !options.create_user &&
+                         !options.login;
+    bool allowed = user->is_super || (only_password && user->id == target->id) ||
+                   (user->can_create_user && !target->is_super && !options.superuser);
+    if (!allowed) return DenyError(fmt::format("permission denied to alter user \"{}\"", name));
+    UserInfo updated = *target;
+    RWMETA_RETURN_IF_ERROR(ApplyUserOptions(updated, options));
+    const auto& table = Model::Get().Table("user");
+    RWMETA_ASSIGN_OR_RETURN(auto existing, txn.Get(table, Key{target->id}));
+    int64_t created = existing ? AsInt((*existing)[8]) : NowMs();
+    out.id = target->id;
+    return txn.Update(table, UserRow(updated, created));
+  });
+}
+
+Result<DdlResult> CatalogManager::DropUser(const CatalogActor& actor, const std::string& name,
+                                           bool if_exists) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    const UserInfo* target = snap.FindUser(name);
+    if (target == nullptr) {
+      if (if_exists) {
+        out.notices.push_back(fmt::format("user \"{}\" does not exist, skipping", name));
+        return Status::Ok();
+      }
+      return WithState(NotFoundError(fmt::format("user \"{}\" does not exist", name)), "42704");
+    }
+    if (!user->is_super && !(user->can_create_user && !target->is_super)) {
+      return DenyError(fmt::format("permission denied to drop user \"{}\"", name));
+    }
+    if (target->id == user->id) {
+      return WithState(FailedPreconditionError("current user cannot be dropped"), "55006");
+    }
+    bool owns = false;
+    for (const auto& d : snap.databases) owns |= d.owner_id == target->id;
+    for (const auto& s : snap.schemas) owns |= s.owner_id == target->id;
+    for (const auto& t : snap.tables) owns |= t.owner_id == target->id;
+    for (const auto& v : snap.views) owns |= v.owner_id == target->id;
+    for (const auto& s : snap.secrets) owns |= s.owner_id == target->id;
+    for (const auto& p : snap.privileges) owns |= p.granted_by == target->id;
+    if (owns) {
+      return WithState(FailedPreconditionError(fmt::format(
+                           "user \"{}\" cannot be dropped because some objects depend on it", name)),
+                       "2BP01");
+    }
+    out.id = target->id;
+    return txn.Delete(Model::Get().Table("user"), Key{target->id});
+  });
+}
+
+Result<DdlResult> CatalogManager::CreateSecret(const CatalogActor& actor, const QualifiedName& name,
+                                               std::string value, bool if_not_exists) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* schema, LookupSchema(snap, db->id, name.schema));
+    if (!CanCreateIn(snap, *user, *schema)) {
+      return DenyError(fmt::format("permission denied for schema {}", schema->name));
+    }
+    if (snap.FindSecret(schema->id, name.name)) {
+      if (if_not_exists) {
+        out.notices.push_back(fmt::format("secret \"{}\" already exists, skipping", name.name));
+        return Status::Ok();
+      }
+      return WithState(AlreadyExistsError(fmt::format("secret \"{}\" already exists", name.name)),
+                       "42710");
+    }
+    RWMETA_ASSIGN_OR_RETURN(out.id, InsertObjectRow(txn, kObjSecret, user->id, db->id, schema->id));
+    return txn.Insert(Model::Get().Table("secret"), Row{out.id, schema->id, name.name, value});
+  });
+}
+
+Result<DdlResult> CatalogManager::DropSecret(const CatalogActor& actor, const QualifiedName& name,
+                                             bool if_exists) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+    const SchemaInfo* schema = snap.FindSchema(db->id, name.schema.empty() ? "public" : name.schema);
+    const SecretInfo* secret = schema ? snap.FindSecret(schema->id, name.name) : nullptr;
+    if (secret == nullptr) {
+      if (if_exists) {
+        out.notices.push_back(fmt::format("secret \"{}\" does not exist, skipping", name.name));
+        return Status::Ok();
+      }
+      return WithState(NotFoundError(fmt::format("secret \"{}\" does not exist", name.name)),
+                       "42704");
+    }
+    if (!user->is_super && secret->owner_id != user->id) {
+      return DenyError(fmt::format("must be owner of secret {}", name.name));
+    }
+    out.id = secret->id;
+    return DeleteObjects(txn, snap, {secret->id});
+  });
+}
+
+namespace {
+
+const std::vector<std::string>& ActionsFor(GrantTargetType type) {
+  static const std::vector<std::string> kDatabase{"CONNECT", "CREATE"};
+  static const std::vector<std::string> kSchema{"CREATE", "USAGE"};
+  static const std::vector<std::string> kTable{"SELECT", "INSERT", "UPDATE", "DELETE"};
+  switch (type) {
+    case GrantTargetType::kDatabase: return kDatabase;
+    case GrantTargetType::kSchema: return kSchema;
+    case GrantTargetType::kTable: return kTable;
+  }
+  return kTable;
+}
+
+const char* TargetTypeName(GrantTargetType type) {
+  switch (type) {
+    case GrantTargetType::kDatabase: return "database";
+    case GrantTargetType::kSchema: return "schema";
+    case GrantTargetType::kTable: return "table";
+  }
+  return "object";
+}
+
+struct GrantTarget {
+  int64_t oid;
+  int64_t owner_id;
+  std::string name;
+};
+
+Result<std::vector<GrantTarget>> ResolveGrantTargets(const CatalogSnapshot& snap,
+                                                     const CatalogActor& actor,
+                                                     GrantTargetType type,
+                                                     const std::vector<QualifiedName>& objects) {
+  std::vector<GrantTarget> out;
+  for (const auto& o : objects) {
+    if (type == GrantTargetType::kDatabase) {
+      const DatabaseInfo* db = snap.FindDatabase(o.name);
+      if (db == nullptr) {
+        return WithState(NotFoundError(fmt::format("database \"{}\" does not exist", o.name)),
+                         "3D000");
+      }
+      out.push_back({db->id, db->owner_id, db->name});
+      continue;
+    }
+    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+    if (type == GrantTargetType::kSchema) {
+      RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* s, LookupSchema(snap, db->id, o.name));
+      out.push_back({s->id, s->owner_id, s->name});
+      continue;
+    }
+    RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* s, LookupSchema(snap, db->id, o.schema));
+    if (const TableInfo* t = snap.FindTable(s->id, o.name)) {
+      out.push_back({t->id, t->owner_id, t->name});
+    } else if (const ViewInfo* v = snap.FindView(s->id, o.name)) {
+      out.push_back({v->id, v->owner_id, v->name});
+    } else {
+      return WithState(NotFoundError(fmt::format("relation \"{}\" does not exist", o.name)),
+                       "42P01");
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> ExpandActions(GrantTargetType type,
+                                               const std::vector<std::string>& actions) {
+  const auto& allowed = ActionsFor(type);
+  if (actions.empty()) return allowed;  // ALL [PRIVILEGES]
+  std::vector<std::string> out;
+  for (const auto& a : actions) {
+    std::string upper;
+    for (char c : a) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper == "ALL") return allowed;
+    if (std::find(allowed.begin(), allowed.end(), upper) == allowed.end()) {
+      return WithState(InvalidArgumentError(fmt::format("invalid privilege type {} for {}", upper,
+                                                        TargetTypeName(type))),
+                       "0LP01");
+    }
+    out.push_back(upper);
+  }
+  return out;
+}
+
+Result<std::vector<const UserInfo*>> ResolveGrantees(const CatalogSnapshot& snap,
+                                                     const std::vector<std::string>& names) {
+  std::vector<const UserInfo*> out;
+  for (const auto& n : names) {
+    const UserInfo* u = snap.FindUser(n);
+    if (u == nullptr) {
+      return WithState(NotFoundError(fmt::format("user \"{}\" does not exist", n)), "42704");
+    }
+    out.push_back(u);
+  }
+  return out;
+}
+
+bool MayGrant(const CatalogSnapshot& snap, const UserInfo& user, const GrantTarget& target,
+              const std::string& action) {
+  if (user.is_super || target.owner_id == user.id) return true;
+  for (const auto& p : snap.privileges) {
+    if (p.user_id == user.id && p.oid == target.oid && p.action == action && p.with_grant_option) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<DdlResult> CatalogManager::Grant(const CatalogActor& actor, GrantTargetType type,
+                                        const std::vector<QualifiedName>& objects,
+                                        const std::vector<std::string>& actions,
+                                        const std::vector<std::string>& grantees,
+                                        bool with_grant_option) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(auto targets, ResolveGrantTargets(snap, actor, type, objects));
+    RWMETA_ASSIGN_OR_RETURN(auto expanded, ExpandActions(type, actions));
+    RWMETA_ASSIGN_OR_RETURN(auto users, ResolveGrantees(snap, grantees));
+    const auto& table = Model::Get().Table("user_privilege");
+    for (const auto& target : targets) {
+      for (const auto& action : expanded) {
+        if (!MayGrant(snap, *user, target, action)) {
+          return DenyError(fmt::format("permission denied for {} {}", TargetTypeName(type),
+                                       target.name));
+        }
+        for (const UserInfo* grantee : users) {
+          const PrivilegeInfo* existing = nullptr;
+          for (const auto& p : snap.privileges) {
+            if (p.user_id == grantee->id && p.oid == target.oid && p.action == action) {
+              existing = &p;
+            }
+          }
+          if (existing != nullptr) {
+            if (with_grant_option && !existing->with_grant_option) {
+              RWMETA_RETURN_IF_ERROR(txn.Update(
+                  table, Row{existing->id, existing->user_id, existing->oid,
+                             existing->granted_by, existing->action, true}));
+            }
+            continue;
+          }
+          RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextId(txn, "user_privilege"));
+          RWMETA_RETURN_IF_ERROR(txn.Insert(
+              table, Row{id, grantee->id, target.oid, user->id, action, with_grant_option}));
+        }
+      }
+    }
+    (void)out;
+    return Status::Ok();
+  });
+}
+
+Result<DdlResult> CatalogManager::Revoke(const CatalogActor& actor, GrantTargetType type,
+                                         const std::vector<QualifiedName>& objects,
+                                         const std::vector<std::string>& actions,
+                                         const std::vector<std::string>& grantees) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(auto targets, ResolveGrantTargets(snap, actor, type, objects));
+    RWMETA_ASSIGN_OR_RETURN(auto expanded, ExpandActions(type, actions));
+    RWMETA_ASSIGN_OR_RETURN(auto users, ResolveGrantees(snap, grantees));
+    for (const auto& target : targets) {
+      for (const auto& action : expanded) {
+        if (!MayGrant(snap, *user, target, action)) {
+          return DenyError(fmt::format("permission denied for {} {}", TargetTypeName(type),
+                                       target.name));
+        }
+        for (const UserInfo* grantee : users) {
+          for (const auto& p : snap.privileges) {
+            if (p.user_id == grantee->id && p.oid == target.oid && p.action == action) {
+              RWMETA_RETURN_IF_ERROR(
+                  txn.Delete(Model::Get().Table("user_privilege"), Key{p.id}));
+            }
+          }
+        }
+      }
+    }
+    (void)out;
+    return Status::Ok();
+  });
+}
+
+}  // namespace rwmeta::meta
