@@ -98,6 +98,13 @@ class Session {
   // DateStyle, TimeZone, integer_datetimes, standard_conforming_strings, is_superuser,
   // session_authorization, application_name).
   virtual std::vector<std::pair<std::string, std::string>> ParameterStatuses() const = 0;
+
+  // A client's CancelRequest for this session. The one exception to "calls never overlap": called
+  // from another thread, possibly while ExecuteSimple or ExecutePrepared runs (or when nothing
+  // runs: then it should have no effect on later statements). Must not block. A statement that
+  // notices the request should fail with Cancelled and SQLSTATE 57014 ("canceling statement due
+  // to user request"). The default ignores the request.
+  virtual void RequestCancel() {}
 };
 
 // What the server must check before opening a session.
