@@ -24,6 +24,8 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
 
+void PrintTo(const ObjectStoreBackend& backend, std::ostream* os) { *os << backend.name; }
+
 std::string BackendName(const ::testing::TestParamInfo<ObjectStoreBackend>& info) {
   return info.param.name;
 }

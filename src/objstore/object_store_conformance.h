@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "common/status.h"
@@ -34,6 +35,9 @@ struct ObjectStoreBackend {
   // How many times the heavy concurrency tests repeat their writes; lower it for slow backends.
   int stress_iterations = 40;
 };
+
+// Prints the backend's name in test failure messages.
+void PrintTo(const ObjectStoreBackend& backend, std::ostream* os);
 
 // For INSTANTIATE_TEST_SUITE_P's name generator.
 std::string BackendName(const ::testing::TestParamInfo<ObjectStoreBackend>& info);
