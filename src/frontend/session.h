@@ -1,0 +1,122 @@
+// The SQL session front end: pgwire::SessionFactory and pgwire::Session over the catalog manager
+// and the system parameters. Statements are parsed with sql::ParseSql and dispatched here: DDL to
+// meta::CatalogManager, ALTER SYSTEM / SHOW PARAMETERS to meta::SystemParamsManager, SELECT to
+// sql::ExecuteSelect over the system catalogs (system_catalogs.h), SET/SHOW to session variables.
+//
+// Errors are Status values with SQLSTATEs; a failed statement leaves the session usable. Anything
+// not handled yet is Unimplemented with SQLSTATE 0A000 and a message naming it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "frontend/sql/parser.h"
+#include "frontend/system_catalogs.h"
+#include "meta/catalog_manager.h"
+#include "meta/system_params.h"
+#include "pgwire/session.h"
+
+namespace rwmeta::frontend {
+
+// Opens FrontendSessions. Thread-safe (the managers are).
+class FrontendSessionFactory : public pgwire::SessionFactory {
+ public:
+  // REQUIRES: both managers outlive the factory and every session it opens.
+  FrontendSessionFactory(meta::CatalogManager& catalog, meta::SystemParamsManager& params)
+      : catalog_(catalog), params_(params) {}
+
+  // Unauthenticated (28000) if the user does not exist or may not log in. A user with a password
+  // needs the md5 exchange; one without is trusted.
+  Result<pgwire::AuthRequirement> Authenticate(std::string_view user,
+                                               std::string_view database) override;
+  // NotFound (3D000) for an unknown database, Unauthenticated (28000) for an unknown user.
+  // `options` may set session variables (application_name, client_encoding, DateStyle, ...);
+  // unknown ones are ignored, as PostgreSQL ignores unknown startup options it cannot apply.
+  Result<std::unique_ptr<pgwire::Session>> OpenSession(
+      std::string_view user, std::string_view database,
+      const std::vector<std::pair<std::string, std::string>>& options) override;
+
+ private:
+  meta::CatalogManager& catalog_;
+  meta::SystemParamsManager& params_;
+};
+
+// One client's session. Calls never overlap (pgwire's rule).
+class FrontendSession : public pgwire::Session {
+ public:
+  FrontendSession(meta::CatalogManager& catalog, meta::SystemParamsManager& params,
+                  std::string user, std::string database);
+
+  Status ExecuteSimple(std::string_view sql, std::vector<pgwire::ResultSet>* results) override;
+  Result<pgwire::PreparedInfo> Prepare(std::string_view sql,
+                                       const std::vector<uint32_t>& param_type_oids) override;
+  Result<pgwire::ResultSet> ExecutePrepared(std::string_view sql,
+                                            const std::vector<uint32_t>& param_type_oids,
+                                            const std::vector<pgwire::TextValue>& params) override;
+  std::vector<std::pair<std::string, std::string>> ParameterStatuses() const override;
+
+  // Sets a session variable as SET does. InvalidArgument 42704 for unknown names, 55P02 for
+  // read-only ones, 22023 for bad values.
+  Status SetVariable(std::string_view name, const std::string& value);
+  // The current value of a session variable, nullopt if there is none by that name.
+  std::optional<std::string> GetVariable(std::string_view name) const;
+
+  const std::string& user() const { return user_; }
+  const std::string& database() const { return database_; }
+
+ private:
+  struct Variable {
+    std::string display_name;  // as SHOW's column name: "DateStyle", "search_path"
+    std::string value;
+    std::string description;
+    bool read_only = false;
+  };
+
+  // Runs one statement with the given bound parameters.
+  Result<pgwire::ResultSet> Execute(const sql::ParsedStatement& stmt,
+                                    const std::vector<pgwire::TextValue>& params);
+  Result<pgwire::ResultSet> ExecutePostgres(const sql::ParsedStatement& stmt,
+                                            const std::vector<pgwire::TextValue>& params);
+  Result<pgwire::ResultSet> ExecuteSelect(const nlohmann::json& select,
+                                          const std::vector<pgwire::TextValue>& params);
+  Result<pgwire::ResultSet> ExecuteShow(const std::string& name);
+  Result<pgwire::ResultSet> ExecuteShowParameters();
+  Result<pgwire::ResultSet> ExecuteSet(const nlohmann::json& stmt);
+  Result<pgwire::ResultSet> ExecuteAlterSystem(const nlohmann::json& stmt);
+  Result<pgwire::ResultSet> ExecuteCreateTable(const nlohmann::json& stmt, const std::string& text);
+  Result<pgwire::ResultSet> ExecuteCreateView(const nlohmann::json& stmt, const std::string& text);
+  Result<pgwire::ResultSet> ExecuteDrop(const nlohmann::json& stmt);
+  Result<pgwire::ResultSet> ExecuteCreateUser(const nlohmann::json& stmt);
+  Result<pgwire::ResultSet> ExecuteAlterUser(const nlohmann::json& stmt);
+  Result<pgwire::ResultSet> ExecuteGrant(const nlohmann::json& stmt);
+  // Statements libpg_query cannot parse that the session reads itself (DROP SECRET, SHOW TABLES
+  // FROM s); nullopt if `sql` is none of them.
+  std::optional<Result<pgwire::ResultSet>> ExecuteFallback(std::string_view sql);
+  Result<pgwire::ResultSet> ShowTables(const std::string& schema);
+
+  CatalogSessionInfo SessionInfo(const meta::ParamValues* params) const;
+  meta::CatalogActor Actor() const { return {user_, database_}; }
+  // The schema a new object without an explicit schema goes to: the first existing, non-system
+  // schema of the search path. 3F000 when there is none.
+  Result<std::string> CreationSchema() const;
+  // For a one-part name of an existing relation (or secret): the first search-path schema that
+  // holds it; else the creation schema.
+  std::string SchemaForExisting(const std::string& name, bool secret) const;
+  bool IsSuperuser() const;
+  void ResetVariables();
+
+  meta::CatalogManager& catalog_;
+  meta::SystemParamsManager& params_;
+  std::string user_;
+  std::string database_;
+  // Keyed by the lower-cased name.
+  std::map<std::string, Variable> vars_;
+};
+
+}  // namespace rwmeta::frontend

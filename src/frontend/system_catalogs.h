@@ -1,0 +1,89 @@
+// System catalogs: the rw_catalog, pg_catalog and information_schema relations, built per query as
+// sql::MemoryRelation from one CatalogSnapshot, and the sql::QueryContext that resolves names
+// (system catalogs, user tables, views) through the session's search path.
+//
+// Object ids are the meta store's: pg_class.oid = rw_tables.id = the object's oid, pg_namespace.oid
+// = the schema id, pg_database.oid = the database id, pg_roles.oid = the user id. Tables, views and
+// schemas are those of the session's database; databases and users are cluster-wide.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "frontend/sql/executor.h"
+#include "meta/catalog_manager.h"
+#include "meta/system_params.h"
+
+namespace rwmeta::frontend {
+
+// What the catalogs need to know about the session asking.
+struct CatalogSessionInfo {
+  std::string user;
+  std::string database;
+  // The search_path setting as the user wrote it, parsed into names ("$user", "public").
+  std::vector<std::string> search_path;
+  // Session variables, for pg_settings.
+  std::map<std::string, std::string> settings;
+  // System parameters, for rw_catalog.rw_system_parameters (nullptr: none).
+  const meta::ParamValues* params = nullptr;
+};
+
+// The schemas holding system catalogs: "pg_catalog", "rw_catalog", "information_schema".
+bool IsSystemSchema(std::string_view schema);
+
+// Builds the system relation `schema`.`name`; nullptr if there is no such system catalog.
+std::shared_ptr<sql::Relation> BuildSystemRelation(const meta::CatalogSnapshot& snapshot,
+                                                   const CatalogSessionInfo& session,
+                                                   std::string_view schema, std::string_view name);
+
+// The schemas a one-part name is looked up in, in order: pg_catalog and rw_catalog first (unless
+// listed explicitly), then the search path with "$user" replaced by the user name; schemas that
+// do not exist in the session's database are left out (system schemas always count).
+std::vector<std::string> EffectiveSearchPath(const meta::CatalogSnapshot& snapshot,
+                                             const CatalogSessionInfo& session);
+
+// The SQL type of a stored column type name; kVarchar when the name is unknown (a newer binary
+// wrote it).
+sql::TypeId ColumnTypeOf(const meta::ColumnInfo& column);
+
+// A QueryContext over one snapshot. Not thread-safe; lives for one statement.
+class CatalogQueryContext : public sql::QueryContext {
+ public:
+  // `params`: the bound parameters of the extended protocol (empty otherwise). REQUIRES: both
+  // outlive the context.
+  CatalogQueryContext(std::shared_ptr<const meta::CatalogSnapshot> snapshot,
+                      const CatalogSessionInfo& session,
+                      const std::vector<std::optional<std::string>>& params)
+      : snapshot_(std::move(snapshot)), session_(session), params_(params) {}
+
+  // NotFound 42P01 for unknown names, 3F000 for an unknown schema, 0A000 for another database.
+  // User tables resolve to an empty relation with their columns: table data arrives with the
+  // state store.
+  Result<sql::ResolvedRelation> ResolveRelation(const std::vector<std::string>& name) override;
+  std::string CurrentUser() const override { return session_.user; }
+  std::string CurrentDatabase() const override { return session_.database; }
+  std::vector<std::string> SearchPath() const override;
+  std::string UserNameById(int64_t user_id) const override;
+  bool TableIsVisible(int64_t oid) const override;
+  Result<std::optional<std::string>> Parameter(int n) const override;
+  int ParameterCount() const override { return static_cast<int>(params_.size()); }
+
+  // The ids of the user tables and views resolved so far (a view's dependencies).
+  const std::vector<int64_t>& resolved_ids() const { return resolved_ids_; }
+
+ private:
+  // The relation named `name` in schema `schema` of the session's database, or nullopt.
+  std::optional<sql::ResolvedRelation> Lookup(const std::string& schema, const std::string& name);
+
+  std::shared_ptr<const meta::CatalogSnapshot> snapshot_;
+  const CatalogSessionInfo& session_;
+  const std::vector<std::optional<std::string>>& params_;
+  std::vector<int64_t> resolved_ids_;
+};
+
+}  // namespace rwmeta::frontend
