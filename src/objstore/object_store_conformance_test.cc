@@ -1,6 +1,7 @@
 // Runs the ObjectStore conformance suite over the memory and fs backends.
 #include "objstore/object_store_conformance.h"
 
+#include "objstore/fault_injection_object_store.h"
 #include "objstore/fs/fs_object_store.h"
 #include "objstore/memory/memory_object_store.h"
 
@@ -31,8 +32,20 @@ ObjectStoreBackend FsBackend() {
       20};
 }
 
+// The fault-injection wrapper with no faults must be a faithful pass-through.
+ObjectStoreBackend FaultInjectionOverMemoryBackend() {
+  return ObjectStoreBackend{"fault_injection_memory", []() -> Result<ObjectStoreUnderTest> {
+                              return ObjectStoreUnderTest{
+                                  std::make_unique<FaultInjectionObjectStore>(
+                                      std::make_unique<MemoryObjectStore>("memory-isolated")),
+                                  nullptr};
+                            }};
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ObjectStoreConformanceTest,
-                         ::testing::Values(MemoryBackend(), FsBackend()), BackendName);
+                         ::testing::Values(MemoryBackend(), FsBackend(),
+                                           FaultInjectionOverMemoryBackend()),
+                         BackendName);
 
 }  // namespace
 }  // namespace rwmeta::objstore::testing
