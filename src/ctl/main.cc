@@ -3,4 +3,6 @@
 
 #include "ctl/risectl.h"
 
-int main(int argc, char** argv) { return rwmeta::ctl::RunRisectl(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+  return rwmeta::ctl::RunRisectl(argc, argv, std::cout, std::cerr);
+}

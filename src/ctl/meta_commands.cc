@@ -44,13 +44,15 @@ Status RunSystemParamsGet(const CtlContext& ctx, const std::string& name) {
   std::vector<std::vector<std::string>> rows;
   rows.reserve(params.size());
   for (const rpc::ParamInfo& param : params) {
-    rows.push_back({param.name, param.value, param.is_mutable ? "true" : "false", param.description});
+    rows.push_back(
+        {param.name, param.value, param.is_mutable ? "true" : "false", param.description});
   }
   *ctx.out << FormatTable({"Name", "Value", "Mutable", "Description"}, rows);
   return Status::Ok();
 }
 
-Status RunSystemParamsSet(const CtlContext& ctx, const std::string& name, const std::string& value) {
+Status RunSystemParamsSet(const CtlContext& ctx, const std::string& name,
+                          const std::string& value) {
   RWMETA_ASSIGN_OR_RETURN(auto client, ctx.ConnectMeta());
   RWMETA_ASSIGN_OR_RETURN(rpc::SetParamResult result, client->SetSystemParam(name, value));
   if (!result.notice.empty()) *ctx.err << "notice: " << result.notice << "\n";
@@ -59,23 +61,25 @@ Status RunSystemParamsSet(const CtlContext& ctx, const std::string& name, const 
 }
 
 void AddSystemParamsCommands(CLI::App& meta, CtlContext& ctx, CommandAction* action) {
-  CLI::App* group = meta.add_subcommand(
-      "system-params", "Show or change the cluster's system parameters (as SHOW PARAMETERS and "
-                       "ALTER SYSTEM SET do in SQL)");
+  CLI::App* group =
+      meta.add_subcommand("system-params",
+                          "Show or change the cluster's system parameters (as SHOW PARAMETERS and "
+                          "ALTER SYSTEM SET do in SQL)");
   group->require_subcommand(1);
 
   CLI::App* get = group->add_subcommand(
-      "get", "Print every system parameter as a table (Name, Value, Mutable, Description), or "
-             "only the value of NAME. Values holding credentials are redacted.");
+      "get",
+      "Print every system parameter as a table (Name, Value, Mutable, Description), or "
+      "only the value of NAME. Values holding credentials are redacted.");
   auto name = std::make_shared<std::string>();
   get->add_option("NAME", *name, "Parameter to print, e.g. backup_storage_url");
-  get->callback([&ctx, action, name] {
-    *action = [&ctx, name] { return RunSystemParamsGet(ctx, *name); };
-  });
+  get->callback(
+      [&ctx, action, name] { *action = [&ctx, name] { return RunSystemParamsGet(ctx, *name); }; });
 
   CLI::App* set = group->add_subcommand(
-      "set", "Set the mutable system parameter NAME to VALUE and print its new value. Immutable "
-             "parameters (state_store, data_directory) are refused.");
+      "set",
+      "Set the mutable system parameter NAME to VALUE and print its new value. Immutable "
+      "parameters (state_store, data_directory) are refused.");
   auto set_name = std::make_shared<std::string>();
   auto set_value = std::make_shared<std::string>();
   set->add_option("NAME", *set_name, "Parameter to change, e.g. backup_storage_directory")
@@ -85,21 +89,25 @@ void AddSystemParamsCommands(CLI::App& meta, CtlContext& ctx, CommandAction* act
                   "that starts with '-')")
       ->required();
   set->callback([&ctx, action, set_name, set_value] {
-    *action = [&ctx, set_name, set_value] { return RunSystemParamsSet(ctx, *set_name, *set_value); };
+    *action = [&ctx, set_name, set_value] {
+      return RunSystemParamsSet(ctx, *set_name, *set_value);
+    };
   });
 }
 
 }  // namespace
 
 CLI::App* AddMetaCommands(CLI::App& root, CtlContext& ctx, CommandAction* action) {
-  CLI::App* meta = root.add_subcommand("meta", "Commands for the meta node: cluster information "
-                                               "and system parameters");
+  CLI::App* meta = root.add_subcommand("meta",
+                                       "Commands for the meta node: cluster information "
+                                       "and system parameters");
   meta->require_subcommand(1);
 
   CLI::App* cluster_info = meta->add_subcommand(
-      "cluster-info", "Print the cluster's id and creation time, the meta node's version, listen "
-                      "addresses and uptime, and where it keeps its meta store and state store "
-                      "(credentials redacted)");
+      "cluster-info",
+      "Print the cluster's id and creation time, the meta node's version, listen "
+      "addresses and uptime, and where it keeps its meta store and state store "
+      "(credentials redacted)");
   cluster_info->callback([&ctx, action] { *action = [&ctx] { return RunClusterInfo(ctx); }; });
 
   AddSystemParamsCommands(*meta, ctx, action);

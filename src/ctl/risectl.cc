@@ -1,7 +1,6 @@
 #include "ctl/risectl.h"
 
 #include <CLI/CLI.hpp>
-
 #include <string>
 #include <vector>
 
@@ -30,7 +29,8 @@ std::string UsageFailureMessage(const CLI::App* app, const CLI::Error& e) {
   // `risectl meta bogus` fails "A subcommand is required" before CLI11 looks at "bogus": name it.
   std::vector<std::string> unparsed = app->remaining(/*recurse=*/true);
   if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
-      !command->get_subcommands([](const CLI::App*) { return true; }).empty() && !unparsed.empty()) {
+      !command->get_subcommands([](const CLI::App*) { return true; }).empty() &&
+      !unparsed.empty()) {
     what = "unknown command \"" + unparsed.front() + "\"";
   }
   // The root's help() shows the help of the deepest command given, with its full path in "Usage:".
@@ -45,10 +45,11 @@ int RunRisectl(int argc, const char* const* argv, std::ostream& out, std::ostrea
   ctx.err = &err;
   CommandAction action;
 
-  CLI::App app("risectl: operate an rwmeta cluster (meta node, system parameters, ...).\n"
-               "Commands that talk to the meta node reach it at --meta-addr, or $RW_META_ADDR, or "
-               "http://127.0.0.1:5690.",
-               "risectl");
+  CLI::App app(
+      "risectl: operate an rwmeta cluster (meta node, system parameters, ...).\n"
+      "Commands that talk to the meta node reach it at --meta-addr, or $RW_META_ADDR, or "
+      "http://127.0.0.1:5690.",
+      "risectl");
   // Global flags may also follow the subcommand: `risectl meta cluster-info --meta-addr ...`.
   app.fallthrough();
   app.require_subcommand(1);

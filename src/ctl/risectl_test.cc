@@ -3,12 +3,11 @@
 #include "ctl/risectl.h"
 
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "common/testing/status_matchers.h"
 #include "ctl/ctl_context.h"
@@ -80,6 +79,7 @@ TEST_F(RisectlTest, SystemParamsGetPrintsTable) {
   ProcessResult r = Risectl({"meta", "system-params", "get"});
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.exit_code, 0);
+  // clang-format off
   EXPECT_EQ(r.out,
             "Name                      Value                               Mutable  Description\n"
             "barrier_interval_ms       1000                                true     The interval of periodic barrier.\n"
@@ -88,6 +88,7 @@ TEST_F(RisectlTest, SystemParamsGetPrintsTable) {
             "data_directory            hummock_001                         false    Remote directory for storing data and metadata objects.\n"
             "backup_storage_url        fs:///var/lib/rwmeta/state          true     Remote storage url for storing snapshots.\n"
             "backup_storage_directory  hummock_001/backup                  true     Remote directory for storing snapshots.\n");
+  // clang-format on
 }
 
 TEST_F(RisectlTest, SystemParamsGetNamePrintsOnlyTheValue) {
@@ -105,7 +106,8 @@ TEST_F(RisectlTest, SystemParamsGetUnknownNameFails) {
 }
 
 TEST_F(RisectlTest, SystemParamsSetChangesValueAndPrintsNotice) {
-  ProcessResult r = Risectl({"meta", "system-params", "set", "backup_storage_url", "s3://backup_bucket"});
+  ProcessResult r =
+      Risectl({"meta", "system-params", "set", "backup_storage_url", "s3://backup_bucket"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "backup_storage_url = s3://backup_bucket\n");
   EXPECT_EQ(r.err, std::string("notice: ") + FakeMetaBackend::kBackupUrlNotice + "\n");
@@ -128,7 +130,8 @@ TEST_F(RisectlTest, SystemParamsSetErrorsFromTheNodeExitOne) {
   EXPECT_EQ(unknown.err, "error: unknown parameter no_such_param\n");
   EXPECT_EQ(unknown.out, "");
 
-  ProcessResult immutable = Risectl({"meta", "system-params", "set", "state_store", "hummock+memory"});
+  ProcessResult immutable =
+      Risectl({"meta", "system-params", "set", "state_store", "hummock+memory"});
   EXPECT_EQ(immutable.exit_code, 1);
   EXPECT_EQ(immutable.err, "error: parameter state_store cannot be changed\n");
   EXPECT_EQ(backend_.params()[2].value, "hummock+fs:///var/lib/rwmeta/state");
@@ -149,9 +152,12 @@ TEST_F(RisectlTest, SetWithoutValueIsUsageError) {
 }
 
 TEST_F(RisectlTest, UnknownCommandOrFlagIsUsageError) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"bogus"}, {"meta", "bogus"}, {"meta", "cluster-info", "--bogus"},
-           {"meta", "system-params", "get", "a", "b"}, {"--bogus", "meta", "cluster-info"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"bogus"},
+                                             {"meta", "bogus"},
+                                             {"meta", "cluster-info", "--bogus"},
+                                             {"meta", "system-params", "get", "a", "b"},
+                                             {"--bogus", "meta", "cluster-info"}}) {
     ProcessResult r = Risectl(args);
     EXPECT_EQ(r.exit_code, 2) << args.back();
     EXPECT_EQ(r.out, "") << args.back();
@@ -170,8 +176,8 @@ TEST_F(RisectlTest, UnknownCommandIsNamedWithTheUsageOfItsGroup) {
 TEST_F(RisectlTest, NoCommandPrintsUsageAndExitsTwo) {
   ProcessResult none = Risectl({});
   EXPECT_EQ(none.exit_code, 2);
-  EXPECT_THAT(none.err, AllOf(HasSubstr("subcommand is required"), HasSubstr("Usage:"),
-                              HasSubstr("meta")));
+  EXPECT_THAT(none.err,
+              AllOf(HasSubstr("subcommand is required"), HasSubstr("Usage:"), HasSubstr("meta")));
   ProcessResult group = Risectl({"meta"});
   EXPECT_EQ(group.exit_code, 2);
   EXPECT_THAT(group.err, AllOf(HasSubstr("cluster-info"), HasSubstr("system-params")));
@@ -184,9 +190,9 @@ TEST_F(RisectlTest, HelpOnEveryLevelExplainsItsCommandsAndFlags) {
   ProcessResult root = Risectl({"--help"});
   EXPECT_EQ(root.exit_code, 0);
   EXPECT_EQ(root.err, "");
-  EXPECT_THAT(root.out, AllOf(HasSubstr("meta"), HasSubstr("--meta-addr"), HasSubstr("RW_META_ADDR"),
-                              HasSubstr("--rpc-timeout-ms"), HasSubstr("Commands for the meta node"),
-                              HasSubstr("Examples:")));
+  EXPECT_THAT(root.out, AllOf(HasSubstr("meta"), HasSubstr("--meta-addr"),
+                              HasSubstr("RW_META_ADDR"), HasSubstr("--rpc-timeout-ms"),
+                              HasSubstr("Commands for the meta node"), HasSubstr("Examples:")));
 
   ProcessResult meta = Risectl({"meta", "--help"});
   EXPECT_EQ(meta.exit_code, 0);
@@ -225,8 +231,9 @@ TEST_F(RisectlTest, UnreachableMetaNodeExitsOneWithClearMessage) {
 }
 
 TEST_F(RisectlTest, MetaAddrComesFromEnvironment) {
-  ProcessResult r = RunProcess(RISECTL_PATH, {"meta", "system-params", "get", "checkpoint_frequency"},
-                               {{kMetaAddrEnv, server_.address()}});  // bare host:port form
+  ProcessResult r =
+      RunProcess(RISECTL_PATH, {"meta", "system-params", "get", "checkpoint_frequency"},
+                 {{kMetaAddrEnv, server_.address()}});  // bare host:port form
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "1\n");
 }
@@ -234,7 +241,8 @@ TEST_F(RisectlTest, MetaAddrComesFromEnvironment) {
 TEST_F(RisectlTest, MetaAddrFlagOverridesEnvironmentAndMayFollowTheCommand) {
   std::string dead = "http://127.0.0.1:" + std::to_string(UnusedLoopbackPort());
   ProcessResult r = RunProcess(
-      RISECTL_PATH, {"meta", "system-params", "get", "checkpoint_frequency", "--meta-addr", meta_addr_},
+      RISECTL_PATH,
+      {"meta", "system-params", "get", "checkpoint_frequency", "--meta-addr", meta_addr_},
       {{kMetaAddrEnv, dead}});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "1\n");
@@ -246,11 +254,13 @@ TEST_F(RisectlTest, DefaultMetaAddrIsLocalhost5690) {
 }
 
 TEST_F(RisectlTest, MalformedMetaAddrIsUsageError) {
-  ProcessResult flag = RisectlNoEnv({"--meta-addr", "https://127.0.0.1:5690", "meta", "cluster-info"});
+  ProcessResult flag =
+      RisectlNoEnv({"--meta-addr", "https://127.0.0.1:5690", "meta", "cluster-info"});
   EXPECT_EQ(flag.exit_code, 2);
   EXPECT_THAT(flag.err, AllOf(StartsWith("error: "), HasSubstr("TLS")));
 
-  ProcessResult env = RunProcess(RISECTL_PATH, {"meta", "cluster-info"}, {{kMetaAddrEnv, "nonsense"}});
+  ProcessResult env =
+      RunProcess(RISECTL_PATH, {"meta", "cluster-info"}, {{kMetaAddrEnv, "nonsense"}});
   EXPECT_EQ(env.exit_code, 2);
   EXPECT_THAT(env.err, HasSubstr("bad address \"nonsense\""));
 }

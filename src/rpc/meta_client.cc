@@ -17,7 +17,8 @@ Result<std::unique_ptr<MetaClient>> MetaClient::Connect(std::string_view addr,
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-  return std::unique_ptr<MetaClient>(new MetaClient(std::move(target), options, std::move(channel)));
+  return std::unique_ptr<MetaClient>(
+      new MetaClient(std::move(target), options, std::move(channel)));
 }
 
 MetaClient::MetaClient(std::string target, MetaClientOptions options,
@@ -33,9 +34,10 @@ Status MetaClient::MapCallStatus(std::string_view method, const grpc::ClientCont
   if (status.ok()) return Status::Ok();
   // A status the meta node produced itself crosses unchanged, whatever its code.
   const auto& trailers = context.GetServerTrailingMetadata();
-  auto origin = trailers.find(grpc::string_ref(kOriginMetadataKey.data(), kOriginMetadataKey.size()));
-  if (origin != trailers.end() &&
-      origin->second == grpc::string_ref(kOriginMetadataValue.data(), kOriginMetadataValue.size())) {
+  auto origin =
+      trailers.find(grpc::string_ref(kOriginMetadataKey.data(), kOriginMetadataKey.size()));
+  if (origin != trailers.end() && origin->second == grpc::string_ref(kOriginMetadataValue.data(),
+                                                                     kOriginMetadataValue.size())) {
     return FromGrpcStatus(status);
   }
   switch (status.error_code()) {
@@ -54,8 +56,8 @@ Status MetaClient::MapCallStatus(std::string_view method, const grpc::ClientCont
     }
     case grpc::StatusCode::UNIMPLEMENTED:
       return UnimplementedError("meta node at " + target_ + " does not serve " +
-                                std::string(method) + " (is it an rwmeta meta node?): " +
-                                status.error_message());
+                                std::string(method) +
+                                " (is it an rwmeta meta node?): " + status.error_message());
     default:
       return FromGrpcStatus(status).WithContext(std::string(method));
   }

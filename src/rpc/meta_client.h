@@ -2,9 +2,11 @@
 //
 // Every call carries a deadline (MetaClientOptions::rpc_timeout). Errors returned by the meta node
 // keep their code and message. Errors of the transport become:
-//   Unavailable       "cannot reach meta node at 127.0.0.1:5690: <why>" (refused, down, unresolvable,
+//   Unavailable       "cannot reach meta node at 127.0.0.1:5690: <why>" (refused, down,
+//   unresolvable,
 //                     or no connection before the deadline)
-//   DeadlineExceeded  "meta node at 127.0.0.1:5690 did not answer <Method> within <n> ms" (connected
+//   DeadlineExceeded  "meta node at 127.0.0.1:5690 did not answer <Method> within <n> ms"
+//   (connected
 //                     but too slow)
 // Thread-safe: one MetaClient may be used from several threads at once.
 #pragma once

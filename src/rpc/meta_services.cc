@@ -19,9 +19,9 @@ grpc::Status ClusterServiceImpl::GetClusterInfo(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status SystemParamsServiceImpl::GetSystemParams(grpc::ServerContext* context,
-                                                      const meta::GetSystemParamsRequest* /*request*/,
-                                                      meta::GetSystemParamsResponse* response) {
+grpc::Status SystemParamsServiceImpl::GetSystemParams(
+    grpc::ServerContext* context, const meta::GetSystemParamsRequest* /*request*/,
+    meta::GetSystemParamsResponse* response) {
   MarkServedByMeta(context);
   Result<std::vector<ParamInfo>> params = backend_->GetSystemParams();
   if (!params.ok()) return ToGrpcStatus(params.status());

@@ -2,6 +2,7 @@
 #include "rpc/rpc_server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-
-#include <gtest/gtest.h>
 
 #include "common/testing/status_matchers.h"
 #include "rpc/meta_client.h"
@@ -62,9 +61,8 @@ TEST_F(RpcServerTest, ClusterInfoRoundTripsWithUrlsRedacted) {
   EXPECT_EQ(info.cluster_id, "5f3c2a9e-1d2b-4c6e-9a8f-0b1c2d3e4f50");
   EXPECT_EQ(info.created_at_ms, 1764000000000);
   EXPECT_EQ(info.uptime_ms, 93784000u);
-  EXPECT_THAT(info.listen_addresses,
-              ElementsAre(ListenAddress{"grpc", "127.0.0.1:5690"},
-                          ListenAddress{"pgwire", "127.0.0.1:4566"}));
+  EXPECT_THAT(info.listen_addresses, ElementsAre(ListenAddress{"grpc", "127.0.0.1:5690"},
+                                                 ListenAddress{"pgwire", "127.0.0.1:4566"}));
 }
 
 TEST_F(RpcServerTest, SystemParamsRoundTripInOrder) {

@@ -31,8 +31,10 @@ class FakeMetaBackend : public MetaBackend {
         {"checkpoint_frequency", "1", true, "There will be a checkpoint for every n barriers."},
         {"state_store", "hummock+fs:///var/lib/rwmeta/state", false,
          "The state store URL, with hummock+ prefix."},
-        {"data_directory", "hummock_001", false, "Remote directory for storing data and metadata objects."},
-        {"backup_storage_url", "fs:///var/lib/rwmeta/state", true, "Remote storage url for storing snapshots."},
+        {"data_directory", "hummock_001", false,
+         "Remote directory for storing data and metadata objects."},
+        {"backup_storage_url", "fs:///var/lib/rwmeta/state", true,
+         "Remote storage url for storing snapshots."},
         {"backup_storage_directory", "hummock_001/backup", true,
          "Remote directory for storing snapshots."},
     };
@@ -71,7 +73,8 @@ class FakeMetaBackend : public MetaBackend {
     return params_;
   }
 
-  Result<SetParamResult> SetSystemParam(const std::string& name, const std::string& value) override {
+  Result<SetParamResult> SetSystemParam(const std::string& name,
+                                        const std::string& value) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (fail_with_) return *fail_with_;
     for (ParamInfo& param : params_) {
