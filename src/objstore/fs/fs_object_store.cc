@@ -39,6 +39,8 @@ Status ErrnoStatus(int err, std::string_view op, std::string_view path) {
       return ResourceExhaustedError(std::move(msg));
     case ENOTDIR:
       return FailedPreconditionError(std::move(msg));
+    case ENAMETOOLONG:
+      return InvalidArgumentError(std::move(msg));
     default:
       return InternalError(std::move(msg));
   }

@@ -24,7 +24,8 @@
 //
 // Errors map errno: ENOENT -> NotFound, EACCES/EPERM/EROFS -> PermissionDenied,
 // ENOSPC/EDQUOT -> ResourceExhausted, ENOTDIR -> FailedPrecondition (a
-// file where a directory is needed), anything else -> Internal with strerror and the path.
+// file where a directory is needed), ENAMETOOLONG -> InvalidArgument (a key segment longer than
+// the filesystem allows, usually 255 bytes), anything else -> Internal with strerror and the path.
 //
 // Thread-safe: all methods may be called concurrently; any number of stores (in this process or
 // others) may share a root directory.

@@ -131,6 +131,15 @@ TEST_F(FsObjectStoreTest, KeyThatWouldBeFileAndDirectoryIsFailedPrecondition) {
   EXPECT_TRUE(std::filesystem::is_empty(root_ + "/.rwmeta/tmp"));
 }
 
+TEST_F(FsObjectStoreTest, OverlongKeySegmentIsInvalidArgument) {
+  ASSERT_OK_AND_ASSIGN(auto store, FsObjectStore::Open(root_));
+  std::string key = "dir/" + std::string(300, 'x');
+  EXPECT_THAT(store->Put(key, "v"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store->Get(key), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store->Head(key), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_TRUE(std::filesystem::is_empty(root_ + "/.rwmeta/tmp"));
+}
+
 TEST_F(FsObjectStoreTest, TwoStoresOnOneDirectorySeeEachOther) {
   ASSERT_OK_AND_ASSIGN(auto a, FsObjectStore::Open(root_));
   ASSERT_OK_AND_ASSIGN(auto b, FsObjectStore::Open(root_));
