@@ -238,6 +238,26 @@ Status ValidateRow(const TableSchema& table, const Row& row) {
   return Status::Ok();
 }
 
+Status ValidateKey(const TableSchema& table, const Key& key) {
+  if (key.size() != table.primary_key.size()) {
+    return InvalidArgumentError(fmt::format("table {}: key has {} values, primary key has {}",
+                                            table.name, key.size(), table.primary_key.size()));
+  }
+  std::vector<int> idx = table.PrimaryKeyIndexes();
+  for (size_t i = 0; i < key.size(); ++i) {
+    const ColumnSchema& col = table.columns[idx[i]];
+    if (IsNull(key[i])) {
+      return InvalidArgumentError(
+          fmt::format("table {}: key column {} is NULL", table.name, col.name));
+    }
+    if (!ValueHasType(key[i], col.type)) {
+      return InvalidArgumentError(fmt::format("table {}: key column {} expects {}", table.name,
+                                              col.name, ColumnTypeName(col.type)));
+    }
+  }
+  return Status::Ok();
+}
+
 Key KeyOf(const TableSchema& table, const Row& row) {
   Key key;
   for (int i : table.PrimaryKeyIndexes()) key.push_back(row[i]);
@@ -287,6 +307,7 @@ Status Model::Validate() const {
       return fail("added_in_version out of range");
     }
     std::set<std::string> cols;
+    int last_added = 0;
     for (const auto& c : t.columns) {
       if (!cols.insert(c.name).second) return fail("column " + c.name + " listed twice");
       if (c.added_in_version < t.added_in_version || c.added_in_version > version_) {
@@ -295,6 +316,11 @@ Status Model::Validate() const {
       if (c.added_in_version > t.added_in_version && !c.nullable) {
         return fail("column " + c.name + " added after its table must be nullable");
       }
+      // SQL backends append added columns: the model's column order must match.
+      if (c.added_in_version < last_added) {
+        return fail("column " + c.name + " is listed after a column added in a later version");
+      }
+      last_added = c.added_in_version;
     }
     if (t.primary_key.empty()) return fail("no primary key");
     for (const auto& k : t.primary_key) {

@@ -8,7 +8,8 @@
 // Rules for changing the model (they keep old stores and old snapshots readable):
 // - Never rename or remove a table or column, never change a type. Add new ones with
 //   `added_in_version = kModelVersion` after bumping kModelVersion.
-// - A column added after its table must be nullable or have a default.
+// - A column added after its table must be nullable or have a default, and is listed after every
+//   older column (SQL backends append it with ALTER TABLE ... ADD COLUMN; Validate checks this).
 // - Tables are listed parents before children, so inserting in list order satisfies foreign keys.
 #pragma once
 
@@ -84,6 +85,10 @@ inline bool IsNull(const Value& v) { return std::holds_alternative<std::monostat
 // Checks that `row` has one value per column, each of the column's type or NULL where nullable.
 // InvalidArgument naming the table and column otherwise.
 Status ValidateRow(const TableSchema& table, const Row& row);
+
+// Checks that `key` has one non-NULL value per primary-key column, each of the column's type.
+// InvalidArgument naming the table and column otherwise.
+Status ValidateKey(const TableSchema& table, const Key& key);
 
 // The primary key of `row`.
 Key KeyOf(const TableSchema& table, const Row& row);

@@ -43,6 +43,31 @@ TEST(ModelTest, ValidateCatchesAChildBeforeItsParent) {
   EXPECT_OK(good.Validate());
 }
 
+TEST(ModelTest, ValidateKeyChecksArityTypeAndNulls) {
+  const TableSchema& t = Model::Get().Table("schema");
+  EXPECT_OK(ValidateKey(t, Key{int64_t{7}}));
+  EXPECT_THAT(ValidateKey(t, Key{}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("0 values")));
+  EXPECT_THAT(
+      ValidateKey(t, Key{std::string("7")}),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("key column schema_id expects int64")));
+  EXPECT_THAT(ValidateKey(t, Key{std::monostate{}}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("is NULL")));
+}
+
+TEST(ModelTest, ValidateRequiresAddedColumnsToBeAppended) {
+  TableSchema t{"t",
+                {{"id", ColumnType::kInt64},
+                 {"new", ColumnType::kText, true, 2},
+                 {"old", ColumnType::kText}},
+                {"id"},
+                {},
+                {}};
+  EXPECT_THAT(Model(2, {t}).Validate(),
+              StatusIs(StatusCode::kInternal, HasSubstr("column old is listed after")));
+  std::swap(t.columns[1], t.columns[2]);
+  EXPECT_OK(Model(2, {t}).Validate());
+}
+
 TEST(ModelTest, KeyOfAndValueToString) {
   const TableSchema& t = Model::Get().Table("schema");
   Row r{int64_t{7}, int64_t{1}, std::string("public")};

@@ -238,40 +238,7 @@ class MemoryTransaction final : public Transaction {
     return s;
   }
 
-  static Status CheckKey(const TableSchema& s, const Key& key) {
-    std::vector<int> idx = s.PrimaryKeyIndexes();
-    if (key.size() != idx.size()) {
-      return InvalidArgumentError(fmt::format("table {}: key has {} values, primary key has {}",
-                                              s.name, key.size(), idx.size()));
-    }
-    Row probe(s.columns.size());
-    for (size_t i = 0; i < idx.size(); ++i) {
-      if (IsNull(key[i])) {
-        return InvalidArgumentError(
-            fmt::format("table {}: key column {} is NULL", s.name, s.columns[idx[i]].name));
-      }
-    }
-    // Reuse ValidateRow's type check on a row holding only the key columns.
-    for (size_t i = 0; i < s.columns.size(); ++i) {
-      const ColumnSchema& c = s.columns[i];
-      switch (c.type) {
-        case ColumnType::kInt64:
-          probe[i] = int64_t{0};
-          break;
-        case ColumnType::kDouble:
-          probe[i] = 0.0;
-          break;
-        case ColumnType::kBool:
-          probe[i] = false;
-          break;
-        default:
-          probe[i] = std::string();
-          break;
-      }
-    }
-    for (size_t i = 0; i < idx.size(); ++i) probe[idx[i]] = key[i];
-    return ValidateRow(s, probe);
-  }
+  static Status CheckKey(const TableSchema& s, const Key& key) { return ValidateKey(s, key); }
 
   const TableData& Read(std::string_view name) const { return *tables_.find(name)->second; }
 
