@@ -1,0 +1,85 @@
+#include "metastore/factory.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "common/testing/status_matchers.h"
+
+namespace rwmeta::metastore {
+namespace {
+
+using ::rwmeta::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class FactoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "rwmeta-factory-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string dir_;
+};
+
+TEST_F(FactoryTest, MemoryIsFreshAndNotMigrated) {
+  ASSERT_OK_AND_ASSIGN(auto store, OpenMetaStore("memory"));
+  EXPECT_EQ(store->backend(), "memory");
+  ASSERT_OK_AND_ASSIGN(SchemaState state, store->Inspect());
+  EXPECT_EQ(state.version, 0);
+  EXPECT_TRUE(state.empty);
+}
+
+TEST_F(FactoryTest, SqliteCreatesFileAndParentDirectoriesWithoutMigrating) {
+  const std::string path = dir_ + "/a/b/meta.db";
+  ASSERT_OK_AND_ASSIGN(auto store, OpenMetaStore("sqlite://" + path + "?mode=rwc"));
+  EXPECT_EQ(store->backend(), "sqlite");
+  EXPECT_TRUE(std::filesystem::exists(path));
+  ASSERT_OK_AND_ASSIGN(SchemaState state, store->Inspect());
+  EXPECT_EQ(state.version, 0);
+  ASSERT_OK(store->Migrate());
+  store.reset();
+  // mode=rw opens the existing file, and refuses a missing one.
+  ASSERT_OK_AND_ASSIGN(auto again, OpenMetaStore("sqlite://" + path + "?mode=rw"));
+  ASSERT_OK_AND_ASSIGN(state, again->Inspect());
+  EXPECT_EQ(state.version, kModelVersion);
+  EXPECT_THAT(OpenMetaStore("sqlite://" + dir_ + "/missing.db?mode=rw"),
+              StatusIs(StatusCode::kInternal, HasSubstr("missing.db")));
+  ASSERT_OK(OpenMetaStore("sqlite://" + dir_ + "/plain.db"));
+}
+
+TEST_F(FactoryTest, BackendsNotBuiltYetAreUnimplemented) {
+  for (const char* url :
+       {"postgres://u:p@127.0.0.1:5432/meta", "postgresql://h/db",
+        "mysql://u:p@127.0.0.1:3306/meta", "etcd://h1:2379,h2:2379", "ETCD://root:pw@h:2379"}) {
+    EXPECT_THAT(OpenMetaStore(url),
+                StatusIs(StatusCode::kUnimplemented, HasSubstr("not built yet")))
+        << url;
+  }
+}
+
+TEST_F(FactoryTest, BadUrlsAreInvalidArgument) {
+  EXPECT_THAT(OpenMetaStore(""), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      OpenMetaStore("oracle://u:secret@h/db"),
+      StatusIs(StatusCode::kInvalidArgument,
+               ::testing::AllOf(HasSubstr("unknown scheme 'oracle'"), Not(HasSubstr("secret")))));
+  EXPECT_THAT(OpenMetaStore("sqlite://relative/meta.db"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("no host")));
+  EXPECT_THAT(OpenMetaStore("sqlite:///"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(OpenMetaStore("sqlite://" + dir_ + "/m.db?mode=ro"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("mode must be rwc or rw")));
+  EXPECT_THAT(OpenMetaStore("sqlite://" + dir_ + "/m.db?cache=shared"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown parameter 'cache'")));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/m.db"));
+}
+
+}  // namespace
+}  // namespace rwmeta::metastore
