@@ -287,11 +287,19 @@ void Connection::SendCommandComplete(const std::string& tag) {
   w.End();
 }
 
+char Connection::TransactionStatus() const {
+  const char status = session_ ? session_->TransactionStatus() : 'I';
+  return status == 'T' || status == 'E' ? status : 'I';
+}
+
 void Connection::SendReadyForQuery() {
+  const char status = TransactionStatus();
+  // Outside a transaction block, every Sync (and every simple query) ends the implicit
+  // transaction, and with it every portal.
+  if (status == 'I') portals_.clear();
   MessageWriter w(&out_);
   w.Begin('Z');
-  // Transactions are the front end's business; every Sync ends the implicit one.
-  w.AddByte('I');
+  w.AddByte(status);
   w.End();
 }
 
@@ -350,6 +358,7 @@ Status Connection::Startup() {
                                 std::to_string(minor) + ": server supports 3.0 to 3.0")
           .WithSqlState("0A000");
     }
+    // Checked after the startup packet is read so that the client reads our answer.
     if (!slot_->admitted) {
       return ResourceExhaustedError("sorry, too many clients already").WithSqlState("53300");
     }
@@ -443,6 +452,9 @@ Status Connection::Authenticate(const std::string& user, const std::string& data
     MessageReader r(payload);
     RWMETA_ASSIGN_OR_RETURN(std::string response, r.GetCString());
     RWMETA_RETURN_IF_ERROR(r.ExpectEnd());
+    if (!requirement.md5_verifier.starts_with("md5") || requirement.md5_verifier.size() != 35) {
+      spdlog::warn("pgwire: stored password of user {} is not an md5 verifier", user);
+    }
     if (!CheckMd5Response(requirement.md5_verifier,
                           std::string_view(reinterpret_cast<const char*>(salt), sizeof(salt)),
                           response)) {
@@ -489,8 +501,6 @@ void Connection::ServeMessages() {
         break;
       case 'S':
         ignore_till_sync_ = false;
-        // Sync ends the implicit transaction, and with it every portal.
-        portals_.clear();
         SendReadyForQuery();
         if (!Flush().ok()) return;
         break;

@@ -83,7 +83,10 @@ class Connection {
   Status SendDataRows(const ResultSet& result, size_t begin, size_t end,
                       const std::vector<int16_t>& formats);
   void SendCommandComplete(const std::string& tag);
+  // Also drops every portal when the session is outside a transaction block.
   void SendReadyForQuery();
+  // The session's transaction status ('I', 'T' or 'E'; anything else counts as 'I').
+  char TransactionStatus() const;
   void SendSimple(char type);  // a message without payload
   // Best-effort, non-blocking write of whatever is queued (used when closing).
   void FlushNoWait();

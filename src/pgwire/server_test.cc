@@ -9,6 +9,7 @@
 //   fail            NotFound with SQLSTATE 42P01 'relation "missing" does not exist'
 //   denied          PermissionDenied without SQLSTATE (the server maps it to 42501)
 //   sleep           waits (bounded) for a cancel request, then fails with 57014
+//   begin, commit   enter / leave a transaction block (TransactionStatus 'T' / 'I')
 // Users: "secret" needs password "s3cret"; "nobody" does not exist; the rest are trusted.
 // Database "missing" does not exist.
 #include "pgwire/server.h"
@@ -182,6 +183,11 @@ class FakeSession : public Session {
       rs.notices = {"hello notice"};
       return rs;
     }
+    if (statement == "begin" || statement == "commit") {
+      in_block_ = statement == "begin";
+      rs.command_tag = in_block_ ? "BEGIN" : "COMMIT";
+      return rs;
+    }
     if (statement == "insert") {
       rs.command_tag = "INSERT 0 1";
       return rs;
@@ -214,9 +220,12 @@ class FakeSession : public Session {
         .WithSqlState("42601");
   }
 
+  char TransactionStatus() const override { return in_block_ ? 'T' : 'I'; }
+
   SharedState* state_;
   std::string user_;
   std::string app_;
+  bool in_block_ = false;
 };
 
 class FakeFactory : public SessionFactory {
@@ -935,6 +944,47 @@ TEST_F(ServerTest, ExecuteWithRowLimitSuspendsThePortal) {
   messages.clear();
   EXPECT_EQ(raw.ReadUntilReady(&messages), "EZ");
   EXPECT_EQ(ErrorFields(messages[0].payload)['C'], "34000");
+}
+
+TEST_F(ServerTest, PortalsSurviveSyncInsideATransactionBlock) {
+  RawClient raw(server_->port());
+  ASSERT_TRUE(raw.Login());
+  std::vector<Message> messages;
+  ASSERT_TRUE(raw.SendMessage('Q', Str("begin")));
+  EXPECT_EQ(raw.ReadUntilReady(&messages), "CZ");
+  EXPECT_EQ(messages[1].payload, "T");
+  ASSERT_TRUE(raw.SendMessage('P', Str("") + Str("rows 3") + I16(0)));
+  ASSERT_TRUE(raw.SendMessage('B', Str("c1") + Str("") + I16(0) + I16(0) + I16(0)));
+  ASSERT_TRUE(raw.SendMessage('E', Str("c1") + I32(1)));
+  ASSERT_TRUE(raw.SendMessage('S', ""));
+  messages.clear();
+  EXPECT_EQ(raw.ReadUntilReady(&messages), "12DsZ");
+  EXPECT_EQ(messages[4].payload, "T");
+  ASSERT_TRUE(raw.SendMessage('E', Str("c1") + I32(1)));
+  ASSERT_TRUE(raw.SendMessage('S', ""));
+  messages.clear();
+  EXPECT_EQ(raw.ReadUntilReady(&messages), "DsZ");
+  EXPECT_THAT(DataRowValues(messages[0].payload), ElementsAre("2"));
+  ASSERT_TRUE(raw.SendMessage('Q', Str("commit")));
+  messages.clear();
+  EXPECT_EQ(raw.ReadUntilReady(&messages), "CZ");
+  EXPECT_EQ(messages[1].payload, "I");
+  // The transaction ended, and the portal with it.
+  ASSERT_TRUE(raw.SendMessage('E', Str("c1") + I32(1)));
+  ASSERT_TRUE(raw.SendMessage('S', ""));
+  messages.clear();
+  EXPECT_EQ(raw.ReadUntilReady(&messages), "EZ");
+  EXPECT_EQ(ErrorFields(messages[0].payload)['C'], "34000");
+}
+
+TEST_F(ServerTest, NewerMinorProtocolVersionIsNegotiatedDown) {
+  RawClient raw(server_->port());
+  const std::string body = I32(kProtocolVersion3 + 1) + Str("user") + Str("u") +
+                           Str("_pq_.future") + Str("x") + Str("");
+  ASSERT_TRUE(raw.Send(I32(static_cast<int32_t>(body.size() + 4)) + body));
+  std::vector<Message> messages;
+  EXPECT_EQ(raw.ReadUntilReady(&messages).substr(0, 2), "vR");
+  EXPECT_EQ(messages[0].payload, I32(kProtocolVersion3) + I32(1) + Str("_pq_.future"));
 }
 
 TEST_F(ServerTest, ErrorDiscardsMessagesUntilSync) {

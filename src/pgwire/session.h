@@ -105,6 +105,12 @@ class Session {
   // notices the request should fail with Cancelled and SQLSTATE 57014 ("canceling statement due
   // to user request"). The default ignores the request.
   virtual void RequestCancel() {}
+
+  // The transaction status ReadyForQuery reports: 'I' idle (no transaction block), 'T' in a
+  // transaction block, 'E' in a failed transaction block. Portals (extended protocol) live until
+  // the end of the transaction: the server drops them at Sync, or after a simple query, whenever
+  // this says 'I'. The default is 'I' always (every statement commits on its own).
+  virtual char TransactionStatus() const { return 'I'; }
 };
 
 // What the server must check before opening a session.
