@@ -54,6 +54,10 @@ Status MetaClient::MapCallStatus(std::string_view method, const grpc::ClientCont
       return DeadlineExceededError("meta node at " + target_ + " did not answer " +
                                    std::string(method) + " within " + timeout);
     }
+    case grpc::StatusCode::CANCELLED:
+      // This client never cancels its calls, so the server dropped it: it is going away.
+      return UnavailableError("meta node at " + target_ + " dropped " + std::string(method) +
+                              " (shutting down?): " + status.error_message());
     case grpc::StatusCode::UNIMPLEMENTED:
       return UnimplementedError("meta node at " + target_ + " does not serve " +
                                 std::string(method) +

@@ -2,12 +2,13 @@
 //
 // Every call carries a deadline (MetaClientOptions::rpc_timeout). Errors returned by the meta node
 // keep their code and message. Errors of the transport become:
-//   Unavailable       "cannot reach meta node at 127.0.0.1:5690: <why>" (refused, down,
-//   unresolvable,
-//                     or no connection before the deadline)
-//   DeadlineExceeded  "meta node at 127.0.0.1:5690 did not answer <Method> within <n> ms"
-//   (connected
-//                     but too slow)
+//   Unavailable  "cannot reach meta node at 127.0.0.1:5690: <why>": refused, down, unresolvable,
+//                or no connection before the deadline
+//   Unavailable  "meta node at 127.0.0.1:5690 dropped <Method> (shutting down?): ...": the node
+//                cancelled the call, as it does to new calls while it stops
+//   Unimplemented  the peer does not serve the method (not an rwmeta meta node, or an older one)
+//   DeadlineExceeded  "meta node at 127.0.0.1:5690 did not answer <Method> within <n> ms":
+//                connected but too slow
 // Thread-safe: one MetaClient may be used from several threads at once.
 #pragma once
 

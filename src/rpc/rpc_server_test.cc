@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "common/testing/status_matchers.h"
 #include "rpc/meta_client.h"
@@ -191,13 +192,48 @@ TEST(MetaClientTest, ClosedPortIsUnavailableBeforeTheDeadline) {
   EXPECT_LT(elapsed, options.rpc_timeout);
 }
 
-// A backend that blocks every call until Release(), to exercise the client's deadline.
+TEST(MetaClientTest, PeerThatNeverSpeaksGrpcIsUnavailableAtTheDeadline) {
+  // A socket that listens but never accepts: TCP connects (the kernel's backlog), HTTP/2 never
+  // starts, so the channel never becomes ready.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 16), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string target = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+  MetaClientOptions options;
+  options.rpc_timeout = std::chrono::milliseconds(300);
+  ASSERT_OK_AND_ASSIGN(auto client, MetaClient::Connect(target, options));
+  auto start = std::chrono::steady_clock::now();
+  Result<std::vector<ParamInfo>> r = client->GetSystemParams();
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  close(fd);
+
+  EXPECT_THAT(r, StatusIs(StatusCode::kUnavailable,
+                          "cannot reach meta node at " + target + ": no connection within 300 ms"));
+  EXPECT_GE(elapsed, std::chrono::milliseconds(300));
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+}
+
+// A backend whose GetClusterInfo blocks until Release(), to exercise deadlines and graceful stop.
 class BlockingBackend : public FakeMetaBackend {
  public:
   Result<ClusterInfo> GetClusterInfo() override {
     std::unique_lock<std::mutex> lock(mu_);
+    entered_ = true;
+    cv_.notify_all();
     cv_.wait(lock, [this] { return released_; });
     return FakeMetaBackend::GetClusterInfo();
+  }
+  // Waits until a GetClusterInfo call is inside the backend; false after `timeout`.
+  bool WaitEntered(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return entered_; });
   }
   void Release() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -208,8 +244,35 @@ class BlockingBackend : public FakeMetaBackend {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
+  bool entered_ = false;
   bool released_ = false;
 };
+
+TEST(RpcServerStopTest, StopLetsAnInFlightCallFinishWithinTheGracePeriod) {
+  BlockingBackend backend;
+  RpcServer server(&backend);
+  ASSERT_OK(server.Start("127.0.0.1:0"));
+  ASSERT_OK_AND_ASSIGN(auto client, MetaClient::Connect(server.address()));
+
+  Result<ClusterInfo> in_flight = UnavailableError("not run");
+  std::thread caller([&] { in_flight = client->GetClusterInfo(); });
+  ASSERT_TRUE(backend.WaitEntered(std::chrono::seconds(10)));
+
+  std::thread stopper([&] { server.Stop(std::chrono::seconds(10)); });
+  // New calls are refused once shutdown has begun; poll until they are.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  Status late;
+  do {
+    late = client->GetSystemParams().status();
+  } while (late.ok() && std::chrono::steady_clock::now() < deadline);
+  backend.Release();
+  caller.join();
+  stopper.join();
+
+  EXPECT_THAT(late, StatusIs(StatusCode::kUnavailable));
+  ASSERT_OK(in_flight.status());
+  EXPECT_EQ(in_flight->cluster_id, backend.cluster_info().cluster_id);
+}
 
 TEST(MetaClientTest, SlowNodeIsDeadlineExceededAfterTheTimeout) {
   BlockingBackend backend;
