@@ -23,6 +23,8 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kReadChunkBytes = 64 * 1024;
 // Queued output beyond this is written before the next message is handled.
 constexpr size_t kFlushThresholdBytes = 256 * 1024;
+// I/O buffers larger than this are released once empty.
+constexpr size_t kKeptBufferBytes = 4 * 1024 * 1024;
 // SSLRequest/GSSENCRequest answers before a client must send its StartupMessage.
 constexpr int kMaxNegotiations = 2;
 
@@ -137,11 +139,19 @@ Status Connection::FillBuffer() {
 
 Status Connection::ReadExact(size_t n, std::string* out) {
   while (in_.size() - in_pos_ < n) RWMETA_RETURN_IF_ERROR(FillBuffer());
-  out->assign(in_, in_pos_, n);
-  in_pos_ += n;
-  if (in_pos_ == in_.size()) {
+  if (in_pos_ == 0 && in_.size() == n) {
+    // The common case for a large message: hand the buffer over instead of copying it.
+    out->swap(in_);
     in_.clear();
+  } else {
+    out->assign(in_, in_pos_, n);
+    in_pos_ += n;
+  }
+  if (in_pos_ == in_.size()) {
     in_pos_ = 0;
+    in_.clear();
+    // Do not keep the memory of one huge message for the life of the connection.
+    if (in_.capacity() > kKeptBufferBytes) std::string().swap(in_);
   }
   return Status::Ok();
 }
@@ -168,6 +178,7 @@ Status Connection::Flush() {
     return IoError(UnavailableError(std::string("send: ") + std::strerror(errno)));
   }
   out_.clear();
+  if (out_.capacity() > kKeptBufferBytes) std::string().swap(out_);
   return Status::Ok();
 }
 
@@ -189,7 +200,8 @@ Status Connection::ReadMessage(char* type, std::string* payload) {
   }
   RWMETA_RETURN_IF_ERROR(ReadExact(4, &header));
   const auto len = static_cast<uint32_t>(DecodeInt32(header));
-  if (len < 4 || len > kMaxMessageBytes) {
+  const bool large = *type == 'Q' || *type == 'P' || *type == 'B' || *type == 'F' || *type == 'd';
+  if (len < 4 || len > (large ? kMaxMessageBytes : kMaxSmallMessageBytes)) {
     return ProtocolViolation("invalid message length " + std::to_string(len));
   }
   return ReadExact(len - 4, payload);

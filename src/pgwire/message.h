@@ -24,8 +24,11 @@ inline constexpr int32_t kCancelRequestCode = 80877102;
 
 // The largest startup packet we accept (PostgreSQL's MAX_STARTUP_PACKET_LENGTH).
 inline constexpr int32_t kMaxStartupPacketBytes = 10000;
-// The largest regular message (its length field) we accept: 1 GiB.
+// The largest regular message (its length field) we accept: 1 GiB for the messages that carry
+// SQL or data (Query, Parse, Bind, FunctionCall, CopyData), 10000 bytes for the others, as
+// PostgreSQL (PQ_LARGE_MESSAGE_LIMIT, PQ_SMALL_MESSAGE_LIMIT).
 inline constexpr int64_t kMaxMessageBytes = int64_t{1} << 30;
+inline constexpr int64_t kMaxSmallMessageBytes = 10000;
 
 // Appends backend messages to a byte buffer. Not thread-safe.
 //

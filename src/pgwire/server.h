@@ -13,8 +13,9 @@
 //     (every Sync ends the implicit transaction: the server always reports status 'I').
 //   - CancelRequest: matched against the BackendKeyData of live connections; a match calls
 //     Session::RequestCancel on that connection's session. No reply is sent (as PostgreSQL).
-//   - A malformed message (length < 4 or > 1 GiB, unknown type, bad field layout) gets FATAL 08P01
-//     and the connection is closed.
+//   - A malformed message (length < 4, or > 1 GiB for Query/Parse/Bind and > 10000 bytes for the
+//     small messages such as Sync or Execute, as PostgreSQL; unknown type; bad field layout) gets
+//     FATAL 08P01 and the connection is closed.
 //   - FunctionCall and COPY are not supported (FunctionCall gets 0A000; stray CopyData, CopyDone
 //     and CopyFail are ignored, as PostgreSQL does outside COPY).
 //
@@ -87,8 +88,10 @@ class Server {
   int port() const { return port_; }
 
   // Stops accepting, closes every connection (a query running in a Session is allowed to finish
-  // first) and joins all threads. Idempotent; safe to call from any thread (not from a connection
-  // thread, i.e. not from inside a Session call).
+  // first; idle clients get FATAL 57P01 "terminating connection due to administrator command")
+  // and joins all threads. Idempotent; safe to call from any thread, but not from inside a Session
+  // call (it would wait for itself) and not from a signal handler (it locks and joins: let the
+  // SIGTERM handler wake a thread that calls Stop).
   void Stop();
 
   // Connections currently served (after acceptance, until their thread ends). Thread-safe.

@@ -719,6 +719,19 @@ TEST_F(ServerTest, SimpleQueryErrorStopsTheBatchAndSessionContinues) {
   EXPECT_STREQ(PQgetvalue(after.get(), 0, 0), "still here");
 }
 
+TEST_F(ServerTest, LargeQueryAndResultRoundTrip) {
+  PGconn* conn = Connect();
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  std::string big(3 * 1024 * 1024, 'x');
+  for (size_t i = 0; i < big.size(); i += 997) big[i] = static_cast<char>('a' + i % 26);
+  ResultPtr r(PQexec(conn, ("SELECT " + big).c_str()));
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(r.get());
+  ASSERT_EQ(PQgetlength(r.get(), 0, 0), static_cast<int>(big.size()));
+  EXPECT_TRUE(std::string(PQgetvalue(r.get(), 0, 0)) == big);
+  ResultPtr small(PQexec(conn, "SELECT small"));
+  EXPECT_STREQ(PQgetvalue(small.get(), 0, 0), "small");
+}
+
 TEST_F(ServerTest, EmptyQueryAndNotices) {
   PGconn* conn = Connect();
   ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
@@ -1079,6 +1092,12 @@ TEST_F(ServerTest, MalformedMessagesGet08P01AndClose) {
     RawClient raw(server_->port());
     ASSERT_TRUE(raw.Login());
     ASSERT_TRUE(raw.Send(std::string("Q") + I32((1 << 30) + 1)));  // > 1 GiB
+    ExpectProtocolViolation(&raw);
+  }
+  {
+    RawClient raw(server_->port());
+    ASSERT_TRUE(raw.Login());
+    ASSERT_TRUE(raw.Send(std::string("S") + I32(10001)));  // a Sync cannot be that long
     ExpectProtocolViolation(&raw);
   }
   {
