@@ -20,7 +20,6 @@ Datum I(int64_t v) { return Datum{v}; }
 Datum S(std::string v) { return Datum{std::move(v)}; }
 Datum B(bool v) { return Datum{v}; }
 Datum N() { return Datum::Null(); }
-Datum OptS(const std::optional<std::string>& v) { return v ? S(*v) : N(); }
 
 constexpr TypeId kOid = TypeId::kInt32;
 constexpr TypeId kText = TypeId::kVarchar;
