@@ -7,7 +7,12 @@
 // Errors every backend maps to: Unavailable (server unreachable, connection lost: retry), Aborted
 // (write conflict or lost compare-and-swap: redo the whole transaction, see RunTransaction),
 // Unauthenticated (bad credentials), FailedPrecondition (schema missing or newer than this binary),
-// DataLoss (a stored row cannot be decoded), InvalidArgument (row does not match the model).
+// DataLoss (a stored row cannot be decoded), InvalidArgument (row or key does not match the model,
+// table not in the model).
+//
+// Models: a backend works with the Model it was constructed with (Model::Get() by default; tests
+// pass their own). "The model" below means that one. Text and bytes keys sort bytewise on every
+// backend. A failed write changes nothing; the transaction stays usable.
 //
 // The conformance suite (meta_store_conformance.h) is the executable form of this contract and runs
 // over every backend.
@@ -35,14 +40,17 @@ class ReadView {
 
   // Calls `visit` for every row of `table`, ascending by primary key, stopping at the first non-OK
   // status from `visit` (which Scan then returns). Memory stays bounded: rows are streamed or paged.
+  // `visit` may read through this view but must not write to `table` through it.
   virtual Status Scan(const TableSchema& table, const std::function<Status(const Row&)>& visit) = 0;
 
   // Number of rows in `table`.
   virtual Result<int64_t> Count(const TableSchema& table) = 0;
 };
 
-// A read-write transaction. Reads see the transaction's own writes. Destroying an uncommitted
-// transaction rolls it back. After Commit (OK or not) only the destructor may be called.
+// A read-write transaction. Reads see the transaction's own writes and the commits before it began;
+// nobody else sees its writes before Commit. Destroying an uncommitted transaction rolls it back.
+// After Commit (OK or not) only the destructor may be called. Do not hold two live transactions of
+// one store in one thread: a backend that serializes writers (SQLite) makes the second wait.
 class Transaction : public ReadView {
  public:
   // AlreadyExists if a row with the same primary key (or unique key) exists; FailedPrecondition if a
@@ -76,18 +84,21 @@ class MetaStore {
   // The store's location without credentials, for logs and errors.
   virtual std::string DisplayUrl() const = 0;
 
-  // Schema version and emptiness, without changing anything.
+  // Schema version and emptiness, without changing anything. Works on a store at any version.
   virtual Result<SchemaState> Inspect() = 0;
 
   // Creates the schema in an empty store or applies the migrations from the stored version up to
   // Model::Get().version(), each in its own transaction, recording each. FailedPrecondition if the
-  // store's version is newer than this binary's model. Idempotent.
+  // store's version is newer than this binary's model (the message names both). Idempotent.
   virtual Status Migrate() = 0;
 
+  // FailedPrecondition unless the store is migrated to exactly the model's version (run Migrate);
+  // Aborted if the backend could not start one in time (busy): RunTransaction retries.
   virtual Result<std::unique_ptr<Transaction>> BeginTransaction() = 0;
 
   // A read-only view of one consistent cut of the whole store (one read transaction, one etcd
-  // revision), unaffected by later commits. Used by backups.
+  // revision), unaffected by later commits, never blocking writers. Used by backups.
+  // FailedPrecondition unless the store is migrated to exactly the model's version.
   virtual Result<std::unique_ptr<ReadView>> BeginSnapshotRead() = 0;
 };
 
