@@ -1,0 +1,188 @@
+// SELECTs over the system catalogs and views, driven through FrontendSession as a client would.
+#include "frontend/system_catalogs.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
+#include "frontend/session.h"
+#include "meta/bootstrap.h"
+#include "metastore/memory/memory_meta_store.h"
+
+namespace rwmeta::frontend {
+namespace {
+
+using ::rwmeta::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Rows = std::vector<std::vector<std::string>>;
+
+class SystemCatalogsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    meta::BootstrapOptions o;
+    o.state_store = "hummock+memory";
+    o.data_directory = "hummock_001";
+    ASSERT_OK(meta::BootstrapCluster(store_, o).status());
+    auto catalog = meta::CatalogManager::Open(store_);
+    ASSERT_OK(catalog.status());
+    catalog_ = std::move(*catalog);
+    params_ = std::make_unique<meta::SystemParamsManager>(store_);
+    ASSERT_OK(params_->Reload());
+    factory_ = std::make_unique<FrontendSessionFactory>(*catalog_, *params_);
+    ASSERT_OK_AND_ASSIGN(session_, factory_->OpenSession("root", "dev", {}));
+  }
+
+  Result<pgwire::ResultSet> Run(std::string_view sql) {
+    std::vector<pgwire::ResultSet> results;
+    RWMETA_RETURN_IF_ERROR(session_->ExecuteSimple(sql, &results));
+    if (results.size() != 1) return InternalError("expected one result");
+    return results[0];
+  }
+
+  void Exec(std::string_view sql) {
+    auto r = Run(sql);
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.status();
+  }
+
+  Rows Query(std::string_view sql) {
+    auto r = Run(sql);
+    EXPECT_TRUE(r.ok()) << sql << ": " << r.status();
+    if (!r.ok()) return {};
+    EXPECT_EQ(r->command_tag, "SELECT " + std::to_string(r->rows.size()));
+    Rows out;
+    for (const auto& row : r->rows) {
+      std::vector<std::string> cells;
+      for (const auto& v : row) cells.push_back(v ? *v : "NULL");
+      out.push_back(std::move(cells));
+    }
+    return out;
+  }
+
+  std::string Id(const std::string& table) {
+    auto snap = catalog_->Snapshot();
+    const auto* pub = snap->FindSchema(snap->FindDatabase("dev")->id, "public");
+    const auto* t = snap->FindTable(pub->id, table);
+    if (t) return std::to_string(t->id);
+    const auto* v = snap->FindView(pub->id, table);
+    return v ? std::to_string(v->id) : "?";
+  }
+
+  metastore::MemoryMetaStore store_;
+  std::unique_ptr<meta::CatalogManager> catalog_;
+  std::unique_ptr<meta::SystemParamsManager> params_;
+  std::unique_ptr<FrontendSessionFactory> factory_;
+  std::unique_ptr<pgwire::Session> session_;
+};
+
+TEST_F(SystemCatalogsTest, RwCatalogRelations) {
+  Exec("CREATE TABLE t (a int PRIMARY KEY, b varchar)");
+  Exec("CREATE USER bob");
+  EXPECT_EQ(Query("SELECT name, definition, append_only FROM rw_catalog.rw_tables"),
+            (Rows{{"t", "CREATE TABLE t (a int PRIMARY KEY, b varchar)", "f"}}));
+  // One-part names find rw_catalog through the implicit search path.
+  EXPECT_EQ(Query("SELECT name FROM rw_tables"), (Rows{{"t"}}));
+  EXPECT_EQ(Query("SELECT name, is_super, create_db, can_login FROM rw_users ORDER BY name"),
+            (Rows{{"bob", "f", "f", "t"}, {"root", "t", "t", "t"}}));
+  EXPECT_EQ(Query("SELECT name FROM rw_databases"), (Rows{{"dev"}}));
+  EXPECT_EQ(Query("SELECT name FROM rw_schemas ORDER BY name"),
+            (Rows{{"information_schema"}, {"pg_catalog"}, {"public"}, {"rw_catalog"}}));
+  EXPECT_EQ(Query("SELECT name, position, is_primary_key, data_type FROM rw_columns ORDER BY position"),
+            (Rows{{"a", "1", "t", "integer"}, {"b", "2", "f", "character varying"}}));
+  Exec("CREATE SECRET s WITH (backend = 'meta') AS 'hunter2'");
+  EXPECT_EQ(Query("SELECT name FROM rw_secrets"), (Rows{{"s"}}));
+  EXPECT_EQ(Query("SELECT value FROM rw_system_parameters WHERE name = 'barrier_interval_ms'"),
+            (Rows{{"1000"}}));
+}
+
+TEST_F(SystemCatalogsTest, ViewsExpandAndRecordDependencies) {
+  Exec("CREATE TABLE t (a int, b varchar)");
+  auto r = Run("CREATE VIEW v AS SELECT a FROM t");
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->command_tag, "CREATE VIEW");
+  EXPECT_EQ(Query("SELECT name, definition FROM rw_views"), (Rows{{"v", "SELECT a FROM t"}}));
+  // The table has no rows yet (no state store): the view reads as empty, with its columns.
+  ASSERT_OK_AND_ASSIGN(auto sel, Run("SELECT * FROM v"));
+  EXPECT_EQ(sel.command_tag, "SELECT 0");
+  ASSERT_EQ(sel.fields.size(), 1u);
+  EXPECT_EQ(sel.fields[0].name, "a");
+  Exec("CREATE VIEW v2 (x) AS SELECT a FROM v");
+  EXPECT_EQ(Query("SELECT column_name FROM information_schema.columns WHERE table_name = 'v2'"),
+            (Rows{{"x"}}));
+
+  auto drop = Run("DROP TABLE t");
+  EXPECT_THAT(drop, StatusIs(StatusCode::kFailedPrecondition,
+                             "cannot drop table t because other objects depend on it"));
+  EXPECT_EQ(drop.status().sqlstate(), "2BP01");
+  ASSERT_OK_AND_ASSIGN(auto cascade, Run("DROP TABLE t CASCADE"));
+  EXPECT_EQ(cascade.command_tag, "DROP TABLE");
+  EXPECT_EQ(cascade.notices.size(), 2u);
+  EXPECT_EQ(Query("SELECT name FROM rw_views"), Rows{});
+
+  auto missing = Run("CREATE VIEW w AS SELECT * FROM nope");
+  EXPECT_THAT(missing, StatusIs(StatusCode::kNotFound, "relation \"nope\" does not exist"));
+  EXPECT_EQ(missing.status().sqlstate(), "42P01");
+  auto drop_view = Run("DROP VIEW nope");
+  EXPECT_EQ(drop_view.status().sqlstate(), "42P01");
+}
+
+TEST_F(SystemCatalogsTest, PgCatalogForPsql) {
+  Exec("CREATE TABLE t (a int NOT NULL, b varchar)");
+  Exec("CREATE VIEW v AS SELECT a FROM t");
+  Exec("CREATE SCHEMA s");
+  Exec("CREATE TABLE s.hidden (a int)");
+  // \dt, simplified to what the executor runs today.
+  EXPECT_EQ(Query("SELECT n.nspname, c.relname, c.relkind, pg_catalog.pg_get_userbyid(c.relowner) "
+                  "FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_namespace n "
+                  "ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'v') "
+                  "AND pg_catalog.pg_table_is_visible(c.oid) ORDER BY 1, 2"),
+            (Rows{{"public", "t", "r", "root"}, {"public", "v", "v", "root"}}));
+  // \dn
+  EXPECT_EQ(Query("SELECT n.nspname AS \"Name\", pg_catalog.pg_get_userbyid(n.nspowner) AS "
+                  "\"Owner\" FROM pg_catalog.pg_namespace n WHERE n.nspname !~ '^pg_' AND "
+                  "n.nspname <> 'information_schema' ORDER BY 1"),
+            (Rows{{"public", "root"}, {"rw_catalog", "root"}, {"s", "root"}}));
+  // \l
+  EXPECT_EQ(Query("SELECT d.datname, pg_catalog.pg_get_userbyid(d.datdba) FROM "
+                  "pg_catalog.pg_database d ORDER BY 1"),
+            (Rows{{"dev", "root"}}));
+  // \du
+  EXPECT_EQ(Query("SELECT r.rolname, r.rolsuper, r.rolcanlogin FROM pg_catalog.pg_roles r "
+                  "WHERE r.rolname !~ '^pg_' ORDER BY 1"),
+            (Rows{{"root", "t", "t"}}));
+  // \d t: the columns.
+  EXPECT_EQ(Query("SELECT a.attname, a.attnotnull, a.attnum FROM pg_catalog.pg_attribute a "
+                  "WHERE a.attrelid = " + Id("t") + " AND a.attnum > 0 AND NOT a.attisdropped "
+                  "ORDER BY a.attnum"),
+            (Rows{{"a", "t", "1"}, {"b", "f", "2"}}));
+  EXPECT_EQ(Query("SELECT table_schema, table_name, table_type FROM information_schema.tables "
+                  "ORDER BY 1, 2"),
+            (Rows{{"public", "t", "BASE TABLE"}, {"public", "v", "VIEW"}, {"s", "hidden", "BASE TABLE"}}));
+  EXPECT_EQ(Query("SELECT schema_name FROM information_schema.schemata WHERE schema_name = 's'"),
+            (Rows{{"s"}}));
+  EXPECT_EQ(Query("SELECT typname FROM pg_type WHERE oid = 23"), (Rows{{"int4"}}));
+  EXPECT_EQ(Query("SELECT amname FROM pg_am ORDER BY oid"), (Rows{{"heap"}, {"btree"}}));
+  EXPECT_EQ(Query("SELECT count(*) FROM pg_index"), (Rows{{"0"}}));
+}
+
+TEST_F(SystemCatalogsTest, ResolutionErrorsAndSearchPath) {
+  auto r = Run("SELECT * FROM nope");
+  EXPECT_THAT(r, StatusIs(StatusCode::kNotFound, "relation \"nope\" does not exist"));
+  EXPECT_EQ(r.status().sqlstate(), "42P01");
+  r = Run("SELECT * FROM nosuch.t");
+  EXPECT_EQ(r.status().sqlstate(), "3F000");
+  r = Run("SELECT * FROM otherdb.public.t");
+  EXPECT_EQ(r.status().sqlstate(), "0A000");
+  Exec("CREATE SCHEMA s");
+  Exec("CREATE TABLE s.t (a int)");
+  EXPECT_EQ(Run("SELECT * FROM t").status().sqlstate(), "42P01");
+  Exec("SET search_path = s");
+  ASSERT_OK_AND_ASSIGN(auto sel, Run("SELECT a FROM t"));
+  EXPECT_EQ(sel.command_tag, "SELECT 0");
+  EXPECT_EQ(Query("SELECT relname FROM pg_class WHERE pg_table_is_visible(oid)"), (Rows{{"t"}}));
+  ASSERT_OK_AND_ASSIGN(auto three, Run("SELECT a FROM dev.s.t"));
+  EXPECT_EQ(three.command_tag, "SELECT 0");
+}
+
+}  // namespace
+}  // namespace rwmeta::frontend
