@@ -408,6 +408,61 @@ TEST_P(MetaStoreConformanceTest, NextIdIsUniqueUnderConcurrentTransactions) {
   EXPECT_EQ((*seq)[1], Value{int64_t{kThreads * kPerThread + 1}});
 }
 
+TEST_P(MetaStoreConformanceTest, UpsertOfAParentKeepsItsChildren) {
+  const TableSchema& users = M().Table("user");
+  const TableSchema& objects = M().Table("object");
+  const TableSchema& databases = M().Table("database");
+  ASSERT_OK(RunTransaction(*store_, [&](Transaction& t) {
+    RWMETA_RETURN_IF_ERROR(t.Insert(users, UserRow(1, "root")));
+    RWMETA_RETURN_IF_ERROR(t.Insert(objects, ObjectRow(10, "database", 1)));
+    return t.Insert(databases, Row{int64_t{10}, std::string("dev")});
+  }));
+  // Replacing the parent row in place is an update, not a delete: nothing cascades.
+  Row changed = ObjectRow(10, "database", 1);
+  changed[5] = int64_t{42};
+  ASSERT_OK(RunTransaction(*store_, [&](Transaction& t) { return t.Upsert(objects, changed); }));
+  ASSERT_OK_AND_ASSIGN(auto object, GetCommitted(*store_, objects, Key{int64_t{10}}));
+  ASSERT_TRUE(object.has_value());
+  EXPECT_EQ(*object, changed);
+  ASSERT_OK_AND_ASSIGN(auto rows, ScanAll(*store_, databases));
+  EXPECT_THAT(rows, ElementsAre(Row{int64_t{10}, std::string("dev")}));
+}
+
+TEST_P(MetaStoreConformanceTest, ReadsInsideAScanCallback) {
+  const TableSchema& params = M().Table("system_parameter");
+  ASSERT_OK(RunTransaction(*store_, [&](Transaction& t) {
+    for (const char* name : {"a", "b", "c"})
+      RWMETA_RETURN_IF_ERROR(t.Insert(params, Param(name, name)));
+    return Status::Ok();
+  }));
+  ASSERT_OK_AND_ASSIGN(auto view, store_->BeginSnapshotRead());
+  std::vector<std::string> seen;
+  ASSERT_OK(view->Scan(params, [&](const Row& r) -> Status {
+    // A backup reads related rows while streaming a table: nested Get, Count and Scan.
+    RWMETA_ASSIGN_OR_RETURN(auto same, view->Get(params, Key{r[0]}));
+    if (!same.has_value() || *same != r) return InternalError("nested get disagrees");
+    RWMETA_ASSIGN_OR_RETURN(int64_t n, view->Count(params));
+    int inner = 0;
+    RWMETA_RETURN_IF_ERROR(view->Scan(params, [&](const Row&) {
+      ++inner;
+      return Status::Ok();
+    }));
+    seen.push_back(std::get<std::string>(r[0]) + std::to_string(n) + std::to_string(inner));
+    return Status::Ok();
+  }));
+  EXPECT_THAT(seen, ElementsAre("a33", "b33", "c33"));
+}
+
+TEST_P(MetaStoreConformanceTest, SnapshotCanReadEveryModelTable) {
+  ASSERT_OK_AND_ASSIGN(auto view, store_->BeginSnapshotRead());
+  for (const TableSchema& t : M().tables()) {
+    ASSERT_OK_AND_ASSIGN(int64_t n, view->Count(t));
+    EXPECT_EQ(n, 0) << t.name;
+    EXPECT_OK(view->Scan(t, [&](const Row&) { return InternalError("row in an empty store"); }))
+        << t.name;
+  }
+}
+
 TEST_P(MetaStoreConformanceTest, MigrationKeepsDataAndRefusesDowngrade) {
   auto location = NewLocation();
   const TableSchema& parent_v1 = MigrationModel(1).Table("parent");
