@@ -16,11 +16,12 @@ constexpr std::string_view kSupportedSchemes =
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view url) {
   RWMETA_ASSIGN_OR_RETURN(Url parsed, ParseUrl(url));
   const std::string& scheme = parsed.scheme;
-  if (scheme == "memory") {
+  // "memory-shared" and "memory-isolated-for-test" are RisingWave's spellings of the same two.
+  if (scheme == "memory" || scheme == "memory-shared") {
     return std::unique_ptr<ObjectStore>(MemoryObjectStore::OpenShared(url));
   }
-  if (scheme == "memory-isolated") {
-    return std::unique_ptr<ObjectStore>(new MemoryObjectStore("memory-isolated"));
+  if (scheme == "memory-isolated" || scheme == "memory-isolated-for-test") {
+    return std::unique_ptr<ObjectStore>(new MemoryObjectStore(scheme));
   }
   if (scheme == "fs") {
     if (!parsed.host.empty() || parsed.port || !parsed.user.empty() || parsed.path.empty() ||

@@ -43,6 +43,18 @@ TEST(OpenObjectStoreTest, MemoryIsolatedIsFreshEachTime) {
   ASSERT_OK(a->Put("k", "v"));
   EXPECT_THAT(b->Get("k"), StatusIs(StatusCode::kNotFound));
   EXPECT_TRUE(a->SupportsConditionalPut());
+  // RisingWave's spelling.
+  ASSERT_OK_AND_ASSIGN(auto c, OpenObjectStore("memory-isolated-for-test"));
+  EXPECT_THAT(c->Get("k"), StatusIs(StatusCode::kNotFound));
+}
+
+TEST(OpenObjectStoreTest, MemorySharedIsRisingWavesSpellingOfShared) {
+  ASSERT_OK_AND_ASSIGN(auto a, OpenObjectStore("memory-shared"));
+  ASSERT_OK_AND_ASSIGN(auto b, OpenObjectStore("memory-shared"));
+  ASSERT_OK(a->Put("factory-test/k", "v"));
+  ASSERT_OK_AND_ASSIGN(std::string v, b->Get("factory-test/k"));
+  EXPECT_EQ(v, "v");
+  ASSERT_OK(a->Delete("factory-test/k"));
 }
 
 TEST(OpenObjectStoreTest, FsCreatesTheDirectory) {
