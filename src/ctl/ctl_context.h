@@ -2,6 +2,8 @@
 // command's action.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <ostream>
