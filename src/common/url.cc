@@ -113,7 +113,8 @@ Result<Url> ParseUrl(std::string_view text) {
   size_t colon = text.find(':');
   if (colon == std::string_view::npos) {
     // A bare scheme: "memory", "memory-isolated".
-    if (!IsValidScheme(text)) return bad("missing scheme (expected 'scheme://...' or a bare scheme)");
+    if (!IsValidScheme(text))
+      return bad("missing scheme (expected 'scheme://...' or a bare scheme)");
     url.scheme = LowerAscii(text);
     return url;
   }
@@ -221,7 +222,8 @@ std::string RedactUrl(std::string_view url) {
   // The fragment is left alone; credentials and query come before it.
   size_t hash = url.find('#');
   std::string_view head = url.substr(0, hash);
-  std::string_view fragment = hash == std::string_view::npos ? std::string_view() : url.substr(hash);
+  std::string_view fragment =
+      hash == std::string_view::npos ? std::string_view() : url.substr(hash);
   std::string_view query;
   bool has_query = false;
   if (size_t q = head.find('?'); q != std::string_view::npos) {
@@ -238,9 +240,8 @@ std::string RedactUrl(std::string_view url) {
   size_t at = std::string_view::npos;
   if (auth_start < head.size() && head[auth_start] != '/') {
     size_t slash = head.find('/', auth_start);
-    std::string_view authority = head.substr(auth_start, slash == std::string_view::npos
-                                                             ? std::string_view::npos
-                                                             : slash - auth_start);
+    std::string_view authority = head.substr(
+        auth_start, slash == std::string_view::npos ? std::string_view::npos : slash - auth_start);
     size_t rel = authority.rfind('@');
     if (rel != std::string_view::npos) {
       at = auth_start + rel;
@@ -272,13 +273,14 @@ std::string RedactUrl(std::string_view url) {
 Result<std::string> StripHummockPrefix(std::string_view state_store) {
   if (state_store.size() < kHummockPrefix.size() ||
       LowerAscii(state_store.substr(0, kHummockPrefix.size())) != kHummockPrefix) {
-    return InvalidArgumentError(fmt::format(
-        "state store '{}' must start with 'hummock+' (e.g. 'hummock+fs:///data')",
-        RedactUrl(state_store)));
+    return InvalidArgumentError(
+        fmt::format("state store '{}' must start with 'hummock+' (e.g. 'hummock+fs:///data')",
+                    RedactUrl(state_store)));
   }
   std::string_view rest = state_store.substr(kHummockPrefix.size());
   if (rest.empty()) {
-    return InvalidArgumentError("state store 'hummock+': object store url missing after 'hummock+'");
+    return InvalidArgumentError(
+        "state store 'hummock+': object store url missing after 'hummock+'");
   }
   return std::string(rest);
 }

@@ -49,7 +49,8 @@ TEST(ParseUrlTest, S3WithoutPath) {
 }
 
 TEST(ParseUrlTest, FullMinioUrlWithDecodedCredentials) {
-  ASSERT_OK_AND_ASSIGN(Url url, ParseUrl("minio://hummock%40admin:se%2Fcr%3At@127.0.0.1:9301/bkt/p"));
+  ASSERT_OK_AND_ASSIGN(Url url,
+                       ParseUrl("minio://hummock%40admin:se%2Fcr%3At@127.0.0.1:9301/bkt/p"));
   EXPECT_EQ(url.scheme, "minio");
   EXPECT_EQ(url.user, "hummock@admin");
   EXPECT_EQ(url.password, "se/cr:t");
@@ -100,7 +101,8 @@ TEST(ParseUrlTest, MalformedInputIsInvalidArgumentNamingTheProblem) {
   EXPECT_THAT(ParseUrl("fs:///a b"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("space")));
   EXPECT_THAT(ParseUrl(std::string_view("fs:///a\0b", 9)),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("control")));
-  EXPECT_THAT(ParseUrl("fs:///x#frag"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("fragment")));
+  EXPECT_THAT(ParseUrl("fs:///x#frag"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("fragment")));
   EXPECT_THAT(ParseUrl("fs:///x%2"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("path")));
   EXPECT_THAT(ParseUrl("fs:///x%zz"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("path")));
   EXPECT_THAT(ParseUrl("pg://u%:p@h"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("user")));
@@ -174,9 +176,9 @@ TEST(RedactUrlTest, HidesSecretQueryParameters) {
 
 TEST(RedactUrlTest, LeavesUrlsWithoutCredentialsUnchanged) {
   for (std::string_view u :
-       {"memory", "memory-isolated", "fs:///var/lib/x", "fs:///a@b/c", "s3://bucket/prefix?region=x",
-        "postgres://root@localhost:4566/dev", "http://[::1]:80/", "", "not a url at all", "@", ":",
-        "://", "hummock+fs:///data"}) {
+       {"memory", "memory-isolated", "fs:///var/lib/x", "fs:///a@b/c",
+        "s3://bucket/prefix?region=x", "postgres://root@localhost:4566/dev", "http://[::1]:80/", "",
+        "not a url at all", "@", ":", "://", "hummock+fs:///data"}) {
     EXPECT_EQ(RedactUrl(u), u);
   }
 }

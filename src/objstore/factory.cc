@@ -31,22 +31,23 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view url) {
           RedactUrl(url)));
     }
     if (!parsed.query.empty()) {
-      return InvalidArgumentError(fmt::format(
-          "object store url '{}': fs takes no query parameters", RedactUrl(url)));
+      return InvalidArgumentError(
+          fmt::format("object store url '{}': fs takes no query parameters", RedactUrl(url)));
     }
     RWMETA_ASSIGN_OR_RETURN(auto store, FsObjectStore::Open(parsed.path));
     return std::unique_ptr<ObjectStore>(std::move(store));
   }
   if (scheme == "s3" || scheme == "minio") {
-    return UnimplementedError(fmt::format(
-        "object store url '{}': S3 support is not built yet (supported now: memory, "
-        "memory-isolated, fs:///abs/dir)",
-        RedactUrl(url)));
+    return UnimplementedError(
+        fmt::format("object store url '{}': S3 support is not built yet (supported now: memory, "
+                    "memory-isolated, fs:///abs/dir)",
+                    RedactUrl(url)));
   }
   std::string hint;
   if (scheme.rfind("hummock+", 0) == 0) hint = "; strip the 'hummock+' prefix of state store urls";
-  return InvalidArgumentError(fmt::format("object store url '{}': unsupported scheme '{}' (supported: {}){}",
-                                          RedactUrl(url), scheme, kSupportedSchemes, hint));
+  return InvalidArgumentError(
+      fmt::format("object store url '{}': unsupported scheme '{}' (supported: {}){}",
+                  RedactUrl(url), scheme, kSupportedSchemes, hint));
 }
 
 }  // namespace rwmeta::objstore

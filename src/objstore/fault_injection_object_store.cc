@@ -13,18 +13,30 @@ constexpr size_t kNumOps = static_cast<size_t>(ObjectStoreOp::kDeleteMany) + 1;
 
 std::string_view ObjectStoreOpName(ObjectStoreOp op) {
   switch (op) {
-    case ObjectStoreOp::kPut: return "put";
-    case ObjectStoreOp::kOpenWriter: return "open_writer";
-    case ObjectStoreOp::kWriterAppend: return "writer_append";
-    case ObjectStoreOp::kWriterFinish: return "writer_finish";
-    case ObjectStoreOp::kGet: return "get";
-    case ObjectStoreOp::kGetRange: return "get_range";
-    case ObjectStoreOp::kOpenReader: return "open_reader";
-    case ObjectStoreOp::kReaderRead: return "reader_read";
-    case ObjectStoreOp::kHead: return "head";
-    case ObjectStoreOp::kList: return "list";
-    case ObjectStoreOp::kDelete: return "delete";
-    case ObjectStoreOp::kDeleteMany: return "delete_many";
+    case ObjectStoreOp::kPut:
+      return "put";
+    case ObjectStoreOp::kOpenWriter:
+      return "open_writer";
+    case ObjectStoreOp::kWriterAppend:
+      return "writer_append";
+    case ObjectStoreOp::kWriterFinish:
+      return "writer_finish";
+    case ObjectStoreOp::kGet:
+      return "get";
+    case ObjectStoreOp::kGetRange:
+      return "get_range";
+    case ObjectStoreOp::kOpenReader:
+      return "open_reader";
+    case ObjectStoreOp::kReaderRead:
+      return "reader_read";
+    case ObjectStoreOp::kHead:
+      return "head";
+    case ObjectStoreOp::kList:
+      return "list";
+    case ObjectStoreOp::kDelete:
+      return "delete";
+    case ObjectStoreOp::kDeleteMany:
+      return "delete_many";
   }
   return "unknown";
 }
@@ -111,7 +123,8 @@ class FaultInjectionWriter : public ObjectWriter {
       // purpose: the injected status is what this fault simulates.
       base_->Finish().IgnoreError();
     } else {
-      base_->Abort().IgnoreError();  // Simulates a crash before publishing: nothing becomes visible.
+      base_->Abort()
+          .IgnoreError();  // Simulates a crash before publishing: nothing becomes visible.
     }
     return d.status;
   }

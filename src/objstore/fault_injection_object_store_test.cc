@@ -46,10 +46,8 @@ TEST_F(FaultInjectionObjectStoreTest, NthCountsFromInjection) {
 }
 
 TEST_F(FaultInjectionObjectStoreTest, StickyFaultFailsEveryLaterCallUntilCleared) {
-  store_.InjectFault({.op = ObjectStoreOp::kHead,
-                      .nth = 2,
-                      .sticky = true,
-                      .status = UnavailableError("down")});
+  store_.InjectFault(
+      {.op = ObjectStoreOp::kHead, .nth = 2, .sticky = true, .status = UnavailableError("down")});
   ASSERT_OK(store_.Put("k", "v"));
   EXPECT_OK(store_.Head("k").status());
   for (int i = 0; i < 4; ++i) EXPECT_THAT(store_.Head("k"), StatusIs(StatusCode::kUnavailable));
@@ -111,7 +109,8 @@ TEST_F(FaultInjectionObjectStoreTest, AppendAndReadFaults) {
   EXPECT_THAT(store_.Head("obj"), StatusIs(StatusCode::kNotFound));
 
   ASSERT_OK(store_.Put("r", "0123456789"));
-  store_.InjectFault({.op = ObjectStoreOp::kReaderRead, .nth = 2, .status = DataLossError("short")});
+  store_.InjectFault(
+      {.op = ObjectStoreOp::kReaderRead, .nth = 2, .status = DataLossError("short")});
   ASSERT_OK_AND_ASSIGN(auto r, store_.OpenReader("r"));
   std::string out;
   ASSERT_OK(r->Read(4, &out));

@@ -32,8 +32,8 @@ std::string BackendName(const ::testing::TestParamInfo<ObjectStoreBackend>& info
 
 Result<std::string> MakeTempDir() {
   const char* base = std::getenv("TEST_TMPDIR");
-  std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                     "/rwmeta-objstore-XXXXXX";
+  std::string tmpl =
+      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/rwmeta-objstore-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) {
     return InternalError("mkdtemp " + tmpl + " failed");
   }
@@ -173,13 +173,13 @@ TEST_P(ObjectStoreConformanceTest, DeleteMany) {
 }
 
 TEST_P(ObjectStoreConformanceTest, ListIsByteWiseAscendingWithStringPrefixes) {
-  const std::vector<std::string> keys = {"c",     "b1",   "b/2", "b/10", "b/1/x",
-                                         "a.txt", "B",    "b-\xc3\xa9", "ba"};
+  const std::vector<std::string> keys = {"c",     "b1", "b/2",        "b/10", "b/1/x",
+                                         "a.txt", "B",  "b-\xc3\xa9", "ba"};
   for (const auto& k : keys) ASSERT_OK(store().Put(k, "value of " + k));
 
   ASSERT_OK_AND_ASSIGN(auto all, store().List(""));
-  EXPECT_THAT(Keys(all), ElementsAre("B", "a.txt", "b-\xc3\xa9", "b/1/x", "b/10", "b/2", "b1",
-                                     "ba", "c"));
+  EXPECT_THAT(Keys(all),
+              ElementsAre("B", "a.txt", "b-\xc3\xa9", "b/1/x", "b/10", "b/2", "b1", "ba", "c"));
   for (const auto& m : all) EXPECT_EQ(m.size_bytes, ("value of " + m.key).size()) << m.key;
 
   ASSERT_OK_AND_ASSIGN(auto b, store().List("b"));
@@ -292,8 +292,8 @@ TEST_P(ObjectStoreConformanceTest, ReplaceIsAtomicForConcurrentReaders) {
       use_stream = !use_stream;
       if (!s.ok() || v.size() != kSize || !Uniform(v)) {
         if (bad_reads.fetch_add(1) == 0) {
-          first_bad = s.ok() ? "size " + std::to_string(v.size()) + " not uniform or short"
-                             : s.ToString();
+          first_bad =
+              s.ok() ? "size " + std::to_string(v.size()) + " not uniform or short" : s.ToString();
         }
       }
       reads.fetch_add(1);
@@ -558,8 +558,8 @@ TEST_P(ObjectStoreConformanceTest, ConcurrentCompareAndSwapLosesNoUpdate) {
 }
 
 TEST_P(ObjectStoreConformanceTest, InvalidKeysAreInvalidArgument) {
-  const std::vector<std::string> bad = {"",     "/abs", "a//b", "a/./b", "../up",
-                                        "a/..", "dir/", ".",    std::string("nul\0byte", 8)};
+  const std::vector<std::string> bad = {
+      "", "/abs", "a//b", "a/./b", "../up", "a/..", "dir/", ".", std::string("nul\0byte", 8)};
   for (const auto& key : bad) {
     SCOPED_TRACE("key '" + key + "'");
     EXPECT_THAT(store().Put(key, "v"), StatusIs(StatusCode::kInvalidArgument));
@@ -574,9 +574,7 @@ TEST_P(ObjectStoreConformanceTest, InvalidKeysAreInvalidArgument) {
   EXPECT_THAT(list, IsEmpty());
 }
 
-TEST_P(ObjectStoreConformanceTest, DisplayUrlIsSet) {
-  EXPECT_FALSE(store().DisplayUrl().empty());
-}
+TEST_P(ObjectStoreConformanceTest, DisplayUrlIsSet) { EXPECT_FALSE(store().DisplayUrl().empty()); }
 
 }  // namespace
 }  // namespace rwmeta::objstore::testing

@@ -2,12 +2,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -348,8 +347,8 @@ class FsWriter : public ObjectWriter {
     }
     if (options.if_match_etag) {
       if (!exists) {
-        return AbortedError(fmt::format("object {}: does not exist (if_match {})", key_,
-                                        *options.if_match_etag));
+        return AbortedError(
+            fmt::format("object {}: does not exist (if_match {})", key_, *options.if_match_etag));
       }
       std::string etag = EtagOf(st);
       if (etag != *options.if_match_etag) {
@@ -420,9 +419,8 @@ Status FsObjectStore::RemoveStaleStagingFiles() {
 Status FsObjectStore::CheckKey(std::string_view key) const {
   RWMETA_RETURN_IF_ERROR(ValidateKey(key));
   if (key.substr(0, key.find('/')) == kReservedDir) {
-    return InvalidArgumentError(
-        fmt::format("invalid object key '{}': '{}' is reserved by the fs object store", key,
-                    kReservedDir));
+    return InvalidArgumentError(fmt::format(
+        "invalid object key '{}': '{}' is reserved by the fs object store", key, kReservedDir));
   }
   return Status::Ok();
 }

@@ -48,8 +48,8 @@ struct MemoryObjectStore::State {
     }
     if (options.if_match_etag) {
       if (it == objects.end()) {
-        return AbortedError(fmt::format("object {}: does not exist (if_match {})", key,
-                                        *options.if_match_etag));
+        return AbortedError(
+            fmt::format("object {}: does not exist (if_match {})", key, *options.if_match_etag));
       }
       if (EtagOf(it->second) != *options.if_match_etag) {
         return AbortedError(fmt::format("object {}: etag is {}, not {} (if_match)", key,
