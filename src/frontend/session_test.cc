@@ -5,7 +5,7 @@
 
 #include "common/testing/status_matchers.h"
 #include "meta/bootstrap.h"
-#include "metastore/memory/memory_meta_store.h"
+#include "meta/test_store.h"
 
 namespace rwmeta::frontend {
 namespace {
@@ -32,7 +32,7 @@ std::vector<std::string> FieldNames(const pgwire::ResultSet& r) {
   return out;
 }
 
-class SessionTest : public ::testing::Test {
+class SessionTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     meta::BootstrapOptions o;
@@ -85,14 +85,14 @@ class SessionTest : public ::testing::Test {
     Fails(*root_, sql, code, state, message);
   }
 
-  metastore::MemoryMetaStore store_;
+  meta::testing::TestStore store_{GetParam()};
   std::unique_ptr<meta::CatalogManager> catalog_;
   std::unique_ptr<meta::SystemParamsManager> params_;
   std::unique_ptr<FrontendSessionFactory> factory_;
   std::unique_ptr<pgwire::Session> root_;
 };
 
-TEST_F(SessionTest, AuthenticateAndOpen) {
+TEST_P(SessionTest, AuthenticateAndOpen) {
   ASSERT_OK_AND_ASSIGN(auto req, factory_->Authenticate("root", "dev"));
   EXPECT_FALSE(req.password_required);
   auto unknown = factory_->Authenticate("nobody", "dev");
@@ -126,7 +126,7 @@ TEST_F(SessionTest, AuthenticateAndOpen) {
                                  "is_superuser", "on")));
 }
 
-TEST_F(SessionTest, DatabasesAndSchemas) {
+TEST_P(SessionTest, DatabasesAndSchemas) {
   Ok("CREATE DATABASE db2", "CREATE DATABASE");
   Fails("CREATE DATABASE db2", StatusCode::kAlreadyExists, "42P04",
         "database \"db2\" already exists");
@@ -164,7 +164,7 @@ TEST_F(SessionTest, DatabasesAndSchemas) {
   EXPECT_EQ(Ok("SHOW DATABASES", "SHOW"), (Rows{{"dev"}}));
 }
 
-TEST_F(SessionTest, TablesAndShowTables) {
+TEST_P(SessionTest, TablesAndShowTables) {
   Ok("CREATE TABLE t (a int PRIMARY KEY, b varchar(20) NOT NULL, c double precision)",
      "CREATE TABLE");
   Fails("CREATE TABLE t (x int)", StatusCode::kAlreadyExists, "42P07",
@@ -214,7 +214,7 @@ TEST_F(SessionTest, TablesAndShowTables) {
   EXPECT_EQ(Ok("SHOW TABLES", "SHOW"), Rows{});
 }
 
-TEST_F(SessionTest, SearchPathDecidesWhereObjectsGo) {
+TEST_P(SessionTest, SearchPathDecidesWhereObjectsGo) {
   Ok("CREATE SCHEMA s", "CREATE SCHEMA");
   Ok("SET search_path = s, public", "SET");
   EXPECT_EQ(Ok("SHOW search_path", "SHOW"), (Rows{{"s, public"}}));
@@ -231,7 +231,7 @@ TEST_F(SessionTest, SearchPathDecidesWhereObjectsGo) {
   EXPECT_EQ(Ok("SHOW search_path", "SHOW"), (Rows{{"\"$user\", public"}}));
 }
 
-TEST_F(SessionTest, UsersGrantsAndPermissions) {
+TEST_P(SessionTest, UsersGrantsAndPermissions) {
   Ok("CREATE USER bob WITH PASSWORD 'pw'", "CREATE ROLE");
   Fails("CREATE USER bob", StatusCode::kAlreadyExists, "42710", "user \"bob\" already exists");
   ASSERT_OK_AND_ASSIGN(auto bob, factory_->OpenSession("bob", "dev", {}));
@@ -280,7 +280,7 @@ TEST_F(SessionTest, UsersGrantsAndPermissions) {
   Ok("DROP USER IF EXISTS bob", "DROP ROLE");
 }
 
-TEST_F(SessionTest, Secrets) {
+TEST_P(SessionTest, Secrets) {
   Ok("CREATE SECRET s WITH (backend = 'meta') AS 'hunter2'", "CREATE SECRET");
   Fails("CREATE SECRET s WITH (backend = 'meta') AS 'x'", StatusCode::kAlreadyExists, "42710",
         "secret \"s\" already exists");
@@ -293,7 +293,7 @@ TEST_F(SessionTest, Secrets) {
   Ok("DROP SECRET IF EXISTS s", "DROP SECRET");
 }
 
-TEST_F(SessionTest, AlterSystemAndShowParameters) {
+TEST_P(SessionTest, AlterSystemAndShowParameters) {
   Ok("ALTER SYSTEM SET barrier_interval_ms = 2000", "ALTER SYSTEM");
   EXPECT_EQ(Ok("SHOW barrier_interval_ms", "SHOW"), (Rows{{"2000"}}));
   Ok("ALTER SYSTEM SET checkpoint_frequency TO 5", "ALTER SYSTEM");
@@ -341,7 +341,7 @@ TEST_F(SessionTest, AlterSystemAndShowParameters) {
             (Rows{{"hummock+minio://hummockadmin:***@127.0.0.1:9301/hummock001"}}));
 }
 
-TEST_F(SessionTest, SessionVariables) {
+TEST_P(SessionTest, SessionVariables) {
   EXPECT_EQ(Ok("SHOW application_name", "SHOW"), (Rows{{""}}));
   Ok("SET application_name = 'myapp'", "SET");
   EXPECT_EQ(Ok("SHOW application_name", "SHOW"), (Rows{{"myapp"}}));
@@ -377,14 +377,14 @@ TEST_F(SessionTest, SessionVariables) {
   EXPECT_GE(r.rows.size(), 8u);
 }
 
-TEST_F(SessionTest, TransactionsAreNoOpsWithTags) {
+TEST_P(SessionTest, TransactionsAreNoOpsWithTags) {
   Ok("BEGIN", "BEGIN");
   Ok("START TRANSACTION", "START TRANSACTION");
   Ok("COMMIT", "COMMIT");
   Ok("ROLLBACK", "ROLLBACK");
 }
 
-TEST_F(SessionTest, UnsupportedStatements) {
+TEST_P(SessionTest, UnsupportedStatements) {
   Ok("CREATE TABLE t (a int)", "CREATE TABLE");
   Fails("INSERT INTO t VALUES (1)", StatusCode::kUnimplemented, "0A000",
         "INSERT is not supported yet: table data needs the state store");
@@ -401,7 +401,7 @@ TEST_F(SessionTest, UnsupportedStatements) {
   EXPECT_EQ(Ok("SHOW TABLES", "SHOW"), (Rows{{"t"}}));
 }
 
-TEST_F(SessionTest, MultiStatementStopsAtFirstError) {
+TEST_P(SessionTest, MultiStatementStopsAtFirstError) {
   std::vector<pgwire::ResultSet> results;
   Status s = root_->ExecuteSimple("CREATE SCHEMA a; CREATE SCHEMA a; CREATE SCHEMA b", &results);
   EXPECT_THAT(s, StatusIs(StatusCode::kAlreadyExists, "schema \"a\" already exists"));
@@ -416,7 +416,7 @@ TEST_F(SessionTest, MultiStatementStopsAtFirstError) {
   EXPECT_TRUE(results.empty());
 }
 
-TEST_F(SessionTest, RestartKeepsObjects) {
+TEST_P(SessionTest, RestartKeepsObjects) {
   Ok("CREATE DATABASE d2", "CREATE DATABASE");
   Ok("CREATE SCHEMA s", "CREATE SCHEMA");
   Ok("CREATE TABLE s.t (a int primary key)", "CREATE TABLE");
@@ -432,7 +432,7 @@ TEST_F(SessionTest, RestartKeepsObjects) {
   EXPECT_EQ(req.md5_verifier, meta::Md5Verifier("p", "u"));
 }
 
-TEST_F(SessionTest, PrepareDescribesShow) {
+TEST_P(SessionTest, PrepareDescribesShow) {
   ASSERT_OK_AND_ASSIGN(auto info, root_->Prepare("SHOW PARAMETERS", {}));
   EXPECT_TRUE(info.returns_rows);
   ASSERT_EQ(info.fields.size(), 4u);
@@ -445,6 +445,8 @@ TEST_F(SessionTest, PrepareDescribesShow) {
   ASSERT_OK_AND_ASSIGN(auto r, root_->ExecutePrepared("CREATE SCHEMA p", {}, {}));
   EXPECT_EQ(r.command_tag, "CREATE SCHEMA");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SessionTest, ::testing::ValuesIn(meta::testing::kTestBackends));
 
 }  // namespace
 }  // namespace rwmeta::frontend

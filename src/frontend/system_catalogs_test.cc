@@ -7,7 +7,7 @@
 #include "common/testing/status_matchers.h"
 #include "frontend/session.h"
 #include "meta/bootstrap.h"
-#include "metastore/memory/memory_meta_store.h"
+#include "meta/test_store.h"
 
 namespace rwmeta::frontend {
 namespace {
@@ -17,7 +17,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Rows = std::vector<std::vector<std::string>>;
 
-class SystemCatalogsTest : public ::testing::Test {
+class SystemCatalogsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     meta::BootstrapOptions o;
@@ -68,14 +68,14 @@ class SystemCatalogsTest : public ::testing::Test {
     return v ? std::to_string(v->id) : "?";
   }
 
-  metastore::MemoryMetaStore store_;
+  meta::testing::TestStore store_{GetParam()};
   std::unique_ptr<meta::CatalogManager> catalog_;
   std::unique_ptr<meta::SystemParamsManager> params_;
   std::unique_ptr<FrontendSessionFactory> factory_;
   std::unique_ptr<pgwire::Session> session_;
 };
 
-TEST_F(SystemCatalogsTest, RwCatalogRelations) {
+TEST_P(SystemCatalogsTest, RwCatalogRelations) {
   Exec("CREATE TABLE t (a int PRIMARY KEY, b varchar)");
   Exec("CREATE USER bob");
   EXPECT_EQ(Query("SELECT name, definition, append_only FROM rw_catalog.rw_tables"),
@@ -95,7 +95,7 @@ TEST_F(SystemCatalogsTest, RwCatalogRelations) {
             (Rows{{"1000"}}));
 }
 
-TEST_F(SystemCatalogsTest, ViewsExpandAndRecordDependencies) {
+TEST_P(SystemCatalogsTest, ViewsExpandAndRecordDependencies) {
   Exec("CREATE TABLE t (a int, b varchar)");
   auto r = Run("CREATE VIEW v AS SELECT a FROM t");
   ASSERT_OK(r.status());
@@ -126,7 +126,7 @@ TEST_F(SystemCatalogsTest, ViewsExpandAndRecordDependencies) {
   EXPECT_EQ(drop_view.status().sqlstate(), "42P01");
 }
 
-TEST_F(SystemCatalogsTest, PgCatalogForPsql) {
+TEST_P(SystemCatalogsTest, PgCatalogForPsql) {
   Exec("CREATE TABLE t (a int NOT NULL, b varchar)");
   Exec("CREATE VIEW v AS SELECT a FROM t");
   Exec("CREATE SCHEMA s");
@@ -165,7 +165,7 @@ TEST_F(SystemCatalogsTest, PgCatalogForPsql) {
   EXPECT_EQ(Query("SELECT count(*) FROM pg_index"), (Rows{{"0"}}));
 }
 
-TEST_F(SystemCatalogsTest, ResolutionErrorsAndSearchPath) {
+TEST_P(SystemCatalogsTest, ResolutionErrorsAndSearchPath) {
   auto r = Run("SELECT * FROM nope");
   EXPECT_THAT(r, StatusIs(StatusCode::kNotFound, "relation \"nope\" does not exist"));
   EXPECT_EQ(r.status().sqlstate(), "42P01");
@@ -183,6 +183,8 @@ TEST_F(SystemCatalogsTest, ResolutionErrorsAndSearchPath) {
   ASSERT_OK_AND_ASSIGN(auto three, Run("SELECT a FROM dev.s.t"));
   EXPECT_EQ(three.command_tag, "SELECT 0");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SystemCatalogsTest, ::testing::ValuesIn(meta::testing::kTestBackends));
 
 }  // namespace
 }  // namespace rwmeta::frontend

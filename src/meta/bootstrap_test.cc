@@ -8,13 +8,15 @@
 #include "common/testing/status_matchers.h"
 #include "meta/catalog_manager.h"
 #include "meta/system_params.h"
-#include "metastore/memory/memory_meta_store.h"
+#include "meta/test_store.h"
 
 namespace rwmeta::meta {
 namespace {
 
 using ::rwmeta::testing::StatusIs;
 using ::testing::UnorderedElementsAre;
+
+class BootstrapTest : public ::testing::TestWithParam<std::string> {};
 
 BootstrapOptions Options() {
   BootstrapOptions o;
@@ -23,8 +25,8 @@ BootstrapOptions Options() {
   return o;
 }
 
-TEST(BootstrapTest, FirstStartWritesClusterParamsRootAndDev) {
-  metastore::MemoryMetaStore store;
+TEST_P(BootstrapTest, FirstStartWritesClusterParamsRootAndDev) {
+  testing::TestStore store(GetParam());
   ASSERT_OK_AND_ASSIGN(ClusterInfo info, BootstrapCluster(store, Options()));
   EXPECT_TRUE(info.created);
   EXPECT_TRUE(std::regex_match(
@@ -56,8 +58,8 @@ TEST(BootstrapTest, FirstStartWritesClusterParamsRootAndDev) {
               UnorderedElementsAre("public", "pg_catalog", "rw_catalog", "information_schema"));
 }
 
-TEST(BootstrapTest, SecondStartKeepsClusterAndPersistedParams) {
-  metastore::MemoryMetaStore store;
+TEST_P(BootstrapTest, SecondStartKeepsClusterAndPersistedParams) {
+  testing::TestStore store(GetParam());
   ASSERT_OK_AND_ASSIGN(ClusterInfo first, BootstrapCluster(store, Options()));
   BootstrapOptions other = Options();
   other.state_store = "hummock+memory";  // disagrees: persisted wins, with a warning
@@ -76,8 +78,8 @@ TEST(BootstrapTest, SecondStartKeepsClusterAndPersistedParams) {
   EXPECT_EQ(catalog->Snapshot()->databases.size(), 1u);
 }
 
-TEST(BootstrapTest, OverridesAndBadOptions) {
-  metastore::MemoryMetaStore store;
+TEST_P(BootstrapTest, OverridesAndBadOptions) {
+  testing::TestStore store(GetParam());
   BootstrapOptions o = Options();
   o.backup_storage_url = "s3://backup_bucket";
   o.backup_storage_directory = "backup_data";
@@ -87,7 +89,7 @@ TEST(BootstrapTest, OverridesAndBadOptions) {
   EXPECT_EQ(*params.Get("backup_storage_url"), "s3://backup_bucket");
   EXPECT_EQ(*params.Get("backup_storage_directory"), "backup_data");
 
-  metastore::MemoryMetaStore empty;
+  testing::TestStore empty(GetParam());
   BootstrapOptions bad = Options();
   bad.backup_storage_directory = " ";
   EXPECT_THAT(BootstrapCluster(empty, bad),
@@ -97,7 +99,9 @@ TEST(BootstrapTest, OverridesAndBadOptions) {
   EXPECT_TRUE(info.created);
 }
 
-TEST(BootstrapTest, UuidsDiffer) { EXPECT_NE(NewUuidV4(), NewUuidV4()); }
+TEST_P(BootstrapTest, UuidsDiffer) { EXPECT_NE(NewUuidV4(), NewUuidV4()); }
+
+INSTANTIATE_TEST_SUITE_P(Backends, BootstrapTest, ::testing::ValuesIn(testing::kTestBackends));
 
 }  // namespace
 }  // namespace rwmeta::meta

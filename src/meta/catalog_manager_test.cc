@@ -5,7 +5,7 @@
 
 #include "common/testing/status_matchers.h"
 #include "meta/bootstrap.h"
-#include "metastore/memory/memory_meta_store.h"
+#include "meta/test_store.h"
 
 namespace rwmeta::meta {
 namespace {
@@ -22,7 +22,7 @@ using ::testing::HasSubstr;
     EXPECT_EQ(r_.status().sqlstate(), state) << r_.status();     \
   } while (0)
 
-class CatalogManagerTest : public ::testing::Test {
+class CatalogManagerTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     BootstrapOptions o;
@@ -43,12 +43,12 @@ class CatalogManagerTest : public ::testing::Test {
     ASSERT_OK(catalog_->CreateUser(root_, name, o, false).status());
   }
 
-  metastore::MemoryMetaStore store_;
+  testing::TestStore store_{GetParam()};
   std::unique_ptr<CatalogManager> catalog_;
   CatalogActor root_{"root", "dev"};
 };
 
-TEST_F(CatalogManagerTest, CreateAndDropDatabase) {
+TEST_P(CatalogManagerTest, CreateAndDropDatabase) {
   ASSERT_OK_AND_ASSIGN(DdlResult r, catalog_->CreateDatabase(root_, "db2", false));
   EXPECT_GT(r.id, 0);
   auto snap = catalog_->Snapshot();
@@ -84,13 +84,13 @@ TEST_F(CatalogManagerTest, CreateAndDropDatabase) {
   EXPECT_THAT(skipped.notices, ElementsAre("database \"db2\" does not exist, skipping"));
 }
 
-TEST_F(CatalogManagerTest, EmptyDatabaseDropsWithoutCascade) {
+TEST_P(CatalogManagerTest, EmptyDatabaseDropsWithoutCascade) {
   ASSERT_OK(catalog_->CreateDatabase(root_, "db3", false).status());
   ASSERT_OK(catalog_->DropDatabase(root_, "db3", false, false).status());
   EXPECT_EQ(catalog_->Snapshot()->FindDatabase("db3"), nullptr);
 }
 
-TEST_F(CatalogManagerTest, SchemaLifecycle) {
+TEST_P(CatalogManagerTest, SchemaLifecycle) {
   ASSERT_OK(catalog_->CreateSchema(root_, "s1", false).status());
   EXPECT_DDL_ERROR(catalog_->CreateSchema(root_, "s1", false), StatusCode::kAlreadyExists, "42P06",
                    "schema \"s1\" already exists");
@@ -109,7 +109,7 @@ TEST_F(CatalogManagerTest, SchemaLifecycle) {
                    StatusCode::kNotFound, "3F000", "schema \"nope\" does not exist");
 }
 
-TEST_F(CatalogManagerTest, TablesAndViews) {
+TEST_P(CatalogManagerTest, TablesAndViews) {
   ASSERT_OK_AND_ASSIGN(auto t, catalog_->CreateTable(root_, {"", "t"}, Cols(), {0},
                                                      "CREATE TABLE t (a int primary key, b varchar)",
                                                      true, false));
@@ -166,7 +166,7 @@ TEST_F(CatalogManagerTest, TablesAndViews) {
   EXPECT_THAT(missing.notices, ElementsAre("table \"t\" does not exist, skipping"));
 }
 
-TEST_F(CatalogManagerTest, UsersAndPasswords) {
+TEST_P(CatalogManagerTest, UsersAndPasswords) {
   CreateUserOptions o;
   o.password = std::optional<std::string>("secret");
   o.create_db = true;
@@ -223,13 +223,13 @@ TEST_F(CatalogManagerTest, UsersAndPasswords) {
   EXPECT_THAT(gone.notices, ElementsAre("user \"alice\" does not exist, skipping"));
 }
 
-TEST_F(CatalogManagerTest, Md5VerifierMatchesPostgres) {
+TEST_P(CatalogManagerTest, Md5VerifierMatchesPostgres) {
   // SELECT 'md5' || md5('secretalice') in PostgreSQL: password first, then the user name.
   EXPECT_EQ(Md5Verifier("secret", "alice"), "md54a0a68b43b6cd5cf266fa02f196e2371");
   EXPECT_EQ(Md5Verifier("", ""), "md5d41d8cd98f00b204e9800998ecf8427e");
 }
 
-TEST_F(CatalogManagerTest, PermissionsOnDdl) {
+TEST_P(CatalogManagerTest, PermissionsOnDdl) {
   MakeUser("bob");
   CatalogActor bob{"bob", "dev"};
   EXPECT_DDL_ERROR(catalog_->CreateDatabase(bob, "bobdb", false), StatusCode::kPermissionDenied,
@@ -252,7 +252,7 @@ TEST_F(CatalogManagerTest, PermissionsOnDdl) {
                    "42501", "must be owner of database dev");
 }
 
-TEST_F(CatalogManagerTest, GrantAndRevoke) {
+TEST_P(CatalogManagerTest, GrantAndRevoke) {
   MakeUser("carol");
   ASSERT_OK_AND_ASSIGN(auto t, catalog_->CreateTable(root_, {"", "t"}, Cols(), {}, "", false, false));
   int64_t carol = catalog_->Snapshot()->FindUser("carol")->id;
@@ -297,7 +297,7 @@ TEST_F(CatalogManagerTest, GrantAndRevoke) {
   EXPECT_TRUE(catalog_->Snapshot()->privileges.empty());
 }
 
-TEST_F(CatalogManagerTest, Secrets) {
+TEST_P(CatalogManagerTest, Secrets) {
   ASSERT_OK(catalog_->CreateSecret(root_, {"", "s"}, std::string("p\0w", 3), false).status());
   const SecretInfo* s = catalog_->Snapshot()->FindSecret(PublicId(), "s");
   ASSERT_NE(s, nullptr);
@@ -313,7 +313,7 @@ TEST_F(CatalogManagerTest, Secrets) {
   EXPECT_THAT(skipped.notices, ElementsAre("secret \"s\" does not exist, skipping"));
 }
 
-TEST_F(CatalogManagerTest, RestartSeesEverythingAndVersionGrows) {
+TEST_P(CatalogManagerTest, RestartSeesEverythingAndVersionGrows) {
   int64_t v0 = catalog_->Snapshot()->version;
   ASSERT_OK(catalog_->CreateSchema(root_, "s", false).status());
   ASSERT_OK_AND_ASSIGN(auto t, catalog_->CreateTable(root_, {"s", "t"}, Cols(), {1}, "CREATE TABLE",
@@ -342,6 +342,8 @@ TEST_F(CatalogManagerTest, RestartSeesEverythingAndVersionGrows) {
   EXPECT_EQ(snap->dependencies[0].oid, t.id);
   EXPECT_NE(snap->FindUser("dave"), nullptr);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CatalogManagerTest, ::testing::ValuesIn(testing::kTestBackends));
 
 }  // namespace
 }  // namespace rwmeta::meta

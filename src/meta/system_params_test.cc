@@ -5,7 +5,7 @@
 
 #include "common/testing/status_matchers.h"
 #include "meta/bootstrap.h"
-#include "metastore/memory/memory_meta_store.h"
+#include "meta/test_store.h"
 
 namespace rwmeta::meta {
 namespace {
@@ -83,7 +83,7 @@ class RecordingListener : public ParamChangeListener {
   std::vector<std::string> changes;
 };
 
-class SystemParamsManagerTest : public ::testing::Test {
+class SystemParamsManagerTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     BootstrapOptions options;
@@ -94,12 +94,12 @@ class SystemParamsManagerTest : public ::testing::Test {
     params_.AddListener(&listener_);
   }
 
-  metastore::MemoryMetaStore store_;
+  testing::TestStore store_{GetParam()};
   SystemParamsManager params_{store_};
   RecordingListener listener_;
 };
 
-TEST_F(SystemParamsManagerTest, SetPersistsAndNotifies) {
+TEST_P(SystemParamsManagerTest, SetPersistsAndNotifies) {
   ASSERT_OK_AND_ASSIGN(bool changed, params_.Set("barrier_interval_ms", "2000"));
   EXPECT_TRUE(changed);
   EXPECT_EQ(*params_.Get("barrier_interval_ms"), "2000");
@@ -116,7 +116,7 @@ TEST_F(SystemParamsManagerTest, SetPersistsAndNotifies) {
   EXPECT_EQ(*again.Get("backup_storage_url"), "s3://other");
 }
 
-TEST_F(SystemParamsManagerTest, SetToDefault) {
+TEST_P(SystemParamsManagerTest, SetToDefault) {
   ASSERT_OK(params_.Set("checkpoint_frequency", "10").status());
   ASSERT_OK(params_.Set("checkpoint_frequency", std::nullopt).status());
   EXPECT_EQ(*params_.Get("checkpoint_frequency"), "1");
@@ -125,7 +125,7 @@ TEST_F(SystemParamsManagerTest, SetToDefault) {
                           "parameter \"backup_storage_directory\" does not have a default value"));
 }
 
-TEST_F(SystemParamsManagerTest, RefusesBadChanges) {
+TEST_P(SystemParamsManagerTest, RefusesBadChanges) {
   auto unknown = params_.Set("no_such_param", "1");
   EXPECT_THAT(unknown, StatusIs(StatusCode::kInvalidArgument,
                                 "unrecognized configuration parameter \"no_such_param\""));
@@ -143,7 +143,7 @@ TEST_F(SystemParamsManagerTest, RefusesBadChanges) {
   EXPECT_TRUE(listener_.changes.empty());
 }
 
-TEST_F(SystemParamsManagerTest, DisplayRedactsUrls) {
+TEST_P(SystemParamsManagerTest, DisplayRedactsUrls) {
   auto rows = params_.Display();
   ASSERT_EQ(rows.size(), AllParamDefs().size());
   EXPECT_EQ(rows[0].name, "barrier_interval_ms");
@@ -157,6 +157,8 @@ TEST_F(SystemParamsManagerTest, DisplayRedactsUrls) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SystemParamsManagerTest, ::testing::ValuesIn(testing::kTestBackends));
 
 }  // namespace
 }  // namespace rwmeta::meta
