@@ -161,6 +161,13 @@ void Server::Stop() {
   }
   accept_thread_.join();
   CloseFd(&listen_fd_);
+  {
+    // Statements still running are asked to stop, so that Stop does not wait for a long query.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (ConnectionSlot& slot : slots_) {
+      if (slot.connection != nullptr) slot.connection->RequestCancel();
+    }
+  }
   // The accept thread is gone, so nobody else changes the list's structure; connection threads
   // only touch their own slot's fields (under mu_), so joining without mu_ held is safe.
   for (ConnectionSlot& slot : slots_) {

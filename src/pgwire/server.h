@@ -87,9 +87,10 @@ class Server {
   // The bound port (the chosen one when the options said port 0). REQUIRES: Start returned OK.
   int port() const { return port_; }
 
-  // Stops accepting, closes every connection (a query running in a Session is allowed to finish
-  // first; idle clients get FATAL 57P01 "terminating connection due to administrator command")
-  // and joins all threads. Idempotent; safe to call from any thread, but not from inside a Session
+  // Stops accepting, closes every connection and joins all threads. A statement still running is
+  // asked to stop (Session::RequestCancel) and then waited for; idle clients get FATAL 57P01
+  // "terminating connection due to administrator command".
+  // Idempotent; safe to call from any thread, but not from inside a Session
   // call (it would wait for itself) and not from a signal handler (it locks and joins: let the
   // SIGTERM handler wake a thread that calls Stop).
   void Stop();

@@ -531,6 +531,57 @@ TEST_F(ServerTest, StopClosesConnectedClients) {
   server_->Stop();  // idempotent
 }
 
+TEST_F(ServerTest, StopCancelsRunningStatements) {
+  PGconn* conn = Connect();
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  ASSERT_EQ(PQsendQuery(conn, "sleep"), 1);
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(state_.mu);
+    return state_.sleeping;
+  }));
+  const auto started = Clock::now();
+  server_->Stop();
+  // The fake statement would run for 10 s unless cancelled.
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(5));
+  ResultPtr r(PQgetResult(conn));
+  EXPECT_EQ(SqlState(r.get()), "57014");
+  {
+    std::lock_guard<std::mutex> lock(state_.mu);
+    EXPECT_TRUE(state_.cancel_requested);
+  }
+  while (PGresult* rest = PQgetResult(conn)) PQclear(rest);
+  ResultPtr after(PQexec(conn, "SELECT x"));
+  EXPECT_NE(PQresultStatus(after.get()), PGRES_TUPLES_OK);
+  EXPECT_EQ(PQstatus(conn), CONNECTION_BAD);
+}
+
+TEST_F(ServerTest, ManyConcurrentClients) {
+  constexpr int kClients = 8;
+  constexpr int kQueries = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      PGconn* conn = PQconnectdb(ConnInfo().c_str());
+      if (PQstatus(conn) == CONNECTION_OK) {
+        for (int q = 0; q < kQueries; ++q) {
+          const std::string value = std::to_string(c) + "-" + std::to_string(q);
+          const char* params[] = {value.c_str()};
+          PGresult* r = q % 2 == 0 ? PQexec(conn, ("SELECT " + value).c_str())
+                                   : PQexecParams(conn, "echo $1", 1, nullptr, params, nullptr,
+                                                  nullptr, 0);
+          if (PQresultStatus(r) == PGRES_TUPLES_OK && value == PQgetvalue(r, 0, 0)) ++ok;
+          PQclear(r);
+        }
+      }
+      PQfinish(conn);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kClients * kQueries);
+  EXPECT_TRUE(Eventually([&] { return server_->active_connections() == 0; }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // libpq: startup and authentication
 
