@@ -528,8 +528,13 @@ Result<Expr> Compiler::CompileConst(const Json& body) {
     std::string text = GetStr(*fv, "fval");
     bool integral = text.find_first_of(".eE") == std::string::npos;
     if (integral) {
+      // Like PostgreSQL's make_const: integer if it fits, else bigint, else numeric.
       auto as_int = DatumFromText(text, TypeId::kInt64);
-      if (as_int.ok()) return ConstExpr(*as_int, TypeId::kInt64);
+      if (as_int.ok()) {
+        int64_t v = std::get<int64_t>(as_int->v);
+        bool fits32 = v >= INT32_MIN && v <= INT32_MAX;
+        return ConstExpr(*as_int, fits32 ? TypeId::kInt32 : TypeId::kInt64);
+      }
     }
     RWMETA_ASSIGN_OR_RETURN(Datum d, DatumFromText(text, TypeId::kDecimal));
     return ConstExpr(d, TypeId::kDecimal);
@@ -873,7 +878,9 @@ Result<Expr> Compiler::MakeBinary(const std::string& op, Expr l, Expr r) {
                     return Datum{out};
                   }
                   if (a.is_null() || b.is_null()) return Datum::Null();
-                  return Datum{internal::AsText(a, ltype) + internal::AsText(b, rtype)};
+                  RWMETA_ASSIGN_OR_RETURN(Datum x, CastValue(a, ltype, TypeId::kVarchar));
+                  RWMETA_ASSIGN_OR_RETURN(Datum y, CastValue(b, rtype, TypeId::kVarchar));
+                  return Datum{std::get<std::string>(x.v) + std::get<std::string>(y.v)};
                 }};
   }
   if (op == "~" || op == "!~" || op == "~*" || op == "!~*" || op == "~~" || op == "!~~" ||
@@ -1663,6 +1670,52 @@ Result<Source> Compiler::CompileJoin(const Json& join, const Scope* outer) {
   std::vector<TypeId> left_types, right_types;
   for (const ScopeCol& c : left.cols) left_types.push_back(c.type);
   for (const ScopeCol& c : right.cols) right_types.push_back(c.type);
+
+  // Equalities between a left and a right column (USING columns and `l.a = r.b` conjuncts of ON)
+  // become hash keys: the right side is hashed once and each left row meets only its candidates.
+  // The full condition is still evaluated on every candidate pair.
+  struct HashKey {
+    size_t left, right;
+    TypeId ltype, rtype, type;
+  };
+  std::vector<HashKey> hash_keys;
+  for (size_t k = 0; k < using_idx.size(); ++k) {
+    auto [li, ri] = using_idx[k];
+    hash_keys.push_back({li, ri, left_types[li], right_types[ri], merged_types[k]});
+  }
+  std::function<void(const Json&)> collect = [&](const Json& q) {
+    if (const Json* be = Get(q, "BoolExpr")) {
+      if (GetStr(*be, "boolop") == "AND_EXPR") {
+        for (const Json& a : GetList(*be, "args")) collect(a);
+      }
+      return;
+    }
+    const Json* ae = Get(q, "A_Expr");
+    if (ae == nullptr || GetStr(*ae, "kind") != "AEXPR_OP") return;
+    std::vector<std::string> names = StringList(GetList(*ae, "name"));
+    if (names.empty() || names.back() != "=") return;
+    const Json* l = Get(*ae, "lexpr");
+    const Json* r = Get(*ae, "rexpr");
+    const Json* lc = l ? Get(*l, "ColumnRef") : nullptr;
+    const Json* rc = r ? Get(*r, "ColumnRef") : nullptr;
+    if (lc == nullptr || rc == nullptr) return;
+    int a = ResolveLocalColumn(*lc, scope), b = ResolveLocalColumn(*rc, scope);
+    auto side = [&](int i) {
+      size_t u = static_cast<size_t>(i);
+      return i < 0 ? -1 : u < n_merged ? 0 : u < n_merged + n_left ? 1 : 2;
+    };
+    if (side(a) == 2 && side(b) == 1) std::swap(a, b);
+    if (side(a) != 1 || side(b) != 2) return;
+    Result<TypeId> t = ComparisonType("=", cols[static_cast<size_t>(a)].type,
+                                      cols[static_cast<size_t>(b)].type);
+    if (!t.ok()) return;
+    hash_keys.push_back({static_cast<size_t>(a) - n_merged,
+                         static_cast<size_t>(b) - n_merged - n_left,
+                         cols[static_cast<size_t>(a)].type, cols[static_cast<size_t>(b)].type, *t});
+  };
+  if (const Json* quals = Get(join, "quals")) collect(*quals);
+  std::vector<TypeId> hash_types;
+  for (const HashKey& k : hash_keys) hash_types.push_back(k.type);
   RowsFn lr = left.run, rr = right.run;
   auto shared_conds = std::make_shared<std::vector<Expr>>(std::move(conds));
   Source out;
@@ -1688,11 +1741,38 @@ Result<Source> Compiler::CompileJoin(const Json& join, const Scope* outer) {
       for (size_t i = 0; i < n_right; ++i) t.push_back(b ? (*b)[i] : Datum::Null());
       return t;
     };
+    // nullopt when a key column is NULL: such a row matches nothing.
+    auto key_of = [&](const Tuple& row, bool is_left) -> Result<std::optional<std::string>> {
+      Tuple key;
+      for (const HashKey& k : hash_keys) {
+        const Datum& v = row[is_left ? k.left : k.right];
+        if (v.is_null()) return std::optional<std::string>();
+        RWMETA_ASSIGN_OR_RETURN(Datum c, CastValue(v, is_left ? k.ltype : k.rtype, k.type));
+        key.push_back(std::move(c));
+      }
+      return std::optional<std::string>(EncodeKey(key, hash_types));
+    };
+    std::vector<size_t> all(r.size());
+    for (size_t j = 0; j < r.size(); ++j) all[j] = j;
+    std::unordered_map<std::string, std::vector<size_t>> table;
+    if (!hash_keys.empty()) {
+      for (size_t j = 0; j < r.size(); ++j) {
+        RWMETA_ASSIGN_OR_RETURN(std::optional<std::string> k, key_of(r[j], false));
+        if (k) table[*k].push_back(j);
+      }
+    }
+    static const std::vector<size_t> kNone;
     std::vector<Tuple> rows;
     std::vector<bool> right_matched(r.size(), false);
     for (const Tuple& a : l) {
       bool matched = false;
-      for (size_t j = 0; j < r.size(); ++j) {
+      const std::vector<size_t>* candidates = &all;
+      if (!hash_keys.empty()) {
+        RWMETA_ASSIGN_OR_RETURN(std::optional<std::string> k, key_of(a, true));
+        auto it = k ? table.find(*k) : table.end();
+        candidates = it == table.end() ? &kNone : &it->second;
+      }
+      for (size_t j : *candidates) {
         RWMETA_ASSIGN_OR_RETURN(Tuple t, build(&a, &r[j]));
         RowCtx ctx{&t, outer_row};
         bool ok = true;

@@ -272,6 +272,19 @@ TEST_F(ExecutorTest, CommaJoinAndInnerJoin) {
   EXPECT_EQ(Q("select count(*) from t cross join u"), (Rows{{"16"}}));
 }
 
+TEST_F(ExecutorTest, HashJoinKeysKeepNullAndTypeSemantics) {
+  // Equality keys of mixed integer/numeric types, NULL keys never match, extra ON terms apply.
+  EXPECT_EQ(Q("select a.x, b.y from (values (1), (2), (null)) a(x) join (values (1.0), (null), "
+              "(2.0), (2)) b(y) on a.x = b.y order by 1, b.y::text"),
+            (Rows{{"1", "1.0"}, {"2", "2"}, {"2", "2.0"}}));
+  EXPECT_EQ(Q("select t.id, u.id from t join u on u.t_id = t.id and u.tag = 'x' order by 1"),
+            (Rows{{"1", "10"}, {"2", "12"}}));
+  EXPECT_EQ(Q("select a.x, b.y from (values (null::int)) a(x) left join (values (null::int)) b(y) "
+              "on a.x = b.y"),
+            (Rows{{"NULL", "NULL"}}));
+  EXPECT_EQ(Q("select count(*) from t join u on t.id = u.t_id or u.t_id = 9"), (Rows{{"7"}}));
+}
+
 TEST_F(ExecutorTest, OuterJoins) {
   EXPECT_EQ(Q("select t.id, u.id from t left join u on t.id = u.t_id order by 1, 2"),
             (Rows{{"1", "10"}, {"1", "11"}, {"2", "12"}, {"3", "NULL"}, {"4", "NULL"}}));
@@ -448,8 +461,9 @@ TEST_F(ExecutorTest, Casts) {
 }
 
 TEST_F(ExecutorTest, ConcatAndJson) {
-  EXPECT_EQ(Q("select 'a' || 'b', 'n' || 1, name || null from t where id = 1"),
-            (Rows{{"ab", "n1", "NULL"}}));
+  EXPECT_EQ(Q("select 'a' || 'b', 'n' || 1, name || null, 'a' || true, true::text, 1.50 || '' "
+              "from t where id = 1"),
+            (Rows{{"ab", "n1", "NULL", "atrue", "true", "1.50"}}));
   EXPECT_EQ(Q("select j -> 'a', j -> 'a' -> 'b' -> 1, j ->> 'c', j -> 'nope', j->'a'->>'b' from big"),
             (Rows{{R"({"b": [10, 20]})", "20", "s", "NULL", "[10,20]"}}));
   EXPECT_EQ(V("select '{\"k\": [1]}'::jsonb -> 'k' ->> 0"), "1");

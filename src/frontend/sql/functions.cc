@@ -148,7 +148,11 @@ std::string AsText(const Datum& d, TypeId t) {
 
 Result<Datum> CastValue(const Datum& d, TypeId from, TypeId to) {
   if (d.is_null() || from == to) return d;
-  if (to == TypeId::kVarchar || to == TypeId::kUnknown) return Datum{AsText(d, from)};
+  if (to == TypeId::kVarchar || to == TypeId::kUnknown) {
+    // boolean's cast to text says "true"/"false"; its output function says "t"/"f".
+    if (from == TypeId::kBoolean) return Datum{std::string(std::get<bool>(d.v) ? "true" : "false")};
+    return Datum{AsText(d, from)};
+  }
   if (from == TypeId::kVarchar || from == TypeId::kUnknown) {
     return DatumFromText(std::get<std::string>(d.v), to);
   }
