@@ -137,6 +137,13 @@ TEST_F(RisectlTest, SystemParamsSetErrorsFromTheNodeExitOne) {
   EXPECT_EQ(backend_.params()[2].value, "hummock+fs:///var/lib/rwmeta/state");
 }
 
+TEST_F(RisectlTest, SystemParamsSetRefusesValueThatIsNotUtf8) {
+  ProcessResult r = Risectl({"meta", "system-params", "set", "barrier_interval_ms", "\xFF"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "error: system parameter value is not valid UTF-8\n");
+  EXPECT_EQ(backend_.params()[0].value, "1000");
+}
+
 TEST_F(RisectlTest, BackendUnavailableIsReportedAsTheNodeSaidIt) {
   backend_.FailWith(UnavailableError("meta store at 127.0.0.1:5432: connection refused"));
   ProcessResult r = Risectl({"meta", "cluster-info"});

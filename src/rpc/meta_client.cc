@@ -4,6 +4,7 @@
 #include "rpc/convert.h"
 #include "rpc/meta_services.h"
 #include "rpc/status_grpc.h"
+#include "rpc/utf8.h"
 
 namespace rwmeta::rpc {
 
@@ -90,6 +91,9 @@ Result<std::vector<ParamInfo>> MetaClient::GetSystemParams() {
 
 Result<SetParamResult> MetaClient::SetSystemParam(const std::string& name,
                                                   const std::string& value) {
+  // Protobuf refuses to carry other bytes in a string field; say so instead of failing the call.
+  if (!IsValidUtf8(name)) return InvalidArgumentError("system parameter name is not valid UTF-8");
+  if (!IsValidUtf8(value)) return InvalidArgumentError("system parameter value is not valid UTF-8");
   meta::SetSystemParamRequest request;
   request.set_name(name);
   request.set_value(value);

@@ -49,7 +49,8 @@ class MetaClient {
   // SystemParamsService.GetSystemParams: every parameter, in the node's display order.
   Result<std::vector<ParamInfo>> GetSystemParams();
   // SystemParamsService.SetSystemParam. InvalidArgument for an unknown name or bad value,
-  // FailedPrecondition for an immutable parameter (as the node reports them).
+  // FailedPrecondition for an immutable parameter (as the node reports them); InvalidArgument
+  // without calling the node if `name` or `value` is not valid UTF-8.
   Result<SetParamResult> SetSystemParam(const std::string& name, const std::string& value);
 
   // Runs one unary call `rpc(grpc::ClientContext*) -> grpc::Status` with this client's deadline

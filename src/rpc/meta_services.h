@@ -1,5 +1,6 @@
 // The gRPC services of proto/meta.proto, each a thin adapter over MetaBackend: convert the request,
-// call the backend, convert the result or map its Status (status_grpc.h).
+// call the backend, convert the result or map its Status (status_grpc.h). A backend result with a
+// string that is not valid UTF-8 (which protobuf cannot send) becomes Internal naming the field.
 #pragma once
 
 #include <grpcpp/grpcpp.h>

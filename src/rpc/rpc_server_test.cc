@@ -101,6 +101,23 @@ TEST_F(RpcServerTest, BackendErrorArrivesWithSameCodeAndMessage) {
             FailedPreconditionError("parameter state_store cannot be changed"));
 }
 
+TEST_F(RpcServerTest, InvalidUtf8IsRefusedByTheClientNamingWhat) {
+  EXPECT_THAT(client_->SetSystemParam("barrier_interval_ms", "\xFF\xFE"),
+              StatusIs(StatusCode::kInvalidArgument, "system parameter value is not valid UTF-8"));
+  EXPECT_THAT(client_->SetSystemParam("\xC3", "1"),
+              StatusIs(StatusCode::kInvalidArgument, "system parameter name is not valid UTF-8"));
+  EXPECT_EQ(backend_.params()[0].value, "1000");
+}
+
+TEST_F(RpcServerTest, InvalidUtf8FromTheBackendIsInternalNamingTheField) {
+  ClusterInfo info = backend_.cluster_info();
+  info.cluster_id = "\xFF";
+  backend_.set_cluster_info(info);
+  EXPECT_THAT(client_->GetClusterInfo(),
+              StatusIs(StatusCode::kInternal,
+                       "GetClusterInfo response: field cluster_id is not valid UTF-8"));
+}
+
 TEST_F(RpcServerTest, EmptyParameterNameIsRefusedBeforeTheBackend) {
   EXPECT_THAT(client_->SetSystemParam("", "1"),
               StatusIs(StatusCode::kInvalidArgument, "system parameter name is empty"));
