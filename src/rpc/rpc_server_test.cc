@@ -134,6 +134,30 @@ TEST_F(RpcServerTest, BackendUnavailableIsNotMistakenForUnreachableNode) {
   EXPECT_OK(client_->GetSystemParams());
 }
 
+TEST_F(RpcServerTest, OneClientServesManyThreadsAtOnce) {
+  constexpr int kThreads = 8;
+  constexpr int kCallsPerThread = 25;
+  std::vector<std::thread> threads;
+  std::vector<int> ok_calls(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCallsPerThread; ++i) {
+        std::string value = std::to_string(t * 1000 + i);
+        Result<SetParamResult> set = client_->SetSystemParam("barrier_interval_ms", value);
+        Result<std::vector<ParamInfo>> params = client_->GetSystemParams();
+        if (set.ok() && set->param.value == value && params.ok() && params->size() == 6) {
+          ++ok_calls[t];
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(ok_calls[t], kCallsPerThread) << "thread " << t;
+  // The last write of some thread won.
+  std::string last = backend_.params()[0].value;
+  EXPECT_EQ(std::stoi(last) % 1000, kCallsPerThread - 1);
+}
+
 TEST_F(RpcServerTest, StopIsIdempotentAndThenTheNodeIsUnreachable) {
   server_.Stop();
   server_.Stop(std::chrono::milliseconds(1));
