@@ -1,0 +1,144 @@
+#include "server/meta_node.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/url.h"
+#include "frontend/session.h"
+#include "meta/bootstrap.h"
+#include "meta/catalog_manager.h"
+#include "meta/system_params.h"
+#include "metastore/factory.h"
+#include "objstore/factory.h"
+#include "pgwire/server.h"
+#include "rpc/meta_backend.h"
+#include "rpc/rpc_server.h"
+
+namespace rwmeta::server {
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+
+// The gRPC admin API's view of the meta layer.
+class NodeMetaBackend : public rpc::MetaBackend {
+ public:
+  NodeMetaBackend(rpc::ClusterInfo info, meta::SystemParamsManager& params)
+      : info_(std::move(info)), params_(params), started_(std::chrono::steady_clock::now()) {}
+
+  Result<rpc::ClusterInfo> GetClusterInfo() override {
+    rpc::ClusterInfo info = info_;
+    info.uptime_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - started_)
+                                               .count());
+    return info;
+  }
+
+  Result<std::vector<rpc::ParamInfo>> GetSystemParams() override {
+    std::vector<rpc::ParamInfo> out;
+    for (const auto& row : params_.Display()) {
+      out.push_back({row.name, row.value, row.is_mutable, row.description});
+    }
+    return out;
+  }
+
+  Result<rpc::SetParamResult> SetSystemParam(const std::string& name,
+                                             const std::string& value) override {
+    RWMETA_ASSIGN_OR_RETURN(bool changed, params_.Set(name, value));
+    for (const auto& row : params_.Display()) {
+      if (row.name == name) {
+        rpc::SetParamResult result{{row.name, row.value, row.is_mutable, row.description}, ""};
+        if (!changed) result.notice = fmt::format("{} already had that value", name);
+        return result;
+      }
+    }
+    return InternalError(fmt::format("parameter {} vanished after it was set", name));
+  }
+
+ private:
+  const rpc::ClusterInfo info_;
+  meta::SystemParamsManager& params_;
+  const std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace
+
+struct MetaNode::Components {
+  std::unique_ptr<metastore::MetaStore> meta_store;
+  std::unique_ptr<objstore::ObjectStore> state_store;
+  std::unique_ptr<meta::SystemParamsManager> params;
+  std::unique_ptr<meta::CatalogManager> catalog;
+  std::shared_ptr<frontend::FrontendSessionFactory> sessions;
+  std::unique_ptr<pgwire::Server> pg_server;
+  std::unique_ptr<NodeMetaBackend> backend;
+  std::unique_ptr<rpc::RpcServer> rpc_server;
+};
+
+MetaNode::MetaNode(NodeOptions options) : options_(std::move(options)) {}
+
+MetaNode::~MetaNode() { Stop(); }
+
+Status MetaNode::Start() {
+  auto c = std::make_unique<Components>();
+  const std::string meta_url = RedactUrl(options_.meta_store_url);
+  spdlog::info("rwmeta meta node {} starting: meta store {}, state store {}/{}", kVersion, meta_url,
+               RedactUrl(options_.state_store), options_.data_directory);
+
+  RWMETA_ASSIGN_OR_RETURN(c->meta_store, metastore::OpenMetaStore(options_.meta_store_url));
+  RWMETA_ASSIGN_OR_RETURN(std::string state_url, StripHummockPrefix(options_.state_store));
+  auto state_store = objstore::OpenObjectStore(state_url);
+  if (!state_store.ok()) return state_store.status().WithContext("state store");
+  c->state_store = std::move(state_store).value();
+
+  meta::BootstrapOptions bootstrap{options_.state_store, options_.data_directory,
+                                   options_.backup_storage_url, options_.backup_storage_directory};
+  auto cluster = meta::BootstrapCluster(*c->meta_store, bootstrap);
+  if (!cluster.ok()) return cluster.status().WithContext("meta store " + meta_url);
+  spdlog::info("{} cluster {} (meta store backend {})",
+               cluster->created ? "created" : "opened", cluster->cluster_id,
+               c->meta_store->backend());
+
+  c->params = std::make_unique<meta::SystemParamsManager>(*c->meta_store);
+  RWMETA_RETURN_IF_ERROR(c->params->Reload());
+  RWMETA_ASSIGN_OR_RETURN(c->catalog, meta::CatalogManager::Open(*c->meta_store));
+
+  c->sessions = std::make_shared<frontend::FrontendSessionFactory>(*c->catalog, *c->params);
+  pgwire::ServerOptions pg_options;
+  pg_options.listen_address = options_.pg_listen_addr;
+  c->pg_server = std::make_unique<pgwire::Server>(pg_options, c->sessions);
+  RWMETA_RETURN_IF_ERROR(c->pg_server->Start());
+
+  rpc::ClusterInfo info;
+  info.cluster_id = cluster->cluster_id;
+  info.created_at_ms = cluster->created_at_ms;
+  info.rwmeta_version = kVersion;
+  info.meta_store_backend = std::string(c->meta_store->backend());
+  info.meta_store_url = c->meta_store->DisplayUrl();
+  info.state_store_url = RedactUrl(options_.state_store);
+  c->backend = std::make_unique<NodeMetaBackend>(info, *c->params);
+  c->rpc_server = std::make_unique<rpc::RpcServer>(c->backend.get());
+  Status rpc_started = c->rpc_server->Start(options_.listen_addr);
+  if (!rpc_started.ok()) {
+    c->pg_server->Stop();
+    return rpc_started;
+  }
+  spdlog::info("serving: gRPC on {}, PostgreSQL protocol on {} (psql -h {} -p {} -d dev -U root)",
+               c->rpc_server->address(), options_.pg_listen_addr,
+               options_.pg_listen_addr.substr(0, options_.pg_listen_addr.rfind(':')),
+               c->pg_server->port());
+  c_ = std::move(c);
+  return Status::Ok();
+}
+
+void MetaNode::Stop() {
+  if (!c_) return;
+  if (c_->rpc_server) c_->rpc_server->Stop();
+  if (c_->pg_server) c_->pg_server->Stop();
+  c_.reset();
+}
+
+int MetaNode::grpc_port() const { return c_ ? c_->rpc_server->port() : 0; }
+int MetaNode::pg_port() const { return c_ ? c_->pg_server->port() : 0; }
+
+}  // namespace rwmeta::server
