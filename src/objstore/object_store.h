@@ -88,7 +88,10 @@ class ObjectStore {
   // Reads [offset, offset + length) clipped to the object's end. OutOfRange if offset > size.
   virtual Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) = 0;
 
-  // Opens a streaming reader. NotFound if missing. The default reads in ranges through GetRange.
+  // Opens a streaming reader. NotFound if missing. The default reads in ranges through GetRange
+  // and only notices a replaced object if it got shorter (DataLoss); backends override it to read
+  // the version that existed at open (memory keeps the bytes, fs keeps the open file, S3 should
+  // read with If-Match on the etag), which the conformance suite checks.
   virtual Result<std::unique_ptr<ObjectReader>> OpenReader(std::string_view key);
 
   // Size, modification time and etag. NotFound if missing.

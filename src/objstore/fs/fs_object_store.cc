@@ -512,7 +512,7 @@ Status Walk(const std::string& root, const std::string& rel_dir, std::string_vie
 
   for (const auto& name : names) {
     if (rel_dir.empty() && name == FsObjectStore::kReservedDir) continue;
-    std::string key = rel_dir.empty() ? name : rel_dir + "/" + name;
+    std::string key = rel_dir.empty() ? name : Join(rel_dir, name);
     struct stat st;
     if (::lstat(Join(root, key).c_str(), &st) != 0) {
       if (errno == ENOENT) continue;  // Deleted while we listed.
