@@ -391,7 +391,6 @@ Result<Datum> DatumFromText(const std::string& text, TypeId type) {
       auto prefix_of = [&](const char* word) { return std::string(word).rfind(s, 0) == 0; };
       if (s == "1" || prefix_of("true") || prefix_of("yes") || s == "on") return Datum{true};
       if (s == "0" || prefix_of("false") || prefix_of("no") || s == "off" || s == "of") {
-        if (s == "of") return InvalidInput(type, text);
         return Datum{false};
       }
       return InvalidInput(type, text);

@@ -72,6 +72,7 @@ TEST(DatumTest, BoolIntegerText) {
   EXPECT_EQ(RoundTrip("true", TypeId::kBoolean), "t");
   EXPECT_EQ(RoundTrip(" OFF ", TypeId::kBoolean), "f");
   EXPECT_EQ(RoundTrip("y", TypeId::kBoolean), "t");
+  EXPECT_EQ(RoundTrip("of", TypeId::kBoolean), "f");
   EXPECT_EQ(RoundTrip(" 42 ", TypeId::kInt32), "42");
   EXPECT_EQ(RoundTrip("-32768", TypeId::kInt16), "-32768");
   auto bad = DatumFromText("maybe", TypeId::kBoolean);

@@ -536,8 +536,13 @@ Result<Expr> Compiler::CompileConst(const Json& body) {
         return ConstExpr(*as_int, fits32 ? TypeId::kInt32 : TypeId::kInt64);
       }
     }
-    RWMETA_ASSIGN_OR_RETURN(Datum d, DatumFromText(text, TypeId::kDecimal));
-    return ConstExpr(d, TypeId::kDecimal);
+    Result<Datum> d = DatumFromText(text, TypeId::kDecimal);
+    if (!d.ok()) {
+      // Beyond our numeric's 38 digits (1e300): keep the value as double precision.
+      RWMETA_ASSIGN_OR_RETURN(Datum f, DatumFromText(text, TypeId::kFloat64));
+      return ConstExpr(f, TypeId::kFloat64);
+    }
+    return ConstExpr(*d, TypeId::kDecimal);
   }
   if (const Json* bv = Get(body, "boolval")) {
     return ConstExpr(Datum{GetBool(*bv, "boolval")}, TypeId::kBoolean);
@@ -765,6 +770,8 @@ Result<Expr> Compiler::CompileColumnRef(const Json& body, const Scope* scope, Ag
                       }};
         }
       }
+      const ScopeCol& col = s->cols[static_cast<size_t>(found)];
+      if (table.empty() && !col.table.empty()) shown = col.table + "." + name;
       return SqlError(StatusCode::kInvalidArgument, "42803",
                       "column \"" + shown +
                           "\" must appear in the GROUP BY clause or be used in an aggregate function");

@@ -234,10 +234,14 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
     return SqlError(StatusCode::kNotFound, "42883",
                     "function " + name + "(" + type_list() + ") does not exist");
   };
+  // Brings string arguments to text; false if one is of another type (PostgreSQL does not cast
+  // integer to text implicitly: lower(1) does not exist).
   auto text_args = [&](size_t from = 0) {
     for (size_t i = from; i < n; ++i) {
-      if (args[i].type != TypeId::kTextArray) args[i] = Coerce(std::move(args[i]), TypeId::kVarchar);
+      if (args[i].type != TypeId::kVarchar && args[i].type != TypeId::kUnknown) return false;
+      args[i] = Coerce(std::move(args[i]), TypeId::kVarchar);
     }
+    return true;
   };
   auto int_arg = [&](size_t i) -> bool {
     if (args[i].type == TypeId::kUnknown) args[i] = Coerce(std::move(args[i]), TypeId::kInt64);
@@ -249,7 +253,7 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
 
   // --- strings
   if ((name == "lower" || name == "upper") && n == 1) {
-    text_args();
+    if (!text_args()) return no_such();
     bool up = name == "upper";
     return Make(TypeId::kVarchar, std::move(args), [up](const Args& a) -> Result<Datum> {
       std::string s = S(a[0]);
@@ -262,7 +266,7 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
   }
   if ((name == "length" || name == "char_length" || name == "character_length" ||
        name == "octet_length") && n == 1) {
-    text_args();
+    if (!text_args()) return no_such();
     bool octets = name == "octet_length";
     return Make(TypeId::kInt32, std::move(args), [octets](const Args& a) -> Result<Datum> {
       return Datum{static_cast<int64_t>(octets ? S(a[0]).size() : Chars(S(a[0])).size())};
@@ -290,14 +294,14 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
   }
   if ((name == "btrim" || name == "ltrim" || name == "rtrim" || name == "trim") &&
       (n == 1 || n == 2)) {
-    text_args();
+    if (!text_args()) return no_such();
     bool left = name != "rtrim", right = name != "ltrim";
     return Make(TypeId::kVarchar, std::move(args), [left, right, n](const Args& a) -> Result<Datum> {
       return Datum{Trim(S(a[0]), n == 2 ? S(a[1]) : " ", left, right)};
     });
   }
   if (name == "replace" && n == 3) {
-    text_args();
+    if (!text_args()) return no_such();
     return Make(TypeId::kVarchar, std::move(args), [](const Args& a) -> Result<Datum> {
       std::string s = S(a[0]);
       const std::string &from = S(a[1]), &to = S(a[2]);
@@ -342,7 +346,7 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
     });
   }
   if ((name == "position" || name == "strpos") && n == 2) {
-    text_args();
+    if (!text_args()) return no_such();
     return Make(TypeId::kInt32, std::move(args), [](const Args& a) -> Result<Datum> {
       size_t f = S(a[0]).find(S(a[1]));
       if (f == std::string::npos) return Datum{int64_t{0}};
@@ -350,7 +354,7 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
     });
   }
   if (name == "quote_ident" && n == 1) {
-    text_args();
+    if (!text_args()) return no_such();
     return Make(TypeId::kVarchar, std::move(args), [](const Args& a) -> Result<Datum> {
       const std::string& s = S(a[0]);
       if (IsPlainIdent(s)) return Datum{s};
@@ -362,7 +366,7 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
   if (name == "array_to_string" && (n == 2 || n == 3)) {
     if (args[0].type == TypeId::kUnknown) args[0] = Coerce(std::move(args[0]), TypeId::kTextArray);
     if (args[0].type != TypeId::kTextArray) return no_such();
-    text_args(1);
+    if (!text_args(1)) return no_such();
     return Make(TypeId::kVarchar, std::move(args), [](const Args& a) -> Result<Datum> {
       const auto& items = std::get<std::vector<std::string>>(a[0].v);
       std::string out;
