@@ -1,6 +1,7 @@
 // PostgreSQL MD5 password authentication (AuthenticationMD5Password), as PostgreSQL does it:
 // the stored verifier is "md5" + md5hex(password + user); the client answers the challenge with
-// "md5" + md5hex(md5hex(password + user) + salt), i.e. md5 over the verifier's hex part and the salt.
+// "md5" + md5hex(md5hex(password + user) + salt), i.e. md5 over the verifier's hex part and the
+// salt.
 #pragma once
 
 #include <array>

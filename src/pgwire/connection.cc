@@ -1,14 +1,13 @@
 #include "pgwire/connection.h"
 
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 #include "pgwire/auth.h"
 #include "pgwire/message.h"
@@ -33,13 +32,7 @@ constexpr int32_t kAuthOk = 0;
 constexpr int32_t kAuthMd5Password = 5;
 
 bool IsFrontendMessageType(char type) {
-  switch (type) {
-    case 'Q': case 'P': case 'B': case 'D': case 'E': case 'C': case 'S': case 'H': case 'X':
-    case 'F': case 'd': case 'c': case 'f':
-      return true;
-    default:
-      return false;
-  }
+  return std::string_view("QPBDECSHXFdcf").find(type) != std::string_view::npos;
 }
 
 std::string Quoted(const std::string& name) { return "\"" + name + "\""; }
@@ -111,8 +104,8 @@ Status Connection::FillBuffer() {
   for (;;) {
     int timeout_ms = -1;
     if (deadline_ != Clock::time_point::max()) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ -
-                                                                              Clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
       if (left.count() <= 0) return IoError(DeadlineExceededError("startup timed out"));
       timeout_ms = static_cast<int>(std::min<int64_t>(left.count(), 1'000'000));
     }
@@ -429,8 +422,7 @@ Status Connection::Startup() {
     w.AddInt32(secret_key);
     w.End();
     SendReadyForQuery();
-    spdlog::debug("pgwire: connection {} ready: user {} database {}", process_id, user_,
-                  database);
+    spdlog::debug("pgwire: connection {} ready: user {} database {}", process_id, user_, database);
     return Flush();
   }
 }
@@ -503,11 +495,21 @@ void Connection::ServeMessages() {
         extended = false;
         result = HandleQuery(payload);
         break;
-      case 'P': result = HandleParse(payload); break;
-      case 'B': result = HandleBind(payload); break;
-      case 'D': result = HandleDescribe(payload); break;
-      case 'E': result = HandleExecute(payload); break;
-      case 'C': result = HandleClose(payload); break;
+      case 'P':
+        result = HandleParse(payload);
+        break;
+      case 'B':
+        result = HandleBind(payload);
+        break;
+      case 'D':
+        result = HandleDescribe(payload);
+        break;
+      case 'E':
+        result = HandleExecute(payload);
+        break;
+      case 'C':
+        result = HandleClose(payload);
+        break;
       case 'H':
         if (!Flush().ok()) return;
         break;
@@ -563,7 +565,7 @@ Status Connection::HandleQuery(const std::string& payload) {
     }
     SendCommandComplete(rs.command_tag);
   }
-  if (!s.ok()) return s;  // the loop sends ErrorResponse and ReadyForQuery
+  if (!s.ok()) return s;                 // the loop sends ErrorResponse and ReadyForQuery
   if (results.empty()) SendSimple('I');  // EmptyQueryResponse
   SendReadyForQuery();
   return Status::Ok();
@@ -758,10 +760,9 @@ Status Connection::HandleExecute(const std::string& payload) {
   Portal& portal = it->second;
   if (!portal.executed) {
     const PreparedStatement& statement = *portal.statement;
-    RWMETA_ASSIGN_OR_RETURN(portal.result,
-                            session_->ExecutePrepared(statement.sql,
-                                                      statement.info.param_type_oids,
-                                                      portal.params));
+    RWMETA_ASSIGN_OR_RETURN(
+        portal.result,
+        session_->ExecutePrepared(statement.sql, statement.info.param_type_oids, portal.params));
     portal.executed = true;
     for (const auto& n : portal.result.notices) SendNotice(n);
   } else if (!portal.result.returns_rows) {
@@ -775,8 +776,7 @@ Status Connection::HandleExecute(const std::string& payload) {
     return Status::Ok();
   }
   const size_t remaining = result.rows.size() - portal.next_row;
-  const size_t n =
-      max_rows <= 0 ? remaining : std::min(remaining, static_cast<size_t>(max_rows));
+  const size_t n = max_rows <= 0 ? remaining : std::min(remaining, static_cast<size_t>(max_rows));
   RWMETA_RETURN_IF_ERROR(
       SendDataRows(result, portal.next_row, portal.next_row + n, portal.result_formats));
   portal.next_row += n;

@@ -89,8 +89,7 @@ TEST(ValuesTest, BinaryToTextForEachType) {
   EXPECT_EQ(*BinaryToText(kInt4Oid, Be({0, 1, 0, 0})), "65536");
   EXPECT_EQ(*BinaryToText(kInt8Oid, Be({0x80, 0, 0, 0, 0, 0, 0, 0})), "-9223372036854775808");
   EXPECT_EQ(*BinaryToText(kFloat4Oid, Be({0x3f, 0xc0, 0, 0})), "1.5");
-  EXPECT_EQ(*BinaryToText(kFloat8Oid, Be({0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a})),
-            "0.1");
+  EXPECT_EQ(*BinaryToText(kFloat8Oid, Be({0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a})), "0.1");
   EXPECT_EQ(*BinaryToText(kFloat8Oid, Be({0x7f, 0xf8, 0, 0, 0, 0, 0, 0})), "NaN");
   EXPECT_EQ(*BinaryToText(kFloat8Oid, Be({0xff, 0xf0, 0, 0, 0, 0, 0, 0})), "-Infinity");
   EXPECT_EQ(*BinaryToText(kTextOid, "h\xc3\xa9"), "h\xc3\xa9");

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,8 +14,6 @@
 #include <cstring>
 #include <system_error>
 
-#include <spdlog/spdlog.h>
-
 #include "pgwire/connection.h"
 
 namespace rwmeta::pgwire {
@@ -22,18 +21,30 @@ namespace rwmeta::pgwire {
 std::string SqlStateFor(const Status& status) {
   if (!status.sqlstate().empty()) return status.sqlstate();
   switch (status.code()) {
-    case StatusCode::kInvalidArgument: return "22023";
-    case StatusCode::kNotFound: return "42704";
-    case StatusCode::kAlreadyExists: return "42710";
-    case StatusCode::kPermissionDenied: return "42501";
-    case StatusCode::kFailedPrecondition: return "55000";
-    case StatusCode::kUnimplemented: return "0A000";
-    case StatusCode::kUnauthenticated: return "28000";
-    case StatusCode::kAborted: return "40001";
-    case StatusCode::kUnavailable: return "08006";
-    case StatusCode::kDataLoss: return "XX001";
-    case StatusCode::kInternal: return "XX000";
-    default: return "XX000";
+    case StatusCode::kInvalidArgument:
+      return "22023";
+    case StatusCode::kNotFound:
+      return "42704";
+    case StatusCode::kAlreadyExists:
+      return "42710";
+    case StatusCode::kPermissionDenied:
+      return "42501";
+    case StatusCode::kFailedPrecondition:
+      return "55000";
+    case StatusCode::kUnimplemented:
+      return "0A000";
+    case StatusCode::kUnauthenticated:
+      return "28000";
+    case StatusCode::kAborted:
+      return "40001";
+    case StatusCode::kUnavailable:
+      return "08006";
+    case StatusCode::kDataLoss:
+      return "XX001";
+    case StatusCode::kInternal:
+      return "XX000";
+    default:
+      return "XX000";
   }
 }
 
@@ -65,8 +76,8 @@ Result<HostPort> ParseListenAddress(const std::string& address) {
   bool digits = !hp.port.empty() && hp.port.size() <= 5;
   for (char c : hp.port) digits = digits && std::isdigit(static_cast<unsigned char>(c));
   if (!digits || std::stoi(hp.port) > 65535) {
-    return InvalidArgumentError("pgwire listen address \"" + address + "\": bad port \"" +
-                                hp.port + "\"");
+    return InvalidArgumentError("pgwire listen address \"" + address + "\": bad port \"" + hp.port +
+                                "\"");
   }
   return hp;
 }
@@ -130,9 +141,8 @@ Status Server::Start() {
     CloseFd(&listen_fd_);
     return InternalError(std::string("pgwire getsockname: ") + std::strerror(errno));
   }
-  port_ = bound.ss_family == AF_INET6
-              ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-              : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  port_ = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                      : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   if (pipe2(stop_pipe_, O_CLOEXEC) != 0) {
     CloseFd(&listen_fd_);
     return InternalError(std::string("pgwire pipe: ") + std::strerror(errno));

@@ -15,15 +15,14 @@
 #include "pgwire/server.h"
 
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
@@ -292,7 +291,8 @@ class RawClient {
   }
 
   bool Send(const std::string& bytes) {
-    return send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+    return send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
   }
 
   // StartupMessage for protocol 3.0.
@@ -485,8 +485,8 @@ std::string SqlState(const PGresult* r) {
 TEST(ServerStartTest, BadAddressIsInvalidArgument) {
   SharedState state;
   auto factory = std::make_shared<FakeFactory>(&state);
-  for (const char* address : {"127.0.0.1", "127.0.0.1:http", "127.0.0.1:70000", ":5432",
-                              "no.such.host.invalid:5432"}) {
+  for (const char* address :
+       {"127.0.0.1", "127.0.0.1:http", "127.0.0.1:70000", ":5432", "no.such.host.invalid:5432"}) {
     Server server(ServerOptions{address, 10, 1000}, factory);
     EXPECT_THAT(server.Start(), StatusIs(StatusCode::kInvalidArgument, HasSubstr(address)))
         << address;
@@ -567,9 +567,9 @@ TEST_F(ServerTest, ManyConcurrentClients) {
         for (int q = 0; q < kQueries; ++q) {
           const std::string value = std::to_string(c) + "-" + std::to_string(q);
           const char* params[] = {value.c_str()};
-          PGresult* r = q % 2 == 0 ? PQexec(conn, ("SELECT " + value).c_str())
-                                   : PQexecParams(conn, "echo $1", 1, nullptr, params, nullptr,
-                                                  nullptr, 0);
+          PGresult* r =
+              q % 2 == 0 ? PQexec(conn, ("SELECT " + value).c_str())
+                         : PQexecParams(conn, "echo $1", 1, nullptr, params, nullptr, nullptr, 0);
           if (PQresultStatus(r) == PGRES_TUPLES_OK && value == PQgetvalue(r, 0, 0)) ++ok;
           PQclear(r);
         }
@@ -870,13 +870,13 @@ TEST_F(ServerTest, ExecParamsWithBinaryParamsAndResults) {
   std::string f8;
   AppendInt64(&f8, 0x3fb999999999999aLL);  // 0.1
   const std::string text = "bin";
-  const char* values[] = {i2.data(), i4.data(), i8.data(), b.data(), f4.data(), f8.data(),
-                          text.data()};
+  const char* values[] = {i2.data(), i4.data(), i8.data(),  b.data(),
+                          f4.data(), f8.data(), text.data()};
   const int lengths[] = {2, 4, 8, 1, 4, 8, 3};
   const int formats[] = {1, 1, 1, 1, 1, 1, 1};
   const Oid types[] = {kInt2Oid, kInt4Oid, kInt8Oid, kBoolOid, kFloat4Oid, kFloat8Oid, kTextOid};
-  ResultPtr r(PQexecParams(conn, "echo $1 $2 $3 $4 $5 $6 $7", 7, types, values, lengths, formats,
-                           1));
+  ResultPtr r(
+      PQexecParams(conn, "echo $1 $2 $3 $4 $5 $6 $7", 7, types, values, lengths, formats, 1));
   ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(r.get());
   {
     std::lock_guard<std::mutex> lock(state_.mu);
@@ -905,8 +905,7 @@ TEST_F(ServerTest, BinaryParamWithWrongLengthIs22P03) {
   ResultPtr r(PQexecParams(conn, "echo $1", 1, types, values, lengths, formats, 0));
   EXPECT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
   EXPECT_EQ(SqlState(r.get()), "22P03");
-  EXPECT_THAT(PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY),
-              HasSubstr("bind parameter 1"));
+  EXPECT_THAT(PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY), HasSubstr("bind parameter 1"));
   ResultPtr after(PQexec(conn, "SELECT fine"));
   EXPECT_STREQ(PQgetvalue(after.get(), 0, 0), "fine");
 }
@@ -1043,8 +1042,8 @@ TEST_F(ServerTest, PortalsSurviveSyncInsideATransactionBlock) {
 
 TEST_F(ServerTest, NewerMinorProtocolVersionIsNegotiatedDown) {
   RawClient raw(server_->port());
-  const std::string body = I32(kProtocolVersion3 + 1) + Str("user") + Str("u") +
-                           Str("_pq_.future") + Str("x") + Str("");
+  const std::string body =
+      I32(kProtocolVersion3 + 1) + Str("user") + Str("u") + Str("_pq_.future") + Str("x") + Str("");
   ASSERT_TRUE(raw.Send(I32(static_cast<int32_t>(body.size() + 4)) + body));
   std::vector<Message> messages;
   EXPECT_EQ(raw.ReadUntilReady(&messages).substr(0, 2), "vR");
@@ -1096,8 +1095,8 @@ TEST_F(ServerTest, BinaryResultForUnsupportedTypeIs0A000) {
   ASSERT_TRUE(raw.Login());
   const std::string numeric = I32(static_cast<int32_t>(kNumericOid));
   ASSERT_TRUE(raw.SendMessage('P', Str("") + Str("echo $1") + I16(1) + numeric));
-  ASSERT_TRUE(raw.SendMessage('B', Str("") + Str("") + I16(0) + I16(1) + I32(1) + "1" + I16(1) +
-                                       I16(1)));
+  ASSERT_TRUE(
+      raw.SendMessage('B', Str("") + Str("") + I16(0) + I16(1) + I32(1) + "1" + I16(1) + I16(1)));
   ASSERT_TRUE(raw.SendMessage('S', ""));
   std::vector<Message> messages;
   EXPECT_EQ(raw.ReadUntilReady(&messages), "1EZ");

@@ -1,6 +1,7 @@
 // The seam between the Postgres wire protocol server (server.h, this folder) and the SQL front end
 // (src/frontend). The server owns sockets, message framing, authentication exchanges, portals and
-// ReadyForQuery; the front end owns SQL. The server never parses SQL; the front end never sees bytes.
+// ReadyForQuery; the front end owns SQL. The server never parses SQL; the front end never sees
+// bytes.
 //
 // Errors: a non-OK Status from any method becomes an ErrorResponse. Its SQLSTATE is
 // status.sqlstate() when set, else the default for the status code (see SqlStateFor in server.h).
@@ -65,7 +66,8 @@ struct ResultSet {
 
 // The front end's answer to Parse + Describe.
 struct PreparedInfo {
-  // One per $n placeholder, in order. kUnspecifiedOid is never returned: the front end picks a type.
+  // One per $n placeholder, in order. kUnspecifiedOid is never returned: the front end picks a
+  // type.
   std::vector<uint32_t> param_type_oids;
   bool returns_rows = false;
   std::vector<Field> fields;
@@ -83,9 +85,9 @@ class Session {
   // (EmptyQueryResponse).
   virtual Status ExecuteSimple(std::string_view sql, std::vector<ResultSet>* results) = 0;
 
-  // Extended protocol Parse: checks that `sql` is exactly one statement (or empty) and describes it.
-  // `param_type_oids` are the client's declared types (0 = unspecified), possibly fewer than the
-  // statement's placeholders.
+  // Extended protocol Parse: checks that `sql` is exactly one statement (or empty) and describes
+  // it. `param_type_oids` are the client's declared types (0 = unspecified), possibly fewer than
+  // the statement's placeholders.
   virtual Result<PreparedInfo> Prepare(std::string_view sql,
                                        const std::vector<uint32_t>& param_type_oids) = 0;
 
@@ -128,7 +130,8 @@ class SessionFactory {
  public:
   virtual ~SessionFactory() = default;
   // Unauthenticated (SQLSTATE 28000) if the user does not exist or may not log in.
-  virtual Result<AuthRequirement> Authenticate(std::string_view user, std::string_view database) = 0;
+  virtual Result<AuthRequirement> Authenticate(std::string_view user,
+                                               std::string_view database) = 0;
   // After successful authentication. NotFound with SQLSTATE 3D000 if the database does not exist.
   // `options` are the startup packet's other parameters (application_name, options, ...).
   virtual Result<std::unique_ptr<Session>> OpenSession(
