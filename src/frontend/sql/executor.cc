@@ -149,6 +149,7 @@ struct AggCall {
   std::vector<Expr> args;
   std::vector<Expr> order;  // ORDER BY inside the call (string_agg(x, ',' ORDER BY x))
   std::vector<SortKey> order_keys;
+  std::optional<Expr> filter;  // FILTER (WHERE ...): rows where it is not true are skipped
   TypeId type = TypeId::kUnknown;
 };
 
@@ -314,6 +315,10 @@ void ParseSortDirection(const Json& sort_by, SortKey* key) {
   std::string dir = GetStr(sort_by, "sortby_dir");
   std::string nulls = GetStr(sort_by, "sortby_nulls");
   key->desc = dir == "SORTBY_DESC";
+  if (dir == "SORTBY_USING") {  // ORDER BY x USING > is descending
+    std::vector<std::string> op = StringList(GetList(sort_by, "useOp"));
+    key->desc = !op.empty() && (op.back() == ">" || op.back() == ">=");
+  }
   key->nulls_first = nulls == "SORTBY_NULLS_FIRST" || (nulls != "SORTBY_NULLS_LAST" && key->desc);
 }
 
@@ -1202,6 +1207,11 @@ Result<Expr> Compiler::CompileAggregate(const Json& body, const std::string& nam
   call.distinct = GetBool(body, "agg_distinct");
   // Arguments see the input rows, not the groups; no nested aggregates.
   RWMETA_ASSIGN_OR_RETURN(call.args, CompileList(GetList(body, "args"), agg->input, nullptr));
+  if (const Json* f = Get(body, "agg_filter")) {
+    RWMETA_ASSIGN_OR_RETURN(Expr e, CompileExpr(*f, agg->input, nullptr));
+    RWMETA_ASSIGN_OR_RETURN(e, MakeBool(std::move(e), "FILTER"));
+    call.filter = std::move(e);
+  }
   for (const Json& sb : GetList(body, "agg_order")) {
     const Json* s = Get(sb, "SortBy");
     if (s == nullptr) continue;
@@ -2353,6 +2363,10 @@ Result<Plan> Compiler::CompileSelect(const Json& stmt, const Scope* outer) {
         auto& group = inputs[it->second];
         for (size_t a = 0; a < agg.calls.size(); ++a) {
           const AggCall& call = agg.calls[a];
+          if (call.filter) {
+            RWMETA_ASSIGN_OR_RETURN(Datum keep, call.filter->eval(&ctx));
+            if (keep.is_null() || !std::get<bool>(keep.v)) continue;
+          }
           Tuple values;
           for (const Expr& e : call.args) {
             RWMETA_ASSIGN_OR_RETURN(Datum d, e.eval(&ctx));

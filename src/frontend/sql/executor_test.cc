@@ -560,6 +560,9 @@ TEST_F(ExecutorTest, Aggregates) {
             (Rows{{"4", "3", "2", "10", "alpha", "2.5", "2.5000000000000000", "1", "f", "t"}}));
   EXPECT_EQ(Q("select string_agg(name, ',' order by name desc), array_agg(id order by id desc) from t"),
             (Rows{{"gamma,beta,alpha", "{4,3,2,1}"}}));
+  EXPECT_EQ(Q("select count(*) filter (where active), sum(id) filter (where id > 2) from t"),
+            (Rows{{"2", "7"}}));
+  EXPECT_EQ(Q("select id from t order by id using > limit 2"), (Rows{{"4"}, {"3"}}));
   EXPECT_EQ(Q("select count(*), sum(id), max(id) from t where id > 100"),
             (Rows{{"0", "NULL", "NULL"}}));
   EXPECT_EQ(Type("select sum(id) from t"), TypeId::kInt64);
