@@ -19,7 +19,7 @@ std::string Md5Hex(std::string_view data) {
   }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  hex.reserve(2 * digest_len);
+  hex.reserve(size_t{2} * digest_len);
   for (unsigned int i = 0; i < digest_len; ++i) {
     hex.push_back(kHex[digest[i] >> 4]);
     hex.push_back(kHex[digest[i] & 0xf]);

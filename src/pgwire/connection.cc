@@ -19,11 +19,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kReadChunkBytes = 64 * 1024;
+constexpr size_t kReadChunkBytes = size_t{64} * 1024;
 // Queued output beyond this is written before the next message is handled.
-constexpr size_t kFlushThresholdBytes = 256 * 1024;
+constexpr size_t kFlushThresholdBytes = size_t{256} * 1024;
 // I/O buffers larger than this are released once empty.
-constexpr size_t kKeptBufferBytes = 4 * 1024 * 1024;
+constexpr size_t kKeptBufferBytes = size_t{4} * 1024 * 1024;
 // SSLRequest/GSSENCRequest answers before a client must send its StartupMessage.
 constexpr int kMaxNegotiations = 2;
 

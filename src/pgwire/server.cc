@@ -41,9 +41,7 @@ std::string SqlStateFor(const Status& status) {
       return "08006";
     case StatusCode::kDataLoss:
       return "XX001";
-    case StatusCode::kInternal:
-      return "XX000";
-    default:
+    default:  // kInternal and every code without a closer SQLSTATE
       return "XX000";
   }
 }
