@@ -481,6 +481,8 @@ class Compiler {
 
   QueryContext& ctx_;
   int view_depth_ = 0;
+  // WITH queries in scope, innermost last; a name in FROM looks here before the catalog.
+  std::vector<std::pair<std::string, std::shared_ptr<Plan>>> ctes_;
 };
 
 Result<Expr> Compiler::MakeBool(Expr e, const char* where) {
@@ -1483,6 +1485,16 @@ Result<Source> Compiler::CompileFromItem(const Json& item, const Scope* outer) {
     if (!GetStr(*b, "schemaname").empty()) name.push_back(GetStr(*b, "schemaname"));
     std::string relname = GetStr(*b, "relname");
     name.push_back(relname);
+    if (name.size() == 1) {
+      for (auto it = ctes_.rbegin(); it != ctes_.rend(); ++it) {
+        if (it->first != relname) continue;
+        Source s;
+        for (const ColumnDesc& c : it->second->columns) s.cols.push_back({relname, c.name, c.type});
+        s.run = it->second->run;
+        ApplyAlias(*b, relname, &s);
+        return s;
+      }
+    }
     RWMETA_ASSIGN_OR_RETURN(ResolvedRelation rel, ctx_.ResolveRelation(name));
     Source s;
     if (rel.view_sql) {
@@ -2091,7 +2103,38 @@ Result<Plan> Compiler::CompileSetOp(const Json& stmt, const Scope* outer) {
 Result<Plan> Compiler::CompileSelect(const Json& stmt, const Scope* outer) {
   std::string op = GetStr(stmt, "op");
   if (!op.empty() && op != "SETOP_NONE") return CompileSetOp(stmt, outer);
-  if (Get(stmt, "withClause")) return Unsupported("WITH");
+  if (const Json* with = Get(stmt, "withClause")) {
+    if (GetBool(*with, "recursive")) return Unsupported("WITH RECURSIVE");
+    size_t depth = ctes_.size();
+    Status st;
+    for (const Json& c : GetList(*with, "ctes")) {
+      const Json* cte = Get(c, "CommonTableExpr");
+      const Json* q = cte ? Get(*cte, "ctequery") : nullptr;
+      const Json* sel = q ? Get(*q, "SelectStmt") : nullptr;
+      if (sel == nullptr) {
+        st = Unsupported("data-modifying WITH");
+        break;
+      }
+      Result<Plan> plan = CompileSelect(*sel, outer);
+      if (!plan.ok()) {
+        st = plan.status();
+        break;
+      }
+      std::vector<std::string> names = StringList(GetList(*cte, "aliascolnames"));
+      for (size_t i = 0; i < names.size() && i < plan->columns.size(); ++i) {
+        plan->columns[i].name = names[i];
+      }
+      ctes_.emplace_back(GetStr(*cte, "ctename"), std::make_shared<Plan>(std::move(*plan)));
+    }
+    Result<Plan> body = st.ok() ? [&] {
+      Json rest = stmt;
+      rest.erase("withClause");
+      return CompileSelect(rest, outer);
+    }()
+                                : Result<Plan>(st);
+    ctes_.resize(depth);
+    return body;
+  }
   if (Get(stmt, "intoClause")) return Unsupported("SELECT INTO");
   if (!GetList(stmt, "lockingClause").empty()) return Unsupported("FOR UPDATE/SHARE");
   if (!GetList(stmt, "windowClause").empty()) return Unsupported("WINDOW");

@@ -311,6 +311,15 @@ TEST_F(ExecutorTest, JoinUsingMergesColumn) {
             "42702");
 }
 
+TEST_F(ExecutorTest, WithQueries) {
+  EXPECT_EQ(Q("with a(k) as (select id from t where id < 3), b as (select k * 10 as m from a) "
+              "select a.k, b.m from a join b on b.m = a.k * 10 order by 1"),
+            (Rows{{"1", "10"}, {"2", "20"}}));
+  EXPECT_EQ(Q("with t as (select 42 as id) select id from t"), (Rows{{"42"}}));  // shadows table t
+  EXPECT_EQ(Q("select (with c as (select count(*) as n from u) select n from c)"), (Rows{{"4"}}));
+  EXPECT_EQ(Err("with a as (select 1) select * from b"), "42P01");
+}
+
 TEST_F(ExecutorTest, ValuesLists) {
   EXPECT_EQ(Q("values (1, 'a'), (2, 'b')"), (Rows{{"1", "a"}, {"2", "b"}}));
   EXPECT_THAT(Names("values (1, 'a')"), ElementsAre("column1", "column2"));
@@ -635,7 +644,7 @@ TEST_F(ExecutorTest, OutputColumnNames) {
 }
 
 TEST_F(ExecutorTest, Unsupported) {
-  EXPECT_EQ(Err("with x as (select 1) select * from x"), "0A000");
+  EXPECT_EQ(Err("with recursive x as (select 1) select * from x"), "0A000");
   EXPECT_EQ(Err("select row_number() over () from t"), "0A000");
 }
 
