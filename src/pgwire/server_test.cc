@@ -708,6 +708,15 @@ TEST_F(ServerTest, MaxConnectionsRefusesWithTooManyClients) {
   PGconn* second = Connect();
   EXPECT_EQ(PQstatus(second), CONNECTION_BAD);
   EXPECT_THAT(PQerrorMessage(second), HasSubstr("sorry, too many clients already"));
+  {
+    RawClient raw(server_->port());
+    ASSERT_TRUE(raw.SendStartup({{"user", "u"}}));
+    Message m = raw.Read();
+    ASSERT_EQ(m.type, 'E');
+    EXPECT_EQ(ErrorFields(m.payload)['S'], "FATAL");
+    EXPECT_EQ(ErrorFields(m.payload)['C'], "53300");
+    EXPECT_TRUE(raw.ReadsEof());
+  }
   PQfinish(first);
   conns_.erase(conns_.begin());
   ASSERT_TRUE(Eventually([&] { return server_->active_connections() == 0; }));
