@@ -473,10 +473,12 @@ class Compiler {
   // The common type of several expressions (CASE, COALESCE, VALUES, UNION); 42804 on conflict.
   Result<TypeId> CommonType(const std::vector<TypeId>& types, const char* context);
   // Applies ORDER BY (already bound to row indexes), DISTINCT, OFFSET and LIMIT.
+  // `distinct_on` (row indexes) keeps the first row of each DISTINCT ON group after sorting.
   Result<std::vector<Tuple>> Finish(std::vector<Tuple> rows, size_t n_out, bool distinct,
                                     const std::vector<TypeId>& types,
                                     const std::vector<SortKey>& keys, const Expr* offset,
-                                    const Expr* limit, const RowCtx* outer);
+                                    const Expr* limit, const RowCtx* outer,
+                                    const std::vector<size_t>& distinct_on = {});
   Result<std::pair<Expr*, Expr*>> CompileLimit(const Json& stmt, Expr* offset, Expr* limit);
 
   QueryContext& ctx_;
@@ -1868,8 +1870,9 @@ Result<std::pair<Expr*, Expr*>> Compiler::CompileLimit(const Json& stmt, Expr* o
 Result<std::vector<Tuple>> Compiler::Finish(std::vector<Tuple> rows, size_t n_out, bool distinct,
                                             const std::vector<TypeId>& types,
                                             const std::vector<SortKey>& keys, const Expr* offset,
-                                            const Expr* limit, const RowCtx* outer) {
-  if (distinct) {
+                                            const Expr* limit, const RowCtx* outer,
+                                            const std::vector<size_t>& distinct_on) {
+  if (distinct && distinct_on.empty()) {
     std::unordered_map<std::string, bool> seen;
     std::vector<TypeId> out_types(types.begin(), types.begin() + static_cast<long>(n_out));
     std::vector<Tuple> kept;
@@ -1880,6 +1883,18 @@ Result<std::vector<Tuple>> Compiler::Finish(std::vector<Tuple> rows, size_t n_ou
     rows = std::move(kept);
   }
   SortRows(&rows, keys, types);
+  if (distinct && !distinct_on.empty()) {
+    std::vector<TypeId> on_types;
+    for (size_t i : distinct_on) on_types.push_back(types[i]);
+    std::unordered_map<std::string, bool> seen;
+    std::vector<Tuple> kept;
+    for (Tuple& r : rows) {
+      Tuple key;
+      for (size_t i : distinct_on) key.push_back(r[i]);
+      if (seen.emplace(EncodeKey(key, on_types), true).second) kept.push_back(std::move(r));
+    }
+    rows = std::move(kept);
+  }
   RowCtx ctx{nullptr, outer};
   int64_t skip = 0, take = -1;
   if (offset) {
@@ -2346,8 +2361,27 @@ Result<Plan> Compiler::CompileSelect(const Json& stmt, const Scope* outer) {
   }
   const Json& distinct_clause = GetList(stmt, "distinctClause");
   bool distinct = !distinct_clause.empty();
+  std::vector<size_t> distinct_on;
   if (distinct && !(distinct_clause.size() == 1 && distinct_clause[0].empty())) {
-    return Unsupported("DISTINCT ON");
+    // DISTINCT ON (exprs): ordinals name outputs; other expressions become hidden columns.
+    for (const Json& d : distinct_clause) {
+      const Json* b;
+      std::string kind = NodeKind(d, &b);
+      if (kind == "A_Const" && Get(*b, "ival")) {
+        int64_t pos = GetInt(*Get(*b, "ival"), "ival", 0);
+        if (pos < 1 || pos > static_cast<int64_t>(columns.size())) {
+          return SqlError(StatusCode::kInvalidArgument, "42P10",
+                          "SELECT DISTINCT ON position " + std::to_string(pos) +
+                              " is not in select list");
+        }
+        distinct_on.push_back(static_cast<size_t>(pos - 1));
+        continue;
+      }
+      RWMETA_ASSIGN_OR_RETURN(Expr e, CompileExpr(d, scope.get(), mode));
+      distinct_on.push_back(columns.size() + hidden.size());
+      row_types.push_back(e.type == TypeId::kUnknown ? TypeId::kVarchar : e.type);
+      hidden.push_back(Coerce(std::move(e), row_types.back()));
+    }
   }
   auto offset = std::make_shared<Expr>(), limit = std::make_shared<Expr>();
   RWMETA_ASSIGN_OR_RETURN(auto lim, CompileLimit(stmt, offset.get(), limit.get()));
@@ -2372,8 +2406,8 @@ Result<Plan> Compiler::CompileSelect(const Json& stmt, const Scope* outer) {
   size_t n_out = columns.size();
   Plan plan;
   plan.columns = columns;
-  plan.run = [this, c, scope, keys, row_types, distinct, offset, limit, has_offset, has_limit,
-              n_out](const RowCtx* outer_row) -> Result<std::vector<Tuple>> {
+  plan.run = [this, c, scope, keys, row_types, distinct, distinct_on, offset, limit, has_offset,
+              has_limit, n_out](const RowCtx* outer_row) -> Result<std::vector<Tuple>> {
     RWMETA_ASSIGN_OR_RETURN(std::vector<Tuple> input, c->from(outer_row));
     std::vector<Tuple> rows;
     if (c->where) {
@@ -2458,7 +2492,7 @@ Result<Plan> Compiler::CompileSelect(const Json& stmt, const Scope* outer) {
     }
     return Finish(std::move(out), n_out, distinct, row_types, keys,
                   has_offset ? offset.get() : nullptr, has_limit ? limit.get() : nullptr,
-                  outer_row);
+                  outer_row, distinct_on);
   };
   return plan;
 }

@@ -603,6 +603,10 @@ TEST_F(ExecutorTest, GroupByAndHaving) {
 TEST_F(ExecutorTest, Distinct) {
   EXPECT_EQ(Q("select distinct tag from u order by tag"), (Rows{{"x"}, {"y"}, {"z"}}));
   EXPECT_EQ(Q("select distinct active from t order by 1"), (Rows{{"f"}, {"t"}, {"NULL"}}));
+  EXPECT_EQ(Q("select distinct on (t_id) t_id, id from u order by t_id, id desc"),
+            (Rows{{"1", "11"}, {"2", "12"}, {"9", "13"}}));
+  EXPECT_EQ(Q("select distinct on (1) tag, id from u order by 1, 2"),
+            (Rows{{"x", "10"}, {"y", "11"}, {"z", "13"}}));
 }
 
 TEST_F(ExecutorTest, OrderBy) {
