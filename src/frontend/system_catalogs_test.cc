@@ -184,6 +184,81 @@ TEST_P(SystemCatalogsTest, ResolutionErrorsAndSearchPath) {
   EXPECT_EQ(three.command_tag, "SELECT 0");
 }
 
+// The queries psql 15 sends for \dt, \dn, \l and \d (src/bin/psql/describe.c), verbatim.
+TEST_P(SystemCatalogsTest, PsqlDescribeQueriesVerbatim) {
+  Exec("CREATE TABLE t (a int NOT NULL, b varchar)");
+  EXPECT_EQ(Query(R"(SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ('r','p','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;)"),
+            (Rows{{"public", "t", "table", "root"}}));
+  EXPECT_EQ(Query(R"(SELECT n.nspname AS "Name",
+  pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner"
+FROM pg_catalog.pg_namespace n
+WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+ORDER BY 1;)"),
+            (Rows{{"public", "root"}, {"rw_catalog", "root"}}));
+  EXPECT_EQ(Query(R"(SELECT c.oid,
+  n.nspname,
+  c.relname
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 2, 3;)"),
+            (Rows{{Id("t"), "public", "t"}}));
+  EXPECT_EQ(Query(R"(SELECT a.attname,
+  pg_catalog.format_type(a.atttypid, a.atttypmod),
+  (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)
+   FROM pg_catalog.pg_attrdef d
+   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.atthasdef),
+  a.attnotnull,
+  (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type t
+   WHERE c.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation <> t.typcollation) AS attcollation,
+  a.attidentity,
+  a.attgenerated
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = ')" + Id("t") + R"(' AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum;)"),
+            (Rows{{"a", "integer", "NULL", "t", "NULL", "", ""},
+                  {"b", "character varying", "NULL", "f", "NULL", "", ""}}));
+  EXPECT_EQ(Query(R"(SELECT d.datname as "Name",
+       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",
+       pg_catalog.pg_encoding_to_char(d.encoding) as "Encoding",
+       d.datcollate as "Collate",
+       d.datctype as "Ctype",
+       d.daticulocale as "ICU Locale",
+       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END AS "Locale Provider",
+       pg_catalog.array_to_string(d.datacl, E'\n') AS "Access privileges"
+FROM pg_catalog.pg_database d
+ORDER BY 1;)"),
+            (Rows{{"dev", "root", "UTF8", "C", "C", "NULL", "libc", "NULL"}}));
+}
+
+TEST_P(SystemCatalogsTest, PreparedSelectWithParameter) {
+  Exec("CREATE TABLE t (a int)");
+  Exec("CREATE TABLE u (a int)");
+  const char* sql = "SELECT name FROM rw_catalog.rw_tables WHERE name = $1";
+  ASSERT_OK_AND_ASSIGN(auto info, session_->Prepare(sql, {}));
+  EXPECT_TRUE(info.returns_rows);
+  EXPECT_THAT(info.param_type_oids, ElementsAre(pgwire::kVarcharOid));
+  ASSERT_EQ(info.fields.size(), 1u);
+  EXPECT_EQ(info.fields[0].name, "name");
+  ASSERT_OK_AND_ASSIGN(auto r, session_->ExecutePrepared(sql, {}, {std::string("u")}));
+  EXPECT_EQ(r.command_tag, "SELECT 1");
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(*r.rows[0][0], "u");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SystemCatalogsTest, ::testing::ValuesIn(meta::testing::kTestBackends));
 
 }  // namespace
