@@ -9,8 +9,9 @@
 //     A wrong password gets FATAL 28P01 "password authentication failed for user "x"".
 //   - Simple query, and the extended protocol (Parse, Bind, Describe, Execute with row limits and
 //     PortalSuspended, Close, Sync, Flush). After an error in an extended-protocol message the
-//     server discards messages until Sync, as PostgreSQL does. Portals live until the next Sync
-//     (every Sync ends the implicit transaction: the server always reports status 'I').
+//     server discards messages until Sync, as PostgreSQL does. ReadyForQuery reports
+//     Session::TransactionStatus(); portals live until the transaction ends (dropped at Sync or
+//     after a simple query whenever that status is 'I').
 //   - CancelRequest: matched against the BackendKeyData of live connections; a match calls
 //     Session::RequestCancel on that connection's session. No reply is sent (as PostgreSQL).
 //   - A malformed message (length < 4, or > 1 GiB for Query/Parse/Bind and > 10000 bytes for the
@@ -25,14 +26,14 @@
 // Concurrency:
 //   | method   | thread-safety                                                      |
 //   |----------|--------------------------------------------------------------------|
-//   | Start    | once, before anything else; not concurrently with Stop             |
+//   | Start    | once; a Start after Stop fails (FailedPrecondition)                |
 //   | port     | any thread, after Start returned OK                                |
 //   | Stop     | any thread, any number of times (idempotent); blocks until every   |
 //   |          | connection thread has ended                                        |
 //   | ~Server  | calls Stop                                                         |
 // One accept thread plus one thread per connection. The SessionFactory is called from connection
 // threads concurrently; each Session only from its own connection's thread (plus RequestCancel
-// from the thread serving a CancelRequest).
+// from the thread serving a CancelRequest, or from Stop).
 #pragma once
 
 #include <atomic>
