@@ -259,6 +259,22 @@ TEST_P(SystemCatalogsTest, PreparedSelectWithParameter) {
   EXPECT_EQ(*r.rows[0][0], "u");
 }
 
+TEST_P(SystemCatalogsTest, PsqlDuQueryVerbatim) {
+  EXPECT_EQ(Query(R"(SELECT r.rolname, r.rolsuper, r.rolinherit,
+  r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,
+  r.rolconnlimit, r.rolvaliduntil,
+  ARRAY(SELECT b.rolname
+        FROM pg_catalog.pg_auth_members m
+        JOIN pg_catalog.pg_roles b ON (m.roleid = b.oid)
+        WHERE m.member = r.oid) as memberof
+, r.rolreplication
+, r.rolbypassrls
+FROM pg_catalog.pg_roles r
+WHERE r.rolname !~ '^pg_'
+ORDER BY 1;)"),
+            (Rows{{"root", "t", "t", "t", "t", "t", "-1", "NULL", "{}", "f", "f"}}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SystemCatalogsTest, ::testing::ValuesIn(meta::testing::kTestBackends));
 
 }  // namespace
