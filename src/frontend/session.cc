@@ -243,26 +243,37 @@ FrontendSession::FrontendSession(meta::CatalogManager& catalog, meta::SystemPara
   ResetVariables();
 }
 
-void FrontendSession::ResetVariables() {
-  vars_.clear();
-  auto add = [&](const char* name, const char* value, const char* description, bool ro = false) {
-    vars_[Lower(name)] = Variable{name, value, description, ro};
-  };
-  add("search_path", "\"$user\", public",
-      "Sets the schema search order for names that are not schema-qualified.");
-  add("application_name", "", "Sets the application name to be reported in statistics and logs.");
-  add("client_encoding", "UTF8", "Sets the client's character set encoding.");
-  add("DateStyle", "ISO, MDY", "Sets the display format for date and time values.");
-  add("TimeZone", "UTC", "Sets the time zone for displaying and interpreting time stamps.");
-  add("extra_float_digits", "1", "Sets the number of digits displayed for floating-point values.");
-  add("rw_implicit_flush", "false", "If true, flush after every DML statement.");
-  add("query_epoch", "0", "Reads tables as of this committed epoch; 0 reads the latest.");
-  add("server_version", kServerVersion, "Shows the server version.", true);
-  add("server_encoding", "UTF8", "Shows the server (database) character set encoding.", true);
-  add("integer_datetimes", "on", "Shows whether datetimes are integer based.", true);
-  add("standard_conforming_strings", "on", "Causes '...' strings to treat backslashes literally.",
-      true);
+namespace {
+
+// Session variables and their defaults, keyed by the lower-cased name.
+const std::map<std::string, FrontendSessionVariable>& DefaultVariables() {
+  static const auto* const kDefaults = [] {
+    auto* m = new std::map<std::string, FrontendSessionVariable>;
+    auto add = [&](const char* name, const char* value, const char* description, bool ro = false) {
+      (*m)[Lower(name)] = FrontendSessionVariable{name, value, description, ro};
+    };
+    add("search_path", "\"$user\", public",
+        "Sets the schema search order for names that are not schema-qualified.");
+    add("application_name", "", "Sets the application name to be reported in statistics and logs.");
+    add("client_encoding", "UTF8", "Sets the client's character set encoding.");
+    add("DateStyle", "ISO, MDY", "Sets the display format for date and time values.");
+    add("TimeZone", "UTC", "Sets the time zone for displaying and interpreting time stamps.");
+    add("extra_float_digits", "1", "Sets the number of digits displayed for floating-point values.");
+    add("rw_implicit_flush", "false", "If true, flush after every DML statement.");
+    add("query_epoch", "0", "Reads tables as of this committed epoch; 0 reads the latest.");
+    add("server_version", kServerVersion, "Shows the server version.", true);
+    add("server_encoding", "UTF8", "Shows the server (database) character set encoding.", true);
+    add("integer_datetimes", "on", "Shows whether datetimes are integer based.", true);
+    add("standard_conforming_strings", "on", "Causes '...' strings to treat backslashes literally.",
+        true);
+    return m;
+  }();
+  return *kDefaults;
 }
+
+}  // namespace
+
+void FrontendSession::ResetVariables() { vars_ = DefaultVariables(); }
 
 std::optional<std::string> FrontendSession::GetVariable(std::string_view name) const {
   std::string key = Lower(name);
@@ -687,8 +698,7 @@ Result<ResultSet> FrontendSession::ExecuteSet(const json& stmt) {
       // Let SetVariable produce the right error.
       RWMETA_RETURN_IF_ERROR(SetVariable(name, ""));
     }
-    FrontendSession fresh(catalog_, params_, user_, database_);
-    it->second.value = fresh.vars_.at(name).value;
+    it->second.value = DefaultVariables().at(name).value;
     return Tag(kind == "VAR_RESET" ? "RESET" : "SET");
   }
   if (kind != "VAR_SET_VALUE") return NotSupported(fmt::format("SET form {} is not supported", kind));

@@ -47,6 +47,14 @@ class FrontendSessionFactory : public pgwire::SessionFactory {
   meta::SystemParamsManager& params_;
 };
 
+// A session variable (SET/SHOW).
+struct FrontendSessionVariable {
+  std::string display_name;  // as SHOW ALL prints it: "DateStyle", "search_path"
+  std::string value;
+  std::string description;
+  bool read_only = false;
+};
+
 // One client's session. Calls never overlap (pgwire's rule).
 class FrontendSession : public pgwire::Session {
  public:
@@ -71,12 +79,7 @@ class FrontendSession : public pgwire::Session {
   const std::string& database() const { return database_; }
 
  private:
-  struct Variable {
-    std::string display_name;  // as SHOW's column name: "DateStyle", "search_path"
-    std::string value;
-    std::string description;
-    bool read_only = false;
-  };
+  using Variable = FrontendSessionVariable;
 
   // Runs one statement with the given bound parameters.
   Result<pgwire::ResultSet> Execute(const sql::ParsedStatement& stmt,

@@ -257,24 +257,26 @@ Result<bool> SystemParamsManager::Set(std::string_view name,
     normalized = std::string(*def->default_value);
   }
 
-  std::lock_guard<std::mutex> write_lock(write_mu_);
   ParamValues before;
   ParamValues after;
   bool changed = false;
-  RWMETA_RETURN_IF_ERROR(metastore::RunTransaction(store_, [&](metastore::Transaction& txn) {
-    RWMETA_ASSIGN_OR_RETURN(before, ReadParamRows(txn));
-    after = before;
-    auto it = before.find(def->name);
-    changed = it == before.end() || it->second != normalized;
-    if (!changed) return Status::Ok();
-    after[std::string(def->name)] = normalized;
-    ParamValues one{{std::string(def->name), normalized}};
-    return WriteParamRows(txn, one);
-  }));
   {
+    std::lock_guard<std::mutex> write_lock(write_mu_);
+    // Read-modify-write inside the transaction: another meta process may have changed a value.
+    RWMETA_RETURN_IF_ERROR(metastore::RunTransaction(store_, [&](metastore::Transaction& txn) {
+      RWMETA_ASSIGN_OR_RETURN(before, ReadParamRows(txn));
+      after = before;
+      auto it = before.find(def->name);
+      changed = it == before.end() || it->second != normalized;
+      if (!changed) return Status::Ok();
+      after[std::string(def->name)] = normalized;
+      ParamValues one{{std::string(def->name), normalized}};
+      return WriteParamRows(txn, one);
+    }));
     std::lock_guard<std::mutex> lock(mu_);
     values_ = after;
   }
+  // Listeners run outside the locks, so they may read Values() or Get().
   if (changed) {
     for (auto* listener : listeners_) listener->OnParamChanged(std::string(def->name), before, after);
   }
