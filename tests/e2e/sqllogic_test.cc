@@ -1,6 +1,9 @@
 // Runs every tests/sql/*.test file against its own fresh meta-node, over the wire.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
