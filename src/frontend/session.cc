@@ -399,6 +399,7 @@ Status FrontendSession::ExecuteSimple(std::string_view sql, std::vector<ResultSe
       results->push_back(std::move(**fallback));
       return Status::Ok();
     }
+    if (txn_status_ == 'T') txn_status_ = 'E';
     return parsed.status();
   }
   for (const auto& stmt : *parsed) {
@@ -466,6 +467,46 @@ Result<ResultSet> FrontendSession::ExecutePrepared(std::string_view sql,
 
 Result<ResultSet> FrontendSession::Execute(const sql::ParsedStatement& stmt,
                                            const std::vector<TextValue>& params) {
+  std::string txn_kind;
+  if (stmt.kind == sql::StatementKind::kPostgres && stmt.node.contains("TransactionStmt")) {
+    txn_kind = stmt.node["TransactionStmt"].value("kind", "");
+  }
+  bool ends_block = txn_kind == "TRANS_STMT_COMMIT" || txn_kind == "TRANS_STMT_ROLLBACK";
+  if (txn_status_ == 'E' && !ends_block) {
+    return SqlError(StatusCode::kFailedPrecondition, "25P02",
+                    "current transaction is aborted, commands ignored until end of transaction "
+                    "block");
+  }
+  if (!txn_kind.empty()) {
+    std::string tag = CommandTagForTransaction(txn_kind);
+    if (tag.empty()) {
+      return NotSupported("transaction control other than BEGIN/COMMIT/ROLLBACK is not supported yet");
+    }
+    ResultSet r = Tag(tag);
+    if (ends_block) {
+      if (txn_status_ == 'I') r.notices.push_back("there is no transaction in progress");
+      // PostgreSQL answers COMMIT of a failed block with ROLLBACK.
+      if (txn_status_ == 'E') r.command_tag = "ROLLBACK";
+      txn_status_ = 'I';
+    } else {
+      if (txn_status_ == 'T') r.notices.push_back("there is already a transaction in progress");
+      txn_status_ = 'T';
+    }
+    return r;
+  }
+  if (txn_status_ == 'T' && stmt.kind == sql::StatementKind::kPostgres &&
+      stmt.node.contains("DiscardStmt")) {
+    txn_status_ = 'E';
+    return SqlError(StatusCode::kFailedPrecondition, "25001",
+                    "DISCARD ALL cannot run inside a transaction block");
+  }
+  auto result = ExecuteStatement(stmt, params);
+  if (!result.ok() && txn_status_ == 'T') txn_status_ = 'E';
+  return result;
+}
+
+Result<ResultSet> FrontendSession::ExecuteStatement(const sql::ParsedStatement& stmt,
+                                                    const std::vector<TextValue>& params) {
   switch (stmt.kind) {
     case sql::StatementKind::kPostgres:
       return ExecutePostgres(stmt, params);
@@ -541,11 +582,6 @@ Result<ResultSet> FrontendSession::ExecutePostgres(const sql::ParsedStatement& s
       r.notices.insert(r.notices.end(), ddl.notices.begin(), ddl.notices.end());
     }
     return r;
-  }
-  if (kind == "TransactionStmt") {
-    std::string tag = CommandTagForTransaction(body.value("kind", ""));
-    if (tag.empty()) return NotSupported("transaction control other than BEGIN/COMMIT/ROLLBACK is not supported yet");
-    return Tag(tag);
   }
   if (kind == "DiscardStmt") {
     if (body.value("target", "") != "DISCARD_ALL") return NotSupported("only DISCARD ALL is supported");

@@ -68,6 +68,10 @@ class FrontendSession : public pgwire::Session {
                                             const std::vector<uint32_t>& param_type_oids,
                                             const std::vector<pgwire::TextValue>& params) override;
   std::vector<std::pair<std::string, std::string>> ParameterStatuses() const override;
+  // 'I' idle, 'T' inside BEGIN ... COMMIT, 'E' inside a block after an error (every statement but
+  // COMMIT/ROLLBACK then fails with 25P02). Statements still take effect immediately: BEGIN does
+  // not make DDL transactional yet.
+  char TransactionStatus() const override { return txn_status_; }
 
   // Sets a session variable as SET does. InvalidArgument 42704 for unknown names, 55P02 for
   // read-only ones, 22023 for bad values.
@@ -81,8 +85,10 @@ class FrontendSession : public pgwire::Session {
  private:
   using Variable = FrontendSessionVariable;
 
-  // Runs one statement with the given bound parameters.
+  // Runs one statement with the given bound parameters, keeping the transaction status.
   Result<pgwire::ResultSet> Execute(const sql::ParsedStatement& stmt,
+                                    const std::vector<pgwire::TextValue>& params);
+  Result<pgwire::ResultSet> ExecuteStatement(const sql::ParsedStatement& stmt,
                                     const std::vector<pgwire::TextValue>& params);
   Result<pgwire::ResultSet> ExecutePostgres(const sql::ParsedStatement& stmt,
                                             const std::vector<pgwire::TextValue>& params);
@@ -120,6 +126,7 @@ class FrontendSession : public pgwire::Session {
   std::string database_;
   // Keyed by the lower-cased name.
   std::map<std::string, Variable> vars_;
+  char txn_status_ = 'I';
 };
 
 }  // namespace rwmeta::frontend

@@ -377,10 +377,35 @@ TEST_P(SessionTest, SessionVariables) {
   EXPECT_GE(r.rows.size(), 8u);
 }
 
-TEST_P(SessionTest, TransactionsAreNoOpsWithTags) {
+TEST_P(SessionTest, TransactionBlocksTrackStatus) {
+  EXPECT_EQ(root_->TransactionStatus(), 'I');
   Ok("BEGIN", "BEGIN");
-  Ok("START TRANSACTION", "START TRANSACTION");
+  EXPECT_EQ(root_->TransactionStatus(), 'T');
+  ASSERT_OK_AND_ASSIGN(auto again, Run("START TRANSACTION"));
+  EXPECT_EQ(again.command_tag, "START TRANSACTION");
+  EXPECT_THAT(again.notices, ElementsAre("there is already a transaction in progress"));
+  Ok("CREATE SCHEMA s", "CREATE SCHEMA");
   Ok("COMMIT", "COMMIT");
+  EXPECT_EQ(root_->TransactionStatus(), 'I');
+  ASSERT_OK_AND_ASSIGN(auto none, Run("ROLLBACK"));
+  EXPECT_THAT(none.notices, ElementsAre("there is no transaction in progress"));
+
+  // An error inside a block fails every statement until the block ends.
+  Ok("BEGIN", "BEGIN");
+  Fails("CREATE SCHEMA s", StatusCode::kAlreadyExists, "42P06", "already exists");
+  EXPECT_EQ(root_->TransactionStatus(), 'E');
+  Fails("SHOW TABLES", StatusCode::kFailedPrecondition, "25P02",
+        "current transaction is aborted, commands ignored until end of transaction block");
+  Ok("COMMIT", "ROLLBACK");
+  EXPECT_EQ(root_->TransactionStatus(), 'I');
+  Ok("SHOW TABLES", "SHOW");
+  Ok("BEGIN", "BEGIN");
+  Fails("SELEC 1", StatusCode::kInvalidArgument, "42601", "syntax error");
+  EXPECT_EQ(root_->TransactionStatus(), 'E');
+  Ok("ROLLBACK", "ROLLBACK");
+  Ok("BEGIN", "BEGIN");
+  Fails("DISCARD ALL", StatusCode::kFailedPrecondition, "25001",
+        "DISCARD ALL cannot run inside a transaction block");
   Ok("ROLLBACK", "ROLLBACK");
 }
 
