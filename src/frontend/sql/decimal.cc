@@ -145,8 +145,11 @@ Result<Decimal> DecimalAdd(const Decimal& a, const Decimal& b) {
   int s = std::max(a.scale, b.scale);
   RWMETA_ASSIGN_OR_RETURN(Decimal x, a.Rescale(s));
   RWMETA_ASSIGN_OR_RETURN(Decimal y, b.Rescale(s));
-  Decimal r{x.mantissa + y.mantissa, s};
-  if (TooBig(r.mantissa)) return Overflow();
+  Decimal r{0, s};
+  // Each is below 10^38 but their sum may not fit in 128 bits: let the builtin tell.
+  if (__builtin_add_overflow(x.mantissa, y.mantissa, &r.mantissa) || TooBig(r.mantissa)) {
+    return Overflow();
+  }
   return r;
 }
 
