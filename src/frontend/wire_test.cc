@@ -1,0 +1,110 @@
+// The front end behind the real Postgres wire server, driven by libpq as psql and drivers are.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <memory>
+#include <string>
+
+#include "common/testing/status_matchers.h"
+#include "frontend/session.h"
+#include "meta/bootstrap.h"
+#include "meta/test_store.h"
+#include "pgwire/server.h"
+
+namespace rwmeta::frontend {
+namespace {
+
+struct PgConnDeleter {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct PgResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using Conn = std::unique_ptr<PGconn, PgConnDeleter>;
+using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
+
+class WireTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    meta::BootstrapOptions o;
+    o.state_store = "hummock+memory";
+    o.data_directory = "hummock_001";
+    ASSERT_OK(meta::BootstrapCluster(store_, o).status());
+    auto catalog = meta::CatalogManager::Open(store_);
+    ASSERT_OK(catalog.status());
+    catalog_ = std::move(*catalog);
+    params_ = std::make_unique<meta::SystemParamsManager>(store_);
+    ASSERT_OK(params_->Reload());
+    pgwire::ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    server_ = std::make_unique<pgwire::Server>(
+        options, std::make_shared<FrontendSessionFactory>(*catalog_, *params_));
+    ASSERT_OK(server_->Start());
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  Conn Connect(const std::string& user, const std::string& password = "") {
+    std::string info = "host=127.0.0.1 port=" + std::to_string(server_->port()) +
+                       " dbname=dev user=" + user + " connect_timeout=10";
+    if (!password.empty()) info += " password=" + password;
+    return Conn(PQconnectdb(info.c_str()));
+  }
+
+  meta::testing::TestStore store_{"sqlite"};
+  std::unique_ptr<meta::CatalogManager> catalog_;
+  std::unique_ptr<meta::SystemParamsManager> params_;
+  std::unique_ptr<pgwire::Server> server_;
+};
+
+TEST_F(WireTest, DdlShowParametersAndErrorsOverTheWire) {
+  Conn root = Connect("root");
+  ASSERT_EQ(PQstatus(root.get()), CONNECTION_OK) << PQerrorMessage(root.get());
+  EXPECT_STREQ(PQparameterStatus(root.get(), "is_superuser"), "on");
+
+  PgResult r(PQexec(root.get(), "CREATE TABLE t (a int primary key, b varchar)"));
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_COMMAND_OK) << PQresultErrorMessage(r.get());
+  EXPECT_STREQ(PQcmdStatus(r.get()), "CREATE TABLE");
+
+  r.reset(PQexec(root.get(), "CREATE TABLE t (a int)"));
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
+  EXPECT_STREQ(PQresultErrorField(r.get(), PG_DIAG_SQLSTATE), "42P07");
+
+  r.reset(PQexec(root.get(), "SHOW PARAMETERS"));
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(r.get());
+  ASSERT_EQ(PQnfields(r.get()), 4);
+  EXPECT_STREQ(PQfname(r.get(), 0), "Name");
+  EXPECT_STREQ(PQfname(r.get(), 3), "Mutable");
+  EXPECT_STREQ(PQgetvalue(r.get(), 0, 0), "barrier_interval_ms");
+
+  r.reset(PQexec(root.get(), "SELECT name FROM rw_catalog.rw_tables"));
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(r.get());
+  ASSERT_EQ(PQntuples(r.get()), 1);
+  EXPECT_STREQ(PQgetvalue(r.get(), 0, 0), "t");
+
+  // A password user: md5 over the wire, then ALTER SYSTEM is refused and the session goes on.
+  r.reset(PQexec(root.get(), "CREATE USER alice WITH PASSWORD 'pw'"));
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_COMMAND_OK) << PQresultErrorMessage(r.get());
+  Conn bad = Connect("alice", "wrong");
+  EXPECT_EQ(PQstatus(bad.get()), CONNECTION_BAD);
+  Conn alice = Connect("alice", "pw");
+  ASSERT_EQ(PQstatus(alice.get()), CONNECTION_OK) << PQerrorMessage(alice.get());
+  r.reset(PQexec(alice.get(), "ALTER SYSTEM SET barrier_interval_ms = 10"));
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
+  EXPECT_STREQ(PQresultErrorField(r.get(), PG_DIAG_SQLSTATE), "42501");
+  r.reset(PQexec(alice.get(), "SHOW barrier_interval_ms"));
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(r.get());
+  EXPECT_STREQ(PQgetvalue(r.get(), 0, 0), "1000");
+
+  // Extended protocol with a parameter.
+  const char* values[1] = {"t"};
+  r.reset(PQexecParams(root.get(), "SELECT name FROM rw_tables WHERE name = $1", 1, nullptr,
+                       values, nullptr, nullptr, 0));
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(r.get());
+  EXPECT_EQ(PQntuples(r.get()), 1);
+}
+
+}  // namespace
+}  // namespace rwmeta::frontend
