@@ -1,13 +1,12 @@
 #include "frontend/sql/datum.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "frontend/sql/decimal.h"
 #include "frontend/sql/sql_error.h"
@@ -84,9 +83,10 @@ std::string FormatFloat(double v, bool is_float4) {
   if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
   if (v == 0) return std::signbit(v) ? "-0" : "0";
   char buf[64];
-  std::to_chars_result r = is_float4
-      ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v), std::chars_format::scientific)
-      : std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::to_chars_result r =
+      is_float4 ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v),
+                                std::chars_format::scientific)
+                : std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
   std::string sci(buf, r.ptr);
   // sci = [-]d[.ddd]e[+-]XX
   bool neg = sci[0] == '-';
@@ -228,51 +228,89 @@ Result<Datum> ParseInteger(const std::string& text, TypeId type) {
 
 uint32_t PgTypeOid(TypeId type) {
   switch (type) {
-    case TypeId::kUnknown: return 705;
-    case TypeId::kBoolean: return 16;
-    case TypeId::kInt16: return 21;
-    case TypeId::kInt32: return 23;
-    case TypeId::kInt64: return 20;
-    case TypeId::kFloat32: return 700;
-    case TypeId::kFloat64: return 701;
-    case TypeId::kDecimal: return 1700;
-    case TypeId::kVarchar: return 1043;
-    case TypeId::kDate: return 1082;
-    case TypeId::kTimestamp: return 1114;
-    case TypeId::kJsonb: return 3802;
-    case TypeId::kBytea: return 17;
-    case TypeId::kTextArray: return 1009;
+    case TypeId::kUnknown:
+      return 705;
+    case TypeId::kBoolean:
+      return 16;
+    case TypeId::kInt16:
+      return 21;
+    case TypeId::kInt32:
+      return 23;
+    case TypeId::kInt64:
+      return 20;
+    case TypeId::kFloat32:
+      return 700;
+    case TypeId::kFloat64:
+      return 701;
+    case TypeId::kDecimal:
+      return 1700;
+    case TypeId::kVarchar:
+      return 1043;
+    case TypeId::kDate:
+      return 1082;
+    case TypeId::kTimestamp:
+      return 1114;
+    case TypeId::kJsonb:
+      return 3802;
+    case TypeId::kBytea:
+      return 17;
+    case TypeId::kTextArray:
+      return 1009;
   }
   return 0;
 }
 
 int16_t PgTypeSize(TypeId type) {
   switch (type) {
-    case TypeId::kBoolean: return 1;
-    case TypeId::kInt16: return 2;
-    case TypeId::kInt32: case TypeId::kFloat32: case TypeId::kDate: return 4;
-    case TypeId::kInt64: case TypeId::kFloat64: case TypeId::kTimestamp: return 8;
-    case TypeId::kUnknown: return -2;
-    default: return -1;
+    case TypeId::kBoolean:
+      return 1;
+    case TypeId::kInt16:
+      return 2;
+    case TypeId::kInt32:
+    case TypeId::kFloat32:
+    case TypeId::kDate:
+      return 4;
+    case TypeId::kInt64:
+    case TypeId::kFloat64:
+    case TypeId::kTimestamp:
+      return 8;
+    case TypeId::kUnknown:
+      return -2;
+    default:
+      return -1;
   }
 }
 
 std::string TypeName(TypeId type) {
   switch (type) {
-    case TypeId::kUnknown: return "unknown";
-    case TypeId::kBoolean: return "boolean";
-    case TypeId::kInt16: return "smallint";
-    case TypeId::kInt32: return "integer";
-    case TypeId::kInt64: return "bigint";
-    case TypeId::kFloat32: return "real";
-    case TypeId::kFloat64: return "double precision";
-    case TypeId::kDecimal: return "numeric";
-    case TypeId::kVarchar: return "character varying";
-    case TypeId::kDate: return "date";
-    case TypeId::kTimestamp: return "timestamp without time zone";
-    case TypeId::kJsonb: return "jsonb";
-    case TypeId::kBytea: return "bytea";
-    case TypeId::kTextArray: return "text[]";
+    case TypeId::kUnknown:
+      return "unknown";
+    case TypeId::kBoolean:
+      return "boolean";
+    case TypeId::kInt16:
+      return "smallint";
+    case TypeId::kInt32:
+      return "integer";
+    case TypeId::kInt64:
+      return "bigint";
+    case TypeId::kFloat32:
+      return "real";
+    case TypeId::kFloat64:
+      return "double precision";
+    case TypeId::kDecimal:
+      return "numeric";
+    case TypeId::kVarchar:
+      return "character varying";
+    case TypeId::kDate:
+      return "date";
+    case TypeId::kTimestamp:
+      return "timestamp without time zone";
+    case TypeId::kJsonb:
+      return "jsonb";
+    case TypeId::kBytea:
+      return "bytea";
+    case TypeId::kTextArray:
+      return "text[]";
   }
   return "unknown";
 }
@@ -285,7 +323,8 @@ Result<TypeId> TypeFromName(const std::string& name) {
   if (paren != std::string::npos) {
     size_t close = n.find(')', paren);
     if (close == std::string::npos) {
-      return SqlError(StatusCode::kInvalidArgument, "42704", "type \"" + name + "\" does not exist");
+      return SqlError(StatusCode::kInvalidArgument, "42704",
+                      "type \"" + name + "\" does not exist");
     }
     suffix = Trim(n.substr(close + 1));
     n = Trim(n.substr(0, paren)) + (suffix.empty() ? "" : " " + suffix);
@@ -305,17 +344,33 @@ Result<TypeId> TypeFromName(const std::string& name) {
     return TypeId::kTextArray;
   }
   static const std::pair<const char*, TypeId> kNames[] = {
-      {"int", TypeId::kInt32}, {"int4", TypeId::kInt32}, {"integer", TypeId::kInt32},
-      {"int2", TypeId::kInt16}, {"smallint", TypeId::kInt16},
-      {"int8", TypeId::kInt64}, {"bigint", TypeId::kInt64}, {"oid", TypeId::kInt64},
-      {"real", TypeId::kFloat32}, {"float4", TypeId::kFloat32},
-      {"double precision", TypeId::kFloat64}, {"float8", TypeId::kFloat64},
-      {"float", TypeId::kFloat64}, {"numeric", TypeId::kDecimal}, {"decimal", TypeId::kDecimal},
-      {"varchar", TypeId::kVarchar}, {"character varying", TypeId::kVarchar},
-      {"text", TypeId::kVarchar}, {"name", TypeId::kVarchar}, {"string", TypeId::kVarchar},
-      {"bool", TypeId::kBoolean}, {"boolean", TypeId::kBoolean}, {"date", TypeId::kDate},
-      {"timestamp", TypeId::kTimestamp}, {"timestamp without time zone", TypeId::kTimestamp},
-      {"jsonb", TypeId::kJsonb}, {"bytea", TypeId::kBytea},
+      {"int", TypeId::kInt32},
+      {"int4", TypeId::kInt32},
+      {"integer", TypeId::kInt32},
+      {"int2", TypeId::kInt16},
+      {"smallint", TypeId::kInt16},
+      {"int8", TypeId::kInt64},
+      {"bigint", TypeId::kInt64},
+      {"oid", TypeId::kInt64},
+      {"real", TypeId::kFloat32},
+      {"float4", TypeId::kFloat32},
+      {"double precision", TypeId::kFloat64},
+      {"float8", TypeId::kFloat64},
+      {"float", TypeId::kFloat64},
+      {"numeric", TypeId::kDecimal},
+      {"decimal", TypeId::kDecimal},
+      {"varchar", TypeId::kVarchar},
+      {"character varying", TypeId::kVarchar},
+      {"text", TypeId::kVarchar},
+      {"name", TypeId::kVarchar},
+      {"string", TypeId::kVarchar},
+      {"bool", TypeId::kBoolean},
+      {"boolean", TypeId::kBoolean},
+      {"date", TypeId::kDate},
+      {"timestamp", TypeId::kTimestamp},
+      {"timestamp without time zone", TypeId::kTimestamp},
+      {"jsonb", TypeId::kJsonb},
+      {"bytea", TypeId::kBytea},
   };
   for (const auto& [k, t] : kNames) {
     if (n == k) return t;

@@ -23,17 +23,32 @@ TEST(DatumTest, TypeNamesAndAliases) {
   struct Case {
     const char* name;
     TypeId type;
-  } cases[] = {{"int", TypeId::kInt32}, {"INT4", TypeId::kInt32}, {"integer", TypeId::kInt32},
-               {"int2", TypeId::kInt16}, {"smallint", TypeId::kInt16}, {"int8", TypeId::kInt64},
-               {"bigint", TypeId::kInt64}, {"real", TypeId::kFloat32}, {"float4", TypeId::kFloat32},
-               {"double  precision", TypeId::kFloat64}, {"float8", TypeId::kFloat64},
-               {"float", TypeId::kFloat64}, {"numeric(10,2)", TypeId::kDecimal},
-               {"decimal", TypeId::kDecimal}, {"varchar(20)", TypeId::kVarchar},
-               {"character varying", TypeId::kVarchar}, {"text", TypeId::kVarchar},
-               {"bool", TypeId::kBoolean}, {"boolean", TypeId::kBoolean}, {"date", TypeId::kDate},
+  } cases[] = {{"int", TypeId::kInt32},
+               {"INT4", TypeId::kInt32},
+               {"integer", TypeId::kInt32},
+               {"int2", TypeId::kInt16},
+               {"smallint", TypeId::kInt16},
+               {"int8", TypeId::kInt64},
+               {"bigint", TypeId::kInt64},
+               {"real", TypeId::kFloat32},
+               {"float4", TypeId::kFloat32},
+               {"double  precision", TypeId::kFloat64},
+               {"float8", TypeId::kFloat64},
+               {"float", TypeId::kFloat64},
+               {"numeric(10,2)", TypeId::kDecimal},
+               {"decimal", TypeId::kDecimal},
+               {"varchar(20)", TypeId::kVarchar},
+               {"character varying", TypeId::kVarchar},
+               {"text", TypeId::kVarchar},
+               {"bool", TypeId::kBoolean},
+               {"boolean", TypeId::kBoolean},
+               {"date", TypeId::kDate},
                {"timestamp", TypeId::kTimestamp},
-               {"timestamp without time zone", TypeId::kTimestamp}, {"jsonb", TypeId::kJsonb},
-               {"bytea", TypeId::kBytea}, {"name", TypeId::kVarchar}, {"oid", TypeId::kInt64},
+               {"timestamp without time zone", TypeId::kTimestamp},
+               {"jsonb", TypeId::kJsonb},
+               {"bytea", TypeId::kBytea},
+               {"name", TypeId::kVarchar},
+               {"oid", TypeId::kInt64},
                {"text[]", TypeId::kTextArray}};
   for (const Case& c : cases) {
     auto t = TypeFromName(c.name);
@@ -97,7 +112,8 @@ TEST(DatumTest, DateAndTimestamp) {
             "1960-06-01 00:00:00.000001");
   EXPECT_EQ(RoundTrip("2024-01-02", TypeId::kTimestamp), "2024-01-02 00:00:00");
   EXPECT_THAT(DatumFromText("2023-02-29", TypeId::kDate), StatusIs(StatusCode::kInvalidArgument));
-  EXPECT_THAT(DatumFromText("yesterday", TypeId::kTimestamp), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(DatumFromText("yesterday", TypeId::kTimestamp),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(DatumTest, ByteaJsonbArrays) {
@@ -106,8 +122,9 @@ TEST(DatumTest, ByteaJsonbArrays) {
   EXPECT_EQ(RoundTrip(R"({"b":1,"a":[1,2],"aa":null})", TypeId::kJsonb),
             R"({"a": [1, 2], "b": 1, "aa": null})");
   EXPECT_THAT(DatumFromText("{bad", TypeId::kJsonb), StatusIs(StatusCode::kInvalidArgument));
-  EXPECT_EQ(DatumToText(Datum{std::vector<std::string>{"a b", "", "x\"y", "c"}}, TypeId::kTextArray),
-            R"({"a b","","x\"y",c})");
+  EXPECT_EQ(
+      DatumToText(Datum{std::vector<std::string>{"a b", "", "x\"y", "c"}}, TypeId::kTextArray),
+      R"({"a b","","x\"y",c})");
   EXPECT_EQ(RoundTrip(R"({a, "b c" ,d})", TypeId::kTextArray), R"({a,"b c",d})");
   EXPECT_EQ(RoundTrip("{}", TypeId::kTextArray), "{}");
   EXPECT_THAT(DatumFromText("a,b", TypeId::kTextArray), StatusIs(StatusCode::kInvalidArgument));

@@ -176,7 +176,8 @@ Result<Decimal> DecimalDiv(const Decimal& a, const Decimal& b) {
   int rscale = 16 - qweight * 4;
   rscale = std::max({rscale, a.scale, b.scale, 0});
   rscale = std::min(rscale, 1000);
-  // q = a / b at scale rscale: (a.m * 10^(rscale + b.s - a.s + 1)) / b.m, then round the extra digit.
+  // q = a / b at scale rscale: (a.m * 10^(rscale + b.s - a.s + 1)) / b.m, then round the extra
+  // digit.
   int shift = rscale + b.scale - a.scale + 1;
   __int128 num = a.mantissa, den = b.mantissa;
   if (shift >= 0) {

@@ -154,7 +154,7 @@ struct AggCall {
 };
 
 struct AggMode {
-  std::vector<Json> key_nodes;  // without locations
+  std::vector<Json> key_nodes;   // without locations
   std::vector<int> key_columns;  // input column of a key that is a plain column reference, or -1
   std::vector<TypeId> key_types;
   std::vector<AggCall> calls;
@@ -162,9 +162,8 @@ struct AggMode {
 };
 
 bool IsAggregateName(const std::string& n) {
-  return n == "count" || n == "sum" || n == "min" || n == "max" || n == "avg" ||
-         n == "bool_and" || n == "bool_or" || n == "every" || n == "string_agg" ||
-         n == "array_agg";
+  return n == "count" || n == "sum" || n == "min" || n == "max" || n == "avg" || n == "bool_and" ||
+         n == "bool_or" || n == "every" || n == "string_agg" || n == "array_agg";
 }
 
 std::string FuncName(const Json& func_call) {
@@ -208,7 +207,8 @@ std::string FigureColname(const Json& node, int* strength) {
     }
   } else if (kind == "A_Indirection") {
     const Json& ind = GetList(*b, "indirection");
-    if (!ind.empty() && Get(ind.back(), "String")) return GetStr(*Get(ind.back(), "String"), "sval");
+    if (!ind.empty() && Get(ind.back(), "String"))
+      return GetStr(*Get(ind.back(), "String"), "sval");
     if (const Json* arg = Get(*b, "arg")) return FigureColname(*arg, strength);
   } else if (kind == "FuncCall") {
     return FuncName(*b);
@@ -322,7 +322,9 @@ void ParseSortDirection(const Json& sort_by, SortKey* key) {
   key->nulls_first = nulls == "SORTBY_NULLS_FIRST" || (nulls != "SORTBY_NULLS_LAST" && key->desc);
 }
 
-Status DivisionByZero() { return SqlError(StatusCode::kInvalidArgument, "22012", "division by zero"); }
+Status DivisionByZero() {
+  return SqlError(StatusCode::kInvalidArgument, "22012", "division by zero");
+}
 
 Status NoOperator(const std::string& op, TypeId l, TypeId r) {
   return SqlError(StatusCode::kNotFound, "42883",
@@ -372,9 +374,12 @@ Result<Datum> Arithmetic(char op, const Datum& a, const Datum& b, TypeId t) {
   if (IsInteger(t)) {
     __int128 x = std::get<int64_t>(a.v), y = std::get<int64_t>(b.v);
     switch (op) {
-      case '+': return IntegerResult(x + y, t);
-      case '-': return IntegerResult(x - y, t);
-      case '*': return IntegerResult(x * y, t);
+      case '+':
+        return IntegerResult(x + y, t);
+      case '-':
+        return IntegerResult(x - y, t);
+      case '*':
+        return IntegerResult(x * y, t);
       case '/':
         if (y == 0) return DivisionByZero();
         return IntegerResult(x / y, t);
@@ -396,14 +401,21 @@ Result<Datum> Arithmetic(char op, const Datum& a, const Datum& b, TypeId t) {
   }
   double x = std::get<double>(a.v), y = std::get<double>(b.v), r = 0;
   switch (op) {
-    case '+': r = x + y; break;
-    case '-': r = x - y; break;
-    case '*': r = x * y; break;
+    case '+':
+      r = x + y;
+      break;
+    case '-':
+      r = x - y;
+      break;
+    case '*':
+      r = x * y;
+      break;
     case '/':
       if (y == 0) return DivisionByZero();
       r = x / y;
       break;
-    case '%': return NoOperator("%", t, t);
+    case '%':
+      return NoOperator("%", t, t);
   }
   if (std::isinf(r) && !std::isinf(x) && !std::isinf(y)) {
     return OutOfRange("value out of range: overflow");
@@ -568,9 +580,8 @@ Result<Expr> Compiler::CompileExpr(const Json& node, const Scope* scope, AggMode
     Json stripped = StripLocations(node);
     for (size_t i = 0; i < agg->key_nodes.size(); ++i) {
       if (agg->key_nodes[i] == stripped) {
-        return Expr{agg->key_types[i], [i](const RowCtx* row) -> Result<Datum> {
-                      return (*row->row)[i];
-                    }};
+        return Expr{agg->key_types[i],
+                    [i](const RowCtx* row) -> Result<Datum> { return (*row->row)[i]; }};
       }
     }
   }
@@ -592,7 +603,9 @@ Result<Expr> Compiler::CompileExpr(const Json& node, const Scope* scope, AggMode
     std::string op = GetStr(*b, "boolop");
     RWMETA_ASSIGN_OR_RETURN(std::vector<Expr> args, CompileList(GetList(*b, "args"), scope, agg));
     for (Expr& a : args) {
-      RWMETA_ASSIGN_OR_RETURN(a, MakeBool(std::move(a), op == "NOT_EXPR" ? "NOT" : op == "AND_EXPR" ? "AND" : "OR"));
+      RWMETA_ASSIGN_OR_RETURN(a, MakeBool(std::move(a), op == "NOT_EXPR"   ? "NOT"
+                                                        : op == "AND_EXPR" ? "AND"
+                                                                           : "OR"));
     }
     auto shared = std::make_shared<std::vector<Expr>>(std::move(args));
     if (op == "NOT_EXPR") {
@@ -675,7 +688,8 @@ Result<Expr> Compiler::CompileExpr(const Json& node, const Scope* scope, AggMode
         op == "SVFOP_CURRENT_ROLE") {
       return ConstExpr(Datum{ctx_.CurrentUser()}, TypeId::kVarchar);
     }
-    if (op == "SVFOP_CURRENT_CATALOG") return ConstExpr(Datum{ctx_.CurrentDatabase()}, TypeId::kVarchar);
+    if (op == "SVFOP_CURRENT_CATALOG")
+      return ConstExpr(Datum{ctx_.CurrentDatabase()}, TypeId::kVarchar);
     if (op == "SVFOP_CURRENT_SCHEMA") return internal::CompileFunction("current_schema", {}, ctx_);
     if (op == "SVFOP_CURRENT_TIMESTAMP" || op == "SVFOP_LOCALTIMESTAMP" ||
         op == "SVFOP_CURRENT_TIMESTAMP_N" || op == "SVFOP_LOCALTIMESTAMP_N") {
@@ -774,16 +788,16 @@ Result<Expr> Compiler::CompileColumnRef(const Json& body, const Scope* scope, Ag
     if (agg != nullptr && depth == 0) {
       for (size_t k = 0; k < agg->key_columns.size(); ++k) {
         if (agg->key_columns[k] == found) {
-          return Expr{agg->key_types[k], [k](const RowCtx* row) -> Result<Datum> {
-                        return (*row->row)[k];
-                      }};
+          return Expr{agg->key_types[k],
+                      [k](const RowCtx* row) -> Result<Datum> { return (*row->row)[k]; }};
         }
       }
       const ScopeCol& col = s->cols[static_cast<size_t>(found)];
       if (table.empty() && !col.table.empty()) shown = col.table + "." + name;
-      return SqlError(StatusCode::kInvalidArgument, "42803",
-                      "column \"" + shown +
-                          "\" must appear in the GROUP BY clause or be used in an aggregate function");
+      return SqlError(
+          StatusCode::kInvalidArgument, "42803",
+          "column \"" + shown +
+              "\" must appear in the GROUP BY clause or be used in an aggregate function");
     }
     size_t index = static_cast<size_t>(found);
     int d = depth;
@@ -799,17 +813,17 @@ Result<Expr> Compiler::CompileColumnRef(const Json& body, const Scope* scope, Ag
     return SqlError(StatusCode::kNotFound, "42P01",
                     "missing FROM-clause entry for table \"" + table + "\"");
   }
-  return SqlError(StatusCode::kNotFound, "42703", "column " +
-                                                      (table.empty() ? "\"" + name + "\""
-                                                                     : table + "." + name) +
-                                                      " does not exist");
+  return SqlError(
+      StatusCode::kNotFound, "42703",
+      "column " + (table.empty() ? "\"" + name + "\"" : table + "." + name) + " does not exist");
 }
 
 Result<Expr> Compiler::MakeBinary(const std::string& op, Expr l, Expr r) {
-  if (op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" ||
-      op == ">=") {
-    if (l.type == TypeId::kTextArray && r.type == TypeId::kUnknown) r = Coerce(std::move(r), l.type);
-    if (r.type == TypeId::kTextArray && l.type == TypeId::kUnknown) l = Coerce(std::move(l), r.type);
+  if (op == "=" || op == "<>" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
+    if (l.type == TypeId::kTextArray && r.type == TypeId::kUnknown)
+      r = Coerce(std::move(r), l.type);
+    if (r.type == TypeId::kTextArray && l.type == TypeId::kUnknown)
+      l = Coerce(std::move(l), r.type);
     RWMETA_ASSIGN_OR_RETURN(TypeId t, ComparisonType(op, l.type, r.type));
     l = Coerce(std::move(l), t);
     r = Coerce(std::move(r), t);
@@ -958,7 +972,8 @@ Result<Expr> Compiler::MakeBinary(const std::string& op, Expr l, Expr r) {
                     int64_t i = std::get<int64_t>(b.v);
                     if (j.is_array()) {
                       if (i < 0) i += static_cast<int64_t>(j.size());
-                      if (i >= 0 && i < static_cast<int64_t>(j.size())) found = &j[static_cast<size_t>(i)];
+                      if (i >= 0 && i < static_cast<int64_t>(j.size()))
+                        found = &j[static_cast<size_t>(i)];
                     }
                   } else if (j.is_object()) {
                     auto it = j.find(std::get<std::string>(b.v));
@@ -1105,8 +1120,10 @@ Result<Expr> Compiler::CompileAExpr(const Json& body, const Scope* scope, AggMod
                     RWMETA_ASSIGN_OR_RETURN(Datum c, ge2.eval(row));
                     RWMETA_ASSIGN_OR_RETURN(Datum d, le2.eval(row));
                     Datum r2 = both(c, d);
-                    if (!r2.is_null() && std::get<bool>(r2.v)) r = r2;
-                    else if (r2.is_null()) r = Datum::Null();
+                    if (!r2.is_null() && std::get<bool>(r2.v))
+                      r = r2;
+                    else if (r2.is_null())
+                      r = Datum::Null();
                   }
                   if (negate && !r.is_null()) return Datum{!std::get<bool>(r.v)};
                   return r;
@@ -1249,8 +1266,8 @@ Result<Expr> Compiler::CompileAggregate(const Json& body, const std::string& nam
                     : t == TypeId::kInt64                      ? TypeId::kDecimal
                                                                : t;
       } else {
-        call.type = t == TypeId::kFloat32 || t == TypeId::kFloat64 ? TypeId::kFloat64
-                                                                   : TypeId::kDecimal;
+        call.type =
+            t == TypeId::kFloat32 || t == TypeId::kFloat64 ? TypeId::kFloat64 : TypeId::kDecimal;
       }
     } else if ((name == "min" || name == "max") && n == 1) {
       call.type = t;
@@ -1311,11 +1328,12 @@ Result<Datum> FinishAggregate(const AggCall& call, std::vector<Tuple> inputs) {
       RWMETA_ASSIGN_OR_RETURN(sum, DecimalAdd(sum, x));
     }
     if (call.name == "avg") {
-      RWMETA_ASSIGN_OR_RETURN(Decimal avg,
-                              DecimalDiv(sum, Decimal::FromInt(static_cast<int64_t>(values.size()))));
+      RWMETA_ASSIGN_OR_RETURN(
+          Decimal avg, DecimalDiv(sum, Decimal::FromInt(static_cast<int64_t>(values.size()))));
       return Datum{avg.ToString()};
     }
-    if (call.type == TypeId::kInt64) return CastValue(Datum{sum.ToString()}, TypeId::kDecimal, TypeId::kInt64);
+    if (call.type == TypeId::kInt64)
+      return CastValue(Datum{sum.ToString()}, TypeId::kDecimal, TypeId::kInt64);
     return Datum{sum.ToString()};
   }
   if (call.name == "min" || call.name == "max") {
@@ -1384,8 +1402,9 @@ Result<Expr> Compiler::CompileSubLink(const Json& body, const Scope* scope, AggM
                   RWMETA_ASSIGN_OR_RETURN(std::vector<Tuple> rows, run(row));
                   if (rows.empty()) return Datum::Null();
                   if (rows.size() > 1) {
-                    return SqlError(StatusCode::kInvalidArgument, "21000",
-                                    "more than one row returned by a subquery used as an expression");
+                    return SqlError(
+                        StatusCode::kInvalidArgument, "21000",
+                        "more than one row returned by a subquery used as an expression");
                   }
                   return rows[0][0];
                 }};
@@ -1469,7 +1488,8 @@ void ApplyAlias(const Json& node_body, const std::string& default_name, Source* 
   if (const Json* alias = Get(node_body, "alias")) {
     table = GetStr(*alias, "aliasname");
     std::vector<std::string> colnames = StringList(GetList(*alias, "colnames"));
-    for (size_t i = 0; i < colnames.size() && i < s->cols.size(); ++i) s->cols[i].name = colnames[i];
+    for (size_t i = 0; i < colnames.size() && i < s->cols.size(); ++i)
+      s->cols[i].name = colnames[i];
   }
   for (ScopeCol& c : s->cols) {
     c.table = table;
@@ -1500,8 +1520,9 @@ Result<Source> Compiler::CompileFromItem(const Json& item, const Scope* outer) {
     RWMETA_ASSIGN_OR_RETURN(ResolvedRelation rel, ctx_.ResolveRelation(name));
     Source s;
     if (rel.view_sql) {
-      if (view_depth_ > 16) return SqlError(StatusCode::kInvalidArgument, "42P17",
-                                            "infinite recursion detected in view \"" + relname + "\"");
+      if (view_depth_ > 16)
+        return SqlError(StatusCode::kInvalidArgument, "42P17",
+                        "infinite recursion detected in view \"" + relname + "\"");
       RWMETA_ASSIGN_OR_RETURN(std::vector<ParsedStatement> stmts, ParseSql(*rel.view_sql));
       const Json* sel = stmts.size() == 1 ? Get(stmts[0].node, "SelectStmt") : nullptr;
       if (sel == nullptr) {
@@ -1512,13 +1533,14 @@ Result<Source> Compiler::CompileFromItem(const Json& item, const Scope* outer) {
       --view_depth_;
       if (!plan.ok()) return plan.status().WithContext("view \"" + relname + "\"");
       for (size_t i = 0; i < plan->columns.size(); ++i) {
-        std::string col = i < rel.view_column_names.size() ? rel.view_column_names[i]
-                                                           : plan->columns[i].name;
+        std::string col =
+            i < rel.view_column_names.size() ? rel.view_column_names[i] : plan->columns[i].name;
         s.cols.push_back({relname, col, plan->columns[i].type});
       }
       s.run = plan->run;
     } else if (rel.relation) {
-      for (const ColumnDesc& c : rel.relation->columns()) s.cols.push_back({relname, c.name, c.type});
+      for (const ColumnDesc& c : rel.relation->columns())
+        s.cols.push_back({relname, c.name, c.type});
       std::shared_ptr<Relation> r = rel.relation;
       s.run = [r](const RowCtx*) -> Result<std::vector<Tuple>> {
         std::vector<Tuple> rows;
@@ -1538,7 +1560,8 @@ Result<Source> Compiler::CompileFromItem(const Json& item, const Scope* outer) {
     const Json* sub = Get(*b, "subquery");
     const Json* stmt = sub ? Get(*sub, "SelectStmt") : nullptr;
     if (stmt == nullptr) return InternalError("malformed subquery in FROM");
-    RWMETA_ASSIGN_OR_RETURN(Plan plan, CompileSelect(*stmt, GetBool(*b, "lateral") ? outer : nullptr));
+    RWMETA_ASSIGN_OR_RETURN(Plan plan,
+                            CompileSelect(*stmt, GetBool(*b, "lateral") ? outer : nullptr));
     Source s;
     for (const ColumnDesc& c : plan.columns) s.cols.push_back({"", c.name, c.type});
     s.run = plan.run;
@@ -1561,14 +1584,17 @@ Result<Source> Compiler::CompileRangeFunction(const Json& rf, const Scope* outer
   if (call == nullptr) return Unsupported("this function in FROM");
   std::string name = FuncName(*call);
   Scope empty{{}, outer};
-  RWMETA_ASSIGN_OR_RETURN(std::vector<Expr> args, CompileList(GetList(*call, "args"), &empty, nullptr));
+  RWMETA_ASSIGN_OR_RETURN(std::vector<Expr> args,
+                          CompileList(GetList(*call, "args"), &empty, nullptr));
   Source s;
   auto shared = std::make_shared<std::vector<Expr>>();
   if (name == "generate_series" && (args.size() == 2 || args.size() == 3)) {
     TypeId t = TypeId::kInt32;
     for (Expr& a : args) {
-      if (IsInteger(a.type)) t = std::max(t, a.type);
-      else if (a.type != TypeId::kUnknown) return Unsupported("generate_series over " + TypeName(a.type));
+      if (IsInteger(a.type))
+        t = std::max(t, a.type);
+      else if (a.type != TypeId::kUnknown)
+        return Unsupported("generate_series over " + TypeName(a.type));
     }
     for (Expr& a : args) shared->push_back(Coerce(std::move(a), t));
     s.cols.push_back({"", name, t});
@@ -1599,11 +1625,13 @@ Result<Source> Compiler::CompileRangeFunction(const Json& rf, const Scope* outer
       RWMETA_ASSIGN_OR_RETURN(Datum d, (*shared)[0].eval(&ctx));
       std::vector<Tuple> rows;
       if (d.is_null()) return rows;
-      for (const std::string& e : std::get<std::vector<std::string>>(d.v)) rows.push_back({Datum{e}});
+      for (const std::string& e : std::get<std::vector<std::string>>(d.v))
+        rows.push_back({Datum{e}});
       return rows;
     };
   } else {
-    return SqlError(StatusCode::kNotFound, "42883", "function " + name + " in FROM is not supported");
+    return SqlError(StatusCode::kNotFound, "42883",
+                    "function " + name + " in FROM is not supported");
   }
   ApplyAlias(rf, name, &s);
   // A single-column function named by its alias: `generate_series(1,3) s` calls the column s.
@@ -1628,7 +1656,8 @@ Result<Source> Compiler::CompileJoin(const Json& join, const Scope* outer) {
   if (GetBool(join, "isNatural")) {
     for (const ScopeCol& l : left.cols) {
       for (const ScopeCol& r : right.cols) {
-        if (l.name == r.name && !l.qualified_only && !r.qualified_only) using_cols.push_back(l.name);
+        if (l.name == r.name && !l.qualified_only && !r.qualified_only)
+          using_cols.push_back(l.name);
       }
     }
   }
@@ -1641,9 +1670,9 @@ Result<Source> Compiler::CompileJoin(const Json& join, const Scope* outer) {
       for (size_t i = 0; i < v.size(); ++i) {
         if (v[i].name == name && !v[i].qualified_only) {
           if (found >= 0) {
-            return SqlError(StatusCode::kInvalidArgument, "42702",
-                            "common column name \"" + name + "\" appears more than once in " +
-                                side + " table");
+            return SqlError(
+                StatusCode::kInvalidArgument, "42702",
+                "common column name \"" + name + "\" appears more than once in " + side + " table");
           }
           found = static_cast<int>(i);
         }
@@ -1657,8 +1686,7 @@ Result<Source> Compiler::CompileJoin(const Json& join, const Scope* outer) {
     };
     RWMETA_ASSIGN_OR_RETURN(size_t li, find(left.cols, "left"));
     RWMETA_ASSIGN_OR_RETURN(size_t ri, find(right.cols, "right"));
-    RWMETA_ASSIGN_OR_RETURN(TypeId t,
-                            ComparisonType("=", left.cols[li].type, right.cols[ri].type));
+    RWMETA_ASSIGN_OR_RETURN(TypeId t, ComparisonType("=", left.cols[li].type, right.cols[ri].type));
     using_idx.emplace_back(li, ri);
     cols.push_back({"", name, t});
   }
@@ -1737,8 +1765,8 @@ Result<Source> Compiler::CompileJoin(const Json& join, const Scope* outer) {
     };
     if (side(a) == 2 && side(b) == 1) std::swap(a, b);
     if (side(a) != 1 || side(b) != 2) return;
-    Result<TypeId> t = ComparisonType("=", cols[static_cast<size_t>(a)].type,
-                                      cols[static_cast<size_t>(b)].type);
+    Result<TypeId> t =
+        ComparisonType("=", cols[static_cast<size_t>(a)].type, cols[static_cast<size_t>(b)].type);
     if (!t.ok()) return;
     hash_keys.push_back({static_cast<size_t>(a) - n_merged,
                          static_cast<size_t>(b) - n_merged - n_left,
@@ -1851,7 +1879,8 @@ Result<std::pair<Expr*, Expr*>> Compiler::CompileLimit(const Json& stmt, Expr* o
     RWMETA_ASSIGN_OR_RETURN(Expr e, CompileExpr(*o, &empty, nullptr));
     *offset = Coerce(std::move(e), TypeId::kInt64);
     if (offset->type != TypeId::kInt64) {
-      return SqlError(StatusCode::kInvalidArgument, "42804", "argument of OFFSET must be type bigint");
+      return SqlError(StatusCode::kInvalidArgument, "42804",
+                      "argument of OFFSET must be type bigint");
     }
     out.first = offset;
   }
@@ -1859,7 +1888,8 @@ Result<std::pair<Expr*, Expr*>> Compiler::CompileLimit(const Json& stmt, Expr* o
     RWMETA_ASSIGN_OR_RETURN(Expr e, CompileExpr(*l, &empty, nullptr));
     *limit = Coerce(std::move(e), TypeId::kInt64);
     if (limit->type != TypeId::kInt64) {
-      return SqlError(StatusCode::kInvalidArgument, "42804", "argument of LIMIT must be type bigint");
+      return SqlError(StatusCode::kInvalidArgument, "42804",
+                      "argument of LIMIT must be type bigint");
     }
     out.second = limit;
   }
@@ -1926,7 +1956,8 @@ Result<Plan> Compiler::CompileValues(const Json& stmt, const Scope* outer) {
   for (const Json& row : GetList(stmt, "valuesLists")) {
     const Json* list = Get(row, "List");
     if (list == nullptr) return InternalError("malformed VALUES");
-    RWMETA_ASSIGN_OR_RETURN(std::vector<Expr> exprs, CompileList(GetList(*list, "items"), &empty, nullptr));
+    RWMETA_ASSIGN_OR_RETURN(std::vector<Expr> exprs,
+                            CompileList(GetList(*list, "items"), &empty, nullptr));
     if (!rows.empty() && exprs.size() != rows[0].size()) {
       return SqlError(StatusCode::kInvalidArgument, "42601",
                       "VALUES lists must all be the same length");
@@ -2006,7 +2037,9 @@ Result<Plan> Compiler::CompileSetOp(const Json& stmt, const Scope* outer) {
   RWMETA_ASSIGN_OR_RETURN(Plan left, CompileSelect(*larg, outer));
   RWMETA_ASSIGN_OR_RETURN(Plan right, CompileSelect(*rarg, outer));
   std::string op = GetStr(stmt, "op");
-  std::string word = op == "SETOP_UNION" ? "UNION" : op == "SETOP_INTERSECT" ? "INTERSECT" : "EXCEPT";
+  std::string word = op == "SETOP_UNION"       ? "UNION"
+                     : op == "SETOP_INTERSECT" ? "INTERSECT"
+                                               : "EXCEPT";
   if (left.columns.size() != right.columns.size()) {
     return SqlError(StatusCode::kInvalidArgument, "42601",
                     "each " + word + " query must have the same number of columns");
@@ -2014,8 +2047,8 @@ Result<Plan> Compiler::CompileSetOp(const Json& stmt, const Scope* outer) {
   std::vector<TypeId> types, ltypes, rtypes;
   std::vector<ColumnDesc> cols = left.columns;
   for (size_t i = 0; i < cols.size(); ++i) {
-    RWMETA_ASSIGN_OR_RETURN(TypeId t, CommonType({left.columns[i].type, right.columns[i].type},
-                                                 word.c_str()));
+    RWMETA_ASSIGN_OR_RETURN(
+        TypeId t, CommonType({left.columns[i].type, right.columns[i].type}, word.c_str()));
     cols[i].type = t;
     types.push_back(t);
     ltypes.push_back(left.columns[i].type);
@@ -2273,13 +2306,15 @@ Result<Plan> Compiler::CompileSelect(const Json& stmt, const Scope* outer) {
       size_t i = static_cast<size_t>(t.column);
       TypeId type = scope->cols[i].type;
       if (grouped) {
-        Json ref = {{"ColumnRef",
-                     {{"fields", Json::array({Json{{"String", {{"sval", scope->cols[i].table}}}},
-                                              Json{{"String", {{"sval", scope->cols[i].name}}}}})}}}};
+        Json ref = {
+            {"ColumnRef",
+             {{"fields", Json::array({Json{{"String", {{"sval", scope->cols[i].table}}}},
+                                      Json{{"String", {{"sval", scope->cols[i].name}}}}})}}}};
         RWMETA_ASSIGN_OR_RETURN(Expr e, CompileExpr(ref, scope.get(), mode));
         outputs.push_back(std::move(e));
       } else {
-        outputs.push_back(Expr{type, [i](const RowCtx* r) -> Result<Datum> { return (*r->row)[i]; }});
+        outputs.push_back(
+            Expr{type, [i](const RowCtx* r) -> Result<Datum> { return (*r->row)[i]; }});
       }
     } else {
       RWMETA_ASSIGN_OR_RETURN(Expr e, CompileExpr(*t.node, scope.get(), mode));
@@ -2370,9 +2405,9 @@ Result<Plan> Compiler::CompileSelect(const Json& stmt, const Scope* outer) {
       if (kind == "A_Const" && Get(*b, "ival")) {
         int64_t pos = GetInt(*Get(*b, "ival"), "ival", 0);
         if (pos < 1 || pos > static_cast<int64_t>(columns.size())) {
-          return SqlError(StatusCode::kInvalidArgument, "42P10",
-                          "SELECT DISTINCT ON position " + std::to_string(pos) +
-                              " is not in select list");
+          return SqlError(
+              StatusCode::kInvalidArgument, "42P10",
+              "SELECT DISTINCT ON position " + std::to_string(pos) + " is not in select list");
         }
         distinct_on.push_back(static_cast<size_t>(pos - 1));
         continue;
@@ -2491,8 +2526,8 @@ Result<Plan> Compiler::CompileSelect(const Json& stmt, const Scope* outer) {
       out.push_back(std::move(o));
     }
     return Finish(std::move(out), n_out, distinct, row_types, keys,
-                  has_offset ? offset.get() : nullptr, has_limit ? limit.get() : nullptr,
-                  outer_row, distinct_on);
+                  has_offset ? offset.get() : nullptr, has_limit ? limit.get() : nullptr, outer_row,
+                  distinct_on);
   };
   return plan;
 }

@@ -28,16 +28,27 @@ Datum A(std::vector<std::string> v) { return Datum{std::move(v)}; }
 class FakeContext : public QueryContext {
  public:
   FakeContext() {
-    Add("t", {{"id", TypeId::kInt32}, {"name", TypeId::kVarchar}, {"score", TypeId::kFloat64},
-              {"active", TypeId::kBoolean}},
+    Add("t",
+        {{"id", TypeId::kInt32},
+         {"name", TypeId::kVarchar},
+         {"score", TypeId::kFloat64},
+         {"active", TypeId::kBoolean}},
         {{I(1), S("alpha"), F(1.5), B(true)},
          {I(2), S("beta"), F(2.5), B(false)},
          {I(3), S("gamma"), N(), B(true)},
          {I(4), N(), F(-1), N()}});
     Add("u", {{"id", TypeId::kInt32}, {"t_id", TypeId::kInt32}, {"tag", TypeId::kVarchar}},
-        {{I(10), I(1), S("x")}, {I(11), I(1), S("y")}, {I(12), I(2), S("x")}, {I(13), I(9), S("z")}});
-    Add("big", {{"v", TypeId::kInt64}, {"s", TypeId::kInt16}, {"d", TypeId::kDecimal},
-                {"j", TypeId::kJsonb}, {"ts", TypeId::kTimestamp}, {"dt", TypeId::kDate}},
+        {{I(10), I(1), S("x")},
+         {I(11), I(1), S("y")},
+         {I(12), I(2), S("x")},
+         {I(13), I(9), S("z")}});
+    Add("big",
+        {{"v", TypeId::kInt64},
+         {"s", TypeId::kInt16},
+         {"d", TypeId::kDecimal},
+         {"j", TypeId::kJsonb},
+         {"ts", TypeId::kTimestamp},
+         {"dt", TypeId::kDate}},
         {{I(9223372036854775807LL), I(32767), S("1.25"), S(R"({"a": {"b": [10, 20]}, "c": "s"})"),
           I(1704164645000000LL), I(19724)}});
     views_["v_active"] = "SELECT id, name FROM t WHERE active";
@@ -54,8 +65,8 @@ class FakeContext : public QueryContext {
     const std::string& rel = name.back();
     if (name.size() >= 2 && name[name.size() - 2] != "public" &&
         name[name.size() - 2] != "pg_catalog") {
-      return Status(StatusCode::kNotFound, "relation \"" + name[name.size() - 2] + "." + rel +
-                                               "\" does not exist")
+      return Status(StatusCode::kNotFound,
+                    "relation \"" + name[name.size() - 2] + "." + rel + "\" does not exist")
           .WithSqlState("42P01");
     }
     ResolvedRelation r;
@@ -98,18 +109,29 @@ class FakeContext : public QueryContext {
          {I(13000), S("information_schema"), I(10)},
          {I(99), S("pg_toast"), I(10)},
          {I(16500), S("rw_catalog"), I(10)}});
-    std::vector<ColumnDesc> cls = {
-        {"oid", T::kInt64},         {"relname", T::kVarchar},      {"relnamespace", T::kInt64},
-        {"relkind", T::kVarchar},   {"relowner", T::kInt64},       {"relam", T::kInt64},
-        {"relchecks", T::kInt16},   {"relhasindex", T::kBoolean},  {"relhasrules", T::kBoolean},
-        {"relhastriggers", T::kBoolean}, {"relrowsecurity", T::kBoolean},
-        {"relforcerowsecurity", T::kBoolean}, {"relispartition", T::kBoolean},
-        {"reltablespace", T::kInt64}, {"reloftype", T::kInt64}, {"relpersistence", T::kVarchar},
-        {"relreplident", T::kVarchar}, {"reltoastrelid", T::kInt64},
-        {"relpartbound", T::kVarchar}};
+    std::vector<ColumnDesc> cls = {{"oid", T::kInt64},
+                                   {"relname", T::kVarchar},
+                                   {"relnamespace", T::kInt64},
+                                   {"relkind", T::kVarchar},
+                                   {"relowner", T::kInt64},
+                                   {"relam", T::kInt64},
+                                   {"relchecks", T::kInt16},
+                                   {"relhasindex", T::kBoolean},
+                                   {"relhasrules", T::kBoolean},
+                                   {"relhastriggers", T::kBoolean},
+                                   {"relrowsecurity", T::kBoolean},
+                                   {"relforcerowsecurity", T::kBoolean},
+                                   {"relispartition", T::kBoolean},
+                                   {"reltablespace", T::kInt64},
+                                   {"reloftype", T::kInt64},
+                                   {"relpersistence", T::kVarchar},
+                                   {"relreplident", T::kVarchar},
+                                   {"reltoastrelid", T::kInt64},
+                                   {"relpartbound", T::kVarchar}};
     auto rel = [](int64_t oid, const char* name, int64_t ns, const char* kind) {
-      return Tuple{I(oid), S(name), I(ns), S(kind), I(10), I(0), I(0), B(false), B(false),
-                   B(false), B(false), B(false), B(false), I(0), I(0), S("p"), S("d"), I(0), N()};
+      return Tuple{I(oid),   S(name),  I(ns),    S(kind),  I(10),    I(0),     I(0),
+                   B(false), B(false), B(false), B(false), B(false), B(false), I(0),
+                   I(0),     S("p"),   S("d"),   I(0),     N()};
     };
     Add("pg_class", cls,
         {rel(16384, "foo", 2200, "r"), rel(16390, "bar", 2200, "r"), rel(16400, "foo_v", 2200, "v"),
@@ -117,29 +139,54 @@ class FakeContext : public QueryContext {
          rel(16600, "rw_meta_snapshot", 16500, "v")});
     Add("pg_am", {{"oid", T::kInt64}, {"amname", T::kVarchar}}, {});
     Add("pg_database",
-        {{"datname", T::kVarchar}, {"datdba", T::kInt64}, {"encoding", T::kInt32},
-         {"datcollate", T::kVarchar}, {"datctype", T::kVarchar}, {"daticulocale", T::kVarchar},
-         {"datlocprovider", T::kVarchar}, {"datacl", T::kTextArray}},
+        {{"datname", T::kVarchar},
+         {"datdba", T::kInt64},
+         {"encoding", T::kInt32},
+         {"datcollate", T::kVarchar},
+         {"datctype", T::kVarchar},
+         {"daticulocale", T::kVarchar},
+         {"datlocprovider", T::kVarchar},
+         {"datacl", T::kTextArray}},
         {{S("dev"), I(10), I(6), S("C"), S("C"), N(), S("c"), N()},
          {S("app"), I(11), I(6), S("C"), S("C"), N(), S("c"), A({"=Tc/root", "root=CTc/root"})}});
     Add("pg_roles",
-        {{"oid", T::kInt64}, {"rolname", T::kVarchar}, {"rolsuper", T::kBoolean},
-         {"rolinherit", T::kBoolean}, {"rolcreaterole", T::kBoolean}, {"rolcreatedb", T::kBoolean},
-         {"rolcanlogin", T::kBoolean}, {"rolconnlimit", T::kInt32}, {"rolvaliduntil", T::kTimestamp},
-         {"rolreplication", T::kBoolean}, {"rolbypassrls", T::kBoolean}},
-        {{I(10), S("root"), B(true), B(true), B(true), B(true), B(true), I(-1), N(), B(true), B(true)},
-         {I(11), S("alice"), B(false), B(true), B(false), B(false), B(true), I(-1), N(), B(false), B(false)},
-         {I(12), S("readers"), B(false), B(true), B(false), B(false), B(false), I(-1), N(), B(false), B(false)},
-         {I(3373), S("pg_monitor"), B(false), B(true), B(false), B(false), B(false), I(-1), N(), B(false), B(false)}});
+        {{"oid", T::kInt64},
+         {"rolname", T::kVarchar},
+         {"rolsuper", T::kBoolean},
+         {"rolinherit", T::kBoolean},
+         {"rolcreaterole", T::kBoolean},
+         {"rolcreatedb", T::kBoolean},
+         {"rolcanlogin", T::kBoolean},
+         {"rolconnlimit", T::kInt32},
+         {"rolvaliduntil", T::kTimestamp},
+         {"rolreplication", T::kBoolean},
+         {"rolbypassrls", T::kBoolean}},
+        {{I(10), S("root"), B(true), B(true), B(true), B(true), B(true), I(-1), N(), B(true),
+          B(true)},
+         {I(11), S("alice"), B(false), B(true), B(false), B(false), B(true), I(-1), N(), B(false),
+          B(false)},
+         {I(12), S("readers"), B(false), B(true), B(false), B(false), B(false), I(-1), N(),
+          B(false), B(false)},
+         {I(3373), S("pg_monitor"), B(false), B(true), B(false), B(false), B(false), I(-1), N(),
+          B(false), B(false)}});
     Add("pg_auth_members", {{"roleid", T::kInt64}, {"member", T::kInt64}}, {{I(12), I(11)}});
     Add("pg_attribute",
-        {{"attrelid", T::kInt64}, {"attname", T::kVarchar}, {"atttypid", T::kInt64},
-         {"atttypmod", T::kInt32}, {"attnum", T::kInt16}, {"attnotnull", T::kBoolean},
-         {"atthasdef", T::kBoolean}, {"attisdropped", T::kBoolean}, {"attcollation", T::kInt64},
-         {"attidentity", T::kVarchar}, {"attgenerated", T::kVarchar}},
-        {{I(16384), S("name"), I(1043), I(24), I(2), B(false), B(true), B(false), I(100), S(""), S("")},
+        {{"attrelid", T::kInt64},
+         {"attname", T::kVarchar},
+         {"atttypid", T::kInt64},
+         {"atttypmod", T::kInt32},
+         {"attnum", T::kInt16},
+         {"attnotnull", T::kBoolean},
+         {"atthasdef", T::kBoolean},
+         {"attisdropped", T::kBoolean},
+         {"attcollation", T::kInt64},
+         {"attidentity", T::kVarchar},
+         {"attgenerated", T::kVarchar}},
+        {{I(16384), S("name"), I(1043), I(24), I(2), B(false), B(true), B(false), I(100), S(""),
+          S("")},
          {I(16384), S("id"), I(23), I(-1), I(1), B(true), B(false), B(false), I(0), S(""), S("")},
-         {I(16384), S("ctid"), I(27), I(-1), I(-1), B(true), B(false), B(false), I(0), S(""), S("")},
+         {I(16384), S("ctid"), I(27), I(-1), I(-1), B(true), B(false), B(false), I(0), S(""),
+          S("")},
          {I(16390), S("x"), I(20), I(-1), I(1), B(false), B(false), B(false), I(0), S(""), S("")}});
     Add("pg_attrdef", {{"adrelid", T::kInt64}, {"adnum", T::kInt16}, {"adbin", T::kVarchar}},
         {{I(16384), I(2), S("{CONST}")}});
@@ -147,24 +194,37 @@ class FakeContext : public QueryContext {
     Add("pg_type", {{"oid", T::kInt64}, {"typcollation", T::kInt64}},
         {{I(23), I(0)}, {I(1043), I(100)}, {I(20), I(0)}});
     Add("pg_policy",
-        {{"polname", T::kVarchar}, {"polpermissive", T::kBoolean}, {"polroles", T::kTextArray},
-         {"polqual", T::kVarchar}, {"polwithcheck", T::kVarchar}, {"polcmd", T::kVarchar},
+        {{"polname", T::kVarchar},
+         {"polpermissive", T::kBoolean},
+         {"polroles", T::kTextArray},
+         {"polqual", T::kVarchar},
+         {"polwithcheck", T::kVarchar},
+         {"polcmd", T::kVarchar},
          {"polrelid", T::kInt64}},
         {{S("p1"), B(true), A({"0"}), N(), N(), S("r"), I(16384)},
          {S("p2"), B(true), A({"11", "12"}), N(), N(), S("w"), I(16384)}});
     Add("pg_statistic_ext",
-        {{"oid", T::kInt64}, {"stxrelid", T::kInt64}, {"stxnamespace", T::kInt64},
-         {"stxname", T::kVarchar}, {"stxkind", T::kTextArray}, {"stxstattarget", T::kInt32}},
+        {{"oid", T::kInt64},
+         {"stxrelid", T::kInt64},
+         {"stxnamespace", T::kInt64},
+         {"stxname", T::kVarchar},
+         {"stxkind", T::kTextArray},
+         {"stxstattarget", T::kInt32}},
         {});
-    Add("pg_publication", {{"oid", T::kInt64}, {"pubname", T::kVarchar}, {"puballtables", T::kBoolean}},
+    Add("pg_publication",
+        {{"oid", T::kInt64}, {"pubname", T::kVarchar}, {"puballtables", T::kBoolean}},
         {{I(1), S("pub_all"), B(true)}, {I(2), S("pub_rel"), B(false)}});
     Add("pg_publication_namespace", {{"pnpubid", T::kInt64}, {"pnnspid", T::kInt64}}, {});
     Add("pg_publication_rel",
-        {{"prpubid", T::kInt64}, {"prrelid", T::kInt64}, {"prqual", T::kVarchar},
+        {{"prpubid", T::kInt64},
+         {"prrelid", T::kInt64},
+         {"prqual", T::kVarchar},
          {"prattrs", T::kTextArray}},
         {{I(2), I(16384), N(), A({"2", "1"})}});
     Add("pg_inherits",
-        {{"inhparent", T::kInt64}, {"inhrelid", T::kInt64}, {"inhseqno", T::kInt32},
+        {{"inhparent", T::kInt64},
+         {"inhrelid", T::kInt64},
+         {"inhseqno", T::kInt32},
          {"inhdetachpending", T::kBoolean}},
         {});
   }
@@ -261,7 +321,8 @@ TEST_F(ExecutorTest, ViewsExpand) {
 }
 
 TEST_F(ExecutorTest, SubqueryInFrom) {
-  EXPECT_EQ(Q("select s.n from (select name as n from t where id > 2) s"), (Rows{{"gamma"}, {"NULL"}}));
+  EXPECT_EQ(Q("select s.n from (select name as n from t where id > 2) s"),
+            (Rows{{"gamma"}, {"NULL"}}));
   EXPECT_EQ(Q("select c from (select count(*) from t) as q(c)"), (Rows{{"4"}}));
 }
 
@@ -290,14 +351,15 @@ TEST_F(ExecutorTest, OuterJoins) {
             (Rows{{"1", "10"}, {"1", "11"}, {"2", "12"}, {"3", "NULL"}, {"4", "NULL"}}));
   EXPECT_EQ(Q("select t.id, u.id from t right join u on t.id = u.t_id order by 2"),
             (Rows{{"1", "10"}, {"1", "11"}, {"2", "12"}, {"NULL", "13"}}));
-  EXPECT_EQ(Q("select t.id, u.id from t full join u on t.id = u.t_id order by 1 nulls first, 2"),
-            (Rows{{"NULL", "13"}, {"1", "10"}, {"1", "11"}, {"2", "12"}, {"3", "NULL"},
-                  {"4", "NULL"}}));
+  EXPECT_EQ(
+      Q("select t.id, u.id from t full join u on t.id = u.t_id order by 1 nulls first, 2"),
+      (Rows{{"NULL", "13"}, {"1", "10"}, {"1", "11"}, {"2", "12"}, {"3", "NULL"}, {"4", "NULL"}}));
 }
 
 TEST_F(ExecutorTest, JoinUsingMergesColumn) {
-  EXPECT_EQ(Q("select * from (select 1 as k, 'a' as l) a join (select 1 as k, 'b' as r) b using (k)"),
-            (Rows{{"1", "a", "b"}}));
+  EXPECT_EQ(
+      Q("select * from (select 1 as k, 'a' as l) a join (select 1 as k, 'b' as r) b using (k)"),
+      (Rows{{"1", "a", "b"}}));
   EXPECT_EQ(Q("select k, a.k, b.k from (values (1), (2)) a(k) full join (values (2), (3)) b(k) "
               "using (k) order by 1"),
             (Rows{{"1", "1", "NULL"}, {"2", "2", "2"}, {"3", "NULL", "3"}}));
@@ -410,7 +472,8 @@ TEST_F(ExecutorTest, InListAndBetween) {
 }
 
 TEST_F(ExecutorTest, Subqueries) {
-  EXPECT_EQ(Q("select id from t where id in (select t_id from u) order by id"), (Rows{{"1"}, {"2"}}));
+  EXPECT_EQ(Q("select id from t where id in (select t_id from u) order by id"),
+            (Rows{{"1"}, {"2"}}));
   EXPECT_EQ(Q("select id from t where id not in (select t_id from u) order by id"),
             (Rows{{"3"}, {"4"}}));
   EXPECT_EQ(Q("select id from t where exists (select 1 from u where u.t_id = t.id) order by id"),
@@ -418,8 +481,9 @@ TEST_F(ExecutorTest, Subqueries) {
   EXPECT_EQ(Q("select id, (select count(*) from u where u.t_id = t.id) as n from t order by id"),
             (Rows{{"1", "2"}, {"2", "1"}, {"3", "0"}, {"4", "0"}}));
   EXPECT_EQ(V("select (select max(id) from t)"), "4");
-  EXPECT_EQ(Q("select t_id, (select name from t where t.id = u.t_id) from u group by t_id order by 1"),
-            (Rows{{"1", "alpha"}, {"2", "beta"}, {"9", "NULL"}}));
+  EXPECT_EQ(
+      Q("select t_id, (select name from t where t.id = u.t_id) from u group by t_id order by 1"),
+      (Rows{{"1", "alpha"}, {"2", "beta"}, {"9", "NULL"}}));
   EXPECT_EQ(V("select (select id from t where id > 10)"), "NULL");
   EXPECT_EQ(Err("select (select id from t)"), "21000");
   EXPECT_EQ(V("select array(select tag from u where t_id = 1 order by tag)"), "{x,y}");
@@ -428,12 +492,16 @@ TEST_F(ExecutorTest, Subqueries) {
 }
 
 TEST_F(ExecutorTest, LikeAndRegex) {
-  EXPECT_EQ(Q("select name from t where name like '%a' order by 1"), (Rows{{"alpha"}, {"beta"}, {"gamma"}}));
+  EXPECT_EQ(Q("select name from t where name like '%a' order by 1"),
+            (Rows{{"alpha"}, {"beta"}, {"gamma"}}));
   EXPECT_EQ(Q("select name from t where name like '_eta'"), (Rows{{"beta"}}));
-  EXPECT_EQ(Q("select name from t where name not like 'a%' order by 1"), (Rows{{"beta"}, {"gamma"}}));
-  EXPECT_EQ(Q("select 'ALPHA' ilike 'al%', 'ALPHA' not ilike 'al%', 'a_c' like 'a\\_c', 'abc' like 'a\\_c'"),
+  EXPECT_EQ(Q("select name from t where name not like 'a%' order by 1"),
+            (Rows{{"beta"}, {"gamma"}}));
+  EXPECT_EQ(Q("select 'ALPHA' ilike 'al%', 'ALPHA' not ilike 'al%', 'a_c' like 'a\\_c', 'abc' like "
+              "'a\\_c'"),
             (Rows{{"t", "f", "t", "f"}}));
-  EXPECT_EQ(Q("select name from t where name ~ '^(al|ga)' order by 1"), (Rows{{"alpha"}, {"gamma"}}));
+  EXPECT_EQ(Q("select name from t where name ~ '^(al|ga)' order by 1"),
+            (Rows{{"alpha"}, {"gamma"}}));
   EXPECT_EQ(Q("select 'abc' !~ 'b', 'ABC' ~* 'b', 'x' OPERATOR(pg_catalog.~) '^x$'"),
             (Rows{{"f", "t", "t"}}));
   EXPECT_EQ(Err("select 'a' ~ '('"), "2201B");
@@ -473,8 +541,9 @@ TEST_F(ExecutorTest, ConcatAndJson) {
   EXPECT_EQ(Q("select 'a' || 'b', 'n' || 1, name || null, 'a' || true, true::text, 1.50 || '' "
               "from t where id = 1"),
             (Rows{{"ab", "n1", "NULL", "atrue", "true", "1.50"}}));
-  EXPECT_EQ(Q("select j -> 'a', j -> 'a' -> 'b' -> 1, j ->> 'c', j -> 'nope', j->'a'->>'b' from big"),
-            (Rows{{R"({"b": [10, 20]})", "20", "s", "NULL", "[10,20]"}}));
+  EXPECT_EQ(
+      Q("select j -> 'a', j -> 'a' -> 'b' -> 1, j ->> 'c', j -> 'nope', j->'a'->>'b' from big"),
+      (Rows{{R"({"b": [10, 20]})", "20", "s", "NULL", "[10,20]"}}));
   EXPECT_EQ(V("select '{\"k\": [1]}'::jsonb -> 'k' ->> 0"), "1");
   EXPECT_EQ(Q("select array['a', 'b'] || 'c'::text, array['x'] = '{x}'"), (Rows{{"{a,b,c}", "t"}}));
   EXPECT_EQ(Q("select 'b' = any(array['a','b']), 3 = any('{1,2}'), 1 <> all(array['2','3']), "
@@ -541,10 +610,11 @@ TEST_F(ExecutorTest, SessionFunctions) {
 }
 
 TEST_F(ExecutorTest, CatalogFunctions) {
-  EXPECT_EQ(Q("select pg_catalog.pg_table_is_visible(16384), pg_table_is_visible(16999), "
-              "pg_get_userbyid(10), pg_get_userbyid(77), format_type(23, -1), "
-              "pg_catalog.format_type(1043, 24), pg_encoding_to_char(6)"),
-            (Rows{{"t", "f", "root", "unknown (OID=77)", "integer", "character varying(20)", "UTF8"}}));
+  EXPECT_EQ(
+      Q("select pg_catalog.pg_table_is_visible(16384), pg_table_is_visible(16999), "
+        "pg_get_userbyid(10), pg_get_userbyid(77), format_type(23, -1), "
+        "pg_catalog.format_type(1043, 24), pg_encoding_to_char(6)"),
+      (Rows{{"t", "f", "root", "unknown (OID=77)", "integer", "character varying(20)", "UTF8"}}));
   EXPECT_EQ(Q("select obj_description(1, 'pg_class'), col_description(1, 2), "
               "shobj_description(1, 'pg_database'), pg_get_expr('x', 1), pg_get_viewdef(1)"),
             (Rows{{"NULL", "NULL", "NULL", "NULL", "NULL"}}));
@@ -567,8 +637,9 @@ TEST_F(ExecutorTest, Aggregates) {
   EXPECT_EQ(Q("select count(*), count(name), count(distinct active), sum(id), min(name), "
               "max(score), avg(id), avg(score), bool_and(active), bool_or(active) from t"),
             (Rows{{"4", "3", "2", "10", "alpha", "2.5", "2.5000000000000000", "1", "f", "t"}}));
-  EXPECT_EQ(Q("select string_agg(name, ',' order by name desc), array_agg(id order by id desc) from t"),
-            (Rows{{"gamma,beta,alpha", "{4,3,2,1}"}}));
+  EXPECT_EQ(
+      Q("select string_agg(name, ',' order by name desc), array_agg(id order by id desc) from t"),
+      (Rows{{"gamma,beta,alpha", "{4,3,2,1}"}}));
   EXPECT_EQ(Q("select count(*) filter (where active), sum(id) filter (where id > 2) from t"),
             (Rows{{"2", "7"}}));
   EXPECT_EQ(Q("select id from t order by id using > limit 2"), (Rows{{"4"}, {"3"}}));
@@ -585,7 +656,8 @@ TEST_F(ExecutorTest, Aggregates) {
 TEST_F(ExecutorTest, GroupByAndHaving) {
   EXPECT_EQ(Q("select t_id, count(*) from u group by t_id order by t_id"),
             (Rows{{"1", "2"}, {"2", "1"}, {"9", "1"}}));
-  EXPECT_EQ(Q("select tag, count(*) as n from u group by 1 having count(*) > 1"), (Rows{{"x", "2"}}));
+  EXPECT_EQ(Q("select tag, count(*) as n from u group by 1 having count(*) > 1"),
+            (Rows{{"x", "2"}}));
   EXPECT_EQ(Q("select upper(tag) as k, min(id) from u group by k order by k"),
             (Rows{{"X", "10"}, {"Y", "11"}, {"Z", "13"}}));
   EXPECT_EQ(Q("select active, count(*) from t group by active order by active"),
@@ -610,13 +682,16 @@ TEST_F(ExecutorTest, Distinct) {
 }
 
 TEST_F(ExecutorTest, OrderBy) {
-  EXPECT_EQ(Q("select name from t order by name"), (Rows{{"alpha"}, {"beta"}, {"gamma"}, {"NULL"}}));
-  EXPECT_EQ(Q("select name from t order by name desc"), (Rows{{"NULL"}, {"gamma"}, {"beta"}, {"alpha"}}));
+  EXPECT_EQ(Q("select name from t order by name"),
+            (Rows{{"alpha"}, {"beta"}, {"gamma"}, {"NULL"}}));
+  EXPECT_EQ(Q("select name from t order by name desc"),
+            (Rows{{"NULL"}, {"gamma"}, {"beta"}, {"alpha"}}));
   EXPECT_EQ(Q("select name from t order by name nulls first limit 2"), (Rows{{"NULL"}, {"alpha"}}));
   EXPECT_EQ(Q("select name from t order by name desc nulls last limit 1"), (Rows{{"gamma"}}));
   EXPECT_EQ(Q("select id as k from t order by k desc limit 2"), (Rows{{"4"}, {"3"}}));
   EXPECT_EQ(Q("select id from t order by score * -1 limit 2"), (Rows{{"2"}, {"1"}}));
-  EXPECT_EQ(Q("select name from t order by id % 2, id"), (Rows{{"beta"}, {"NULL"}, {"alpha"}, {"gamma"}}));
+  EXPECT_EQ(Q("select name from t order by id % 2, id"),
+            (Rows{{"beta"}, {"NULL"}, {"alpha"}, {"gamma"}}));
   EXPECT_EQ(Err("select id from t order by 3"), "42P10");
 }
 
@@ -642,9 +717,10 @@ TEST_F(ExecutorTest, SetOperations) {
 }
 
 TEST_F(ExecutorTest, OutputColumnNames) {
-  EXPECT_THAT(Names("select id, t.name, count(*), lower(name), 1, id + 1, name as n from t group by "
-                    "id, name"),
-              ElementsAre("id", "name", "count", "lower", "?column?", "?column?", "n"));
+  EXPECT_THAT(
+      Names("select id, t.name, count(*), lower(name), 1, id + 1, name as n from t group by "
+            "id, name"),
+      ElementsAre("id", "name", "count", "lower", "?column?", "?column?", "n"));
 }
 
 TEST_F(ExecutorTest, Unsupported) {
@@ -653,7 +729,8 @@ TEST_F(ExecutorTest, Unsupported) {
 }
 
 TEST_F(ExecutorTest, DescribeSelectGivesColumnsWithoutRows) {
-  auto stmts = ParseSql("select id, name, count(*) over_count from t where id = $1 group by id, name");
+  auto stmts =
+      ParseSql("select id, name, count(*) over_count from t where id = $1 group by id, name");
   ASSERT_TRUE(stmts.ok());
   ASSERT_OK_AND_ASSIGN(auto cols, DescribeSelect((*stmts)[0].node["SelectStmt"], ctx_));
   ASSERT_EQ(cols.size(), 3u);
@@ -713,7 +790,8 @@ WHERE c.relkind IN ('v','')
       AND n.nspname <> 'information_schema'
   AND pg_catalog.pg_table_is_visible(c.oid)
 ORDER BY 1,2;)"),
-            (Rows{{"public", "foo_v", "view", "root"}, {"rw_catalog", "rw_meta_snapshot", "view", "root"}}));
+            (Rows{{"public", "foo_v", "view", "root"},
+                  {"rw_catalog", "rw_meta_snapshot", "view", "root"}}));
 }
 
 TEST_F(ExecutorTest, PsqlListSchemas) {
@@ -749,7 +827,8 @@ ORDER BY 1;)");
        pg_catalog.array_to_string(d.datacl, E'\n') AS "Access privileges"
 FROM pg_catalog.pg_database d
 ORDER BY 1;)"),
-            (Rows{{"app", "unknown (OID=11)", "UTF8", "C", "C", "NULL", "libc", "=Tc/root\nroot=CTc/root"},
+            (Rows{{"app", "unknown (OID=11)", "UTF8", "C", "C", "NULL", "libc",
+                   "=Tc/root\nroot=CTc/root"},
                   {"dev", "root", "UTF8", "C", "C", "NULL", "libc", "NULL"}}));
 }
 
@@ -784,12 +863,13 @@ ORDER BY 2, 3;)"),
 }
 
 TEST_F(ExecutorTest, PsqlDescribeTableFlags) {
-  EXPECT_EQ(Q(R"(SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, c.relrowsecurity, c.relforcerowsecurity, false AS relhasoids, c.relispartition, '', c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, c.relreplident, am.amname
+  EXPECT_EQ(
+      Q(R"(SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, c.relrowsecurity, c.relforcerowsecurity, false AS relhasoids, c.relispartition, '', c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, c.relreplident, am.amname
 FROM pg_catalog.pg_class c
  LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)
 LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)
 WHERE c.oid = '16384';)"),
-            (Rows{{"0", "r", "f", "f", "f", "f", "f", "f", "f", "", "0", "", "p", "d", "NULL"}}));
+      (Rows{{"0", "r", "f", "f", "f", "f", "f", "f", "f", "", "0", "", "p", "d", "NULL"}}));
 }
 
 TEST_F(ExecutorTest, PsqlDescribeTableColumns) {
@@ -828,7 +908,8 @@ WHERE pol.polrelid = '16384' ORDER BY 1;)"),
 }
 
 TEST_F(ExecutorTest, PsqlDescribeTableStatistics) {
-  EXPECT_EQ(Q(R"(SELECT oid, stxrelid::pg_catalog.regclass, stxnamespace::pg_catalog.regnamespace::pg_catalog.text AS nsp, stxname,
+  EXPECT_EQ(
+      Q(R"(SELECT oid, stxrelid::pg_catalog.regclass, stxnamespace::pg_catalog.regnamespace::pg_catalog.text AS nsp, stxname,
 pg_catalog.pg_get_statisticsobjdef_columns(oid) AS columns,
   'd' = any(stxkind) AS ndist_enabled,
   'f' = any(stxkind) AS deps_enabled,
@@ -837,7 +918,7 @@ stxstattarget
 FROM pg_catalog.pg_statistic_ext
 WHERE stxrelid = '16384'
 ORDER BY nsp, stxname;)"),
-            (Rows{}));
+      (Rows{}));
 }
 
 TEST_F(ExecutorTest, PsqlDescribeTablePublications) {
@@ -877,11 +958,12 @@ WHERE c.oid = i.inhparent AND i.inhrelid = '16384'
   AND c.relkind != 'p' AND c.relkind != 'I'
 ORDER BY inhseqno;)"),
             (Rows{}));
-  EXPECT_EQ(Q(R"(SELECT c.oid::pg_catalog.regclass, c.relkind, inhdetachpending, pg_catalog.pg_get_expr(c.relpartbound, c.oid)
+  EXPECT_EQ(
+      Q(R"(SELECT c.oid::pg_catalog.regclass, c.relkind, inhdetachpending, pg_catalog.pg_get_expr(c.relpartbound, c.oid)
 FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
 WHERE c.oid = i.inhrelid AND i.inhparent = '16384'
 ORDER BY pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.oid::pg_catalog.regclass::pg_catalog.text;)"),
-            (Rows{}));
+      (Rows{}));
 }
 
 }  // namespace

@@ -2,9 +2,8 @@
 // (executor.cc) and the built-in functions (functions.cc). Not a public API.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

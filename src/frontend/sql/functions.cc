@@ -55,15 +55,15 @@ std::string Trim(const std::string& s, const std::string& chars, bool left, bool
 bool IsPlainIdent(const std::string& s) {
   if (s.empty() || !(std::islower(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   for (char c : s) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '_' || c == '$')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '$')) {
       return false;
     }
   }
-  static const char* kReserved[] = {"select", "from", "where", "table", "user", "order", "group",
-                                    "all", "and", "or", "not", "null", "true", "false", "as",
-                                    "limit", "offset", "union", "case", "when", "then", "else",
-                                    "end", "join", "on", "using", "default", "check", "column"};
+  static const char* kReserved[] = {
+      "select", "from", "where", "table", "user", "order", "group",   "all",   "and",   "or",
+      "not",    "null", "true",  "false", "as",   "limit", "offset",  "union", "case",  "when",
+      "then",   "else", "end",   "join",  "on",   "using", "default", "check", "column"};
   for (const char* k : kReserved) {
     if (s == k) return false;
   }
@@ -72,32 +72,58 @@ bool IsPlainIdent(const std::string& s) {
 
 std::string FormatTypeName(int64_t oid) {
   switch (oid) {
-    case 16: return "boolean";
-    case 17: return "bytea";
-    case 18: return "\"char\"";
-    case 19: return "name";
-    case 20: return "bigint";
-    case 21: return "smallint";
-    case 23: return "integer";
-    case 25: return "text";
-    case 26: return "oid";
-    case 700: return "real";
-    case 701: return "double precision";
-    case 705: return "unknown";
-    case 1009: return "text[]";
-    case 1043: return "character varying";
-    case 1082: return "date";
-    case 1114: return "timestamp without time zone";
-    case 1184: return "timestamp with time zone";
-    case 1700: return "numeric";
-    case 3802: return "jsonb";
-    case 114: return "json";
-    case 1000: return "boolean[]";
-    case 1005: return "smallint[]";
-    case 1007: return "integer[]";
-    case 1016: return "bigint[]";
-    case 1015: return "character varying[]";
-    default: return "???";
+    case 16:
+      return "boolean";
+    case 17:
+      return "bytea";
+    case 18:
+      return "\"char\"";
+    case 19:
+      return "name";
+    case 20:
+      return "bigint";
+    case 21:
+      return "smallint";
+    case 23:
+      return "integer";
+    case 25:
+      return "text";
+    case 26:
+      return "oid";
+    case 700:
+      return "real";
+    case 701:
+      return "double precision";
+    case 705:
+      return "unknown";
+    case 1009:
+      return "text[]";
+    case 1043:
+      return "character varying";
+    case 1082:
+      return "date";
+    case 1114:
+      return "timestamp without time zone";
+    case 1184:
+      return "timestamp with time zone";
+    case 1700:
+      return "numeric";
+    case 3802:
+      return "jsonb";
+    case 114:
+      return "json";
+    case 1000:
+      return "boolean[]";
+    case 1005:
+      return "smallint[]";
+    case 1007:
+      return "integer[]";
+    case 1016:
+      return "bigint[]";
+    case 1015:
+      return "character varying[]";
+    default:
+      return "???";
   }
 }
 
@@ -265,7 +291,8 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
     });
   }
   if ((name == "length" || name == "char_length" || name == "character_length" ||
-       name == "octet_length") && n == 1) {
+       name == "octet_length") &&
+      n == 1) {
     if (!text_args()) return no_such();
     bool octets = name == "octet_length";
     return Make(TypeId::kInt32, std::move(args), [octets](const Args& a) -> Result<Datum> {
@@ -283,7 +310,8 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
       int64_t end = static_cast<int64_t>(cs.size()) + 1;
       if (n == 3) {
         if (I(a[2]) < 0) {
-          return SqlError(StatusCode::kInvalidArgument, "22011", "negative substring length not allowed");
+          return SqlError(StatusCode::kInvalidArgument, "22011",
+                          "negative substring length not allowed");
         }
         end = std::min(end, start + I(a[2]));
       }
@@ -296,9 +324,10 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
       (n == 1 || n == 2)) {
     if (!text_args()) return no_such();
     bool left = name != "rtrim", right = name != "ltrim";
-    return Make(TypeId::kVarchar, std::move(args), [left, right, n](const Args& a) -> Result<Datum> {
-      return Datum{Trim(S(a[0]), n == 2 ? S(a[1]) : " ", left, right)};
-    });
+    return Make(TypeId::kVarchar, std::move(args),
+                [left, right, n](const Args& a) -> Result<Datum> {
+                  return Datum{Trim(S(a[0]), n == 2 ? S(a[1]) : " ", left, right)};
+                });
   }
   if (name == "replace" && n == 3) {
     if (!text_args()) return no_such();
@@ -318,20 +347,21 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
     bool ws = name == "concat_ws";
     std::vector<TypeId> types;
     for (auto& e : args) types.push_back(e.type);
-    return Make(TypeId::kVarchar, std::move(args),
-                [ws, types](const Args& a) -> Result<Datum> {
-                  if (ws && a[0].is_null()) return Datum::Null();
-                  std::string out;
-                  bool first = true;
-                  for (size_t i = ws ? 1 : 0; i < a.size(); ++i) {
-                    if (a[i].is_null()) continue;
-                    if (ws && !first) out += AsText(a[0], types[0]);
-                    out += AsText(a[i], types[i]);
-                    first = false;
-                  }
-                  return Datum{out};
-                },
-                /*strict=*/false);
+    return Make(
+        TypeId::kVarchar, std::move(args),
+        [ws, types](const Args& a) -> Result<Datum> {
+          if (ws && a[0].is_null()) return Datum::Null();
+          std::string out;
+          bool first = true;
+          for (size_t i = ws ? 1 : 0; i < a.size(); ++i) {
+            if (a[i].is_null()) continue;
+            if (ws && !first) out += AsText(a[0], types[0]);
+            out += AsText(a[i], types[i]);
+            first = false;
+          }
+          return Datum{out};
+        },
+        /*strict=*/false);
   }
   if ((name == "left" || name == "right") && n == 2) {
     args[0] = Coerce(std::move(args[0]), TypeId::kVarchar);
@@ -399,7 +429,8 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
       }
       if (t == TypeId::kDecimal) {
         RWMETA_ASSIGN_OR_RETURN(Decimal d, Decimal::Parse(S(a[0])));
-        if (op == "abs") return Datum{Decimal{d.mantissa < 0 ? -d.mantissa : d.mantissa, d.scale}.ToString()};
+        if (op == "abs")
+          return Datum{Decimal{d.mantissa < 0 ? -d.mantissa : d.mantissa, d.scale}.ToString()};
         RWMETA_ASSIGN_OR_RETURN(Decimal r, d.Rescale(0));
         RWMETA_ASSIGN_OR_RETURN(Decimal back, r.Rescale(d.scale));
         int cmp = DecimalCompare(back, d);
@@ -449,7 +480,8 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
   }
   // --- session and catalog information
   if (name == "now" && n == 0) {
-    return Expr{TypeId::kTimestamp, [](const RowCtx*) -> Result<Datum> { return Datum{NowMicros()}; }};
+    return Expr{TypeId::kTimestamp,
+                [](const RowCtx*) -> Result<Datum> { return Datum{NowMicros()}; }};
   }
   if (name == "current_database" && n == 0) {
     return ConstExpr(Datum{ctx.CurrentDatabase()}, TypeId::kVarchar);
@@ -489,12 +521,15 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
   }
   if (name == "format_type" && n == 2) {
     if (!int_arg(0) || !int_arg(1)) return no_such();
-    return Make(TypeId::kVarchar, std::move(args), [](const Args& a) -> Result<Datum> {
-      std::string base = FormatTypeName(I(a[0]));
-      int64_t mod = I(a[1]);
-      if (I(a[0]) == 1043 && mod >= 4) base += "(" + std::to_string(mod - 4) + ")";
-      return Datum{base};
-    }, /*strict=*/false);
+    return Make(
+        TypeId::kVarchar, std::move(args),
+        [](const Args& a) -> Result<Datum> {
+          std::string base = FormatTypeName(I(a[0]));
+          int64_t mod = I(a[1]);
+          if (I(a[0]) == 1043 && mod >= 4) base += "(" + std::to_string(mod - 4) + ")";
+          return Datum{base};
+        },
+        /*strict=*/false);
   }
   if (name == "pg_encoding_to_char" && n == 1) {
     if (!int_arg(0)) return no_such();

@@ -49,8 +49,8 @@ std::optional<std::vector<Token>> Tokenize(std::string_view s) {
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t b = i;
       std::string w;
-      while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' ||
-                              s[i] == '$')) {
+      while (i < s.size() &&
+             (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' || s[i] == '$')) {
         w += static_cast<char>(std::tolower(static_cast<unsigned char>(s[i++])));
       }
       out.push_back({Token::kWord, w, b});
@@ -96,10 +96,10 @@ bool IsIdent(const std::vector<Token>& t, size_t i) {
 Status SyntaxErrorAt(const std::vector<Token>& t, size_t i, std::string_view stmt) {
   if (i >= t.size()) return SyntaxError("syntax error at end of input");
   const Token& tok = t[i];
-  std::string shown = tok.kind == Token::kString ? std::string(stmt.substr(tok.offset, 1)) + tok.text
-                      : tok.kind == Token::kQuotedIdent
-                          ? tok.text
-                          : std::string(stmt.substr(tok.offset, tok.text.size()));
+  std::string shown =
+      tok.kind == Token::kString        ? std::string(stmt.substr(tok.offset, 1)) + tok.text
+      : tok.kind == Token::kQuotedIdent ? tok.text
+                                        : std::string(stmt.substr(tok.offset, tok.text.size()));
   if (tok.kind == Token::kString) shown += "'";
   return SyntaxError("syntax error at or near \"" + shown + "\"");
 }
@@ -201,8 +201,11 @@ std::optional<Result<ParsedStatement>> ParseExtension(std::string_view stmt) {
     if (i >= n || t[i].kind != Token::kString) {
       return Result<ParsedStatement>(SyntaxErrorAt(t, i, stmt));
     }
-    out.node = {{"name", name},       {"schema", schema}, {"if_not_exists", if_not_exists},
-                {"with", with},       {"value", t[i].text}};
+    out.node = {{"name", name},
+                {"schema", schema},
+                {"if_not_exists", if_not_exists},
+                {"with", with},
+                {"value", t[i].text}};
     return done(i + 1);
   }
   return std::nullopt;
@@ -246,8 +249,9 @@ std::vector<std::pair<int, int>> SplitStatements(const std::string& s) {
         }
       }
     } else if (c == '\'' || c == '"') {
-      bool backslash = c == '\'' && i > 0 && (s[i - 1] == 'e' || s[i - 1] == 'E') &&
-                       (i < 2 || !(std::isalnum(static_cast<unsigned char>(s[i - 2])) || s[i - 2] == '_'));
+      bool backslash =
+          c == '\'' && i > 0 && (s[i - 1] == 'e' || s[i - 1] == 'E') &&
+          (i < 2 || !(std::isalnum(static_cast<unsigned char>(s[i - 2])) || s[i - 2] == '_'));
       ++i;
       while (i < s.size()) {
         if (backslash && s[i] == '\\') {
@@ -264,7 +268,8 @@ std::vector<std::pair<int, int>> SplitStatements(const std::string& s) {
         ++i;
       }
       ++i;
-    } else if (c == '$' && (i == 0 || !(std::isalnum(static_cast<unsigned char>(s[i - 1])) || s[i - 1] == '_'))) {
+    } else if (c == '$' && (i == 0 || !(std::isalnum(static_cast<unsigned char>(s[i - 1])) ||
+                                        s[i - 1] == '_'))) {
       size_t j = i + 1;
       while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
       if (j < s.size() && s[j] == '$' && !std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
@@ -281,7 +286,8 @@ std::vector<std::pair<int, int>> SplitStatements(const std::string& s) {
       ++i;
     }
   }
-  if (start < s.size()) out.emplace_back(static_cast<int>(start), static_cast<int>(s.size() - start));
+  if (start < s.size())
+    out.emplace_back(static_cast<int>(start), static_cast<int>(s.size() - start));
   return out;
 }
 
@@ -298,12 +304,14 @@ void FixNegativeIntegers(Json& node, std::string_view text) {
           static_cast<size_t>(loc->get<int64_t>()) < text.size()) {
         size_t p = static_cast<size_t>(loc->get<int64_t>());
         bool neg = false;
-        while (p < text.size() && (text[p] == '-' || std::isspace(static_cast<unsigned char>(text[p])))) {
+        while (p < text.size() &&
+               (text[p] == '-' || std::isspace(static_cast<unsigned char>(text[p])))) {
           if (text[p] == '-') neg = !neg;
           ++p;
         }
         int64_t v = 0;
-        while (p < text.size() && std::isdigit(static_cast<unsigned char>(text[p])) && v < (1LL << 40)) {
+        while (p < text.size() && std::isdigit(static_cast<unsigned char>(text[p])) &&
+               v < (1LL << 40)) {
           v = v * 10 + (text[p++] - '0');
         }
         if (v != 0) (*iv)["ival"] = neg ? -v : v;
@@ -323,8 +331,8 @@ Result<ParsedStatement> ParsePostgres(std::string_view stmt) {
     pg_query_free_parse_result(r);
     return SyntaxError(message);
   }
-  nlohmann::json tree = nlohmann::json::parse(r.parse_tree != nullptr ? r.parse_tree : "",
-                                              nullptr, /*allow_exceptions=*/false);
+  nlohmann::json tree = nlohmann::json::parse(r.parse_tree != nullptr ? r.parse_tree : "", nullptr,
+                                              /*allow_exceptions=*/false);
   pg_query_free_parse_result(r);
   if (tree.is_discarded() || !tree.is_object()) {
     return InternalError("libpg_query returned an unreadable parse tree");

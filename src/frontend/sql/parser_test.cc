@@ -14,7 +14,8 @@ using ::testing::HasSubstr;
 
 Result<ParsedStatement> ParseOne(std::string_view sql) {
   RWMETA_ASSIGN_OR_RETURN(auto stmts, ParseSql(sql));
-  if (stmts.size() != 1) return InternalError("expected one statement, got " + std::to_string(stmts.size()));
+  if (stmts.size() != 1)
+    return InternalError("expected one statement, got " + std::to_string(stmts.size()));
   return stmts[0];
 }
 
@@ -64,9 +65,10 @@ TEST(ParserTest, DeleteMetaSnapshots) {
 }
 
 TEST(ParserTest, DeleteMetaSnapshotRejectsNonIntegers) {
-  for (const char* bad : {"DELETE META SNAPSHOT -1", "DELETE META SNAPSHOT 1.5",
-                          "DELETE META SNAPSHOT 'a'", "DELETE META SNAPSHOT", "DELETE META SNAPSHOT 1,",
-                          "DELETE META SNAPSHOT 18446744073709551616", "DELETE META THINGS 1"}) {
+  for (const char* bad :
+       {"DELETE META SNAPSHOT -1", "DELETE META SNAPSHOT 1.5", "DELETE META SNAPSHOT 'a'",
+        "DELETE META SNAPSHOT", "DELETE META SNAPSHOT 1,",
+        "DELETE META SNAPSHOT 18446744073709551616", "DELETE META THINGS 1"}) {
     auto r = ParseSql(bad);
     EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument)) << bad;
     EXPECT_EQ(r.status().sqlstate(), "42601") << bad;
