@@ -362,6 +362,10 @@ Result<TypeId> TypeFromName(const std::string& name) {
       {"varchar", TypeId::kVarchar},
       {"character varying", TypeId::kVarchar},
       {"text", TypeId::kVarchar},
+      // char(n) is stored unpadded, like varchar.
+      {"bpchar", TypeId::kVarchar},
+      {"char", TypeId::kVarchar},
+      {"character", TypeId::kVarchar},
       {"name", TypeId::kVarchar},
       {"string", TypeId::kVarchar},
       {"bool", TypeId::kBoolean},

@@ -49,7 +49,9 @@ TEST(DatumTest, TypeNamesAndAliases) {
                {"bytea", TypeId::kBytea},
                {"name", TypeId::kVarchar},
                {"oid", TypeId::kInt64},
-               {"text[]", TypeId::kTextArray}};
+               {"text[]", TypeId::kTextArray},
+               {"bpchar", TypeId::kVarchar},
+               {"character(10)", TypeId::kVarchar}};
   for (const Case& c : cases) {
     auto t = TypeFromName(c.name);
     ASSERT_TRUE(t.ok()) << c.name;
