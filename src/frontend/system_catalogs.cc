@@ -181,7 +181,8 @@ std::shared_ptr<sql::Relation> PgClass(const Env& e) {
                     B(false), B(true), S("d"), B(false), I(0), N(), N(), N()});
   };
   ForTables(e, [&](const meta::TableInfo& t) {
-    add(t.id, t.name, t.schema_id, t.owner_id, "r", t.columns.size(), !t.pk.empty());
+    // relhasindex stays false until primary keys are listed in pg_index.
+    add(t.id, t.name, t.schema_id, t.owner_id, "r", t.columns.size(), false);
   });
   ForViews(e, [&](const meta::ViewInfo& v) {
     add(v.id, v.name, v.schema_id, v.owner_id, "v", v.columns.size(), false);
@@ -365,6 +366,48 @@ std::shared_ptr<sql::Relation> PgSettings(const Env& e) {
               std::move(rows));
 }
 
+std::shared_ptr<sql::Relation> PgPolicy(const Env&) {
+  return Make({{"oid", kOid}, {"polname", kText}, {"polrelid", kOid}, {"polcmd", kText},
+               {"polpermissive", kBool}, {"polroles", kArr}, {"polqual", kText},
+               {"polwithcheck", kText}},
+              {});
+}
+
+std::shared_ptr<sql::Relation> PgStatisticExt(const Env&) {
+  return Make({{"oid", kOid}, {"stxrelid", kOid}, {"stxname", kText}, {"stxnamespace", kOid},
+               {"stxowner", kOid}, {"stxstattarget", kInt}, {"stxkeys", kArr}, {"stxkind", kArr}},
+              {});
+}
+
+std::shared_ptr<sql::Relation> PgPublication(const Env&) {
+  return Make({{"oid", kOid}, {"pubname", kText}, {"pubowner", kOid}, {"puballtables", kBool},
+               {"pubinsert", kBool}, {"pubupdate", kBool}, {"pubdelete", kBool},
+               {"pubtruncate", kBool}, {"pubviaroot", kBool}},
+              {});
+}
+
+std::shared_ptr<sql::Relation> PgPublicationRel(const Env&) {
+  return Make({{"oid", kOid}, {"prpubid", kOid}, {"prrelid", kOid}}, {});
+}
+
+std::shared_ptr<sql::Relation> PgPublicationNamespace(const Env&) {
+  return Make({{"oid", kOid}, {"pnpubid", kOid}, {"pnnspid", kOid}}, {});
+}
+
+std::shared_ptr<sql::Relation> PgTrigger(const Env&) {
+  return Make({{"oid", kOid}, {"tgrelid", kOid}, {"tgparentid", kOid}, {"tgname", kText},
+               {"tgfoid", kOid}, {"tgtype", kSmall}, {"tgenabled", kText},
+               {"tgisinternal", kBool}},
+              {});
+}
+
+std::shared_ptr<sql::Relation> PgRewrite(const Env&) {
+  return Make({{"oid", kOid}, {"rulename", kText}, {"ev_class", kOid}, {"ev_type", kText},
+               {"ev_enabled", kText}, {"is_instead", kBool}, {"ev_qual", kText},
+               {"ev_action", kText}},
+              {});
+}
+
 // ----- information_schema -----
 
 std::shared_ptr<sql::Relation> IsTables(const Env& e) {
@@ -448,6 +491,13 @@ const std::map<std::pair<std::string, std::string>, Builder>& Registry() {
       {{"pg_catalog", "pg_collation"}, PgCollation},
       {{"pg_catalog", "pg_tablespace"}, PgTablespace},
       {{"pg_catalog", "pg_settings"}, PgSettings},
+      {{"pg_catalog", "pg_policy"}, PgPolicy},
+      {{"pg_catalog", "pg_statistic_ext"}, PgStatisticExt},
+      {{"pg_catalog", "pg_publication"}, PgPublication},
+      {{"pg_catalog", "pg_publication_rel"}, PgPublicationRel},
+      {{"pg_catalog", "pg_publication_namespace"}, PgPublicationNamespace},
+      {{"pg_catalog", "pg_trigger"}, PgTrigger},
+      {{"pg_catalog", "pg_rewrite"}, PgRewrite},
       {{"information_schema", "tables"}, IsTables},
       {{"information_schema", "columns"}, IsColumns},
       {{"information_schema", "schemata"}, IsSchemata},
