@@ -86,7 +86,8 @@ std::optional<std::string> ConstText(const json& node) {
   if (c.contains("ival")) return std::to_string(c["ival"].value("ival", int64_t{0}));
   if (c.contains("fval")) return c["fval"].value("fval", std::string("0"));
   if (c.contains("sval")) return c["sval"].value("sval", std::string());
-  if (c.contains("boolval")) return std::string(c["boolval"].value("boolval", false) ? "true" : "false");
+  if (c.contains("boolval"))
+    return std::string(c["boolval"].value("boolval", false) ? "true" : "false");
   return std::nullopt;
 }
 
@@ -94,8 +95,8 @@ std::optional<std::string> ConstText(const json& node) {
 bool IsPlainIdent(const std::string& s) {
   if (s.empty() || !(std::islower(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   for (char c : s) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '_')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {
       return false;
     }
   }
@@ -199,7 +200,8 @@ Result<pgwire::AuthRequirement> FrontendSessionFactory::Authenticate(std::string
   auto snap = catalog_.Snapshot();
   const meta::UserInfo* u = snap->FindUser(user);
   if (u == nullptr) {
-    return UnauthenticatedError(fmt::format("role \"{}\" does not exist", user)).WithSqlState("28000");
+    return UnauthenticatedError(fmt::format("role \"{}\" does not exist", user))
+        .WithSqlState("28000");
   }
   if (!u->can_login) {
     return UnauthenticatedError(fmt::format("role \"{}\" is not permitted to log in", user))
@@ -218,7 +220,8 @@ Result<std::unique_ptr<pgwire::Session>> FrontendSessionFactory::OpenSession(
     const std::vector<std::pair<std::string, std::string>>& options) {
   auto snap = catalog_.Snapshot();
   if (snap->FindUser(user) == nullptr) {
-    return UnauthenticatedError(fmt::format("role \"{}\" does not exist", user)).WithSqlState("28000");
+    return UnauthenticatedError(fmt::format("role \"{}\" does not exist", user))
+        .WithSqlState("28000");
   }
   if (snap->FindDatabase(database) == nullptr) {
     return NotFoundError(fmt::format("database \"{}\" does not exist", database))
@@ -258,7 +261,8 @@ const std::map<std::string, FrontendSessionVariable>& DefaultVariables() {
     add("client_encoding", "UTF8", "Sets the client's character set encoding.");
     add("DateStyle", "ISO, MDY", "Sets the display format for date and time values.");
     add("TimeZone", "UTC", "Sets the time zone for displaying and interpreting time stamps.");
-    add("extra_float_digits", "1", "Sets the number of digits displayed for floating-point values.");
+    add("extra_float_digits", "1",
+        "Sets the number of digits displayed for floating-point values.");
     add("rw_implicit_flush", "false", "If true, flush after every DML statement.");
     add("query_epoch", "0", "Reads tables as of this committed epoch; 0 reads the latest.");
     add("server_version", kServerVersion, "Shows the server version.", true);
@@ -301,13 +305,13 @@ Status FrontendSession::SetVariable(std::string_view name, const std::string& va
   }
   std::string v = value;
   auto bad = [&](const char* type) {
-    return SqlError(StatusCode::kInvalidArgument, "22023",
-                    fmt::format("invalid value for parameter \"{}\": \"{}\" is not {}", key, value,
-                                type));
+    return SqlError(
+        StatusCode::kInvalidArgument, "22023",
+        fmt::format("invalid value for parameter \"{}\": \"{}\" is not {}", key, value, type));
   };
   if (key == "query_epoch") {
-    auto n = meta::NormalizeParamValue({"query_epoch", meta::ParamType::kU64, std::nullopt, true, ""},
-                                       value);
+    auto n = meta::NormalizeParamValue(
+        {"query_epoch", meta::ParamType::kU64, std::nullopt, true, ""}, value);
     if (!n.ok()) return bad("an unsigned 64-bit integer");
     v = *n;
   } else if (key == "rw_implicit_flush") {
@@ -323,8 +327,9 @@ Status FrontendSession::SetVariable(std::string_view name, const std::string& va
   } else if (key == "client_encoding") {
     std::string up = Lower(value);
     if (up != "utf8" && up != "utf-8" && up != "unicode") {
-      return SqlError(StatusCode::kInvalidArgument, "22023",
-                      fmt::format("invalid value for parameter \"client_encoding\": \"{}\"", value));
+      return SqlError(
+          StatusCode::kInvalidArgument, "22023",
+          fmt::format("invalid value for parameter \"client_encoding\": \"{}\"", value));
     }
     v = "UTF8";
   }
@@ -379,7 +384,8 @@ std::string FrontendSession::SchemaForExisting(const std::string& name, bool sec
       const meta::SchemaInfo* s = snap->FindSchema(db->id, schema);
       if (s == nullptr) continue;
       if (secret ? snap->FindSecret(s->id, name) != nullptr
-                 : (snap->FindTable(s->id, name) != nullptr || snap->FindView(s->id, name) != nullptr)) {
+                 : (snap->FindTable(s->id, name) != nullptr ||
+                    snap->FindView(s->id, name) != nullptr)) {
         return schema;
       }
     }
@@ -410,8 +416,8 @@ Status FrontendSession::ExecuteSimple(std::string_view sql, std::vector<ResultSe
   return Status::Ok();
 }
 
-Result<pgwire::PreparedInfo> FrontendSession::Prepare(std::string_view sql,
-                                                      const std::vector<uint32_t>& param_type_oids) {
+Result<pgwire::PreparedInfo> FrontendSession::Prepare(
+    std::string_view sql, const std::vector<uint32_t>& param_type_oids) {
   RWMETA_ASSIGN_OR_RETURN(auto parsed, sql::ParseSql(sql));
   if (parsed.size() > 1) {
     return SqlError(StatusCode::kInvalidArgument, "42601",
@@ -437,8 +443,9 @@ Result<pgwire::PreparedInfo> FrontendSession::Prepare(std::string_view sql,
     }
     return info;
   }
-  bool is_show = stmt.kind == sql::StatementKind::kShowParameters ||
-                 (stmt.kind == sql::StatementKind::kPostgres && stmt.node.contains("VariableShowStmt"));
+  bool is_show =
+      stmt.kind == sql::StatementKind::kShowParameters ||
+      (stmt.kind == sql::StatementKind::kPostgres && stmt.node.contains("VariableShowStmt"));
   if (is_show) {
     // SHOW has no side effects: describe it by running it.
     RWMETA_ASSIGN_OR_RETURN(ResultSet r, Execute(stmt, {}));
@@ -456,7 +463,8 @@ Result<ResultSet> FrontendSession::ExecutePrepared(std::string_view sql,
     return SqlError(StatusCode::kInvalidArgument, "42601",
                     "cannot insert multiple commands into a prepared statement");
   }
-  if (parsed.empty() || (parsed[0].kind == sql::StatementKind::kPostgres && parsed[0].node.is_null())) {
+  if (parsed.empty() ||
+      (parsed[0].kind == sql::StatementKind::kPostgres && parsed[0].node.is_null())) {
     return ResultSet{};
   }
   return Execute(parsed[0], params);
@@ -480,7 +488,8 @@ Result<ResultSet> FrontendSession::Execute(const sql::ParsedStatement& stmt,
   if (!txn_kind.empty()) {
     std::string tag = CommandTagForTransaction(txn_kind);
     if (tag.empty()) {
-      return NotSupported("transaction control other than BEGIN/COMMIT/ROLLBACK is not supported yet");
+      return NotSupported(
+          "transaction control other than BEGIN/COMMIT/ROLLBACK is not supported yet");
     }
     ResultSet r = Tag(tag);
     if (ends_block) {
@@ -518,18 +527,20 @@ Result<ResultSet> FrontendSession::ExecuteStatement(const sql::ParsedStatement& 
       if (schema.empty()) {
         RWMETA_ASSIGN_OR_RETURN(schema, CreationSchema());
       }
-      RWMETA_ASSIGN_OR_RETURN(auto ddl, catalog_.CreateSecret(Actor(), {schema, n.value("name", "")},
-                                                              n.value("value", ""),
-                                                              n.value("if_not_exists", false)));
+      RWMETA_ASSIGN_OR_RETURN(
+          auto ddl, catalog_.CreateSecret(Actor(), {schema, n.value("name", "")},
+                                          n.value("value", ""), n.value("if_not_exists", false)));
       return WithNotices("CREATE SECRET", ddl);
     }
     case sql::StatementKind::kBackup:
-      return NotSupported("BACKUP is not supported yet: the backup manager is not part of this build");
+      return NotSupported(
+          "BACKUP is not supported yet: the backup manager is not part of this build");
     case sql::StatementKind::kFlush:
       return NotSupported("FLUSH is not supported yet: the state store arrives in a later change");
     case sql::StatementKind::kDeleteMetaSnapshots:
       return NotSupported(
-          "DELETE META SNAPSHOT is not supported yet: the backup manager is not part of this build");
+          "DELETE META SNAPSHOT is not supported yet: the backup manager is not part of this "
+          "build");
   }
   return NotSupported("statement not supported yet");
 }
@@ -568,7 +579,8 @@ Result<ResultSet> FrontendSession::ExecutePostgres(const sql::ParsedStatement& s
   }
   if (kind == "CreateSchemaStmt") {
     if (body.contains("authrole") || body.contains("schemaElts")) {
-      return NotSupported("CREATE SCHEMA with AUTHORIZATION or schema elements is not supported yet");
+      return NotSupported(
+          "CREATE SCHEMA with AUTHORIZATION or schema elements is not supported yet");
     }
     return ddl_tag("CREATE SCHEMA", catalog_.CreateSchema(Actor(), body.value("schemaname", ""),
                                                           body.value("if_not_exists", false)));
@@ -584,15 +596,17 @@ Result<ResultSet> FrontendSession::ExecutePostgres(const sql::ParsedStatement& s
     return r;
   }
   if (kind == "DiscardStmt") {
-    if (body.value("target", "") != "DISCARD_ALL") return NotSupported("only DISCARD ALL is supported");
+    if (body.value("target", "") != "DISCARD_ALL")
+      return NotSupported("only DISCARD ALL is supported");
     ResetVariables();
     return Tag("DISCARD ALL");
   }
   if (kind == "InsertStmt" || kind == "UpdateStmt" || kind == "DeleteStmt") {
     std::string verb = kind == "InsertStmt" ? "INSERT" : kind == "UpdateStmt" ? "UPDATE" : "DELETE";
-    return NotSupported(fmt::format(
-        "{} is not supported yet: table data needs the state store, which arrives in a later change",
-        verb));
+    return NotSupported(
+        fmt::format("{} is not supported yet: table data needs the state store, which arrives in a "
+                    "later change",
+                    verb));
   }
   return NotSupported(fmt::format("statement not supported yet: {}", kind));
 }
@@ -632,7 +646,8 @@ Result<ResultSet> FrontendSession::ExecuteShowParameters() {
               {"Description", pgwire::kVarcharOid, -1},
               {"Mutable", pgwire::kBoolOid, 1}};
   for (const auto& row : params_.Display()) {
-    r.rows.push_back({row.name, row.value, row.description, std::string(row.is_mutable ? "t" : "f")});
+    r.rows.push_back(
+        {row.name, row.value, row.description, std::string(row.is_mutable ? "t" : "f")});
   }
   return r;
 }
@@ -643,10 +658,12 @@ Result<ResultSet> FrontendSession::ShowTables(const std::string& schema_name) {
   std::string schema = schema_name.empty() ? CreationSchema().value_or("public") : schema_name;
   const meta::SchemaInfo* s = db ? snap->FindSchema(db->id, schema) : nullptr;
   if (s == nullptr) {
-    return SqlError(StatusCode::kNotFound, "3F000", fmt::format("schema \"{}\" does not exist", schema));
+    return SqlError(StatusCode::kNotFound, "3F000",
+                    fmt::format("schema \"{}\" does not exist", schema));
   }
   std::vector<std::string> names;
-  for (const auto& t : snap->tables) if (t.schema_id == s->id) names.push_back(t.name);
+  for (const auto& t : snap->tables)
+    if (t.schema_id == s->id) names.push_back(t.name);
   std::sort(names.begin(), names.end());
   std::vector<std::vector<TextValue>> rows;
   for (auto& n : names) rows.push_back({n});
@@ -668,7 +685,8 @@ Result<ResultSet> FrontendSession::ExecuteShow(const std::string& raw_name) {
   if (name == "schemas") {
     const meta::DatabaseInfo* db = snap->FindDatabase(database_);
     std::vector<std::string> names;
-    for (const auto& s : snap->schemas) if (db && s.database_id == db->id) names.push_back(s.name);
+    for (const auto& s : snap->schemas)
+      if (db && s.database_id == db->id) names.push_back(s.name);
     std::sort(names.begin(), names.end());
     std::vector<std::vector<TextValue>> rows;
     for (auto& n : names) rows.push_back({n});
@@ -737,7 +755,8 @@ Result<ResultSet> FrontendSession::ExecuteSet(const json& stmt) {
     it->second.value = DefaultVariables().at(name).value;
     return Tag(kind == "VAR_RESET" ? "RESET" : "SET");
   }
-  if (kind != "VAR_SET_VALUE") return NotSupported(fmt::format("SET form {} is not supported", kind));
+  if (kind != "VAR_SET_VALUE")
+    return NotSupported(fmt::format("SET form {} is not supported", kind));
   RWMETA_ASSIGN_OR_RETURN(std::string value, SetArgsText(stmt, name == "search_path"));
   RWMETA_RETURN_IF_ERROR(SetVariable(name, value));
   return Tag("SET");
@@ -777,9 +796,9 @@ Result<ResultSet> FrontendSession::ExecuteCreateTable(const json& stmt, const st
     RWMETA_ASSIGN_OR_RETURN(schema, CreationSchema());
   }
   if (IsSystemSchema(schema)) {
-    return SqlError(StatusCode::kPermissionDenied, "42501",
-                    fmt::format("permission denied to create \"{}.{}\"", schema,
-                                rel.value("relname", "")));
+    return SqlError(
+        StatusCode::kPermissionDenied, "42501",
+        fmt::format("permission denied to create \"{}.{}\"", schema, rel.value("relname", "")));
   }
   std::vector<meta::ColumnInfo> columns;
   std::vector<std::string> pk_names;
@@ -841,25 +860,27 @@ Result<ResultSet> FrontendSession::ExecuteCreateTable(const json& stmt, const st
     }
     append_only = v && (Lower(*v) == "true" || *v == "1" || Lower(*v) == "on");
   }
-  RWMETA_ASSIGN_OR_RETURN(auto ddl, catalog_.CreateTable(Actor(), {schema, rel.value("relname", "")},
-                                                         std::move(columns), std::move(pk), text,
-                                                         append_only,
-                                                         stmt.value("if_not_exists", false)));
+  RWMETA_ASSIGN_OR_RETURN(
+      auto ddl,
+      catalog_.CreateTable(Actor(), {schema, rel.value("relname", "")}, std::move(columns),
+                           std::move(pk), text, append_only, stmt.value("if_not_exists", false)));
   return WithNotices("CREATE TABLE", ddl);
 }
 
 Result<ResultSet> FrontendSession::ExecuteCreateView(const json& stmt, const std::string& text) {
-  if (stmt.value("replace", false)) return NotSupported("CREATE OR REPLACE VIEW is not supported yet");
+  if (stmt.value("replace", false))
+    return NotSupported("CREATE OR REPLACE VIEW is not supported yet");
   const json& rel = stmt.value("view", json::object());
-  if (rel.value("relpersistence", "p") != "p") return NotSupported("temporary views are not supported");
+  if (rel.value("relpersistence", "p") != "p")
+    return NotSupported("temporary views are not supported");
   std::string schema = rel.value("schemaname", "");
   if (schema.empty()) {
     RWMETA_ASSIGN_OR_RETURN(schema, CreationSchema());
   }
   if (IsSystemSchema(schema)) {
-    return SqlError(StatusCode::kPermissionDenied, "42501",
-                    fmt::format("permission denied to create \"{}.{}\"", schema,
-                                rel.value("relname", "")));
+    return SqlError(
+        StatusCode::kPermissionDenied, "42501",
+        fmt::format("permission denied to create \"{}.{}\"", schema, rel.value("relname", "")));
   }
   const json& query = stmt.value("query", json::object());
   if (!query.contains("SelectStmt")) return NotSupported("a view's query must be a SELECT");
@@ -875,13 +896,13 @@ Result<ResultSet> FrontendSession::ExecuteCreateView(const json& stmt, const std
   }
   std::vector<meta::ColumnInfo> columns;
   for (size_t i = 0; i < cols.size(); ++i) {
-    columns.push_back({i < aliases.size() ? aliases[i] : cols[i].name, sql::TypeName(cols[i].type),
-                       true});
+    columns.push_back(
+        {i < aliases.size() ? aliases[i] : cols[i].name, sql::TypeName(cols[i].type), true});
   }
-  RWMETA_ASSIGN_OR_RETURN(auto ddl,
-                          catalog_.CreateView(Actor(), {schema, rel.value("relname", "")},
-                                              std::move(columns), ViewQueryText(text),
-                                              ctx.resolved_ids(), stmt.value("if_not_exists", false)));
+  RWMETA_ASSIGN_OR_RETURN(
+      auto ddl, catalog_.CreateView(Actor(), {schema, rel.value("relname", "")}, std::move(columns),
+                                    ViewQueryText(text), ctx.resolved_ids(),
+                                    stmt.value("if_not_exists", false)));
   return WithNotices("CREATE VIEW", ddl);
 }
 
@@ -915,7 +936,8 @@ Result<ResultSet> FrontendSession::ExecuteDrop(const json& stmt) {
       }
       meta::QualifiedName name;
       name.name = parts.back();
-      name.schema = parts.size() >= 2 ? parts[parts.size() - 2] : SchemaForExisting(name.name, false);
+      name.schema =
+          parts.size() >= 2 ? parts[parts.size() - 2] : SchemaForExisting(name.name, false);
       RWMETA_ASSIGN_OR_RETURN(auto r,
                               catalog_.DropRelation(Actor(), name, is_view, missing_ok, cascade));
       collect(r);
@@ -965,7 +987,8 @@ Result<ResultSet> FrontendSession::ExecuteCreateUser(const json& stmt) {
   RWMETA_ASSIGN_OR_RETURN(auto options, UserOptions(stmt.value("options", json::array())));
   // CREATE ROLE defaults to NOLOGIN, CREATE USER to LOGIN, as in PostgreSQL.
   if (!options.login) options.login = stmt.value("stmt_type", "") != "ROLESTMT_ROLE";
-  if (stmt.value("stmt_type", "") == "ROLESTMT_GROUP") return NotSupported("CREATE GROUP is not supported");
+  if (stmt.value("stmt_type", "") == "ROLESTMT_GROUP")
+    return NotSupported("CREATE GROUP is not supported");
   RWMETA_ASSIGN_OR_RETURN(auto ddl, catalog_.CreateUser(Actor(), stmt.value("role", ""), options,
                                                         stmt.value("if_not_exists", false)));
   return WithNotices("CREATE ROLE", ddl);
@@ -1019,7 +1042,8 @@ Result<ResultSet> FrontendSession::ExecuteGrant(const json& stmt) {
   std::vector<std::string> actions;
   for (const auto& p : stmt.value("privileges", json::array())) {
     if (!p.contains("AccessPriv")) continue;
-    if (p["AccessPriv"].contains("cols")) return NotSupported("column privileges are not supported");
+    if (p["AccessPriv"].contains("cols"))
+      return NotSupported("column privileges are not supported");
     actions.push_back(p["AccessPriv"].value("priv_name", ""));
   }
   std::vector<std::string> grantees;

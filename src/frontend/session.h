@@ -89,7 +89,7 @@ class FrontendSession : public pgwire::Session {
   Result<pgwire::ResultSet> Execute(const sql::ParsedStatement& stmt,
                                     const std::vector<pgwire::TextValue>& params);
   Result<pgwire::ResultSet> ExecuteStatement(const sql::ParsedStatement& stmt,
-                                    const std::vector<pgwire::TextValue>& params);
+                                             const std::vector<pgwire::TextValue>& params);
   Result<pgwire::ResultSet> ExecutePostgres(const sql::ParsedStatement& stmt,
                                             const std::vector<pgwire::TextValue>& params);
   Result<pgwire::ResultSet> ExecuteSelect(const nlohmann::json& select,

@@ -104,16 +104,17 @@ TEST_P(SessionTest, AuthenticateAndOpen) {
   EXPECT_TRUE(req.password_required);
   EXPECT_EQ(req.md5_verifier, meta::Md5Verifier("pw", "alice"));
   Ok("CREATE USER nologin WITH NOLOGIN", "CREATE ROLE");
-  EXPECT_THAT(factory_->Authenticate("nologin", "dev"),
-              StatusIs(StatusCode::kUnauthenticated, "role \"nologin\" is not permitted to log in"));
+  EXPECT_THAT(
+      factory_->Authenticate("nologin", "dev"),
+      StatusIs(StatusCode::kUnauthenticated, "role \"nologin\" is not permitted to log in"));
 
   auto no_db = factory_->OpenSession("root", "nodb", {});
   EXPECT_THAT(no_db, StatusIs(StatusCode::kNotFound, "database \"nodb\" does not exist"));
   EXPECT_EQ(no_db.status().sqlstate(), "3D000");
 
-  ASSERT_OK_AND_ASSIGN(auto s, factory_->OpenSession("alice", "dev",
-                                                     {{"application_name", "psql"},
-                                                      {"no_such_option", "x"}}));
+  ASSERT_OK_AND_ASSIGN(
+      auto s, factory_->OpenSession("alice", "dev",
+                                    {{"application_name", "psql"}, {"no_such_option", "x"}}));
   auto statuses = s->ParameterStatuses();
   std::map<std::string, std::string> m(statuses.begin(), statuses.end());
   EXPECT_EQ(m["application_name"], "psql");
@@ -122,8 +123,8 @@ TEST_P(SessionTest, AuthenticateAndOpen) {
   EXPECT_EQ(m["server_version"], "13.14.0");
   EXPECT_EQ(m["client_encoding"], "UTF8");
   auto root_statuses = root_->ParameterStatuses();
-  EXPECT_THAT(root_statuses, ::testing::Contains(std::pair<std::string, std::string>(
-                                 "is_superuser", "on")));
+  EXPECT_THAT(root_statuses,
+              ::testing::Contains(std::pair<std::string, std::string>("is_superuser", "on")));
 }
 
 TEST_P(SessionTest, DatabasesAndSchemas) {
@@ -241,8 +242,8 @@ TEST_P(SessionTest, UsersGrantsAndPermissions) {
         "permission denied to create database");
   Fails(*bob, "CREATE TABLE t (a int)", StatusCode::kPermissionDenied, "42501",
         "permission denied for schema public");
-  Fails(*bob, "ALTER SYSTEM SET barrier_interval_ms = 2000", StatusCode::kPermissionDenied,
-        "42501", "must be superuser to execute ALTER SYSTEM command");
+  Fails(*bob, "ALTER SYSTEM SET barrier_interval_ms = 2000", StatusCode::kPermissionDenied, "42501",
+        "must be superuser to execute ALTER SYSTEM command");
   // The session is still usable after each error.
   EXPECT_EQ(Ok(*bob, "SHOW barrier_interval_ms", "SHOW"), (Rows{{"1000"}}));
 
@@ -254,8 +255,8 @@ TEST_P(SessionTest, UsersGrantsAndPermissions) {
   Ok("REVOKE INSERT ON rt FROM bob", "REVOKE");
   auto snap = catalog_->Snapshot();
   int64_t bob_id = snap->FindUser("bob")->id;
-  int64_t rt_id = snap->FindTable(snap->FindSchema(snap->FindDatabase("dev")->id, "public")->id,
-                                  "rt")->id;
+  int64_t rt_id =
+      snap->FindTable(snap->FindSchema(snap->FindDatabase("dev")->id, "public")->id, "rt")->id;
   EXPECT_TRUE(snap->HasPrivilege(bob_id, rt_id, "SELECT"));
   EXPECT_FALSE(snap->HasPrivilege(bob_id, rt_id, "INSERT"));
   Ok("GRANT ALL ON DATABASE dev TO bob", "GRANT");
@@ -305,8 +306,8 @@ TEST_P(SessionTest, AlterSystemAndShowParameters) {
   Ok("ALTER SYSTEM SET time_travel_retention_ms = 1200000", "ALTER SYSTEM");
   EXPECT_EQ(*params_->Get("enable_tracing"), "true");
 
-  Fails("ALTER SYSTEM SET state_store = 'hummock+memory'", StatusCode::kFailedPrecondition,
-        "55P02", "cannot change immutable parameter \"state_store\"");
+  Fails("ALTER SYSTEM SET state_store = 'hummock+memory'", StatusCode::kFailedPrecondition, "55P02",
+        "cannot change immutable parameter \"state_store\"");
   Fails("ALTER SYSTEM SET bloom_false_positive = 0.01", StatusCode::kFailedPrecondition, "55P02",
         "cannot change immutable parameter \"bloom_false_positive\"");
   Fails("ALTER SYSTEM SET nope = 1", StatusCode::kInvalidArgument, "42704",
@@ -357,8 +358,7 @@ TEST_P(SessionTest, SessionVariables) {
   Ok("SET client_encoding = 'UTF8'", "SET");
   Fails("SET query_epoch = 'abc'", StatusCode::kInvalidArgument, "22023",
         "invalid value for parameter \"query_epoch\"");
-  Fails("SET client_encoding = 'LATIN1'", StatusCode::kInvalidArgument, "22023",
-        "client_encoding");
+  Fails("SET client_encoding = 'LATIN1'", StatusCode::kInvalidArgument, "22023", "client_encoding");
   Fails("SET nope = 1", StatusCode::kInvalidArgument, "42704",
         "unrecognized configuration parameter \"nope\"");
   Fails("SET server_version = '1'", StatusCode::kFailedPrecondition, "55P02",

@@ -58,15 +58,18 @@ std::string UserName(const Env& e, int64_t user_id) {
 
 template <typename Fn>
 void ForTables(const Env& e, Fn fn) {
-  for (const auto& t : e.snap.tables) if (t.database_id == e.db_id) fn(t);
+  for (const auto& t : e.snap.tables)
+    if (t.database_id == e.db_id) fn(t);
 }
 template <typename Fn>
 void ForViews(const Env& e, Fn fn) {
-  for (const auto& v : e.snap.views) if (v.database_id == e.db_id) fn(v);
+  for (const auto& v : e.snap.views)
+    if (v.database_id == e.db_id) fn(v);
 }
 template <typename Fn>
 void ForSchemas(const Env& e, Fn fn) {
-  for (const auto& s : e.snap.schemas) if (s.database_id == e.db_id) fn(s);
+  for (const auto& s : e.snap.schemas)
+    if (s.database_id == e.db_id) fn(s);
 }
 
 // ----- rw_catalog -----
@@ -77,8 +80,13 @@ std::shared_ptr<sql::Relation> RwTables(const Env& e) {
     rows.push_back({I(t.id), S(t.name), I(t.schema_id), I(t.owner_id), S(t.definition),
                     B(t.append_only), N()});
   });
-  return Make({{"id", kInt}, {"name", kText}, {"schema_id", kInt}, {"owner", kInt},
-               {"definition", kText}, {"append_only", kBool}, {"acl", kArr}},
+  return Make({{"id", kInt},
+               {"name", kText},
+               {"schema_id", kInt},
+               {"owner", kInt},
+               {"definition", kText},
+               {"append_only", kBool},
+               {"acl", kArr}},
               std::move(rows));
 }
 
@@ -87,8 +95,12 @@ std::shared_ptr<sql::Relation> RwViews(const Env& e) {
   ForViews(e, [&](const meta::ViewInfo& v) {
     rows.push_back({I(v.id), S(v.name), I(v.schema_id), I(v.owner_id), S(v.definition), N()});
   });
-  return Make({{"id", kInt}, {"name", kText}, {"schema_id", kInt}, {"owner", kInt},
-               {"definition", kText}, {"acl", kArr}},
+  return Make({{"id", kInt},
+               {"name", kText},
+               {"schema_id", kInt},
+               {"owner", kInt},
+               {"definition", kText},
+               {"acl", kArr}},
               std::move(rows));
 }
 
@@ -112,8 +124,12 @@ std::shared_ptr<sql::Relation> RwUsers(const Env& e) {
     rows.push_back({I(u.id), S(u.name), B(u.is_super), B(u.can_create_db), B(u.can_create_user),
                     B(u.can_login)});
   }
-  return Make({{"id", kInt}, {"name", kText}, {"is_super", kBool}, {"create_db", kBool},
-               {"create_user", kBool}, {"can_login", kBool}},
+  return Make({{"id", kInt},
+               {"name", kText},
+               {"is_super", kBool},
+               {"create_db", kBool},
+               {"create_user", kBool},
+               {"can_login", kBool}},
               std::move(rows));
 }
 
@@ -131,7 +147,8 @@ std::shared_ptr<sql::Relation> RwSecrets(const Env& e) {
 
 std::shared_ptr<sql::Relation> RwColumns(const Env& e) {
   std::vector<Tuple> rows;
-  auto add = [&](int64_t id, const std::vector<meta::ColumnInfo>& cols, const std::vector<int>* pk) {
+  auto add = [&](int64_t id, const std::vector<meta::ColumnInfo>& cols,
+                 const std::vector<int>* pk) {
     for (size_t i = 0; i < cols.size(); ++i) {
       bool is_pk = pk && std::find(pk->begin(), pk->end(), static_cast<int>(i)) != pk->end();
       rows.push_back({I(id), S(cols[i].name), I(static_cast<int64_t>(i + 1)), B(false), B(is_pk),
@@ -140,8 +157,12 @@ std::shared_ptr<sql::Relation> RwColumns(const Env& e) {
   };
   ForTables(e, [&](const meta::TableInfo& t) { add(t.id, t.columns, &t.pk); });
   ForViews(e, [&](const meta::ViewInfo& v) { add(v.id, v.columns, nullptr); });
-  return Make({{"relation_id", kInt}, {"name", kText}, {"position", kInt}, {"is_hidden", kBool},
-               {"is_primary_key", kBool}, {"data_type", kText}},
+  return Make({{"relation_id", kInt},
+               {"name", kText},
+               {"position", kInt},
+               {"is_hidden", kBool},
+               {"is_primary_key", kBool},
+               {"data_type", kText}},
               std::move(rows));
 }
 
@@ -174,11 +195,37 @@ std::shared_ptr<sql::Relation> PgClass(const Env& e) {
   std::vector<Tuple> rows;
   auto add = [&](int64_t oid, const std::string& name, int64_t schema_id, int64_t owner,
                  const char* kind, size_t natts, bool has_index) {
-    rows.push_back({I(oid), S(name), I(schema_id), I(0), I(0), I(owner),
-                    I(std::string_view(kind) == "r" ? kHeapAmOid : 0), I(oid), I(0), I(0),
-                    Datum{-1.0}, I(0), I(0), B(has_index), B(false), S("p"), S(kind),
-                    I(static_cast<int64_t>(natts)), I(0), B(false), B(false), B(false), B(false),
-                    B(false), B(true), S("d"), B(false), I(0), N(), N(), N()});
+    rows.push_back({I(oid),
+                    S(name),
+                    I(schema_id),
+                    I(0),
+                    I(0),
+                    I(owner),
+                    I(std::string_view(kind) == "r" ? kHeapAmOid : 0),
+                    I(oid),
+                    I(0),
+                    I(0),
+                    Datum{-1.0},
+                    I(0),
+                    I(0),
+                    B(has_index),
+                    B(false),
+                    S("p"),
+                    S(kind),
+                    I(static_cast<int64_t>(natts)),
+                    I(0),
+                    B(false),
+                    B(false),
+                    B(false),
+                    B(false),
+                    B(false),
+                    B(true),
+                    S("d"),
+                    B(false),
+                    I(0),
+                    N(),
+                    N(),
+                    N()});
   };
   ForTables(e, [&](const meta::TableInfo& t) {
     // relhasindex stays false until primary keys are listed in pg_index.
@@ -187,16 +234,36 @@ std::shared_ptr<sql::Relation> PgClass(const Env& e) {
   ForViews(e, [&](const meta::ViewInfo& v) {
     add(v.id, v.name, v.schema_id, v.owner_id, "v", v.columns.size(), false);
   });
-  return Make({{"oid", kOid},           {"relname", kText},          {"relnamespace", kOid},
-               {"reltype", kOid},       {"reloftype", kOid},         {"relowner", kOid},
-               {"relam", kOid},         {"relfilenode", kOid},       {"reltablespace", kOid},
-               {"relpages", kInt},      {"reltuples", TypeId::kFloat32}, {"relallvisible", kInt},
-               {"reltoastrelid", kOid}, {"relhasindex", kBool},      {"relisshared", kBool},
-               {"relpersistence", kText}, {"relkind", kText},        {"relnatts", kSmall},
-               {"relchecks", kSmall},   {"relhasrules", kBool},      {"relhastriggers", kBool},
-               {"relhassubclass", kBool}, {"relrowsecurity", kBool}, {"relforcerowsecurity", kBool},
-               {"relispopulated", kBool}, {"relreplident", kText},   {"relispartition", kBool},
-               {"relrewrite", kOid},    {"relacl", kArr},            {"reloptions", kArr},
+  return Make({{"oid", kOid},
+               {"relname", kText},
+               {"relnamespace", kOid},
+               {"reltype", kOid},
+               {"reloftype", kOid},
+               {"relowner", kOid},
+               {"relam", kOid},
+               {"relfilenode", kOid},
+               {"reltablespace", kOid},
+               {"relpages", kInt},
+               {"reltuples", TypeId::kFloat32},
+               {"relallvisible", kInt},
+               {"reltoastrelid", kOid},
+               {"relhasindex", kBool},
+               {"relisshared", kBool},
+               {"relpersistence", kText},
+               {"relkind", kText},
+               {"relnatts", kSmall},
+               {"relchecks", kSmall},
+               {"relhasrules", kBool},
+               {"relhastriggers", kBool},
+               {"relhassubclass", kBool},
+               {"relrowsecurity", kBool},
+               {"relforcerowsecurity", kBool},
+               {"relispopulated", kBool},
+               {"relreplident", kText},
+               {"relispartition", kBool},
+               {"relrewrite", kOid},
+               {"relacl", kArr},
+               {"reloptions", kArr},
                {"relpartbound", kText}},
               std::move(rows));
 }
@@ -207,10 +274,19 @@ std::shared_ptr<sql::Relation> PgDatabase(const Env& e) {
     rows.push_back({I(d.id), S(d.name), I(d.owner_id), I(6), S("c"), B(false), B(true), I(-1),
                     I(kDefaultTablespaceOid), S("C"), S("C"), N(), N(), N()});
   }
-  return Make({{"oid", kOid}, {"datname", kText}, {"datdba", kOid}, {"encoding", kInt},
-               {"datlocprovider", kText}, {"datistemplate", kBool}, {"datallowconn", kBool},
-               {"datconnlimit", kInt}, {"dattablespace", kOid}, {"datcollate", kText},
-               {"datctype", kText}, {"daticulocale", kText}, {"datcollversion", kText},
+  return Make({{"oid", kOid},
+               {"datname", kText},
+               {"datdba", kOid},
+               {"encoding", kInt},
+               {"datlocprovider", kText},
+               {"datistemplate", kBool},
+               {"datallowconn", kBool},
+               {"datconnlimit", kInt},
+               {"dattablespace", kOid},
+               {"datcollate", kText},
+               {"datctype", kText},
+               {"daticulocale", kText},
+               {"datcollversion", kText},
                {"datacl", kArr}},
               std::move(rows));
 }
@@ -222,10 +298,18 @@ std::shared_ptr<sql::Relation> PgRoles(const Env& e) {
                     B(u.can_create_db), B(u.can_login), B(false), I(-1), S("********"), N(),
                     B(false), N()});
   }
-  return Make({{"oid", kOid}, {"rolname", kText}, {"rolsuper", kBool}, {"rolinherit", kBool},
-               {"rolcreaterole", kBool}, {"rolcreatedb", kBool}, {"rolcanlogin", kBool},
-               {"rolreplication", kBool}, {"rolconnlimit", kInt}, {"rolpassword", kText},
-               {"rolvaliduntil", TypeId::kTimestamp}, {"rolbypassrls", kBool},
+  return Make({{"oid", kOid},
+               {"rolname", kText},
+               {"rolsuper", kBool},
+               {"rolinherit", kBool},
+               {"rolcreaterole", kBool},
+               {"rolcreatedb", kBool},
+               {"rolcanlogin", kBool},
+               {"rolreplication", kBool},
+               {"rolconnlimit", kInt},
+               {"rolpassword", kText},
+               {"rolvaliduntil", TypeId::kTimestamp},
+               {"rolbypassrls", kBool},
                {"rolconfig", kArr}},
               std::move(rows));
 }
@@ -236,14 +320,23 @@ std::shared_ptr<sql::Relation> PgUser(const Env& e) {
     rows.push_back({S(u.name), I(u.id), B(u.can_create_db), B(u.is_super), B(false), B(false),
                     S("********"), N(), N()});
   }
-  return Make({{"usename", kText}, {"usesysid", kOid}, {"usecreatedb", kBool},
-               {"usesuper", kBool}, {"userepl", kBool}, {"usebypassrls", kBool},
-               {"passwd", kText}, {"valuntil", TypeId::kTimestamp}, {"useconfig", kArr}},
+  return Make({{"usename", kText},
+               {"usesysid", kOid},
+               {"usecreatedb", kBool},
+               {"usesuper", kBool},
+               {"userepl", kBool},
+               {"usebypassrls", kBool},
+               {"passwd", kText},
+               {"valuntil", TypeId::kTimestamp},
+               {"useconfig", kArr}},
               std::move(rows));
 }
 
 std::shared_ptr<sql::Relation> PgAuthMembers(const Env&) {
-  return Make({{"oid", kOid}, {"roleid", kOid}, {"member", kOid}, {"grantor", kOid},
+  return Make({{"oid", kOid},
+               {"roleid", kOid},
+               {"member", kOid},
+               {"grantor", kOid},
                {"admin_option", kBool}},
               {});
 }
@@ -277,15 +370,28 @@ std::shared_ptr<sql::Relation> PgType(const Env&) {
   std::vector<Tuple> rows;
   for (const auto& t : kTypes) {
     rows.push_back({I(t.oid), S(t.name), I(kPgCatalogNamespaceOid), I(1), I(t.len),
-                    B(t.len > 0 && t.len <= 8), S("b"), S(t.category), B(true),
-                    S(","), I(0), I(t.elem), I(t.array), B(false), I(0), I(-1), I(0), I(0), N()});
+                    B(t.len > 0 && t.len <= 8), S("b"), S(t.category), B(true), S(","), I(0),
+                    I(t.elem), I(t.array), B(false), I(0), I(-1), I(0), I(0), N()});
   }
-  return Make({{"oid", kOid}, {"typname", kText}, {"typnamespace", kOid}, {"typowner", kOid},
-               {"typlen", kSmall}, {"typbyval", kBool}, {"typtype", kText},
-               {"typcategory", kText}, {"typisdefined", kBool}, {"typdelim", kText},
-               {"typrelid", kOid}, {"typelem", kOid}, {"typarray", kOid}, {"typnotnull", kBool},
-               {"typbasetype", kOid}, {"typtypmod", kInt}, {"typndims", kInt},
-               {"typcollation", kOid}, {"typdefault", kText}},
+  return Make({{"oid", kOid},
+               {"typname", kText},
+               {"typnamespace", kOid},
+               {"typowner", kOid},
+               {"typlen", kSmall},
+               {"typbyval", kBool},
+               {"typtype", kText},
+               {"typcategory", kText},
+               {"typisdefined", kBool},
+               {"typdelim", kText},
+               {"typrelid", kOid},
+               {"typelem", kOid},
+               {"typarray", kOid},
+               {"typnotnull", kBool},
+               {"typbasetype", kOid},
+               {"typtypmod", kInt},
+               {"typndims", kInt},
+               {"typcollation", kOid},
+               {"typdefault", kText}},
               std::move(rows));
 }
 
@@ -301,10 +407,19 @@ std::shared_ptr<sql::Relation> PgAttribute(const Env& e) {
   };
   ForTables(e, [&](const meta::TableInfo& t) { add(t.id, t.columns); });
   ForViews(e, [&](const meta::ViewInfo& v) { add(v.id, v.columns); });
-  return Make({{"attrelid", kOid}, {"attname", kText}, {"atttypid", kOid}, {"attlen", kSmall},
-               {"attnum", kSmall}, {"attnotnull", kBool}, {"atthasdef", kBool},
-               {"attisdropped", kBool}, {"atttypmod", kInt}, {"attidentity", kText},
-               {"attgenerated", kText}, {"attcollation", kOid}, {"attndims", kSmall},
+  return Make({{"attrelid", kOid},
+               {"attname", kText},
+               {"atttypid", kOid},
+               {"attlen", kSmall},
+               {"attnum", kSmall},
+               {"attnotnull", kBool},
+               {"atthasdef", kBool},
+               {"attisdropped", kBool},
+               {"atttypmod", kInt},
+               {"attidentity", kText},
+               {"attgenerated", kText},
+               {"attcollation", kOid},
+               {"attndims", kSmall},
                {"attislocal", kBool}},
               std::move(rows));
 }
@@ -314,19 +429,38 @@ std::shared_ptr<sql::Relation> PgAttrdef(const Env&) {
 }
 
 std::shared_ptr<sql::Relation> PgIndex(const Env&) {
-  return Make({{"indexrelid", kOid}, {"indrelid", kOid}, {"indnatts", kSmall},
-               {"indnkeyatts", kSmall}, {"indisunique", kBool}, {"indisprimary", kBool},
-               {"indisexclusion", kBool}, {"indimmediate", kBool}, {"indisclustered", kBool},
-               {"indisvalid", kBool}, {"indisreplident", kBool}, {"indkey", kArr},
-               {"indexprs", kText}, {"indpred", kText}},
+  return Make({{"indexrelid", kOid},
+               {"indrelid", kOid},
+               {"indnatts", kSmall},
+               {"indnkeyatts", kSmall},
+               {"indisunique", kBool},
+               {"indisprimary", kBool},
+               {"indisexclusion", kBool},
+               {"indimmediate", kBool},
+               {"indisclustered", kBool},
+               {"indisvalid", kBool},
+               {"indisreplident", kBool},
+               {"indkey", kArr},
+               {"indexprs", kText},
+               {"indpred", kText}},
               {});
 }
 
 std::shared_ptr<sql::Relation> PgConstraint(const Env&) {
-  return Make({{"oid", kOid}, {"conname", kText}, {"connamespace", kOid}, {"contype", kText},
-               {"condeferrable", kBool}, {"condeferred", kBool}, {"convalidated", kBool},
-               {"conrelid", kOid}, {"contypid", kOid}, {"conindid", kOid}, {"conparentid", kOid},
-               {"confrelid", kOid}, {"conkey", kArr}, {"confkey", kArr}},
+  return Make({{"oid", kOid},
+               {"conname", kText},
+               {"connamespace", kOid},
+               {"contype", kText},
+               {"condeferrable", kBool},
+               {"condeferred", kBool},
+               {"convalidated", kBool},
+               {"conrelid", kOid},
+               {"contypid", kOid},
+               {"conindid", kOid},
+               {"conparentid", kOid},
+               {"confrelid", kOid},
+               {"conkey", kArr},
+               {"confkey", kArr}},
               {});
 }
 
@@ -336,20 +470,27 @@ std::shared_ptr<sql::Relation> PgDescription(const Env&) {
 }
 
 std::shared_ptr<sql::Relation> PgInherits(const Env&) {
-  return Make({{"inhrelid", kOid}, {"inhparent", kOid}, {"inhseqno", kInt},
-               {"inhdetachpending", kBool}},
-              {});
+  return Make(
+      {{"inhrelid", kOid}, {"inhparent", kOid}, {"inhseqno", kInt}, {"inhdetachpending", kBool}},
+      {});
 }
 
 std::shared_ptr<sql::Relation> PgCollation(const Env&) {
-  return Make({{"oid", kOid}, {"collname", kText}, {"collnamespace", kOid}, {"collowner", kOid},
-               {"collprovider", kText}, {"collencoding", kInt}},
+  return Make({{"oid", kOid},
+               {"collname", kText},
+               {"collnamespace", kOid},
+               {"collowner", kOid},
+               {"collprovider", kText},
+               {"collencoding", kInt}},
               {});
 }
 
 std::shared_ptr<sql::Relation> PgTablespace(const Env& e) {
   int64_t owner = e.snap.users.empty() ? 0 : e.snap.users.front().id;
-  return Make({{"oid", kOid}, {"spcname", kText}, {"spcowner", kOid}, {"spcacl", kArr},
+  return Make({{"oid", kOid},
+               {"spcname", kText},
+               {"spcowner", kOid},
+               {"spcacl", kArr},
                {"spcoptions", kArr}},
               {{I(kDefaultTablespaceOid), S("pg_default"), I(owner), N(), N()}});
 }
@@ -360,29 +501,52 @@ std::shared_ptr<sql::Relation> PgSettings(const Env& e) {
     rows.push_back({S(name), S(value), N(), S("Client Connection Defaults"), N(), S("user"),
                     S("string"), S("session"), S(value)});
   }
-  return Make({{"name", kText}, {"setting", kText}, {"unit", kText}, {"category", kText},
-               {"short_desc", kText}, {"context", kText}, {"vartype", kText}, {"source", kText},
+  return Make({{"name", kText},
+               {"setting", kText},
+               {"unit", kText},
+               {"category", kText},
+               {"short_desc", kText},
+               {"context", kText},
+               {"vartype", kText},
+               {"source", kText},
                {"reset_val", kText}},
               std::move(rows));
 }
 
 std::shared_ptr<sql::Relation> PgPolicy(const Env&) {
-  return Make({{"oid", kOid}, {"polname", kText}, {"polrelid", kOid}, {"polcmd", kText},
-               {"polpermissive", kBool}, {"polroles", kArr}, {"polqual", kText},
+  return Make({{"oid", kOid},
+               {"polname", kText},
+               {"polrelid", kOid},
+               {"polcmd", kText},
+               {"polpermissive", kBool},
+               {"polroles", kArr},
+               {"polqual", kText},
                {"polwithcheck", kText}},
               {});
 }
 
 std::shared_ptr<sql::Relation> PgStatisticExt(const Env&) {
-  return Make({{"oid", kOid}, {"stxrelid", kOid}, {"stxname", kText}, {"stxnamespace", kOid},
-               {"stxowner", kOid}, {"stxstattarget", kInt}, {"stxkeys", kArr}, {"stxkind", kArr}},
+  return Make({{"oid", kOid},
+               {"stxrelid", kOid},
+               {"stxname", kText},
+               {"stxnamespace", kOid},
+               {"stxowner", kOid},
+               {"stxstattarget", kInt},
+               {"stxkeys", kArr},
+               {"stxkind", kArr}},
               {});
 }
 
 std::shared_ptr<sql::Relation> PgPublication(const Env&) {
-  return Make({{"oid", kOid}, {"pubname", kText}, {"pubowner", kOid}, {"puballtables", kBool},
-               {"pubinsert", kBool}, {"pubupdate", kBool}, {"pubdelete", kBool},
-               {"pubtruncate", kBool}, {"pubviaroot", kBool}},
+  return Make({{"oid", kOid},
+               {"pubname", kText},
+               {"pubowner", kOid},
+               {"puballtables", kBool},
+               {"pubinsert", kBool},
+               {"pubupdate", kBool},
+               {"pubdelete", kBool},
+               {"pubtruncate", kBool},
+               {"pubviaroot", kBool}},
               {});
 }
 
@@ -395,15 +559,25 @@ std::shared_ptr<sql::Relation> PgPublicationNamespace(const Env&) {
 }
 
 std::shared_ptr<sql::Relation> PgTrigger(const Env&) {
-  return Make({{"oid", kOid}, {"tgrelid", kOid}, {"tgparentid", kOid}, {"tgname", kText},
-               {"tgfoid", kOid}, {"tgtype", kSmall}, {"tgenabled", kText},
+  return Make({{"oid", kOid},
+               {"tgrelid", kOid},
+               {"tgparentid", kOid},
+               {"tgname", kText},
+               {"tgfoid", kOid},
+               {"tgtype", kSmall},
+               {"tgenabled", kText},
                {"tgisinternal", kBool}},
               {});
 }
 
 std::shared_ptr<sql::Relation> PgRewrite(const Env&) {
-  return Make({{"oid", kOid}, {"rulename", kText}, {"ev_class", kOid}, {"ev_type", kText},
-               {"ev_enabled", kText}, {"is_instead", kBool}, {"ev_qual", kText},
+  return Make({{"oid", kOid},
+               {"rulename", kText},
+               {"ev_class", kOid},
+               {"ev_type", kText},
+               {"ev_enabled", kText},
+               {"is_instead", kBool},
+               {"ev_qual", kText},
                {"ev_action", kText}},
               {});
 }
@@ -417,11 +591,14 @@ std::shared_ptr<sql::Relation> IsTables(const Env& e) {
                     S("BASE TABLE"), S("YES")});
   });
   ForViews(e, [&](const meta::ViewInfo& v) {
-    rows.push_back({S(e.session.database), S(SchemaName(e, v.schema_id)), S(v.name), S("VIEW"),
-                    S("NO")});
+    rows.push_back(
+        {S(e.session.database), S(SchemaName(e, v.schema_id)), S(v.name), S("VIEW"), S("NO")});
   });
-  return Make({{"table_catalog", kText}, {"table_schema", kText}, {"table_name", kText},
-               {"table_type", kText}, {"is_insertable_into", kText}},
+  return Make({{"table_catalog", kText},
+               {"table_schema", kText},
+               {"table_name", kText},
+               {"table_type", kText},
+               {"is_insertable_into", kText}},
               std::move(rows));
 }
 
@@ -431,16 +608,22 @@ std::shared_ptr<sql::Relation> IsColumns(const Env& e) {
                  const std::vector<meta::ColumnInfo>& cols) {
     for (size_t i = 0; i < cols.size(); ++i) {
       TypeId type = ColumnTypeOf(cols[i]);
-      rows.push_back({S(e.session.database), S(SchemaName(e, schema_id)), S(rel),
-                      S(cols[i].name), I(static_cast<int64_t>(i + 1)), N(),
-                      S(cols[i].nullable ? "YES" : "NO"), S(sql::TypeName(type)), N()});
+      rows.push_back({S(e.session.database), S(SchemaName(e, schema_id)), S(rel), S(cols[i].name),
+                      I(static_cast<int64_t>(i + 1)), N(), S(cols[i].nullable ? "YES" : "NO"),
+                      S(sql::TypeName(type)), N()});
     }
   };
   ForTables(e, [&](const meta::TableInfo& t) { add(t.schema_id, t.name, t.columns); });
   ForViews(e, [&](const meta::ViewInfo& v) { add(v.schema_id, v.name, v.columns); });
-  return Make({{"table_catalog", kText}, {"table_schema", kText}, {"table_name", kText},
-               {"column_name", kText}, {"ordinal_position", kInt}, {"column_default", kText},
-               {"is_nullable", kText}, {"data_type", kText}, {"character_maximum_length", kInt}},
+  return Make({{"table_catalog", kText},
+               {"table_schema", kText},
+               {"table_name", kText},
+               {"column_name", kText},
+               {"ordinal_position", kInt},
+               {"column_default", kText},
+               {"is_nullable", kText},
+               {"data_type", kText},
+               {"character_maximum_length", kInt}},
               std::move(rows));
 }
 
@@ -456,10 +639,12 @@ std::shared_ptr<sql::Relation> IsSchemata(const Env& e) {
 std::shared_ptr<sql::Relation> IsViews(const Env& e) {
   std::vector<Tuple> rows;
   ForViews(e, [&](const meta::ViewInfo& v) {
-    rows.push_back({S(e.session.database), S(SchemaName(e, v.schema_id)), S(v.name),
-                    S(v.definition)});
+    rows.push_back(
+        {S(e.session.database), S(SchemaName(e, v.schema_id)), S(v.name), S(v.definition)});
   });
-  return Make({{"table_catalog", kText}, {"table_schema", kText}, {"table_name", kText},
+  return Make({{"table_catalog", kText},
+               {"table_schema", kText},
+               {"table_name", kText},
                {"view_definition", kText}},
               std::move(rows));
 }
@@ -588,15 +773,16 @@ Result<sql::ResolvedRelation> CatalogQueryContext::ResolveRelation(
   };
   if (name.empty() || name.size() > 3) return not_found(fmt::format("{}", fmt::join(name, ".")));
   if (name.size() == 3 && name[0] != session_.database) {
-    return sql::NotSupported(fmt::format("cross-database references are not implemented: {}",
-                                         fmt::join(name, ".")));
+    return sql::NotSupported(
+        fmt::format("cross-database references are not implemented: {}", fmt::join(name, ".")));
   }
   if (name.size() >= 2) {
     const std::string& schema = name[name.size() - 2];
     const std::string& rel = name.back();
     if (auto r = Lookup(schema, rel)) return *r;
     const auto* db = snapshot_->FindDatabase(session_.database);
-    if (!IsSystemSchema(schema) && (db == nullptr || snapshot_->FindSchema(db->id, schema) == nullptr)) {
+    if (!IsSystemSchema(schema) &&
+        (db == nullptr || snapshot_->FindSchema(db->id, schema) == nullptr)) {
       return sql::SqlError(StatusCode::kNotFound, "3F000",
                            fmt::format("schema \"{}\" does not exist", schema));
     }

@@ -87,8 +87,9 @@ TEST_P(SystemCatalogsTest, RwCatalogRelations) {
   EXPECT_EQ(Query("SELECT name FROM rw_databases"), (Rows{{"dev"}}));
   EXPECT_EQ(Query("SELECT name FROM rw_schemas ORDER BY name"),
             (Rows{{"information_schema"}, {"pg_catalog"}, {"public"}, {"rw_catalog"}}));
-  EXPECT_EQ(Query("SELECT name, position, is_primary_key, data_type FROM rw_columns ORDER BY position"),
-            (Rows{{"a", "1", "t", "integer"}, {"b", "2", "f", "character varying"}}));
+  EXPECT_EQ(
+      Query("SELECT name, position, is_primary_key, data_type FROM rw_columns ORDER BY position"),
+      (Rows{{"a", "1", "t", "integer"}, {"b", "2", "f", "character varying"}}));
   Exec("CREATE SECRET s WITH (backend = 'meta') AS 'hunter2'");
   EXPECT_EQ(Query("SELECT name FROM rw_secrets"), (Rows{{"s"}}));
   EXPECT_EQ(Query("SELECT value FROM rw_system_parameters WHERE name = 'barrier_interval_ms'"),
@@ -152,12 +153,16 @@ TEST_P(SystemCatalogsTest, PgCatalogForPsql) {
             (Rows{{"root", "t", "t"}}));
   // \d t: the columns.
   EXPECT_EQ(Query("SELECT a.attname, a.attnotnull, a.attnum FROM pg_catalog.pg_attribute a "
-                  "WHERE a.attrelid = " + Id("t") + " AND a.attnum > 0 AND NOT a.attisdropped "
+                  "WHERE a.attrelid = " +
+                  Id("t") +
+                  " AND a.attnum > 0 AND NOT a.attisdropped "
                   "ORDER BY a.attnum"),
             (Rows{{"a", "t", "1"}, {"b", "f", "2"}}));
-  EXPECT_EQ(Query("SELECT table_schema, table_name, table_type FROM information_schema.tables "
-                  "ORDER BY 1, 2"),
-            (Rows{{"public", "t", "BASE TABLE"}, {"public", "v", "VIEW"}, {"s", "hidden", "BASE TABLE"}}));
+  EXPECT_EQ(
+      Query("SELECT table_schema, table_name, table_type FROM information_schema.tables "
+            "ORDER BY 1, 2"),
+      (Rows{
+          {"public", "t", "BASE TABLE"}, {"public", "v", "VIEW"}, {"s", "hidden", "BASE TABLE"}}));
   EXPECT_EQ(Query("SELECT schema_name FROM information_schema.schemata WHERE schema_name = 's'"),
             (Rows{{"s"}}));
   EXPECT_EQ(Query("SELECT typname FROM pg_type WHERE oid = 23"), (Rows{{"int4"}}));
@@ -227,7 +232,8 @@ ORDER BY 2, 3;)"),
   a.attidentity,
   a.attgenerated
 FROM pg_catalog.pg_attribute a
-WHERE a.attrelid = ')" + Id("t") + R"(' AND a.attnum > 0 AND NOT a.attisdropped
+WHERE a.attrelid = ')" +
+                  Id("t") + R"(' AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum;)"),
             (Rows{{"a", "integer", "NULL", "t", "NULL", "", ""},
                   {"b", "character varying", "NULL", "f", "NULL", "", ""}}));
@@ -275,7 +281,8 @@ ORDER BY 1;)"),
             (Rows{{"root", "t", "t", "t", "t", "t", "-1", "NULL", "{}", "f", "f"}}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SystemCatalogsTest, ::testing::ValuesIn(meta::testing::kTestBackends));
+INSTANTIATE_TEST_SUITE_P(Backends, SystemCatalogsTest,
+                         ::testing::ValuesIn(meta::testing::kTestBackends));
 
 }  // namespace
 }  // namespace rwmeta::frontend

@@ -102,8 +102,8 @@ TEST_F(WireTest, DdlShowParametersAndErrorsOverTheWire) {
 
   // Extended protocol with a parameter.
   const char* values[1] = {"t"};
-  r.reset(PQexecParams(root.get(), "SELECT name FROM rw_tables WHERE name = $1", 1, nullptr,
-                       values, nullptr, nullptr, 0));
+  r.reset(PQexecParams(root.get(), "SELECT name FROM rw_tables WHERE name = $1", 1, nullptr, values,
+                       nullptr, nullptr, 0));
   ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(r.get());
   EXPECT_EQ(PQntuples(r.get()), 1);
 }

@@ -45,40 +45,41 @@ Result<ClusterInfo> BootstrapCluster(metastore::MetaStore& store, const Bootstra
   const auto& cluster_table = Model::Get().Table("cluster");
   ClusterInfo info;
   ParamValues persisted;
-  RWMETA_RETURN_IF_ERROR(metastore::RunTransaction(store, [&](metastore::Transaction& txn) -> Status {
-    info = ClusterInfo{};
-    std::optional<Row> existing;
-    RWMETA_RETURN_IF_ERROR(txn.Scan(cluster_table, [&](const Row& row) {
-      existing = row;
-      return Status::Ok();
-    }));
-    if (existing) {
-      info.cluster_id = std::get<std::string>((*existing)[0]);
-      info.created_at_ms = std::get<int64_t>((*existing)[1]);
-      RWMETA_ASSIGN_OR_RETURN(persisted, ReadParamRows(txn));
-      return Status::Ok();
-    }
-    RWMETA_ASSIGN_OR_RETURN(
-        ParamValues params,
-        InitialParamValues(options.state_store, options.data_directory, options.backup_storage_url,
-                           options.backup_storage_directory));
-    info.cluster_id = NewUuidV4();
-    info.created_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-    info.created = true;
-    RWMETA_RETURN_IF_ERROR(txn.Insert(
-        cluster_table, Row{info.cluster_id, info.created_at_ms, std::string(kRwmetaVersion)}));
-    RWMETA_RETURN_IF_ERROR(WriteParamRows(txn, params));
-    UserInfo root;
-    root.name = kRootUserName;
-    root.is_super = true;
-    root.can_create_db = true;
-    root.can_create_user = true;
-    root.can_login = true;
-    RWMETA_ASSIGN_OR_RETURN(int64_t root_id, InsertUserRows(txn, root));
-    return InsertDatabaseRows(txn, kDefaultDatabaseName, root_id).status();
-  }));
+  RWMETA_RETURN_IF_ERROR(
+      metastore::RunTransaction(store, [&](metastore::Transaction& txn) -> Status {
+        info = ClusterInfo{};
+        std::optional<Row> existing;
+        RWMETA_RETURN_IF_ERROR(txn.Scan(cluster_table, [&](const Row& row) {
+          existing = row;
+          return Status::Ok();
+        }));
+        if (existing) {
+          info.cluster_id = std::get<std::string>((*existing)[0]);
+          info.created_at_ms = std::get<int64_t>((*existing)[1]);
+          RWMETA_ASSIGN_OR_RETURN(persisted, ReadParamRows(txn));
+          return Status::Ok();
+        }
+        RWMETA_ASSIGN_OR_RETURN(
+            ParamValues params,
+            InitialParamValues(options.state_store, options.data_directory,
+                               options.backup_storage_url, options.backup_storage_directory));
+        info.cluster_id = NewUuidV4();
+        info.created_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+        info.created = true;
+        RWMETA_RETURN_IF_ERROR(txn.Insert(
+            cluster_table, Row{info.cluster_id, info.created_at_ms, std::string(kRwmetaVersion)}));
+        RWMETA_RETURN_IF_ERROR(WriteParamRows(txn, params));
+        UserInfo root;
+        root.name = kRootUserName;
+        root.is_super = true;
+        root.can_create_db = true;
+        root.can_create_user = true;
+        root.can_login = true;
+        RWMETA_ASSIGN_OR_RETURN(int64_t root_id, InsertUserRows(txn, root));
+        return InsertDatabaseRows(txn, kDefaultDatabaseName, root_id).status();
+      }));
 
   if (info.created) {
     spdlog::info("cluster {} created: state store {}, data directory {}", info.cluster_id,

@@ -83,8 +83,12 @@ Result<int64_t> InsertObjectRow(Transaction& txn, const char* type, int64_t owne
                                 std::optional<int64_t> database_id,
                                 std::optional<int64_t> schema_id) {
   RWMETA_ASSIGN_OR_RETURN(int64_t oid, metastore::NextId(txn, "object"));
-  Row row{oid, std::string(type), owner_id, database_id ? Value(*database_id) : Value(),
-          schema_id ? Value(*schema_id) : Value(), NowMs()};
+  Row row{oid,
+          std::string(type),
+          owner_id,
+          database_id ? Value(*database_id) : Value(),
+          schema_id ? Value(*schema_id) : Value(),
+          NowMs()};
   RWMETA_RETURN_IF_ERROR(txn.Insert(Model::Get().Table("object"), row));
   return oid;
 }
@@ -100,7 +104,8 @@ Result<int64_t> InsertSchemaRows(Transaction& txn, int64_t database_id, std::str
 
 // Bumps the "catalog" entry of catalog_version so caches elsewhere know to refresh.
 Status BumpCatalogVersion(Transaction& txn, int64_t current) {
-  return txn.Upsert(Model::Get().Table("catalog_version"), Row{std::string("catalog"), current + 1});
+  return txn.Upsert(Model::Get().Table("catalog_version"),
+                    Row{std::string("catalog"), current + 1});
 }
 
 bool IsDefaultSchema(std::string_view name) {
@@ -108,54 +113,64 @@ bool IsDefaultSchema(std::string_view name) {
   return std::find(d.begin(), d.end(), name) != d.end();
 }
 
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // CatalogSnapshot lookups.
 
 const UserInfo* CatalogSnapshot::FindUser(std::string_view name) const {
-  for (const auto& u : users) if (u.name == name) return &u;
+  for (const auto& u : users)
+    if (u.name == name) return &u;
   return nullptr;
 }
 const UserInfo* CatalogSnapshot::FindUserById(int64_t id) const {
-  for (const auto& u : users) if (u.id == id) return &u;
+  for (const auto& u : users)
+    if (u.id == id) return &u;
   return nullptr;
 }
 const DatabaseInfo* CatalogSnapshot::FindDatabase(std::string_view name) const {
-  for (const auto& d : databases) if (d.name == name) return &d;
+  for (const auto& d : databases)
+    if (d.name == name) return &d;
   return nullptr;
 }
 const DatabaseInfo* CatalogSnapshot::FindDatabaseById(int64_t id) const {
-  for (const auto& d : databases) if (d.id == id) return &d;
+  for (const auto& d : databases)
+    if (d.id == id) return &d;
   return nullptr;
 }
 const SchemaInfo* CatalogSnapshot::FindSchema(int64_t database_id, std::string_view name) const {
-  for (const auto& s : schemas) if (s.database_id == database_id && s.name == name) return &s;
+  for (const auto& s : schemas)
+    if (s.database_id == database_id && s.name == name) return &s;
   return nullptr;
 }
 const SchemaInfo* CatalogSnapshot::FindSchemaById(int64_t id) const {
-  for (const auto& s : schemas) if (s.id == id) return &s;
+  for (const auto& s : schemas)
+    if (s.id == id) return &s;
   return nullptr;
 }
 const TableInfo* CatalogSnapshot::FindTable(int64_t schema_id, std::string_view name) const {
-  for (const auto& t : tables) if (t.schema_id == schema_id && t.name == name) return &t;
+  for (const auto& t : tables)
+    if (t.schema_id == schema_id && t.name == name) return &t;
   return nullptr;
 }
 const TableInfo* CatalogSnapshot::FindTableById(int64_t id) const {
-  for (const auto& t : tables) if (t.id == id) return &t;
+  for (const auto& t : tables)
+    if (t.id == id) return &t;
   return nullptr;
 }
 const ViewInfo* CatalogSnapshot::FindView(int64_t schema_id, std::string_view name) const {
-  for (const auto& v : views) if (v.schema_id == schema_id && v.name == name) return &v;
+  for (const auto& v : views)
+    if (v.schema_id == schema_id && v.name == name) return &v;
   return nullptr;
 }
 const ViewInfo* CatalogSnapshot::FindViewById(int64_t id) const {
-  for (const auto& v : views) if (v.id == id) return &v;
+  for (const auto& v : views)
+    if (v.id == id) return &v;
   return nullptr;
 }
 const SecretInfo* CatalogSnapshot::FindSecret(int64_t schema_id, std::string_view name) const {
-  for (const auto& s : secrets) if (s.schema_id == schema_id && s.name == name) return &s;
+  for (const auto& s : secrets)
+    if (s.schema_id == schema_id && s.name == name) return &s;
   return nullptr;
 }
 bool CatalogSnapshot::HasPrivilege(int64_t user_id, int64_t oid, std::string_view action) const {
@@ -165,11 +180,16 @@ bool CatalogSnapshot::HasPrivilege(int64_t user_id, int64_t oid, std::string_vie
   return false;
 }
 std::optional<int64_t> CatalogSnapshot::OwnerOf(int64_t oid) const {
-  for (const auto& d : databases) if (d.id == oid) return d.owner_id;
-  for (const auto& s : schemas) if (s.id == oid) return s.owner_id;
-  for (const auto& t : tables) if (t.id == oid) return t.owner_id;
-  for (const auto& v : views) if (v.id == oid) return v.owner_id;
-  for (const auto& s : secrets) if (s.id == oid) return s.owner_id;
+  for (const auto& d : databases)
+    if (d.id == oid) return d.owner_id;
+  for (const auto& s : schemas)
+    if (s.id == oid) return s.owner_id;
+  for (const auto& t : tables)
+    if (t.id == oid) return t.owner_id;
+  for (const auto& v : views)
+    if (v.id == oid) return v.owner_id;
+  for (const auto& s : secrets)
+    if (s.id == oid) return s.owner_id;
   return std::nullopt;
 }
 
@@ -188,7 +208,10 @@ Result<std::shared_ptr<const CatalogSnapshot>> LoadCatalog(metastore::ReadView& 
     objects[AsInt(r[0])] = {AsInt(r[2]), AsOptInt(r[3])};
     return Status::Ok();
   }));
-  auto owner = [&](int64_t oid) { auto it = objects.find(oid); return it == objects.end() ? 0 : it->second.owner_id; };
+  auto owner = [&](int64_t oid) {
+    auto it = objects.find(oid);
+    return it == objects.end() ? 0 : it->second.owner_id;
+  };
   auto dbof = [&](int64_t oid) {
     auto it = objects.find(oid);
     return it == objects.end() ? 0 : it->second.database_id.value_or(0);
@@ -240,8 +263,8 @@ Result<std::shared_ptr<const CatalogSnapshot>> LoadCatalog(metastore::ReadView& 
     return Status::Ok();
   }));
   RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("user_privilege"), [&](const Row& r) {
-    snap->privileges.push_back({AsInt(r[0]), AsInt(r[1]), AsInt(r[2]), AsInt(r[3]), AsText(r[4]),
-                                std::get<bool>(r[5])});
+    snap->privileges.push_back(
+        {AsInt(r[0]), AsInt(r[1]), AsInt(r[2]), AsInt(r[3]), AsText(r[4]), std::get<bool>(r[5])});
     return Status::Ok();
   }));
   RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("object_dependency"), [&](const Row& r) {
@@ -288,8 +311,7 @@ Result<int64_t> InsertUserRows(Transaction& txn, const UserInfo& user) {
 Result<int64_t> InsertDatabaseRows(Transaction& txn, std::string_view name, int64_t owner_id) {
   RWMETA_ASSIGN_OR_RETURN(int64_t db_id,
                           InsertObjectRow(txn, kObjDatabase, owner_id, std::nullopt, std::nullopt));
-  RWMETA_RETURN_IF_ERROR(
-      txn.Insert(Model::Get().Table("database"), Row{db_id, std::string(name)}));
+  RWMETA_RETURN_IF_ERROR(txn.Insert(Model::Get().Table("database"), Row{db_id, std::string(name)}));
   for (const auto& schema : DefaultSchemaNames()) {
     RWMETA_RETURN_IF_ERROR(InsertSchemaRows(txn, db_id, schema, owner_id).status());
   }
@@ -366,9 +388,12 @@ Status DeleteObjects(Transaction& txn, const CatalogSnapshot& snap, const std::s
 // Every object inside schema `schema_id`.
 std::set<int64_t> ObjectsInSchema(const CatalogSnapshot& snap, int64_t schema_id) {
   std::set<int64_t> ids;
-  for (const auto& t : snap.tables) if (t.schema_id == schema_id) ids.insert(t.id);
-  for (const auto& v : snap.views) if (v.schema_id == schema_id) ids.insert(v.id);
-  for (const auto& s : snap.secrets) if (s.schema_id == schema_id) ids.insert(s.id);
+  for (const auto& t : snap.tables)
+    if (t.schema_id == schema_id) ids.insert(t.id);
+  for (const auto& v : snap.views)
+    if (v.schema_id == schema_id) ids.insert(v.id);
+  for (const auto& s : snap.secrets)
+    if (s.schema_id == schema_id) ids.insert(s.id);
   return ids;
 }
 
@@ -465,10 +490,9 @@ Result<DdlResult> CatalogManager::DropDatabase(const CatalogActor& actor, const 
       ids.insert(inside.begin(), inside.end());
     }
     if (has_objects && !cascade) {
-      return WithState(
-          FailedPreconditionError(fmt::format(
-              "cannot drop database {} because other objects depend on it", name)),
-          "2BP01");
+      return WithState(FailedPreconditionError(fmt::format(
+                           "cannot drop database {} because other objects depend on it", name)),
+                       "2BP01");
     }
     AddDependents(snap, ids);
     out.id = db->id;
@@ -579,10 +603,15 @@ Result<DdlResult> CatalogManager::CreateTable(const CatalogActor& actor, const Q
     RWMETA_ASSIGN_OR_RETURN(bool skip,
                             CheckRelationNameFree(snap, *schema, name.name, if_not_exists, out));
     if (skip) return Status::Ok();
-    RWMETA_ASSIGN_OR_RETURN(out.id,
-                            InsertObjectRow(txn, kObjTable, user->id, db->id, schema->id));
-    Row row{out.id,         schema->id,           name.name,   std::string("table"),
-            ColumnsToJson(columns), nlohmann::json(pk).dump(), definition, append_only};
+    RWMETA_ASSIGN_OR_RETURN(out.id, InsertObjectRow(txn, kObjTable, user->id, db->id, schema->id));
+    Row row{out.id,
+            schema->id,
+            name.name,
+            std::string("table"),
+            ColumnsToJson(columns),
+            nlohmann::json(pk).dump(),
+            definition,
+            append_only};
     return txn.Insert(Model::Get().Table("table"), row);
   });
 }
@@ -609,9 +638,9 @@ Result<DdlResult> CatalogManager::CreateView(const CatalogActor& actor, const Qu
       }
     }
     RWMETA_ASSIGN_OR_RETURN(out.id, InsertObjectRow(txn, kObjView, user->id, db->id, schema->id));
-    RWMETA_RETURN_IF_ERROR(txn.Insert(
-        Model::Get().Table("view"),
-        Row{out.id, schema->id, name.name, ColumnsToJson(columns), definition}));
+    RWMETA_RETURN_IF_ERROR(
+        txn.Insert(Model::Get().Table("view"),
+                   Row{out.id, schema->id, name.name, ColumnsToJson(columns), definition}));
     std::set<int64_t> unique(depends_on.begin(), depends_on.end());
     for (int64_t dep : unique) {
       RWMETA_ASSIGN_OR_RETURN(int64_t dep_id, metastore::NextId(txn, "object_dependency"));
@@ -636,7 +665,8 @@ Result<DdlResult> CatalogManager::DropRelation(const CatalogActor& actor, const 
       return WithState(NotFoundError(fmt::format("{} \"{}\" does not exist", kind, name.name)),
                        "42P01");
     };
-    const SchemaInfo* schema = snap.FindSchema(db->id, name.schema.empty() ? "public" : name.schema);
+    const SchemaInfo* schema =
+        snap.FindSchema(db->id, name.schema.empty() ? "public" : name.schema);
     if (schema == nullptr) {
       if (!name.schema.empty() && !if_exists) {
         return WithState(NotFoundError(fmt::format("schema \"{}\" does not exist", name.schema)),
@@ -660,8 +690,8 @@ Result<DdlResult> CatalogManager::DropRelation(const CatalogActor& actor, const 
     AddDependents(snap, ids);
     if (ids.size() > 1 && !cascade) {
       return WithState(
-          FailedPreconditionError(fmt::format(
-              "cannot drop {} {} because other objects depend on it", kind, name.name)),
+          FailedPreconditionError(
+              fmt::format("cannot drop {} {} because other objects depend on it", kind, name.name)),
           "2BP01");
     }
     for (int64_t dependent : ids) {
@@ -694,10 +724,14 @@ Status ApplyUserOptions(UserInfo& u, const CreateUserOptions& o) {
 }
 
 Row UserRow(const UserInfo& u, int64_t created_at_ms) {
-  return Row{u.id,          u.name,
-             u.is_super,    u.can_create_db,
-             u.can_create_user, u.can_login,
-             OptText(u.auth_type), OptText(u.auth_value),
+  return Row{u.id,
+             u.name,
+             u.is_super,
+             u.can_create_db,
+             u.can_create_user,
+             u.can_login,
+             OptText(u.auth_type),
+             OptText(u.auth_value),
              created_at_ms};
 }
 
@@ -737,8 +771,8 @@ Result<DdlResult> CatalogManager::AlterUser(const CatalogActor& actor, const std
     if (target == nullptr) {
       return WithState(NotFoundError(fmt::format("user \"{}\" does not exist", name)), "42704");
     }
-    bool only_password = !options.superuser && !options.create_db && !options.create_user &&
-                         !options.login;
+    bool only_password =
+        !options.superuser && !options.create_db && !options.create_user && !options.login;
     bool allowed = user->is_super || (only_password && user->id == target->id) ||
                    (user->can_create_user && !target->is_super && !options.superuser);
     if (!allowed) return DenyError(fmt::format("permission denied to alter user \"{}\"", name));
@@ -778,9 +812,10 @@ Result<DdlResult> CatalogManager::DropUser(const CatalogActor& actor, const std:
     for (const auto& s : snap.secrets) owns |= s.owner_id == target->id;
     for (const auto& p : snap.privileges) owns |= p.granted_by == target->id;
     if (owns) {
-      return WithState(FailedPreconditionError(fmt::format(
-                           "user \"{}\" cannot be dropped because some objects depend on it", name)),
-                       "2BP01");
+      return WithState(
+          FailedPreconditionError(
+              fmt::format("user \"{}\" cannot be dropped because some objects depend on it", name)),
+          "2BP01");
     }
     out.id = target->id;
     return txn.Delete(Model::Get().Table("user"), Key{target->id});
@@ -814,7 +849,8 @@ Result<DdlResult> CatalogManager::DropSecret(const CatalogActor& actor, const Qu
   return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
     RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
     RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
-    const SchemaInfo* schema = snap.FindSchema(db->id, name.schema.empty() ? "public" : name.schema);
+    const SchemaInfo* schema =
+        snap.FindSchema(db->id, name.schema.empty() ? "public" : name.schema);
     const SecretInfo* secret = schema ? snap.FindSecret(schema->id, name.name) : nullptr;
     if (secret == nullptr) {
       if (if_exists) {
@@ -839,18 +875,24 @@ const std::vector<std::string>& ActionsFor(GrantTargetType type) {
   static const std::vector<std::string> kSchema{"CREATE", "USAGE"};
   static const std::vector<std::string> kTable{"SELECT", "INSERT", "UPDATE", "DELETE"};
   switch (type) {
-    case GrantTargetType::kDatabase: return kDatabase;
-    case GrantTargetType::kSchema: return kSchema;
-    case GrantTargetType::kTable: return kTable;
+    case GrantTargetType::kDatabase:
+      return kDatabase;
+    case GrantTargetType::kSchema:
+      return kSchema;
+    case GrantTargetType::kTable:
+      return kTable;
   }
   return kTable;
 }
 
 const char* TargetTypeName(GrantTargetType type) {
   switch (type) {
-    case GrantTargetType::kDatabase: return "database";
-    case GrantTargetType::kSchema: return "schema";
-    case GrantTargetType::kTable: return "table";
+    case GrantTargetType::kDatabase:
+      return "database";
+    case GrantTargetType::kSchema:
+      return "schema";
+    case GrantTargetType::kTable:
+      return "table";
   }
   return "object";
 }
@@ -954,8 +996,8 @@ Result<DdlResult> CatalogManager::Grant(const CatalogActor& actor, GrantTargetTy
     for (const auto& target : targets) {
       for (const auto& action : expanded) {
         if (!MayGrant(snap, *user, target, action)) {
-          return DenyError(fmt::format("permission denied for {} {}", TargetTypeName(type),
-                                       target.name));
+          return DenyError(
+              fmt::format("permission denied for {} {}", TargetTypeName(type), target.name));
         }
         for (const UserInfo* grantee : users) {
           const PrivilegeInfo* existing = nullptr;
@@ -966,9 +1008,9 @@ Result<DdlResult> CatalogManager::Grant(const CatalogActor& actor, GrantTargetTy
           }
           if (existing != nullptr) {
             if (with_grant_option && !existing->with_grant_option) {
-              RWMETA_RETURN_IF_ERROR(txn.Update(
-                  table, Row{existing->id, existing->user_id, existing->oid,
-                             existing->granted_by, existing->action, true}));
+              RWMETA_RETURN_IF_ERROR(
+                  txn.Update(table, Row{existing->id, existing->user_id, existing->oid,
+                                        existing->granted_by, existing->action, true}));
             }
             continue;
           }
@@ -995,14 +1037,13 @@ Result<DdlResult> CatalogManager::Revoke(const CatalogActor& actor, GrantTargetT
     for (const auto& target : targets) {
       for (const auto& action : expanded) {
         if (!MayGrant(snap, *user, target, action)) {
-          return DenyError(fmt::format("permission denied for {} {}", TargetTypeName(type),
-                                       target.name));
+          return DenyError(
+              fmt::format("permission denied for {} {}", TargetTypeName(type), target.name));
         }
         for (const UserInfo* grantee : users) {
           for (const auto& p : snap.privileges) {
             if (p.user_id == grantee->id && p.oid == target.oid && p.action == action) {
-              RWMETA_RETURN_IF_ERROR(
-                  txn.Delete(Model::Get().Table("user_privilege"), Key{p.id}));
+              RWMETA_RETURN_IF_ERROR(txn.Delete(Model::Get().Table("user_privilege"), Key{p.id}));
             }
           }
         }

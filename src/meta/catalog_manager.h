@@ -226,8 +226,8 @@ class CatalogManager {
                                std::vector<int64_t> depends_on, bool if_not_exists);
   // Drops a table (`is_view` false) or view. 42809 if the name is the other kind. Owner or
   // superuser; 2BP01 while views depend on it, unless `cascade` (which drops them too).
-  Result<DdlResult> DropRelation(const CatalogActor& actor, const QualifiedName& name,
-                                 bool is_view, bool if_exists, bool cascade);
+  Result<DdlResult> DropRelation(const CatalogActor& actor, const QualifiedName& name, bool is_view,
+                                 bool if_exists, bool cascade);
 
   // Superusers or users with CREATEROLE-like `can_create_user`; only superusers create superusers.
   Result<DdlResult> CreateUser(const CatalogActor& actor, const std::string& name,
@@ -261,9 +261,8 @@ class CatalogManager {
 
   // Runs `body` in one store transaction over the state read inside it, then bumps the catalog
   // version and reloads the cache.
-  Result<DdlResult> Write(
-      const std::function<Status(metastore::Transaction&, const CatalogSnapshot&, DdlResult&)>&
-          body);
+  Result<DdlResult> Write(const std::function<Status(metastore::Transaction&,
+                                                     const CatalogSnapshot&, DdlResult&)>& body);
 
   metastore::MetaStore& store_;
   std::mutex write_mu_;

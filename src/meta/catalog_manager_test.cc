@@ -19,11 +19,11 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // Asserts code, SQLSTATE and message of a failed DDL call.
-#define EXPECT_DDL_ERROR(expr, code, state, msg)                 \
-  do {                                                           \
-    auto r_ = (expr);                                            \
-    EXPECT_THAT(r_, StatusIs(code, msg));                        \
-    EXPECT_EQ(r_.status().sqlstate(), state) << r_.status();     \
+#define EXPECT_DDL_ERROR(expr, code, state, msg)             \
+  do {                                                       \
+    auto r_ = (expr);                                        \
+    EXPECT_THAT(r_, StatusIs(code, msg));                    \
+    EXPECT_EQ(r_.status().sqlstate(), state) << r_.status(); \
   } while (0)
 
 class CatalogManagerTest : public ::testing::TestWithParam<std::string> {
@@ -41,7 +41,9 @@ class CatalogManagerTest : public ::testing::TestWithParam<std::string> {
     return snap->FindSchema(snap->FindDatabase("dev")->id, "public")->id;
   }
 
-  std::vector<ColumnInfo> Cols() { return {{"a", "integer", false}, {"b", "character varying", true}}; }
+  std::vector<ColumnInfo> Cols() {
+    return {{"a", "integer", false}, {"b", "character varying", true}};
+  }
 
   void MakeUser(const std::string& name, CreateUserOptions o = {}) {
     ASSERT_OK(catalog_->CreateUser(root_, name, o, false).status());
@@ -102,9 +104,8 @@ TEST_P(CatalogManagerTest, SchemaLifecycle) {
   EXPECT_THAT(r.notices, ElementsAre("schema \"s1\" already exists, skipping"));
   ASSERT_OK(catalog_->CreateTable(root_, {"s1", "t"}, Cols(), {}, "CREATE TABLE s1.t", false, false)
                 .status());
-  EXPECT_DDL_ERROR(catalog_->DropSchema(root_, "s1", false, false),
-                   StatusCode::kFailedPrecondition, "2BP01",
-                   "cannot drop schema s1 because other objects depend on it");
+  EXPECT_DDL_ERROR(catalog_->DropSchema(root_, "s1", false, false), StatusCode::kFailedPrecondition,
+                   "2BP01", "cannot drop schema s1 because other objects depend on it");
   ASSERT_OK(catalog_->DropSchema(root_, "s1", false, true).status());
   EXPECT_TRUE(catalog_->Snapshot()->tables.empty());
   EXPECT_DDL_ERROR(catalog_->DropSchema(root_, "s1", false, false), StatusCode::kNotFound, "3F000",
@@ -114,9 +115,9 @@ TEST_P(CatalogManagerTest, SchemaLifecycle) {
 }
 
 TEST_P(CatalogManagerTest, TablesAndViews) {
-  ASSERT_OK_AND_ASSIGN(auto t, catalog_->CreateTable(root_, {"", "t"}, Cols(), {0},
-                                                     "CREATE TABLE t (a int primary key, b varchar)",
-                                                     true, false));
+  ASSERT_OK_AND_ASSIGN(
+      auto t, catalog_->CreateTable(root_, {"", "t"}, Cols(), {0},
+                                    "CREATE TABLE t (a int primary key, b varchar)", true, false));
   const TableInfo* info = catalog_->Snapshot()->FindTable(PublicId(), "t");
   ASSERT_NE(info, nullptr);
   EXPECT_EQ(info->id, t.id);
@@ -131,8 +132,8 @@ TEST_P(CatalogManagerTest, TablesAndViews) {
   ASSERT_OK_AND_ASSIGN(auto skipped,
                        catalog_->CreateTable(root_, {"", "t"}, Cols(), {}, "", false, true));
   EXPECT_THAT(skipped.notices, ElementsAre("relation \"t\" already exists, skipping"));
-  EXPECT_DDL_ERROR(catalog_->CreateTable(root_, {"", "u"}, {{"a", "integer"}, {"a", "integer"}},
-                                         {}, "", false, false),
+  EXPECT_DDL_ERROR(catalog_->CreateTable(root_, {"", "u"}, {{"a", "integer"}, {"a", "integer"}}, {},
+                                         "", false, false),
                    StatusCode::kInvalidArgument, "42701", "column \"a\" specified more than once");
   EXPECT_DDL_ERROR(catalog_->CreateTable(root_, {"", "u"}, Cols(), {5}, "", false, false),
                    StatusCode::kInvalidArgument, "42P16", "invalid primary key");
@@ -140,12 +141,12 @@ TEST_P(CatalogManagerTest, TablesAndViews) {
   // Views share the namespace and record dependencies.
   ASSERT_OK_AND_ASSIGN(auto v, catalog_->CreateView(root_, {"", "v"}, {{"a", "integer"}},
                                                     "SELECT a FROM t", {t.id}, false));
-  ASSERT_OK(catalog_->CreateView(root_, {"", "vv"}, {{"a", "integer"}}, "SELECT a FROM v", {v.id},
-                                 false)
-                .status());
-  EXPECT_DDL_ERROR(catalog_->CreateView(root_, {"", "t"}, {{"a", "integer"}}, "SELECT 1", {},
-                                        false),
-                   StatusCode::kAlreadyExists, "42P07", "relation \"t\" already exists");
+  ASSERT_OK(
+      catalog_->CreateView(root_, {"", "vv"}, {{"a", "integer"}}, "SELECT a FROM v", {v.id}, false)
+          .status());
+  EXPECT_DDL_ERROR(
+      catalog_->CreateView(root_, {"", "t"}, {{"a", "integer"}}, "SELECT 1", {}, false),
+      StatusCode::kAlreadyExists, "42P07", "relation \"t\" already exists");
   EXPECT_DDL_ERROR(catalog_->DropRelation(root_, {"", "t"}, false, false, false),
                    StatusCode::kFailedPrecondition, "2BP01",
                    "cannot drop table t because other objects depend on it");
@@ -191,8 +192,8 @@ TEST_P(CatalogManagerTest, UsersAndPasswords) {
 
   // Non-superusers may not create users or make themselves superuser.
   CatalogActor as_alice{"alice", "dev"};
-  EXPECT_DDL_ERROR(catalog_->CreateUser(as_alice, "bob", {}, false),
-                   StatusCode::kPermissionDenied, "42501", "permission denied to create user");
+  EXPECT_DDL_ERROR(catalog_->CreateUser(as_alice, "bob", {}, false), StatusCode::kPermissionDenied,
+                   "42501", "permission denied to create user");
   CreateUserOptions make_super;
   make_super.superuser = true;
   EXPECT_DDL_ERROR(catalog_->AlterUser(as_alice, "alice", make_super),
@@ -242,9 +243,9 @@ TEST_P(CatalogManagerTest, PermissionsOnDdl) {
                    "permission denied for database dev");
   EXPECT_DDL_ERROR(catalog_->CreateTable(bob, {"", "t"}, Cols(), {}, "", false, false),
                    StatusCode::kPermissionDenied, "42501", "permission denied for schema public");
-  ASSERT_OK(catalog_->Grant(root_, GrantTargetType::kSchema, {{"", "public"}}, {"create"}, {"bob"},
-                            false)
-                .status());
+  ASSERT_OK(
+      catalog_->Grant(root_, GrantTargetType::kSchema, {{"", "public"}}, {"create"}, {"bob"}, false)
+          .status());
   ASSERT_OK(catalog_->CreateTable(bob, {"", "bt"}, Cols(), {}, "", false, false).status());
   ASSERT_OK(catalog_->CreateTable(root_, {"", "rt"}, Cols(), {}, "", false, false).status());
   EXPECT_DDL_ERROR(catalog_->DropRelation(bob, {"", "rt"}, false, false, false),
@@ -258,22 +259,24 @@ TEST_P(CatalogManagerTest, PermissionsOnDdl) {
 
 TEST_P(CatalogManagerTest, GrantAndRevoke) {
   MakeUser("carol");
-  ASSERT_OK_AND_ASSIGN(auto t, catalog_->CreateTable(root_, {"", "t"}, Cols(), {}, "", false, false));
+  ASSERT_OK_AND_ASSIGN(auto t,
+                       catalog_->CreateTable(root_, {"", "t"}, Cols(), {}, "", false, false));
   int64_t carol = catalog_->Snapshot()->FindUser("carol")->id;
-  ASSERT_OK(catalog_->Grant(root_, GrantTargetType::kTable, {{"", "t"}}, {"select", "insert"},
-                            {"carol"}, false)
+  ASSERT_OK(catalog_
+                ->Grant(root_, GrantTargetType::kTable, {{"", "t"}}, {"select", "insert"},
+                        {"carol"}, false)
                 .status());
   auto snap = catalog_->Snapshot();
   EXPECT_TRUE(snap->HasPrivilege(carol, t.id, "SELECT"));
   EXPECT_TRUE(snap->HasPrivilege(carol, t.id, "INSERT"));
   EXPECT_FALSE(snap->HasPrivilege(carol, t.id, "DELETE"));
   // Granting again is a no-op.
-  ASSERT_OK(catalog_->Grant(root_, GrantTargetType::kTable, {{"", "t"}}, {"select"}, {"carol"},
-                            false)
-                .status());
+  ASSERT_OK(
+      catalog_->Grant(root_, GrantTargetType::kTable, {{"", "t"}}, {"select"}, {"carol"}, false)
+          .status());
   EXPECT_EQ(catalog_->Snapshot()->privileges.size(), 2u);
-  ASSERT_OK(catalog_->Grant(root_, GrantTargetType::kTable, {{"", "t"}}, {}, {"carol"}, false)
-                .status());
+  ASSERT_OK(
+      catalog_->Grant(root_, GrantTargetType::kTable, {{"", "t"}}, {}, {"carol"}, false).status());
   EXPECT_EQ(catalog_->Snapshot()->privileges.size(), 4u);
   ASSERT_OK(catalog_->Revoke(root_, GrantTargetType::kTable, {{"", "t"}}, {"select"}, {"carol"})
                 .status());
@@ -281,15 +284,15 @@ TEST_P(CatalogManagerTest, GrantAndRevoke) {
   EXPECT_FALSE(snap->HasPrivilege(carol, t.id, "SELECT"));
   EXPECT_TRUE(snap->HasPrivilege(carol, t.id, "DELETE"));
 
-  EXPECT_DDL_ERROR(catalog_->Grant(root_, GrantTargetType::kTable, {{"", "t"}}, {"usage"},
-                                   {"carol"}, false),
-                   StatusCode::kInvalidArgument, "0LP01", "invalid privilege type USAGE for table");
-  EXPECT_DDL_ERROR(catalog_->Grant(root_, GrantTargetType::kTable, {{"", "nope"}}, {"select"},
-                                   {"carol"}, false),
-                   StatusCode::kNotFound, "42P01", "relation \"nope\" does not exist");
-  EXPECT_DDL_ERROR(catalog_->Grant(root_, GrantTargetType::kTable, {{"", "t"}}, {"select"},
-                                   {"nobody"}, false),
-                   StatusCode::kNotFound, "42704", "user \"nobody\" does not exist");
+  EXPECT_DDL_ERROR(
+      catalog_->Grant(root_, GrantTargetType::kTable, {{"", "t"}}, {"usage"}, {"carol"}, false),
+      StatusCode::kInvalidArgument, "0LP01", "invalid privilege type USAGE for table");
+  EXPECT_DDL_ERROR(
+      catalog_->Grant(root_, GrantTargetType::kTable, {{"", "nope"}}, {"select"}, {"carol"}, false),
+      StatusCode::kNotFound, "42P01", "relation \"nope\" does not exist");
+  EXPECT_DDL_ERROR(
+      catalog_->Grant(root_, GrantTargetType::kTable, {{"", "t"}}, {"select"}, {"nobody"}, false),
+      StatusCode::kNotFound, "42704", "user \"nobody\" does not exist");
   EXPECT_DDL_ERROR(catalog_->Grant(root_, GrantTargetType::kDatabase, {{"", "nodb"}}, {"connect"},
                                    {"carol"}, false),
                    StatusCode::kNotFound, "3D000", "database \"nodb\" does not exist");
@@ -320,11 +323,12 @@ TEST_P(CatalogManagerTest, Secrets) {
 TEST_P(CatalogManagerTest, RestartSeesEverythingAndVersionGrows) {
   int64_t v0 = catalog_->Snapshot()->version;
   ASSERT_OK(catalog_->CreateSchema(root_, "s", false).status());
-  ASSERT_OK_AND_ASSIGN(auto t, catalog_->CreateTable(root_, {"s", "t"}, Cols(), {1}, "CREATE TABLE",
-                                                     false, false));
-  ASSERT_OK(catalog_->CreateView(root_, {"s", "v"}, {{"a", "integer"}}, "SELECT a FROM s.t",
-                                 {t.id}, false)
-                .status());
+  ASSERT_OK_AND_ASSIGN(
+      auto t, catalog_->CreateTable(root_, {"s", "t"}, Cols(), {1}, "CREATE TABLE", false, false));
+  ASSERT_OK(
+      catalog_
+          ->CreateView(root_, {"s", "v"}, {{"a", "integer"}}, "SELECT a FROM s.t", {t.id}, false)
+          .status());
   MakeUser("dave");
   EXPECT_EQ(catalog_->Snapshot()->version, v0 + 4);
   // A skipped statement changes nothing.

@@ -46,11 +46,16 @@ std::optional<uint64_t> ParseUnsigned(std::string_view s, uint64_t max) {
 
 std::string_view ParamTypeName(ParamType type) {
   switch (type) {
-    case ParamType::kU32: return "u32";
-    case ParamType::kU64: return "u64";
-    case ParamType::kBool: return "bool";
-    case ParamType::kF64: return "f64";
-    case ParamType::kString: return "string";
+    case ParamType::kU32:
+      return "u32";
+    case ParamType::kU64:
+      return "u64";
+    case ParamType::kBool:
+      return "bool";
+    case ParamType::kF64:
+      return "f64";
+    case ParamType::kString:
+      return "string";
   }
   return "unknown";
 }
@@ -59,20 +64,17 @@ const std::vector<ParamDef>& AllParamDefs() {
   // Names, defaults and descriptions follow RisingWave's for_all_params!; names reach the meta
   // store and snapshots: never rename.
   static const std::vector<ParamDef>* const kDefs = new std::vector<ParamDef>{
-      {"barrier_interval_ms", ParamType::kU32, "1000", true,
-       "The interval of periodic barrier."},
+      {"barrier_interval_ms", ParamType::kU32, "1000", true, "The interval of periodic barrier."},
       {"checkpoint_frequency", ParamType::kU64, "1", true,
        "There will be a checkpoint for every n barriers."},
-      {"sstable_size_mb", ParamType::kU32, "256", false,
-       "Target size of the Sstable."},
+      {"sstable_size_mb", ParamType::kU32, "256", false, "Target size of the Sstable."},
       {"parallel_compact_size_mb", ParamType::kU32, "512", false,
        "The size of parallel task for one compact/flush job."},
-      {"block_size_kb", ParamType::kU32, "64", false,
-       "Size of each block in bytes in SST."},
+      {"block_size_kb", ParamType::kU32, "64", false, "Size of each block in bytes in SST."},
       {"bloom_false_positive", ParamType::kF64, "0.001", false,
        "False positive probability of bloom filter."},
-      {"state_store", ParamType::kString, std::nullopt, false,
-       "URL for the state store", /*is_url=*/true},
+      {"state_store", ParamType::kString, std::nullopt, false, "URL for the state store",
+       /*is_url=*/true},
       {"data_directory", ParamType::kString, std::nullopt, false,
        "Remote directory for storing data and metadata objects."},
       {"backup_storage_url", ParamType::kString, std::nullopt, true,
@@ -83,8 +85,7 @@ const std::vector<ParamDef>& AllParamDefs() {
        "Max number of concurrent creating streaming jobs."},
       {"pause_on_next_bootstrap", ParamType::kBool, "false", true,
        "Whether to pause all data sources on next bootstrap."},
-      {"enable_tracing", ParamType::kBool, "false", true,
-       "Whether to enable distributed tracing."},
+      {"enable_tracing", ParamType::kBool, "false", true, "Whether to enable distributed tracing."},
       {"time_travel_retention_ms", ParamType::kU64, "600000", true,
        "The data retention period for time travel."},
       {"license_key", ParamType::kString, "", true,
@@ -115,8 +116,10 @@ Result<std::string> NormalizeParamValue(const ParamDef& def, std::string_view va
     }
     case ParamType::kBool: {
       std::string lower;
-      for (char c : trimmed) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower == "true" || lower == "on" || lower == "t" || lower == "1") return std::string("true");
+      for (char c : trimmed)
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == "true" || lower == "on" || lower == "t" || lower == "1")
+        return std::string("true");
       if (lower == "false" || lower == "off" || lower == "f" || lower == "0") {
         return std::string("false");
       }
@@ -148,7 +151,8 @@ std::string DisplayParamValue(const ParamDef& def, const std::string& raw_value)
   return def.is_url ? RedactUrl(raw_value) : raw_value;
 }
 
-Result<ParamValues> InitialParamValues(std::string_view state_store, std::string_view data_directory,
+Result<ParamValues> InitialParamValues(std::string_view state_store,
+                                       std::string_view data_directory,
                                        const std::optional<std::string>& backup_storage_url,
                                        const std::optional<std::string>& backup_storage_directory) {
   if (Trim(state_store).empty()) return InvalidArgumentError("state_store cannot be empty");
@@ -227,8 +231,8 @@ std::vector<ParamDisplayRow> SystemParamsManager::Display() const {
   for (const auto& def : AllParamDefs()) {
     auto it = values_.find(def.name);
     std::string value = it == values_.end() ? "" : DisplayParamValue(def, it->second);
-    rows.push_back({std::string(def.name), std::move(value), std::string(def.description),
-                    def.is_mutable});
+    rows.push_back(
+        {std::string(def.name), std::move(value), std::string(def.description), def.is_mutable});
   }
   return rows;
 }
@@ -278,7 +282,8 @@ Result<bool> SystemParamsManager::Set(std::string_view name,
   }
   // Listeners run outside the locks, so they may read Values() or Get().
   if (changed) {
-    for (auto* listener : listeners_) listener->OnParamChanged(std::string(def->name), before, after);
+    for (auto* listener : listeners_)
+      listener->OnParamChanged(std::string(def->name), before, after);
   }
   return changed;
 }

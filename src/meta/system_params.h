@@ -1,7 +1,8 @@
-// System parameters: the cluster-wide settings shown by SHOW PARAMETERS and changed with ALTER SYSTEM,
-// following RisingWave's table (src/common/src/system_param/mod.rs). They are persisted as rows of the
-// model table `system_parameter` ({name, value, is_mutable, description}), `value` being the raw text
-// (credentials included); SHOW PARAMETERS displays URL-valued parameters through RedactUrl.
+// System parameters: the cluster-wide settings shown by SHOW PARAMETERS and changed with ALTER
+// SYSTEM, following RisingWave's table (src/common/src/system_param/mod.rs). They are persisted as
+// rows of the model table `system_parameter` ({name, value, is_mutable, description}), `value`
+// being the raw text (credentials included); SHOW PARAMETERS displays URL-valued parameters through
+// RedactUrl.
 //
 // SQLSTATEs carried by the errors of this file (for the pgwire ErrorResponse):
 //   42704  unknown parameter                       (InvalidArgument)
@@ -47,8 +48,8 @@ const ParamDef* FindParamDef(std::string_view name);
 using ParamValues = std::map<std::string, std::string, std::less<>>;
 
 // Checks `value` against `def` and returns its canonical text ("true"/"false" for booleans, the
-// decimal for numbers, the string itself otherwise). InvalidArgument 22023 naming the expected type,
-// or for an empty (after trimming) backup_storage_url / backup_storage_directory.
+// decimal for numbers, the string itself otherwise). InvalidArgument 22023 naming the expected
+// type, or for an empty (after trimming) backup_storage_url / backup_storage_directory.
 Result<std::string> NormalizeParamValue(const ParamDef& def, std::string_view value);
 
 // The value as SHOW PARAMETERS prints it: URL parameters redacted, others unchanged.
@@ -56,9 +57,11 @@ std::string DisplayParamValue(const ParamDef& def, const std::string& raw_value)
 
 // The values a new cluster starts with: each parameter's default, `state_store` and
 // `data_directory` as given, backup_storage_url = state store without `hummock+` (or "memory" when
-// there is no such prefix) and backup_storage_directory = `<data_directory>/backup` unless overridden.
-// InvalidArgument if state_store or data_directory is empty or an override fails validation.
-Result<ParamValues> InitialParamValues(std::string_view state_store, std::string_view data_directory,
+// there is no such prefix) and backup_storage_directory = `<data_directory>/backup` unless
+// overridden. InvalidArgument if state_store or data_directory is empty or an override fails
+// validation.
+Result<ParamValues> InitialParamValues(std::string_view state_store,
+                                       std::string_view data_directory,
                                        const std::optional<std::string>& backup_storage_url,
                                        const std::optional<std::string>& backup_storage_directory);
 

@@ -53,8 +53,8 @@ TEST(NormalizeParamValueTest, ChecksTypes) {
 }
 
 TEST(InitialParamValuesTest, DerivesBackupLocation) {
-  ASSERT_OK_AND_ASSIGN(auto v, InitialParamValues("hummock+s3://state", "hummock_001",
-                                                  std::nullopt, std::nullopt));
+  ASSERT_OK_AND_ASSIGN(
+      auto v, InitialParamValues("hummock+s3://state", "hummock_001", std::nullopt, std::nullopt));
   EXPECT_EQ(v["backup_storage_url"], "s3://state");
   EXPECT_EQ(v["backup_storage_directory"], "hummock_001/backup");
   EXPECT_EQ(v["state_store"], "hummock+s3://state");
@@ -64,8 +64,8 @@ TEST(InitialParamValuesTest, DerivesBackupLocation) {
   ASSERT_OK_AND_ASSIGN(auto plain, InitialParamValues("fs:///x", "d", std::nullopt, std::nullopt));
   EXPECT_EQ(plain["backup_storage_url"], "memory");
 
-  ASSERT_OK_AND_ASSIGN(auto over, InitialParamValues("hummock+memory", "d",
-                                                     std::string("s3://b"), std::string("bk")));
+  ASSERT_OK_AND_ASSIGN(auto over, InitialParamValues("hummock+memory", "d", std::string("s3://b"),
+                                                     std::string("bk")));
   EXPECT_EQ(over["backup_storage_url"], "s3://b");
   EXPECT_EQ(over["backup_storage_directory"], "bk");
   EXPECT_THAT(InitialParamValues("hummock+memory", "d", std::string(""), std::nullopt),
@@ -106,9 +106,10 @@ TEST_P(SystemParamsManagerTest, SetPersistsAndNotifies) {
   ASSERT_OK_AND_ASSIGN(changed, params_.Set("barrier_interval_ms", "2000"));
   EXPECT_FALSE(changed);
   ASSERT_OK_AND_ASSIGN(changed, params_.Set("backup_storage_url", "s3://other"));
-  EXPECT_THAT(listener_.changes,
-              ElementsAre("barrier_interval_ms:1000->2000",
-                          "backup_storage_url:minio://key:secret@127.0.0.1:9301/state->s3://other"));
+  EXPECT_THAT(
+      listener_.changes,
+      ElementsAre("barrier_interval_ms:1000->2000",
+                  "backup_storage_url:minio://key:secret@127.0.0.1:9301/state->s3://other"));
   // A second manager over the same store sees the persisted values.
   SystemParamsManager again(store_);
   ASSERT_OK(again.Reload());
@@ -158,7 +159,8 @@ TEST_P(SystemParamsManagerTest, DisplayRedactsUrls) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SystemParamsManagerTest, ::testing::ValuesIn(testing::kTestBackends));
+INSTANTIATE_TEST_SUITE_P(Backends, SystemParamsManagerTest,
+                         ::testing::ValuesIn(testing::kTestBackends));
 
 }  // namespace
 }  // namespace rwmeta::meta
