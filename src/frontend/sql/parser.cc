@@ -371,8 +371,27 @@ Result<std::vector<ParsedStatement>> ParseSql(std::string_view sql) {
       out.push_back(std::move(ext->value()));
       continue;
     }
-    RWMETA_ASSIGN_OR_RETURN(ParsedStatement stmt, ParsePostgres(piece));
+    // PostgreSQL's grammar has no IF NOT EXISTS for CREATE DATABASE and CREATE USER; RisingWave
+    // accepts it. Parse the statement without those words and mark the node.
+    std::string without_if_not_exists;
+    const char* marked_node = nullptr;
+    if (toks && toks->size() > 5 && IsWord(*toks, 0, "create") &&
+        (IsWord(*toks, 1, "database") || IsWord(*toks, 1, "user")) && IsWord(*toks, 2, "if") &&
+        IsWord(*toks, 3, "not") && IsWord(*toks, 4, "exists")) {
+      size_t from = (*toks)[2].offset;
+      size_t to = (*toks)[4].offset + (*toks)[4].text.size();
+      without_if_not_exists =
+          std::string(piece.substr(0, from)) + std::string(piece.substr(to));
+      marked_node = IsWord(*toks, 1, "database") ? "CreatedbStmt" : "CreateRoleStmt";
+    }
+    RWMETA_ASSIGN_OR_RETURN(
+        ParsedStatement stmt,
+        ParsePostgres(marked_node ? std::string_view(without_if_not_exists) : piece));
     if (stmt.node.is_null()) continue;
+    if (marked_node != nullptr && stmt.node.contains(marked_node)) {
+      stmt.node[marked_node]["if_not_exists"] = true;
+      stmt.text = std::string(piece);
+    }
     out.push_back(std::move(stmt));
   }
   return out;

@@ -139,5 +139,19 @@ TEST(ParserTest, UnterminatedStringIsSyntaxError) {
   EXPECT_EQ(r.status().sqlstate(), "42601");
 }
 
+TEST(ParserTest, CreateDatabaseAndUserAcceptIfNotExists) {
+  ASSERT_OK_AND_ASSIGN(auto db, ParseOne("create database if not exists analytics"));
+  ASSERT_TRUE(db.node.contains("CreatedbStmt"));
+  EXPECT_EQ(db.node["CreatedbStmt"]["dbname"], "analytics");
+  EXPECT_EQ(db.node["CreatedbStmt"]["if_not_exists"], true);
+  EXPECT_EQ(db.text, "create database if not exists analytics");
+  ASSERT_OK_AND_ASSIGN(auto user, ParseOne("CREATE USER IF NOT EXISTS bob WITH PASSWORD 'x'"));
+  ASSERT_TRUE(user.node.contains("CreateRoleStmt"));
+  EXPECT_EQ(user.node["CreateRoleStmt"]["role"], "bob");
+  EXPECT_EQ(user.node["CreateRoleStmt"]["if_not_exists"], true);
+  ASSERT_OK_AND_ASSIGN(auto plain, ParseOne("CREATE DATABASE d"));
+  EXPECT_FALSE(plain.node["CreatedbStmt"].contains("if_not_exists"));
+}
+
 }  // namespace
 }  // namespace rwmeta::frontend::sql
