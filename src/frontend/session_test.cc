@@ -471,6 +471,25 @@ TEST_P(SessionTest, PrepareDescribesShow) {
   EXPECT_EQ(r.command_tag, "CREATE SCHEMA");
 }
 
+class NameRecorder : public meta::ParamChangeListener {
+ public:
+  void OnParamChanged(const std::string& name, const meta::ParamValues&,
+                      const meta::ParamValues& new_values) override {
+    changes.push_back(name + "=" + new_values.at(name));
+  }
+  std::vector<std::string> changes;
+};
+
+TEST_P(SessionTest, AlterSystemNotifiesListeners) {
+  NameRecorder recorder;
+  params_->AddListener(&recorder);
+  Ok("ALTER SYSTEM SET backup_storage_directory = 'elsewhere'", "ALTER SYSTEM");
+  Ok("ALTER SYSTEM SET backup_storage_directory = 'elsewhere'", "ALTER SYSTEM");  // unchanged
+  Fails("ALTER SYSTEM SET backup_storage_directory = ''", StatusCode::kInvalidArgument, "22023",
+        "backup_storage_directory cannot be empty");
+  EXPECT_THAT(recorder.changes, ElementsAre("backup_storage_directory=elsewhere"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SessionTest, ::testing::ValuesIn(meta::testing::kTestBackends));
 
 }  // namespace
