@@ -567,7 +567,8 @@ Result<ResultSet> FrontendSession::ExecutePostgres(const sql::ParsedStatement& s
   if (kind == "GrantStmt") return ExecuteGrant(body);
   if (kind == "CreatedbStmt") {
     return ddl_tag("CREATE DATABASE",
-                   catalog_.CreateDatabase(Actor(), body.value("dbname", ""), false));
+                   catalog_.CreateDatabase(Actor(), body.value("dbname", ""),
+                                                   body.value("if_not_exists", false)));
   }
   if (kind == "DropdbStmt") {
     bool force = false;
