@@ -42,6 +42,9 @@ TEST_F(MetaNodeTest, PsqlSeesTablesInDt) {
   ASSERT_OK_AND_ASSIGN(auto dv, Sql("\\dv"));
   ASSERT_EQ(dv.exit_code, 0) << dv.err;
   EXPECT_EQ(dv.out, "public|v1|view|root\n");
+  ASSERT_OK_AND_ASSIGN(auto d, Sql("\\d t1"));
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(d.out, "a|integer|||\nb|character varying|||\n");
   ASSERT_OK_AND_ASSIGN(auto l, Sql("\\l"));
   ASSERT_EQ(l.exit_code, 0) << l.err;
   EXPECT_THAT(l.out, HasSubstr("dev|root|"));

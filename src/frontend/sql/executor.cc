@@ -1619,7 +1619,9 @@ Result<Source> Compiler::CompileRangeFunction(const Json& rf, const Scope* outer
     };
   } else if (name == "unnest" && args.size() == 1) {
     shared->push_back(Coerce(std::move(args[0]), TypeId::kTextArray));
-    s.cols.push_back({"", name, TypeId::kVarchar});
+    // Arrays hold text; like a subscripted element, an unnested element is untyped so that
+    // `a.attnum = s.attnum` over unnest(stxkeys) compares as a number (psql's \d does this).
+    s.cols.push_back({"", name, TypeId::kUnknown});
     s.run = [shared](const RowCtx* outer_row) -> Result<std::vector<Tuple>> {
       RowCtx ctx{nullptr, outer_row};
       RWMETA_ASSIGN_OR_RETURN(Datum d, (*shared)[0].eval(&ctx));
