@@ -70,6 +70,24 @@ TEST_F(MetaNodeTest, RisectlReadsAndChangesSystemParams) {
   EXPECT_THAT(bad.err, HasSubstr("state_store"));
 }
 
+TEST_F(MetaNodeTest, ShowParametersHasRisingWavesColumnsAndRedactsCredentials) {
+  ASSERT_OK_AND_ASSIGN(auto set, Sql("ALTER SYSTEM SET backup_storage_url = 'minio://key:topsecret@127.0.0.1:9301/bk'"));
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  // Without -t psql prints the header line: the column names are part of the contract.
+  ASSERT_OK_AND_ASSIGN(auto show, RunCommand({"/usr/bin/psql", "-X", "-A", "-h", "127.0.0.1", "-p",
+                                              std::to_string(node_->pg_port()), "-U", "root", "-d",
+                                              "dev", "-c", "SHOW PARAMETERS"}));
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(show.out.substr(0, show.out.find('\n')), "Name|Value|Description|Mutable");
+  EXPECT_THAT(show.out, HasSubstr("\nstate_store|hummock+fs://"));
+  EXPECT_THAT(show.out, HasSubstr("|f\n"));
+  EXPECT_THAT(show.out, HasSubstr("\nbackup_storage_url|minio://key:***@127.0.0.1:9301/bk|"));
+  EXPECT_THAT(show.out, Not(HasSubstr("topsecret")));
+  ASSERT_OK_AND_ASSIGN(auto risectl, Risectl({"meta", "system-params", "get"}));
+  EXPECT_THAT(risectl.out, HasSubstr("backup_storage_url"));
+  EXPECT_THAT(risectl.out, Not(HasSubstr("topsecret")));
+}
+
 TEST_F(MetaNodeTest, SigtermExitsCleanlyAndRestartKeepsEverything) {
   ASSERT_OK_AND_ASSIGN(auto info1, Risectl({"meta", "cluster-info"}));
   ASSERT_OK_AND_ASSIGN(auto r, Sql("CREATE SCHEMA s; CREATE TABLE s.t (a int); CREATE USER u WITH PASSWORD 'pw'"));
