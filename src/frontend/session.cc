@@ -400,11 +400,6 @@ Status FrontendSession::ExecuteSimple(std::string_view sql, std::vector<ResultSe
   results->clear();
   auto parsed = sql::ParseSql(sql);
   if (!parsed.ok()) {
-    if (auto fallback = ExecuteFallback(sql)) {
-      if (!fallback->ok()) return fallback->status();
-      results->push_back(std::move(**fallback));
-      return Status::Ok();
-    }
     if (txn_status_ == 'T') txn_status_ = 'E';
     return parsed.status();
   }
@@ -532,6 +527,16 @@ Result<ResultSet> FrontendSession::ExecuteStatement(const sql::ParsedStatement& 
                                           n.value("value", ""), n.value("if_not_exists", false)));
       return WithNotices("CREATE SECRET", ddl);
     }
+    case sql::StatementKind::kDropSecret: {
+      const json& n = stmt.node;
+      meta::QualifiedName name{n.value("schema", ""), n.value("name", "")};
+      if (name.schema.empty()) name.schema = SchemaForExisting(name.name, true);
+      RWMETA_ASSIGN_OR_RETURN(auto ddl,
+                              catalog_.DropSecret(Actor(), name, n.value("if_exists", false)));
+      return WithNotices("DROP SECRET", ddl);
+    }
+    case sql::StatementKind::kShowTablesFrom:
+      return ShowTables(stmt.node.value("schema", ""));
     case sql::StatementKind::kBackup:
       return NotSupported(
           "BACKUP is not supported yet: the backup manager is not part of this build");
@@ -1062,55 +1067,6 @@ Result<ResultSet> FrontendSession::ExecuteGrant(const json& stmt) {
   }
   RWMETA_ASSIGN_OR_RETURN(auto ddl, catalog_.Revoke(Actor(), type, objects, actions, grantees));
   return WithNotices("REVOKE", ddl);
-}
-
-std::optional<Result<ResultSet>> FrontendSession::ExecuteFallback(std::string_view sql) {
-  // A tiny reader for two statements outside PostgreSQL's grammar; words are case-insensitive and
-  // names may be schema-qualified (not quoted).
-  std::vector<std::string> words;
-  std::string cur;
-  for (char c : Trim(sql)) {
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      if (!cur.empty()) words.push_back(cur);
-      cur.clear();
-    } else {
-      cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  if (!cur.empty()) words.push_back(cur);
-  auto valid_name = [](const std::string& s) {
-    if (s.empty()) return false;
-    for (char c : s) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) return false;
-    }
-    return true;
-  };
-  if (words.size() >= 3 && words[0] == "drop" && words[1] == "secret") {
-    size_t i = 2;
-    bool if_exists = false;
-    if (words.size() == 5 && words[2] == "if" && words[3] == "exists") {
-      if_exists = true;
-      i = 4;
-    }
-    if (i + 1 != words.size() || !valid_name(words[i])) return std::nullopt;
-    meta::QualifiedName name;
-    size_t dot = words[i].find('.');
-    if (dot != std::string::npos) {
-      name.schema = words[i].substr(0, dot);
-      name.name = words[i].substr(dot + 1);
-    } else {
-      name.name = words[i];
-      name.schema = SchemaForExisting(name.name, true);
-    }
-    auto r = catalog_.DropSecret(Actor(), name, if_exists);
-    if (!r.ok()) return Result<ResultSet>(r.status());
-    return Result<ResultSet>(WithNotices("DROP SECRET", *r));
-  }
-  if (words.size() == 4 && words[0] == "show" && words[1] == "tables" && words[2] == "from" &&
-      valid_name(words[3])) {
-    return ShowTables(words[3]);
-  }
-  return std::nullopt;
 }
 
 }  // namespace rwmeta::frontend

@@ -104,9 +104,6 @@ class FrontendSession : public pgwire::Session {
   Result<pgwire::ResultSet> ExecuteCreateUser(const nlohmann::json& stmt);
   Result<pgwire::ResultSet> ExecuteAlterUser(const nlohmann::json& stmt);
   Result<pgwire::ResultSet> ExecuteGrant(const nlohmann::json& stmt);
-  // Statements libpg_query cannot parse that the session reads itself (DROP SECRET, SHOW TABLES
-  // FROM s); nullopt if `sql` is none of them.
-  std::optional<Result<pgwire::ResultSet>> ExecuteFallback(std::string_view sql);
   Result<pgwire::ResultSet> ShowTables(const std::string& schema);
 
   CatalogSessionInfo SessionInfo(const meta::ParamValues* params) const;

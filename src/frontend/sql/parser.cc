@@ -155,6 +155,42 @@ std::optional<Result<ParsedStatement>> ParseExtension(std::string_view stmt) {
     }
     return done(i);
   }
+  // [schema.]name at t[*i]; advances *i. False (and *i at the bad token) if there is none.
+  auto qualified_name = [&](size_t* i, std::string* schema, std::string* name) {
+    if (!IsIdent(t, *i)) return false;
+    *name = t[(*i)++].text;
+    if (IsPunct(t, *i, ".")) {
+      if (!IsIdent(t, *i + 1)) {
+        ++*i;
+        return false;
+      }
+      *schema = *name;
+      *name = t[*i + 1].text;
+      *i += 2;
+    }
+    return true;
+  };
+  if (IsWord(t, 0, "drop") && IsWord(t, 1, "secret")) {
+    out.kind = StatementKind::kDropSecret;
+    size_t i = 2;
+    bool if_exists = false;
+    if (IsWord(t, i, "if") && IsWord(t, i + 1, "exists")) {
+      if_exists = true;
+      i += 2;
+    }
+    std::string schema, name;
+    if (!qualified_name(&i, &schema, &name)) {
+      return Result<ParsedStatement>(SyntaxErrorAt(t, i, stmt));
+    }
+    out.node = {{"name", name}, {"schema", schema}, {"if_exists", if_exists}};
+    return done(i);
+  }
+  if (IsWord(t, 0, "show") && IsWord(t, 1, "tables") && IsWord(t, 2, "from")) {
+    out.kind = StatementKind::kShowTablesFrom;
+    if (!IsIdent(t, 3)) return Result<ParsedStatement>(SyntaxErrorAt(t, 3, stmt));
+    out.node = {{"schema", t[3].text}};
+    return done(4);
+  }
   if (IsWord(t, 0, "create") && IsWord(t, 1, "secret")) {
     out.kind = StatementKind::kCreateSecret;
     size_t i = 2;
@@ -163,13 +199,9 @@ std::optional<Result<ParsedStatement>> ParseExtension(std::string_view stmt) {
       if_not_exists = true;
       i += 3;
     }
-    if (!IsIdent(t, i)) return Result<ParsedStatement>(SyntaxErrorAt(t, i, stmt));
-    std::string schema, name = t[i++].text;
-    if (IsPunct(t, i, ".")) {
-      if (!IsIdent(t, i + 1)) return Result<ParsedStatement>(SyntaxErrorAt(t, i + 1, stmt));
-      schema = name;
-      name = t[i + 1].text;
-      i += 2;
+    std::string schema, name;
+    if (!qualified_name(&i, &schema, &name)) {
+      return Result<ParsedStatement>(SyntaxErrorAt(t, i, stmt));
     }
     nlohmann::json with = nlohmann::json::object();
     if (!IsWord(t, i, "with")) return Result<ParsedStatement>(SyntaxErrorAt(t, i, stmt));

@@ -21,6 +21,8 @@ enum class StatementKind {
   kDeleteMetaSnapshots, // DELETE META SNAPSHOT[S] 1, 2 → `snapshot_ids`
   kCreateSecret,        // CREATE SECRET [IF NOT EXISTS] name WITH (k = v, ...) AS 'value'
   kShowParameters,      // SHOW PARAMETERS
+  kDropSecret,          // DROP SECRET [IF EXISTS] [schema.]name → {"name", "schema", "if_exists"}
+  kShowTablesFrom,      // SHOW TABLES FROM schema → {"schema"} (plain SHOW TABLES is kPostgres)
 };
 
 struct ParsedStatement {

@@ -153,5 +153,23 @@ TEST(ParserTest, CreateDatabaseAndUserAcceptIfNotExists) {
   EXPECT_FALSE(plain.node["CreatedbStmt"].contains("if_not_exists"));
 }
 
+TEST(ParserTest, DropSecretAndShowTablesFrom) {
+  ASSERT_OK_AND_ASSIGN(auto a, ParseSql("DROP SECRET IF EXISTS s1.k; show tables from Sales"));
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].kind, StatementKind::kDropSecret);
+  EXPECT_EQ(a[0].node["schema"], "s1");
+  EXPECT_EQ(a[0].node["name"], "k");
+  EXPECT_EQ(a[0].node["if_exists"], true);
+  EXPECT_EQ(a[1].kind, StatementKind::kShowTablesFrom);
+  EXPECT_EQ(a[1].node["schema"], "sales");
+  ASSERT_OK_AND_ASSIGN(auto b, ParseOne("drop secret k"));
+  EXPECT_EQ(b.node["schema"], "");
+  EXPECT_EQ(b.node["if_exists"], false);
+  EXPECT_THAT(ParseSql("DROP SECRET s1."), StatusIs(StatusCode::kInvalidArgument,
+                                                   HasSubstr("syntax error at end of input")));
+  EXPECT_THAT(ParseSql("SHOW TABLES FROM a b"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("at or near \"b\"")));
+}
+
 }  // namespace
 }  // namespace rwmeta::frontend::sql
