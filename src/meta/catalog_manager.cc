@@ -118,60 +118,50 @@ bool IsDefaultSchema(std::string_view name) {
 // ---------------------------------------------------------------------------------------------
 // CatalogSnapshot lookups.
 
-const UserInfo* CatalogSnapshot::FindUser(std::string_view name) const {
-  for (const auto& u : users)
-    if (u.name == name) return &u;
+// The first element of `items` that satisfies `pred`, or nullptr. Catalogs are small: a scan
+// is cheaper than keeping indexes in step with every DDL.
+namespace {
+template <typename T, typename Pred>
+const T* FindFirst(const std::vector<T>& items, Pred pred) {
+  for (const auto& item : items) {
+    if (pred(item)) return &item;
+  }
   return nullptr;
+}
+}  // namespace
+
+const UserInfo* CatalogSnapshot::FindUser(std::string_view name) const {
+  return FindFirst(users, [&](const auto& u) { return u.name == name; });
 }
 const UserInfo* CatalogSnapshot::FindUserById(int64_t id) const {
-  for (const auto& u : users)
-    if (u.id == id) return &u;
-  return nullptr;
+  return FindFirst(users, [&](const auto& u) { return u.id == id; });
 }
 const DatabaseInfo* CatalogSnapshot::FindDatabase(std::string_view name) const {
-  for (const auto& d : databases)
-    if (d.name == name) return &d;
-  return nullptr;
+  return FindFirst(databases, [&](const auto& d) { return d.name == name; });
 }
 const DatabaseInfo* CatalogSnapshot::FindDatabaseById(int64_t id) const {
-  for (const auto& d : databases)
-    if (d.id == id) return &d;
-  return nullptr;
+  return FindFirst(databases, [&](const auto& d) { return d.id == id; });
 }
 const SchemaInfo* CatalogSnapshot::FindSchema(int64_t database_id, std::string_view name) const {
-  for (const auto& s : schemas)
-    if (s.database_id == database_id && s.name == name) return &s;
-  return nullptr;
+  return FindFirst(schemas, [&](const auto& s) { return s.database_id == database_id && s.name == name; });
 }
 const SchemaInfo* CatalogSnapshot::FindSchemaById(int64_t id) const {
-  for (const auto& s : schemas)
-    if (s.id == id) return &s;
-  return nullptr;
+  return FindFirst(schemas, [&](const auto& s) { return s.id == id; });
 }
 const TableInfo* CatalogSnapshot::FindTable(int64_t schema_id, std::string_view name) const {
-  for (const auto& t : tables)
-    if (t.schema_id == schema_id && t.name == name) return &t;
-  return nullptr;
+  return FindFirst(tables, [&](const auto& t) { return t.schema_id == schema_id && t.name == name; });
 }
 const TableInfo* CatalogSnapshot::FindTableById(int64_t id) const {
-  for (const auto& t : tables)
-    if (t.id == id) return &t;
-  return nullptr;
+  return FindFirst(tables, [&](const auto& t) { return t.id == id; });
 }
 const ViewInfo* CatalogSnapshot::FindView(int64_t schema_id, std::string_view name) const {
-  for (const auto& v : views)
-    if (v.schema_id == schema_id && v.name == name) return &v;
-  return nullptr;
+  return FindFirst(views, [&](const auto& v) { return v.schema_id == schema_id && v.name == name; });
 }
 const ViewInfo* CatalogSnapshot::FindViewById(int64_t id) const {
-  for (const auto& v : views)
-    if (v.id == id) return &v;
-  return nullptr;
+  return FindFirst(views, [&](const auto& v) { return v.id == id; });
 }
 const SecretInfo* CatalogSnapshot::FindSecret(int64_t schema_id, std::string_view name) const {
-  for (const auto& s : secrets)
-    if (s.schema_id == schema_id && s.name == name) return &s;
-  return nullptr;
+  return FindFirst(secrets, [&](const auto& s) { return s.schema_id == schema_id && s.name == name; });
 }
 bool CatalogSnapshot::HasPrivilege(int64_t user_id, int64_t oid, std::string_view action) const {
   for (const auto& p : privileges) {

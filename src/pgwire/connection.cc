@@ -692,18 +692,25 @@ Status Connection::HandleBind(const std::string& payload) {
   return Status::Ok();
 }
 
+namespace {
+// Describe and Close name their target the same way: 'S' (statement) or 'P' (portal), then a name.
+Status DecodeTarget(const std::string& payload, const char* message, uint8_t* kind,
+                    std::string* name) {
+  MessageReader r(payload);
+  RWMETA_ASSIGN_OR_RETURN(*kind, r.GetByte());
+  RWMETA_ASSIGN_OR_RETURN(*name, r.GetCString());
+  if (*kind != 'S' && *kind != 'P') {
+    return ProtocolViolation(std::string("invalid ") + message + " message subtype " +
+                             std::to_string(*kind));
+  }
+  return r.ExpectEnd();
+}
+}  // namespace
+
 Status Connection::HandleDescribe(const std::string& payload) {
   uint8_t kind = 0;
   std::string name;
-  Status decoded = [&]() -> Status {
-    MessageReader r(payload);
-    RWMETA_ASSIGN_OR_RETURN(kind, r.GetByte());
-    RWMETA_ASSIGN_OR_RETURN(name, r.GetCString());
-    if (kind != 'S' && kind != 'P') {
-      return ProtocolViolation("invalid DESCRIBE message subtype " + std::to_string(kind));
-    }
-    return r.ExpectEnd();
-  }();
+  Status decoded = DecodeTarget(payload, "DESCRIBE", &kind, &name);
   if (!decoded.ok()) {
     fatal_ = decoded;
     return Status::Ok();
@@ -798,15 +805,7 @@ Status Connection::HandleExecute(const std::string& payload) {
 Status Connection::HandleClose(const std::string& payload) {
   uint8_t kind = 0;
   std::string name;
-  Status decoded = [&]() -> Status {
-    MessageReader r(payload);
-    RWMETA_ASSIGN_OR_RETURN(kind, r.GetByte());
-    RWMETA_ASSIGN_OR_RETURN(name, r.GetCString());
-    if (kind != 'S' && kind != 'P') {
-      return ProtocolViolation("invalid CLOSE message subtype " + std::to_string(kind));
-    }
-    return r.ExpectEnd();
-  }();
+  Status decoded = DecodeTarget(payload, "CLOSE", &kind, &name);
   if (!decoded.ok()) {
     fatal_ = decoded;
     return Status::Ok();
