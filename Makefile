@@ -4,7 +4,7 @@ ASAN_BUILD_DIR ?= build-asan
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: setup configure build run test test-asan format lint clean
+.PHONY: setup configure build run test test-asan format format-check lint clean
 
 setup:
 	bash scripts/setup.sh
@@ -32,7 +32,11 @@ test-asan: setup
 	ctest --test-dir $(ASAN_BUILD_DIR) --output-on-failure -L unit -j $(JOBS)
 
 format:
-	find src tests bench -name '*.h' -o -name '*.cc' | xargs clang-format -i
+	find src tests $(wildcard bench) -name '*.h' -o -name '*.cc' | xargs clang-format -i
+
+# Fails if any file is not formatted as .clang-format says (CI runs it).
+format-check:
+	find src tests $(wildcard bench) -name '*.h' -o -name '*.cc' | xargs clang-format --dry-run -Werror
 
 lint:
 	find src -name '*.cc' | xargs clang-tidy -p $(BUILD_DIR) --quiet

@@ -2,7 +2,8 @@
 
 #include <fmt/format.h>
 
-// Header-only, without exceptions: project code does not throw, and the parse result carries errors.
+// Header-only, without exceptions: project code does not throw, and the parse result carries
+// errors.
 #define TOML_HEADER_ONLY 1
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
@@ -60,15 +61,16 @@ Status Config::LoadTomlText(std::string_view text, std::string_view origin) {
   toml::parse_result parsed = toml::parse(text, origin);
   if (!parsed) {
     const auto& err = parsed.error();
-    return InvalidArgumentError(fmt::format("config {} line {}: {}", origin,
-                                            err.source().begin.line, err.description()));
+    return InvalidArgumentError(
+        fmt::format("config {} line {}: {}", origin, err.source().begin.line, err.description()));
   }
   Status status;
   std::function<void(const toml::table&, const std::string&)> walk =
       [&](const toml::table& table, const std::string& prefix) {
         for (const auto& [k, node] : table) {
           if (!status.ok()) return;
-          std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+          std::string key =
+              prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
           if (const toml::table* sub = node.as_table()) {
             walk(*sub, key);
             continue;
@@ -83,7 +85,10 @@ Status Config::LoadTomlText(std::string_view text, std::string_view origin) {
             bool ok = true;
             for (const auto& item : *arr) {
               auto s = ScalarToString(item);
-              if (!s) { ok = false; break; }
+              if (!s) {
+                ok = false;
+                break;
+              }
               if (!joined.empty()) joined += ",";
               joined += *s;
             }
@@ -92,8 +97,8 @@ Status Config::LoadTomlText(std::string_view text, std::string_view origin) {
             value = ScalarToString(node);
           }
           if (!value) {
-            status = InvalidArgumentError(
-                fmt::format("config {}: key {} must be a string, number, boolean or list", origin, key));
+            status = InvalidArgumentError(fmt::format(
+                "config {}: key {} must be a string, number, boolean or list", origin, key));
             return;
           }
           status = Set(key, *value, Source::kFile);
@@ -128,11 +133,16 @@ Config::Source Config::SourceOf(std::string_view key) const {
 
 std::string_view ConfigSourceName(Config::Source source) {
   switch (source) {
-    case Config::Source::kUnset: return "unset";
-    case Config::Source::kDefault: return "default";
-    case Config::Source::kFile: return "file";
-    case Config::Source::kEnv: return "env";
-    case Config::Source::kFlag: return "flag";
+    case Config::Source::kUnset:
+      return "unset";
+    case Config::Source::kDefault:
+      return "default";
+    case Config::Source::kFile:
+      return "file";
+    case Config::Source::kEnv:
+      return "env";
+    case Config::Source::kFlag:
+      return "flag";
   }
   return "unset";
 }

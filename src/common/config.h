@@ -1,10 +1,11 @@
-// Layered configuration: built-in defaults < TOML file < environment variables < command-line flags.
+// Layered configuration: built-in defaults < TOML file < environment variables < command-line
+// flags.
 //
 // Each option has a dotted key ("meta.listen_addr") that is also its place in the TOML file
-// ([meta] listen_addr = "..."), an environment variable (RW_LISTEN_ADDR) and a flag (--listen-addr).
-// Values are kept as strings; the program converts them where it uses them, so every layer accepts
-// the same spelling. Unknown keys in the file are an error, not silently ignored: a typo in a
-// config file of a database must not go unnoticed.
+// ([meta] listen_addr = "..."), an environment variable (RW_LISTEN_ADDR) and a flag
+// (--listen-addr). Values are kept as strings; the program converts them where it uses them, so
+// every layer accepts the same spelling. Unknown keys in the file are an error, not silently
+// ignored: a typo in a config file of a database must not go unnoticed.
 #pragma once
 
 #include <functional>
@@ -21,9 +22,9 @@ namespace rwmeta {
 class Config {
  public:
   struct Option {
-    std::string key;    // "meta.listen_addr"
-    std::string flag;   // "--listen-addr" ("" if none)
-    std::string env;    // "RW_LISTEN_ADDR" ("" if none)
+    std::string key;   // "meta.listen_addr"
+    std::string flag;  // "--listen-addr" ("" if none)
+    std::string env;   // "RW_LISTEN_ADDR" ("" if none)
     std::optional<std::string> default_value;
     std::string help;
   };

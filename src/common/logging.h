@@ -1,6 +1,6 @@
 // Logging: spdlog, one process-wide logger writing to stderr.
-// Use spdlog::info/warn/error directly; say what happened and to what ("snapshot 7 written: 3 MiB").
-// Never log credentials: pass URLs through RedactUrl (common/url.h) first.
+// Use spdlog::info/warn/error directly; say what happened and to what ("snapshot 7 written: 3
+// MiB"). Never log credentials: pass URLs through RedactUrl (common/url.h) first.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -11,7 +11,8 @@
 
 namespace rwmeta {
 
-// Sets the level from a name: trace, debug, info, warn, error, off. InvalidArgument for other names.
+// Sets the level from a name: trace, debug, info, warn, error, off. InvalidArgument for other
+// names.
 Status InitLogging(std::string_view level);
 
 }  // namespace rwmeta

@@ -5,18 +5,19 @@
 //   kNotFound            the named thing does not exist (snapshot 7, table t, object key)
 //   kAlreadyExists       creating something that exists
 //   kInvalidArgument     the request itself is malformed, whatever the state of the system
-//   kFailedPrecondition  the system is not in a state to do this (target not empty, backup storage unset)
-//   kAborted             lost a compare-and-swap or a transaction conflict: redo the read-modify-write
-//   kUnavailable         a server is down or unreachable: retrying the same call may succeed
-//   kDataLoss            stored bytes are corrupt or truncated (checksum mismatch, short object)
-//   kUnimplemented       unknown format version, unsupported statement
+//   kFailedPrecondition  the system is not in a state to do this (target not empty, backup storage
+//   unset) kAborted             lost a compare-and-swap or a transaction conflict: redo the
+//   read-modify-write kUnavailable         a server is down or unreachable: retrying the same call
+//   may succeed kDataLoss            stored bytes are corrupt or truncated (checksum mismatch,
+//   short object) kUnimplemented       unknown format version, unsupported statement
 //   kPermissionDenied    the caller may not do this (not a superuser)
 //   kUnauthenticated     bad credentials
 //   kInternal            a bug in rwmeta
 // Messages are lower case and name the thing: "snapshot 7: chunk 3 checksum mismatch".
 //
-// A Status may carry a SQLSTATE (five characters) for the Postgres wire protocol when the code alone
-// is too coarse (duplicate table vs duplicate schema); see pgwire's mapping table for the default.
+// A Status may carry a SQLSTATE (five characters) for the Postgres wire protocol when the code
+// alone is too coarse (duplicate table vs duplicate schema); see pgwire's mapping table for the
+// default.
 #pragma once
 
 #include <cassert>
@@ -120,7 +121,7 @@ bool IsUnavailable(const Status& s);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "Result constructed from an OK status");
   }
@@ -129,9 +130,18 @@ class [[nodiscard]] Result {
   // OK when a value is held.
   Status status() const { return ok() ? Status() : std::get<Status>(v_); }
 
-  T& value() & { assert(ok()); return std::get<T>(v_); }
-  const T& value() const& { assert(ok()); return std::get<T>(v_); }
-  T&& value() && { assert(ok()); return std::get<T>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<T>(std::move(v_));
+  }
 
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
@@ -150,7 +160,9 @@ class [[nodiscard]] Result {
 namespace internal {
 inline Status AsStatus(Status s) { return s; }
 template <typename T>
-Status AsStatus(const Result<T>& r) { return r.status(); }
+Status AsStatus(const Result<T>& r) {
+  return r.status();
+}
 }  // namespace internal
 
 }  // namespace rwmeta
@@ -159,10 +171,10 @@ Status AsStatus(const Result<T>& r) { return r.status(); }
 #define RWMETA_CONCAT_(a, b) RWMETA_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (a Status or Result) is not OK.
-#define RWMETA_RETURN_IF_ERROR(expr)                                          \
-  do {                                                                       \
-    ::rwmeta::Status rwmeta_status_ = ::rwmeta::internal::AsStatus((expr));  \
-    if (!rwmeta_status_.ok()) return rwmeta_status_;                         \
+#define RWMETA_RETURN_IF_ERROR(expr)                                        \
+  do {                                                                      \
+    ::rwmeta::Status rwmeta_status_ = ::rwmeta::internal::AsStatus((expr)); \
+    if (!rwmeta_status_.ok()) return rwmeta_status_;                        \
   } while (0)
 
 // RWMETA_ASSIGN_OR_RETURN(auto x, FunctionReturningResult());

@@ -571,9 +571,8 @@ Result<ResultSet> FrontendSession::ExecutePostgres(const sql::ParsedStatement& s
   if (kind == "AlterRoleStmt") return ExecuteAlterUser(body);
   if (kind == "GrantStmt") return ExecuteGrant(body);
   if (kind == "CreatedbStmt") {
-    return ddl_tag("CREATE DATABASE",
-                   catalog_.CreateDatabase(Actor(), body.value("dbname", ""),
-                                                   body.value("if_not_exists", false)));
+    return ddl_tag("CREATE DATABASE", catalog_.CreateDatabase(Actor(), body.value("dbname", ""),
+                                                              body.value("if_not_exists", false)));
   }
   if (kind == "DropdbStmt") {
     bool force = false;

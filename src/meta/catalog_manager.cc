@@ -143,25 +143,29 @@ const DatabaseInfo* CatalogSnapshot::FindDatabaseById(int64_t id) const {
   return FindFirst(databases, [&](const auto& d) { return d.id == id; });
 }
 const SchemaInfo* CatalogSnapshot::FindSchema(int64_t database_id, std::string_view name) const {
-  return FindFirst(schemas, [&](const auto& s) { return s.database_id == database_id && s.name == name; });
+  return FindFirst(schemas,
+                   [&](const auto& s) { return s.database_id == database_id && s.name == name; });
 }
 const SchemaInfo* CatalogSnapshot::FindSchemaById(int64_t id) const {
   return FindFirst(schemas, [&](const auto& s) { return s.id == id; });
 }
 const TableInfo* CatalogSnapshot::FindTable(int64_t schema_id, std::string_view name) const {
-  return FindFirst(tables, [&](const auto& t) { return t.schema_id == schema_id && t.name == name; });
+  return FindFirst(tables,
+                   [&](const auto& t) { return t.schema_id == schema_id && t.name == name; });
 }
 const TableInfo* CatalogSnapshot::FindTableById(int64_t id) const {
   return FindFirst(tables, [&](const auto& t) { return t.id == id; });
 }
 const ViewInfo* CatalogSnapshot::FindView(int64_t schema_id, std::string_view name) const {
-  return FindFirst(views, [&](const auto& v) { return v.schema_id == schema_id && v.name == name; });
+  return FindFirst(views,
+                   [&](const auto& v) { return v.schema_id == schema_id && v.name == name; });
 }
 const ViewInfo* CatalogSnapshot::FindViewById(int64_t id) const {
   return FindFirst(views, [&](const auto& v) { return v.id == id; });
 }
 const SecretInfo* CatalogSnapshot::FindSecret(int64_t schema_id, std::string_view name) const {
-  return FindFirst(secrets, [&](const auto& s) { return s.schema_id == schema_id && s.name == name; });
+  return FindFirst(secrets,
+                   [&](const auto& s) { return s.schema_id == schema_id && s.name == name; });
 }
 bool CatalogSnapshot::HasPrivilege(int64_t user_id, int64_t oid, std::string_view action) const {
   for (const auto& p : privileges) {

@@ -22,11 +22,13 @@ namespace {
 
 Result<std::string> ServerUrl(const std::string& scheme, const MetaStoreEndpoint& e) {
   if (e.sql_endpoint.empty()) {
-    return InvalidArgumentError(fmt::format("--sql-endpoint (host[:port]) is required for {}", scheme));
+    return InvalidArgumentError(
+        fmt::format("--sql-endpoint (host[:port]) is required for {}", scheme));
   }
   if (e.sql_endpoint.find("://") != std::string::npos) {
     return InvalidArgumentError(fmt::format(
-        "--sql-endpoint for {} is host[:port], not a URL; use --backend sql for a full URL", scheme));
+        "--sql-endpoint for {} is host[:port], not a URL; use --backend sql for a full URL",
+        scheme));
   }
   if (e.sql_database.empty()) {
     return InvalidArgumentError(fmt::format("--sql-database is required for {}", scheme));
@@ -54,7 +56,9 @@ Result<std::string> BuildMetaStoreUrl(const MetaStoreEndpoint& e) {
     if (e.sql_endpoint.rfind("sqlite://", 0) == 0) return e.sql_endpoint;
     std::error_code ec;
     std::filesystem::path path = std::filesystem::absolute(e.sql_endpoint, ec);
-    if (ec) return InvalidArgumentError(fmt::format("bad SQLite path {}: {}", e.sql_endpoint, ec.message()));
+    if (ec)
+      return InvalidArgumentError(
+          fmt::format("bad SQLite path {}: {}", e.sql_endpoint, ec.message()));
     return fmt::format("sqlite://{}?mode=rwc", path.lexically_normal().string());
   }
   if (t == "sql") {
@@ -68,7 +72,8 @@ Result<std::string> BuildMetaStoreUrl(const MetaStoreEndpoint& e) {
   if (t == "postgres" || t == "postgresql") return ServerUrl("postgres", e);
   if (t == "mysql") return ServerUrl("mysql", e);
   if (t == "etcd") {
-    if (e.etcd_endpoints.empty()) return InvalidArgumentError("--etcd-endpoints is required for etcd");
+    if (e.etcd_endpoints.empty())
+      return InvalidArgumentError("--etcd-endpoints is required for etcd");
     std::string url = "etcd://";
     if (e.etcd_auth) {
       if (e.etcd_username.empty()) {

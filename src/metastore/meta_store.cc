@@ -10,7 +10,10 @@ Status RunTransaction(MetaStore& store, const std::function<Status(Transaction&)
   for (int attempt = 0; attempt < max_attempts; ++attempt) {
     auto txn = store.BeginTransaction();
     if (!txn.ok()) {
-      if (IsAborted(txn.status())) { last = txn.status(); continue; }
+      if (IsAborted(txn.status())) {
+        last = txn.status();
+        continue;
+      }
       return txn.status();
     }
     Status s = body(**txn);
@@ -18,8 +21,8 @@ Status RunTransaction(MetaStore& store, const std::function<Status(Transaction&)
     if (!IsAborted(s)) return s;
     last = s;
   }
-  return last.WithContext(fmt::format("transaction gave up after {} conflicting attempts",
-                                      max_attempts));
+  return last.WithContext(
+      fmt::format("transaction gave up after {} conflicting attempts", max_attempts));
 }
 
 Result<int64_t> NextId(Transaction& txn, std::string_view sequence, int64_t count) {

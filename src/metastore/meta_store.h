@@ -1,8 +1,10 @@
 // MetaStore: transactional storage of the rows of the model (model.h). Backends: SQLite (embedded
 // default, sqlite/), PostgreSQL, MySQL, etcd (later), and memory (for tests and fault injection).
-// Everything above this interface is backend-agnostic. Open one by URL with OpenMetaStore (factory.h).
+// Everything above this interface is backend-agnostic. Open one by URL with OpenMetaStore
+// (factory.h).
 //
-// Threading: a MetaStore is thread-safe; each Transaction or ReadView is used by one thread at a time.
+// Threading: a MetaStore is thread-safe; each Transaction or ReadView is used by one thread at a
+// time.
 //
 // Errors every backend maps to: Unavailable (server unreachable, connection lost: retry), Aborted
 // (write conflict or lost compare-and-swap: redo the whole transaction, see RunTransaction),
@@ -39,8 +41,8 @@ class ReadView {
   virtual Result<std::optional<Row>> Get(const TableSchema& table, const Key& key) = 0;
 
   // Calls `visit` for every row of `table`, ascending by primary key, stopping at the first non-OK
-  // status from `visit` (which Scan then returns). Memory stays bounded: rows are streamed or paged.
-  // `visit` may read through this view but must not write to `table` through it.
+  // status from `visit` (which Scan then returns). Memory stays bounded: rows are streamed or
+  // paged. `visit` may read through this view but must not write to `table` through it.
   virtual Status Scan(const TableSchema& table, const std::function<Status(const Row&)>& visit) = 0;
 
   // Number of rows in `table`.
@@ -53,15 +55,15 @@ class ReadView {
 // one store in one thread: a backend that serializes writers (SQLite) makes the second wait.
 class Transaction : public ReadView {
  public:
-  // AlreadyExists if a row with the same primary key (or unique key) exists; FailedPrecondition if a
-  // foreign key has no parent.
+  // AlreadyExists if a row with the same primary key (or unique key) exists; FailedPrecondition if
+  // a foreign key has no parent.
   virtual Status Insert(const TableSchema& table, const Row& row) = 0;
   // Replaces the row with the same primary key. NotFound if there is none.
   virtual Status Update(const TableSchema& table, const Row& row) = 0;
   // Inserts or replaces.
   virtual Status Upsert(const TableSchema& table, const Row& row) = 0;
-  // NotFound if there is no such row; FailedPrecondition if a non-cascading foreign key refers to it.
-  // Cascading children are deleted too.
+  // NotFound if there is no such row; FailedPrecondition if a non-cascading foreign key refers to
+  // it. Cascading children are deleted too.
   virtual Status Delete(const TableSchema& table, const Key& key) = 0;
   // Makes every write visible at once. Aborted on a conflict with a concurrent transaction.
   virtual Status Commit() = 0;
@@ -102,8 +104,9 @@ class MetaStore {
   virtual Result<std::unique_ptr<ReadView>> BeginSnapshotRead() = 0;
 };
 
-// Runs `body` in a fresh transaction and commits it, retrying the whole thing (up to `max_attempts`)
-// when the transaction or the commit returns Aborted. Returns body's first non-OK status otherwise.
+// Runs `body` in a fresh transaction and commits it, retrying the whole thing (up to
+// `max_attempts`) when the transaction or the commit returns Aborted. Returns body's first non-OK
+// status otherwise.
 Status RunTransaction(MetaStore& store, const std::function<Status(Transaction&)>& body,
                       int max_attempts = 10);
 

@@ -26,28 +26,38 @@ std::vector<TableSchema> BuildTables() {
   t.push_back({"cluster",
                {Col("cluster_id", T::kText), Col("created_at_ms", T::kInt64),
                 Col("rwmeta_version", T::kText)},
-               {"cluster_id"}, {}, {}});
+               {"cluster_id"},
+               {},
+               {}});
 
-  // System parameters (SHOW PARAMETERS / ALTER SYSTEM). `value` is the raw value, credentials included.
+  // System parameters (SHOW PARAMETERS / ALTER SYSTEM). `value` is the raw value, credentials
+  // included.
   t.push_back({"system_parameter",
                {Col("name", T::kText), Col("value", T::kText), Col("is_mutable", T::kBool),
                 NullCol("description", T::kText)},
-               {"name"}, {}, {}});
+               {"name"},
+               {},
+               {}});
 
   // Named monotonically increasing id sequences (object ids, SST object ids, snapshot ids, ...).
   // `next_value` is the next id to hand out. Ids are never reused.
-  t.push_back({"id_sequence", {Col("name", T::kText), Col("next_value", T::kInt64)}, {"name"}, {}, {}});
+  t.push_back(
+      {"id_sequence", {Col("name", T::kText), Col("next_value", T::kInt64)}, {"name"}, {}, {}});
 
   // Per-session parameter defaults set with ALTER SYSTEM for sessions.
   t.push_back({"session_parameter",
                {Col("name", T::kText), Col("value", T::kText), NullCol("description", T::kText)},
-               {"name"}, {}, {}});
+               {"name"},
+               {},
+               {}});
 
   t.push_back({"worker",
                {Col("worker_id", T::kInt64), Col("worker_type", T::kText), Col("host", T::kText),
                 Col("port", T::kInt64), Col("status", T::kText), NullCol("properties", T::kJson),
                 Col("started_at_ms", T::kInt64)},
-               {"worker_id"}, {{"host", "port"}}, {}});
+               {"worker_id"},
+               {{"host", "port"}},
+               {}});
 
   // Users. `auth_type` is NULL (no password) or "md5"; `auth_value` the "md5..." hash of
   // password+name as PostgreSQL stores it.
@@ -56,26 +66,34 @@ std::vector<TableSchema> BuildTables() {
                 Col("can_create_db", T::kBool), Col("can_create_user", T::kBool),
                 Col("can_login", T::kBool), NullCol("auth_type", T::kText),
                 NullCol("auth_value", T::kText), Col("created_at_ms", T::kInt64)},
-               {"user_id"}, {{"name"}}, {}});
+               {"user_id"},
+               {{"name"}},
+               {}});
 
-  // Every catalog object. obj_type: database, schema, table, materialized_view, view, index, source,
-  // sink, secret. database_id/schema_id are NULL where they do not apply (a database has neither).
+  // Every catalog object. obj_type: database, schema, table, materialized_view, view, index,
+  // source, sink, secret. database_id/schema_id are NULL where they do not apply (a database has
+  // neither).
   t.push_back({"object",
                {Col("oid", T::kInt64), Col("obj_type", T::kText), Col("owner_id", T::kInt64),
                 NullCol("database_id", T::kInt64), NullCol("schema_id", T::kInt64),
                 Col("created_at_ms", T::kInt64)},
-               {"oid"}, {},
+               {"oid"},
+               {},
                {{{"owner_id"}, "user", {"user_id"}, false},
                 {{"database_id"}, "object", {"oid"}, false},
                 {{"schema_id"}, "object", {"oid"}, false}}});
 
   t.push_back({"database",
                {Col("database_id", T::kInt64), Col("name", T::kText)},
-               {"database_id"}, {{"name"}}, {ObjectParent("database_id")}});
+               {"database_id"},
+               {{"name"}},
+               {ObjectParent("database_id")}});
 
   t.push_back({"schema",
                {Col("schema_id", T::kInt64), Col("database_id", T::kInt64), Col("name", T::kText)},
-               {"schema_id"}, {{"database_id", "name"}}, {ObjectParent("schema_id")}});
+               {"schema_id"},
+               {{"database_id", "name"}},
+               {ObjectParent("schema_id")}});
 
   // Tables and materialized views (and the storage tables of indexes). `columns` is a JSON array of
   // {"name", "type", "nullable"}; `pk` a JSON array of column positions; `definition` the SQL text.
@@ -83,65 +101,86 @@ std::vector<TableSchema> BuildTables() {
                {Col("table_id", T::kInt64), Col("schema_id", T::kInt64), Col("name", T::kText),
                 Col("table_type", T::kText), Col("columns", T::kJson), Col("pk", T::kJson),
                 Col("definition", T::kText), Col("append_only", T::kBool)},
-               {"table_id"}, {{"schema_id", "name"}}, {ObjectParent("table_id")}});
+               {"table_id"},
+               {{"schema_id", "name"}},
+               {ObjectParent("table_id")}});
 
   t.push_back({"view",
                {Col("view_id", T::kInt64), Col("schema_id", T::kInt64), Col("name", T::kText),
                 Col("columns", T::kJson), Col("definition", T::kText)},
-               {"view_id"}, {{"schema_id", "name"}}, {ObjectParent("view_id")}});
+               {"view_id"},
+               {{"schema_id", "name"}},
+               {ObjectParent("view_id")}});
 
   t.push_back({"index",
                {Col("index_id", T::kInt64), Col("schema_id", T::kInt64), Col("name", T::kText),
                 Col("primary_table_id", T::kInt64), Col("index_columns", T::kJson),
                 Col("definition", T::kText)},
-               {"index_id"}, {{"schema_id", "name"}},
+               {"index_id"},
+               {{"schema_id", "name"}},
                {ObjectParent("index_id"), {{"primary_table_id"}, "object", {"oid"}, true}}});
 
   // Sources and sinks: `with_properties` is the JSON object of the WITH (...) options.
-  t.push_back({"source",
-               {Col("source_id", T::kInt64), Col("schema_id", T::kInt64), Col("name", T::kText),
-                Col("columns", T::kJson), Col("with_properties", T::kJson),
-                Col("definition", T::kText)},
-               {"source_id"}, {{"schema_id", "name"}}, {ObjectParent("source_id")}});
+  t.push_back(
+      {"source",
+       {Col("source_id", T::kInt64), Col("schema_id", T::kInt64), Col("name", T::kText),
+        Col("columns", T::kJson), Col("with_properties", T::kJson), Col("definition", T::kText)},
+       {"source_id"},
+       {{"schema_id", "name"}},
+       {ObjectParent("source_id")}});
 
   t.push_back({"sink",
                {Col("sink_id", T::kInt64), Col("schema_id", T::kInt64), Col("name", T::kText),
                 NullCol("from_object_id", T::kInt64), Col("with_properties", T::kJson),
                 Col("definition", T::kText)},
-               {"sink_id"}, {{"schema_id", "name"}}, {ObjectParent("sink_id")}});
+               {"sink_id"},
+               {{"schema_id", "name"}},
+               {ObjectParent("sink_id")}});
 
   // Secrets: `value` holds the secret's bytes as given.
   t.push_back({"secret",
                {Col("secret_id", T::kInt64), Col("schema_id", T::kInt64), Col("name", T::kText),
                 Col("value", T::kBytes)},
-               {"secret_id"}, {{"schema_id", "name"}}, {ObjectParent("secret_id")}});
+               {"secret_id"},
+               {{"schema_id", "name"}},
+               {ObjectParent("secret_id")}});
 
-  // `used_by` depends on `oid` (a view on a table): the catalog refuses to drop `oid` while it exists.
+  // `used_by` depends on `oid` (a view on a table): the catalog refuses to drop `oid` while it
+  // exists.
   t.push_back({"object_dependency",
                {Col("id", T::kInt64), Col("oid", T::kInt64), Col("used_by", T::kInt64)},
-               {"id"}, {{"oid", "used_by"}},
+               {"id"},
+               {{"oid", "used_by"}},
                {{{"oid"}, "object", {"oid"}, true}, {{"used_by"}, "object", {"oid"}, true}}});
 
   // GRANTs. action: SELECT, INSERT, UPDATE, DELETE, CREATE, CONNECT, USAGE.
-  t.push_back({"user_privilege",
-               {Col("id", T::kInt64), Col("user_id", T::kInt64), Col("oid", T::kInt64),
-                Col("granted_by", T::kInt64), Col("action", T::kText),
-                Col("with_grant_option", T::kBool)},
-               {"id"}, {{"user_id", "oid", "action"}},
-               {{{"user_id"}, "user", {"user_id"}, true},
-                {{"oid"}, "object", {"oid"}, true},
-                {{"granted_by"}, "user", {"user_id"}, false}}});
+  t.push_back(
+      {"user_privilege",
+       {Col("id", T::kInt64), Col("user_id", T::kInt64), Col("oid", T::kInt64),
+        Col("granted_by", T::kInt64), Col("action", T::kText), Col("with_grant_option", T::kBool)},
+       {"id"},
+       {{"user_id", "oid", "action"}},
+       {{{"user_id"}, "user", {"user_id"}, true},
+        {{"oid"}, "object", {"oid"}, true},
+        {{"granted_by"}, "user", {"user_id"}, false}}});
 
   // Bumped on every catalog change, so that caches know when to refresh.
-  t.push_back({"catalog_version", {Col("name", T::kText), Col("version", T::kInt64)}, {"name"}, {}, {}});
+  t.push_back(
+      {"catalog_version", {Col("name", T::kText), Col("version", T::kInt64)}, {"name"}, {}, {}});
 
   // Hummock: compaction groups and their configuration (JSON).
-  t.push_back({"compaction_group", {Col("group_id", T::kInt64), Col("config", T::kJson)},
-               {"group_id"}, {}, {}});
+  t.push_back({"compaction_group",
+               {Col("group_id", T::kInt64), Col("config", T::kJson)},
+               {"group_id"},
+               {},
+               {}});
 
   // Hummock: statistics of the current version (JSON), keyed by version id.
-  t.push_back({"hummock_version_stats", {Col("version_id", T::kInt64), Col("stats", T::kJson)},
-               {"version_id"}, {}, {}});
+  t.push_back({"hummock_version_stats",
+               {Col("version_id", T::kInt64), Col("stats", T::kJson)},
+               {"version_id"},
+               {},
+               {}});
 
   // Hummock: version deltas not yet folded into the checkpoint object. Not in snapshots: a snapshot
   // carries the full version they add up to, and restore writes that as the checkpoint.
@@ -149,7 +188,9 @@ std::vector<TableSchema> BuildTables() {
     TableSchema deltas{"hummock_version_delta",
                        {Col("id", T::kInt64), Col("prev_id", T::kInt64),
                         Col("max_committed_epoch", T::kInt64), Col("payload", T::kBytes)},
-                       {"id"}, {}, {}};
+                       {"id"},
+                       {},
+                       {}};
     deltas.in_snapshot = false;
     t.push_back(std::move(deltas));
   }
@@ -159,7 +200,9 @@ std::vector<TableSchema> BuildTables() {
   {
     TableSchema pins{"hummock_pinned_version",
                      {Col("context_id", T::kInt64), Col("min_pinned_id", T::kInt64)},
-                     {"context_id"}, {}, {}};
+                     {"context_id"},
+                     {},
+                     {}};
     pins.in_snapshot = false;
     t.push_back(std::move(pins));
   }
@@ -169,7 +212,9 @@ std::vector<TableSchema> BuildTables() {
                {Col("job_id", T::kInt64), Col("state", T::kText), Col("message", T::kText),
                 NullCol("remarks", T::kText), Col("started_at_ms", T::kInt64),
                 NullCol("finished_at_ms", T::kInt64)},
-               {"job_id"}, {}, {}});
+               {"job_id"},
+               {},
+               {}});
 
   return t;
 }
@@ -178,12 +223,18 @@ std::vector<TableSchema> BuildTables() {
 
 std::string_view ColumnTypeName(ColumnType type) {
   switch (type) {
-    case ColumnType::kInt64: return "int64";
-    case ColumnType::kDouble: return "double";
-    case ColumnType::kBool: return "bool";
-    case ColumnType::kText: return "text";
-    case ColumnType::kBytes: return "bytes";
-    case ColumnType::kJson: return "json";
+    case ColumnType::kInt64:
+      return "int64";
+    case ColumnType::kDouble:
+      return "double";
+    case ColumnType::kBool:
+      return "bool";
+    case ColumnType::kText:
+      return "text";
+    case ColumnType::kBytes:
+      return "bytes";
+    case ColumnType::kJson:
+      return "json";
   }
   return "unknown";
 }
@@ -205,12 +256,16 @@ std::vector<int> TableSchema::PrimaryKeyIndexes() const {
 namespace {
 bool ValueHasType(const Value& v, ColumnType type) {
   switch (type) {
-    case ColumnType::kInt64: return std::holds_alternative<int64_t>(v);
-    case ColumnType::kDouble: return std::holds_alternative<double>(v);
-    case ColumnType::kBool: return std::holds_alternative<bool>(v);
+    case ColumnType::kInt64:
+      return std::holds_alternative<int64_t>(v);
+    case ColumnType::kDouble:
+      return std::holds_alternative<double>(v);
+    case ColumnType::kBool:
+      return std::holds_alternative<bool>(v);
     case ColumnType::kText:
     case ColumnType::kBytes:
-    case ColumnType::kJson: return std::holds_alternative<std::string>(v);
+    case ColumnType::kJson:
+      return std::holds_alternative<std::string>(v);
   }
   return false;
 }
@@ -225,8 +280,8 @@ Status ValidateRow(const TableSchema& table, const Row& row) {
     const ColumnSchema& col = table.columns[i];
     if (IsNull(row[i])) {
       if (!col.nullable) {
-        return InvalidArgumentError(fmt::format("table {}: column {} is not nullable", table.name,
-                                                col.name));
+        return InvalidArgumentError(
+            fmt::format("table {}: column {} is not nullable", table.name, col.name));
       }
       continue;
     }

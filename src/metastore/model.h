@@ -1,9 +1,9 @@
 // The one declarative model of everything the meta service stores.
 //
 // Every backend derives its storage from this list: SQL backends create real tables (with primary,
-// unique and foreign keys) through versioned migrations computed from `added_in_version`; etcd derives a
-// key layout. Meta snapshots contain every table whose `in_snapshot` is true, by iterating this list,
-// so a table added here can never be silently missing from backups.
+// unique and foreign keys) through versioned migrations computed from `added_in_version`; etcd
+// derives a key layout. Meta snapshots contain every table whose `in_snapshot` is true, by
+// iterating this list, so a table added here can never be silently missing from backups.
 //
 // Rules for changing the model (they keep old stores and old snapshots readable):
 // - Never rename or remove a table or column, never change a type. Add new ones with
@@ -24,7 +24,8 @@
 
 namespace rwmeta::metastore {
 
-// The model's schema version. Reaches disk (migration bookkeeping, snapshot headers): only ever grows.
+// The model's schema version. Reaches disk (migration bookkeeping, snapshot headers): only ever
+// grows.
 inline constexpr int kModelVersion = 1;
 
 // Storage types. Values reach disk: never renumber.
@@ -109,8 +110,9 @@ class Model {
   // Like Find, for names the code knows exist. REQUIRES: the table exists.
   const TableSchema& Table(std::string_view name) const;
 
-  // Checks the model's own consistency: unique names, keys and foreign keys naming existing columns,
-  // parents listed before children, added_in_version within range. Internal on a violation.
+  // Checks the model's own consistency: unique names, keys and foreign keys naming existing
+  // columns, parents listed before children, added_in_version within range. Internal on a
+  // violation.
   Status Validate() const;
 
   Model(int version, std::vector<TableSchema> tables)

@@ -14,10 +14,10 @@ using ::testing::HasSubstr;
 TEST(ModelTest, CompiledModelIsConsistent) { EXPECT_OK(Model::Get().Validate()); }
 
 TEST(ModelTest, HasTheTablesTheFoundationNeeds) {
-  for (const char* name : {"cluster", "system_parameter", "id_sequence", "worker", "user", "object",
-                           "database", "schema", "table", "view", "index", "source", "sink",
-                           "secret", "user_privilege", "hummock_version_delta",
-                           "hummock_version_stats"}) {
+  for (const char* name :
+       {"cluster", "system_parameter", "id_sequence", "worker", "user", "object", "database",
+        "schema", "table", "view", "index", "source", "sink", "secret", "user_privilege",
+        "hummock_version_delta", "hummock_version_stats"}) {
     EXPECT_NE(Model::Get().Find(name), nullptr) << name;
   }
 }
@@ -34,7 +34,10 @@ TEST(ModelTest, ValidateRowChecksArityTypeAndNulls) {
 }
 
 TEST(ModelTest, ValidateCatchesAChildBeforeItsParent) {
-  TableSchema child{"child", {{"id", ColumnType::kInt64}, {"p", ColumnType::kInt64}}, {"id"}, {},
+  TableSchema child{"child",
+                    {{"id", ColumnType::kInt64}, {"p", ColumnType::kInt64}},
+                    {"id"},
+                    {},
                     {{{"p"}, "parent", {"id"}, false}}};
   TableSchema parent{"parent", {{"id", ColumnType::kInt64}}, {"id"}, {}, {}};
   Model bad(1, {child, parent});
@@ -55,13 +58,12 @@ TEST(ModelTest, ValidateKeyChecksArityTypeAndNulls) {
 }
 
 TEST(ModelTest, ValidateRequiresAddedColumnsToBeAppended) {
-  TableSchema t{"t",
-                {{"id", ColumnType::kInt64},
-                 {"new", ColumnType::kText, true, 2},
-                 {"old", ColumnType::kText}},
-                {"id"},
-                {},
-                {}};
+  TableSchema t{
+      "t",
+      {{"id", ColumnType::kInt64}, {"new", ColumnType::kText, true, 2}, {"old", ColumnType::kText}},
+      {"id"},
+      {},
+      {}};
   EXPECT_THAT(Model(2, {t}).Validate(),
               StatusIs(StatusCode::kInternal, HasSubstr("column old is listed after")));
   std::swap(t.columns[1], t.columns[2]);

@@ -1,15 +1,18 @@
 // ObjectStore: the one interface to every place rwmeta keeps objects (SSTs, version checkpoints,
 // meta snapshots, manifests). Backends: memory (memory_object_store.h), local filesystem
-// (fs/fs_object_store.h), S3 (s3/, a later addition). Pick one by URL with OpenObjectStore (factory.h).
+// (fs/fs_object_store.h), S3 (s3/, a later addition). Pick one by URL with OpenObjectStore
+// (factory.h).
 //
 // Keys are '/'-separated relative paths ("backup/manifest.json", "hummock_001/12.data"): no leading
 // '/', no empty segments, no "." or ".." segments; anything else is InvalidArgument.
 //
 // Guarantees every backend gives (the conformance suite, object_store_conformance.h, checks them):
-// - Put and a finished ObjectWriter replace the object atomically: a reader sees the whole old object
-//   or the whole new one, never a mix or a prefix. An aborted or never-finished writer leaves nothing
-//   visible (and no old object is disturbed).
-// - Missing objects are NotFound for Get, GetRange, Head and OpenReader. Delete of a missing object is
+// - Put and a finished ObjectWriter replace the object atomically: a reader sees the whole old
+// object
+//   or the whole new one, never a mix or a prefix. An aborted or never-finished writer leaves
+//   nothing visible (and no old object is disturbed).
+// - Missing objects are NotFound for Get, GetRange, Head and OpenReader. Delete of a missing object
+// is
 //   OK (idempotent, as in S3).
 // - List returns keys in byte-wise ascending order.
 // - All methods are thread-safe; concurrent writers to one key: last finished write wins whole.
@@ -65,8 +68,8 @@ class ObjectWriter {
 class ObjectReader {
  public:
   virtual ~ObjectReader() = default;
-  // Reads up to `max_bytes` into `out` (replacing its contents). An empty `out` with OK means end of
-  // object. DataLoss if the object turns out shorter than its size at open.
+  // Reads up to `max_bytes` into `out` (replacing its contents). An empty `out` with OK means end
+  // of object. DataLoss if the object turns out shorter than its size at open.
   virtual Status Read(size_t max_bytes, std::string* out) = 0;
   virtual uint64_t size_bytes() const = 0;
 };

@@ -4,10 +4,10 @@
 // store) and listens on 127.0.0.1:5690 (gRPC, risectl) and 127.0.0.1:4566 (psql).
 // Configuration layers: built-in defaults < --config TOML file < RW_* environment < flags.
 
-#include <CLI/CLI.hpp>
 #include <signal.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -37,10 +37,13 @@ int main(int argc, char** argv) {
 
   CLI::App app{
       "rwmeta meta node: the meta service of a streaming database, with meta snapshots.\n"
-      "Without flags it keeps everything under ./rwmeta-data/ and listens on 127.0.0.1:5690 (gRPC,\n"
-      "for risectl) and 127.0.0.1:4566 (PostgreSQL protocol, for psql -h 127.0.0.1 -p 4566 -d dev -U root).\n"
+      "Without flags it keeps everything under ./rwmeta-data/ and listens on 127.0.0.1:5690 "
+      "(gRPC,\n"
+      "for risectl) and 127.0.0.1:4566 (PostgreSQL protocol, for psql -h 127.0.0.1 -p 4566 -d dev "
+      "-U root).\n"
       "Each flag can also be set by the environment variable shown, or in the --config TOML file\n"
-      "([meta], [system] and [log] tables); flags win over the environment, which wins over the file.",
+      "([meta], [system] and [log] tables); flags win over the environment, which wins over the "
+      "file.",
       "meta-node"};
   app.get_formatter()->column_width(40);
 

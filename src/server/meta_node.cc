@@ -20,7 +20,6 @@ namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
-
 // The gRPC admin API's view of the meta layer.
 class NodeMetaBackend : public rpc::MetaBackend {
  public:
@@ -95,9 +94,8 @@ Status MetaNode::Start() {
                                    options_.backup_storage_url, options_.backup_storage_directory};
   auto cluster = meta::BootstrapCluster(*c->meta_store, bootstrap);
   if (!cluster.ok()) return cluster.status().WithContext("meta store " + meta_url);
-  spdlog::info("{} cluster {} (meta store backend {})",
-               cluster->created ? "created" : "opened", cluster->cluster_id,
-               c->meta_store->backend());
+  spdlog::info("{} cluster {} (meta store backend {})", cluster->created ? "created" : "opened",
+               cluster->cluster_id, c->meta_store->backend());
 
   c->params = std::make_unique<meta::SystemParamsManager>(*c->meta_store);
   RWMETA_RETURN_IF_ERROR(c->params->Reload());

@@ -1,6 +1,6 @@
-// MetaNode: one running meta service. Opens the meta store (creating and migrating the schema on the
-// first start, recording a cluster id), opens the state store, and serves the Postgres wire protocol
-// (psql, drivers) and the gRPC admin API (risectl).
+// MetaNode: one running meta service. Opens the meta store (creating and migrating the schema on
+// the first start, recording a cluster id), opens the state store, and serves the Postgres wire
+// protocol (psql, drivers) and the gRPC admin API (risectl).
 //
 // Concurrency:
 //   Start        once, from one thread
@@ -24,9 +24,9 @@ class MetaNode {
   MetaNode(const MetaNode&) = delete;
   MetaNode& operator=(const MetaNode&) = delete;
 
-  // Errors name what failed: the meta store (Unavailable, FailedPrecondition for a schema newer than
-  // this binary, DataLoss for a corrupt file), the state store URL (InvalidArgument), a listen address
-  // (InvalidArgument, Unavailable when taken). On error nothing is left running.
+  // Errors name what failed: the meta store (Unavailable, FailedPrecondition for a schema newer
+  // than this binary, DataLoss for a corrupt file), the state store URL (InvalidArgument), a listen
+  // address (InvalidArgument, Unavailable when taken). On error nothing is left running.
   Status Start();
   void Stop();
 

@@ -19,7 +19,8 @@ Config MakeNodeConfig() {
         "Meta store: sqlite, sql, postgres, mysql, etcd or memory."},
       O{"meta.sql_endpoint", "--sql-endpoint", "RW_SQL_ENDPOINT", std::nullopt,
         "sqlite: the database file (default ./rwmeta-data/meta.db); sql: a full URL "
-        "(sqlite:///x.db, postgres://u:p@h:5432/db, mysql://u:p@h:3306/db); postgres/mysql: host:port."},
+        "(sqlite:///x.db, postgres://u:p@h:5432/db, mysql://u:p@h:3306/db); postgres/mysql: "
+        "host:port."},
       O{"meta.sql_username", "--sql-username", "RW_SQL_USERNAME", "", "postgres/mysql user."},
       O{"meta.sql_password", "--sql-password", "RW_SQL_PASSWORD", "", "postgres/mysql password."},
       O{"meta.sql_database", "--sql-database", "RW_SQL_DATABASE", "", "postgres/mysql database."},
@@ -31,7 +32,8 @@ Config MakeNodeConfig() {
       O{"meta.etcd_username", "--etcd-username", "RW_ETCD_USERNAME", "", "etcd user."},
       O{"meta.etcd_password", "--etcd-password", "RW_ETCD_PASSWORD", "", "etcd password."},
       O{"system.state_store", "--state-store", "RW_STATE_STORE", std::nullopt,
-        "State store URL, hummock+<object store url> (default hummock+fs://<cwd>/rwmeta-data/state). "
+        "State store URL, hummock+<object store url> (default "
+        "hummock+fs://<cwd>/rwmeta-data/state). "
         "Fixed at the first start."},
       O{"system.data_directory", "--data-directory", "RW_DATA_DIRECTORY", kDefaultDataDirectory,
         "Directory of the state store's objects inside the state store. Fixed at the first start."},
@@ -92,7 +94,8 @@ Result<NodeOptions> ResolveNodeOptions(const Config& config, const std::string& 
   if (o.state_store.rfind("hummock+", 0) != 0) {
     return InvalidArgumentError(fmt::format(
         "--state-store must start with hummock+ (e.g. hummock+fs:///var/lib/rwmeta/state, "
-        "hummock+s3://bucket), got '{}'", o.state_store));
+        "hummock+s3://bucket), got '{}'",
+        o.state_store));
   }
   o.data_directory = get("system.data_directory");
   if (o.data_directory.empty()) return InvalidArgumentError("--data-directory cannot be empty");

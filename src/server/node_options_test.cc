@@ -41,8 +41,9 @@ TEST(NodeOptionsTest, BackendFlagsBuildTheMetaStoreUrl) {
 TEST(NodeOptionsTest, BadCombinationsNameTheFlag) {
   Config c = MakeNodeConfig();
   ASSERT_OK(c.SetFlag("system.state_store", "fs:///x"));
-  EXPECT_THAT(ResolveNodeOptions(c, "/"),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("--state-store must start with hummock+")));
+  EXPECT_THAT(
+      ResolveNodeOptions(c, "/"),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("--state-store must start with hummock+")));
   Config pg = MakeNodeConfig();
   ASSERT_OK(pg.SetFlag("meta.backend", "postgres"));
   ASSERT_OK(pg.SetFlag("meta.sql_endpoint", "127.0.0.1:5432"));

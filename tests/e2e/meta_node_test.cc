@@ -33,7 +33,8 @@ class MetaNodeTest : public ::testing::Test {
 };
 
 TEST_F(MetaNodeTest, PsqlSeesTablesInDt) {
-  ASSERT_OK_AND_ASSIGN(auto create, Sql("CREATE TABLE t1 (a int, b varchar); CREATE VIEW v1 AS SELECT a FROM t1"));
+  ASSERT_OK_AND_ASSIGN(
+      auto create, Sql("CREATE TABLE t1 (a int, b varchar); CREATE VIEW v1 AS SELECT a FROM t1"));
   ASSERT_EQ(create.exit_code, 0) << create.err;
   // \dt runs psql's own catalog query against pg_catalog.
   ASSERT_OK_AND_ASSIGN(auto dt, Sql("\\dt"));
@@ -55,7 +56,8 @@ TEST_F(MetaNodeTest, RisectlReadsAndChangesSystemParams) {
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_THAT(info.out, HasSubstr("sqlite"));
 
-  ASSERT_OK_AND_ASSIGN(auto set, Risectl({"meta", "system-params", "set", "barrier_interval_ms", "500"}));
+  ASSERT_OK_AND_ASSIGN(auto set,
+                       Risectl({"meta", "system-params", "set", "barrier_interval_ms", "500"}));
   ASSERT_EQ(set.exit_code, 0) << set.err;
   ASSERT_OK_AND_ASSIGN(auto get, Risectl({"meta", "system-params", "get", "barrier_interval_ms"}));
   ASSERT_EQ(get.exit_code, 0) << get.err;
@@ -64,14 +66,17 @@ TEST_F(MetaNodeTest, RisectlReadsAndChangesSystemParams) {
   ASSERT_OK_AND_ASSIGN(auto show, Sql("SHOW barrier_interval_ms"));
   EXPECT_EQ(show.out, "500\n");
 
-  ASSERT_OK_AND_ASSIGN(auto bad, Risectl({"meta", "system-params", "set", "state_store", "hummock+memory"}));
+  ASSERT_OK_AND_ASSIGN(auto bad,
+                       Risectl({"meta", "system-params", "set", "state_store", "hummock+memory"}));
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, HasSubstr("error: "));
   EXPECT_THAT(bad.err, HasSubstr("state_store"));
 }
 
 TEST_F(MetaNodeTest, ShowParametersHasRisingWavesColumnsAndRedactsCredentials) {
-  ASSERT_OK_AND_ASSIGN(auto set, Sql("ALTER SYSTEM SET backup_storage_url = 'minio://key:topsecret@127.0.0.1:9301/bk'"));
+  ASSERT_OK_AND_ASSIGN(
+      auto set,
+      Sql("ALTER SYSTEM SET backup_storage_url = 'minio://key:topsecret@127.0.0.1:9301/bk'"));
   ASSERT_EQ(set.exit_code, 0) << set.err;
   // Without -t psql prints the header line: the column names are part of the contract.
   ASSERT_OK_AND_ASSIGN(auto show, RunCommand({"/usr/bin/psql", "-X", "-A", "-h", "127.0.0.1", "-p",
@@ -90,15 +95,16 @@ TEST_F(MetaNodeTest, ShowParametersHasRisingWavesColumnsAndRedactsCredentials) {
 
 TEST_F(MetaNodeTest, SigtermExitsCleanlyAndRestartKeepsEverything) {
   ASSERT_OK_AND_ASSIGN(auto info1, Risectl({"meta", "cluster-info"}));
-  ASSERT_OK_AND_ASSIGN(auto r, Sql("CREATE SCHEMA s; CREATE TABLE s.t (a int); CREATE USER u WITH PASSWORD 'pw'"));
+  ASSERT_OK_AND_ASSIGN(
+      auto r, Sql("CREATE SCHEMA s; CREATE TABLE s.t (a int); CREATE USER u WITH PASSWORD 'pw'"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_OK_AND_ASSIGN(int code, node_->Stop(SIGTERM));
   EXPECT_EQ(code, 0);
   ASSERT_OK_AND_ASSIGN(node_, MetaNodeProcess::Start(options_));
   ASSERT_OK_AND_ASSIGN(auto q, Sql("SELECT name FROM rw_catalog.rw_tables"));
   EXPECT_EQ(q.out, "t\n");
-  ASSERT_OK_AND_ASSIGN(auto as_u, Psql(node_->pg_port(), "SELECT current_user", "u", "dev",
-                                       {{"PGPASSWORD", "pw"}}));
+  ASSERT_OK_AND_ASSIGN(
+      auto as_u, Psql(node_->pg_port(), "SELECT current_user", "u", "dev", {{"PGPASSWORD", "pw"}}));
   EXPECT_EQ(as_u.out, "u\n") << as_u.err;
   ASSERT_OK_AND_ASSIGN(auto info2, Risectl({"meta", "cluster-info"}));
   // Same cluster id on both lines "Cluster ID: ...".
@@ -118,8 +124,8 @@ TEST_F(MetaNodeTest, KillNineLosesNoCommittedDdl) {
 TEST_F(MetaNodeTest, WrongPasswordAndUnknownDatabaseAreRefused) {
   ASSERT_OK_AND_ASSIGN(auto r, Sql("CREATE USER carol WITH PASSWORD 'right'"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_OK_AND_ASSIGN(auto wrong, Psql(node_->pg_port(), "SELECT 1", "carol", "dev",
-                                        {{"PGPASSWORD", "wrong"}}));
+  ASSERT_OK_AND_ASSIGN(
+      auto wrong, Psql(node_->pg_port(), "SELECT 1", "carol", "dev", {{"PGPASSWORD", "wrong"}}));
   EXPECT_NE(wrong.exit_code, 0);
   EXPECT_THAT(wrong.err, HasSubstr("password authentication failed for user \"carol\""));
   ASSERT_OK_AND_ASSIGN(auto nodb, Psql(node_->pg_port(), "SELECT 1", "root", "nodb"));
@@ -129,8 +135,8 @@ TEST_F(MetaNodeTest, WrongPasswordAndUnknownDatabaseAreRefused) {
 
 TEST(MetaNodeStartupTest, BadFlagsFailClearlyWithoutStarting) {
   TempDir dir;
-  ASSERT_OK_AND_ASSIGN(auto bad_store, RunCommand({MetaNodeBinary(), "--state-store", "fs:///x"}, {},
-                                                  std::chrono::seconds(30), dir.path()));
+  ASSERT_OK_AND_ASSIGN(auto bad_store, RunCommand({MetaNodeBinary(), "--state-store", "fs:///x"},
+                                                  {}, std::chrono::seconds(30), dir.path()));
   EXPECT_EQ(bad_store.exit_code, 1);
   EXPECT_THAT(bad_store.err, HasSubstr("--state-store must start with hummock+"));
 
@@ -154,12 +160,11 @@ TEST(MetaNodeStartupTest, PortInUseIsNamed) {
   options.work_dir = dir.path();
   ASSERT_OK_AND_ASSIGN(auto first, MetaNodeProcess::Start(options));
   TempDir dir2;
-  ASSERT_OK_AND_ASSIGN(
-      auto second,
-      RunCommand({MetaNodeBinary(), "--pg-listen-addr",
-                  "127.0.0.1:" + std::to_string(first->pg_port()), "--listen-addr",
-                  "127.0.0.1:" + std::to_string(PickFreePort())},
-                 {}, std::chrono::seconds(30), dir2.path()));
+  ASSERT_OK_AND_ASSIGN(auto second,
+                       RunCommand({MetaNodeBinary(), "--pg-listen-addr",
+                                   "127.0.0.1:" + std::to_string(first->pg_port()), "--listen-addr",
+                                   "127.0.0.1:" + std::to_string(PickFreePort())},
+                                  {}, std::chrono::seconds(30), dir2.path()));
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_THAT(second.err, HasSubstr("127.0.0.1:" + std::to_string(first->pg_port())));
 }
@@ -170,7 +175,8 @@ TEST(MetaNodeStartupTest, TomlFileAndEnvironmentAreRead) {
   {
     std::FILE* f = std::fopen((dir.path() + "/rw.toml").c_str(), "w");
     ASSERT_NE(f, nullptr);
-    std::fprintf(f, "[system]\ndata_directory = \"from_file\"\nbackup_storage_directory = \"bk\"\n");
+    std::fprintf(f,
+                 "[system]\ndata_directory = \"from_file\"\nbackup_storage_directory = \"bk\"\n");
     std::fclose(f);
   }
   MetaNodeProcess::Options options;

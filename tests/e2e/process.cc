@@ -2,14 +2,13 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -158,9 +157,9 @@ Result<std::unique_ptr<MetaNodeProcess>> MetaNodeProcess::Start(Options options)
   p->options_ = options;
   p->log_path_ = options.work_dir + fmt::format("/meta-node-{}.log", options.pg_port);
 
-  std::vector<std::string> args = {MetaNodeBinary(),
-                                   "--listen-addr", fmt::format("127.0.0.1:{}", options.grpc_port),
-                                   "--pg-listen-addr", fmt::format("127.0.0.1:{}", options.pg_port)};
+  std::vector<std::string> args = {
+      MetaNodeBinary(), "--listen-addr", fmt::format("127.0.0.1:{}", options.grpc_port),
+      "--pg-listen-addr", fmt::format("127.0.0.1:{}", options.pg_port)};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   std::vector<std::string> envs = MergedEnv(options.env);
   auto c_args = CStrings(args);

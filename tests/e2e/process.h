@@ -1,5 +1,5 @@
-// Helpers for end-to-end tests: run commands, and run a meta-node process on free loopback ports in a
-// private working directory.
+// Helpers for end-to-end tests: run commands, and run a meta-node process on free loopback ports in
+// a private working directory.
 #pragma once
 
 #include <sys/types.h>
@@ -21,8 +21,8 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs `argv` to completion (killed after `timeout`), capturing stdout and stderr. `env` entries are
-// added to (or replace) the inherited environment. DeadlineExceeded if it had to be killed.
+// Runs `argv` to completion (killed after `timeout`), capturing stdout and stderr. `env` entries
+// are added to (or replace) the inherited environment. DeadlineExceeded if it had to be killed.
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                  const std::map<std::string, std::string>& env = {},
                                  std::chrono::milliseconds timeout = std::chrono::seconds(60),

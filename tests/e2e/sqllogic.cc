@@ -33,8 +33,8 @@ Result<Conn> Connect(int port, const SqlRecord& who) {
   if (!who.connect_password.empty()) conninfo += " password=" + who.connect_password;
   Conn conn(PQconnectdb(conninfo.c_str()));
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return UnavailableError(fmt::format("connect as {}: {}", who.connect_user,
-                                        PQerrorMessage(conn.get())));
+    return UnavailableError(
+        fmt::format("connect as {}: {}", who.connect_user, PQerrorMessage(conn.get())));
   }
   return conn;
 }
@@ -81,7 +81,10 @@ Result<std::vector<SqlRecord>> ParseSqlTestFile(const std::string& text) {
   };
   while (i < lines.size()) {
     std::string head = Trim(lines[i]);
-    if (head.empty() || head[0] == '#') { ++i; continue; }
+    if (head.empty() || head[0] == '#') {
+      ++i;
+      continue;
+    }
     SqlRecord rec;
     rec.line = static_cast<int>(i + 1);
     std::istringstream words(head);
@@ -100,10 +103,14 @@ Result<std::vector<SqlRecord>> ParseSqlTestFile(const std::string& text) {
         auto eq = kv.find('=');
         if (eq == std::string::npos) return bad("connect takes key=value pairs");
         std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
-        if (k == "user") rec.connect_user = v;
-        else if (k == "password") rec.connect_password = v;
-        else if (k == "db") rec.connect_db = v;
-        else return bad("unknown connect key " + k);
+        if (k == "user")
+          rec.connect_user = v;
+        else if (k == "password")
+          rec.connect_password = v;
+        else if (k == "db")
+          rec.connect_db = v;
+        else
+          return bad("unknown connect key " + k);
       }
       records.push_back(rec);
       ++i;
@@ -117,7 +124,8 @@ Result<std::vector<SqlRecord>> ParseSqlTestFile(const std::string& text) {
       words >> rec.error_sqlstate;
       std::getline(words, rest);
       rec.error_substring = Trim(rest);
-      if (rec.error_sqlstate.size() != 5) return bad("statement error needs a 5-character SQLSTATE");
+      if (rec.error_sqlstate.size() != 5)
+        return bad("statement error needs a 5-character SQLSTATE");
     } else if (w1 == "query") {
       rec.kind = SqlRecord::Kind::kQuery;
       rec.rowsort = w2 == "rowsort";
@@ -152,7 +160,8 @@ Status RunSqlRecords(const std::vector<SqlRecord>& records, int port,
   RWMETA_ASSIGN_OR_RETURN(Conn conn, Connect(port, who));
   for (const auto& rec : records) {
     auto fail = [&](const std::string& what) {
-      return FailedPreconditionError(fmt::format("line {}: {}\n  SQL: {}", rec.line, what, rec.sql));
+      return FailedPreconditionError(
+          fmt::format("line {}: {}\n  SQL: {}", rec.line, what, rec.sql));
     };
     switch (rec.kind) {
       case SqlRecord::Kind::kRestart: {
@@ -175,7 +184,8 @@ Status RunSqlRecords(const std::vector<SqlRecord>& records, int port,
       }
       case SqlRecord::Kind::kStatementError: {
         PgResult res(PQexec(conn.get(), rec.sql.c_str()));
-        if (!IsError(res.get())) return fail("expected error " + rec.error_sqlstate + ", got success");
+        if (!IsError(res.get()))
+          return fail("expected error " + rec.error_sqlstate + ", got success");
         const char* state = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
         std::string msg = PQresultErrorMessage(res.get());
         if (state == nullptr || rec.error_sqlstate != state ||

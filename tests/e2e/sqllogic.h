@@ -13,8 +13,9 @@
 //   ----
 //   t|t                                      <- columns joined by '|', NULL as NULL
 //
-//   restart                                  <- SIGTERM the node and start it again on the same data
-//   connect user=bob password=secret db=dev  <- later records run as this user (new connection)
+//   restart                                  <- SIGTERM the node and start it again on the same
+//   data connect user=bob password=secret db=dev  <- later records run as this user (new
+//   connection)
 //
 // `query` records run twice, through the simple and the extended protocol, and must agree.
 #pragma once

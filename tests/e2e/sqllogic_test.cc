@@ -1,7 +1,8 @@
 // Runs every tests/sql/*.test file against its own fresh meta-node, over the wire.
-#include <gtest/gtest.h>
+#include "e2e/sqllogic.h"
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -10,7 +11,6 @@
 
 #include "common/testing/status_matchers.h"
 #include "e2e/process.h"
-#include "e2e/sqllogic.h"
 
 namespace rwmeta::e2e {
 namespace {

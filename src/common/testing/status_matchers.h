@@ -13,7 +13,9 @@ namespace rwmeta::testing {
 
 inline const Status& GetStatus(const Status& s) { return s; }
 template <typename T>
-Status GetStatus(const Result<T>& r) { return r.status(); }
+Status GetStatus(const Result<T>& r) {
+  return r.status();
+}
 
 MATCHER_P(StatusIs, code, "has status code " + std::string(::rwmeta::StatusCodeName(code))) {
   Status s = ::rwmeta::testing::GetStatus(arg);
@@ -22,7 +24,8 @@ MATCHER_P(StatusIs, code, "has status code " + std::string(::rwmeta::StatusCodeN
 }
 
 MATCHER_P2(StatusIs, code, message_matcher,
-           "has status code " + std::string(::rwmeta::StatusCodeName(code)) + " and a matching message") {
+           "has status code " + std::string(::rwmeta::StatusCodeName(code)) +
+               " and a matching message") {
   Status s = ::rwmeta::testing::GetStatus(arg);
   *result_listener << "whose status is " << s.ToString();
   return s.code() == code &&
@@ -42,7 +45,7 @@ MATCHER(IsOk, "is OK") {
 
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \
   ASSERT_OK_AND_ASSIGN_IMPL_(RWMETA_CONCAT_(rwmeta_test_result_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)     \
-  auto tmp = (expr);                                   \
-  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString();    \
+#define ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)  \
+  auto tmp = (expr);                                \
+  ASSERT_TRUE(tmp.ok()) << tmp.status().ToString(); \
   lhs = std::move(tmp).value()

@@ -12,7 +12,7 @@
 namespace rwmeta::frontend::sql {
 
 enum class TypeId {
-  kUnknown,    // an untyped literal or parameter not yet coerced; also the type of a bare NULL
+  kUnknown,  // an untyped literal or parameter not yet coerced; also the type of a bare NULL
   kBoolean,
   kInt16,
   kInt32,
@@ -20,7 +20,7 @@ enum class TypeId {
   kFloat32,
   kFloat64,
   kDecimal,
-  kVarchar,    // varchar and text
+  kVarchar,  // varchar and text
   kDate,
   kTimestamp,  // without time zone
   kJsonb,
@@ -42,8 +42,8 @@ Result<TypeId> TypeFromName(const std::string& name);
 //   kDate → int32 days since 1970-01-01 kept as int64_t; kTimestamp → int64_t microseconds since
 //   1970-01-01 00:00:00; kTextArray → std::vector<std::string>.
 struct Datum {
-  using Storage = std::variant<std::monostate, bool, int64_t, double, std::string,
-                               std::vector<std::string>>;
+  using Storage =
+      std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<std::string>>;
   Storage v;
   bool is_null() const { return std::holds_alternative<std::monostate>(v); }
   static Datum Null() { return Datum{}; }

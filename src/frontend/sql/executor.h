@@ -3,10 +3,9 @@
 // rows, user tables (later) hand it Hummock scans through the same Relation interface.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,8 +39,8 @@ class MemoryRelation : public Relation {
 
 // What a name in FROM resolves to: rows, or a view whose stored SELECT is expanded in place.
 struct ResolvedRelation {
-  std::shared_ptr<Relation> relation;   // set for tables and system catalogs
-  std::optional<std::string> view_sql;  // set for views: the SELECT to expand
+  std::shared_ptr<Relation> relation;          // set for tables and system catalogs
+  std::optional<std::string> view_sql;         // set for views: the SELECT to expand
   std::vector<std::string> view_column_names;  // optional aliases for the view's columns
 };
 
@@ -72,9 +71,9 @@ struct QueryResult {
   std::vector<Tuple> rows;
 };
 
-// Runs one SelectStmt (the object under "SelectStmt" in libpg_query's JSON). Errors carry SQLSTATEs:
-// 42P01 unknown relation, 42703 unknown column, 42702 ambiguous column, 42883 unknown function,
-// 42804/42846 type mismatch, 22012 division by zero, 0A000 unsupported constructs.
+// Runs one SelectStmt (the object under "SelectStmt" in libpg_query's JSON). Errors carry
+// SQLSTATEs: 42P01 unknown relation, 42703 unknown column, 42702 ambiguous column, 42883 unknown
+// function, 42804/42846 type mismatch, 22012 division by zero, 0A000 unsupported constructs.
 Result<QueryResult> ExecuteSelect(const nlohmann::json& select_stmt, QueryContext& ctx);
 
 // The output columns ExecuteSelect would produce, without reading rows (for Describe).

@@ -395,8 +395,9 @@ TEST_F(ExecutorTest, SetReturningFunctionsInFrom) {
   EXPECT_EQ(Q("select * from pg_catalog.generate_series(5, 1, -2)"), (Rows{{"5"}, {"3"}, {"1"}}));
   EXPECT_EQ(Q("select x from unnest(array['a','b']) as u(x)"), (Rows{{"a"}, {"b"}}));
   // Unnested elements are untyped: they compare with numbers, as psql's \d needs.
-  EXPECT_EQ(Q("select s.k from unnest(array['1','3']) s(k) join generate_series(1, 3) g on g = s.k"),
-            (Rows{{"1"}, {"3"}}));
+  EXPECT_EQ(
+      Q("select s.k from unnest(array['1','3']) s(k) join generate_series(1, 3) g on g = s.k"),
+      (Rows{{"1"}, {"3"}}));
 }
 
 // ---- expressions

@@ -412,8 +412,7 @@ Result<std::vector<ParsedStatement>> ParseSql(std::string_view sql) {
         IsWord(*toks, 3, "not") && IsWord(*toks, 4, "exists")) {
       size_t from = (*toks)[2].offset;
       size_t to = (*toks)[4].offset + (*toks)[4].text.size();
-      without_if_not_exists =
-          std::string(piece.substr(0, from)) + std::string(piece.substr(to));
+      without_if_not_exists = std::string(piece.substr(0, from)) + std::string(piece.substr(to));
       marked_node = IsWord(*toks, 1, "database") ? "CreatedbStmt" : "CreateRoleStmt";
     }
     RWMETA_ASSIGN_OR_RETURN(

@@ -3,9 +3,8 @@
 // CREATE SOURCE/SINK ... WITH (...) ... ).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,22 +14,22 @@
 namespace rwmeta::frontend::sql {
 
 enum class StatementKind {
-  kPostgres,            // `node` holds libpg_query's statement, e.g. {"SelectStmt": {...}}
-  kBackup,              // BACKUP
-  kFlush,               // FLUSH
-  kDeleteMetaSnapshots, // DELETE META SNAPSHOT[S] 1, 2 → `snapshot_ids`
-  kCreateSecret,        // CREATE SECRET [IF NOT EXISTS] name WITH (k = v, ...) AS 'value'
-  kShowParameters,      // SHOW PARAMETERS
-  kDropSecret,          // DROP SECRET [IF EXISTS] [schema.]name → {"name", "schema", "if_exists"}
-  kShowTablesFrom,      // SHOW TABLES FROM schema → {"schema"} (plain SHOW TABLES is kPostgres)
+  kPostgres,             // `node` holds libpg_query's statement, e.g. {"SelectStmt": {...}}
+  kBackup,               // BACKUP
+  kFlush,                // FLUSH
+  kDeleteMetaSnapshots,  // DELETE META SNAPSHOT[S] 1, 2 → `snapshot_ids`
+  kCreateSecret,         // CREATE SECRET [IF NOT EXISTS] name WITH (k = v, ...) AS 'value'
+  kShowParameters,       // SHOW PARAMETERS
+  kDropSecret,      // DROP SECRET [IF EXISTS] [schema.]name → {"name", "schema", "if_exists"}
+  kShowTablesFrom,  // SHOW TABLES FROM schema → {"schema"} (plain SHOW TABLES is kPostgres)
 };
 
 struct ParsedStatement {
   StatementKind kind = StatementKind::kPostgres;
-  nlohmann::json node;       // kPostgres: the statement node; kCreateSecret: {"name", "schema",
-                             //   "if_not_exists", "with": {k: v}, "value"}
+  nlohmann::json node;  // kPostgres: the statement node; kCreateSecret: {"name", "schema",
+                        //   "if_not_exists", "with": {k: v}, "value"}
   std::vector<uint64_t> snapshot_ids;
-  std::string text;          // this statement's own SQL text, trimmed
+  std::string text;  // this statement's own SQL text, trimmed
 };
 
 // Splits `sql` into statements and parses each. An empty or all-comment string gives no statements.

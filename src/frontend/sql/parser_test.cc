@@ -165,8 +165,8 @@ TEST(ParserTest, DropSecretAndShowTablesFrom) {
   ASSERT_OK_AND_ASSIGN(auto b, ParseOne("drop secret k"));
   EXPECT_EQ(b.node["schema"], "");
   EXPECT_EQ(b.node["if_exists"], false);
-  EXPECT_THAT(ParseSql("DROP SECRET s1."), StatusIs(StatusCode::kInvalidArgument,
-                                                   HasSubstr("syntax error at end of input")));
+  EXPECT_THAT(ParseSql("DROP SECRET s1."),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("syntax error at end of input")));
   EXPECT_THAT(ParseSql("SHOW TABLES FROM a b"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("at or near \"b\"")));
 }
