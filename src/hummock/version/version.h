@@ -1,0 +1,101 @@
+// The Hummock version (which SSTs make up each level of each compaction group, per-table committed
+// epochs, max committed epoch, safe epoch) and the deltas that change it.
+//
+// Why free functions over the protobuf messages rather than a wrapper class: the proto message is
+// what is stored (delta payloads in the meta store, the checkpoint object, meta snapshots), so
+// working on it directly keeps one representation and no conversion code that could drift. The
+// functions below keep the invariants the messages alone cannot express:
+// - groups sorted by group_id; L0 sub-levels newest (largest sub_level_id) first; L1..L6 always
+//   present as levels[0..5] with SSTs sorted by (smallest_key, sst_id);
+// - ids increase by delta: a delta applies only on top of the version it was built for.
+//
+// Thread safety: these are plain functions over values; callers synchronise access to a version.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "common/status.h"
+#include "proto/hummock.pb.h"
+
+namespace rwmeta::hummock {
+
+// Levels below L0. Reaches disk (level_idx values): never change.
+inline constexpr uint32_t kMaxLevel = 6;
+
+// Applies `delta` to `*version`. On any error `*version` is left unchanged.
+// - FailedPrecondition if delta.prev_id != version->id() (delta built for another version).
+// - InvalidArgument if delta.id <= delta.prev_id, an insert names a level above kMaxLevel, a new L0
+//   sub-level id is not larger than every existing one in its group, an inserted object is already
+//   in the group, or an epoch (max committed, safe, a table's committed) would go backwards, or the
+//   safe epoch would pass the max committed epoch.
+// - DataLoss if the delta removes an object (or table) the version does not hold: the delta and
+//   the version disagree, so one of them is not what was stored.
+// A group named by a delta that the version does not have is created (with empty L1..L6).
+Status ApplyDelta(HummockVersion* version, const HummockVersionDelta& delta);
+
+// Every object id the version references (all SSTs of all levels), ascending, without duplicates.
+std::vector<uint64_t> ObjectIds(const HummockVersion& version);
+
+// Number of SSTs in the version.
+uint64_t SstCount(const HummockVersion& version);
+
+// Size of one level (or one L0 sub-level).
+struct LevelSize {
+  uint64_t group_id = 0;
+  uint32_t level_idx = 0;
+  uint64_t sub_level_id = 0;  // 0 for L1..L6
+  uint64_t sst_count = 0;
+  uint64_t size_bytes = 0;  // sum of file_size
+  friend bool operator==(const LevelSize&, const LevelSize&) = default;
+};
+
+// Per level sizes in version order: each group by group_id, its L0 sub-levels newest first, then
+// L1..L6 (including empty levels).
+std::vector<LevelSize> LevelSizes(const HummockVersion& version);
+
+// The committed epoch of `table_id`, or nullopt if the version has no such table.
+std::optional<uint64_t> CommittedEpoch(const HummockVersion& version, uint32_t table_id);
+
+// Builds the common deltas on top of `base`. The delta gets id base.id() + 1 and
+// prev_id base.id(), and carries base's max committed and safe epochs unless a call below raises
+// them. The builder does not validate: ApplyDelta does. Not thread-safe.
+//
+//   HummockVersionDelta d = VersionDeltaBuilder(v).CommitEpoch(epoch, group, ssts, {1, 2}).Build();
+//   RWMETA_RETURN_IF_ERROR(ApplyDelta(&v, d));
+class VersionDeltaBuilder {
+ public:
+  explicit VersionDeltaBuilder(const HummockVersion& base);
+
+  // Commits `epoch` for `table_ids` (which live in `group_id`): `ssts` form a new L0 sub-level
+  // (sub-level id = this delta's id, so newer sub-levels have larger ids), the tables' committed
+  // epoch becomes `epoch` and the max committed epoch rises to it. Several calls for one group
+  // add to the same sub-level.
+  VersionDeltaBuilder& CommitEpoch(uint64_t epoch, uint64_t group_id,
+                                   const std::vector<SstableInfo>& ssts,
+                                   const std::vector<uint32_t>& table_ids);
+
+  // A compaction in `group_id`: removes `input_object_ids` (from whatever levels) and inserts
+  // `outputs` into `target_level` (1..6; 0 makes a new L0 sub-level). Inputs not among the outputs
+  // become stale objects, outputs not among the inputs new objects. `trivial_move` marks a move
+  // of the same SSTs to another level.
+  VersionDeltaBuilder& Compact(uint64_t group_id, const std::vector<uint64_t>& input_object_ids,
+                               uint32_t target_level, const std::vector<SstableInfo>& outputs,
+                               bool trivial_move = false);
+
+  // Drops tables: their state-table info is removed. Their data stays in SSTs until compaction.
+  VersionDeltaBuilder& DropTables(const std::vector<uint32_t>& table_ids);
+
+  // Raises the safe epoch (below it, no reader needs older versions of keys).
+  VersionDeltaBuilder& SetSafeEpoch(uint64_t epoch);
+
+  HummockVersionDelta Build() const { return delta_; }
+
+ private:
+  GroupDelta* MutableGroup(uint64_t group_id);
+
+  HummockVersionDelta delta_;
+};
+
+}  // namespace rwmeta::hummock
