@@ -164,14 +164,16 @@ Result<HummockVersionCheckpoint> ReadCheckpoint(objstore::ObjectStore& store,
 
 Result<HummockVersion> RebuildVersion(const HummockVersion& checkpoint_version,
                                       const std::vector<HummockVersionDelta>& deltas) {
-  HummockVersion version = checkpoint_version;
-  for (size_t i = 0; i < deltas.size(); ++i) {
-    const HummockVersionDelta& delta = deltas[i];
-    if (i > 0 && delta.id() <= deltas[i - 1].id()) {
+  // Checked up front so that a misordered list is reported as such, not as a gap.
+  for (size_t i = 1; i < deltas.size(); ++i) {
+    if (deltas[i].id() <= deltas[i - 1].id()) {
       return InvalidArgumentError("version deltas are not ascending by id: " +
                                   std::to_string(deltas[i - 1].id()) + " then " +
-                                  std::to_string(delta.id()));
+                                  std::to_string(deltas[i].id()));
     }
+  }
+  HummockVersion version = checkpoint_version;
+  for (const HummockVersionDelta& delta : deltas) {
     if (delta.id() <= version.id()) continue;  // already in the checkpoint
     if (delta.prev_id() != version.id()) {
       // Delta ids are consecutive (VersionDeltaBuilder: id = prev_id + 1), so the missing one is
