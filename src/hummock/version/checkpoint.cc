@@ -1,12 +1,11 @@
 #include "hummock/version/checkpoint.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <xxhash.h>
 #include <zstd.h>
 
 #include <cstring>
-
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "hummock/version/version.h"
 
@@ -167,9 +166,9 @@ Result<HummockVersion> RebuildVersion(const HummockVersion& checkpoint_version,
   // Checked up front so that a misordered list is reported as such, not as a gap.
   for (size_t i = 1; i < deltas.size(); ++i) {
     if (deltas[i].id() <= deltas[i - 1].id()) {
-      return InvalidArgumentError("version deltas are not ascending by id: " +
-                                  std::to_string(deltas[i - 1].id()) + " then " +
-                                  std::to_string(deltas[i].id()));
+      return InvalidArgumentError(
+          "version deltas are not ascending by id: " + std::to_string(deltas[i - 1].id()) +
+          " then " + std::to_string(deltas[i].id()));
     }
   }
   HummockVersion version = checkpoint_version;
@@ -180,8 +179,8 @@ Result<HummockVersion> RebuildVersion(const HummockVersion& checkpoint_version,
       // the delta following the version reached so far.
       return DataLossError("version delta " + std::to_string(version.id() + 1) +
                            " is missing: reached version " + std::to_string(version.id()) +
-                           ", next stored delta is " + std::to_string(delta.id()) +
-                           " (prev_id " + std::to_string(delta.prev_id()) + ")");
+                           ", next stored delta is " + std::to_string(delta.id()) + " (prev_id " +
+                           std::to_string(delta.prev_id()) + ")");
     }
     Status s = ApplyDelta(&version, delta);
     if (!s.ok()) return s.WithContext("rebuilding version");

@@ -33,8 +33,9 @@ std::string CheckpointKey(std::string_view data_directory);
 
 // Encodes `checkpoint` (deterministic protobuf serialization, so equal checkpoints give equal
 // bytes). Internal if serialization or compression fails (our bug or out of memory).
-Result<std::string> EncodeCheckpoint(const HummockVersionCheckpoint& checkpoint,
-                                     CheckpointCompression compression = CheckpointCompression::kZstd);
+Result<std::string> EncodeCheckpoint(
+    const HummockVersionCheckpoint& checkpoint,
+    CheckpointCompression compression = CheckpointCompression::kZstd);
 
 // Decodes bytes made by EncodeCheckpoint. `object_name` names the object in error messages.
 // - DataLoss naming the object for a bad magic, a checksum mismatch, truncation, a size that does

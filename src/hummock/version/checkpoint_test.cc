@@ -46,10 +46,12 @@ HummockVersionCheckpoint FixedCheckpoint() {
                                .CommitEpoch(100, 2, {Sst(10, "a", "f"), Sst(11, "g", "m")}, {1, 2})
                                .CommitEpoch(100, 3, {Sst(12, "b", "c")}, {3})
                                .Build()));
-  EXPECT_OK(ApplyDelta(&v, VersionDeltaBuilder(v).CommitEpoch(200, 2, {Sst(13, "c", "z")}, {1, 2})
-                               .Build()));
   EXPECT_OK(ApplyDelta(
-      &v, VersionDeltaBuilder(v).Compact(2, {10, 11}, 1, {Sst(14, "a", "m")}).SetSafeEpoch(100).Build()));
+      &v, VersionDeltaBuilder(v).CommitEpoch(200, 2, {Sst(13, "c", "z")}, {1, 2}).Build()));
+  EXPECT_OK(ApplyDelta(&v, VersionDeltaBuilder(v)
+                               .Compact(2, {10, 11}, 1, {Sst(14, "a", "m")})
+                               .SetSafeEpoch(100)
+                               .Build()));
   HummockVersionCheckpoint cp;
   *cp.mutable_version() = v;
   cp.add_stale_object_ids(10);
@@ -136,7 +138,8 @@ TEST(CheckpointTest, SpecificCorruptions) {
   ASSERT_OK_AND_ASSIGN(std::string good, EncodeCheckpoint(FixedCheckpoint()));
   std::string magic = good;
   magic[0] = 'X';
-  EXPECT_THAT(DecodeCheckpoint(magic, kName), StatusIs(StatusCode::kDataLoss, HasSubstr("bad magic")));
+  EXPECT_THAT(DecodeCheckpoint(magic, kName),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("bad magic")));
   std::string payload = good;
   payload[kCheckpointHeaderSize + 3] ^= 0x40;
   EXPECT_THAT(DecodeCheckpoint(payload, kName),

@@ -13,9 +13,9 @@ std::string DeltaName(const HummockVersionDelta& delta) {
 
 CompactionGroup* FindOrAddGroup(HummockVersion* version, uint64_t group_id) {
   auto* groups = version->mutable_groups();
-  auto it = std::lower_bound(
-      groups->begin(), groups->end(), group_id,
-      [](const CompactionGroup& g, uint64_t id) { return g.group_id() < id; });
+  auto it =
+      std::lower_bound(groups->begin(), groups->end(), group_id,
+                       [](const CompactionGroup& g, uint64_t id) { return g.group_id() < id; });
   if (it != groups->end() && it->group_id() == group_id) return &*it;
   // Keep groups sorted by id: append, then rotate the new group into place.
   size_t pos = static_cast<size_t>(it - groups->begin());
@@ -108,7 +108,8 @@ Status ApplyGroupDelta(const HummockVersionDelta& delta, const GroupDelta& gd,
     for (const SstableInfo& sst : insert.inserted()) *level->add_table_infos() = sst;
     std::sort(level->mutable_table_infos()->begin(), level->mutable_table_infos()->end(),
               [](const SstableInfo& a, const SstableInfo& b) {
-                if (a.smallest_key() != b.smallest_key()) return a.smallest_key() < b.smallest_key();
+                if (a.smallest_key() != b.smallest_key())
+                  return a.smallest_key() < b.smallest_key();
                 return a.sst_id() < b.sst_id();
               });
   }
@@ -138,10 +139,9 @@ Status ApplyDelta(HummockVersion* version, const HummockVersionDelta& delta) {
                                 std::to_string(delta.safe_epoch()));
   }
   if (delta.safe_epoch() > delta.max_committed_epoch()) {
-    return InvalidArgumentError(DeltaName(delta) + ": safe epoch " +
-                                std::to_string(delta.safe_epoch()) +
-                                " is above the max committed epoch " +
-                                std::to_string(delta.max_committed_epoch()));
+    return InvalidArgumentError(
+        DeltaName(delta) + ": safe epoch " + std::to_string(delta.safe_epoch()) +
+        " is above the max committed epoch " + std::to_string(delta.max_committed_epoch()));
   }
   // Work on a copy so that a failing delta leaves the version untouched.
   HummockVersion next = *version;
@@ -194,9 +194,8 @@ uint64_t SstCount(const HummockVersion& version) {
 std::vector<LevelSize> LevelSizes(const HummockVersion& version) {
   std::vector<LevelSize> sizes;
   auto add = [&sizes](uint64_t group_id, const Level& level) {
-    LevelSize size{.group_id = group_id,
-                   .level_idx = level.level_idx(),
-                   .sub_level_id = level.sub_level_id()};
+    LevelSize size{
+        .group_id = group_id, .level_idx = level.level_idx(), .sub_level_id = level.sub_level_id()};
     for (const SstableInfo& sst : level.table_infos()) {
       ++size.sst_count;
       size.size_bytes += sst.file_size();

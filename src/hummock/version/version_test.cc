@@ -34,11 +34,11 @@ std::vector<uint64_t> LevelObjects(const Level& level) {
 // Version 2: group 2 with two L0 sub-levels (objects 10,11 at epoch 100; 12 at epoch 200).
 HummockVersion TwoCommits() {
   HummockVersion v;
-  EXPECT_OK(ApplyDelta(
-      &v, VersionDeltaBuilder(v).CommitEpoch(100, 2, {Sst(10, "a", "f"), Sst(11, "g", "m")}, {1})
-              .Build()));
-  EXPECT_OK(ApplyDelta(&v, VersionDeltaBuilder(v).CommitEpoch(200, 2, {Sst(12, "c", "z")}, {1, 2})
+  EXPECT_OK(ApplyDelta(&v, VersionDeltaBuilder(v)
+                               .CommitEpoch(100, 2, {Sst(10, "a", "f"), Sst(11, "g", "m")}, {1})
                                .Build()));
+  EXPECT_OK(ApplyDelta(
+      &v, VersionDeltaBuilder(v).CommitEpoch(200, 2, {Sst(12, "c", "z")}, {1, 2}).Build()));
   return v;
 }
 
@@ -84,13 +84,14 @@ TEST(VersionTest, CompactionReplacesInputsWithSortedOutputs) {
   EXPECT_THAT(d.new_object_ids(), ElementsAre(21, 20));
   ASSERT_OK(ApplyDelta(&v, d));
   const CompactionGroup& g = v.groups(0);
-  EXPECT_THAT(g.l0_sub_levels(), IsEmpty());  // emptied sub-levels are dropped
+  EXPECT_THAT(g.l0_sub_levels(), IsEmpty());                    // emptied sub-levels are dropped
   EXPECT_THAT(LevelObjects(g.levels(0)), ElementsAre(20, 21));  // sorted by smallest key
   EXPECT_THAT(ObjectIds(v), ElementsAre(20, 21));
   EXPECT_EQ(SstCount(v), 2u);
   std::vector<LevelSize> sizes = LevelSizes(v);
   ASSERT_EQ(sizes.size(), 6u);
-  EXPECT_EQ(sizes[0], (LevelSize{.group_id = 2, .level_idx = 1, .sst_count = 2, .size_bytes = 120}));
+  EXPECT_EQ(sizes[0],
+            (LevelSize{.group_id = 2, .level_idx = 1, .sst_count = 2, .size_bytes = 120}));
   EXPECT_EQ(sizes[1], (LevelSize{.group_id = 2, .level_idx = 2}));
   // Epochs are untouched by compaction.
   EXPECT_EQ(v.max_committed_epoch(), 200u);
@@ -99,8 +100,9 @@ TEST(VersionTest, CompactionReplacesInputsWithSortedOutputs) {
 
 TEST(VersionTest, TrivialMoveKeepsObjectsAndMarksDelta) {
   HummockVersion v = TwoCommits();
-  HummockVersionDelta d =
-      VersionDeltaBuilder(v).Compact(2, {12}, 3, {Sst(12, "c", "z")}, /*trivial_move=*/true).Build();
+  HummockVersionDelta d = VersionDeltaBuilder(v)
+                              .Compact(2, {12}, 3, {Sst(12, "c", "z")}, /*trivial_move=*/true)
+                              .Build();
   EXPECT_TRUE(d.trivial_move());
   EXPECT_THAT(d.stale_object_ids(), IsEmpty());
   EXPECT_THAT(d.new_object_ids(), IsEmpty());
@@ -113,9 +115,9 @@ TEST(VersionTest, TrivialMoveKeepsObjectsAndMarksDelta) {
 TEST(VersionTest, RemovingAnAbsentSstIsDataLossAndLeavesVersionUnchanged) {
   HummockVersion v = TwoCommits();
   HummockVersion before = v;
-  HummockVersionDelta d = VersionDeltaBuilder(v).Compact(2, {10, 99}, 1, {Sst(30, "a", "b")}).Build();
-  EXPECT_THAT(ApplyDelta(&v, d),
-              StatusIs(StatusCode::kDataLoss, HasSubstr("removes object 99")));
+  HummockVersionDelta d =
+      VersionDeltaBuilder(v).Compact(2, {10, 99}, 1, {Sst(30, "a", "b")}).Build();
+  EXPECT_THAT(ApplyDelta(&v, d), StatusIs(StatusCode::kDataLoss, HasSubstr("removes object 99")));
   EXPECT_EQ(v.SerializeAsString(), before.SerializeAsString());
   // The same object in a group that does not hold it.
   HummockVersionDelta other = VersionDeltaBuilder(v).Compact(3, {10}, 1, {}).Build();
@@ -149,9 +151,9 @@ TEST(VersionTest, SafeEpochRisesAndNeverPassesCommittedOrGoesBack) {
 TEST(VersionTest, InvalidDeltasAreRefused) {
   HummockVersion v = TwoCommits();
   // A table's committed epoch going back.
-  EXPECT_THAT(ApplyDelta(&v, VersionDeltaBuilder(v).CommitEpoch(150, 2, {Sst(40, "a", "b")}, {1})
-                                 .Build()),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("committed epoch of table 1")));
+  EXPECT_THAT(
+      ApplyDelta(&v, VersionDeltaBuilder(v).CommitEpoch(150, 2, {Sst(40, "a", "b")}, {1}).Build()),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("committed epoch of table 1")));
   // Level above L6.
   EXPECT_THAT(ApplyDelta(&v, VersionDeltaBuilder(v).Compact(2, {}, 7, {Sst(41, "a", "b")}).Build()),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("level 7")));
@@ -178,8 +180,8 @@ TEST(VersionTest, GroupsStaySortedById) {
                                .CommitEpoch(10, 5, {Sst(1, "a", "b")}, {7})
                                .CommitEpoch(10, 3, {Sst(2, "a", "b")}, {8})
                                .Build()));
-  ASSERT_OK(ApplyDelta(&v, VersionDeltaBuilder(v).CommitEpoch(20, 4, {Sst(3, "a", "b")}, {9})
-                               .Build()));
+  ASSERT_OK(
+      ApplyDelta(&v, VersionDeltaBuilder(v).CommitEpoch(20, 4, {Sst(3, "a", "b")}, {9}).Build()));
   ASSERT_EQ(v.groups_size(), 3);
   EXPECT_EQ(v.groups(0).group_id(), 3u);
   EXPECT_EQ(v.groups(1).group_id(), 4u);
