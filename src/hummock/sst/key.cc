@@ -61,8 +61,7 @@ Result<FullKeyView> DecodeFullKey(std::string_view encoded) {
   }
   FullKeyView view;
   view.table_id = static_cast<uint32_t>(GetBigEndian(encoded.substr(0, kTableIdBytes)));
-  view.user_key =
-      encoded.substr(kTableIdBytes, encoded.size() - kTableIdBytes - kEpochBytes);
+  view.user_key = encoded.substr(kTableIdBytes, encoded.size() - kTableIdBytes - kEpochBytes);
   view.epoch = EpochOf(encoded);
   return view;
 }

@@ -29,12 +29,17 @@ int ReferenceCompare(uint32_t ta, const std::string& ua, uint64_t ea, uint32_t t
 
 TEST(FullKeyTest, EncodesTableIdUserKeyAndInvertedEpochBigEndian) {
   std::string k = EncodeFullKey(0x01020304, "ab", 5);
-  EXPECT_EQ(k, std::string("\x01\x02\x03\x04" "ab" "\xff\xff\xff\xff\xff\xff\xff\xfa", 14));
+  EXPECT_EQ(k, std::string("\x01\x02\x03\x04"
+                           "ab"
+                           "\xff\xff\xff\xff\xff\xff\xff\xfa",
+                           14));
   ASSERT_OK_AND_ASSIGN(FullKeyView v, DecodeFullKey(k));
   EXPECT_EQ(v.table_id, 0x01020304u);
   EXPECT_EQ(v.user_key, "ab");
   EXPECT_EQ(v.epoch, 5u);
-  EXPECT_EQ(TableUserKeyOf(k), std::string_view("\x01\x02\x03\x04" "ab", 6));
+  EXPECT_EQ(TableUserKeyOf(k), std::string_view("\x01\x02\x03\x04"
+                                                "ab",
+                                                6));
   EXPECT_THAT(DecodeFullKey("short"), StatusIs(StatusCode::kDataLoss));
 }
 
@@ -80,8 +85,10 @@ TEST(MemcomparableTest, ByteLayout) {
             std::string("\x04\x80\x00\x00\x00\x00\x00\x00\x01", 9));
   EXPECT_EQ(EncodeMemcomparable({Datum(int64_t{-1})}),
             std::string("\x04\x7f\xff\xff\xff\xff\xff\xff\xff", 9));
-  EXPECT_EQ(EncodeMemcomparable({Datum(std::string("a\0b", 3))}),
-            std::string("\x06" "a\x00\xff" "b\x00\x01", 7));
+  EXPECT_EQ(EncodeMemcomparable({Datum(std::string("a\0b", 3))}), std::string("\x06"
+                                                                              "a\x00\xff"
+                                                                              "b\x00\x01",
+                                                                              7));
 }
 
 TEST(MemcomparableTest, RoundTripsAndKeepsOrder) {
@@ -119,7 +126,8 @@ TEST(MemcomparableTest, RoundTripsAndKeepsOrder) {
       // Equal first columns: the string tag (0x06) sorts after the int64 tag (0x04).
       EXPECT_EQ(Sign(a.compare(b)), i < j ? -1 : 1) << i << " vs " << j;
     }
-    ASSERT_OK_AND_ASSIGN(std::vector<Datum> back, DecodeMemcomparable(EncodeMemcomparable({ordered[i]})));
+    ASSERT_OK_AND_ASSIGN(std::vector<Datum> back,
+                         DecodeMemcomparable(EncodeMemcomparable({ordered[i]})));
     ASSERT_EQ(back.size(), 1u);
     if (const double* d = std::get_if<double>(&ordered[i]); d && std::isnan(*d)) {
       EXPECT_TRUE(std::isnan(std::get<double>(back[0])));
@@ -134,8 +142,12 @@ TEST(MemcomparableTest, RoundTripsAndKeepsOrder) {
 TEST(MemcomparableTest, RejectsGarbage) {
   EXPECT_THAT(DecodeMemcomparable("\x09"), StatusIs(StatusCode::kDataLoss));
   EXPECT_THAT(DecodeMemcomparable("\x04\x80"), StatusIs(StatusCode::kDataLoss));
-  EXPECT_THAT(DecodeMemcomparable("\x06" "abc"), StatusIs(StatusCode::kDataLoss));
-  EXPECT_THAT(DecodeMemcomparable(std::string("\x06" "a\x00\x02", 4)),
+  EXPECT_THAT(DecodeMemcomparable("\x06"
+                                  "abc"),
+              StatusIs(StatusCode::kDataLoss));
+  EXPECT_THAT(DecodeMemcomparable(std::string("\x06"
+                                              "a\x00\x02",
+                                              4)),
               StatusIs(StatusCode::kDataLoss));
   ASSERT_OK_AND_ASSIGN(auto empty, DecodeMemcomparable(""));
   EXPECT_TRUE(empty.empty());

@@ -46,8 +46,7 @@ Result<std::string> SstReader::ReadBlock(uint64_t offset, uint64_t size,
 }
 
 Result<std::unique_ptr<SstReader>> SstReader::Open(objstore::ObjectStore& store,
-                                                   std::string object_key,
-                                                   uint64_t expected_size) {
+                                                   std::string object_key, uint64_t expected_size) {
   std::unique_ptr<SstReader> reader(new SstReader(store, std::move(object_key)));
   uint64_t size = expected_size;
   if (size == 0) {
@@ -65,8 +64,8 @@ Result<std::unique_ptr<SstReader>> SstReader::Open(objstore::ObjectStore& store,
                            " bytes is shorter than the 72-byte footer");
   }
   uint64_t footer_start = size - kFooterBytes;
-  RWMETA_ASSIGN_OR_RETURN(std::string footer, reader->ReadRange(footer_start, kFooterBytes,
-                                                                "footer"));
+  RWMETA_ASSIGN_OR_RETURN(std::string footer,
+                          reader->ReadRange(footer_start, kFooterBytes, "footer"));
   const char* f = footer.data();
   if (GetFixed64(f + 64) != kMagic) return reader->Corrupt("footer has a bad magic number");
   if (GetFixed64(f + 56) != Hash64(std::string_view(f, 56))) {
@@ -84,8 +83,8 @@ Result<std::unique_ptr<SstReader>> SstReader::Open(objstore::ObjectStore& store,
   for (int i = 0; i < 3; ++i) {
     uint64_t off = h[2 * i], len = h[2 * i + 1];
     if (len < kBlockTrailerBytes || off > footer_start || len > footer_start - off) {
-      return reader->Corrupt(std::string(names[i]) + " offset " + std::to_string(off) +
-                             " size " + std::to_string(len) + " out of range");
+      return reader->Corrupt(std::string(names[i]) + " offset " + std::to_string(off) + " size " +
+                             std::to_string(len) + " out of range");
     }
   }
   RWMETA_ASSIGN_OR_RETURN(std::string index, reader->ReadBlock(h[0], h[1], "index block"));
@@ -151,8 +150,8 @@ Status SstReader::ParseMeta(std::string_view payload) {
     uint16_t tag = GetFixed16(payload.data() + pos);
     uint32_t len = GetFixed32(payload.data() + pos + 2);
     pos += 6;
-    if (payload.size() - pos < len) return Corrupt("meta block field " + std::to_string(tag) +
-                                                   " truncated");
+    if (payload.size() - pos < len)
+      return Corrupt("meta block field " + std::to_string(tag) + " truncated");
     std::string_view bytes = payload.substr(pos, len);
     pos += len;
     auto u64 = [&](uint64_t* out) -> Status {

@@ -1,6 +1,6 @@
-// SstReader: reads one SST object (format: docs/format/sst.md) from an ObjectStore with ranged gets.
-// Open reads the footer, index, bloom filter and meta block; data blocks are read lazily, one per
-// iterator position, and not cached.
+// SstReader: reads one SST object (format: docs/format/sst.md) from an ObjectStore with ranged
+// gets. Open reads the footer, index, bloom filter and meta block; data blocks are read lazily, one
+// per iterator position, and not cached.
 //
 // Errors (messages start with the object's name, "sst 12.data: "):
 //   NotFound        the object does not exist
@@ -61,8 +61,8 @@ class SstIterator {
   const SstReader* reader_;
   std::string upper_bound_;  // exclusive; empty = none
   size_t block_index_ = 0;
-  std::string block_;      // current block payload
-  size_t entries_end_ = 0; // where the restart array starts
+  std::string block_;       // current block payload
+  size_t entries_end_ = 0;  // where the restart array starts
   std::vector<uint32_t> restarts_;
   size_t pos_ = 0;  // next entry to parse
   std::string key_;

@@ -263,7 +263,8 @@ TEST(SstWriterTest, UnfinishedWriterLeavesNothing) {
   {
     ASSERT_OK_AND_ASSIGN(auto out, store.OpenWriter("hummock/6.data"));
     SstWriter writer(std::move(out), {.object_id = 6, .block_size_bytes = 16});
-    for (int i = 0; i < 100; ++i) ASSERT_OK(writer.Add(1, "k" + std::to_string(1000 + i), 1, Value::Put("v")));
+    for (int i = 0; i < 100; ++i)
+      ASSERT_OK(writer.Add(1, "k" + std::to_string(1000 + i), 1, Value::Put("v")));
   }
   EXPECT_THAT(store.Head("hummock/6.data"), StatusIs(StatusCode::kNotFound));
 }
@@ -332,7 +333,8 @@ TEST(SstGoldenTest, Version1BytesAreStable) {
   }
   objstore::MemoryObjectStore golden_store;
   ASSERT_OK(golden_store.Put("g/42.data", golden_bytes));
-  ASSERT_OK_AND_ASSIGN(auto reader, SstReader::Open(golden_store, "g/42.data", golden_bytes.size()));
+  ASSERT_OK_AND_ASSIGN(auto reader,
+                       SstReader::Open(golden_store, "g/42.data", golden_bytes.size()));
   EXPECT_EQ(reader->info(), info);
   EXPECT_EQ(*reader->Get(1, "apple", 15), "green");
   EXPECT_EQ(*reader->Get(1, "banana", 20), std::nullopt);
@@ -394,18 +396,22 @@ TEST_F(SstCorruptionTest, FlippedByteInEachRegionIsDataLossNamingIt) {
   objstore::MemoryObjectStore store;
   ASSERT_OK(store.Put("hummock/12.data", bytes_));
   // Blocks are contiguous from 0; block 0 is first, so a byte at offset 1 is in block 0.
-  EXPECT_THAT(Flip(1), StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: block 0 checksum mismatch")));
+  EXPECT_THAT(Flip(1),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: block 0 checksum mismatch")));
   // The last data block ends where the index starts.
-  EXPECT_THAT(Flip(footer_[0] - 12),
-              StatusIs(StatusCode::kDataLoss,
-                       HasSubstr("block " + std::to_string(info_.block_count - 1) +
-                                 " checksum mismatch")));
-  EXPECT_THAT(Flip(footer_[0] + 5),
-              StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: index block checksum mismatch")));
-  EXPECT_THAT(Flip(footer_[2] + 5),
-              StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: bloom block checksum mismatch")));
-  EXPECT_THAT(Flip(footer_[4] + 5),
-              StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: meta block checksum mismatch")));
+  EXPECT_THAT(
+      Flip(footer_[0] - 12),
+      StatusIs(StatusCode::kDataLoss,
+               HasSubstr("block " + std::to_string(info_.block_count - 1) + " checksum mismatch")));
+  EXPECT_THAT(
+      Flip(footer_[0] + 5),
+      StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: index block checksum mismatch")));
+  EXPECT_THAT(
+      Flip(footer_[2] + 5),
+      StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: bloom block checksum mismatch")));
+  EXPECT_THAT(
+      Flip(footer_[4] + 5),
+      StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: meta block checksum mismatch")));
   size_t footer_start = bytes_.size() - sst_format::kFooterBytes;
   EXPECT_THAT(Flip(footer_start + 3),
               StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: footer checksum mismatch")));
@@ -472,6 +478,77 @@ TEST_F(SstCorruptionTest, OffsetsOutOfRangeAreDataLoss) {
   b.replace(f, 64, footer);
   EXPECT_THAT(OpenAndScan(b, b.size()),
               StatusIs(StatusCode::kDataLoss, HasSubstr("index block offset")));
+}
+
+// Replaces the meta block (the last block before the footer) with `meta` and rewrites the footer.
+std::string WithMeta(const std::string& bytes, const uint64_t footer[6], const std::string& meta) {
+  std::string out = bytes.substr(0, footer[4]);
+  std::string stored = sst_format::FrameBlock(meta, false, 0);
+  out += stored;
+  std::string f;
+  for (int i = 0; i < 4; ++i) sst_format::PutFixed64(footer[i], &f);
+  sst_format::PutFixed64(footer[4], &f);
+  sst_format::PutFixed64(stored.size(), &f);
+  sst_format::PutFixed16(1, &f);
+  sst_format::PutFixed16(0, &f);
+  sst_format::PutFixed32(0, &f);
+  sst_format::PutFixed64(sst_format::Hash64(f), &f);
+  sst_format::PutFixed64(sst_format::kMagic, &f);
+  return out + f;
+}
+
+TEST_F(SstCorruptionTest, UnknownMetaFieldsOptionalSkippedRequiredRefused) {
+  ASSERT_OK_AND_ASSIGN(std::string meta,
+                       sst_format::UnframeBlock(bytes_.substr(footer_[4], footer_[5]), "meta"));
+  std::string optional_field = meta;
+  sst_format::PutFixed16(0x0777, &optional_field);
+  sst_format::PutFixed32(3, &optional_field);
+  optional_field += "new";
+  EXPECT_OK(OpenAndScan(WithMeta(bytes_, footer_, optional_field), 0));
+  std::string b = WithMeta(bytes_, footer_, optional_field);
+  objstore::MemoryObjectStore store;
+  ASSERT_OK(store.Put("hummock/12.data", b));
+  ASSERT_OK_AND_ASSIGN(auto reader, SstReader::Open(store, "hummock/12.data", b.size()));
+  SstInfo want = info_;
+  want.file_size = b.size();
+  EXPECT_EQ(reader->info(), want);
+
+  std::string required_field = meta;
+  sst_format::PutFixed16(0x8777, &required_field);
+  sst_format::PutFixed32(0, &required_field);
+  EXPECT_THAT(OpenAndScan(WithMeta(bytes_, footer_, required_field), 0),
+              StatusIs(StatusCode::kUnimplemented, HasSubstr("required field 34679")));
+
+  std::string bad_length = meta;
+  sst_format::PutFixed16(sst_format::kTagMinEpoch, &bad_length);
+  sst_format::PutFixed32(2, &bad_length);
+  bad_length += "xx";
+  EXPECT_THAT(OpenAndScan(WithMeta(bytes_, footer_, bad_length), 0),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("meta block field 3 has length 2")));
+}
+
+TEST_F(SstCorruptionTest, CorruptMiddleBlockIsNamedByNumber) {
+  // Block offsets from the index block: count u32, then (key length varint, key, offset, size).
+  ASSERT_OK_AND_ASSIGN(std::string index,
+                       sst_format::UnframeBlock(bytes_.substr(footer_[0], footer_[1]), "index"));
+  size_t pos = 4;
+  uint64_t block3_offset = 0, block3_size = 0;
+  for (int i = 0; i <= 3; ++i) {
+    uint32_t key_len = 0;
+    ASSERT_TRUE(sst_format::GetVarint32(index, &pos, &key_len));
+    pos += key_len;
+    block3_offset = sst_format::GetFixed64(index.data() + pos);
+    block3_size = sst_format::GetFixed64(index.data() + pos + 8);
+    pos += 16;
+  }
+  EXPECT_THAT(Flip(block3_offset + block3_size / 2),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: block 3 checksum mismatch")));
+  // A block whose checksum holds but whose entries are garbage.
+  std::string b = bytes_;
+  std::string garbage = sst_format::FrameBlock(std::string(block3_size - 9, '\xff'), false, 0);
+  b.replace(block3_offset, block3_size, garbage);
+  EXPECT_THAT(OpenAndScan(b, b.size()),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: block 3 ")));
 }
 
 // ---- a big SST through the filesystem store ----
