@@ -67,6 +67,11 @@ Status ApplyGroupDelta(const HummockVersionDelta& delta, const GroupDelta& gd,
                        HummockVersion* version) {
   CompactionGroup* group = FindOrAddGroup(version, gd.group_id());
   const std::string where = DeltaName(delta) + ": group " + std::to_string(gd.group_id());
+  // A version decoded from stored bytes may be malformed; never index past its levels.
+  if (group->levels_size() != static_cast<int>(kMaxLevel)) {
+    return DataLossError(where + ": version has " + std::to_string(group->levels_size()) +
+                         " levels below L0, expected " + std::to_string(kMaxLevel));
+  }
   for (uint64_t object_id : gd.removed_object_ids()) {
     if (!RemoveObject(group, object_id)) {
       return DataLossError(where + ": removes object " + std::to_string(object_id) +
