@@ -128,8 +128,9 @@ Result<SstInfo> SstWriter::Finish() {
   uint64_t index_size = stored.size();
 
   // Bloom block: probes u8, bit count u32, bits.
-  uint32_t bits = static_cast<uint32_t>(
-      std::max<uint64_t>(64, bloom_hashes_.size() * options_.bloom_bits_per_key));
+  // At least 64 bits; at most what a u32 bit count holds (a multiple of 8).
+  uint32_t bits = static_cast<uint32_t>(std::clamp<uint64_t>(
+      bloom_hashes_.size() * static_cast<uint64_t>(options_.bloom_bits_per_key), 64, 0xFFFFFFF8));
   bits = (bits + 7) / 8 * 8;
   int probes = std::clamp(static_cast<int>(options_.bloom_bits_per_key * 0.69), 1, 30);
   std::string bloom;
