@@ -1,0 +1,126 @@
+// One cluster per state store. Two objects inside `<data_directory>/` of the state store keep two
+// meta nodes from writing the same SSTs:
+//   cluster_id  the id of the cluster that owns the directory (text), written once, never changed.
+//   meta_lease  JSON {holder_id, host, pid, ttl_ms, expires_at_ms, renewed_at_ms}: the meta node
+//               currently serving. Created and renewed with conditional Puts (etags), so of two
+//               concurrent acquirers exactly one wins.
+//
+// Concurrency:
+//   CheckStateStoreClusterId    any thread
+//   StateStoreGuard::Acquire    any thread; blocks up to the current holder's TTL
+//   RenewOnce, Release, lost    any thread (internally serialized)
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+#include "objstore/object_store.h"
+
+namespace rwmeta::hummock {
+
+// Object names inside the data directory. They reach the state store: never rename.
+inline constexpr const char* kClusterIdObject = "cluster_id";
+inline constexpr const char* kMetaLeaseObject = "meta_lease";
+
+// Time source, injected so that tests run on a fake clock. Thread-safe.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Milliseconds since the Unix epoch.
+  virtual int64_t NowMs() = 0;
+  // Blocks the caller for `ms` (a fake clock just advances).
+  virtual void SleepMs(int64_t ms) = 0;
+};
+
+// The wall clock. Never null, lives forever.
+Clock* SystemClock();
+
+// Makes sure `<data_directory>/cluster_id` names `cluster_id`: writes it if absent (a concurrent
+// first start that loses the race re-reads). OK if it already holds `cluster_id`;
+// FailedPrecondition naming both clusters if it holds another; the store's errors otherwise.
+// `display_url` is the state store URL without credentials, used in messages.
+Status CheckStateStoreClusterId(objstore::ObjectStore& store, const std::string& display_url,
+                                const std::string& data_directory, const std::string& cluster_id);
+
+struct StateStoreGuardOptions {
+  // Lease lifetime; renewed every ttl_ms / 3.
+  int64_t ttl_ms = 6000;
+  // Null: SystemClock(). Not owned; must outlive the guard.
+  Clock* clock = nullptr;
+  // Take the lease over at once whoever holds it (disaster recovery).
+  bool force = false;
+  // Start a thread that calls RenewOnce every ttl_ms / 3 (tests turn it off and call RenewOnce).
+  bool renew_in_background = true;
+  // Empty: a random id for this process.
+  std::string holder_id;
+  // Poll interval while waiting for another holder; 0: ttl_ms / 10.
+  int64_t poll_interval_ms = 0;
+};
+
+// Holds the meta lease on a state store while alive.
+class StateStoreGuard {
+ public:
+  // Acquires `<data_directory>/meta_lease`:
+  //   absent                      -> created (if_none_match)
+  //   ours (same holder id)       -> renewed
+  //   another holder, renewed while we watch (etag changes) -> FailedPrecondition naming the host
+  //                                  and pid and --force-state-store-lease
+  //   another holder, unchanged for its TTL (or long expired) -> taken over (if_match on its etag)
+  //   options.force               -> taken over at once
+  // Aborted if another acquirer won a race on the same object; the store's errors otherwise.
+  // `store` is not owned and must outlive the guard.
+  static Result<std::unique_ptr<StateStoreGuard>> Acquire(objstore::ObjectStore& store,
+                                                          std::string data_directory,
+                                                          StateStoreGuardOptions options);
+
+  // Stops renewing; does not release (call Release on a clean shutdown).
+  ~StateStoreGuard();
+
+  StateStoreGuard(const StateStoreGuard&) = delete;
+  StateStoreGuard& operator=(const StateStoreGuard&) = delete;
+
+  // Extends the lease by one TTL with if_match on our last etag. Aborted (and lost() becomes true)
+  // if the lease was taken over or deleted; the store's errors otherwise (the lease is kept and
+  // the next renewal retries). After losing, every call returns Aborted.
+  Status RenewOnce();
+
+  // Stops renewing and deletes the lease if it is still ours (checked by etag). OK if it was
+  // already lost or released. Idempotent.
+  Status Release();
+
+  // Whether another node took the lease (then this node must stop writing).
+  bool lost() const { return lost_.load(); }
+  const std::string& holder_id() const { return holder_id_; }
+
+ private:
+  StateStoreGuard(objstore::ObjectStore& store, std::string key, StateStoreGuardOptions options,
+                  std::string holder_id);
+  Status Create(const objstore::PutOptions& put);
+  std::string LeaseJson(int64_t now_ms) const;
+  void RenewLoop();
+  void StopThread();
+
+  objstore::ObjectStore& store_;
+  const std::string key_;
+  const StateStoreGuardOptions options_;
+  Clock* const clock_;
+  const std::string holder_id_;
+  std::atomic<bool> lost_{false};
+
+  std::mutex mu_;  // guards etag_, released_, and the store calls on the lease
+  std::string etag_;
+  bool released_ = false;
+
+  std::mutex thread_mu_;
+  std::condition_variable thread_cv_;
+  bool stopping_ = false;
+  std::thread renewer_;
+};
+
+}  // namespace rwmeta::hummock
