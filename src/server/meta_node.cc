@@ -5,6 +5,7 @@
 
 #include "common/url.h"
 #include "frontend/session.h"
+#include "hummock/cluster/state_store_guard.h"
 #include "meta/bootstrap.h"
 #include "meta/catalog_manager.h"
 #include "meta/system_params.h"
@@ -66,6 +67,8 @@ class NodeMetaBackend : public rpc::MetaBackend {
 struct MetaNode::Components {
   std::unique_ptr<metastore::MetaStore> meta_store;
   std::unique_ptr<objstore::ObjectStore> state_store;
+  // Declared after state_store: destroyed (renewal stopped) before the store goes away.
+  std::unique_ptr<hummock::StateStoreGuard> lease;
   std::unique_ptr<meta::SystemParamsManager> params;
   std::unique_ptr<meta::CatalogManager> catalog;
   std::shared_ptr<frontend::FrontendSessionFactory> sessions;
@@ -97,15 +100,40 @@ Status MetaNode::Start() {
   spdlog::info("{} cluster {} (meta store backend {})", cluster->created ? "created" : "opened",
                cluster->cluster_id, c->meta_store->backend());
 
+  // One cluster per state store: a second cluster on the same SSTs would corrupt both.
+  RWMETA_RETURN_IF_ERROR(hummock::CheckStateStoreClusterId(*c->state_store,
+                                                           RedactUrl(options_.state_store),
+                                                           options_.data_directory,
+                                                           cluster->cluster_id));
+  hummock::StateStoreGuardOptions lease_options;
+  lease_options.ttl_ms = options_.state_store_lease_ttl_ms;
+  lease_options.force = options_.force_state_store_lease;
+  RWMETA_ASSIGN_OR_RETURN(c->lease,
+                          hummock::StateStoreGuard::Acquire(*c->state_store,
+                                                            options_.data_directory, lease_options));
+  // From here on every failed start must give the lease back, or a restart waits a TTL.
+  auto release_lease = [&c] { c->lease->Release().IgnoreError(); };
+
   c->params = std::make_unique<meta::SystemParamsManager>(*c->meta_store);
-  RWMETA_RETURN_IF_ERROR(c->params->Reload());
-  RWMETA_ASSIGN_OR_RETURN(c->catalog, meta::CatalogManager::Open(*c->meta_store));
+  if (Status s = c->params->Reload(); !s.ok()) {
+    release_lease();
+    return s;
+  }
+  auto catalog = meta::CatalogManager::Open(*c->meta_store);
+  if (!catalog.ok()) {
+    release_lease();
+    return catalog.status();
+  }
+  c->catalog = std::move(catalog).value();
 
   c->sessions = std::make_shared<frontend::FrontendSessionFactory>(*c->catalog, *c->params);
   pgwire::ServerOptions pg_options;
   pg_options.listen_address = options_.pg_listen_addr;
   c->pg_server = std::make_unique<pgwire::Server>(pg_options, c->sessions);
-  RWMETA_RETURN_IF_ERROR(c->pg_server->Start());
+  if (Status s = c->pg_server->Start(); !s.ok()) {
+    release_lease();
+    return s;
+  }
 
   rpc::ClusterInfo info;
   info.cluster_id = cluster->cluster_id;
@@ -119,6 +147,7 @@ Status MetaNode::Start() {
   Status rpc_started = c->rpc_server->Start(options_.listen_addr);
   if (!rpc_started.ok()) {
     c->pg_server->Stop();
+    release_lease();
     return rpc_started;
   }
   spdlog::info("serving: gRPC on {}, PostgreSQL protocol on {} (psql -h {} -p {} -d dev -U root)",
@@ -133,6 +162,10 @@ void MetaNode::Stop() {
   if (!c_) return;
   if (c_->rpc_server) c_->rpc_server->Stop();
   if (c_->pg_server) c_->pg_server->Stop();
+  if (c_->lease) {
+    Status released = c_->lease->Release();
+    if (!released.ok()) spdlog::warn("releasing the state store lease: {}", released.ToString());
+  }
   c_.reset();
 }
 

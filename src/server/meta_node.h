@@ -26,7 +26,10 @@ class MetaNode {
 
   // Errors name what failed: the meta store (Unavailable, FailedPrecondition for a schema newer
   // than this binary, DataLoss for a corrupt file), the state store URL (InvalidArgument), a listen
-  // address (InvalidArgument, Unavailable when taken). On error nothing is left running.
+  // address (InvalidArgument, Unavailable when taken), the state store (FailedPrecondition when it
+  // belongs to another cluster, or another live meta node holds its lease; Aborted when another
+  // node took the lease at the same moment). On error nothing is left running and the lease is
+  // given back. Stop releases the lease.
   Status Start();
   void Stop();
 

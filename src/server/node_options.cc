@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <filesystem>
 
 #include "metastore/endpoint.h"
@@ -43,6 +44,14 @@ Config MakeNodeConfig() {
       O{"system.backup_storage_directory", "--backup-storage-directory",
         "RW_BACKUP_STORAGE_DIRECTORY", std::nullopt,
         "Directory of meta snapshots (first start only). Default: <data_directory>/backup."},
+      O{"meta.force_state_store_lease", "--force-state-store-lease", "RW_FORCE_STATE_STORE_LEASE",
+        "false",
+        "Take the state store lease from another meta node at once (only if that node is really "
+        "gone: disaster recovery)."},
+      O{"meta.state_store_lease_ttl_ms", "--state-store-lease-ttl-ms", "RW_STATE_STORE_LEASE_TTL_MS",
+        "6000",
+        "Lifetime of the state store lease; a node killed without releasing it blocks a "
+        "restart this long."},
       O{"log.level", "--log-level", "RW_LOG_LEVEL", "info",
         "trace, debug, info, warn, error or off."},
   });
@@ -101,6 +110,20 @@ Result<NodeOptions> ResolveNodeOptions(const Config& config, const std::string& 
   if (o.data_directory.empty()) return InvalidArgumentError("--data-directory cannot be empty");
   o.backup_storage_url = config.Get("system.backup_storage_url");
   o.backup_storage_directory = config.Get("system.backup_storage_directory");
+  const std::string force = get("meta.force_state_store_lease");
+  if (force != "true" && force != "false") {
+    return InvalidArgumentError(
+        fmt::format("--force-state-store-lease must be true or false, not '{}'", force));
+  }
+  o.force_state_store_lease = force == "true";
+  const std::string ttl = get("meta.state_store_lease_ttl_ms");
+  int64_t ttl_ms = 0;
+  auto [end, ec] = std::from_chars(ttl.data(), ttl.data() + ttl.size(), ttl_ms);
+  if (ec != std::errc() || end != ttl.data() + ttl.size() || ttl_ms <= 0) {
+    return InvalidArgumentError(fmt::format(
+        "--state-store-lease-ttl-ms must be a positive number of milliseconds, not '{}'", ttl));
+  }
+  o.state_store_lease_ttl_ms = ttl_ms;
   return o;
 }
 

@@ -2,6 +2,7 @@
 // and the embedded defaults used when nothing is given (everything under ./rwmeta-data/).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,9 @@ struct NodeOptions {
   std::optional<std::string> backup_storage_url;
   std::optional<std::string> backup_storage_directory;
   std::string log_level;
+  // The state store lease (hummock/cluster/state_store_guard.h).
+  bool force_state_store_lease = false;
+  int64_t state_store_lease_ttl_ms = 6000;
 };
 
 // The option table (keys, flags, environment variables, defaults, help).

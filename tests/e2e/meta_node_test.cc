@@ -16,6 +16,8 @@ class MetaNodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     options_.work_dir = dir_.path();
+    // A short state store lease, so that the restart after kill -9 waits 1.5 s, not 6.
+    options_.extra_args = {"--state-store-lease-ttl-ms", "1500"};
     auto node = MetaNodeProcess::Start(options_);
     ASSERT_OK(node.status());
     node_ = std::move(node).value();
@@ -191,6 +193,97 @@ TEST(MetaNodeStartupTest, TomlFileAndEnvironmentAreRead) {
   EXPECT_EQ(url.out, "memory\n") << url.err;
   ASSERT_OK_AND_ASSIGN(auto bk, Psql(pg, "SHOW backup_storage_directory"));
   EXPECT_EQ(bk.out, "bk\n") << bk.err;
+}
+
+// Runs a second meta-node in `cwd` on free ports with `args`, to completion.
+Result<CommandResult> RunSecondNode(const std::string& cwd, std::vector<std::string> args) {
+  std::vector<std::string> argv = {MetaNodeBinary(), "--listen-addr",
+                                   "127.0.0.1:" + std::to_string(PickFreePort()),
+                                   "--pg-listen-addr",
+                                   "127.0.0.1:" + std::to_string(PickFreePort())};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, {}, std::chrono::seconds(30), cwd);
+}
+
+TEST(StateStoreLeaseTest, SecondClusterOnTheSameStateStoreIsRefused) {
+  TempDir shared, dir1, dir2;
+  const std::vector<std::string> store = {"--state-store", "hummock+fs://" + shared.path()};
+  MetaNodeProcess::Options options;
+  options.work_dir = dir1.path();
+  options.extra_args = store;
+  ASSERT_OK_AND_ASSIGN(auto first, MetaNodeProcess::Start(options));
+  ASSERT_OK_AND_ASSIGN(auto info, RunCommand({RisectlBinary(), "meta", "cluster-info"},
+                                             {{"RW_META_ADDR", first->meta_addr()}}));
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  const std::string line = info.out.substr(0, info.out.find('\n'));
+  const std::string first_id = line.substr(line.find_last_of(' ') + 1);
+  ASSERT_FALSE(first_id.empty());
+
+  // dir2 has its own (new) meta store, hence a new cluster id.
+  ASSERT_OK_AND_ASSIGN(auto second, RunSecondNode(dir2.path(), store));
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.err, HasSubstr("state store hummock+fs://" + shared.path() +
+                                    "/hummock_001 belongs to cluster " + first_id + ", not "));
+  EXPECT_THAT(second.err, HasSubstr("never run two clusters on the same SSTs"));
+  // Even with the first node gone, the directory stays the first cluster's.
+  ASSERT_OK_AND_ASSIGN(int code, first->Stop(SIGTERM));
+  EXPECT_EQ(code, 0);
+  ASSERT_OK_AND_ASSIGN(auto again, RunSecondNode(dir2.path(), store));
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("belongs to cluster " + first_id));
+}
+
+TEST(StateStoreLeaseTest, SecondNodeOfTheSameClusterIsRefusedWhileTheFirstLives) {
+  TempDir dir;
+  MetaNodeProcess::Options options;
+  options.work_dir = dir.path();
+  options.extra_args = {"--state-store-lease-ttl-ms", "900"};
+  ASSERT_OK_AND_ASSIGN(auto first, MetaNodeProcess::Start(options));
+  // Same cwd: same meta store and state store. The live node keeps renewing its lease.
+  ASSERT_OK_AND_ASSIGN(auto second, RunSecondNode(dir.path(), {"--state-store-lease-ttl-ms", "900"}));
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.err, HasSubstr("state store is in use by another meta node ("));
+  EXPECT_THAT(second.err, HasSubstr("pass --force-state-store-lease if that node is really gone"));
+  // The first node is unharmed.
+  ASSERT_OK_AND_ASSIGN(auto q, Psql(first->pg_port(), "SELECT 1"));
+  EXPECT_EQ(q.out, "1\n") << q.err;
+}
+
+TEST(StateStoreLeaseTest, RestartAfterKillNineWaitsOutTheLeaseAndAfterSigtermDoesNot) {
+  TempDir dir;
+  MetaNodeProcess::Options options;
+  options.work_dir = dir.path();
+  options.extra_args = {"--state-store-lease-ttl-ms", "1500"};
+  ASSERT_OK_AND_ASSIGN(auto node, MetaNodeProcess::Start(options));
+  ASSERT_OK_AND_ASSIGN(int killed, node->Stop(SIGKILL));
+  EXPECT_EQ(killed, -SIGKILL);
+
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_OK_AND_ASSIGN(node, MetaNodeProcess::Start(options));
+  auto waited = std::chrono::steady_clock::now() - start;
+  // The dead node's lease had to stay unchanged for a full TTL before it was taken over.
+  EXPECT_GE(waited, std::chrono::milliseconds(1500));
+  EXPECT_THAT(node->Log(), HasSubstr("waiting up to 1500 ms"));
+
+  ASSERT_OK_AND_ASSIGN(int code, node->Stop(SIGTERM));
+  EXPECT_EQ(code, 0);
+  EXPECT_THAT(node->Log(), HasSubstr("released state store lease"));
+  ASSERT_OK_AND_ASSIGN(node, MetaNodeProcess::Start(options));
+  EXPECT_THAT(node->Log(), Not(HasSubstr("waiting up to")));
+}
+
+TEST(StateStoreLeaseTest, ForceTakesTheLeaseFromALiveNode) {
+  TempDir dir;
+  MetaNodeProcess::Options options;
+  options.work_dir = dir.path();
+  ASSERT_OK_AND_ASSIGN(auto first, MetaNodeProcess::Start(options));
+  MetaNodeProcess::Options forced = options;
+  forced.env = {{"RW_FORCE_STATE_STORE_LEASE", "true"}};
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_OK_AND_ASSIGN(auto second, MetaNodeProcess::Start(forced));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(6000));
+  EXPECT_THAT(second->Log(), HasSubstr("taking the state store lease from"));
+  EXPECT_THAT(second->Log(), Not(HasSubstr("waiting up to")));
 }
 
 }  // namespace
