@@ -53,6 +53,22 @@ TEST(NodeOptionsTest, BadCombinationsNameTheFlag) {
   ASSERT_OK(etcd.SetFlag("meta.etcd_auth", "yes"));
   EXPECT_THAT(ResolveNodeOptions(etcd, "/"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("--etcd-auth")));
+  Config ttl = MakeNodeConfig();
+  ASSERT_OK(ttl.SetFlag("meta.state_store_lease_ttl_ms", "0"));
+  EXPECT_THAT(ResolveNodeOptions(ttl, "/"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("--state-store-lease-ttl-ms")));
+}
+
+TEST(NodeOptionsTest, StateStoreLeaseFlags) {
+  Config c = MakeNodeConfig();
+  ASSERT_OK_AND_ASSIGN(NodeOptions defaults, ResolveNodeOptions(c, "/"));
+  EXPECT_FALSE(defaults.force_state_store_lease);
+  EXPECT_EQ(defaults.state_store_lease_ttl_ms, 6000);
+  ASSERT_OK(c.SetFlag("meta.force_state_store_lease", "true"));
+  ASSERT_OK(c.SetFlag("meta.state_store_lease_ttl_ms", "1500"));
+  ASSERT_OK_AND_ASSIGN(NodeOptions o, ResolveNodeOptions(c, "/"));
+  EXPECT_TRUE(o.force_state_store_lease);
+  EXPECT_EQ(o.state_store_lease_ttl_ms, 1500);
 }
 
 }  // namespace
