@@ -101,16 +101,14 @@ Status MetaNode::Start() {
                cluster->cluster_id, c->meta_store->backend());
 
   // One cluster per state store: a second cluster on the same SSTs would corrupt both.
-  RWMETA_RETURN_IF_ERROR(hummock::CheckStateStoreClusterId(*c->state_store,
-                                                           RedactUrl(options_.state_store),
-                                                           options_.data_directory,
-                                                           cluster->cluster_id));
+  RWMETA_RETURN_IF_ERROR(
+      hummock::CheckStateStoreClusterId(*c->state_store, RedactUrl(options_.state_store),
+                                        options_.data_directory, cluster->cluster_id));
   hummock::StateStoreGuardOptions lease_options;
   lease_options.ttl_ms = options_.state_store_lease_ttl_ms;
   lease_options.force = options_.force_state_store_lease;
-  RWMETA_ASSIGN_OR_RETURN(c->lease,
-                          hummock::StateStoreGuard::Acquire(*c->state_store,
-                                                            options_.data_directory, lease_options));
+  RWMETA_ASSIGN_OR_RETURN(c->lease, hummock::StateStoreGuard::Acquire(
+                                        *c->state_store, options_.data_directory, lease_options));
   // From here on every failed start must give the lease back, or a restart waits a TTL.
   auto release_lease = [&c] { c->lease->Release().IgnoreError(); };
 

@@ -48,8 +48,8 @@ Config MakeNodeConfig() {
         "false",
         "Take the state store lease from another meta node at once (only if that node is really "
         "gone: disaster recovery)."},
-      O{"meta.state_store_lease_ttl_ms", "--state-store-lease-ttl-ms", "RW_STATE_STORE_LEASE_TTL_MS",
-        "6000",
+      O{"meta.state_store_lease_ttl_ms", "--state-store-lease-ttl-ms",
+        "RW_STATE_STORE_LEASE_TTL_MS", "6000",
         "Lifetime of the state store lease; a node killed without releasing it blocks a "
         "restart this long."},
       O{"log.level", "--log-level", "RW_LOG_LEVEL", "info",

@@ -197,10 +197,9 @@ TEST(MetaNodeStartupTest, TomlFileAndEnvironmentAreRead) {
 
 // Runs a second meta-node in `cwd` on free ports with `args`, to completion.
 Result<CommandResult> RunSecondNode(const std::string& cwd, std::vector<std::string> args) {
-  std::vector<std::string> argv = {MetaNodeBinary(), "--listen-addr",
-                                   "127.0.0.1:" + std::to_string(PickFreePort()),
-                                   "--pg-listen-addr",
-                                   "127.0.0.1:" + std::to_string(PickFreePort())};
+  std::vector<std::string> argv = {
+      MetaNodeBinary(), "--listen-addr", "127.0.0.1:" + std::to_string(PickFreePort()),
+      "--pg-listen-addr", "127.0.0.1:" + std::to_string(PickFreePort())};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, {}, std::chrono::seconds(30), cwd);
 }
@@ -240,7 +239,8 @@ TEST(StateStoreLeaseTest, SecondNodeOfTheSameClusterIsRefusedWhileTheFirstLives)
   options.extra_args = {"--state-store-lease-ttl-ms", "900"};
   ASSERT_OK_AND_ASSIGN(auto first, MetaNodeProcess::Start(options));
   // Same cwd: same meta store and state store. The live node keeps renewing its lease.
-  ASSERT_OK_AND_ASSIGN(auto second, RunSecondNode(dir.path(), {"--state-store-lease-ttl-ms", "900"}));
+  ASSERT_OK_AND_ASSIGN(auto second,
+                       RunSecondNode(dir.path(), {"--state-store-lease-ttl-ms", "900"}));
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_THAT(second.err, HasSubstr("state store is in use by another meta node ("));
   EXPECT_THAT(second.err, HasSubstr("pass --force-state-store-lease if that node is really gone"));

@@ -144,8 +144,9 @@ Result<std::unique_ptr<StateStoreGuard>> StateStoreGuard::Acquire(objstore::Obje
       store, data_directory + "/" + kMetaLeaseObject, std::move(options), std::move(holder)));
   StateStoreGuard& g = *guard;
   Clock& clock = *g.clock_;
-  const int64_t poll_ms =
-      g.options_.poll_interval_ms > 0 ? g.options_.poll_interval_ms : std::max<int64_t>(1, g.options_.ttl_ms / 10);
+  const int64_t poll_ms = g.options_.poll_interval_ms > 0
+                              ? g.options_.poll_interval_ms
+                              : std::max<int64_t>(1, g.options_.ttl_ms / 10);
   std::lock_guard<std::mutex> lock(g.mu_);
 
   auto head = store.Head(g.key_);
@@ -155,8 +156,8 @@ Result<std::unique_ptr<StateStoreGuard>> StateStoreGuard::Acquire(objstore::Obje
   if (!head.ok()) {
     Status created = g.Create({.if_none_match = true, .if_match_etag = std::nullopt});
     if (IsAborted(created)) {
-      return AbortedError(fmt::format(
-          "meta lease {}: another meta node acquired it at the same time", g.key_));
+      return AbortedError(
+          fmt::format("meta lease {}: another meta node acquired it at the same time", g.key_));
     }
     RWMETA_RETURN_IF_ERROR(created);
   } else {
@@ -199,8 +200,8 @@ Result<std::unique_ptr<StateStoreGuard>> StateStoreGuard::Acquire(objstore::Obje
       written = g.Create({.if_none_match = false, .if_match_etag = seen_etag});
     }
     if (IsAborted(written)) {
-      return AbortedError(fmt::format(
-          "meta lease {}: another meta node took it at the same time", g.key_));
+      return AbortedError(
+          fmt::format("meta lease {}: another meta node took it at the same time", g.key_));
     }
     RWMETA_RETURN_IF_ERROR(written);
   }

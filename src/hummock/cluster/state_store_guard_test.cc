@@ -151,9 +151,8 @@ TEST_F(StateStoreGuardTest, RefusedWhileTheHolderKeepsRenewing) {
     }
   };
   auto second = StateStoreGuard::Acquire(store_, "d", Options("b"));
-  EXPECT_THAT(second.status(),
-              StatusIs(StatusCode::kFailedPrecondition,
-                       HasSubstr("state store is in use by another meta node (")));
+  EXPECT_THAT(second.status(), StatusIs(StatusCode::kFailedPrecondition,
+                                        HasSubstr("state store is in use by another meta node (")));
   EXPECT_THAT(second.status().message(), HasSubstr("pass --force-state-store-lease"));
   EXPECT_EQ(sleeps, 3);
   EXPECT_FALSE(holder->lost());
