@@ -236,11 +236,11 @@ TEST(StateStoreLeaseTest, SecondNodeOfTheSameClusterIsRefusedWhileTheFirstLives)
   TempDir dir;
   MetaNodeProcess::Options options;
   options.work_dir = dir.path();
-  options.extra_args = {"--state-store-lease-ttl-ms", "900"};
+  options.extra_args = {"--state-store-lease-ttl-ms", "1500"};
   ASSERT_OK_AND_ASSIGN(auto first, MetaNodeProcess::Start(options));
   // Same cwd: same meta store and state store. The live node keeps renewing its lease.
   ASSERT_OK_AND_ASSIGN(auto second,
-                       RunSecondNode(dir.path(), {"--state-store-lease-ttl-ms", "900"}));
+                       RunSecondNode(dir.path(), {"--state-store-lease-ttl-ms", "1500"}));
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_THAT(second.err, HasSubstr("state store is in use by another meta node ("));
   EXPECT_THAT(second.err, HasSubstr("pass --force-state-store-lease if that node is really gone"));
