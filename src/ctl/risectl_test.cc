@@ -14,6 +14,7 @@
 #include "ctl/testing/run_process.h"
 #include "rpc/rpc_server.h"
 #include "rpc/testing/fake_meta_backend.h"
+#include "rpc/testing/unused_port.h"
 
 namespace rwmeta::ctl {
 namespace {
@@ -21,23 +22,10 @@ namespace {
 using ::rwmeta::ctl::testing::ProcessResult;
 using ::rwmeta::ctl::testing::RunProcess;
 using ::rwmeta::rpc::testing::FakeMetaBackend;
+using ::rwmeta::rpc::testing::UnusedLoopbackPort;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-// A loopback port that nothing listens on (bound, read, and closed again).
-int UnusedLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  EXPECT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 class RisectlTest : public ::testing::Test {
  protected:

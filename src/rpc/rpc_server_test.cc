@@ -15,30 +15,17 @@
 #include "common/testing/status_matchers.h"
 #include "rpc/meta_client.h"
 #include "rpc/testing/fake_meta_backend.h"
+#include "rpc/testing/unused_port.h"
 
 namespace rwmeta::rpc {
 namespace {
 
 using ::rwmeta::rpc::testing::FakeMetaBackend;
+using ::rwmeta::rpc::testing::UnusedLoopbackPort;
 using ::rwmeta::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-// A loopback port that nothing listens on (bound, read, and closed again).
-int UnusedLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  EXPECT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 class RpcServerTest : public ::testing::Test {
  protected:
