@@ -4,7 +4,7 @@ ASAN_BUILD_DIR ?= build-asan
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: setup configure build run test test-asan format format-check lint clean
+.PHONY: setup configure build run test test-asan bench format format-check lint clean
 
 setup:
 	bash scripts/setup.sh
@@ -30,6 +30,10 @@ test-asan: setup
 	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRWMETA_SANITIZE=ON -DRWMETA_UNIT_TESTS_ONLY=ON
 	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD_DIR) --output-on-failure -L unit -j $(JOBS)
+
+# Builds and runs every benchmark under bench/ (each prints its figures).
+bench: build
+	@for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b"; $$b || exit 1; done
 
 format:
 	find src tests $(wildcard bench) -name '*.h' -o -name '*.cc' | xargs clang-format -i

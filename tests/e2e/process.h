@@ -12,35 +12,14 @@
 #include <vector>
 
 #include "common/status.h"
+#include "testing/subprocess.h"
 
 namespace rwmeta::e2e {
 
-struct CommandResult {
-  int exit_code = -1;  // -1 when killed by a signal
-  std::string out;
-  std::string err;
-};
-
-// Runs `argv` to completion (killed after `timeout`), capturing stdout and stderr. `env` entries
-// are added to (or replace) the inherited environment. DeadlineExceeded if it had to be killed.
-Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                 const std::map<std::string, std::string>& env = {},
-                                 std::chrono::milliseconds timeout = std::chrono::seconds(60),
-                                 const std::string& cwd = "");
-
-// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
-int PickFreePort();
-
-// A fresh directory under $TMPDIR, removed by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::CommandResult;
+using testing::PickFreePort;
+using testing::RunCommand;
+using testing::TempDir;
 
 class MetaNodeProcess {
  public:
@@ -70,8 +49,7 @@ class MetaNodeProcess {
  private:
   MetaNodeProcess() = default;
   Options options_;
-  pid_t pid_ = -1;
-  std::string log_path_;
+  std::unique_ptr<testing::BackgroundProcess> process_;
 };
 
 // psql -X -A -t -q -v ON_ERROR_STOP=1 against a node, as user `user` on database `db`.
