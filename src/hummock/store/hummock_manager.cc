@@ -1,0 +1,304 @@
+#include "hummock/store/hummock_manager.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "hummock/gc/object_protection.h"
+#include "hummock/sst/sst_writer.h"
+#include "hummock/version/checkpoint.h"
+#include "hummock/version/version.h"
+#include "metastore/model.h"
+
+namespace rwmeta::hummock {
+
+namespace {
+
+constexpr char kObjectIdSequence[] = "hummock_object_id";
+
+const metastore::TableSchema& DeltaTable() {
+  return metastore::Model::Get().Table("hummock_version_delta");
+}
+
+Result<std::vector<HummockVersionDelta>> LoadDeltas(metastore::MetaStore& store) {
+  std::vector<HummockVersionDelta> deltas;
+  RWMETA_ASSIGN_OR_RETURN(auto view, store.BeginSnapshotRead());
+  RWMETA_RETURN_IF_ERROR(view->Scan(DeltaTable(), [&](const metastore::Row& row) -> Status {
+    const auto* payload = std::get_if<std::string>(&row[3]);
+    const auto* id = std::get_if<int64_t>(&row[0]);
+    HummockVersionDelta d;
+    if (payload == nullptr || id == nullptr || !d.ParseFromString(*payload) ||
+        static_cast<int64_t>(d.id()) != *id) {
+      return DataLossError(fmt::format(
+          "hummock_version_delta row {} in the meta store does not decode as a version delta",
+          id ? std::to_string(*id) : "?"));
+    }
+    deltas.push_back(std::move(d));
+    return Status::Ok();
+  }));
+  return deltas;
+}
+
+}  // namespace
+
+PinnedVersion::~PinnedVersion() { manager_->Unpin(pin_id_); }
+
+HummockManager::HummockManager(metastore::MetaStore& meta_store, objstore::ObjectStore& state_store,
+                               HummockManagerOptions options)
+    : meta_store_(meta_store), state_store_(state_store), options_(std::move(options)) {}
+
+HummockManager::~HummockManager() = default;
+
+Result<std::unique_ptr<HummockManager>> HummockManager::Open(metastore::MetaStore& meta_store,
+                                                             objstore::ObjectStore& state_store,
+                                                             HummockManagerOptions options) {
+  std::unique_ptr<HummockManager> m(new HummockManager(meta_store, state_store, options));
+  HummockVersionCheckpoint checkpoint;
+  auto read = ReadCheckpoint(state_store, options.data_directory);
+  if (read.ok()) {
+    checkpoint = std::move(*read);
+  } else if (read.status().code() != StatusCode::kNotFound) {
+    return read.status();
+  }
+  RWMETA_ASSIGN_OR_RETURN(std::vector<HummockVersionDelta> deltas, LoadDeltas(meta_store));
+  if (!deltas.empty() && deltas.front().prev_id() > checkpoint.version().id()) {
+    return DataLossError(fmt::format(
+        "the Hummock version cannot be rebuilt: the checkpoint {} holds version {} but the oldest "
+        "stored delta continues version {} (the checkpoint object is missing or older than the "
+        "meta store)",
+        CheckpointKey(options.data_directory), checkpoint.version().id(),
+        deltas.front().prev_id()));
+  }
+  RWMETA_ASSIGN_OR_RETURN(HummockVersion version, RebuildVersion(checkpoint.version(), deltas));
+  m->checkpoint_version_id_ = checkpoint.version().id();
+  m->stale_.insert(checkpoint.stale_object_ids().begin(), checkpoint.stale_object_ids().end());
+  for (const HummockVersionDelta& d : deltas) {
+    if (d.id() <= checkpoint.version().id()) continue;
+    m->stale_.insert(d.stale_object_ids().begin(), d.stale_object_ids().end());
+  }
+  spdlog::info(
+      "hummock: version {} (checkpoint {} + {} deltas), max committed epoch {}, {} SSTs, {} stale "
+      "objects",
+      version.id(), checkpoint.version().id(), version.id() - checkpoint.version().id(),
+      version.max_committed_epoch(), SstCount(version), m->stale_.size());
+  m->current_ = std::make_shared<const HummockVersion>(std::move(version));
+  return m;
+}
+
+std::shared_ptr<const HummockVersion> HummockManager::current() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+std::unique_ptr<PinnedVersion> HummockManager::PinVersion() {
+  std::lock_guard lock(mu_);
+  uint64_t id = next_pin_id_++;
+  pins_[id] = current_;
+  return std::unique_ptr<PinnedVersion>(new PinnedVersion(this, id, current_));
+}
+
+void HummockManager::Unpin(uint64_t pin_id) {
+  std::lock_guard lock(mu_);
+  pins_.erase(pin_id);
+}
+
+Result<uint64_t> HummockManager::NewObjectIds(uint64_t count) {
+  int64_t first = 0;
+  RWMETA_RETURN_IF_ERROR(
+      metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {
+        RWMETA_ASSIGN_OR_RETURN(
+            first, metastore::NextId(txn, kObjectIdSequence, static_cast<int64_t>(count)));
+        return Status::Ok();
+      }));
+  std::lock_guard lock(mu_);
+  for (uint64_t i = 0; i < count; ++i) in_flight_.insert(static_cast<uint64_t>(first) + i);
+  return static_cast<uint64_t>(first);
+}
+
+void HummockManager::ReleaseObjectIds(const std::vector<uint64_t>& ids) {
+  std::lock_guard lock(mu_);
+  for (uint64_t id : ids) in_flight_.erase(id);
+}
+
+Status HummockManager::CommitDelta(
+    const std::function<Result<HummockVersionDelta>(const HummockVersion&)>& build,
+    const std::function<Status(metastore::Transaction&)>& extra) {
+  std::lock_guard commit_lock(commit_mu_);
+  std::shared_ptr<const HummockVersion> base = current();
+  HummockVersionDelta delta;
+  HummockVersion next;
+  RWMETA_RETURN_IF_ERROR(
+      metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {
+        RWMETA_ASSIGN_OR_RETURN(delta, build(*base));
+        next = *base;
+        RWMETA_RETURN_IF_ERROR(ApplyDelta(&next, delta));
+        std::string payload;
+        if (!delta.SerializeToString(&payload)) {
+          return InternalError("hummock: version delta does not serialize");
+        }
+        RWMETA_RETURN_IF_ERROR(txn.Insert(
+            DeltaTable(), {static_cast<int64_t>(delta.id()), static_cast<int64_t>(delta.prev_id()),
+                           static_cast<int64_t>(delta.max_committed_epoch()), payload}));
+        if (extra) RWMETA_RETURN_IF_ERROR(extra(txn));
+        return Status::Ok();
+      }));
+  {
+    std::lock_guard lock(mu_);
+    current_ = std::make_shared<const HummockVersion>(std::move(next));
+    for (uint64_t id : delta.new_object_ids()) in_flight_.erase(id);
+    stale_.insert(delta.stale_object_ids().begin(), delta.stale_object_ids().end());
+  }
+  Status s = MaybeCheckpointLocked();
+  if (!s.ok()) {
+    // The delta is committed; the checkpoint is retried after the next delta.
+    spdlog::warn("hummock: writing the version checkpoint failed (will retry): {}", s.ToString());
+  }
+  return Status::Ok();
+}
+
+Status HummockManager::CommitEpoch(uint64_t epoch, const std::vector<SstableInfo>& ssts,
+                                   const std::vector<uint32_t>& new_table_ids) {
+  return CommitDelta([&](const HummockVersion& base) -> Result<HummockVersionDelta> {
+    if (epoch <= base.max_committed_epoch()) {
+      return FailedPreconditionError(
+          fmt::format("hummock: epoch {} is not above the max committed epoch {}", epoch,
+                      base.max_committed_epoch()));
+    }
+    std::vector<uint32_t> tables(new_table_ids);
+    for (const auto& [id, info] : base.state_table_info()) tables.push_back(id);
+    std::sort(tables.begin(), tables.end());
+    tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
+    return VersionDeltaBuilder(base)
+        .CommitEpoch(epoch, kDefaultCompactionGroup, ssts, tables)
+        .Build();
+  });
+}
+
+Status HummockManager::RegisterTables(const std::vector<uint32_t>& table_ids) {
+  return CommitDelta([&](const HummockVersion& base) -> Result<HummockVersionDelta> {
+    HummockVersionDelta d = VersionDeltaBuilder(base).Build();
+    for (uint32_t id : table_ids) {
+      StateTableInfo& info = (*d.mutable_state_table_info_delta())[id];
+      info.set_committed_epoch(base.max_committed_epoch());
+      info.set_compaction_group_id(kDefaultCompactionGroup);
+    }
+    return d;
+  });
+}
+
+Status HummockManager::DropTables(const std::vector<uint32_t>& table_ids) {
+  return CommitDelta([&](const HummockVersion& base) -> Result<HummockVersionDelta> {
+    std::vector<uint32_t> present;
+    for (uint32_t id : table_ids) {
+      if (base.state_table_info().contains(id)) present.push_back(id);
+    }
+    return VersionDeltaBuilder(base).DropTables(present).Build();
+  });
+}
+
+Status HummockManager::MaybeCheckpointLocked() {
+  uint64_t current_id = current()->id();
+  if (current_id - checkpoint_version_id_ < options_.checkpoint_every_deltas) return Status::Ok();
+  return WriteCheckpointLocked();
+}
+
+Status HummockManager::WriteCheckpointNow() {
+  std::lock_guard commit_lock(commit_mu_);
+  return WriteCheckpointLocked();
+}
+
+Status HummockManager::WriteCheckpointLocked() {
+  HummockVersionCheckpoint checkpoint;
+  {
+    std::lock_guard lock(mu_);
+    *checkpoint.mutable_version() = *current_;
+    for (uint64_t id : stale_) checkpoint.add_stale_object_ids(id);
+  }
+  uint64_t id = checkpoint.version().id();
+  RWMETA_RETURN_IF_ERROR(WriteCheckpoint(state_store_, options_.data_directory, checkpoint));
+  // The object is durable: the deltas it covers can go.
+  RWMETA_RETURN_IF_ERROR(
+      metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {
+        std::vector<int64_t> ids;
+        RWMETA_RETURN_IF_ERROR(txn.Scan(DeltaTable(), [&](const metastore::Row& row) -> Status {
+          int64_t delta_id = std::get<int64_t>(row[0]);
+          if (static_cast<uint64_t>(delta_id) <= id) ids.push_back(delta_id);
+          return Status::Ok();
+        }));
+        for (int64_t delta_id : ids) RWMETA_RETURN_IF_ERROR(txn.Delete(DeltaTable(), {delta_id}));
+        return Status::Ok();
+      }));
+  spdlog::debug("hummock: checkpoint at version {}", id);
+  checkpoint_version_id_ = id;
+  return Status::Ok();
+}
+
+uint64_t HummockManager::DeltasSinceCheckpoint() const {
+  std::lock_guard lock(mu_);
+  return current_->id() - checkpoint_version_id_;
+}
+
+Result<std::set<uint64_t>> HummockManager::ReferencedObjectIds() {
+  std::set<uint64_t> ids;
+  ObjectProtectionSet* protection;
+  {
+    std::lock_guard lock(mu_);
+    for (uint64_t id : ObjectIds(*current_)) ids.insert(id);
+    for (const auto& [pin, version] : pins_) {
+      for (uint64_t id : ObjectIds(*version)) ids.insert(id);
+    }
+    ids.insert(in_flight_.begin(), in_flight_.end());
+    protection = protection_;
+  }
+  if (protection != nullptr) {
+    RWMETA_ASSIGN_OR_RETURN(std::vector<uint64_t> protected_ids, protection->ProtectedObjectIds());
+    ids.insert(protected_ids.begin(), protected_ids.end());
+  }
+  return ids;
+}
+
+std::vector<uint64_t> HummockManager::StaleObjectIds() const {
+  std::lock_guard lock(mu_);
+  return {stale_.begin(), stale_.end()};
+}
+
+void HummockManager::ForgetStaleObjectIds(const std::vector<uint64_t>& ids) {
+  std::lock_guard lock(mu_);
+  for (uint64_t id : ids) stale_.erase(id);
+}
+
+void HummockManager::SetProtectionSet(ObjectProtectionSet* protection) {
+  std::lock_guard lock(mu_);
+  protection_ = protection;
+}
+
+SstableInfo ToSstableInfo(const SstInfo& info) {
+  SstableInfo out;
+  out.set_object_id(info.object_id);
+  out.set_sst_id(info.object_id);
+  out.set_smallest_key(info.smallest_key);
+  out.set_largest_key(info.largest_key);
+  out.set_file_size(info.file_size);
+  for (uint32_t t : info.table_ids) out.add_table_ids(t);
+  out.set_min_epoch(info.min_epoch);
+  out.set_max_epoch(info.max_epoch);
+  out.set_total_key_count(info.total_key_count);
+  out.set_stale_key_count(info.tombstone_key_count);
+  return out;
+}
+
+uint64_t NextEpoch(uint64_t after) {
+  // 2021-01-01T00:00:00Z in Unix milliseconds.
+  constexpr uint64_t kEpochBaseMs = 1609459200000ULL;
+  auto now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  uint64_t physical = now_ms > kEpochBaseMs ? now_ms - kEpochBaseMs : 0;
+  uint64_t epoch = physical << 16;
+  if (epoch <= after) epoch = after + (uint64_t{1} << 16);
+  return epoch;
+}
+
+}  // namespace rwmeta::hummock

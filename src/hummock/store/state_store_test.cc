@@ -1,0 +1,267 @@
+#include "hummock/store/state_store.h"
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/testing/status_matchers.h"
+#include "hummock/gc/object_protection.h"
+#include "hummock/sst/sst_writer.h"
+#include "hummock/version/checkpoint.h"
+#include "hummock/version/version.h"
+#include "metastore/memory/memory_meta_store.h"
+#include "metastore/model.h"
+#include "objstore/fault_injection_object_store.h"
+#include "objstore/memory/memory_object_store.h"
+
+namespace rwmeta::hummock {
+namespace {
+
+using ::rwmeta::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+
+using Rows = std::vector<std::pair<std::string, std::string>>;
+
+class StateStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(meta_.Migrate());
+    auto faulty = std::make_unique<objstore::FaultInjectionObjectStore>(
+        std::make_unique<objstore::MemoryObjectStore>());
+    faulty_ = faulty.get();
+    objects_ = std::move(faulty);
+    Reopen();
+  }
+
+  void Reopen(uint64_t checkpoint_every = 64) {
+    store_.reset();
+    manager_.reset();
+    ASSERT_OK_AND_ASSIGN(manager_,
+                         HummockManager::Open(meta_, *objects_,
+                                              {.data_directory = "hummock_001",
+                                               .checkpoint_every_deltas = checkpoint_every}));
+    store_ = std::make_unique<StateStore>(
+        *manager_, StateStoreOptions{.target_sst_bytes = 4096, .block_size_bytes = 512});
+  }
+
+  Rows Read(uint32_t table, bool uncommitted) {
+    Rows rows;
+    auto reader = store_->NewTableReader(table, uncommitted);
+    EXPECT_OK(reader.status());
+    if (!reader.ok()) return rows;
+    EXPECT_OK((*reader)->Scan([&](std::string_view k, std::string_view v) {
+      rows.emplace_back(std::string(k), std::string(v));
+      return Status::Ok();
+    }));
+    return rows;
+  }
+
+  int64_t StoredDeltas() {
+    auto view = meta_.BeginSnapshotRead();
+    EXPECT_OK(view.status());
+    auto n = (*view)->Count(metastore::Model::Get().Table("hummock_version_delta"));
+    EXPECT_OK(n.status());
+    return n.ok() ? *n : -1;
+  }
+
+  metastore::MemoryMetaStore meta_;
+  objstore::FaultInjectionObjectStore* faulty_ = nullptr;
+  std::unique_ptr<objstore::ObjectStore> objects_;
+  std::unique_ptr<HummockManager> manager_;
+  std::unique_ptr<StateStore> store_;
+};
+
+TEST_F(StateStoreTest, FreshStoresGiveEmptyVersionZero) {
+  EXPECT_EQ(manager_->current()->id(), 0u);
+  EXPECT_EQ(SstCount(*manager_->current()), 0u);
+  ASSERT_OK_AND_ASSIGN(CheckpointResult r, store_->Checkpoint());
+  EXPECT_EQ(r.epoch, 0u);  // nothing to commit
+}
+
+TEST_F(StateStoreTest, WritesAreVisibleToCommittedReadsOnlyAfterCheckpoint) {
+  ASSERT_OK(manager_->RegisterTables({7}));
+  store_->Write(7, {{"b", "2"}, {"a", "1"}});
+  EXPECT_THAT(Read(7, /*uncommitted=*/false), IsEmpty());
+  EXPECT_THAT(Read(7, /*uncommitted=*/true), ElementsAre(Pair("a", "1"), Pair("b", "2")));
+  ASSERT_OK_AND_ASSIGN(CheckpointResult r, store_->Checkpoint());
+  EXPECT_GT(r.epoch, 0u);
+  EXPECT_EQ(r.keys, 2u);
+  EXPECT_EQ(manager_->current()->max_committed_epoch(), r.epoch);
+  EXPECT_EQ(CommittedEpoch(*manager_->current(), 7), r.epoch);
+  EXPECT_THAT(Read(7, false), ElementsAre(Pair("a", "1"), Pair("b", "2")));
+  // A delete and an overwrite in the next epoch.
+  store_->Write(7, {{"a", std::nullopt}, {"b", "22"}, {"c", "3"}});
+  EXPECT_THAT(Read(7, false), ElementsAre(Pair("a", "1"), Pair("b", "2")));
+  EXPECT_THAT(Read(7, true), ElementsAre(Pair("b", "22"), Pair("c", "3")));
+  ASSERT_OK_AND_ASSIGN(CheckpointResult r2, store_->Checkpoint());
+  EXPECT_GT(r2.epoch, r.epoch);
+  EXPECT_THAT(Read(7, false), ElementsAre(Pair("b", "22"), Pair("c", "3")));
+  ASSERT_OK_AND_ASSIGN(auto reader, store_->NewTableReader(7, false));
+  EXPECT_THAT(reader->Get("b"), ::testing::Optional(std::optional<std::string>("22")));
+  ASSERT_OK_AND_ASSIGN(auto missing, reader->Get("a"));
+  EXPECT_EQ(missing, std::nullopt);
+}
+
+TEST_F(StateStoreTest, TablesAreSeparate) {
+  ASSERT_OK(manager_->RegisterTables({1, 2}));
+  store_->Write(1, {{"k", "one"}});
+  store_->Write(2, {{"k", "two"}});
+  ASSERT_OK(store_->Checkpoint().status());
+  EXPECT_THAT(Read(1, false), ElementsAre(Pair("k", "one")));
+  EXPECT_THAT(Read(2, false), ElementsAre(Pair("k", "two")));
+  EXPECT_THAT(Read(3, false), IsEmpty());
+}
+
+TEST_F(StateStoreTest, VersionIsRebuiltFromDeltasAfterRestart) {
+  ASSERT_OK(manager_->RegisterTables({5}));
+  for (int i = 0; i < 5; ++i) {
+    store_->Write(5, {{fmt::format("k{}", i), fmt::format("v{}", i)}});
+    ASSERT_OK(store_->Checkpoint().status());
+  }
+  HummockVersion before = *manager_->current();
+  Reopen();
+  EXPECT_EQ(manager_->current()->SerializeAsString(), before.SerializeAsString());
+  EXPECT_EQ(Read(5, false).size(), 5u);
+}
+
+TEST_F(StateStoreTest, CheckpointObjectTrimsDeltasAndRebuildUsesIt) {
+  Reopen(/*checkpoint_every=*/3);
+  ASSERT_OK(manager_->RegisterTables({5}));
+  for (int i = 0; i < 10; ++i) {
+    store_->Write(5, {{fmt::format("k{:02}", i), "v"}});
+    ASSERT_OK(store_->Checkpoint().status());
+  }
+  // 11 deltas: checkpoints at 3, 6, 9; deltas 10 and 11 remain in the meta store.
+  EXPECT_EQ(manager_->current()->id(), 11u);
+  EXPECT_EQ(StoredDeltas(), 2);
+  ASSERT_OK_AND_ASSIGN(HummockVersionCheckpoint cp, ReadCheckpoint(*objects_, "hummock_001"));
+  EXPECT_EQ(cp.version().id(), 9u);
+  HummockVersion before = *manager_->current();
+  Reopen(3);
+  EXPECT_EQ(manager_->current()->SerializeAsString(), before.SerializeAsString());
+  EXPECT_EQ(Read(5, false).size(), 10u);
+}
+
+TEST_F(StateStoreTest, MissingCheckpointObjectWithTrimmedDeltasIsDataLoss) {
+  Reopen(3);
+  ASSERT_OK(manager_->RegisterTables({5}));
+  for (int i = 0; i < 4; ++i) {
+    store_->Write(5, {{fmt::format("k{}", i), "v"}});
+    ASSERT_OK(store_->Checkpoint().status());
+  }
+  store_.reset();
+  manager_.reset();
+  ASSERT_OK(objects_->Delete(CheckpointKey("hummock_001")));
+  EXPECT_THAT(HummockManager::Open(meta_, *objects_, {.data_directory = "hummock_001"}),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("hummock_001/checkpoint/0")));
+}
+
+TEST_F(StateStoreTest, LargeCheckpointSplitsIntoSeveralSsts) {
+  ASSERT_OK(manager_->RegisterTables({9}));
+  std::vector<KvWrite> writes;
+  for (int i = 0; i < 500; ++i)
+    writes.push_back({fmt::format("key{:05}", i), std::string(40, 'v')});
+  store_->Write(9, writes);
+  ASSERT_OK_AND_ASSIGN(CheckpointResult r, store_->Checkpoint());
+  EXPECT_GT(r.ssts, 3u);
+  EXPECT_EQ(SstCount(*manager_->current()), r.ssts);
+  EXPECT_EQ(Read(9, false).size(), 500u);
+}
+
+TEST_F(StateStoreTest, FailedUploadKeepsTheEpochBufferedAndTheRetryCommitsIt) {
+  ASSERT_OK(manager_->RegisterTables({3}));
+  store_->Write(3, {{"a", "1"}});
+  faulty_->InjectFault({.op = objstore::ObjectStoreOp::kWriterFinish});
+  EXPECT_THAT(store_->Checkpoint(), StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(Read(3, false), IsEmpty());
+  EXPECT_THAT(Read(3, true), ElementsAre(Pair("a", "1")));
+  EXPECT_EQ(manager_->current()->max_committed_epoch(), 0u);
+  ASSERT_OK_AND_ASSIGN(CheckpointResult r, store_->Checkpoint());
+  EXPECT_GT(r.epoch, 0u);
+  EXPECT_THAT(Read(3, false), ElementsAre(Pair("a", "1")));
+  EXPECT_EQ(store_->BufferedEntries(), 0u);
+}
+
+TEST_F(StateStoreTest, CorruptSstIsDataLossNamingTheObjectAndMissingIsNotFound) {
+  ASSERT_OK(manager_->RegisterTables({4}));
+  std::vector<KvWrite> writes;
+  for (int i = 0; i < 50; ++i) writes.push_back({fmt::format("key{:03}", i), std::string(30, 'x')});
+  store_->Write(4, writes);
+  ASSERT_OK(store_->Checkpoint().status());
+  ASSERT_EQ(SstCount(*manager_->current()), 1u);
+  uint64_t id = ObjectIds(*manager_->current()).front();
+  std::string key = SstObjectKey("hummock_001", id);
+  ASSERT_OK_AND_ASSIGN(std::string bytes, objects_->Get(key));
+  bytes[bytes.size() - 3] ^= 0x11;  // the footer
+  ASSERT_OK(objects_->Put(key, bytes, {}));
+  Reopen();  // no cached reader
+  EXPECT_THAT(store_->NewTableReader(4, false),
+              StatusIs(StatusCode::kDataLoss, HasSubstr(fmt::format("sst {}.data", id))));
+  ASSERT_OK(objects_->Delete(key));
+  Reopen();
+  EXPECT_THAT(store_->NewTableReader(4, false),
+              StatusIs(StatusCode::kNotFound, HasSubstr(fmt::format("{}.data", id))));
+}
+
+TEST_F(StateStoreTest, ReferencedObjectsCoverPinsInFlightIdsAndTheProtectionSet) {
+  ASSERT_OK(manager_->RegisterTables({1}));
+  store_->Write(1, {{"a", "1"}});
+  ASSERT_OK(store_->Checkpoint().status());
+  std::vector<uint64_t> first = ObjectIds(*manager_->current());
+  ASSERT_EQ(first.size(), 1u);
+  auto pin = manager_->PinVersion();
+  // A compaction-like delta that makes the first object stale.
+  ASSERT_OK(manager_->CommitDelta([&](const HummockVersion& base) -> Result<HummockVersionDelta> {
+    return VersionDeltaBuilder(base).Compact(kDefaultCompactionGroup, first, 1, {}).Build();
+  }));
+  EXPECT_THAT(manager_->StaleObjectIds(), ElementsAre(first[0]));
+  ASSERT_OK_AND_ASSIGN(uint64_t in_flight, manager_->NewObjectIds(1));
+  InMemoryObjectProtectionSet protection;
+  protection.Protect(1, {424242});
+  manager_->SetProtectionSet(&protection);
+  ASSERT_OK_AND_ASSIGN(auto refs, manager_->ReferencedObjectIds());
+  EXPECT_THAT(refs, ElementsAre(first[0], in_flight, 424242));
+  pin.reset();
+  manager_->ReleaseObjectIds({in_flight});
+  ASSERT_OK_AND_ASSIGN(refs, manager_->ReferencedObjectIds());
+  EXPECT_THAT(refs, ElementsAre(424242));
+  protection.SetError(UnavailableError("backup manifest unreadable"));
+  EXPECT_THAT(manager_->ReferencedObjectIds(), StatusIs(StatusCode::kUnavailable));
+  manager_->SetProtectionSet(nullptr);
+}
+
+TEST_F(StateStoreTest, DroppedTableLeavesTheVersion) {
+  ASSERT_OK(manager_->RegisterTables({1, 2}));
+  store_->Write(1, {{"a", "1"}});
+  ASSERT_OK(store_->Checkpoint().status());
+  ASSERT_OK(manager_->DropTables({1}));
+  EXPECT_FALSE(CommittedEpoch(*manager_->current(), 1).has_value());
+  EXPECT_TRUE(CommittedEpoch(*manager_->current(), 2).has_value());
+}
+
+TEST_F(StateStoreTest, PreCommitHookWritesIntoTheSameEpoch) {
+  ASSERT_OK(manager_->RegisterTables({1, 2}));
+  // Table 2 mirrors the row count of table 1, computed at every checkpoint.
+  store_->SetPreCommitHook([&]() -> Status {
+    RWMETA_ASSIGN_OR_RETURN(auto reader, store_->NewTableReader(1, true));
+    int n = 0;
+    RWMETA_RETURN_IF_ERROR(reader->Scan([&](std::string_view, std::string_view) {
+      ++n;
+      return Status::Ok();
+    }));
+    store_->Write(2, {{"count", std::to_string(n)}});
+    return Status::Ok();
+  });
+  store_->Write(1, {{"a", "1"}, {"b", "2"}});
+  ASSERT_OK(store_->Checkpoint().status());
+  EXPECT_THAT(Read(2, false), ElementsAre(Pair("count", "2")));
+  store_->Write(1, {{"c", "3"}});
+  ASSERT_OK(store_->Checkpoint().status());
+  EXPECT_THAT(Read(2, false), ElementsAre(Pair("count", "3")));
+}
+
+}  // namespace
+}  // namespace rwmeta::hummock
