@@ -5,12 +5,15 @@
 #include "common/url.h"
 #include "objstore/fs/fs_object_store.h"
 #include "objstore/memory/memory_object_store.h"
+#include "objstore/s3/s3_object_store.h"
+#include "objstore/s3/s3_url.h"
 
 namespace rwmeta::objstore {
 
 namespace {
 constexpr std::string_view kSupportedSchemes =
-    "memory, memory-isolated, fs:///abs/dir (s3:// and minio:// are planned)";
+    "memory, memory-isolated, fs:///abs/dir, s3://bucket[/prefix], "
+    "minio://key:secret@host:port/bucket[/prefix]";
 }  // namespace
 
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view url) {
@@ -38,10 +41,10 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view url) {
     return std::unique_ptr<ObjectStore>(std::move(store));
   }
   if (scheme == "s3" || scheme == "minio") {
-    return UnimplementedError(
-        fmt::format("object store url '{}': S3 support is not built yet (supported now: memory, "
-                    "memory-isolated, fs:///abs/dir)",
-                    RedactUrl(url)));
+    RWMETA_ASSIGN_OR_RETURN(s3::S3Config config, s3::S3ConfigFromUrl(url, s3::ProcessEnv()));
+    Result<std::unique_ptr<s3::S3ObjectStore>> store = s3::S3ObjectStore::Open(std::move(config));
+    if (!store.ok()) return store.status().WithContext("object store url '" + RedactUrl(url) + "'");
+    return std::unique_ptr<ObjectStore>(std::move(store).value());
   }
   std::string hint;
   if (scheme.rfind("hummock+", 0) == 0) hint = "; strip the 'hummock+' prefix of state store urls";

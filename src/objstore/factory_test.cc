@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <random>
 
 #include "common/testing/status_matchers.h"
@@ -82,13 +83,43 @@ TEST(OpenObjectStoreTest, FsNeedsAnAbsolutePath) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("query")));
 }
 
-TEST(OpenObjectStoreTest, S3AndMinioAreUnimplementedWithoutLeakingSecrets) {
-  EXPECT_THAT(OpenObjectStore("s3://bucket/prefix"),
-              StatusIs(StatusCode::kUnimplemented, HasSubstr("S3 support is not built yet")));
-  auto minio = OpenObjectStore("minio://hummockadmin:topsecret@127.0.0.1:9301/hummock001");
-  EXPECT_THAT(minio, StatusIs(StatusCode::kUnimplemented,
-                              AllOf(HasSubstr("S3"), HasSubstr("hummockadmin:***@"),
-                                    Not(HasSubstr("topsecret")))));
+TEST(OpenObjectStoreTest, S3AndMinioOpenWithoutIoAndShowNoSecrets) {
+  // Opening does no I/O: nothing listens on these addresses.
+  ASSERT_OK_AND_ASSIGN(auto s3, OpenObjectStore("s3://rwmeta-bucket/backup/dir/"));
+  EXPECT_EQ(s3->DisplayUrl(), "s3://rwmeta-bucket/backup/dir");
+  EXPECT_FALSE(s3->SupportsConditionalPut() && std::getenv("AWS_ENDPOINT_URL") != nullptr);
+  ASSERT_OK_AND_ASSIGN(auto minio,
+                       OpenObjectStore("minio://hummockadmin:topsecret@127.0.0.1:9301/hummock001"));
+  EXPECT_EQ(minio->DisplayUrl(), "minio://127.0.0.1:9301/hummock001");
+  EXPECT_FALSE(minio->SupportsConditionalPut());
+  ASSERT_OK_AND_ASSIGN(
+      auto cas, OpenObjectStore("minio://k:s@127.0.0.1:9301/hummock001/p?conditional_put=true"));
+  EXPECT_TRUE(cas->SupportsConditionalPut());
+  EXPECT_EQ(cas->DisplayUrl(), "minio://127.0.0.1:9301/hummock001/p");
+}
+
+TEST(OpenObjectStoreTest, MalformedS3UrlsAreInvalidArgumentWithoutLeakingSecrets) {
+  EXPECT_THAT(OpenObjectStore("s3://"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("bucket")));
+  EXPECT_THAT(OpenObjectStore("s3://Bad_Bucket!"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(OpenObjectStore("s3://ab"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("invalid bucket name")));
+  EXPECT_THAT(OpenObjectStore("s3://key:topsecret@bucket"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("AWS_ACCESS_KEY_ID"), Not(HasSubstr("topsecret")))));
+  EXPECT_THAT(OpenObjectStore("s3://bucket?colour=blue"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("colour")));
+  EXPECT_THAT(OpenObjectStore("minio://127.0.0.1:9301/bucket"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("minio://<key>:<secret>@")));
+  EXPECT_THAT(OpenObjectStore("minio://k:topsecret@127.0.0.1/bucket"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("host:port"), Not(HasSubstr("topsecret")))));
+  EXPECT_THAT(OpenObjectStore("minio://k:topsecret@127.0.0.1:9000/"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("no bucket"), Not(HasSubstr("topsecret")))));
+  EXPECT_THAT(OpenObjectStore("minio://k:topsecret@127.0.0.1:9000/b?conditional_put=maybe"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("conditional_put"), Not(HasSubstr("topsecret")))));
 }
 
 TEST(OpenObjectStoreTest, OtherSchemesAreInvalidArgumentListingTheSupported) {
