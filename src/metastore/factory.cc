@@ -7,6 +7,8 @@
 
 #include "common/url.h"
 #include "metastore/memory/memory_meta_store.h"
+#include "metastore/mysql/mysql_meta_store.h"
+#include "metastore/postgres/postgres_meta_store.h"
 #include "metastore/sqlite/sqlite_meta_store.h"
 
 namespace rwmeta::metastore {
@@ -60,7 +62,15 @@ Result<std::unique_ptr<MetaStore>> OpenSqlite(const Url& url, std::string_view t
 Result<std::unique_ptr<MetaStore>> OpenMetaStore(std::string_view text, const Model& model) {
   // Checked before parsing: etcd URLs list several endpoints ("etcd://h1:2379,h2:2379").
   const std::string scheme = LowerScheme(text);
-  if (scheme == "postgres" || scheme == "postgresql" || scheme == "mysql" || scheme == "etcd") {
+  if (scheme == "postgres" || scheme == "postgresql") {
+    RWMETA_ASSIGN_OR_RETURN(auto store, PostgresMetaStore::Open(text, model));
+    return std::unique_ptr<MetaStore>(std::move(store));
+  }
+  if (scheme == "mysql") {
+    RWMETA_ASSIGN_OR_RETURN(auto store, MysqlMetaStore::Open(text, model));
+    return std::unique_ptr<MetaStore>(std::move(store));
+  }
+  if (scheme == "etcd") {
     return UnimplementedError(fmt::format("{} meta store: not built yet", scheme));
   }
   if (text == "memory") return std::unique_ptr<MetaStore>(std::make_unique<MemoryMetaStore>(model));
