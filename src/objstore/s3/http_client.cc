@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 namespace rwmeta::objstore::s3 {
@@ -17,6 +18,8 @@ struct Transfer {
   std::string_view body;
   size_t body_offset = 0;
   HttpResponse* response = nullptr;
+  const std::function<bool(const HttpResponse&)>* continue_after_headers = nullptr;
+  long status = 0;
   int64_t stall_timeout_ms = 0;
   std::chrono::steady_clock::time_point last_progress;
   curl_off_t last_moved = -1;
@@ -43,6 +46,19 @@ size_t WriteHeader(char* data, size_t size, size_t nitems, void* userdata) {
   if (line.rfind("HTTP/", 0) == 0) {
     // A new status line (after a redirect or 100 Continue): forget earlier headers.
     t->response->headers.clear();
+    size_t sp = line.find(' ');
+    t->status =
+        sp == std::string_view::npos ? 0 : std::atol(std::string(line.substr(sp + 1, 3)).c_str());
+    return size * nitems;
+  }
+  if (line == "\r\n" || line == "\n") {
+    if (t->continue_after_headers != nullptr && *t->continue_after_headers && t->status >= 200) {
+      t->response->status = t->status;
+      if (!(*t->continue_after_headers)(*t->response)) {
+        t->response->stopped_after_headers = true;
+        return 0;  // Makes curl end the transfer with CURLE_WRITE_ERROR.
+      }
+    }
     return size * nitems;
   }
   size_t colon = line.find(':');
@@ -139,6 +155,7 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   Transfer t;
   t.body = request.body;
   t.response = &response;
+  t.continue_after_headers = &request.continue_after_headers;
   t.stall_timeout_ms = options_.stall_timeout_ms;
   t.last_progress = std::chrono::steady_clock::now();
 
@@ -190,6 +207,12 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
   curl_slist_free_all(headers);
 
+  if (rc == CURLE_WRITE_ERROR && response.stopped_after_headers) {
+    // We ended it: the connection is mid-response and cannot be reused.
+    curl_easy_cleanup(h);
+    response.status = status;
+    return response;
+  }
   if (rc != CURLE_OK) {
     // A handle whose transfer failed may hold a broken connection: do not pool it.
     curl_easy_cleanup(h);

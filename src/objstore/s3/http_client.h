@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -33,6 +34,17 @@ struct HttpOptions {
   bool verify_tls = true;
 };
 
+struct HttpResponse {
+  long status = 0;
+  // Names lower-cased, values trimmed, in the order received.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool stopped_after_headers = false;
+
+  // The first header named `name` (lower case), or nullopt.
+  std::optional<std::string> Header(std::string_view name) const;
+};
+
 struct HttpRequest {
   std::string method;  // GET, HEAD, PUT, POST, DELETE
   std::string url;     // absolute, already percent-encoded
@@ -40,16 +52,10 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   // The body of PUT and POST; must outlive Send.
   std::string_view body;
-};
-
-struct HttpResponse {
-  long status = 0;
-  // Names lower-cased, values trimmed, in the order received.
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-
-  // The first header named `name` (lower case), or nullopt.
-  std::optional<std::string> Header(std::string_view name) const;
+  // Called once the response headers are in; returning false ends the transfer there (the
+  // response is returned with its status and headers, no body, and `stopped_after_headers` set).
+  // Lets a caller refuse a body it can tell from the headers is useless (or never coming).
+  std::function<bool(const HttpResponse&)> continue_after_headers;
 };
 
 class HttpClient {

@@ -352,6 +352,7 @@ Result<HttpResponse> S3ObjectStore::SendOnce(const Request& request, int64_t now
   http.url = Url(request.object_key, request.query);
   http.body = request.body;
   http.headers = sr.headers;
+  http.continue_after_headers = request.continue_after_headers;
   if (!config_.credentials.access_key_id.empty()) {
     http.headers.emplace_back(
         "Authorization",
@@ -515,18 +516,27 @@ Result<std::string> S3ObjectStore::GetRange(std::string_view key, uint64_t offse
   std::string range = "bytes=" + std::to_string(offset) + "-";
   if (length <= UINT64_MAX - offset) range += std::to_string(offset + length - 1);
   req.headers.emplace_back("Range", range);
-  RWMETA_ASSIGN_OR_RETURN(HttpResponse r, Execute(req, "GET"));
-  if (r.status == 206) {
-    // Some servers answer a range that starts at the end of an empty object with a bogus byte
-    // count; the Content-Range total tells the truth.
+  // Total object size from "Content-Range: bytes a-b/total", if the answer has one.
+  auto total_size = [](const HttpResponse& r) -> std::optional<uint64_t> {
     std::string cr = r.Header("content-range").value_or("");
     size_t slash = cr.rfind('/');
-    if (slash != std::string::npos) {
-      auto total = ParseU64(std::string_view(cr).substr(slash + 1));
-      if (total && offset >= *total) {
-        if (offset > *total) return check_offset();
-        return std::string();
-      }
+    if (slash == std::string::npos) return std::nullopt;
+    return ParseU64(std::string_view(cr).substr(slash + 1));
+  };
+  // A range starting at or past the end needs no body. Some servers (s3rver) answer a range of
+  // an empty object with "bytes 0-0/0" and a Content-Length of 1 they never send: without this
+  // the read would stall.
+  req.continue_after_headers = [offset, total_size](const HttpResponse& r) {
+    if (r.status != 206) return true;
+    auto total = total_size(r);
+    return !(total && offset >= *total);
+  };
+  RWMETA_ASSIGN_OR_RETURN(HttpResponse r, Execute(req, "GET"));
+  if (r.status == 206) {
+    auto total = total_size(r);
+    if (total && offset >= *total) {
+      if (offset > *total) return check_offset();
+      return std::string();
     }
     if (r.body.size() > length) r.body.resize(length);
     return std::move(r.body);

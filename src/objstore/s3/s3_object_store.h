@@ -126,6 +126,8 @@ class S3ObjectStore : public ObjectStore {
     // Called on each 2xx answer; Unavailable makes the attempt count as failed and retried
     // (a torn read), any other error is returned as is.
     std::function<Status(const HttpResponse&)> validate;
+    // See HttpRequest::continue_after_headers.
+    std::function<bool(const HttpResponse&)> continue_after_headers;
   };
   // Signs and sends `request`, retrying per the policy. Returns the final response whatever its
   // status (the caller maps non-2xx with ErrorStatus), or the transport / validation error once
