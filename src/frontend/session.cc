@@ -1,6 +1,7 @@
 #include "frontend/session.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -8,6 +9,7 @@
 
 #include "frontend/sql/executor.h"
 #include "frontend/sql/sql_error.h"
+#include "frontend/table_data.h"
 
 namespace rwmeta::frontend {
 
@@ -228,7 +230,7 @@ Result<std::unique_ptr<pgwire::Session>> FrontendSessionFactory::OpenSession(
         .WithSqlState("3D000");
   }
   auto session = std::make_unique<FrontendSession>(catalog_, params_, std::string(user),
-                                                   std::string(database));
+                                                   std::string(database), data_);
   for (const auto& [name, value] : options) {
     // Startup options that do not apply (or are read-only) are ignored rather than refusing the
     // connection, as drivers send things like "options" and "replication".
@@ -241,8 +243,12 @@ Result<std::unique_ptr<pgwire::Session>> FrontendSessionFactory::OpenSession(
 // Session variables.
 
 FrontendSession::FrontendSession(meta::CatalogManager& catalog, meta::SystemParamsManager& params,
-                                 std::string user, std::string database)
-    : catalog_(catalog), params_(params), user_(std::move(user)), database_(std::move(database)) {
+                                 std::string user, std::string database, TableData* data)
+    : catalog_(catalog),
+      params_(params),
+      data_(data),
+      user_(std::move(user)),
+      database_(std::move(database)) {
   ResetVariables();
 }
 
@@ -359,6 +365,7 @@ CatalogSessionInfo FrontendSession::SessionInfo(const meta::ParamValues* params)
   info.search_path = ParseSearchPath(vars_.at("search_path").value);
   for (const auto& [key, var] : vars_) info.settings[var.display_name] = var.value;
   info.params = params;
+  info.table_data = data_;
   return info;
 }
 
@@ -541,7 +548,7 @@ Result<ResultSet> FrontendSession::ExecuteStatement(const sql::ParsedStatement& 
       return NotSupported(
           "BACKUP is not supported yet: the backup manager is not part of this build");
     case sql::StatementKind::kFlush:
-      return NotSupported("FLUSH is not supported yet: the state store arrives in a later change");
+      return ExecuteFlush();
     case sql::StatementKind::kDeleteMetaSnapshots:
       return NotSupported(
           "DELETE META SNAPSHOT is not supported yet: the backup manager is not part of this "
@@ -579,8 +586,10 @@ Result<ResultSet> FrontendSession::ExecutePostgres(const sql::ParsedStatement& s
     for (const auto& opt : body.value("options", json::array())) {
       if (opt.contains("DefElem") && opt["DefElem"].value("defname", "") == "force") force = true;
     }
-    return ddl_tag("DROP DATABASE", catalog_.DropDatabase(Actor(), body.value("dbname", ""),
-                                                          body.value("missing_ok", false), force));
+    auto dropped = catalog_.DropDatabase(Actor(), body.value("dbname", ""),
+                                         body.value("missing_ok", false), force);
+    if (dropped.ok()) AfterDrop(*dropped);
+    return ddl_tag("DROP DATABASE", std::move(dropped));
   }
   if (kind == "CreateSchemaStmt") {
     if (body.contains("authrole") || body.contains("schemaElts")) {
@@ -606,12 +615,11 @@ Result<ResultSet> FrontendSession::ExecutePostgres(const sql::ParsedStatement& s
     ResetVariables();
     return Tag("DISCARD ALL");
   }
-  if (kind == "InsertStmt" || kind == "UpdateStmt" || kind == "DeleteStmt") {
-    std::string verb = kind == "InsertStmt" ? "INSERT" : kind == "UpdateStmt" ? "UPDATE" : "DELETE";
-    return NotSupported(
-        fmt::format("{} is not supported yet: table data needs the state store, which arrives in a "
-                    "later change",
-                    verb));
+  if (kind == "InsertStmt") return ExecuteInsert(body, params);
+  if (kind == "UpdateStmt") return ExecuteUpdateOrDelete(body, /*is_update=*/true, params);
+  if (kind == "DeleteStmt") return ExecuteUpdateOrDelete(body, /*is_update=*/false, params);
+  if (kind == "CreateTableAsStmt" && body.value("objtype", "") == "OBJECT_MATVIEW") {
+    return ExecuteCreateMaterializedView(body, stmt.text);
   }
   return NotSupported(fmt::format("statement not supported yet: {}", kind));
 }
@@ -869,6 +877,10 @@ Result<ResultSet> FrontendSession::ExecuteCreateTable(const json& stmt, const st
       auto ddl,
       catalog_.CreateTable(Actor(), {schema, rel.value("relname", "")}, std::move(columns),
                            std::move(pk), text, append_only, stmt.value("if_not_exists", false)));
+  if (data_ != nullptr && ddl.id != 0) {
+    Status s = data_->OnCreated(ddl.id);
+    if (!s.ok()) spdlog::warn("registering table {} in hummock: {}", ddl.id, s.ToString());
+  }
   return WithNotices("CREATE TABLE", ddl);
 }
 
@@ -911,6 +923,61 @@ Result<ResultSet> FrontendSession::ExecuteCreateView(const json& stmt, const std
   return WithNotices("CREATE VIEW", ddl);
 }
 
+Result<ResultSet> FrontendSession::ExecuteCreateMaterializedView(const json& stmt,
+                                                                 const std::string& text) {
+  if (data_ == nullptr) {
+    return NotSupported(
+        "CREATE MATERIALIZED VIEW needs the state store, which this session was "
+        "opened without");
+  }
+  const json& into = stmt.value("into", json::object());
+  const json& rel = into.value("rel", json::object());
+  std::string schema = rel.value("schemaname", "");
+  if (schema.empty()) {
+    RWMETA_ASSIGN_OR_RETURN(schema, CreationSchema());
+  }
+  if (IsSystemSchema(schema)) {
+    return SqlError(
+        StatusCode::kPermissionDenied, "42501",
+        fmt::format("permission denied to create \"{}.{}\"", schema, rel.value("relname", "")));
+  }
+  const json& query = stmt.value("query", json::object());
+  if (!query.contains("SelectStmt")) {
+    return NotSupported("a materialized view's query must be a SELECT");
+  }
+  auto values = params_.Values();
+  CatalogSessionInfo info = SessionInfo(&values);
+  std::vector<TextValue> none;
+  CatalogQueryContext ctx(catalog_.Snapshot(), info, none);
+  RWMETA_ASSIGN_OR_RETURN(auto cols, sql::DescribeSelect(query["SelectStmt"], ctx));
+  std::vector<std::string> aliases = NameList(into.value("colNames", json::array()));
+  if (aliases.size() > cols.size()) {
+    return SqlError(StatusCode::kInvalidArgument, "42601",
+                    "CREATE MATERIALIZED VIEW specifies more column names than columns");
+  }
+  std::vector<meta::ColumnInfo> columns;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    sql::TypeId type = cols[i].type == sql::TypeId::kUnknown ? sql::TypeId::kVarchar : cols[i].type;
+    columns.push_back({i < aliases.size() ? aliases[i] : cols[i].name, sql::TypeName(type), true});
+  }
+  RWMETA_ASSIGN_OR_RETURN(
+      auto ddl, catalog_.CreateMaterializedView(
+                    Actor(), {schema, rel.value("relname", "")}, std::move(columns),
+                    ViewQueryText(text), ctx.resolved_ids(), stmt.value("if_not_exists", false)));
+  if (ddl.id == 0) return WithNotices("CREATE_MATERIALIZED_VIEW", ddl);
+  RWMETA_RETURN_IF_ERROR(data_->OnCreated(ddl.id));
+  auto snap = catalog_.Snapshot();
+  const meta::TableInfo* mv = snap->FindTableById(ddl.id);
+  if (mv == nullptr) return InternalError("the new materialized view is not in the catalog");
+  {
+    auto guard = data_->store().BeginDml();
+    RWMETA_RETURN_IF_ERROR(data_->RefreshMaterializedView(*mv));
+  }
+  // Like RisingWave, the statement returns once the view's data is committed and readable.
+  RWMETA_RETURN_IF_ERROR(data_->store().Checkpoint().status());
+  return WithNotices("CREATE_MATERIALIZED_VIEW", ddl);
+}
+
 Result<ResultSet> FrontendSession::ExecuteDrop(const json& stmt) {
   std::string type = stmt.value("removeType", "");
   bool cascade = stmt.value("behavior", "") == "DROP_CASCADE";
@@ -919,6 +986,7 @@ Result<ResultSet> FrontendSession::ExecuteDrop(const json& stmt) {
   ResultSet out;
   auto collect = [&](const meta::DdlResult& r) {
     out.notices.insert(out.notices.end(), r.notices.begin(), r.notices.end());
+    AfterDrop(r);
   };
   if (type == "OBJECT_SCHEMA") {
     out.command_tag = "DROP SCHEMA";
@@ -928,9 +996,12 @@ Result<ResultSet> FrontendSession::ExecuteDrop(const json& stmt) {
     }
     return out;
   }
-  if (type == "OBJECT_TABLE" || type == "OBJECT_VIEW") {
+  if (type == "OBJECT_TABLE" || type == "OBJECT_VIEW" || type == "OBJECT_MATVIEW") {
     bool is_view = type == "OBJECT_VIEW";
-    out.command_tag = is_view ? "DROP VIEW" : "DROP TABLE";
+    bool materialized = type == "OBJECT_MATVIEW";
+    out.command_tag = is_view        ? "DROP VIEW"
+                      : materialized ? "DROP MATERIALIZED VIEW"
+                                     : "DROP TABLE";
     for (const auto& o : objects) {
       std::vector<std::string> parts = NameList(o);
       if (parts.empty() || parts.size() > 3) {
@@ -943,8 +1014,8 @@ Result<ResultSet> FrontendSession::ExecuteDrop(const json& stmt) {
       name.name = parts.back();
       name.schema =
           parts.size() >= 2 ? parts[parts.size() - 2] : SchemaForExisting(name.name, false);
-      RWMETA_ASSIGN_OR_RETURN(auto r,
-                              catalog_.DropRelation(Actor(), name, is_view, missing_ok, cascade));
+      RWMETA_ASSIGN_OR_RETURN(
+          auto r, catalog_.DropRelation(Actor(), name, is_view, missing_ok, cascade, materialized));
       collect(r);
     }
     return out;

@@ -24,12 +24,16 @@
 
 namespace rwmeta::frontend {
 
+class TableData;
+
 // Opens FrontendSessions. Thread-safe (the managers are).
 class FrontendSessionFactory : public pgwire::SessionFactory {
  public:
-  // REQUIRES: both managers outlive the factory and every session it opens.
-  FrontendSessionFactory(meta::CatalogManager& catalog, meta::SystemParamsManager& params)
-      : catalog_(catalog), params_(params) {}
+  // REQUIRES: both managers (and `data`, if given) outlive the factory and every session it
+  // opens. Without `data` tables have no rows and DML, FLUSH and materialized views are refused.
+  FrontendSessionFactory(meta::CatalogManager& catalog, meta::SystemParamsManager& params,
+                         TableData* data = nullptr)
+      : catalog_(catalog), params_(params), data_(data) {}
 
   // Unauthenticated (28000) if the user does not exist or may not log in. A user with a password
   // needs the md5 exchange; one without is trusted.
@@ -45,6 +49,7 @@ class FrontendSessionFactory : public pgwire::SessionFactory {
  private:
   meta::CatalogManager& catalog_;
   meta::SystemParamsManager& params_;
+  TableData* data_;
 };
 
 // A session variable (SET/SHOW).
@@ -59,7 +64,7 @@ struct FrontendSessionVariable {
 class FrontendSession : public pgwire::Session {
  public:
   FrontendSession(meta::CatalogManager& catalog, meta::SystemParamsManager& params,
-                  std::string user, std::string database);
+                  std::string user, std::string database, TableData* data = nullptr);
 
   Status ExecuteSimple(std::string_view sql, std::vector<pgwire::ResultSet>* results) override;
   Result<pgwire::PreparedInfo> Prepare(std::string_view sql,
@@ -105,6 +110,20 @@ class FrontendSession : public pgwire::Session {
   Result<pgwire::ResultSet> ExecuteAlterUser(const nlohmann::json& stmt);
   Result<pgwire::ResultSet> ExecuteGrant(const nlohmann::json& stmt);
   Result<pgwire::ResultSet> ShowTables(const std::string& schema);
+  // session_dml.cc: table data.
+  Result<pgwire::ResultSet> ExecuteFlush();
+  Result<pgwire::ResultSet> ExecuteInsert(const nlohmann::json& stmt,
+                                          const std::vector<pgwire::TextValue>& params);
+  Result<pgwire::ResultSet> ExecuteUpdateOrDelete(const nlohmann::json& stmt, bool is_update,
+                                                  const std::vector<pgwire::TextValue>& params);
+  Result<pgwire::ResultSet> ExecuteCreateMaterializedView(const nlohmann::json& stmt,
+                                                          const std::string& text);
+  // The user table a DML statement names (not a view or materialized view).
+  Result<meta::TableInfo> DmlTarget(const nlohmann::json& range_var, const char* verb);
+  // SET RW_IMPLICIT_FLUSH: commits the epoch after a DML statement.
+  Status MaybeImplicitFlush();
+  // Hummock bookkeeping after a DROP (logged, not failed: Reconcile repairs it at the next start).
+  void AfterDrop(const meta::DdlResult& ddl);
 
   CatalogSessionInfo SessionInfo(const meta::ParamValues* params) const;
   meta::CatalogActor Actor() const { return {user_, database_}; }
@@ -119,6 +138,7 @@ class FrontendSession : public pgwire::Session {
 
   meta::CatalogManager& catalog_;
   meta::SystemParamsManager& params_;
+  TableData* data_;
   std::string user_;
   std::string database_;
   // Keyed by the lower-cased name.

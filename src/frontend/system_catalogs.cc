@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "frontend/sql/sql_error.h"
+#include "frontend/table_data.h"
 
 namespace rwmeta::frontend {
 
@@ -750,8 +751,12 @@ std::optional<sql::ResolvedRelation> CatalogQueryContext::Lookup(const std::stri
     std::vector<ColumnDesc> cols;
     for (const auto& c : t->columns) cols.push_back({c.name, ColumnTypeOf(c)});
     sql::ResolvedRelation out;
-    // No state store yet: a table has its columns and no rows.
-    out.relation = std::make_shared<sql::MemoryRelation>(std::move(cols), std::vector<Tuple>{});
+    if (session_.table_data != nullptr) {
+      out.relation = session_.table_data->NewRelation(*t, session_.uncommitted_reads,
+                                                      t->id == session_.dml_target_id);
+    } else {
+      out.relation = std::make_shared<sql::MemoryRelation>(std::move(cols), std::vector<Tuple>{});
+    }
     resolved_ids_.push_back(t->id);
     return out;
   }

@@ -21,6 +21,8 @@
 
 namespace rwmeta::frontend {
 
+class TableData;
+
 // What the catalogs need to know about the session asking.
 struct CatalogSessionInfo {
   std::string user;
@@ -31,6 +33,12 @@ struct CatalogSessionInfo {
   std::map<std::string, std::string> settings;
   // System parameters, for rw_catalog.rw_system_parameters (nullptr: none).
   const meta::ParamValues* params = nullptr;
+  // Where table rows live (nullptr: tables resolve to no rows, for catalog-only tests).
+  TableData* table_data = nullptr;
+  // Read the state store's write buffers too (DML and materialized-view refreshes).
+  bool uncommitted_reads = false;
+  // The table a DML statement changes: it resolves with a leading "_rw_key" column.
+  int64_t dml_target_id = 0;
 };
 
 // The schemas holding system catalogs: "pg_catalog", "rw_catalog", "information_schema".
@@ -62,8 +70,8 @@ class CatalogQueryContext : public sql::QueryContext {
       : snapshot_(std::move(snapshot)), session_(session), params_(params) {}
 
   // NotFound 42P01 for unknown names, 3F000 for an unknown schema, 0A000 for another database.
-  // User tables resolve to an empty relation with their columns: table data arrives with the
-  // state store.
+  // User tables and materialized views resolve to their rows in the state store (see
+  // CatalogSessionInfo::table_data).
   Result<sql::ResolvedRelation> ResolveRelation(const std::vector<std::string>& name) override;
   std::string CurrentUser() const override { return session_.user; }
   std::string CurrentDatabase() const override { return session_.database; }

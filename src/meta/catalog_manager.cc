@@ -393,7 +393,9 @@ std::set<int64_t> ObjectsInSchema(const CatalogSnapshot& snap, int64_t schema_id
 
 std::string RelationKind(const CatalogSnapshot& snap, int64_t id) {
   if (snap.FindViewById(id)) return "view";
-  if (snap.FindTableById(id)) return "table";
+  if (const TableInfo* t = snap.FindTableById(id)) {
+    return t->table_type == kMaterializedViewType ? "materialized view" : "table";
+  }
   return "object";
 }
 
@@ -490,6 +492,7 @@ Result<DdlResult> CatalogManager::DropDatabase(const CatalogActor& actor, const 
     }
     AddDependents(snap, ids);
     out.id = db->id;
+    out.dropped_ids.assign(ids.begin(), ids.end());
     return DeleteObjects(txn, snap, ids);
   });
 }
@@ -541,6 +544,7 @@ Result<DdlResult> CatalogManager::DropSchema(const CatalogActor& actor, const st
     ids.insert(schema->id);
     AddDependents(snap, ids);
     out.id = schema->id;
+    out.dropped_ids.assign(ids.begin(), ids.end());
     return DeleteObjects(txn, snap, ids);
   });
 }
@@ -645,12 +649,53 @@ Result<DdlResult> CatalogManager::CreateView(const CatalogActor& actor, const Qu
   });
 }
 
-Result<DdlResult> CatalogManager::DropRelation(const CatalogActor& actor, const QualifiedName& name,
-                                               bool is_view, bool if_exists, bool cascade) {
+Result<DdlResult> CatalogManager::CreateMaterializedView(
+    const CatalogActor& actor, const QualifiedName& name, std::vector<ColumnInfo> columns,
+    std::string definition, std::vector<int64_t> depends_on, bool if_not_exists) {
+  RWMETA_RETURN_IF_ERROR(CheckColumns(columns));
   return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
     RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
     RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
-    const char* kind = is_view ? "view" : "table";
+    RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* schema, LookupSchema(snap, db->id, name.schema));
+    if (!CanCreateIn(snap, *user, *schema)) {
+      return DenyError(fmt::format("permission denied for schema {}", schema->name));
+    }
+    RWMETA_ASSIGN_OR_RETURN(bool skip,
+                            CheckRelationNameFree(snap, *schema, name.name, if_not_exists, out));
+    if (skip) return Status::Ok();
+    for (int64_t dep : depends_on) {
+      if (!snap.FindTableById(dep) && !snap.FindViewById(dep)) {
+        return WithState(NotFoundError(fmt::format("relation with id {} does not exist", dep)),
+                         "42P01");
+      }
+    }
+    RWMETA_ASSIGN_OR_RETURN(out.id, InsertObjectRow(txn, kObjTable, user->id, db->id, schema->id));
+    Row row{out.id,
+            schema->id,
+            name.name,
+            std::string(kMaterializedViewType),
+            ColumnsToJson(columns),
+            nlohmann::json::array().dump(),
+            definition,
+            false};
+    RWMETA_RETURN_IF_ERROR(txn.Insert(Model::Get().Table("table"), row));
+    std::set<int64_t> unique(depends_on.begin(), depends_on.end());
+    for (int64_t dep : unique) {
+      RWMETA_ASSIGN_OR_RETURN(int64_t dep_id, metastore::NextId(txn, "object_dependency"));
+      RWMETA_RETURN_IF_ERROR(
+          txn.Insert(Model::Get().Table("object_dependency"), Row{dep_id, dep, out.id}));
+    }
+    return Status::Ok();
+  });
+}
+
+Result<DdlResult> CatalogManager::DropRelation(const CatalogActor& actor, const QualifiedName& name,
+                                               bool is_view, bool if_exists, bool cascade,
+                                               bool materialized) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+    const char* kind = is_view ? "view" : materialized ? "materialized view" : "table";
     auto missing = [&]() -> Status {
       if (if_exists) {
         out.notices.push_back(fmt::format("{} \"{}\" does not exist, skipping", kind, name.name));
@@ -671,7 +716,9 @@ Result<DdlResult> CatalogManager::DropRelation(const CatalogActor& actor, const 
     const TableInfo* table = snap.FindTable(schema->id, name.name);
     const ViewInfo* view = snap.FindView(schema->id, name.name);
     if (table == nullptr && view == nullptr) return missing();
-    if ((is_view && view == nullptr) || (!is_view && table == nullptr)) {
+    bool is_mv = table != nullptr && table->table_type == kMaterializedViewType;
+    if ((is_view && view == nullptr) || (!is_view && table == nullptr) ||
+        (!is_view && is_mv != materialized)) {
       return WithState(InvalidArgumentError(fmt::format("\"{}\" is not a {}", name.name, kind)),
                        "42809");
     }
@@ -690,10 +737,15 @@ Result<DdlResult> CatalogManager::DropRelation(const CatalogActor& actor, const 
     }
     for (int64_t dependent : ids) {
       if (dependent == id) continue;
+      const ViewInfo* v = snap.FindViewById(dependent);
+      const TableInfo* t = snap.FindTableById(dependent);
       out.notices.push_back(fmt::format("drop cascades to {} {}", RelationKind(snap, dependent),
-                                        snap.FindViewById(dependent)->name));
+                                        v   ? v->name
+                                        : t ? t->name
+                                            : "?"));
     }
     out.id = id;
+    out.dropped_ids.assign(ids.begin(), ids.end());
     return DeleteObjects(txn, snap, ids);
   });
 }

@@ -67,6 +67,9 @@ struct ColumnInfo {
   bool nullable = true;
 };
 
+// TableInfo::table_type of a materialized view.
+inline constexpr std::string_view kMaterializedViewType = "materialized_view";
+
 struct TableInfo {
   int64_t id = 0;
   int64_t database_id = 0;
@@ -166,6 +169,8 @@ struct DdlResult {
   std::vector<std::string> notices;
   // The id of the object created, 0 otherwise (or when skipped).
   int64_t id = 0;
+  // Every relation a DROP removed (with its cascaded dependents): their data goes too.
+  std::vector<int64_t> dropped_ids;
 };
 
 // Where a statement runs: the acting user and the current database.
@@ -224,10 +229,17 @@ class CatalogManager {
   Result<DdlResult> CreateView(const CatalogActor& actor, const QualifiedName& name,
                                std::vector<ColumnInfo> columns, std::string definition,
                                std::vector<int64_t> depends_on, bool if_not_exists);
+  // A materialized view: a table (table_type "materialized_view") whose rows are the result of
+  // `definition` over `depends_on`, kept current by the state store.
+  Result<DdlResult> CreateMaterializedView(const CatalogActor& actor, const QualifiedName& name,
+                                           std::vector<ColumnInfo> columns, std::string definition,
+                                           std::vector<int64_t> depends_on, bool if_not_exists);
   // Drops a table (`is_view` false) or view. 42809 if the name is the other kind. Owner or
   // superuser; 2BP01 while views depend on it, unless `cascade` (which drops them too).
+  // `materialized`: the table must be a materialized view (DROP MATERIALIZED VIEW), and a plain
+  // DROP TABLE refuses one.
   Result<DdlResult> DropRelation(const CatalogActor& actor, const QualifiedName& name, bool is_view,
-                                 bool if_exists, bool cascade);
+                                 bool if_exists, bool cascade, bool materialized = false);
 
   // Superusers or users with CREATEROLE-like `can_create_user`; only superusers create superusers.
   Result<DdlResult> CreateUser(const CatalogActor& actor, const std::string& name,

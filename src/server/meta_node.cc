@@ -3,9 +3,15 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 #include "common/url.h"
 #include "frontend/session.h"
+#include "frontend/table_data.h"
 #include "hummock/cluster/state_store_guard.h"
+#include "hummock/store/checkpoint_loop.h"
+#include "hummock/store/hummock_manager.h"
+#include "hummock/store/state_store.h"
 #include "meta/bootstrap.h"
 #include "meta/catalog_manager.h"
 #include "meta/system_params.h"
@@ -71,6 +77,10 @@ struct MetaNode::Components {
   std::unique_ptr<hummock::StateStoreGuard> lease;
   std::unique_ptr<meta::SystemParamsManager> params;
   std::unique_ptr<meta::CatalogManager> catalog;
+  std::unique_ptr<hummock::HummockManager> hummock;
+  std::unique_ptr<hummock::StateStore> data_plane;
+  std::unique_ptr<frontend::TableData> table_data;
+  std::unique_ptr<hummock::CheckpointLoop> checkpoints;
   std::shared_ptr<frontend::FrontendSessionFactory> sessions;
   std::unique_ptr<pgwire::Server> pg_server;
   std::unique_ptr<NodeMetaBackend> backend;
@@ -124,7 +134,35 @@ Status MetaNode::Start() {
   }
   c->catalog = std::move(catalog).value();
 
-  c->sessions = std::make_shared<frontend::FrontendSessionFactory>(*c->catalog, *c->params);
+  auto hummock = hummock::HummockManager::Open(*c->meta_store, *c->state_store,
+                                               {.data_directory = options_.data_directory});
+  if (!hummock.ok()) {
+    release_lease();
+    return hummock.status().WithContext("hummock version");
+  }
+  c->hummock = std::move(hummock).value();
+  c->data_plane = std::make_unique<hummock::StateStore>(*c->hummock);
+  c->table_data = std::make_unique<frontend::TableData>(*c->data_plane, *c->catalog);
+  if (Status s = c->table_data->Reconcile(); !s.ok()) {
+    release_lease();
+    return s.WithContext("hummock tables");
+  }
+  meta::SystemParamsManager* params = c->params.get();
+  c->checkpoints = std::make_unique<hummock::CheckpointLoop>(*c->data_plane, [params] {
+    auto number = [&](const char* name, uint64_t fallback) {
+      auto v = params->Get(name);
+      uint64_t out = fallback;
+      if (!v.ok() || std::from_chars(v->data(), v->data() + v->size(), out).ec != std::errc()) {
+        return fallback;
+      }
+      return out;
+    };
+    return std::chrono::milliseconds(number("barrier_interval_ms", 1000) *
+                                     std::max<uint64_t>(1, number("checkpoint_frequency", 1)));
+  });
+
+  c->sessions = std::make_shared<frontend::FrontendSessionFactory>(*c->catalog, *c->params,
+                                                                   c->table_data.get());
   pgwire::ServerOptions pg_options;
   pg_options.listen_address = options_.pg_listen_addr;
   c->pg_server = std::make_unique<pgwire::Server>(pg_options, c->sessions);
@@ -160,6 +198,11 @@ void MetaNode::Stop() {
   if (!c_) return;
   if (c_->rpc_server) c_->rpc_server->Stop();
   if (c_->pg_server) c_->pg_server->Stop();
+  if (c_->checkpoints) {
+    // The last epoch's writes are committed before the lease goes.
+    Status flushed = c_->checkpoints->Stop();
+    if (!flushed.ok()) spdlog::error("final checkpoint failed: {}", flushed.ToString());
+  }
   if (c_->lease) {
     Status released = c_->lease->Release();
     if (!released.ok()) spdlog::warn("releasing the state store lease: {}", released.ToString());

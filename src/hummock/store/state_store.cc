@@ -62,6 +62,7 @@ StateStore::StateStore(HummockManager& manager, StateStoreOptions options)
 void StateStore::Write(uint32_t table_id, const std::vector<KvWrite>& writes) {
   std::lock_guard lock(mu_);
   if (open_.use_count() > 1) open_ = std::make_shared<KvBatch>(*open_);
+  if (!writes.empty()) open_tables_.insert(table_id);
   for (const KvWrite& w : writes) {
     (*open_)[EncodeFullKey(table_id, w.user_key, kOpenEpoch)] =
         w.value ? Value::Put(*w.value) : Value::Delete();
@@ -73,6 +74,11 @@ uint64_t StateStore::BufferedEntries() const {
   uint64_t n = open_->size();
   for (const auto& [epoch, batch] : sealed_) n += batch->size();
   return n;
+}
+
+std::set<uint32_t> StateStore::TablesWrittenInOpenEpoch() const {
+  std::lock_guard lock(mu_);
+  return open_tables_;
 }
 
 Result<CheckpointResult> StateStore::Checkpoint() {
@@ -96,6 +102,7 @@ Result<CheckpointResult> StateStore::Checkpoint() {
       sealed_.emplace_back(epoch, std::move(sealed));
       last_sealed_epoch_ = epoch;
       open_ = std::make_shared<KvBatch>();
+      open_tables_.clear();
     }
   }
   CheckpointResult result;

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -114,8 +115,10 @@ class StateStore {
   // `include_uncommitted`. Errors: NotFound/DataLoss naming an SST object that cannot be opened.
   Result<std::unique_ptr<TableReader>> NewTableReader(uint32_t table_id, bool include_uncommitted);
 
-  // Bytes and entries waiting in buffers (open + sealed).
+  // Entries waiting in buffers (open + sealed).
   uint64_t BufferedEntries() const;
+  // The tables written since the open epoch began (for the pre-commit hook).
+  std::set<uint32_t> TablesWrittenInOpenEpoch() const;
 
   HummockManager& manager() { return manager_; }
 
@@ -134,6 +137,7 @@ class StateStore {
   // The open epoch's buffer, keyed by full key with epoch kOpenEpoch. Copy-on-write: readers share
   // it, a writer copies it first if it is shared.
   std::shared_ptr<KvBatch> open_;
+  std::set<uint32_t> open_tables_;
   // Sealed batches waiting for commit (keys carry their real epoch), oldest first.
   std::list<std::pair<uint64_t, std::shared_ptr<const KvBatch>>> sealed_;
   uint64_t last_sealed_epoch_ = 0;

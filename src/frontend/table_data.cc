@@ -1,0 +1,326 @@
+#include "frontend/table_data.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <set>
+
+#include "frontend/sql/parser.h"
+#include "frontend/sql/sql_error.h"
+#include "frontend/system_catalogs.h"
+#include "hummock/sst/key.h"
+
+namespace rwmeta::frontend {
+
+namespace {
+
+using sql::Datum;
+using sql::TypeId;
+
+// Hidden row ids: microseconds since the Unix epoch << 10 | a counter, kept increasing. Unique
+// across restarts as long as the clock does not go back by more than the node's downtime.
+int64_t NextRowId() {
+  static std::atomic<int64_t> last{0};
+  auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  int64_t candidate = static_cast<int64_t>(now_us) << 10;
+  int64_t prev = last.load();
+  int64_t next;
+  do {
+    next = std::max(candidate, prev + 1);
+  } while (!last.compare_exchange_weak(prev, next));
+  return next;
+}
+
+Result<hummock::Datum> ToKeyDatum(const Datum& d) {
+  if (d.is_null()) return hummock::Datum(hummock::Null{});
+  if (const auto* b = std::get_if<bool>(&d.v)) return hummock::Datum(*b);
+  if (const auto* i = std::get_if<int64_t>(&d.v)) return hummock::Datum(*i);
+  if (const auto* f = std::get_if<double>(&d.v)) return hummock::Datum(*f);
+  if (const auto* s = std::get_if<std::string>(&d.v)) return hummock::Datum(*s);
+  return sql::NotSupported("array values cannot be stored in a table");
+}
+
+Datum FromKeyDatum(const hummock::Datum& d) {
+  if (std::holds_alternative<hummock::Null>(d)) return Datum::Null();
+  if (const auto* b = std::get_if<bool>(&d)) return Datum{*b};
+  if (const auto* i = std::get_if<int64_t>(&d)) return Datum{*i};
+  if (const auto* f = std::get_if<double>(&d)) return Datum{*f};
+  return Datum{std::get<std::string>(d)};
+}
+
+bool IsInt(TypeId t) { return t == TypeId::kInt16 || t == TypeId::kInt32 || t == TypeId::kInt64; }
+bool IsFloat(TypeId t) { return t == TypeId::kFloat32 || t == TypeId::kFloat64; }
+
+Status CheckIntRange(int64_t v, TypeId to) {
+  if (to == TypeId::kInt16 && (v < INT16_MIN || v > INT16_MAX)) {
+    return sql::OutOfRange("smallint out of range");
+  }
+  if (to == TypeId::kInt32 && (v < INT32_MIN || v > INT32_MAX)) {
+    return sql::OutOfRange("integer out of range");
+  }
+  return Status::Ok();
+}
+
+// Rows of one table read from the state store.
+class HummockRelation : public sql::Relation {
+ public:
+  HummockRelation(hummock::StateStore& store, meta::TableInfo table, bool uncommitted,
+                  bool with_key)
+      : store_(store), table_(std::move(table)), uncommitted_(uncommitted), with_key_(with_key) {
+    if (with_key_) columns_.push_back({"_rw_key", TypeId::kBytea});
+    for (const auto& c : ColumnDescsOf(table_)) columns_.push_back(c);
+  }
+  const std::vector<sql::ColumnDesc>& columns() const override { return columns_; }
+  Status Scan(const std::function<Status(const sql::Tuple&)>& visit) override {
+    RWMETA_ASSIGN_OR_RETURN(auto reader,
+                            store_.NewTableReader(static_cast<uint32_t>(table_.id), uncommitted_));
+    Status s = reader->Scan([&](std::string_view key, std::string_view value) -> Status {
+      RWMETA_ASSIGN_OR_RETURN(sql::Tuple row, TableData::DecodeRow(table_, value));
+      if (with_key_) row.insert(row.begin(), Datum{std::string(key)});
+      return visit(row);
+    });
+    if (!s.ok() && (s.code() == StatusCode::kDataLoss || s.code() == StatusCode::kNotFound)) {
+      // A corrupt or missing SST: say which relation could not be read, keep the object's name.
+      return Status(s.code(), fmt::format("reading \"{}\" failed: {}", table_.name, s.message()))
+          .WithSqlState(s.code() == StatusCode::kDataLoss ? "XX001" : "58P01");
+    }
+    return s;
+  }
+
+ private:
+  hummock::StateStore& store_;
+  meta::TableInfo table_;
+  bool uncommitted_;
+  bool with_key_;
+  std::vector<sql::ColumnDesc> columns_;
+};
+
+const meta::DatabaseInfo* DatabaseById(const meta::CatalogSnapshot& snap, int64_t id) {
+  for (const auto& d : snap.databases) {
+    if (d.id == id) return &d;
+  }
+  return nullptr;
+}
+
+const meta::SchemaInfo* SchemaById(const meta::CatalogSnapshot& snap, int64_t id) {
+  for (const auto& s : snap.schemas) {
+    if (s.id == id) return &s;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<sql::ColumnDesc> ColumnDescsOf(const meta::TableInfo& table) {
+  std::vector<sql::ColumnDesc> out;
+  for (const auto& c : table.columns) out.push_back({c.name, ColumnTypeOf(c)});
+  return out;
+}
+
+Result<Datum> CoerceForAssignment(const Datum& d, TypeId from, TypeId to,
+                                  const std::string& column) {
+  if (d.is_null() || from == to) return d;
+  if (IsInt(from) && IsInt(to)) {
+    RWMETA_RETURN_IF_ERROR(CheckIntRange(std::get<int64_t>(d.v), to));
+    return d;
+  }
+  if (IsInt(from) && IsFloat(to)) return Datum{static_cast<double>(std::get<int64_t>(d.v))};
+  if (IsFloat(from) && IsFloat(to)) return d;
+  if (IsFloat(from) && IsInt(to)) {
+    double v = std::nearbyint(std::get<double>(d.v));
+    if (!std::isfinite(v) || v < -9.2e18 || v > 9.2e18) {
+      return sql::OutOfRange(fmt::format("{} out of range", sql::TypeName(to)));
+    }
+    RWMETA_RETURN_IF_ERROR(CheckIntRange(static_cast<int64_t>(v), to));
+    return Datum{static_cast<int64_t>(v)};
+  }
+  std::optional<std::string> text = sql::DatumToText(d, from);
+  if (!text) return Datum::Null();
+  auto out = sql::DatumFromText(*text, to);
+  if (!out.ok()) {
+    if (from == TypeId::kUnknown || from == TypeId::kVarchar) return out.status();
+    return sql::SqlError(StatusCode::kInvalidArgument, "42804",
+                         fmt::format("column \"{}\" is of type {} but expression is of type {}",
+                                     column, sql::TypeName(to), sql::TypeName(from)));
+  }
+  if (IsInt(to)) RWMETA_RETURN_IF_ERROR(CheckIntRange(std::get<int64_t>(out->v), to));
+  return out;
+}
+
+TableData::TableData(hummock::StateStore& store, meta::CatalogManager& catalog)
+    : store_(store), catalog_(catalog) {
+  store_.SetPreCommitHook([this] { return RefreshChangedViews(); });
+}
+
+std::shared_ptr<sql::Relation> TableData::NewRelation(const meta::TableInfo& table,
+                                                      bool uncommitted, bool with_key) {
+  return std::make_shared<HummockRelation>(store_, table, uncommitted, with_key);
+}
+
+Result<std::string> TableData::KeyFor(const meta::TableInfo& table, const sql::Tuple& row) {
+  if (table.pk.empty()) return hummock::EncodeMemcomparable({hummock::Datum(NextRowId())});
+  std::vector<hummock::Datum> key;
+  for (int i : table.pk) {
+    const Datum& d = row.at(static_cast<size_t>(i));
+    if (d.is_null()) {
+      return sql::SqlError(
+          StatusCode::kInvalidArgument, "23502",
+          fmt::format("null value in column \"{}\" of relation \"{}\" violates not-null "
+                      "constraint",
+                      table.columns[static_cast<size_t>(i)].name, table.name));
+    }
+    RWMETA_ASSIGN_OR_RETURN(hummock::Datum k, ToKeyDatum(d));
+    key.push_back(std::move(k));
+  }
+  return hummock::EncodeMemcomparable(key);
+}
+
+Result<std::string> TableData::EncodeRow(const sql::Tuple& row) {
+  std::vector<hummock::Datum> datums;
+  datums.reserve(row.size());
+  for (const Datum& d : row) {
+    RWMETA_ASSIGN_OR_RETURN(hummock::Datum k, ToKeyDatum(d));
+    datums.push_back(std::move(k));
+  }
+  return hummock::EncodeMemcomparable(datums);
+}
+
+Result<sql::Tuple> TableData::DecodeRow(const meta::TableInfo& table, std::string_view bytes) {
+  auto datums = hummock::DecodeMemcomparable(bytes);
+  if (!datums.ok() || datums->size() != table.columns.size()) {
+    return DataLossError(fmt::format("a stored row of \"{}\" does not decode as its {} columns",
+                                     table.name, table.columns.size()));
+  }
+  sql::Tuple row;
+  row.reserve(datums->size());
+  for (const auto& d : *datums) row.push_back(FromKeyDatum(d));
+  return row;
+}
+
+Status TableData::OnCreated(int64_t id) {
+  return store_.manager().RegisterTables({static_cast<uint32_t>(id)});
+}
+
+Status TableData::OnDropped(const std::vector<int64_t>& ids) {
+  std::vector<uint32_t> tables;
+  for (int64_t id : ids) tables.push_back(static_cast<uint32_t>(id));
+  if (tables.empty()) return Status::Ok();
+  return store_.manager().DropTables(tables);
+}
+
+Status TableData::Reconcile() {
+  auto snap = catalog_.Snapshot();
+  auto version = store_.manager().current();
+  std::vector<uint32_t> missing, stale;
+  std::set<uint32_t> in_catalog;
+  for (const auto& t : snap->tables) in_catalog.insert(static_cast<uint32_t>(t.id));
+  for (uint32_t id : in_catalog) {
+    if (!version->state_table_info().contains(id)) missing.push_back(id);
+  }
+  for (const auto& [id, info] : version->state_table_info()) {
+    if (!in_catalog.contains(id)) stale.push_back(id);
+  }
+  if (!missing.empty()) {
+    spdlog::warn("hummock: registering {} tables the version did not know", missing.size());
+    RWMETA_RETURN_IF_ERROR(store_.manager().RegisterTables(missing));
+  }
+  if (!stale.empty()) {
+    spdlog::warn("hummock: dropping {} tables the catalog no longer has", stale.size());
+    RWMETA_RETURN_IF_ERROR(store_.manager().DropTables(stale));
+  }
+  return Status::Ok();
+}
+
+Status TableData::RefreshMaterializedView(const meta::TableInfo& mv) {
+  auto snap = catalog_.Snapshot();
+  const meta::DatabaseInfo* db = DatabaseById(*snap, mv.database_id);
+  const meta::SchemaInfo* schema = SchemaById(*snap, mv.schema_id);
+  const meta::UserInfo* owner = snap->FindUserById(mv.owner_id);
+  if (db == nullptr || schema == nullptr) {
+    return NotFoundError(
+        fmt::format("materialized view \"{}\" has no database or schema", mv.name));
+  }
+  RWMETA_ASSIGN_OR_RETURN(auto parsed, sql::ParseSql(mv.definition));
+  if (parsed.size() != 1 || !parsed[0].node.contains("SelectStmt")) {
+    return DataLossError(
+        fmt::format("the stored query of materialized view \"{}\" is not a SELECT", mv.name));
+  }
+  CatalogSessionInfo info;
+  info.user = owner ? owner->name : "root";
+  info.database = db->name;
+  info.search_path = {schema->name, "public"};
+  info.table_data = this;
+  info.uncommitted_reads = true;
+  std::vector<std::optional<std::string>> none;
+  CatalogQueryContext ctx(snap, info, none);
+  RWMETA_ASSIGN_OR_RETURN(sql::QueryResult result,
+                          sql::ExecuteSelect(parsed[0].node["SelectStmt"], ctx));
+  // What the view holds now, by position.
+  std::vector<std::string> old_rows;
+  RWMETA_ASSIGN_OR_RETURN(
+      auto reader, store_.NewTableReader(static_cast<uint32_t>(mv.id), /*uncommitted=*/true));
+  RWMETA_RETURN_IF_ERROR(reader->Scan([&](std::string_view, std::string_view value) {
+    old_rows.emplace_back(value);
+    return Status::Ok();
+  }));
+  std::vector<hummock::KvWrite> writes;
+  std::vector<sql::ColumnDesc> types = ColumnDescsOf(mv);
+  for (size_t i = 0; i < result.rows.size(); ++i) {
+    sql::Tuple row = std::move(result.rows[i]);
+    row.resize(types.size());
+    for (size_t c = 0; c < row.size() && c < result.columns.size(); ++c) {
+      RWMETA_ASSIGN_OR_RETURN(row[c], CoerceForAssignment(row[c], result.columns[c].type,
+                                                          types[c].type, types[c].name));
+    }
+    RWMETA_ASSIGN_OR_RETURN(std::string value, EncodeRow(row));
+    if (i < old_rows.size() && old_rows[i] == value) continue;
+    writes.push_back(
+        {hummock::EncodeMemcomparable({hummock::Datum(static_cast<int64_t>(i))}), value});
+  }
+  for (size_t i = result.rows.size(); i < old_rows.size(); ++i) {
+    writes.push_back(
+        {hummock::EncodeMemcomparable({hummock::Datum(static_cast<int64_t>(i))}), std::nullopt});
+  }
+  store_.Write(static_cast<uint32_t>(mv.id), writes);
+  return Status::Ok();
+}
+
+Status TableData::RefreshChangedViews() {
+  std::set<uint32_t> written = store_.TablesWrittenInOpenEpoch();
+  if (written.empty()) return Status::Ok();
+  auto snap = catalog_.Snapshot();
+  // Views are refreshed in id order: a view only reads relations created before it.
+  Status first_error;
+  for (const auto& t : snap->tables) {
+    if (t.table_type != meta::kMaterializedViewType) continue;
+    // Inputs, transitively through views and other materialized views.
+    std::set<int64_t> inputs;
+    std::vector<int64_t> todo{t.id};
+    while (!todo.empty()) {
+      int64_t id = todo.back();
+      todo.pop_back();
+      for (const auto& d : snap->dependencies) {
+        if (d.used_by == id && inputs.insert(d.oid).second) todo.push_back(d.oid);
+      }
+    }
+    bool changed = false;
+    for (int64_t id : inputs) changed = changed || written.contains(static_cast<uint32_t>(id));
+    if (!changed) continue;
+    Status s = RefreshMaterializedView(t);
+    if (!s.ok()) {
+      // One broken view must not stop the epoch from committing: it keeps its last contents.
+      spdlog::error("materialized view \"{}\" was not refreshed: {}", t.name, s.ToString());
+      if (first_error.ok()) first_error = s;
+      continue;
+    }
+    written.insert(static_cast<uint32_t>(t.id));
+  }
+  return first_error;
+}
+
+}  // namespace rwmeta::frontend

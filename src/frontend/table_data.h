@@ -1,0 +1,82 @@
+// TableData: the rows of user tables and materialized views, stored in the Hummock state store.
+//
+// Row layout (one Hummock entry per row, under the relation's id as table id):
+//   key    the memcomparable encoding (hummock/sst/key.h) of the primary-key columns; for a table
+//          without a primary key, of a hidden 64-bit row id (time-based, unique across restarts,
+//          like RisingWave's _row_id); for a materialized view, of the row's position in the
+//          view's result
+//   value  the memcomparable encoding of all columns in order (self-describing, so a row decodes
+//          without the schema; the schema says which int64 is a date or a timestamp)
+// Inserting a row whose primary key exists replaces it (RisingWave's overwrite-on-conflict).
+//
+// Materialized views are recomputed, not maintained incrementally: at every checkpoint, before the
+// epoch is sealed, each view whose inputs (tables, views, other materialized views, transitively)
+// were written in the epoch runs its query over the epoch's data and the changed positions are
+// written into the same epoch. So at every committed epoch a view is exactly its query over its
+// inputs. The cost is a full evaluation per changed epoch (documented in docs/architecture.md).
+//
+// Thread-safe (the state store and the catalog are).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "frontend/sql/executor.h"
+#include "hummock/store/state_store.h"
+#include "meta/catalog_manager.h"
+
+namespace rwmeta::frontend {
+
+class TableData {
+ public:
+  // REQUIRES: both outlive this. Installs itself as the state store's pre-commit hook.
+  TableData(hummock::StateStore& store, meta::CatalogManager& catalog);
+
+  hummock::StateStore& store() { return store_; }
+
+  // The rows of `table` as a relation: committed data only, or with the write buffers
+  // (`uncommitted`, for DML). `with_key` prepends a bytea column "_rw_key" with each row's key.
+  std::shared_ptr<sql::Relation> NewRelation(const meta::TableInfo& table, bool uncommitted,
+                                             bool with_key);
+
+  // The key of `row` in `table`: its primary key, or a fresh row id. InvalidArgument 23502 for a
+  // NULL primary-key column.
+  Result<std::string> KeyFor(const meta::TableInfo& table, const sql::Tuple& row);
+  // Encodes a row (all columns). InvalidArgument 0A000 for values a table cannot hold (arrays).
+  static Result<std::string> EncodeRow(const sql::Tuple& row);
+  // Decodes a row of `table` (DataLoss naming the table if it does not match its columns).
+  static Result<sql::Tuple> DecodeRow(const meta::TableInfo& table, std::string_view bytes);
+
+  // Hummock bookkeeping after DDL: new relations are registered (their data is kept), dropped
+  // ones leave the version (their data goes at the next compaction).
+  Status OnCreated(int64_t id);
+  Status OnDropped(const std::vector<int64_t>& ids);
+  // Makes the version's tables match the catalog (after a crash between a DDL commit and the
+  // Hummock bookkeeping). Called at start.
+  Status Reconcile();
+
+  // Computes `mv`'s rows and writes the difference to what it holds into the open epoch.
+  // REQUIRES: the caller holds a DmlGuard or runs inside the pre-commit hook.
+  Status RefreshMaterializedView(const meta::TableInfo& mv);
+
+ private:
+  // The pre-commit hook: refreshes every materialized view whose inputs changed in the epoch.
+  Status RefreshChangedViews();
+
+  hummock::StateStore& store_;
+  meta::CatalogManager& catalog_;
+};
+
+// The SQL types of a table's columns.
+std::vector<sql::ColumnDesc> ColumnDescsOf(const meta::TableInfo& table);
+
+// Converts `d` of type `from` to `to` as an assignment does (INSERT, UPDATE): numeric widening and
+// narrowing with range checks (22003), text and unknown literals parsed (22P02), anything else via
+// its text form. NULL stays NULL.
+Result<sql::Datum> CoerceForAssignment(const sql::Datum& d, sql::TypeId from, sql::TypeId to,
+                                       const std::string& column);
+
+}  // namespace rwmeta::frontend
