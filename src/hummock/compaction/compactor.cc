@@ -194,6 +194,17 @@ const CompactionGroup* FindGroup(const HummockVersion& version, uint64_t group_i
   return nullptr;
 }
 
+std::set<uint64_t> GroupObjectIds(const CompactionGroup& group) {
+  std::set<uint64_t> ids;
+  for (const Level& level : group.l0_sub_levels()) {
+    for (const SstableInfo& sst : level.table_infos()) ids.insert(sst.object_id());
+  }
+  for (const Level& level : group.levels()) {
+    for (const SstableInfo& sst : level.table_infos()) ids.insert(sst.object_id());
+  }
+  return ids;
+}
+
 Status CheckTask(const HummockVersion& base, const CompactionTask& task,
                  const CompactionGroup** group) {
   const std::string name = "compaction task " + task.ToString();
@@ -206,13 +217,7 @@ Status CheckTask(const HummockVersion& base, const CompactionTask& task,
     return InvalidArgumentError(name + ": version " + std::to_string(base.id()) + " has no group " +
                                 std::to_string(task.group_id));
   }
-  std::set<uint64_t> in_version;
-  for (const Level& level : (*group)->l0_sub_levels()) {
-    for (const SstableInfo& sst : level.table_infos()) in_version.insert(sst.object_id());
-  }
-  for (const Level& level : (*group)->levels()) {
-    for (const SstableInfo& sst : level.table_infos()) in_version.insert(sst.object_id());
-  }
+  const std::set<uint64_t> in_version = GroupObjectIds(**group);
   for (uint64_t id : task.InputObjectIds()) {
     if (in_version.count(id) == 0) {
       return FailedPreconditionError(name + ": input object " + std::to_string(id) +
@@ -335,6 +340,35 @@ Result<CompactionResult> RunCompaction(objstore::ObjectStore& store,
                      .Compact(task.group_id, input_ids, task.target_level, result.new_ssts)
                      .Build();
   return result;
+}
+
+Result<HummockVersionDelta> RebaseCompactionDelta(const HummockVersion& current,
+                                                  const CompactionTask& task,
+                                                  const CompactionResult& result) {
+  const CompactionGroup* group = FindGroup(current, task.group_id);
+  if (group == nullptr) {
+    return FailedPreconditionError("compaction task " + task.ToString() + ": version " +
+                                   std::to_string(current.id()) + " has no group " +
+                                   std::to_string(task.group_id));
+  }
+  const std::set<uint64_t> in_version = GroupObjectIds(*group);
+  for (uint64_t id : task.InputObjectIds()) {
+    if (in_version.count(id) == 0) {
+      return AbortedError("compaction task " + task.ToString() + ": input object " +
+                          std::to_string(id) + " is no longer in version " +
+                          std::to_string(current.id()));
+    }
+  }
+  std::vector<SstableInfo> outputs = result.new_ssts;
+  if (task.trivial_move) {
+    outputs.clear();
+    for (const CompactionInputLevel& in : task.inputs) {
+      outputs.insert(outputs.end(), in.ssts.begin(), in.ssts.end());
+    }
+  }
+  return VersionDeltaBuilder(current)
+      .Compact(task.group_id, task.InputObjectIds(), task.target_level, outputs, task.trivial_move)
+      .Build();
 }
 
 }  // namespace rwmeta::hummock

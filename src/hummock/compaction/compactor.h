@@ -70,4 +70,15 @@ Result<CompactionResult> RunCompaction(objstore::ObjectStore& store,
                                        const NewObjectIdFn& new_object_id,
                                        const CompactionConfig& config);
 
+// The delta of a finished compaction rebuilt on `current`, a newer version than the one the task
+// was picked from (HummockManager::CommitDelta hands its build callback the current version).
+// Safe because the versions in between can only have added newer L0 sub-levels, dropped tables
+// or raised the safe epoch — none of which makes a dropped entry visible again — as long as one
+// compaction per group runs at a time (nothing was added below the target level).
+// Aborted if an input is no longer in `current` (another change removed it: the outputs are
+// garbage and the caller deletes them); FailedPrecondition if the group is gone.
+Result<HummockVersionDelta> RebaseCompactionDelta(const HummockVersion& current,
+                                                  const CompactionTask& task,
+                                                  const CompactionResult& result);
+
 }  // namespace rwmeta::hummock

@@ -326,6 +326,33 @@ TEST_F(CompactorTest, TrivialMoveRewritesNothing) {
   EXPECT_EQ(base_.groups(0).levels(0).table_infos(1).object_id(), 2u);
 }
 
+TEST_F(CompactorTest, RebasesOntoANewerVersionUnlessAnInputIsGone) {
+  AddL0(WriteSst(1, {Put("a", 3, "a3")}));
+  AddL0(WriteSst(2, {Put("a", 4, "a4")}));
+  const CompactionTask task = L0Task();
+  ASSERT_OK_AND_ASSIGN(CompactionResult r,
+                       RunCompaction(*store_, kDir, base_, task, Ids(), config_));
+  // Meanwhile a commit adds a newer L0 sub-level and raises the safe epoch.
+  HummockVersion current = base_;
+  ASSERT_OK(
+      ApplyDelta(&current, VersionDeltaBuilder(current)
+                               .CommitEpoch(1001, kGroup, {WriteSst(3, {Put("a", 1001, "n")})}, {1})
+                               .SetSafeEpoch(500)
+                               .Build()));
+  EXPECT_THAT(ApplyDelta(&current, r.delta), StatusIs(StatusCode::kFailedPrecondition));
+  ASSERT_OK_AND_ASSIGN(HummockVersionDelta rebased, RebaseCompactionDelta(current, task, r));
+  EXPECT_EQ(rebased.prev_id(), current.id());
+  EXPECT_THAT(rebased.stale_object_ids(), ElementsAre(2, 1));
+  ASSERT_OK(ApplyDelta(&current, rebased));
+  EXPECT_THAT(ObjectIds(current), ElementsAre(3, 100));
+  EXPECT_EQ(current.groups(0).l0_sub_levels_size(), 1);
+  EXPECT_EQ(current.safe_epoch(), 500u);
+
+  // Once an input has left the version, the compaction lost: Aborted.
+  EXPECT_THAT(RebaseCompactionDelta(current, task, r),
+              StatusIs(StatusCode::kAborted, HasSubstr("input object 2 is no longer in version")));
+}
+
 TEST_F(CompactorTest, MissingInputIsNotFoundNamingTheObject) {
   AddL0(WriteSst(1, {Put("a", 3, "a3")}));
   AddL0(WriteSst(2, {Put("b", 3, "b3")}));
