@@ -5,15 +5,19 @@
 // secret key or session token.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "common/testing/status_matchers.h"
 #include "objstore/s3/s3_object_store.h"
 #include "objstore/s3/s3_test_server.h"
 #include "testing/http_fault_proxy.h"
+#include "testing/subprocess.h"
 
 namespace rwmeta::objstore::s3 {
 namespace {
@@ -273,6 +277,80 @@ TEST_F(S3FaultTest, ReaderOfAReplacedLargeObjectIsDataLossNotAMix) {
   ASSERT_OK(store_->Put("r", RandomBytes(3 << 20, 10)));
   EXPECT_THAT(reader->Read(1 << 20, &part),
               StatusIs(StatusCode::kDataLoss, HasSubstr("since the reader opened")));
+}
+
+// s3rver does not verify SigV4 signatures, so an independent signer checks ours: botocore (shipped
+// inside Debian's awscli) recomputes the signature of every request the proxy saw, from the
+// secret, and must agree byte for byte. Keys, prefixes and continuation tokens with characters
+// that need encoding, multipart uploads and DeleteObjects are all in the mix.
+TEST_F(S3FaultTest, BotocoreAgreesWithEverySignature) {
+  if (::access("/usr/lib/python3/dist-packages/awscli/botocore/auth.py", R_OK) != 0) {
+    RWMETA_SKIP_OR_FAIL("Debian's awscli (with its botocore) is not installed");
+  }
+  config_.list_page_size = 2;
+  Open();
+  const std::string odd = "dir/a b+c$~=&\xc3\xa9;(x)*.txt";
+  ASSERT_OK(store_->Put(odd, "odd"));
+  ASSERT_OK(store_->Put("dir/plain", "p"));
+  ASSERT_OK(store_->Put("dir/z", "z"));
+  ASSERT_OK_AND_ASSIGN(auto list, store_->List("dir/"));  // Two pages: a continuation token.
+  ASSERT_EQ(list.size(), 3u);
+  ASSERT_OK_AND_ASSIGN(std::string r, store_->GetRange(odd, 1, 1));
+  EXPECT_EQ(r, "d");
+  ASSERT_OK(store_->Head(odd).status());
+  ASSERT_OK_AND_ASSIGN(auto w, store_->OpenWriter("multi part"));
+  ASSERT_OK(w->Append(RandomBytes((5 << 20) + 10, 11)));
+  ASSERT_OK(w->Finish());
+  ASSERT_OK(store_->DeleteMany({odd, "dir/plain", "multi part"}));
+  ASSERT_OK(store_->Delete("dir/z"));
+
+  ::rwmeta::testing::TempDir dir;
+  const std::string path = dir.path() + "/requests.jsonl";
+  int n = 0;
+  {
+    std::ofstream out(path);
+    for (const auto& seen : proxy_->seen()) {
+      nlohmann::json j;
+      j["method"] = seen.request.method;
+      j["target"] = seen.request.target;
+      j["headers"] = seen.request.headers;
+      out << j.dump() << "\n";
+      ++n;
+    }
+  }
+  ASSERT_GE(n, 12);
+  const std::string script = R"py(
+import sys
+import awscli  # puts the botocore that Debian's awscli bundles on the path
+import json
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+checked = bad = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    h = r["headers"]
+    fields = dict(p.strip().split("=", 1) for p in h["authorization"].split(" ", 1)[1].split(","))
+    key_id, date, region, service, _ = fields["Credential"].split("/")
+    signed = fields["SignedHeaders"].split(";")
+    req = AWSRequest(method=r["method"], url="http://" + h["host"] + r["target"],
+                     headers={k: h[k] for k in signed})
+    req.context["timestamp"] = h["x-amz-date"]
+    signer = S3SigV4Auth(Credentials(key_id, sys.argv[2], h.get("x-amz-security-token")),
+                         service, region)
+    canonical = signer.canonical_request(req)
+    signature = signer.signature(signer.string_to_sign(req, canonical), req)
+    checked += 1
+    if signature != fields["Signature"]:
+        bad += 1
+        print("mismatch:", r["method"], r["target"], canonical, sep="\n", file=sys.stderr)
+print(checked, "checked", bad, "mismatched")
+sys.exit(1 if bad else 0)
+)py";
+  ASSERT_OK_AND_ASSIGN(auto result, ::rwmeta::testing::RunCommand(
+                                        {"/usr/bin/python3", "-c", script, path, kCanarySecret}));
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(result.out, std::to_string(n) + " checked 0 mismatched\n");
 }
 
 }  // namespace
