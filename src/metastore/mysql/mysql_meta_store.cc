@@ -56,6 +56,7 @@ Status MapError(unsigned int error, std::string message) {
     case CR_SERVER_LOST:
     case ER_CON_COUNT_ERROR:
     case ER_SERVER_SHUTDOWN:
+    case ER_CONNECTION_KILLED:
       return UnavailableError(std::move(message));
     case ER_ACCESS_DENIED_ERROR:
     case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
@@ -407,16 +408,35 @@ struct MysqlMetaStore::Shared {
   std::mutex mu;
   std::vector<std::unique_ptr<MyConnection>> idle;  // guarded by mu
 
-  Result<std::unique_ptr<MyConnection>> Acquire() {
+  // An idle connection, or a new one. `pooled` says which.
+  Result<std::unique_ptr<MyConnection>> Acquire(bool* pooled = nullptr) {
     {
       std::lock_guard<std::mutex> lock(mu);
       if (!idle.empty()) {
         auto conn = std::move(idle.back());
         idle.pop_back();
+        if (pooled != nullptr) *pooled = true;
         return conn;
       }
     }
+    if (pooled != nullptr) *pooled = false;
     return MyConnection::Connect(config, display);
+  }
+
+  // A connection on which `first` has run. An idle connection that the server closed meanwhile
+  // (restart, wait_timeout, KILL) fails its first statement as Unavailable: it is dropped and the
+  // next one tried, down to a new connection, whose failure is returned.
+  Result<std::unique_ptr<MyConnection>> AcquireWith(const std::string& first,
+                                                    std::string_view context) {
+    while (true) {
+      bool pooled = false;
+      RWMETA_ASSIGN_OR_RETURN(auto conn, Acquire(&pooled));
+      Status s = conn->Query(first, context);
+      if (s.ok()) return conn;
+      if (pooled && IsUnavailable(s)) continue;
+      Release(std::move(conn));
+      return s;
+    }
   }
 
   // Takes back `conn`; a broken connection, or one still inside a transaction, is closed.
@@ -721,11 +741,11 @@ MysqlMetaStore::~MysqlMetaStore() = default;
 std::string MysqlMetaStore::DisplayUrl() const { return shared_->display; }
 
 Result<SchemaState> MysqlMetaStore::Inspect() {
-  RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->Acquire());
+  RWMETA_ASSIGN_OR_RETURN(
+      auto conn,
+      shared_->AcquireWith("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "inspect"));
   auto inspect = [&]() -> Result<SchemaState> {
     // One snapshot, so that version and emptiness describe the same state.
-    RWMETA_RETURN_IF_ERROR(
-        conn->Query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "inspect"));
     RWMETA_RETURN_IF_ERROR(
         conn->Query("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", "inspect"));
     SchemaState state;
@@ -753,7 +773,7 @@ Result<SchemaState> MysqlMetaStore::Inspect() {
 }
 
 Status MysqlMetaStore::Migrate() {
-  RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->Acquire());
+  RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->AcquireWith("DO 1", "migrate"));
   const Model& model = *shared_->model;
   auto migrate = [&]() -> Status {
     // Migrators of one database take turns. Held until RELEASE_LOCK or the connection closes.
@@ -809,9 +829,10 @@ Status MysqlMetaStore::Migrate() {
 }
 
 Result<std::unique_ptr<Transaction>> MysqlMetaStore::BeginTransaction() {
-  RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->Acquire());
-  Status s = conn->Query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "begin transaction");
-  if (s.ok()) s = conn->Query("START TRANSACTION", "begin transaction");
+  RWMETA_ASSIGN_OR_RETURN(
+      auto conn,
+      shared_->AcquireWith("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "begin transaction"));
+  Status s = conn->Query("START TRANSACTION", "begin transaction");
   if (s.ok()) s = shared_->CheckVersion(*conn);
   if (!s.ok()) {
     if (!conn->broken() && conn->InTransaction()) {
@@ -825,12 +846,12 @@ Result<std::unique_ptr<Transaction>> MysqlMetaStore::BeginTransaction() {
 }
 
 Result<std::unique_ptr<ReadView>> MysqlMetaStore::BeginSnapshotRead() {
-  RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->Acquire());
-  Status s = conn->Query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "begin snapshot read");
+  RWMETA_ASSIGN_OR_RETURN(auto conn,
+                          shared_->AcquireWith("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+                                               "begin snapshot read"));
   // WITH CONSISTENT SNAPSHOT takes the snapshot now, not at the first read.
-  if (s.ok()) {
-    s = conn->Query("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", "begin snapshot read");
-  }
+  Status s =
+      conn->Query("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", "begin snapshot read");
   if (s.ok()) {
     Result<int> version = ReadVersion(*conn);
     s = version.status();

@@ -287,6 +287,38 @@ TEST_F(MysqlMetaStoreTest, SnapshotIsTakenAtBeginAndDoesNotBlockWriters) {
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("read-only")));
 }
 
+// Idle pooled connections that the server ends (restart, wait_timeout, KILL) are replaced, not
+// reported: the next transaction, snapshot, Inspect and Migrate work.
+TEST_F(MysqlMetaStoreTest, IdleConnectionsEndedByTheServerAreReplaced) {
+  ASSERT_OK_AND_ASSIGN(auto store, MysqlMetaStore::Open(server_->Url(db_)));
+  ASSERT_OK(store->Migrate());
+  const TableSchema& params = M().Table("system_parameter");
+  {
+    // Two connections into the pool.
+    ASSERT_OK_AND_ASSIGN(auto a, store->BeginSnapshotRead());
+    ASSERT_OK_AND_ASSIGN(auto b, store->BeginSnapshotRead());
+  }
+  ASSERT_OK_AND_ASSIGN(std::string ids,
+                       server_->Exec("",
+                                     "SELECT id FROM information_schema.processlist WHERE "
+                                     "db = '" +
+                                         db_ + "' AND user = 'rwmeta'"));
+  int killed = 0;
+  for (size_t pos = 0, end; (end = ids.find('\n', pos)) != std::string::npos; pos = end + 1) {
+    ASSERT_OK(server_->Exec("", "KILL " + ids.substr(pos, end - pos)).status());
+    ++killed;
+  }
+  EXPECT_EQ(killed, 2);
+  ASSERT_OK(
+      RunTransaction(*store, [&](Transaction& t) { return t.Insert(params, Param("a", "1")); }));
+  ASSERT_OK_AND_ASSIGN(SchemaState state, store->Inspect());
+  EXPECT_FALSE(state.empty);
+  ASSERT_OK(store->Migrate());
+  ASSERT_OK_AND_ASSIGN(auto view, store->BeginSnapshotRead());
+  ASSERT_OK_AND_ASSIGN(auto a, view->Get(params, Key{std::string("a")}));
+  EXPECT_EQ(a, Param("a", "1"));
+}
+
 // A model with a composite key (int, text), to page a scan through many keyset pages.
 const Model& PagedModel() {
   static const Model* const kModel = new Model(

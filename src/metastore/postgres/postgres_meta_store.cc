@@ -334,16 +334,36 @@ struct PostgresMetaStore::Shared {
   std::mutex mu;
   std::vector<std::unique_ptr<PgConnection>> idle;  // guarded by mu
 
-  Result<std::unique_ptr<PgConnection>> Acquire() {
+  // An idle connection, or a new one. `pooled` says which.
+  Result<std::unique_ptr<PgConnection>> Acquire(bool* pooled = nullptr) {
     {
       std::lock_guard<std::mutex> lock(mu);
       if (!idle.empty()) {
         auto conn = std::move(idle.back());
         idle.pop_back();
+        if (pooled != nullptr) *pooled = true;
         return conn;
       }
     }
+    if (pooled != nullptr) *pooled = false;
     return PgConnection::Connect(params, display, options.lock_timeout_ms);
+  }
+
+  // A connection on which `first` (BEGIN ..., or a probe) has run. An idle connection that the
+  // server closed meanwhile (restart, idle timeout, pg_terminate_backend) fails its first statement
+  // as Unavailable: it is dropped and the next one tried, down to a new connection, whose failure
+  // is returned.
+  Result<std::unique_ptr<PgConnection>> AcquireWith(const std::string& first,
+                                                    std::string_view context) {
+    while (true) {
+      bool pooled = false;
+      RWMETA_ASSIGN_OR_RETURN(auto conn, Acquire(&pooled));
+      Status s = conn->Exec(first, context).status();
+      if (s.ok()) return conn;
+      if (pooled && IsUnavailable(s)) continue;
+      Release(std::move(conn));
+      return s;
+    }
   }
 
   // Takes back `conn`; a broken connection, or one still inside a transaction, is closed.
@@ -661,11 +681,11 @@ PostgresMetaStore::~PostgresMetaStore() = default;
 std::string PostgresMetaStore::DisplayUrl() const { return shared_->display; }
 
 Result<SchemaState> PostgresMetaStore::Inspect() {
-  RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->Acquire());
+  // One snapshot, so that version and emptiness describe the same state.
+  RWMETA_ASSIGN_OR_RETURN(
+      auto conn,
+      shared_->AcquireWith("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "inspect"));
   auto inspect = [&]() -> Result<SchemaState> {
-    // One snapshot, so that version and emptiness describe the same state.
-    RWMETA_RETURN_IF_ERROR(
-        conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "inspect").status());
     SchemaState state;
     RWMETA_ASSIGN_OR_RETURN(state.version, ReadVersion(*conn));
     RWMETA_ASSIGN_OR_RETURN(std::vector<std::string> tables, ListTables(*conn));
@@ -691,7 +711,7 @@ Result<SchemaState> PostgresMetaStore::Inspect() {
 }
 
 Status PostgresMetaStore::Migrate() {
-  RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->Acquire());
+  RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->AcquireWith("SELECT 1", "migrate"));
   const Model& model = *shared_->model;
   // One step per transaction, DDL included: a crash between steps leaves a recorded version.
   auto step_once = [&](bool* done) -> Status {
@@ -757,9 +777,9 @@ Status PostgresMetaStore::Migrate() {
 }
 
 Result<std::unique_ptr<Transaction>> PostgresMetaStore::BeginTransaction() {
-  RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->Acquire());
-  Status s = conn->Exec("BEGIN ISOLATION LEVEL SERIALIZABLE", "begin transaction").status();
-  if (s.ok()) s = shared_->CheckVersion(*conn);
+  RWMETA_ASSIGN_OR_RETURN(
+      auto conn, shared_->AcquireWith("BEGIN ISOLATION LEVEL SERIALIZABLE", "begin transaction"));
+  Status s = shared_->CheckVersion(*conn);
   if (!s.ok()) {
     if (!conn->Broken() && conn->InTransaction()) {
       conn->Exec("ROLLBACK", "begin transaction").status().IgnoreError();
@@ -772,15 +792,13 @@ Result<std::unique_ptr<Transaction>> PostgresMetaStore::BeginTransaction() {
 }
 
 Result<std::unique_ptr<ReadView>> PostgresMetaStore::BeginSnapshotRead() {
-  RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->Acquire());
-  Status s =
-      conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin snapshot read").status();
+  RWMETA_ASSIGN_OR_RETURN(auto conn,
+                          shared_->AcquireWith("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                                               "begin snapshot read"));
   // The first statement takes the snapshot; reading the schema version is that statement.
-  if (s.ok()) {
-    Result<int> version = ReadVersion(*conn);
-    s = version.status();
-    if (s.ok() && *version != shared_->model->version()) s = shared_->VersionMismatch(*version);
-  }
+  Result<int> version = ReadVersion(*conn);
+  Status s = version.status();
+  if (s.ok() && *version != shared_->model->version()) s = shared_->VersionMismatch(*version);
   if (!s.ok()) {
     if (!conn->Broken() && conn->InTransaction()) {
       conn->Exec("ROLLBACK", "begin snapshot read").status().IgnoreError();

@@ -275,6 +275,33 @@ TEST_F(PostgresMetaStoreTest, SnapshotIsTakenAtBeginAndDoesNotBlockWriters) {
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("read-only")));
 }
 
+// Idle pooled connections that the server ends (restart, idle timeout) are replaced, not
+// reported: the next transaction, snapshot, Inspect and Migrate work.
+TEST_F(PostgresMetaStoreTest, IdleConnectionsEndedByTheServerAreReplaced) {
+  ASSERT_OK_AND_ASSIGN(auto store, PostgresMetaStore::Open(server_->Url(db_)));
+  ASSERT_OK(store->Migrate());
+  const TableSchema& params = M().Table("system_parameter");
+  {
+    // Two connections into the pool.
+    ASSERT_OK_AND_ASSIGN(auto a, store->BeginSnapshotRead());
+    ASSERT_OK_AND_ASSIGN(auto b, store->BeginSnapshotRead());
+  }
+  ASSERT_OK_AND_ASSIGN(std::string killed,
+                       server_->Exec(db_,
+                                     "SELECT count(pg_terminate_backend(pid)) FROM "
+                                     "pg_stat_activity WHERE datname = current_database() "
+                                     "AND pid <> pg_backend_pid()"));
+  EXPECT_EQ(killed, "2\n");
+  ASSERT_OK(
+      RunTransaction(*store, [&](Transaction& t) { return t.Insert(params, Param("a", "1")); }));
+  ASSERT_OK_AND_ASSIGN(SchemaState state, store->Inspect());
+  EXPECT_FALSE(state.empty);
+  ASSERT_OK(store->Migrate());
+  ASSERT_OK_AND_ASSIGN(auto view, store->BeginSnapshotRead());
+  ASSERT_OK_AND_ASSIGN(auto a, view->Get(params, Key{std::string("a")}));
+  EXPECT_EQ(a, Param("a", "1"));
+}
+
 // A model with a composite key (int, text), to page a scan through many FETCHes.
 const Model& PagedModel() {
   static const Model* const kModel = new Model(
