@@ -31,6 +31,19 @@ Result<std::unique_ptr<S3Server>> S3Server::Start(Options options) {
   if (server->dir_->path().empty()) return InternalError("s3 server: cannot make a temp dir");
   server->data_dir_ = server->dir_->path() + "/data";
   std::filesystem::create_directories(server->data_dir_);
+  std::string key_file;
+  if (options.tls) {
+    key_file = server->dir_->path() + "/key.pem";
+    server->ca_file_ = server->dir_->path() + "/cert.pem";
+    RWMETA_ASSIGN_OR_RETURN(
+        CommandResult made,
+        RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                    "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key_file, "-out", server->ca_file_}));
+    if (made.exit_code != 0) {
+      return InternalError("s3 server: openssl could not make a certificate: " + made.err);
+    }
+  }
   // A port taken between PickFreePort and the bind shows as an exit: try a few.
   Status last;
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -49,6 +62,9 @@ Result<std::unique_ptr<S3Server>> S3Server::Start(Options options) {
                std::to_string(server->port_),
                "--no-vhost-buckets"};
     if (!options.verbose) po.argv.push_back("--silent");
+    if (options.tls) {
+      po.argv.insert(po.argv.end(), {"--key", key_file, "--cert", server->ca_file_});
+    }
     for (const auto& b : options.buckets) {
       po.argv.push_back("--configure-bucket");
       po.argv.push_back(b);
@@ -68,7 +84,9 @@ S3Server::~S3Server() {
   if (process_) process_->Stop(15, std::chrono::seconds(5)).IgnoreError();  // Test teardown.
 }
 
-std::string S3Server::endpoint() const { return fmt::format("http://127.0.0.1:{}", port_); }
+std::string S3Server::endpoint() const {
+  return fmt::format("{}://127.0.0.1:{}", ca_file_.empty() ? "http" : "https", port_);
+}
 
 std::map<std::string, std::string> S3Server::AwsEnv() const {
   return {{"AWS_ACCESS_KEY_ID", kAccessKey},

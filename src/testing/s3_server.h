@@ -31,6 +31,9 @@ class S3Server {
     std::vector<std::string> buckets = {"rwmeta-test"};
     // Log every request to the server log (slow for large transfers).
     bool verbose = false;
+    // Serve https with a fresh self-signed certificate for 127.0.0.1 (made with /usr/bin/openssl);
+    // ca_file() is the certificate to trust.
+    bool tls = false;
   };
 
   // The s3rver script (tools/node_modules/.bin/s3rver under the source tree), or "" if it or
@@ -49,8 +52,10 @@ class S3Server {
   S3Server& operator=(const S3Server&) = delete;
 
   int port() const { return port_; }
-  // "http://127.0.0.1:<port>".
+  // "http://127.0.0.1:<port>" ("https://..." with tls).
   std::string endpoint() const;
+  // The self-signed certificate of a tls server (PEM), "" otherwise.
+  const std::string& ca_file() const { return ca_file_; }
   // Where s3rver keeps the buckets' files.
   const std::string& data_dir() const { return data_dir_; }
   std::string Log() const { return process_ ? process_->Log() : std::string(); }
@@ -62,6 +67,7 @@ class S3Server {
   std::unique_ptr<TempDir> dir_;
   std::string data_dir_;
   int port_ = 0;
+  std::string ca_file_;
   std::unique_ptr<BackgroundProcess> process_;
 };
 

@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -32,6 +33,9 @@ struct HttpOptions {
   size_t max_idle_handles = 16;
   // Verify the server's TLS certificate (https endpoints only).
   bool verify_tls = true;
+  // PEM file of certificate authorities to trust instead of the system's (AWS_CA_BUNDLE); empty:
+  // the system store.
+  std::string ca_file;
 };
 
 struct HttpResponse {
@@ -72,11 +76,16 @@ class HttpClient {
   // header values. Thread-safe: concurrent calls use different handles.
   Result<HttpResponse> Send(const HttpRequest& request);
 
+  // TCP connections opened so far (each new one, including reconnects after failures); with
+  // connection reuse this stays far below the number of requests.
+  uint64_t connections_opened() const { return connections_opened_.load(); }
+
  private:
   CURL* Acquire();
   void Release(CURL* handle);
 
   HttpOptions options_;
+  std::atomic<uint64_t> connections_opened_{0};
   std::mutex mu_;
   std::vector<CURL*> idle_;  // guarded by mu_
 };

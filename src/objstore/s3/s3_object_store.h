@@ -114,6 +114,8 @@ class S3ObjectStore : public ObjectStore {
 
   // Requests sent (every attempt counts), for tests and benchmarks.
   uint64_t requests_sent() const { return requests_sent_.load(); }
+  // TCP connections opened (see HttpClient::connections_opened).
+  uint64_t connections_opened() const { return http_.connections_opened(); }
 
   // --- Internals shared with the writer and reader (s3_object_store.cc); not for callers. ---
   struct Request {

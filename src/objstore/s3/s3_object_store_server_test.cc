@@ -204,6 +204,43 @@ TEST(S3ObjectStoreTest, ConditionalPutIsUnimplementedWhenDisabled) {
   EXPECT_EQ(store->requests_sent(), 0u);
 }
 
+TEST(S3ObjectStoreTest, ConnectionsAreReused) {
+  REQUIRE_S3_SERVER();
+  std::string prefix = FreshPrefix("reuse");
+  auto store = OpenTestStore(prefix);
+  for (int i = 0; i < 10; ++i) {
+    std::string key = "k" + std::to_string(i);
+    ASSERT_OK(store->Put(key, "v"));
+    ASSERT_OK(store->Get(key).status());
+    ASSERT_OK(store->Head(key).status());
+  }
+  EXPECT_EQ(store->requests_sent(), 30u);
+  // One thread, sequential requests: one pooled handle keeps one connection alive (a second one
+  // is allowed for a server-side close).
+  EXPECT_LE(store->connections_opened(), 2u);
+  CleanUp(prefix);
+}
+
+TEST(S3ObjectStoreTest, HttpsWithTheServersCertificateOnly) {
+  REQUIRE_S3_SERVER();
+  ::rwmeta::testing::S3Server::Options options;
+  options.tls = true;
+  auto tls = ::rwmeta::testing::S3Server::Start(options);
+  ASSERT_OK(tls.status());
+  ASSERT_EQ((*tls)->endpoint().rfind("https://", 0), 0u);
+  S3Config c = TestConfig((*tls)->endpoint(), "tls");
+  c.http.ca_file = (*tls)->ca_file();
+  ASSERT_OK_AND_ASSIGN(auto store, S3ObjectStore::Open(c));
+  ASSERT_OK(store->Put("k", "over tls"));
+  ASSERT_OK_AND_ASSIGN(std::string v, store->Get("k"));
+  EXPECT_EQ(v, "over tls");
+  // Without the certificate the server is not trusted: refused at once, never retried.
+  c.http.ca_file.clear();
+  ASSERT_OK_AND_ASSIGN(auto untrusting, S3ObjectStore::Open(c));
+  EXPECT_THAT(untrusting->Get("k"), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("tls")));
+  EXPECT_EQ(untrusting->requests_sent(), 1u);
+}
+
 TEST(S3ObjectStoreTest, FactoryUrlsReachTheServer) {
   REQUIRE_S3_SERVER();
   std::string prefix = FreshPrefix("factory");

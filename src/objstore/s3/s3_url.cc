@@ -48,6 +48,7 @@ Result<S3Config> S3ConfigFromUrl(std::string_view url, const EnvLookup& env) {
                         .value_or(NonEmpty(env, "AWS_DEFAULT_REGION").value_or("us-east-1"));
     config.endpoint = NonEmpty(env, "AWS_ENDPOINT_URL_S3")
                           .value_or(NonEmpty(env, "AWS_ENDPOINT_URL").value_or(""));
+    config.http.ca_file = NonEmpty(env, "AWS_CA_BUNDLE").value_or("");
     // AWS S3 honours If-None-Match and If-Match on PutObject; unknown servers may ignore them.
     config.conditional_put = config.endpoint.empty();
     config.display_url = "s3://" + config.bucket;

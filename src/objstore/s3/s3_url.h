@@ -4,7 +4,8 @@
 //       Credentials, region and endpoint from the environment as the AWS tools read them:
 //       AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (optional), AWS_REGION (else
 //       AWS_DEFAULT_REGION, else us-east-1), AWS_ENDPOINT_URL_S3 (else AWS_ENDPOINT_URL; a custom
-//       endpoint means path-style requests). Without an access key requests go unsigned
+//       endpoint means path-style requests), AWS_CA_BUNDLE (certificate authorities for https, else
+//       the system's). Without an access key requests go unsigned
 //       (public buckets). conditional_put defaults to true on AWS (no endpoint) and false on a
 //       custom endpoint.
 //   minio://<key>:<secret>@<host>:<port>/<bucket>[/<prefix>][?region=..&conditional_put=..]
