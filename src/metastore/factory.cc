@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/url.h"
+#include "metastore/etcd/etcd_meta_store.h"
 #include "metastore/memory/memory_meta_store.h"
 #include "metastore/mysql/mysql_meta_store.h"
 #include "metastore/postgres/postgres_meta_store.h"
@@ -57,11 +58,18 @@ Result<std::unique_ptr<MetaStore>> OpenSqlite(const Url& url, std::string_view t
   return std::unique_ptr<MetaStore>(std::move(store));
 }
 
+Result<std::unique_ptr<MetaStore>> OpenEtcdUrl(std::string_view text, const Model& model) {
+  RWMETA_ASSIGN_OR_RETURN(EtcdMetaStoreOptions options, ParseEtcdUrl(text));
+  RWMETA_ASSIGN_OR_RETURN(auto store, EtcdMetaStore::Open(std::move(options), model));
+  return std::unique_ptr<MetaStore>(std::move(store));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<MetaStore>> OpenMetaStore(std::string_view text, const Model& model) {
   // Checked before parsing: etcd URLs list several endpoints ("etcd://h1:2379,h2:2379").
   const std::string scheme = LowerScheme(text);
+  if (scheme == "etcd") return OpenEtcdUrl(text, model);
   if (scheme == "postgres" || scheme == "postgresql") {
     RWMETA_ASSIGN_OR_RETURN(auto store, PostgresMetaStore::Open(text, model));
     return std::unique_ptr<MetaStore>(std::move(store));
@@ -69,9 +77,6 @@ Result<std::unique_ptr<MetaStore>> OpenMetaStore(std::string_view text, const Mo
   if (scheme == "mysql") {
     RWMETA_ASSIGN_OR_RETURN(auto store, MysqlMetaStore::Open(text, model));
     return std::unique_ptr<MetaStore>(std::move(store));
-  }
-  if (scheme == "etcd") {
-    return UnimplementedError(fmt::format("{} meta store: not built yet", scheme));
   }
   if (text == "memory") return std::unique_ptr<MetaStore>(std::make_unique<MemoryMetaStore>(model));
   RWMETA_ASSIGN_OR_RETURN(Url url, ParseUrl(text));

@@ -55,14 +55,6 @@ TEST_F(FactoryTest, SqliteCreatesFileAndParentDirectoriesWithoutMigrating) {
   ASSERT_OK(OpenMetaStore("sqlite://" + dir_ + "/plain.db"));
 }
 
-TEST_F(FactoryTest, BackendsNotBuiltYetAreUnimplemented) {
-  for (const char* url : {"etcd://h1:2379,h2:2379", "ETCD://root:pw@h:2379"}) {
-    EXPECT_THAT(OpenMetaStore(url),
-                StatusIs(StatusCode::kUnimplemented, HasSubstr("not built yet")))
-        << url;
-  }
-}
-
 // The SQL backends against real servers are tested in postgres/ and mysql/ (metastore_server_test).
 TEST_F(FactoryTest, SqlUrlsReachTheirBackends) {
   // Nothing listens on port 1: refused at once, and the password is not in the message.
@@ -82,6 +74,20 @@ TEST_F(FactoryTest, SqlUrlsReachTheirBackends) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown parameter 'pool'")));
   EXPECT_THAT(OpenMetaStore("postgres://u:p@127.0.0.1:1/meta?user=x"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("'user' belongs in the url")));
+}
+
+// The etcd backend against a real server is tested in etcd/etcd_meta_store_server_test.cc.
+TEST_F(FactoryTest, EtcdUrlsReachTheEtcdBackend) {
+  EXPECT_THAT(OpenMetaStore("etcd://"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("no endpoint")));
+  EXPECT_THAT(OpenMetaStore("ETCD://root:secret@h1:2379,:2379"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       ::testing::AllOf(HasSubstr("no host"), Not(HasSubstr("secret")))));
+  EXPECT_THAT(OpenMetaStore("etcd://127.0.0.1:2379?pool=3"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown parameter 'pool'")));
+  // Nothing listens on port 1: refused at once, on both endpoints.
+  EXPECT_THAT(OpenMetaStore("etcd://127.0.0.1:1,127.0.0.1:1/x?timeout_ms=3000"),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("127.0.0.1:1")));
 }
 
 TEST_F(FactoryTest, BadUrlsAreInvalidArgument) {
