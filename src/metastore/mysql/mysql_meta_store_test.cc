@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/testing/status_matchers.h"
+#include "metastore/endpoint.h"
 #include "metastore/factory.h"
 #include "metastore/meta_store_conformance.h"
 #include "testing/mysql_server.h"
@@ -317,6 +318,31 @@ TEST_F(MysqlMetaStoreTest, IdleConnectionsEndedByTheServerAreReplaced) {
   ASSERT_OK_AND_ASSIGN(auto view, store->BeginSnapshotRead());
   ASSERT_OK_AND_ASSIGN(auto a, view->Get(params, Key{std::string("a")}));
   EXPECT_EQ(a, Param("a", "1"));
+}
+
+// The RisingWave-style flags (--backend mysql with host, user, password and database) reach the
+// server intact, whatever characters the credentials hold.
+TEST_F(MysqlMetaStoreTest, SeparateFlagsWithSpecialCharactersConnect) {
+  const std::string user = "ops@" + db_;
+  const std::string password = "p@ss:w/rd?%&#'\\";
+  ASSERT_OK(server_->CreateUser(user, password));
+  ASSERT_OK(server_->Exec("", "GRANT ALL ON `" + db_ + "`.* TO '" + user + "'@'%'").status());
+  MetaStoreEndpoint endpoint;
+  endpoint.type = "mysql";
+  endpoint.sql_endpoint = "127.0.0.1:" + std::to_string(server_->port());
+  endpoint.sql_username = user;
+  endpoint.sql_password = password;
+  endpoint.sql_database = db_;
+  ASSERT_OK_AND_ASSIGN(std::string url, BuildMetaStoreUrl(endpoint));
+  ASSERT_OK_AND_ASSIGN(auto store, OpenMetaStore(url));
+  EXPECT_THAT(store->DisplayUrl(), AllOf(HasSubstr("***"), Not(HasSubstr("w/rd"))));
+  ASSERT_OK(store->Migrate());
+  ASSERT_OK_AND_ASSIGN(SchemaState state, store->Inspect());
+  EXPECT_EQ(state.version, kModelVersion);
+  endpoint.sql_url_params = "connect_timeout=0";
+  ASSERT_OK_AND_ASSIGN(url, BuildMetaStoreUrl(endpoint));
+  EXPECT_THAT(OpenMetaStore(url),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("connect_timeout must be")));
 }
 
 // A model with a composite key (int, text), to page a scan through many keyset pages.

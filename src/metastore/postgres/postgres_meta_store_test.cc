@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/testing/status_matchers.h"
+#include "metastore/endpoint.h"
 #include "metastore/factory.h"
 #include "metastore/meta_store_conformance.h"
 #include "testing/postgres_server.h"
@@ -300,6 +301,37 @@ TEST_F(PostgresMetaStoreTest, IdleConnectionsEndedByTheServerAreReplaced) {
   ASSERT_OK_AND_ASSIGN(auto view, store->BeginSnapshotRead());
   ASSERT_OK_AND_ASSIGN(auto a, view->Get(params, Key{std::string("a")}));
   EXPECT_EQ(a, Param("a", "1"));
+}
+
+// The RisingWave-style flags (--backend postgres with host, user, password, database and URL
+// parameters) reach the server intact, whatever characters the credentials hold.
+TEST_F(PostgresMetaStoreTest, SeparateFlagsWithSpecialCharactersConnect) {
+  const std::string user = "ops@" + db_;
+  const std::string password = "p@ss:w/rd?%&#'";
+  ASSERT_OK(server_->CreateUser(user, password));
+  ASSERT_OK(server_->Exec(db_, "GRANT CREATE ON SCHEMA public TO \"" + user + "\"").status());
+  MetaStoreEndpoint endpoint;
+  endpoint.type = "postgres";
+  endpoint.sql_endpoint = "127.0.0.1:" + std::to_string(server_->port());
+  endpoint.sql_username = user;
+  endpoint.sql_password = password;
+  endpoint.sql_database = db_;
+  endpoint.sql_url_params = "sslmode=disable&application_name=rwmeta-flags-test";
+  ASSERT_OK_AND_ASSIGN(std::string url, BuildMetaStoreUrl(endpoint));
+  ASSERT_OK_AND_ASSIGN(auto store, OpenMetaStore(url));
+  EXPECT_THAT(store->DisplayUrl(), AllOf(HasSubstr("***"), Not(HasSubstr("w/rd"))));
+  ASSERT_OK(store->Migrate());
+  ASSERT_OK_AND_ASSIGN(std::string apps,
+                       server_->Exec(db_,
+                                     "SELECT DISTINCT usename || ' ' || application_name "
+                                     "FROM pg_stat_activity WHERE application_name = "
+                                     "'rwmeta-flags-test'"));
+  EXPECT_EQ(apps, user + " rwmeta-flags-test\n");
+  // A libpq keyword that does not exist is the URL's fault.
+  endpoint.sql_url_params = "no_such_keyword=1";
+  ASSERT_OK_AND_ASSIGN(url, BuildMetaStoreUrl(endpoint));
+  EXPECT_THAT(OpenMetaStore(url),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("no_such_keyword")));
 }
 
 // A model with a composite key (int, text), to page a scan through many FETCHes.
