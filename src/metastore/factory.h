@@ -5,7 +5,7 @@
 //   sqlite:///abs/path.db?mode=rwc   the same (mode=rw: the file must already exist)
 //   postgres://U:P@HOST[:PORT]/DB[?libpq params]   PostgresMetaStore (postgresql:// too)
 //   mysql://U:P@HOST[:PORT]/DB[?connect_timeout=S]   MysqlMetaStore (MySQL or MariaDB)
-//   etcd://                        Unimplemented (not built yet)
+//   etcd://[U:P@]H1:P1,H2:P2[/prefix][?params]   EtcdMetaStore (docs/metastore-etcd.md)
 //
 // The store is returned as opened: the factory does not migrate (callers decide, see
 // MetaStore::Inspect and MetaStore::Migrate).

@@ -540,6 +540,26 @@ TEST_F(EtcdMetaStoreTest, AuthRightPasswordWorks) {
   EXPECT_EQ(version, fmt::format("{}\n", kModelVersion));
 }
 
+TEST_F(EtcdMetaStoreTest, AuthUserLimitedToItsPrefix) {
+  // The setup docs/metastore-etcd.md recommends: a role with readwrite on the prefix only.
+  const std::string prefix = EtcdServer::NewPrefix();
+  ASSERT_OK(auth().Etcdctl({"role", "add", "limited"}).status());
+  ASSERT_OK(auth()
+                .Etcdctl({"role", "grant-permission", "limited", "--prefix=true", "readwrite",
+                          prefix + "/"})
+                .status());
+  ASSERT_OK(auth().Etcdctl({"user", "add", "limited:limited-pw"}).status());
+  ASSERT_OK(auth().Etcdctl({"user", "grant-role", "limited", "limited"}).status());
+  ASSERT_OK_AND_ASSIGN(auto store, OpenUrl(fmt::format("etcd://limited:limited-pw@{}{}",
+                                                       auth().endpoint(), prefix)));
+  ASSERT_OK(store->Migrate());
+  ASSERT_OK(Put(*store, Param("a", "1")));
+  ASSERT_OK_AND_ASSIGN(auto rows, CommittedParams(*store));
+  EXPECT_THAT(rows, ElementsAre(std::pair<std::string, std::string>{"a", "1"}));
+  EXPECT_THAT(OpenUrl(fmt::format("etcd://limited:limited-pw@{}/elsewhere", auth().endpoint())),
+              StatusIs(StatusCode::kPermissionDenied, HasSubstr("user 'limited'")));
+}
+
 TEST_F(EtcdMetaStoreTest, AuthWrongPasswordIsUnauthenticated) {
   EXPECT_THAT(OpenUrl(fmt::format("etcd://root:not-it@{}/p", auth().endpoint())),
               StatusIs(StatusCode::kUnauthenticated,
