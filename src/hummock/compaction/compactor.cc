@@ -142,8 +142,10 @@ class OutputWriter {
       writer_ = std::make_unique<SstWriter>(std::move(out), options);
       bytes_ = 0;
     }
-    Value v{tombstone, std::string(value)};
-    RWMETA_RETURN_IF_ERROR(writer_->Add(full_key, v));
+    // One Value reused for every entry: no allocation per entry once its buffer is big enough.
+    value_.tombstone = tombstone;
+    value_.bytes.assign(value);
+    RWMETA_RETURN_IF_ERROR(writer_->Add(full_key, value_));
     bytes_ += full_key.size() + value.size() + 1;
     return Status::Ok();
   }
@@ -181,6 +183,7 @@ class OutputWriter {
   const NewObjectIdFn& new_object_id_;
   const CompactionConfig& config_;
   std::unique_ptr<SstWriter> writer_;
+  Value value_;
   uint64_t bytes_ = 0;
   std::vector<uint64_t> ids_;
   std::vector<SstableInfo> outputs_;

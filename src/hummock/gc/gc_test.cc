@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +18,7 @@
 #include "hummock/sst/sst_writer.h"
 #include "hummock/version/version.h"
 #include "objstore/fault_injection_object_store.h"
+#include "objstore/fs/fs_object_store.h"
 #include "objstore/memory/memory_object_store.h"
 
 namespace rwmeta::hummock {
@@ -262,6 +266,41 @@ TEST(FullGcTest, NegativeRetentionIsInvalid) {
   AgedObjectStore store;
   EXPECT_THAT(FullGc(store, kDir, -1, kNowMs, Referencing({})),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("negative retention")));
+}
+
+// The same pass on the filesystem store, with the modification times it really records.
+TEST(FullGcTest, FsStoreUsesRealModificationTimes) {
+  char dir_template[] = "/tmp/rwmeta_gc_test_XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string root = dir_template;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, objstore::FsObjectStore::Open(root));
+    for (uint64_t id : {1, 2, 3}) ASSERT_OK(store->Put(SstObjectKey(kDir, id), "sst bytes"));
+    ASSERT_OK(store->Put("hummock_001/checkpoint/0", "checkpoint"));
+    ASSERT_OK(store->Put("hummock_001/cluster_id", "c1"));
+    int64_t newest_ms = 0;
+    ASSERT_OK_AND_ASSIGN(auto listed, store->List(""));
+    for (const auto& meta : listed) newest_ms = std::max(newest_ms, meta.last_modified_ms);
+    ASSERT_GT(newest_ms, 0);
+    // "Now" is when the objects were written: all too young for a one-hour retention.
+    ASSERT_OK_AND_ASSIGN(FullGcReport report,
+                         FullGc(*store, kDir, kHourMs, newest_ms, Referencing({})));
+    EXPECT_THAT(report.kept_too_young, ElementsAre(1, 2, 3));
+    EXPECT_THAT(report.deleted_object_ids, IsEmpty());
+    // Two hours later they are old; 2 is referenced.
+    ASSERT_OK_AND_ASSIGN(report,
+                         FullGc(*store, kDir, kHourMs, newest_ms + 2 * kHourMs, Referencing({2})));
+    EXPECT_EQ(report.listed_sst_count, 3u);
+    EXPECT_EQ(report.ignored_key_count, 2u);
+    EXPECT_THAT(report.deleted_object_ids, ElementsAre(1, 3));
+    EXPECT_EQ(report.deleted_bytes, 18u);
+    ASSERT_OK_AND_ASSIGN(listed, store->List(""));
+    std::vector<std::string> keys;
+    for (const auto& meta : listed) keys.push_back(meta.key);
+    EXPECT_THAT(keys, ElementsAre("hummock_001/2.data", "hummock_001/checkpoint/0",
+                                  "hummock_001/cluster_id"));
+  }
+  std::filesystem::remove_all(root);
 }
 
 TEST(VacuumTest, DeletesStaleObjectsUnlessReferencedAndIsIdempotent) {
