@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -332,6 +335,31 @@ TEST_F(PostgresMetaStoreTest, SeparateFlagsWithSpecialCharactersConnect) {
   ASSERT_OK_AND_ASSIGN(url, BuildMetaStoreUrl(endpoint));
   EXPECT_THAT(OpenMetaStore(url),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("no_such_keyword")));
+}
+
+// A server that accepts connections but never answers (hung, or a proxy with nothing behind it)
+// is Unavailable after the connect timeout, not a hang.
+TEST_F(PostgresMetaStoreTest, SilentServerIsUnavailableAfterTheConnectTimeout) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_EQ(listen(fd, 8), 0);  // the kernel accepts; nobody ever reads or writes
+  PostgresOptions options;
+  options.connect_timeout_ms = 2000;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THAT(PostgresMetaStore::Open(
+                  "postgres://u:secret@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/meta",
+                  M(), options),
+              StatusIs(StatusCode::kUnavailable, Not(HasSubstr("secret"))));
+  const auto took = std::chrono::steady_clock::now() - start;
+  close(fd);
+  EXPECT_GE(took, std::chrono::milliseconds(900));
+  EXPECT_LT(took, std::chrono::seconds(10));
 }
 
 // A model with a composite key (int, text), to page a scan through many FETCHes.
