@@ -163,6 +163,7 @@ std::string CompactionTask::ToString() const {
       l0_ssts += in.ssts.size();
       continue;
     }
+    if (in.ssts.empty()) continue;  // a target level with nothing overlapping
     rest += (rest.empty() && sub_levels == 0 ? "" : " + ");
     rest += "L" + std::to_string(in.level_idx) + " (" + std::to_string(in.ssts.size()) + " ssts)";
   }
