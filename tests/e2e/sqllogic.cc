@@ -91,7 +91,9 @@ Result<std::vector<SqlRecord>> ParseSqlTestFile(const std::string& text) {
     std::string w1, w2;
     words >> w1 >> w2;
     if (w1 == "restart") {
+      if (!w2.empty() && w2 != "kill") return bad("restart takes no option but kill");
       rec.kind = SqlRecord::Kind::kRestart;
+      rec.kill = w2 == "kill";
       records.push_back(rec);
       ++i;
       continue;
@@ -155,7 +157,7 @@ Result<std::vector<SqlRecord>> ParseSqlTestFile(const std::string& text) {
 }
 
 Status RunSqlRecords(const std::vector<SqlRecord>& records, int port,
-                     const std::function<Result<int>()>& restart) {
+                     const std::function<Result<int>(bool kill)>& restart) {
   SqlRecord who;  // defaults: root on dev
   RWMETA_ASSIGN_OR_RETURN(Conn conn, Connect(port, who));
   for (const auto& rec : records) {
@@ -166,7 +168,7 @@ Status RunSqlRecords(const std::vector<SqlRecord>& records, int port,
     switch (rec.kind) {
       case SqlRecord::Kind::kRestart: {
         conn.reset();
-        RWMETA_ASSIGN_OR_RETURN(port, restart());
+        RWMETA_ASSIGN_OR_RETURN(port, restart(rec.kill));
         RWMETA_ASSIGN_OR_RETURN(conn, Connect(port, who));
         break;
       }

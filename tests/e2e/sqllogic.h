@@ -14,8 +14,9 @@
 //   t|t                                      <- columns joined by '|', NULL as NULL
 //
 //   restart                                  <- SIGTERM the node and start it again on the same
-//   data connect user=bob password=secret db=dev  <- later records run as this user (new
-//   connection)
+//                                               data
+//   restart kill                             <- the same after SIGKILL (a crash)
+//   connect user=bob password=secret db=dev  <- later records run as this user (new connection)
 //
 // `query` records run twice, through the simple and the extended protocol, and must agree.
 #pragma once
@@ -40,6 +41,8 @@ struct SqlRecord {
   std::string connect_user = "root";
   std::string connect_password;
   std::string connect_db = "dev";
+  // `restart kill`: the node is killed with SIGKILL (a crash) instead of stopped with SIGTERM.
+  bool kill = false;
 };
 
 // InvalidArgument naming the line for a malformed file.
@@ -48,6 +51,6 @@ Result<std::vector<SqlRecord>> ParseSqlTestFile(const std::string& text);
 // Runs the records. `restart` is called for restart records and returns the (possibly new) port.
 // Returns the first mismatch as FailedPrecondition naming the file line, expected and actual.
 Status RunSqlRecords(const std::vector<SqlRecord>& records, int port,
-                     const std::function<Result<int>()>& restart);
+                     const std::function<Result<int>(bool kill)>& restart);
 
 }  // namespace rwmeta::e2e

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -36,10 +37,16 @@ TEST_P(SqlLogicTest, Passes) {
   TempDir dir;
   MetaNodeProcess::Options options;
   options.work_dir = dir.path();
+  // A short lease, so that a restart after `restart kill` does not wait long for the dead node's.
+  options.extra_args = {"--state-store-lease-ttl-ms", "1500"};
   ASSERT_OK_AND_ASSIGN(auto node, MetaNodeProcess::Start(options));
-  auto restart = [&]() -> Result<int> {
-    RWMETA_ASSIGN_OR_RETURN(int code, node->Stop());
-    if (code != 0) return InternalError(fmt::format("meta-node exited with {} on SIGTERM", code));
+  auto restart = [&](bool kill) -> Result<int> {
+    RWMETA_ASSIGN_OR_RETURN(int code, node->Stop(kill ? SIGKILL : SIGTERM));
+    if (kill) {
+      if (code != -SIGKILL) return InternalError(fmt::format("meta-node exited with {}", code));
+    } else if (code != 0) {
+      return InternalError(fmt::format("meta-node exited with {} on SIGTERM", code));
+    }
     RWMETA_ASSIGN_OR_RETURN(node, MetaNodeProcess::Start(node->options()));
     return node->pg_port();
   };
