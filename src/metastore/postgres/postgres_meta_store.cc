@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -123,7 +124,7 @@ Status ConnectError(const std::string& display, std::string detail) {
   auto has = [&](std::string_view phrase) { return detail.find(phrase) != std::string::npos; };
   if (has("password authentication failed") || has("no password supplied") ||
       has("authentication failed") || (has("role \"") && has("does not exist")) ||
-      has("pg_hba.conf rejects")) {
+      has("pg_hba.conf")) {
     return UnauthenticatedError(std::move(message));
   }
   if (has("database \"") && has("does not exist")) return NotFoundError(std::move(message));
@@ -584,7 +585,7 @@ class PgTransaction final : public Transaction {
       return s;
     }
     const char* tuples = PQcmdTuples(res->get());
-    const int64_t affected = tuples[0] == '\0' ? 0 : std::stoll(tuples);
+    const int64_t affected = std::strtoll(tuples, nullptr, 10);  // "" for no count: 0
     Result<PgResult> release = conn_->Exec("RELEASE SAVEPOINT rwmeta_write", context);
     if (!release.ok()) {
       doomed_ = release.status();

@@ -36,7 +36,7 @@
 //   other class 23, class 22 (bad data)        InvalidArgument
 //   40001, 40P01, 55P03, 25P02                 Aborted (redo the transaction)
 //   class 08, 57P0x, 53300, connection lost    Unavailable
-//   class 28 (bad password, no such role)      Unauthenticated
+//   class 28, pg_hba.conf refusal (bad password, no such role)   Unauthenticated
 //   42501 insufficient privilege               PermissionDenied
 //   3D000 no such database                     NotFound
 //   anything else                              Internal
