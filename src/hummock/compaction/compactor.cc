@@ -319,7 +319,8 @@ Result<CompactionResult> RunCompaction(objstore::ObjectStore& store,
       continue;
     }
     if (seen_at_or_below_safe) {
-      // Shadowed for every reader at or above the safe epoch by the newer version kept below.
+      // Every reader at or above the safe epoch finds the key's newest version at or below the
+      // safe epoch (met just before: versions come newest first), or a newer one, before this.
       ++stats.dropped_stale_versions;
       continue;
     }
