@@ -11,6 +11,7 @@
 #include "hummock/cluster/state_store_guard.h"
 #include "hummock/store/checkpoint_loop.h"
 #include "hummock/store/hummock_manager.h"
+#include "hummock/store/maintenance.h"
 #include "hummock/store/state_store.h"
 #include "meta/bootstrap.h"
 #include "meta/catalog_manager.h"
@@ -81,6 +82,7 @@ struct MetaNode::Components {
   std::unique_ptr<hummock::StateStore> data_plane;
   std::unique_ptr<frontend::TableData> table_data;
   std::unique_ptr<hummock::CheckpointLoop> checkpoints;
+  std::unique_ptr<hummock::HummockMaintenance> maintenance;
   std::shared_ptr<frontend::FrontendSessionFactory> sessions;
   std::unique_ptr<pgwire::Server> pg_server;
   std::unique_ptr<NodeMetaBackend> backend;
@@ -161,6 +163,9 @@ Status MetaNode::Start() {
                                      std::max<uint64_t>(1, number("checkpoint_frequency", 1)));
   });
 
+  c->maintenance =
+      std::make_unique<hummock::HummockMaintenance>(*c->hummock, hummock::MaintenanceOptions{});
+
   c->sessions = std::make_shared<frontend::FrontendSessionFactory>(*c->catalog, *c->params,
                                                                    c->table_data.get());
   pgwire::ServerOptions pg_options;
@@ -198,6 +203,7 @@ void MetaNode::Stop() {
   if (!c_) return;
   if (c_->rpc_server) c_->rpc_server->Stop();
   if (c_->pg_server) c_->pg_server->Stop();
+  if (c_->maintenance) c_->maintenance->Stop();
   if (c_->checkpoints) {
     // The last epoch's writes are committed before the lease goes.
     Status flushed = c_->checkpoints->Stop();
