@@ -223,6 +223,23 @@ void HttpFaultProxy::Serve(int client_fd) {
       if (rule_) fault = rule_(req);
       seen_.push_back({req, fault.kind});
     }
+    // Counted from here to the end of the answer (or the connection).
+    struct InFlight {
+      HttpFaultProxy* p;
+      explicit InFlight(HttpFaultProxy* proxy) : p(proxy) {
+        int now = p->concurrent_.fetch_add(1) + 1;
+        int max = p->max_concurrent_.load();
+        while (now > max && !p->max_concurrent_.compare_exchange_weak(max, now)) {
+        }
+      }
+      ~InFlight() { p->concurrent_.fetch_sub(1); }
+    } in_flight(this);
+    if (fault.kind == Fault::Kind::kDelay) {
+      auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(fault.stall_ms);
+      while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
     switch (fault.kind) {
       case Fault::Kind::kRespond: {
         std::string body_out = req.method == "HEAD" ? "" : fault.body;
@@ -243,6 +260,7 @@ void HttpFaultProxy::Serve(int client_fd) {
       case Fault::Kind::kReset:
         return finish(true);
       case Fault::Kind::kForward:
+      case Fault::Kind::kDelay:
       case Fault::Kind::kResetMidResponse: {
         int up = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};

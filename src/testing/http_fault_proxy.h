@@ -44,6 +44,7 @@ struct Fault {
     kStall,             // say nothing for `stall_ms`, then close
     kReset,             // reset the connection (RST) before answering
     kResetMidResponse,  // forward, then relay only half of the answer and reset
+    kDelay,             // wait `stall_ms`, then forward
   };
   Kind kind = Kind::kForward;
   int status = 503;
@@ -56,6 +57,7 @@ struct Fault {
   static Fault Stall(int64_t ms) { return Fault{Kind::kStall, 0, "", ms}; }
   static Fault Reset() { return Fault{Kind::kReset}; }
   static Fault ResetMidResponse() { return Fault{Kind::kResetMidResponse}; }
+  static Fault Delay(int64_t ms) { return Fault{Kind::kDelay, 0, "", ms}; }
 };
 
 class HttpFaultProxy {
@@ -81,6 +83,8 @@ class HttpFaultProxy {
   };
   std::vector<Seen> seen() const;
   void ClearSeen();
+  // The most requests that were being handled at once (from arrival to the end of the answer).
+  int max_concurrent() const { return max_concurrent_.load(); }
 
  private:
   HttpFaultProxy() = default;
@@ -91,6 +95,8 @@ class HttpFaultProxy {
   int port_ = 0;
   int upstream_port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> concurrent_{0};
+  std::atomic<int> max_concurrent_{0};
   std::thread acceptor_;
   mutable std::mutex mu_;
   Rule rule_;                         // guarded by mu_

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -34,7 +35,10 @@ using namespace ::rwmeta::objstore::s3::testing;  // NOLINT(google-build-using-n
 std::string RandomBytes(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(rng());
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(s.data() + i, &v, std::min<size_t>(8, n - i));
+  }
   return s;
 }
 
@@ -247,6 +251,29 @@ TEST_F(S3FaultTest, MultipartPartFailingOnceIsRetriedAndTheObjectIsWhole) {
   EXPECT_EQ(part3, 2);
   ASSERT_OK_AND_ASSIGN(std::string got, store_->Get("big"));
   EXPECT_TRUE(got == value) << got.size();
+}
+
+TEST_F(S3FaultTest, PartsGoUpInParallelButNeverMoreThanTheLimit) {
+  config_.upload_parallelism = 2;
+  config_.http.stall_timeout_ms = 10000;  // The delays below are not stalls.
+  Open();
+  // Every part takes at least 300 ms, so the writer has parts waiting to overlap.
+  proxy_->SetRule([](const ProxiedRequest& r) {
+    return r.HasQueryParam("partNumber") ? Fault::Delay(300) : Fault::Forward();
+  });
+  const std::string value = RandomBytes(5 * (5 << 20), 12);
+  ASSERT_OK_AND_ASSIGN(auto w, store_->OpenWriter("parallel"));
+  for (size_t off = 0; off < value.size(); off += 1 << 20) {
+    ASSERT_OK(w->Append(std::string_view(value).substr(off, 1 << 20)));
+  }
+  ASSERT_OK(w->Finish());
+  EXPECT_EQ(proxy_->max_concurrent(), 2);
+  int parts = 0;
+  for (const auto& seen : proxy_->seen()) parts += seen.request.HasQueryParam("partNumber");
+  EXPECT_EQ(parts, 5);
+  proxy_->SetRule(nullptr);
+  ASSERT_OK_AND_ASSIGN(std::string got, store_->Get("parallel"));
+  EXPECT_TRUE(got == value);
 }
 
 TEST_F(S3FaultTest, CompleteAnsweredWithAnErrorBodyIsRetried) {
