@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/testing/status_matchers.h"
+#include "metastore/endpoint.h"
 #include "metastore/etcd/etcd_client.h"
 #include "metastore/etcd/etcd_codec.h"
 #include "metastore/etcd/etcd_meta_store.h"
@@ -481,6 +482,20 @@ TEST_F(EtcdMetaStoreTest, ReRunningAnInterruptedBulkLoadStartsOver) {
   EXPECT_THAT(rerun->Finish(), StatusIs(StatusCode::kFailedPrecondition));
 }
 
+TEST_F(EtcdMetaStoreTest, ASecondBulkLoadTakesOverAndTheFirstStops) {
+  ASSERT_OK_AND_ASSIGN(auto store, OpenUrl(FreshUrl("max_txn_ops=16")));
+  ASSERT_OK_AND_ASSIGN(auto first, store->BeginBulkLoad());
+  for (int i = 0; i < 20; ++i) ASSERT_OK(first->Add(Params(), Param(Name(i), "first")));
+  // The first restore looks dead to the operator, who runs it again.
+  ASSERT_OK_AND_ASSIGN(auto second, store->BeginBulkLoad());
+  EXPECT_THAT(first->Finish(),
+              StatusIs(StatusCode::kAborted, HasSubstr("another restore took over")));
+  ASSERT_OK(second->Add(Params(), Param("b", "second")));
+  ASSERT_OK(second->Finish());
+  ASSERT_OK_AND_ASSIGN(auto rows, CommittedParams(*store));
+  EXPECT_THAT(rows, ElementsAre(std::pair<std::string, std::string>{"b", "second"}));
+}
+
 // --- endpoints -------------------------------------------------------------------------------
 
 TEST_F(EtcdMetaStoreTest, FailsOverToTheNextEndpoint) {
@@ -558,6 +573,28 @@ TEST_F(EtcdMetaStoreTest, AuthUserLimitedToItsPrefix) {
   EXPECT_THAT(rows, ElementsAre(std::pair<std::string, std::string>{"a", "1"}));
   EXPECT_THAT(OpenUrl(fmt::format("etcd://limited:limited-pw@{}/elsewhere", auth().endpoint())),
               StatusIs(StatusCode::kPermissionDenied, HasSubstr("user 'limited'")));
+}
+
+TEST_F(EtcdMetaStoreTest, AuthFlagsBuildAWorkingUrl) {
+  // --etcd-endpoints, --etcd-auth, --etcd-username, --etcd-password as meta-node and risectl take
+  // them, with a password that needs percent-encoding.
+  ASSERT_OK(auth().Etcdctl({"user", "add", "odd:p@ss/w:rd?%"}).status());
+  ASSERT_OK(auth().Etcdctl({"user", "grant-role", "odd", "root"}).status());
+  MetaStoreEndpoint flags;
+  flags.type = "etcd";
+  flags.etcd_endpoints =
+      fmt::format("127.0.0.1:{},{}", ::rwmeta::testing::PickFreePort(), auth().endpoint());
+  flags.etcd_auth = true;
+  flags.etcd_username = "odd";
+  flags.etcd_password = "p@ss/w:rd?%";
+  ASSERT_OK_AND_ASSIGN(std::string url, BuildMetaStoreUrl(flags));
+  ASSERT_OK_AND_ASSIGN(auto store, OpenMetaStore(url));
+  EXPECT_EQ(store->backend(), "etcd");
+  EXPECT_THAT(store->DisplayUrl(), AllOf(HasSubstr("etcd://odd@"), Not(HasSubstr("p@ss"))));
+  ASSERT_OK(store->Inspect().status());
+  flags.etcd_password = "wrong";
+  ASSERT_OK_AND_ASSIGN(url, BuildMetaStoreUrl(flags));
+  EXPECT_THAT(OpenMetaStore(url), StatusIs(StatusCode::kUnauthenticated));
 }
 
 TEST_F(EtcdMetaStoreTest, AuthWrongPasswordIsUnauthenticated) {
