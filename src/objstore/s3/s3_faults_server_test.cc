@@ -294,6 +294,25 @@ TEST_F(S3FaultTest, CompleteAnsweredWithAnErrorBodyIsRetried) {
   EXPECT_TRUE(got == value);
 }
 
+TEST_F(S3FaultTest, CompletionWhoseAnswerIsLostIsRecognisedAsDone) {
+  // The server completes the upload but the answer is cut off; the retried completion fails
+  // (the upload is gone). The writer must see that its object is published whole.
+  FailFirst(
+      1, [](const ProxiedRequest& r) { return r.method == "POST" && r.HasQueryParam("uploadId"); },
+      Fault::ResetMidResponse());
+  const std::string value = RandomBytes((7 << 20) + 3, 13);
+  ASSERT_OK_AND_ASSIGN(auto w, store_->OpenWriter("lost-answer"));
+  ASSERT_OK(w->Append(value));
+  ASSERT_OK(w->Finish());
+  int completes = 0;
+  for (const auto& seen : proxy_->seen()) {
+    completes += seen.request.method == "POST" && seen.request.HasQueryParam("uploadId");
+  }
+  EXPECT_GE(completes, 2);
+  ASSERT_OK_AND_ASSIGN(std::string got, store_->Get("lost-answer"));
+  EXPECT_TRUE(got == value);
+}
+
 TEST_F(S3FaultTest, ReaderOfAReplacedLargeObjectIsDataLossNotAMix) {
   const std::string a = RandomBytes(3 << 20, 9);  // Above whole_read_max_bytes: ranged reads.
   ASSERT_OK(store_->Put("r", a));

@@ -675,15 +675,24 @@ namespace {
 class S3Writer : public ObjectWriter {
  public:
   S3Writer(S3ObjectStore* store, std::string key)
-      : store_(store), key_(std::move(key)), full_key_(store->FullKey(key_)) {}
+      : store_(store),
+        key_(std::move(key)),
+        full_key_(store->FullKey(key_)),
+        whole_md5_(EVP_MD_CTX_new()) {
+    EVP_DigestInit_ex(whole_md5_, EVP_md5(), nullptr);
+  }
 
   ~S3Writer() override {
     if (state_ == State::kOpen) Abort().IgnoreError();  // Best effort; Abort logs failures.
+    EVP_MD_CTX_free(whole_md5_);
   }
+  S3Writer(const S3Writer&) = delete;
+  S3Writer& operator=(const S3Writer&) = delete;
 
   Status Append(std::string_view data) override {
     if (state_ != State::kOpen) return Closed("Append");
     size_bytes_ += data.size();
+    EVP_DigestUpdate(whole_md5_, data.data(), data.size());
     const uint64_t part = store_->config().part_size_bytes;
     while (!data.empty()) {
       size_t take = std::min<size_t>(data.size(), part - buffer_.size());
@@ -774,15 +783,21 @@ class S3Writer : public ObjectWriter {
     return Status::Ok();
   }
 
-  static Result<std::string> UploadPart(S3ObjectStore* store, const std::string& full_key,
-                                        const std::string& upload_id, int number,
-                                        const std::string& data) {
+  struct Part {
+    std::string etag;
+    std::string md5;  // raw digest of the part's bytes
+  };
+
+  static Result<Part> UploadPart(S3ObjectStore* store, const std::string& full_key,
+                                 const std::string& upload_id, int number,
+                                 const std::string& data) {
     S3ObjectStore::Request req;
     req.method = "PUT";
     req.object_key = full_key;
     req.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}};
     req.body = data;
-    req.headers.emplace_back("Content-MD5", Base64Encode(Md5Raw(data)));
+    std::string md5 = Md5Raw(data);
+    req.headers.emplace_back("Content-MD5", Base64Encode(md5));
     std::string what = fmt::format("UploadPart {}", number);
     RWMETA_ASSIGN_OR_RETURN(HttpResponse r, store->Execute(req, what));
     if (r.status != 200) return store->ErrorStatus(r, what, full_key);
@@ -791,15 +806,15 @@ class S3Writer : public ObjectWriter {
       return UnknownError(
           fmt::format("s3 {} {}: answer has no ETag", what, store->ObjectName(full_key)));
     }
-    return etag;
+    return Part{std::move(etag), std::move(md5)};
   }
 
   Status WaitOldest() {
     auto [number, future] = std::move(in_flight_.front());
     in_flight_.pop_front();
-    Result<std::string> etag = future.get();
-    if (!etag.ok()) return etag.status();
-    parts_.emplace_back(number, std::move(etag).value());
+    Result<Part> part = future.get();
+    if (!part.ok()) return part.status();
+    parts_.emplace_back(number, std::move(part).value());
     return Status::Ok();
   }
 
@@ -813,11 +828,12 @@ class S3Writer : public ObjectWriter {
   }
 
   Status Complete() {
-    std::sort(parts_.begin(), parts_.end());
+    std::sort(parts_.begin(), parts_.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     std::string body = "<CompleteMultipartUpload>";
-    for (const auto& [number, etag] : parts_) {
+    for (const auto& [number, part] : parts_) {
       body += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", number,
-                          XmlEscape(etag));
+                          XmlEscape(part.etag));
     }
     body += "</CompleteMultipartUpload>";
     S3ObjectStore::Request req;
@@ -837,9 +853,39 @@ class S3Writer : public ObjectWriter {
       if (RetryableErrorCode(code)) return UnavailableError(s.message());
       return InternalError(s.message());
     };
-    RWMETA_ASSIGN_OR_RETURN(HttpResponse r, store_->Execute(req, "CompleteMultipartUpload"));
-    if (r.status != 200) return store_->ErrorStatus(r, "CompleteMultipartUpload", full_key_);
-    return Status::Ok();
+    Result<HttpResponse> r = store_->Execute(req, "CompleteMultipartUpload");
+    Status s = r.status();
+    if (s.ok() && r->status != 200)
+      s = store_->ErrorStatus(*r, "CompleteMultipartUpload", full_key_);
+    if (s.ok()) return s;
+    // A completion whose answer was lost is retried, and the retry fails (NoSuchUpload, or an
+    // internal error on some servers) although the object was published. Look before failing:
+    // the object with our size and our ETag (S3's multipart ETag, MD5 of the parts' MD5s plus
+    // "-<parts>", or the whole MD5 some servers use) is our upload.
+    Result<ObjectMeta> meta = store_->Head(key_);
+    if (meta.ok() && meta->size_bytes == size_bytes_ &&
+        (LowerHex(meta->etag) == MultipartEtag() || LowerHex(meta->etag) == WholeMd5Hex())) {
+      spdlog::info("s3 {}: completion reported '{}' but the object is published whole",
+                   store_->ObjectName(full_key_), s.message());
+      return Status::Ok();
+    }
+    return s;
+  }
+
+  std::string MultipartEtag() const {
+    std::string md5s;
+    for (const auto& [number, part] : parts_) md5s += part.md5;
+    return HexEncode(Md5Raw(md5s)) + "-" + std::to_string(parts_.size());
+  }
+
+  std::string WholeMd5Hex() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_MD_CTX* copy = EVP_MD_CTX_new();
+    EVP_MD_CTX_copy_ex(copy, whole_md5_);
+    EVP_DigestFinal_ex(copy, digest, &len);
+    EVP_MD_CTX_free(copy);
+    return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), len));
   }
 
   Status AbortUpload() {
@@ -874,8 +920,9 @@ class S3Writer : public ObjectWriter {
   std::string buffer_;
   std::string upload_id_;
   int next_part_ = 1;
-  std::deque<std::pair<int, std::future<Result<std::string>>>> in_flight_;
-  std::vector<std::pair<int, std::string>> parts_;
+  EVP_MD_CTX* whole_md5_;
+  std::deque<std::pair<int, std::future<Result<Part>>>> in_flight_;
+  std::vector<std::pair<int, Part>> parts_;
 };
 
 // ---------------------------------------------------------------------------------------------

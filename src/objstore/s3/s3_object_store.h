@@ -9,7 +9,8 @@
 //   bounded by about (upload_parallelism + 1) * part_size_bytes), and is visible only once
 //   CompleteMultipartUpload succeeds. A failed, aborted or destroyed writer sends
 //   AbortMultipartUpload, so no part lingers (best effort: a bucket lifecycle rule for incomplete
-//   uploads is the backstop when even the abort cannot reach the server).
+//   uploads is the backstop when even the abort cannot reach the server). A completion whose
+//   answer was lost is recognised by the published object's size and ETag.
 // - Get verifies the body against the ETag when the ETag is a plain MD5 (single-part uploads):
 //   a torn read from a server that does not write atomically is retried, never returned.
 // - OpenReader fetches objects up to `whole_read_max_bytes` in one verified GET; larger ones are
