@@ -374,6 +374,23 @@ TEST_F(MysqlMetaStoreTest, SilentServerIsUnavailableAfterTheConnectTimeout) {
   EXPECT_LT(took, std::chrono::seconds(10));
 }
 
+// Two meta nodes starting at once on a fresh database: both Migrate calls succeed and the schema
+// is created once.
+TEST_F(MysqlMetaStoreTest, ConcurrentMigratesTakeTurns) {
+  ASSERT_OK_AND_ASSIGN(auto a, MysqlMetaStore::Open(server_->Url(db_)));
+  ASSERT_OK_AND_ASSIGN(auto b, MysqlMetaStore::Open(server_->Url(db_)));
+  Status results[2];
+  std::thread ta([&] { results[0] = a->Migrate(); });
+  std::thread tb([&] { results[1] = b->Migrate(); });
+  ta.join();
+  tb.join();
+  EXPECT_OK(results[0]);
+  EXPECT_OK(results[1]);
+  ASSERT_OK_AND_ASSIGN(std::string recorded,
+                       server_->Exec(db_, "SELECT version FROM rwmeta_migrations"));
+  EXPECT_EQ(recorded, std::to_string(kModelVersion) + "\n");
+}
+
 // A model with a composite key (int, text), to page a scan through many keyset pages.
 const Model& PagedModel() {
   static const Model* const kModel = new Model(
