@@ -482,6 +482,30 @@ TEST_F(EtcdMetaStoreTest, ReRunningAnInterruptedBulkLoadStartsOver) {
   EXPECT_THAT(rerun->Finish(), StatusIs(StatusCode::kFailedPrecondition));
 }
 
+TEST_F(EtcdMetaStoreTest, BulkLoadBatchesByBytesToo) {
+  const std::string prefix = EtcdServer::NewPrefix();
+  ASSERT_OK_AND_ASSIGN(auto store, OpenUrl(plain().Url(prefix, "max_txn_bytes=4096")));
+  const std::string value(200, 'v');
+  // Every row here has the same size: a batch holds as many as fit in 4 KiB, far fewer than 127.
+  const size_t row_bytes = etcd::RowKey(prefix, Params(), Key{Name(0)}).size() +
+                           etcd::EncodeRow(Param(Name(0), value)).size();
+  const int64_t per_batch = static_cast<int64_t>(4096 / row_bytes);
+  ASSERT_LT(per_batch, 127);
+  ASSERT_OK_AND_ASSIGN(auto loader, store->BeginBulkLoad());
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_OK(loader->Add(Params(), Param(Name(i), value)));
+    if (i == per_batch) {
+      EXPECT_EQ(loader->rows_loaded(), per_batch);
+    }
+  }
+  ASSERT_OK(loader->Finish());
+  EXPECT_EQ(loader->rows_loaded(), 500);
+  ASSERT_OK_AND_ASSIGN(auto rows, CommittedParams(*store));
+  ASSERT_EQ(rows.size(), 500u);
+  EXPECT_EQ(rows[0], (std::pair<std::string, std::string>{Name(0), value}));
+  EXPECT_EQ(rows[499], (std::pair<std::string, std::string>{Name(499), value}));
+}
+
 TEST_F(EtcdMetaStoreTest, ASecondBulkLoadTakesOverAndTheFirstStops) {
   ASSERT_OK_AND_ASSIGN(auto store, OpenUrl(FreshUrl("max_txn_ops=16")));
   ASSERT_OK_AND_ASSIGN(auto first, store->BeginBulkLoad());
