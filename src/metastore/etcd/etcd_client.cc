@@ -168,6 +168,10 @@ Result<Response> EtcdClient::Invoke(const char* method, CallKind kind, const Cal
     Response response;
     std::shared_ptr<Connection> connection = ConnectionTo(index);
     grpc::Status st = call(*connection, &context, &response);
+    if (st.ok() && kind == CallKind::kWrite && options_.drop_write_response_for_testing &&
+        options_.drop_write_response_for_testing()) {
+      st = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "injected: the answer was lost");
+    }
     if (st.ok()) {
       current_.store(index);
       return response;
@@ -185,7 +189,8 @@ Result<Response> EtcdClient::Invoke(const char* method, CallKind kind, const Cal
     Reconnect(index, connection);
     if (kind == CallKind::kWrite && !NeverSent(st)) {
       return MapError(st, address, method)
-          .WithContext("outcome unknown (the request may or may not have been applied)");
+          .WithContext(
+              fmt::format("{} (the request may or may not have been applied)", kOutcomeUnknown));
     }
     last = MapError(st, address, method);
     failures.push_back(last.message());

@@ -7,7 +7,7 @@
 // call is tried there, each endpoint at most once per call. Reads (Range, Status, Authenticate)
 // move on any Unavailable. Writes (Txn, Compact) move only when the request provably never reached
 // a server (connection refused, no leader); otherwise the outcome is unknown and the call returns
-// Unavailable with "outcome unknown" in its message, so that nobody applies it twice blindly.
+// Unavailable with kOutcomeUnknown in its message, so that nobody applies it twice blindly.
 //
 // Authentication: with credentials, the first call (and Connect) obtains a token with
 // Auth.Authenticate and sends it as the "token" metadata on every call; when etcd says the token
@@ -30,15 +30,20 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
 #include "proto/etcd_rpc.grpc.pb.h"
 
 namespace rwmeta::metastore {
+
+// In the message of an Unavailable write whose request may or may not have been applied.
+inline constexpr std::string_view kOutcomeUnknown = "outcome unknown";
 
 struct EtcdClientOptions {
   // "host:port" each; at least one.
@@ -48,6 +53,10 @@ struct EtcdClientOptions {
   std::string password;
   // Deadline of each gRPC call.
   int64_t timeout_ms = 5000;
+  // Tests only (fault injection): asked after each write etcd applied; when it returns true the
+  // answer is dropped as if the connection broke (DEADLINE_EXCEEDED), so that callers see a write
+  // whose outcome is unknown although it happened.
+  std::function<bool()> drop_write_response_for_testing;
 };
 
 class EtcdClient {

@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <utility>
 
@@ -228,6 +229,12 @@ Status CheckUsableState(const Shared& s, const MetaState& m) {
   return Status::Ok();
 }
 
+// 16 random hex digits, written into the guards of one commit.
+std::string NewCommitId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format("{:016x}", rng());
+}
+
 // --- transactions and snapshot views ---------------------------------------------------------
 
 // A read-write transaction or (read_only) a snapshot view, reading at one revision.
@@ -429,11 +436,13 @@ class EtcdTransaction final : public Transaction {
         AddDelete(txn, key);
       }
     }
+    const std::string commit_id = NewCommitId();
     for (const std::string& table : written_tables_) {
-      AddPut(txn, etcd::GuardKey(prefix(), table), "");
+      AddPut(txn, etcd::GuardKey(prefix(), table), commit_id);
     }
-    RWMETA_ASSIGN_OR_RETURN(TxnResponse response, shared_->client->Txn(txn));
-    if (!response.succeeded()) {
+    auto response = shared_->client->Txn(txn);
+    if (!response.ok()) return ConfirmLostCommit(response.status(), commit_id);
+    if (!response->succeeded()) {
       return AbortedError(
           fmt::format("{}: transaction read at revision {} conflicts with a later commit; redo it",
                       shared_->Where(), revision_));
@@ -476,6 +485,21 @@ class EtcdTransaction final : public Transaction {
       return InvalidArgumentError(fmt::format("table {} is not in the model", table.name));
     }
     return s;
+  }
+
+  // A commit whose answer was lost may have happened: it did if a guard it wrote still holds its
+  // id (nobody else could have written that id). Otherwise its fate stays unknown.
+  Status ConfirmLostCommit(const Status& failed, const std::string& commit_id) {
+    if (!IsUnavailable(failed) || failed.message().find(kOutcomeUnknown) == std::string::npos) {
+      return failed;
+    }
+    RangeRequest r;
+    r.set_key(etcd::GuardKey(prefix(), *written_tables_.begin()));
+    auto guard = shared_->client->Range(r);
+    if (guard.ok() && guard->kvs_size() > 0 && guard->kvs(0).value() == commit_id) {
+      return Status::Ok();
+    }
+    return failed.WithContext(fmt::format("{}: commit", shared_->Where()));
   }
 
   // Turns a failed read into what a caller of this view can act on.
@@ -798,6 +822,7 @@ Result<std::unique_ptr<EtcdMetaStore>> EtcdMetaStore::Open(EtcdMetaStoreOptions 
   client_options.username = options.username;
   client_options.password = options.password;
   client_options.timeout_ms = options.timeout_ms;
+  client_options.drop_write_response_for_testing = options.drop_write_response_for_testing;
   RWMETA_ASSIGN_OR_RETURN(shared->client, EtcdClient::Create(std::move(client_options)));
   RWMETA_RETURN_IF_ERROR(
       shared->client->Connect(etcd::VersionKey(options.prefix)).WithContext(shared->Where()));

@@ -12,7 +12,10 @@
 // compares every recorded key's mod_revision, every guard's mod_revision (<= R), the schema
 // version key and the absence of the bulk-load marker, and only then writes the rows and rewrites
 // the guards of the tables written. A failed compare is Aborted: RunTransaction redoes the
-// transaction. Read-only transactions commit without contacting etcd.
+// transaction. Read-only transactions commit without contacting etcd. The guards are written with
+// a random commit id: when the answer to a commit is lost (timeout, connection cut after sending),
+// Commit reads a guard back and returns OK if it holds its id, else Unavailable ("outcome
+// unknown"): a commit that happened is never reported as failed and redone.
 //
 // Limits: etcd refuses a Txn with more than --max-txn-ops (default 128) operations in its compare
 // or its write list, or larger than --max-request-bytes (default 1.5 MiB). A transaction writes
@@ -37,6 +40,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -63,6 +67,8 @@ struct EtcdMetaStoreOptions {
   int64_t max_txn_bytes = 1 << 20;
   // Deadline of each etcd call.
   int64_t timeout_ms = 5000;
+  // Tests only: see EtcdClientOptions::drop_write_response_for_testing.
+  std::function<bool()> drop_write_response_for_testing;
 };
 
 // Parses "etcd://[user:password@]host[:port][,host[:port]...][/prefix][?param=value&...]" (port

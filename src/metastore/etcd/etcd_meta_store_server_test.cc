@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -345,6 +346,45 @@ TEST_F(EtcdMetaStoreTest, WritesStopAtEtcdsOperationLimit) {
               StatusIs(StatusCode::kResourceExhausted, HasSubstr("too many operations")));
   ASSERT_OK_AND_ASSIGN(auto none, CommittedParams(*lax));
   EXPECT_TRUE(none.empty());
+}
+
+TEST_F(EtcdMetaStoreTest, ACommitWhoseAnswerIsLostIsConfirmedNotRedone) {
+  int drop = 0;                     // how many of the next write answers to lose
+  std::function<void()> meanwhile;  // runs when one is lost
+  ASSERT_OK_AND_ASSIGN(EtcdMetaStoreOptions options, ParseEtcdUrl(FreshUrl()));
+  options.drop_write_response_for_testing = [&] {
+    if (drop == 0) return false;
+    --drop;
+    if (meanwhile) meanwhile();
+    return true;
+  };
+  ASSERT_OK_AND_ASSIGN(auto store, EtcdMetaStore::Open(options));
+  ASSERT_OK(store->Migrate());
+  // NextId's commit happens but its answer is lost: it is confirmed, not redone.
+  drop = 1;
+  int attempts = 0;
+  int64_t id = 0;
+  ASSERT_OK(RunTransaction(*store, [&](Transaction& t) -> Status {
+    ++attempts;
+    RWMETA_ASSIGN_OR_RETURN(id, NextId(t, "object"));
+    return Status::Ok();
+  }));
+  EXPECT_EQ(drop, 0);
+  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(id, 1);
+  ASSERT_OK(RunTransaction(*store, [&](Transaction& t) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(id, NextId(t, "object"));
+    return Status::Ok();
+  }));
+  EXPECT_EQ(id, 2);
+  // Another commit to the table before the check: the outcome cannot be told, and says so.
+  drop = 1;
+  meanwhile = [&] { EXPECT_OK(Put(*store, Param("other", "x"))); };
+  EXPECT_THAT(Put(*store, Param("mine", "y")),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("outcome unknown")));
+  ASSERT_OK_AND_ASSIGN(auto rows, CommittedParams(*store));
+  EXPECT_THAT(rows, ElementsAre(std::pair<std::string, std::string>{"mine", "y"},
+                                std::pair<std::string, std::string>{"other", "x"}));
 }
 
 TEST_F(EtcdMetaStoreTest, ManyPointReadsFoldIntoTheTableGuard) {
