@@ -33,7 +33,8 @@ test-asan: setup
 
 # Builds and runs every benchmark under bench/ (each prints its figures).
 bench: build
-	@for b in $(BUILD_DIR)/bench/*_bench; do echo "== $$b"; $$b || exit 1; done
+	@for b in $$(find $(BUILD_DIR)/bench -type f -name '*_bench' -perm -u+x | sort); do \
+	  echo "== $$b"; $$b || exit 1; done
 
 format:
 	find src tests $(wildcard bench) -name '*.h' -o -name '*.cc' | xargs clang-format -i

@@ -21,13 +21,21 @@
 
 namespace rwmeta::hummock {
 
+// The compaction settings the meta node runs with: the picker's defaults, outputs compressed like
+// the SSTs checkpoints write.
+inline CompactionConfig DefaultCompactionConfig() {
+  CompactionConfig c;
+  c.output_sst_options.compress = true;
+  return c;
+}
+
 struct MaintenanceOptions {
   std::chrono::milliseconds interval{1000};
   int max_compactions_per_round = 8;
   std::chrono::milliseconds full_gc_interval{std::chrono::hours(1)};
   // Full GC only deletes unreferenced objects older than this (an upload in flight is younger).
   std::chrono::milliseconds min_sst_retention{std::chrono::hours(24)};
-  CompactionConfig compaction;
+  CompactionConfig compaction = DefaultCompactionConfig();
 };
 
 class HummockMaintenance {
