@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "common/testing/status_matchers.h"
@@ -32,11 +33,12 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// Starts the server in the background when the binary starts (in parallel with the other
-// environments' servers); tests wait for it in Server().
+// Starts the server in the background when the binary starts, if a selected test needs it (in
+// parallel with the other environments' servers); tests wait for it in Server().
 class PostgresEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
+    if (!Selected()) return;  // the test filter left out every test that needs this server
     starting_ = std::async(std::launch::async, [] { return PostgresServer::Start(); });
   }
   void TearDown() override {
@@ -48,6 +50,10 @@ class PostgresEnvironment : public ::testing::Environment {
   // The server, or nullptr (with why() set) if it could not be started.
   PostgresServer* Server() {
     std::call_once(once_, [&] {
+      if (!starting_.valid()) {
+        why_ = "not started: no selected test needed it";
+        return;
+      }
       Result<std::unique_ptr<PostgresServer>> started = starting_.get();
       if (started.ok()) {
         server_ = std::move(*started);
@@ -60,6 +66,20 @@ class PostgresEnvironment : public ::testing::Environment {
   const std::string& why() const { return why_; }
 
  private:
+  // Whether a test suite of this backend (PostgresMetaStoreTest, Postgres/MetaStoreConformanceTest)
+  // has a test to run.
+  static bool Selected() {
+    const ::testing::UnitTest* unit = ::testing::UnitTest::GetInstance();
+    for (int i = 0; i < unit->total_test_suite_count(); ++i) {
+      const ::testing::TestSuite* suite = unit->GetTestSuite(i);
+      if (std::string_view(suite->name()).starts_with("Postgres") &&
+          suite->test_to_run_count() > 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   std::future<Result<std::unique_ptr<PostgresServer>>> starting_;
   std::once_flag once_;
   std::unique_ptr<PostgresServer> server_;
