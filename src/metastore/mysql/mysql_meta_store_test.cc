@@ -410,6 +410,23 @@ TEST_F(MysqlMetaStoreTest, ConcurrentMigratesTakeTurns) {
   EXPECT_EQ(recorded, std::to_string(kModelVersion) + "\n");
 }
 
+// MySQL text holds valid UTF-8 (utf8mb4): anything else is refused as the caller's error, and the
+// transaction goes on. A NUL character is valid UTF-8 and round-trips.
+TEST_F(MysqlMetaStoreTest, TextThatIsNotUtf8IsInvalidArgument) {
+  ASSERT_OK_AND_ASSIGN(auto store, MysqlMetaStore::Open(server_->Url(db_)));
+  ASSERT_OK(store->Migrate());
+  const TableSchema& params = M().Table("system_parameter");
+  ASSERT_OK_AND_ASSIGN(auto txn, store->BeginTransaction());
+  EXPECT_THAT(txn->Insert(params, Param("bad", "\xff\xfe")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("Incorrect string value")));
+  ASSERT_OK(txn->Insert(params, Param("nul", std::string("a\0b", 3))));
+  ASSERT_OK(txn->Commit());
+  txn.reset();
+  ASSERT_OK_AND_ASSIGN(auto view, store->BeginSnapshotRead());
+  ASSERT_OK_AND_ASSIGN(auto nul, view->Get(params, Key{std::string("nul")}));
+  EXPECT_EQ(nul, Param("nul", std::string("a\0b", 3)));
+}
+
 // A model with a composite key (int, text), to page a scan through many keyset pages.
 const Model& PagedModel() {
   static const Model* const kModel = new Model(

@@ -9,7 +9,8 @@
 // Storage: one table per model table, DDL from sql/schema_sql.h (text keys COLLATE "C" so that
 // they sort bytewise); migrations recorded in rwmeta_migrations. Values travel in libpq's binary
 // format both ways, so int64 extremes, every double bit pattern, bytes with NULs and UTF-8 text
-// round-trip exactly.
+// round-trip exactly. Text must be valid UTF-8 without NUL characters: PostgreSQL refuses
+// anything else (InvalidArgument).
 //
 // Isolation:
 // - BeginTransaction: one SERIALIZABLE transaction. Two transactions that read and write the same

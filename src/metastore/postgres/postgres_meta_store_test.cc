@@ -400,6 +400,21 @@ TEST_F(PostgresMetaStoreTest, ConcurrentMigratesTakeTurns) {
   EXPECT_EQ(recorded, std::to_string(kModelVersion) + "\n");
 }
 
+// PostgreSQL text holds valid UTF-8 without NUL characters: anything else is refused as the
+// caller's error, and the transaction goes on.
+TEST_F(PostgresMetaStoreTest, TextThatIsNotUtf8IsInvalidArgument) {
+  ASSERT_OK_AND_ASSIGN(auto store, PostgresMetaStore::Open(server_->Url(db_)));
+  ASSERT_OK(store->Migrate());
+  const TableSchema& params = M().Table("system_parameter");
+  ASSERT_OK_AND_ASSIGN(auto txn, store->BeginTransaction());
+  EXPECT_THAT(txn->Insert(params, Param("bad", "\xff\xfe")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("invalid byte sequence")));
+  EXPECT_THAT(txn->Insert(params, Param("nul", std::string("a\0b", 3))),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("0x00")));
+  ASSERT_OK(txn->Insert(params, Param("ok", "\xe2\x9c\x93")));
+  ASSERT_OK(txn->Commit());
+}
+
 // A model with a composite key (int, text), to page a scan through many FETCHes.
 const Model& PagedModel() {
   static const Model* const kModel = new Model(
