@@ -1,6 +1,7 @@
 #include "frontend/session.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -618,6 +619,25 @@ Result<ResultSet> FrontendSession::ExecutePostgres(const sql::ParsedStatement& s
   if (kind == "InsertStmt") return ExecuteInsert(body, params);
   if (kind == "UpdateStmt") return ExecuteUpdateOrDelete(body, /*is_update=*/true, params);
   if (kind == "DeleteStmt") return ExecuteUpdateOrDelete(body, /*is_update=*/false, params);
+  if (kind == "IndexStmt") {
+    if (body.value("unique", false) || body.contains("whereClause")) {
+      return NotSupported("UNIQUE and partial indexes are not supported");
+    }
+    const json& rel = body.value("relation", json::object());
+    meta::QualifiedName table{rel.value("schemaname", ""), rel.value("relname", "")};
+    if (table.schema.empty()) table.schema = SchemaForExisting(table.name, false);
+    std::vector<std::string> columns;
+    for (const auto& p : body.value("indexParams", json::array())) {
+      const json& elem = p.value("IndexElem", json::object());
+      if (!elem.contains("name")) return NotSupported("indexes on expressions are not supported");
+      columns.push_back(elem.value("name", ""));
+    }
+    std::string name = body.value("idxname", "");
+    if (name.empty()) name = fmt::format("{}_{}_idx", table.name, fmt::join(columns, "_"));
+    return ddl_tag("CREATE INDEX",
+                   catalog_.CreateIndex(Actor(), {table.schema, name}, table, std::move(columns),
+                                        stmt.text, body.value("if_not_exists", false)));
+  }
   if (kind == "CreateTableAsStmt" && body.value("objtype", "") == "OBJECT_MATVIEW") {
     return ExecuteCreateMaterializedView(body, stmt.text);
   }
@@ -676,7 +696,9 @@ Result<ResultSet> FrontendSession::ShowTables(const std::string& schema_name) {
   }
   std::vector<std::string> names;
   for (const auto& t : snap->tables)
-    if (t.schema_id == s->id) names.push_back(t.name);
+    if (t.schema_id == s->id && t.table_type != meta::kMaterializedViewType) {
+      names.push_back(t.name);
+    }
   std::sort(names.begin(), names.end());
   std::vector<std::vector<TextValue>> rows;
   for (auto& n : names) rows.push_back({n});
@@ -1016,6 +1038,30 @@ Result<ResultSet> FrontendSession::ExecuteDrop(const json& stmt) {
           parts.size() >= 2 ? parts[parts.size() - 2] : SchemaForExisting(name.name, false);
       RWMETA_ASSIGN_OR_RETURN(
           auto r, catalog_.DropRelation(Actor(), name, is_view, missing_ok, cascade, materialized));
+      collect(r);
+    }
+    return out;
+  }
+  if (type == "OBJECT_INDEX") {
+    out.command_tag = "DROP INDEX";
+    for (const auto& o : objects) {
+      std::vector<std::string> parts = NameList(o);
+      if (parts.empty() || parts.size() > 2) {
+        return SqlError(StatusCode::kInvalidArgument, "42601", "improper qualified name");
+      }
+      meta::QualifiedName name{parts.size() == 2 ? parts[0] : "", parts.back()};
+      if (name.schema.empty()) {
+        // The first schema of the search path that has an index of that name.
+        auto snap = catalog_.Snapshot();
+        const meta::DatabaseInfo* db = snap->FindDatabase(database_);
+        for (const auto& i : snap->indexes) {
+          if (db == nullptr || i.database_id != db->id || i.name != name.name) continue;
+          for (const auto& s : snap->schemas) {
+            if (s.id == i.schema_id && name.schema.empty()) name.schema = s.name;
+          }
+        }
+      }
+      RWMETA_ASSIGN_OR_RETURN(auto r, catalog_.DropIndex(Actor(), name, missing_ok));
       collect(r);
     }
     return out;

@@ -1,6 +1,7 @@
 #include "frontend/system_catalogs.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <functional>
@@ -75,9 +76,42 @@ void ForSchemas(const Env& e, Fn fn) {
 
 // ----- rw_catalog -----
 
+std::shared_ptr<sql::Relation> RwMaterializedViews(const Env& e) {
+  std::vector<Tuple> rows;
+  ForTables(e, [&](const meta::TableInfo& t) {
+    if (t.table_type != meta::kMaterializedViewType) return;
+    rows.push_back({I(t.id), S(t.name), I(t.schema_id), I(t.owner_id), S(t.definition), N()});
+  });
+  return Make({{"id", kInt},
+               {"name", kText},
+               {"schema_id", kInt},
+               {"owner", kInt},
+               {"definition", kText},
+               {"acl", kArr}},
+              std::move(rows));
+}
+
+std::shared_ptr<sql::Relation> RwIndexes(const Env& e) {
+  std::vector<Tuple> rows;
+  for (const auto& i : e.snap.indexes) {
+    if (i.database_id != e.db_id) continue;
+    rows.push_back({I(i.id), S(i.name), I(i.schema_id), I(i.owner_id), I(i.primary_table_id),
+                    S(fmt::format("{}", fmt::join(i.columns, ", "))), S(i.definition)});
+  }
+  return Make({{"id", kInt},
+               {"name", kText},
+               {"schema_id", kInt},
+               {"owner", kInt},
+               {"primary_table_id", kInt},
+               {"index_columns", kText},
+               {"definition", kText}},
+              std::move(rows));
+}
+
 std::shared_ptr<sql::Relation> RwTables(const Env& e) {
   std::vector<Tuple> rows;
   ForTables(e, [&](const meta::TableInfo& t) {
+    if (t.table_type == meta::kMaterializedViewType) return;
     rows.push_back({I(t.id), S(t.name), I(t.schema_id), I(t.owner_id), S(t.definition),
                     B(t.append_only), N()});
   });
@@ -230,7 +264,8 @@ std::shared_ptr<sql::Relation> PgClass(const Env& e) {
   };
   ForTables(e, [&](const meta::TableInfo& t) {
     // relhasindex stays false until primary keys are listed in pg_index.
-    add(t.id, t.name, t.schema_id, t.owner_id, "r", t.columns.size(), false);
+    add(t.id, t.name, t.schema_id, t.owner_id,
+        t.table_type == meta::kMaterializedViewType ? "m" : "r", t.columns.size(), false);
   });
   ForViews(e, [&](const meta::ViewInfo& v) {
     add(v.id, v.name, v.schema_id, v.owner_id, "v", v.columns.size(), false);
@@ -588,6 +623,7 @@ std::shared_ptr<sql::Relation> PgRewrite(const Env&) {
 std::shared_ptr<sql::Relation> IsTables(const Env& e) {
   std::vector<Tuple> rows;
   ForTables(e, [&](const meta::TableInfo& t) {
+    if (t.table_type == meta::kMaterializedViewType) return;
     rows.push_back({S(e.session.database), S(SchemaName(e, t.schema_id)), S(t.name),
                     S("BASE TABLE"), S("YES")});
   });
@@ -654,6 +690,8 @@ const std::map<std::pair<std::string, std::string>, Builder>& Registry() {
   static const auto* const kRegistry = new std::map<std::pair<std::string, std::string>, Builder>{
       {{"rw_catalog", "rw_tables"}, RwTables},
       {{"rw_catalog", "rw_views"}, RwViews},
+      {{"rw_catalog", "rw_materialized_views"}, RwMaterializedViews},
+      {{"rw_catalog", "rw_indexes"}, RwIndexes},
       {{"rw_catalog", "rw_schemas"}, RwSchemas},
       {{"rw_catalog", "rw_databases"}, RwDatabases},
       {{"rw_catalog", "rw_users"}, RwUsers},

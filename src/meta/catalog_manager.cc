@@ -251,6 +251,25 @@ Result<std::shared_ptr<const CatalogSnapshot>> LoadCatalog(metastore::ReadView& 
     snap->views.push_back(std::move(v));
     return Status::Ok();
   }));
+  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("index"), [&](const Row& r) -> Status {
+    IndexInfo i;
+    i.id = AsInt(r[0]);
+    i.schema_id = AsInt(r[1]);
+    i.name = AsText(r[2]);
+    i.primary_table_id = AsInt(r[3]);
+    auto cols = nlohmann::json::parse(AsText(r[4]), nullptr, /*allow_exceptions=*/false);
+    if (!cols.is_array()) {
+      return DataLossError(fmt::format("index {} has undecodable columns", i.id));
+    }
+    for (const auto& c : cols) {
+      if (c.is_string()) i.columns.push_back(c.get<std::string>());
+    }
+    i.definition = AsText(r[5]);
+    i.owner_id = owner(i.id);
+    i.database_id = dbof(i.id);
+    snap->indexes.push_back(std::move(i));
+    return Status::Ok();
+  }));
   RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("secret"), [&](const Row& r) {
     int64_t id = AsInt(r[0]);
     snap->secrets.push_back({id, dbof(id), AsInt(r[1]), AsText(r[2]), owner(id), AsText(r[3])});
@@ -364,7 +383,13 @@ void AddDependents(const CatalogSnapshot& snap, std::set<int64_t>& ids) {
 
 // Deletes the objects `ids` (their per-kind rows, privileges and dependencies cascade), children
 // before the schemas and databases their rows refer to.
-Status DeleteObjects(Transaction& txn, const CatalogSnapshot& snap, const std::set<int64_t>& ids) {
+Status DeleteObjects(Transaction& txn, const CatalogSnapshot& snap,
+                     const std::set<int64_t>& dropped) {
+  // Indexes go with their tables (as in PostgreSQL, without CASCADE).
+  std::set<int64_t> ids = dropped;
+  for (const auto& i : snap.indexes) {
+    if (ids.count(i.primary_table_id)) ids.insert(i.id);
+  }
   std::vector<std::pair<int, int64_t>> ordered;
   for (int64_t id : ids) {
     int rank = 0;
@@ -388,6 +413,8 @@ std::set<int64_t> ObjectsInSchema(const CatalogSnapshot& snap, int64_t schema_id
     if (v.schema_id == schema_id) ids.insert(v.id);
   for (const auto& s : snap.secrets)
     if (s.schema_id == schema_id) ids.insert(s.id);
+  for (const auto& i : snap.indexes)
+    if (i.schema_id == schema_id) ids.insert(i.id);
   return ids;
 }
 
@@ -555,7 +582,11 @@ namespace {
 // should be skipped (IF NOT EXISTS).
 Result<bool> CheckRelationNameFree(const CatalogSnapshot& snap, const SchemaInfo& schema,
                                    const std::string& name, bool if_not_exists, DdlResult& out) {
-  if (snap.FindTable(schema.id, name) == nullptr && snap.FindView(schema.id, name) == nullptr) {
+  bool index_named = false;
+  for (const auto& i : snap.indexes)
+    index_named = index_named || (i.schema_id == schema.id && i.name == name);
+  if (snap.FindTable(schema.id, name) == nullptr && snap.FindView(schema.id, name) == nullptr &&
+      !index_named) {
     return false;
   }
   if (if_not_exists) {
@@ -646,6 +677,71 @@ Result<DdlResult> CatalogManager::CreateView(const CatalogActor& actor, const Qu
           txn.Insert(Model::Get().Table("object_dependency"), Row{dep_id, dep, out.id}));
     }
     return Status::Ok();
+  });
+}
+
+Result<DdlResult> CatalogManager::CreateIndex(const CatalogActor& actor, const QualifiedName& name,
+                                              const QualifiedName& table,
+                                              std::vector<std::string> columns,
+                                              std::string definition, bool if_not_exists) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* schema, LookupSchema(snap, db->id, table.schema));
+    const TableInfo* t = snap.FindTable(schema->id, table.name);
+    if (t == nullptr) {
+      if (snap.FindView(schema->id, table.name) != nullptr) {
+        return WithState(
+            InvalidArgumentError(fmt::format("cannot create index on view \"{}\"", table.name)),
+            "42809");
+      }
+      return WithState(NotFoundError(fmt::format("relation \"{}\" does not exist", table.name)),
+                       "42P01");
+    }
+    if (!user->is_super && t->owner_id != user->id) {
+      return DenyError(fmt::format("must be owner of table {}", t->name));
+    }
+    for (const auto& c : columns) {
+      bool found = std::any_of(t->columns.begin(), t->columns.end(),
+                               [&](const ColumnInfo& col) { return col.name == c; });
+      if (!found) {
+        return WithState(InvalidArgumentError(fmt::format("column \"{}\" does not exist", c)),
+                         "42703");
+      }
+    }
+    RWMETA_ASSIGN_OR_RETURN(bool skip,
+                            CheckRelationNameFree(snap, *schema, name.name, if_not_exists, out));
+    if (skip) return Status::Ok();
+    RWMETA_ASSIGN_OR_RETURN(out.id, InsertObjectRow(txn, "index", user->id, db->id, schema->id));
+    return txn.Insert(Model::Get().Table("index"), Row{out.id, schema->id, name.name, t->id,
+                                                       nlohmann::json(columns).dump(), definition});
+  });
+}
+
+Result<DdlResult> CatalogManager::DropIndex(const CatalogActor& actor, const QualifiedName& name,
+                                            bool if_exists) {
+  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+    const SchemaInfo* schema =
+        snap.FindSchema(db->id, name.schema.empty() ? "public" : name.schema);
+    const IndexInfo* index = nullptr;
+    for (const auto& i : snap.indexes) {
+      if (schema != nullptr && i.schema_id == schema->id && i.name == name.name) index = &i;
+    }
+    if (index == nullptr) {
+      if (if_exists) {
+        out.notices.push_back(fmt::format("index \"{}\" does not exist, skipping", name.name));
+        return Status::Ok();
+      }
+      return WithState(NotFoundError(fmt::format("index \"{}\" does not exist", name.name)),
+                       "42704");
+    }
+    if (!user->is_super && index->owner_id != user->id) {
+      return DenyError(fmt::format("must be owner of index {}", name.name));
+    }
+    out.id = index->id;
+    return DeleteObjects(txn, snap, {index->id});
   });
 }
 

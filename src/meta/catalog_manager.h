@@ -95,6 +95,19 @@ struct ViewInfo {
   std::string definition;
 };
 
+// CREATE INDEX records the index in the catalog only: queries scan the table (documented in
+// docs/architecture.md), and a restore brings the index definition back.
+struct IndexInfo {
+  int64_t id = 0;
+  int64_t database_id = 0;
+  int64_t schema_id = 0;
+  std::string name;
+  int64_t owner_id = 0;
+  int64_t primary_table_id = 0;
+  std::vector<std::string> columns;
+  std::string definition;
+};
+
 struct SecretInfo {
   int64_t id = 0;
   int64_t database_id = 0;
@@ -127,6 +140,7 @@ struct CatalogSnapshot {
   std::vector<SchemaInfo> schemas;
   std::vector<TableInfo> tables;
   std::vector<ViewInfo> views;
+  std::vector<IndexInfo> indexes;
   std::vector<SecretInfo> secrets;
   std::vector<PrivilegeInfo> privileges;
   std::vector<DependencyInfo> dependencies;
@@ -229,6 +243,13 @@ class CatalogManager {
   Result<DdlResult> CreateView(const CatalogActor& actor, const QualifiedName& name,
                                std::vector<ColumnInfo> columns, std::string definition,
                                std::vector<int64_t> depends_on, bool if_not_exists);
+  // An index on `table` (a table or materialized view) over `columns` (catalog only, see
+  // IndexInfo). 42P07 if the name is taken in the schema, 42703 for an unknown column, 42809 for a
+  // view. Owner of the table or superuser.
+  Result<DdlResult> CreateIndex(const CatalogActor& actor, const QualifiedName& name,
+                                const QualifiedName& table, std::vector<std::string> columns,
+                                std::string definition, bool if_not_exists);
+  Result<DdlResult> DropIndex(const CatalogActor& actor, const QualifiedName& name, bool if_exists);
   // A materialized view: a table (table_type "materialized_view") whose rows are the result of
   // `definition` over `depends_on`, kept current by the state store.
   Result<DdlResult> CreateMaterializedView(const CatalogActor& actor, const QualifiedName& name,

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -173,8 +174,10 @@ Result<std::unique_ptr<BackgroundProcess>> BackgroundProcess::Start(Options opti
     }
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
-    // Its own process group, so that a server's children die with it in Stop.
+    // Its own process group, so that a server's children die with it in Stop; and it dies with
+    // the test (a test binary killed early must not leave servers running).
     setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
     execve(c_args[0], c_args.data(), c_env.data());
     _exit(127);
