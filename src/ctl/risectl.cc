@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ctl/ctl_context.h"
+#include "ctl/hummock_commands.h"
 #include "ctl/meta_commands.h"
 #include "rpc/address.h"
 
@@ -71,6 +72,7 @@ int RunRisectl(int argc, const char* const* argv, std::ostream& out, std::ostrea
       ->capture_default_str();
 
   AddMetaCommands(app, ctx, &action);
+  AddHummockCommands(app, ctx, &action);
   // After the subcommands are added: they copy their parent's footer when created.
   app.footer(
       "Examples:\n"
@@ -78,6 +80,8 @@ int RunRisectl(int argc, const char* const* argv, std::ostream& out, std::ostrea
       "  risectl meta cluster-info\n"
       "  risectl meta system-params get\n"
       "  risectl meta system-params set backup_storage_url s3://backup_bucket\n"
+      "  risectl hummock list-version\n"
+      "  risectl hummock trigger-full-gc -s 3600\n"
       "Run `risectl <command> --help` for the flags of each command.");
 
   // CLI11 reports usage errors and --help/--version by exception; this is its adapter.

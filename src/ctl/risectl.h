@@ -5,6 +5,7 @@
 //     meta cluster-info
 //     meta system-params get [NAME]
 //     meta system-params set NAME VALUE
+//     hummock list-version [--verbose] | list-ssts | trigger-full-gc -s SECS | trigger-compaction
 // Each command group lives in its own file (meta_commands.cc, ...) and is added in RunRisectl.
 //
 // Exit codes:

@@ -21,6 +21,7 @@
 #include "pgwire/server.h"
 #include "rpc/meta_backend.h"
 #include "rpc/rpc_server.h"
+#include "server/hummock_service.h"
 
 namespace rwmeta::server {
 
@@ -86,6 +87,8 @@ struct MetaNode::Components {
   std::shared_ptr<frontend::FrontendSessionFactory> sessions;
   std::unique_ptr<pgwire::Server> pg_server;
   std::unique_ptr<NodeMetaBackend> backend;
+  // Declared before rpc_server: a service outlives the server that calls it.
+  std::unique_ptr<HummockServiceImpl> hummock_service;
   std::unique_ptr<rpc::RpcServer> rpc_server;
 };
 
@@ -185,6 +188,8 @@ Status MetaNode::Start() {
   info.state_store_url = RedactUrl(options_.state_store);
   c->backend = std::make_unique<NodeMetaBackend>(info, *c->params);
   c->rpc_server = std::make_unique<rpc::RpcServer>(c->backend.get());
+  c->hummock_service = std::make_unique<HummockServiceImpl>(*c->hummock, *c->maintenance);
+  c->rpc_server->AddService(c->hummock_service.get());
   Status rpc_started = c->rpc_server->Start(options_.listen_addr);
   if (!rpc_started.ok()) {
     c->pg_server->Stop();
