@@ -146,6 +146,13 @@ Status MetaNode::Start() {
     return hummock.status().WithContext("hummock version");
   }
   c->hummock = std::move(hummock).value();
+  hummock::StateStoreGuard* lease = c->lease.get();
+  c->hummock->SetWriteFence([lease]() -> Status {
+    if (!lease->lost()) return Status::Ok();
+    return FailedPreconditionError(
+        "this meta node lost the state store lease to another meta node: it no longer writes to "
+        "or deletes from the state store; stop it");
+  });
   c->data_plane = std::make_unique<hummock::StateStore>(*c->hummock);
   c->table_data = std::make_unique<frontend::TableData>(*c->data_plane, *c->catalog);
   if (Status s = c->table_data->Reconcile(); !s.ok()) {

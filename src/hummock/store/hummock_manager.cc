@@ -105,6 +105,7 @@ void HummockManager::Unpin(uint64_t pin_id) {
 }
 
 Result<uint64_t> HummockManager::NewObjectIds(uint64_t count) {
+  if (fence_) RWMETA_RETURN_IF_ERROR(fence_());
   int64_t first = 0;
   RWMETA_RETURN_IF_ERROR(
       metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {
@@ -125,6 +126,7 @@ void HummockManager::ReleaseObjectIds(const std::vector<uint64_t>& ids) {
 Status HummockManager::CommitDelta(
     const std::function<Result<HummockVersionDelta>(const HummockVersion&)>& build,
     const std::function<Status(metastore::Transaction&)>& extra) {
+  if (fence_) RWMETA_RETURN_IF_ERROR(fence_());
   std::lock_guard commit_lock(commit_mu_);
   std::shared_ptr<const HummockVersion> base = current();
   HummockVersionDelta delta;
@@ -241,6 +243,7 @@ uint64_t HummockManager::DeltasSinceCheckpoint() const {
 }
 
 Result<std::set<uint64_t>> HummockManager::ReferencedObjectIds() {
+  if (fence_) RWMETA_RETURN_IF_ERROR(fence_());
   std::set<uint64_t> ids;
   ObjectProtectionSet* protection;
   {

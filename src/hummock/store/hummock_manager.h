@@ -123,6 +123,12 @@ class HummockManager {
   // Objects referenced by meta snapshots (the backup manager's). Not owned; nullptr for none.
   void SetProtectionSet(ObjectProtectionSet* protection);
 
+  // A check run before anything that writes or deletes state-store data (NewObjectIds,
+  // CommitDelta, ReferencedObjectIds — which vacuum and GC need before deleting): the meta node
+  // fences on its state-store lease, so a node that lost the lease to another stops writing and
+  // never deletes what the new owner may reference. Set once, before use.
+  void SetWriteFence(std::function<Status()> fence) { fence_ = std::move(fence); }
+
   // Number of deltas stored since the checkpoint (for tests and logs).
   uint64_t DeltasSinceCheckpoint() const;
 
@@ -150,6 +156,7 @@ class HummockManager {
   std::set<uint64_t> in_flight_;
   std::set<uint64_t> stale_;
   ObjectProtectionSet* protection_ = nullptr;
+  std::function<Status()> fence_;
 };
 
 // The SST info a version keeps for an SST written by SstWriter.

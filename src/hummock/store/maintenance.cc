@@ -55,7 +55,8 @@ Result<int> HummockMaintenance::RunRoundNow() {
 Result<FullGcReport> HummockMaintenance::TriggerFullGc(std::chrono::milliseconds retention) {
   std::lock_guard work(work_mu_);
   Result<int> round = RoundLocked();
-  if (!round.ok()) spdlog::warn("hummock: compaction before full GC: {}", round.status().ToString());
+  if (!round.ok())
+    spdlog::warn("hummock: compaction before full GC: {}", round.status().ToString());
   RWMETA_ASSIGN_OR_RETURN(FullGcReport report, RunFullGc(manager_, retention.count(), NowMs()));
   spdlog::info("hummock: full GC (retention {} ms): {}", retention.count(), report.ToString());
   return report;

@@ -234,6 +234,25 @@ TEST_F(StateStoreTest, ReferencedObjectsCoverPinsInFlightIdsAndTheProtectionSet)
   manager_->SetProtectionSet(nullptr);
 }
 
+TEST_F(StateStoreTest, WriteFenceStopsCommitsAndGcButKeepsDataBuffered) {
+  ASSERT_OK(manager_->RegisterTables({1}));
+  bool lost = false;
+  manager_->SetWriteFence([&]() -> Status {
+    return lost ? FailedPreconditionError("lost the state store lease") : Status::Ok();
+  });
+  store_->Write(1, {{"a", "1"}});
+  lost = true;
+  EXPECT_THAT(store_->Checkpoint(), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("lease")));
+  EXPECT_THAT(manager_->ReferencedObjectIds(), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_EQ(SstCount(*manager_->current()), 0u);
+  ASSERT_OK_AND_ASSIGN(auto listed, objects_->List("hummock_001/"));
+  EXPECT_THAT(listed, IsEmpty());  // nothing uploaded either
+  EXPECT_THAT(Read(1, true), ElementsAre(Pair("a", "1")));
+  lost = false;
+  ASSERT_OK(store_->Checkpoint().status());
+  EXPECT_THAT(Read(1, false), ElementsAre(Pair("a", "1")));
+}
+
 TEST_F(StateStoreTest, DroppedTableLeavesTheVersion) {
   ASSERT_OK(manager_->RegisterTables({1, 2}));
   store_->Write(1, {{"a", "1"}});
