@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -645,38 +646,56 @@ Result<DdlResult> CatalogManager::CreateTable(const CatalogActor& actor, const Q
   });
 }
 
+namespace {
+
+// What CREATE VIEW and CREATE MATERIALIZED VIEW share: checks (schema, permission, name, the
+// relations read), the object row, the kind's own row from `row_for(id, schema_id)`, and one
+// dependency row per relation read.
+Status CreateDerivedRelation(Transaction& txn, const CatalogSnapshot& snap, DdlResult& out,
+                             const CatalogActor& actor, const QualifiedName& name,
+                             const char* object_type, const std::string& table,
+                             const std::function<Row(int64_t id, int64_t schema_id)>& row_for,
+                             const std::vector<int64_t>& depends_on, bool if_not_exists) {
+  RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
+  RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
+  RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* schema, LookupSchema(snap, db->id, name.schema));
+  if (!CanCreateIn(snap, *user, *schema)) {
+    return DenyError(fmt::format("permission denied for schema {}", schema->name));
+  }
+  RWMETA_ASSIGN_OR_RETURN(bool skip,
+                          CheckRelationNameFree(snap, *schema, name.name, if_not_exists, out));
+  if (skip) return Status::Ok();
+  for (int64_t dep : depends_on) {
+    if (!snap.FindTableById(dep) && !snap.FindViewById(dep)) {
+      return WithState(NotFoundError(fmt::format("relation with id {} does not exist", dep)),
+                       "42P01");
+    }
+  }
+  RWMETA_ASSIGN_OR_RETURN(out.id, InsertObjectRow(txn, object_type, user->id, db->id, schema->id));
+  RWMETA_RETURN_IF_ERROR(txn.Insert(Model::Get().Table(table), row_for(out.id, schema->id)));
+  std::set<int64_t> unique(depends_on.begin(), depends_on.end());
+  for (int64_t dep : unique) {
+    RWMETA_ASSIGN_OR_RETURN(int64_t dep_id, metastore::NextId(txn, "object_dependency"));
+    RWMETA_RETURN_IF_ERROR(
+        txn.Insert(Model::Get().Table("object_dependency"), Row{dep_id, dep, out.id}));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<DdlResult> CatalogManager::CreateView(const CatalogActor& actor, const QualifiedName& name,
                                              std::vector<ColumnInfo> columns,
                                              std::string definition,
                                              std::vector<int64_t> depends_on, bool if_not_exists) {
   RWMETA_RETURN_IF_ERROR(CheckColumns(columns));
   return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
-    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
-    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
-    RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* schema, LookupSchema(snap, db->id, name.schema));
-    if (!CanCreateIn(snap, *user, *schema)) {
-      return DenyError(fmt::format("permission denied for schema {}", schema->name));
-    }
-    RWMETA_ASSIGN_OR_RETURN(bool skip,
-                            CheckRelationNameFree(snap, *schema, name.name, if_not_exists, out));
-    if (skip) return Status::Ok();
-    for (int64_t dep : depends_on) {
-      if (!snap.FindTableById(dep) && !snap.FindViewById(dep)) {
-        return WithState(NotFoundError(fmt::format("relation with id {} does not exist", dep)),
-                         "42P01");
-      }
-    }
-    RWMETA_ASSIGN_OR_RETURN(out.id, InsertObjectRow(txn, kObjView, user->id, db->id, schema->id));
-    RWMETA_RETURN_IF_ERROR(
-        txn.Insert(Model::Get().Table("view"),
-                   Row{out.id, schema->id, name.name, ColumnsToJson(columns), definition}));
-    std::set<int64_t> unique(depends_on.begin(), depends_on.end());
-    for (int64_t dep : unique) {
-      RWMETA_ASSIGN_OR_RETURN(int64_t dep_id, metastore::NextId(txn, "object_dependency"));
-      RWMETA_RETURN_IF_ERROR(
-          txn.Insert(Model::Get().Table("object_dependency"), Row{dep_id, dep, out.id}));
-    }
-    return Status::Ok();
+    return CreateDerivedRelation(
+        txn, snap, out, actor, name, kObjView, "view",
+        [&](int64_t id, int64_t schema_id) {
+          return Row{id, schema_id, name.name, ColumnsToJson(columns), definition};
+        },
+        depends_on, if_not_exists);
   });
 }
 
@@ -750,38 +769,19 @@ Result<DdlResult> CatalogManager::CreateMaterializedView(
     std::string definition, std::vector<int64_t> depends_on, bool if_not_exists) {
   RWMETA_RETURN_IF_ERROR(CheckColumns(columns));
   return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
-    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
-    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
-    RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* schema, LookupSchema(snap, db->id, name.schema));
-    if (!CanCreateIn(snap, *user, *schema)) {
-      return DenyError(fmt::format("permission denied for schema {}", schema->name));
-    }
-    RWMETA_ASSIGN_OR_RETURN(bool skip,
-                            CheckRelationNameFree(snap, *schema, name.name, if_not_exists, out));
-    if (skip) return Status::Ok();
-    for (int64_t dep : depends_on) {
-      if (!snap.FindTableById(dep) && !snap.FindViewById(dep)) {
-        return WithState(NotFoundError(fmt::format("relation with id {} does not exist", dep)),
-                         "42P01");
-      }
-    }
-    RWMETA_ASSIGN_OR_RETURN(out.id, InsertObjectRow(txn, kObjTable, user->id, db->id, schema->id));
-    Row row{out.id,
-            schema->id,
-            name.name,
-            std::string(kMaterializedViewType),
-            ColumnsToJson(columns),
-            nlohmann::json::array().dump(),
-            definition,
-            false};
-    RWMETA_RETURN_IF_ERROR(txn.Insert(Model::Get().Table("table"), row));
-    std::set<int64_t> unique(depends_on.begin(), depends_on.end());
-    for (int64_t dep : unique) {
-      RWMETA_ASSIGN_OR_RETURN(int64_t dep_id, metastore::NextId(txn, "object_dependency"));
-      RWMETA_RETURN_IF_ERROR(
-          txn.Insert(Model::Get().Table("object_dependency"), Row{dep_id, dep, out.id}));
-    }
-    return Status::Ok();
+    return CreateDerivedRelation(
+        txn, snap, out, actor, name, kObjTable, "table",
+        [&](int64_t id, int64_t schema_id) {
+          return Row{id,
+                     schema_id,
+                     name.name,
+                     std::string(kMaterializedViewType),
+                     ColumnsToJson(columns),
+                     nlohmann::json::array().dump(),
+                     definition,
+                     false};
+        },
+        depends_on, if_not_exists);
   });
 }
 
