@@ -1,0 +1,183 @@
+#include "backup/backup_storage.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "hummock/version/version.h"
+
+namespace rwmeta::backup {
+namespace {
+
+std::string JoinIds(const std::vector<uint64_t>& ids) {
+  std::string out;
+  for (uint64_t id : ids) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(id);
+  }
+  return out;
+}
+
+// The id of a key "<prefix><digits>.snapshot", or nullopt for any other key.
+std::optional<uint64_t> SnapshotIdOf(std::string_view key, std::string_view prefix) {
+  constexpr std::string_view kSuffix = ".snapshot";
+  if (key.size() <= prefix.size() + kSuffix.size() || key.substr(0, prefix.size()) != prefix ||
+      key.substr(key.size() - kSuffix.size()) != kSuffix) {
+    return std::nullopt;
+  }
+  std::string_view digits = key.substr(prefix.size(), key.size() - prefix.size() - kSuffix.size());
+  if (digits.size() > 19) return std::nullopt;
+  uint64_t id = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    id = id * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return id;
+}
+
+std::string DirPrefix(std::string_view directory) {
+  std::string d(directory);
+  while (!d.empty() && d.back() == '/') d.pop_back();
+  if (!d.empty()) d += '/';
+  return d;
+}
+
+}  // namespace
+
+BackupStorage::BackupStorage(objstore::ObjectStore* store, std::string directory,
+                             BackupStorageOptions options)
+    : store_(store),
+      directory_(std::move(directory)),
+      options_(options),
+      manifest_(store, directory_, options.manifest) {}
+
+std::string BackupStorage::SnapshotKey(std::string_view directory, uint64_t id) {
+  return DirPrefix(directory) + std::to_string(id) + ".snapshot";
+}
+
+Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::ReadView& view,
+                                                      const hummock::HummockVersion& version,
+                                                      SnapshotHeader header,
+                                                      std::optional<std::string> remarks,
+                                                      const metastore::Model& model) {
+  auto exists = [id](const Manifest& m) -> Status {
+    if (m.Find(id) != nullptr) {
+      return AlreadyExistsError("snapshot " + std::to_string(id) + " is already in the manifest");
+    }
+    return Status();
+  };
+  {
+    RWMETA_ASSIGN_OR_RETURN(Manifest current, manifest_.Read());
+    RWMETA_RETURN_IF_ERROR(exists(current));
+  }
+  const std::string key = SnapshotKey(directory_, id);
+  SnapshotMetadata entry;
+  entry.id = id;
+  entry.hummock_version_id = version.id();
+  entry.ssts = hummock::ObjectIds(version);
+  entry.format_version = kSnapshotFormatVersion;
+  entry.remarks = std::move(remarks);
+  for (const auto& [table_id, info] : version.state_table_info()) {
+    entry.state_table_info[table_id] = {info.committed_epoch(), info.compaction_group_id()};
+  }
+  if (!header.rwmeta_version.empty()) entry.rw_version = header.rwmeta_version;
+  entry.max_committed_epoch = version.max_committed_epoch();
+  entry.safe_epoch = version.safe_epoch();
+  entry.created_at_ms = header.created_at_ms;
+  RWMETA_ASSIGN_OR_RETURN(WrittenSnapshot written,
+                          backup::WriteSnapshot(view, version, id, std::move(header), *store_, key,
+                                                options_.writer, model));
+  entry.size_bytes = written.size_bytes;
+  entry.checksum = written.checksum;
+  Result<Manifest> published = manifest_.Update([&](Manifest& m) -> Status {
+    RWMETA_RETURN_IF_ERROR(exists(m));
+    m.snapshots.push_back(entry);
+    return Status();
+  });
+  if (!published.ok()) {
+    // Unless another writer listed this id meanwhile, the object is ours and unlisted.
+    if (published.status().code() != StatusCode::kAlreadyExists) {
+      store_->Delete(key).IgnoreError();  // CleanUpUnlisted removes it if this fails too
+    }
+    return published.status().WithContext("snapshot " + std::to_string(id) +
+                                          ": publishing the manifest entry");
+  }
+  return entry;
+}
+
+Result<Manifest> BackupStorage::ReadManifest() { return manifest_.Read(); }
+
+Status BackupStorage::DeleteSnapshots(const std::vector<uint64_t>& ids) {
+  if (ids.empty()) return Status();
+  const std::set<uint64_t> wanted(ids.begin(), ids.end());
+  Result<Manifest> published = manifest_.Update([&](Manifest& m) -> Status {
+    std::vector<uint64_t> unknown;
+    for (uint64_t id : wanted) {
+      if (m.Find(id) == nullptr) unknown.push_back(id);
+    }
+    if (!unknown.empty()) {
+      return NotFoundError(std::string(unknown.size() == 1 ? "snapshot " : "snapshots ") +
+                           JoinIds(unknown) + " not found in manifest " + ManifestKey(directory_) +
+                           "; nothing deleted");
+    }
+    std::erase_if(m.snapshots, [&](const SnapshotMetadata& s) { return wanted.count(s.id) > 0; });
+    return Status();
+  });
+  RWMETA_RETURN_IF_ERROR(published);
+  std::vector<std::string> keys;
+  for (uint64_t id : wanted) keys.push_back(SnapshotKey(directory_, id));
+  return store_->DeleteMany(keys);
+}
+
+Result<std::unique_ptr<SnapshotReader>> BackupStorage::OpenSnapshot(uint64_t id) {
+  RWMETA_ASSIGN_OR_RETURN(Manifest m, manifest_.Read());
+  if (m.Find(id) == nullptr) {
+    return NotFoundError("snapshot " + std::to_string(id) + " not found in manifest " +
+                         ManifestKey(directory_));
+  }
+  const std::string key = SnapshotKey(directory_, id);
+  Result<std::unique_ptr<objstore::ObjectReader>> in = store_->OpenReader(key);
+  if (!in.ok()) {
+    if (IsNotFound(in.status())) {
+      return DataLossError("snapshot " + std::to_string(id) +
+                           " is in the manifest but its object " + key + " is missing");
+    }
+    return in.status();
+  }
+  return SnapshotReader::Open(std::move(in).value(), key);
+}
+
+Result<std::vector<std::string>> BackupStorage::CleanUpUnlisted(int64_t min_age_ms) {
+  const std::string prefix = DirPrefix(directory_);
+  // Listing before reading the manifest: an object written and listed after our List is not a
+  // candidate, and one listed in the manifest we read is kept.
+  RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects, store_->List(prefix));
+  RWMETA_ASSIGN_OR_RETURN(Manifest m, manifest_.Read());
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::vector<std::string> doomed;
+  for (const objstore::ObjectMeta& o : objects) {
+    std::optional<uint64_t> id = SnapshotIdOf(o.key, prefix);
+    if (!id || m.Find(*id) != nullptr) continue;
+    if (now - o.last_modified_ms < min_age_ms) continue;
+    doomed.push_back(o.key);
+  }
+  if (!doomed.empty()) RWMETA_RETURN_IF_ERROR(store_->DeleteMany(doomed));
+  return doomed;
+}
+
+Result<std::vector<uint64_t>> BackupStorage::ProtectedObjectIds() {
+  Result<Manifest> m = manifest_.Read();
+  if (!m.ok())
+    return m.status().WithContext("backup location " + store_->DisplayUrl() + " " + directory_ +
+                                  ": protected objects");
+  std::vector<uint64_t> ids;
+  for (const SnapshotMetadata& s : m->snapshots)
+    ids.insert(ids.end(), s.ssts.begin(), s.ssts.end());
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+}  // namespace rwmeta::backup

@@ -1,0 +1,91 @@
+// BackupStorage: one backup location (an object store and a directory) holding meta snapshots:
+// `<dir>/<id>.snapshot` objects and `<dir>/manifest.json` (manifest.h). The manifest is the truth:
+// a snapshot exists exactly when the manifest lists it.
+//
+// Order of operations, so that a crash at any point leaves no listed snapshot without its object:
+// - WriteSnapshot: the object first, then the manifest entry (a crash in between leaves an orphan
+//   object, which CleanUpUnlisted deletes);
+// - DeleteSnapshots: the manifest first, then the objects.
+//
+// It is also the hummock::ObjectProtectionSet of the backup location: every object a listed
+// snapshot references is protected from GC.
+//
+// Concurrency: thread-safe. Manifest changes from several processes never lose each other (see
+// ManifestStore). CleanUpUnlisted must not run while a snapshot is being written at the same
+// location unless `min_age_ms` exceeds the longest write: it would delete the new object before
+// its manifest entry exists.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backup/manifest.h"
+#include "backup/snapshot_format.h"
+#include "hummock/gc/object_protection.h"
+#include "metastore/meta_store.h"
+#include "objstore/object_store.h"
+
+namespace rwmeta::backup {
+
+struct BackupStorageOptions {
+  ManifestStoreOptions manifest;
+  SnapshotWriterOptions writer;
+};
+
+class BackupStorage : public hummock::ObjectProtectionSet {
+ public:
+  // REQUIRES: `store` outlives this.
+  BackupStorage(objstore::ObjectStore* store, std::string directory,
+                BackupStorageOptions options = {});
+
+  // "<dir>/<id>.snapshot".
+  static std::string SnapshotKey(std::string_view directory, uint64_t id);
+
+  // Writes snapshot `id` of `view` with `version` (header as in backup::WriteSnapshot), then adds
+  // its manifest entry (remarks, rw_version from header.rwmeta_version, the version's object ids
+  // as `ssts`, size and checksum of the object). AlreadyExists if the manifest lists `id` already
+  // (checked before and, atomically, when publishing). If publishing fails the object is deleted
+  // (best effort; CleanUpUnlisted covers a crash). Returns the new entry.
+  Result<SnapshotMetadata> WriteSnapshot(uint64_t id, metastore::ReadView& view,
+                                         const hummock::HummockVersion& version,
+                                         SnapshotHeader header,
+                                         std::optional<std::string> remarks = std::nullopt,
+                                         const metastore::Model& model = metastore::Model::Get());
+
+  // The current manifest (empty if none). DataLoss if it does not decode.
+  Result<Manifest> ReadManifest();
+
+  // Removes `ids` from the manifest, then deletes their objects. NotFound naming every unknown id
+  // if any id is not in the manifest; then nothing is deleted. An empty list is OK. If deleting
+  // an object fails after the manifest changed, the error is returned and the object is an orphan
+  // for CleanUpUnlisted.
+  Status DeleteSnapshots(const std::vector<uint64_t>& ids);
+
+  // A reader positioned after the preamble of snapshot `id`. NotFound if the manifest does not
+  // list it; DataLoss if its object is missing or its preamble is bad; Unimplemented for an
+  // unknown major version.
+  Result<std::unique_ptr<SnapshotReader>> OpenSnapshot(uint64_t id);
+
+  // Deletes `<dir>/<n>.snapshot` objects the manifest does not list and that were last modified
+  // at least `min_age_ms` ago. Returns the deleted keys, ascending. Other keys are never touched.
+  Result<std::vector<std::string>> CleanUpUnlisted(int64_t min_age_ms = 0);
+
+  // The union of the manifest's `ssts`, ascending and distinct. Any error reading the manifest is
+  // returned (GC then deletes nothing).
+  Result<std::vector<uint64_t>> ProtectedObjectIds() override;
+
+  const std::string& directory() const { return directory_; }
+  objstore::ObjectStore* store() const { return store_; }
+
+ private:
+  objstore::ObjectStore* store_;
+  std::string directory_;
+  BackupStorageOptions options_;
+  ManifestStore manifest_;
+};
+
+}  // namespace rwmeta::backup

@@ -1,0 +1,244 @@
+#include "backup/manifest.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+namespace rwmeta::backup {
+namespace {
+
+using nlohmann::json;
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string DirPrefix(std::string_view directory) {
+  std::string d(directory);
+  while (!d.empty() && d.back() == '/') d.pop_back();
+  if (!d.empty()) d += '/';
+  return d;
+}
+
+// A random sleep so that writers that collided do not collide again in lock step.
+void Backoff(int attempt) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  const int64_t cap_ms = std::min<int64_t>(200, 5LL << std::min(attempt, 5));
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(1, cap_ms)(rng)));
+}
+
+std::string RandomToken() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  char buf[33];
+  snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(rng()),
+           static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+}  // namespace
+
+const SnapshotMetadata* Manifest::Find(uint64_t id) const {
+  for (const SnapshotMetadata& s : snapshots) {
+    if (s.id == id) return &s;
+  }
+  return nullptr;
+}
+
+std::string ManifestKey(std::string_view directory) {
+  return DirPrefix(directory) + "manifest.json";
+}
+
+std::string EncodeManifest(const Manifest& manifest) {
+  // ordered_json keeps the field order below, so the bytes are stable (golden file).
+  nlohmann::ordered_json root;
+  root["manifest_id"] = manifest.manifest_id;
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (const SnapshotMetadata& s : manifest.snapshots) {
+    nlohmann::ordered_json e;
+    e["id"] = s.id;
+    e["hummock_version_id"] = s.hummock_version_id;
+    e["ssts"] = s.ssts;
+    e["format_version"] = s.format_version;
+    e["remarks"] = s.remarks ? nlohmann::ordered_json(*s.remarks) : nullptr;
+    nlohmann::ordered_json info = nlohmann::ordered_json::object();
+    for (const auto& [table_id, t] : s.state_table_info) {
+      info[std::to_string(table_id)] = {{"committedEpoch", t.committed_epoch},
+                                        {"compactionGroupId", t.compaction_group_id}};
+    }
+    e["state_table_info"] = std::move(info);
+    e["rw_version"] = s.rw_version ? nlohmann::ordered_json(*s.rw_version) : nullptr;
+    e["max_committed_epoch"] = s.max_committed_epoch;
+    e["safe_epoch"] = s.safe_epoch;
+    e["size"] = s.size_bytes;
+    e["checksum"] = s.checksum;
+    e["created_at_ms"] = s.created_at_ms;
+    entries.push_back(std::move(e));
+  }
+  root["snapshot_metadata"] = std::move(entries);
+  return root.dump(2) + "\n";
+}
+
+Result<Manifest> DecodeManifest(std::string_view text, std::string_view object_name) {
+  const std::string name = "manifest " + std::string(object_name);
+  // nlohmann reports every problem by exception; they end here.
+  try {
+    const json root = json::parse(text);
+    if (!root.is_object()) return DataLossError(name + ": not a JSON object");
+    Manifest m;
+    m.manifest_id = root.at("manifest_id").get<uint64_t>();
+    const json& entries = root.at("snapshot_metadata");
+    if (!entries.is_array()) return DataLossError(name + ": snapshot_metadata is not an array");
+    for (const json& e : entries) {
+      SnapshotMetadata s;
+      s.id = e.at("id").get<uint64_t>();
+      s.hummock_version_id = e.at("hummock_version_id").get<uint64_t>();
+      s.ssts = e.at("ssts").get<std::vector<uint64_t>>();
+      s.format_version = e.value("format_version", 0u);
+      if (e.contains("remarks") && !e["remarks"].is_null())
+        s.remarks = e["remarks"].get<std::string>();
+      if (e.contains("state_table_info")) {
+        for (const auto& [key, v] : e["state_table_info"].items()) {
+          size_t used = 0;
+          const unsigned long long table_id = std::stoull(key, &used);
+          if (used != key.size() || table_id > UINT32_MAX) {
+            return DataLossError(name + ": snapshot " + std::to_string(s.id) +
+                                 ": bad state table id '" + key + "'");
+          }
+          s.state_table_info[static_cast<uint32_t>(table_id)] = {
+              v.value("committedEpoch", uint64_t{0}), v.value("compactionGroupId", uint64_t{0})};
+        }
+      }
+      if (e.contains("rw_version") && !e["rw_version"].is_null()) {
+        s.rw_version = e["rw_version"].get<std::string>();
+      }
+      s.max_committed_epoch = e.value("max_committed_epoch", uint64_t{0});
+      s.safe_epoch = e.value("safe_epoch", uint64_t{0});
+      s.size_bytes = e.value("size", uint64_t{0});
+      s.checksum = e.value("checksum", uint64_t{0});
+      s.created_at_ms = e.value("created_at_ms", int64_t{0});
+      m.snapshots.push_back(std::move(s));
+    }
+    return m;
+  } catch (const std::exception& e) {
+    return DataLossError(name + ": not a valid manifest: " + e.what());
+  }
+}
+
+ManifestStore::ManifestStore(objstore::ObjectStore* store, std::string directory,
+                             ManifestStoreOptions options)
+    : store_(store), directory_(std::move(directory)), options_(options) {}
+
+Result<Manifest> ManifestStore::Read() {
+  const std::string key = ManifestKey(directory_);
+  Result<std::string> bytes = store_->Get(key);
+  if (!bytes.ok()) {
+    if (IsNotFound(bytes.status())) return Manifest{};
+    return bytes.status();
+  }
+  return DecodeManifest(*bytes, key);
+}
+
+Result<Manifest> ManifestStore::Update(const std::function<Status(Manifest&)>& mutate) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (options_.force_lock || !store_->SupportsConditionalPut()) return UpdateLocked(mutate);
+  const int64_t deadline = SteadyMs() + options_.timeout_ms;
+  for (int attempt = 0;; ++attempt) {
+    Result<Manifest> r = TryUpdateCas(mutate);
+    if (r.ok() || !IsAborted(r.status())) return r;
+    if (SteadyMs() >= deadline) {
+      return r.status().WithContext("manifest " + ManifestKey(directory_) + ": gave up after " +
+                                    std::to_string(attempt + 1) + " lost races");
+    }
+    Backoff(attempt);
+  }
+}
+
+Result<Manifest> ManifestStore::TryUpdateCas(const std::function<Status(Manifest&)>& mutate) {
+  const std::string key = ManifestKey(directory_);
+  objstore::PutOptions put;
+  Manifest manifest;
+  // Head before Get: if the object changes in between, the etag is older than the content and
+  // the conditional Put fails (Aborted), so we never publish over a manifest we did not read.
+  Result<objstore::ObjectMeta> head = store_->Head(key);
+  if (head.ok()) {
+    put.if_match_etag = head->etag;
+    Result<std::string> bytes = store_->Get(key);
+    if (!bytes.ok()) {
+      // Deleted between Head and Get: someone else is changing it; redo.
+      if (IsNotFound(bytes.status())) return AbortedError("manifest " + key + " changed");
+      return bytes.status();
+    }
+    RWMETA_ASSIGN_OR_RETURN(manifest, DecodeManifest(*bytes, key));
+  } else if (IsNotFound(head.status())) {
+    put.if_none_match = true;
+  } else {
+    return head.status();
+  }
+  RWMETA_RETURN_IF_ERROR(mutate(manifest));
+  ++manifest.manifest_id;
+  RWMETA_RETURN_IF_ERROR(store_->Put(key, EncodeManifest(manifest), put));
+  return manifest;
+}
+
+Result<std::string> ManifestStore::AcquireLock(int64_t deadline_ms) {
+  const std::string prefix = DirPrefix(directory_) + "manifest.lock.";
+  const std::string mine = prefix + RandomToken();
+  for (int attempt = 0;; ++attempt) {
+    RWMETA_RETURN_IF_ERROR(store_->Put(mine, "rwmeta manifest lock\n"));
+    Result<std::vector<objstore::ObjectMeta>> listed = store_->List(prefix);
+    if (!listed.ok()) {
+      store_->Delete(mine).IgnoreError();  // the lease expires it anyway
+      return listed.status();
+    }
+    const int64_t now = WallMs();
+    bool contended = false;
+    for (const objstore::ObjectMeta& m : *listed) {
+      if (m.key == mine) continue;
+      if (now - m.last_modified_ms < options_.lease_ms) contended = true;
+    }
+    if (!contended) return mine;
+    RWMETA_RETURN_IF_ERROR(store_->Delete(mine));
+    if (SteadyMs() >= deadline_ms) {
+      return AbortedError("manifest " + ManifestKey(directory_) +
+                          ": lock held by another writer until the timeout");
+    }
+    Backoff(attempt);
+  }
+}
+
+Result<Manifest> ManifestStore::UpdateLocked(const std::function<Status(Manifest&)>& mutate) {
+  const int64_t start = SteadyMs();
+  RWMETA_ASSIGN_OR_RETURN(std::string lock_key, AcquireLock(start + options_.timeout_ms));
+  const int64_t acquired = SteadyMs();
+  auto body = [&]() -> Result<Manifest> {
+    RWMETA_ASSIGN_OR_RETURN(Manifest manifest, Read());
+    RWMETA_RETURN_IF_ERROR(mutate(manifest));
+    ++manifest.manifest_id;
+    // Measured from before our lock object was written, so the lease is never overestimated.
+    if (SteadyMs() - start >= options_.lease_ms - options_.safety_margin_ms) {
+      return AbortedError("manifest " + ManifestKey(directory_) + ": lock lease ran out after " +
+                          std::to_string(SteadyMs() - acquired) + " ms; not published");
+    }
+    RWMETA_RETURN_IF_ERROR(store_->Put(ManifestKey(directory_), EncodeManifest(manifest)));
+    return manifest;
+  };
+  Result<Manifest> result = body();
+  Status released = store_->Delete(lock_key);
+  if (result.ok() && !released.ok()) {
+    // Published; the lock object left behind only delays others until its lease ends.
+    released.IgnoreError();
+  }
+  return result;
+}
+
+}  // namespace rwmeta::backup
