@@ -3,6 +3,10 @@ BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-asan
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
+# ccache keyed on paths relative to the checkout, so that every clone of the tree (CI's included)
+# reuses what any other clone compiled.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: setup configure build run test test-asan bench format format-check lint clean
 
