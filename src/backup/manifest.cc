@@ -3,6 +3,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <stdexcept>
 #include <thread>
 
 namespace rwmeta::backup {
@@ -43,6 +44,23 @@ std::string RandomToken() {
   snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(rng()),
            static_cast<unsigned long long>(rng()));
   return buf;
+}
+
+// Thrown inside DecodeManifest only, caught there: a field of the wrong kind. nlohmann converts
+// -1 to a huge unsigned number and 1.5 to 1, which must not pass for a snapshot id or an epoch.
+struct BadField : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+uint64_t U64(const json& obj, const char* key, std::optional<uint64_t> fallback = std::nullopt) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (fallback) return *fallback;
+    throw BadField(std::string("missing field ") + key);
+  }
+  if (!it->is_number_unsigned())
+    throw BadField(std::string("field ") + key + " is not an unsigned integer");
+  return it->get<uint64_t>();
 }
 
 }  // namespace
@@ -95,37 +113,51 @@ Result<Manifest> DecodeManifest(std::string_view text, std::string_view object_n
     const json root = json::parse(text);
     if (!root.is_object()) return DataLossError(name + ": not a JSON object");
     Manifest m;
-    m.manifest_id = root.at("manifest_id").get<uint64_t>();
+    m.manifest_id = U64(root, "manifest_id");
     const json& entries = root.at("snapshot_metadata");
     if (!entries.is_array()) return DataLossError(name + ": snapshot_metadata is not an array");
     for (const json& e : entries) {
       SnapshotMetadata s;
-      s.id = e.at("id").get<uint64_t>();
-      s.hummock_version_id = e.at("hummock_version_id").get<uint64_t>();
-      s.ssts = e.at("ssts").get<std::vector<uint64_t>>();
-      s.format_version = e.value("format_version", 0u);
+      if (!e.is_object()) return DataLossError(name + ": a snapshot entry is not an object");
+      s.id = U64(e, "id");
+      s.hummock_version_id = U64(e, "hummock_version_id");
+      const json& ssts = e.at("ssts");
+      if (!ssts.is_array()) throw BadField("field ssts is not an array");
+      for (const json& id : ssts) {
+        if (!id.is_number_unsigned()) throw BadField("ssts holds a non-id");
+        s.ssts.push_back(id.get<uint64_t>());
+      }
+      const uint64_t format_version = U64(e, "format_version", 0);
+      if (format_version > UINT32_MAX) throw BadField("format_version out of range");
+      s.format_version = static_cast<uint32_t>(format_version);
       if (e.contains("remarks") && !e["remarks"].is_null())
         s.remarks = e["remarks"].get<std::string>();
-      if (e.contains("state_table_info")) {
+      if (e.contains("state_table_info") && !e["state_table_info"].is_null()) {
+        if (!e["state_table_info"].is_object()) throw BadField("state_table_info is not an object");
         for (const auto& [key, v] : e["state_table_info"].items()) {
-          size_t used = 0;
-          const unsigned long long table_id = std::stoull(key, &used);
-          if (used != key.size() || table_id > UINT32_MAX) {
+          const bool digits = !key.empty() && key.size() <= 10 &&
+                              key.find_first_not_of("0123456789") == std::string::npos;
+          const uint64_t table_id = digits ? std::stoull(key) : 0;
+          if (!digits || table_id > UINT32_MAX) {
             return DataLossError(name + ": snapshot " + std::to_string(s.id) +
                                  ": bad state table id '" + key + "'");
           }
-          s.state_table_info[static_cast<uint32_t>(table_id)] = {
-              v.value("committedEpoch", uint64_t{0}), v.value("compactionGroupId", uint64_t{0})};
+          if (!v.is_object()) throw BadField("state_table_info entry is not an object");
+          s.state_table_info[static_cast<uint32_t>(table_id)] = {U64(v, "committedEpoch", 0),
+                                                                 U64(v, "compactionGroupId", 0)};
         }
       }
       if (e.contains("rw_version") && !e["rw_version"].is_null()) {
         s.rw_version = e["rw_version"].get<std::string>();
       }
-      s.max_committed_epoch = e.value("max_committed_epoch", uint64_t{0});
-      s.safe_epoch = e.value("safe_epoch", uint64_t{0});
-      s.size_bytes = e.value("size", uint64_t{0});
-      s.checksum = e.value("checksum", uint64_t{0});
-      s.created_at_ms = e.value("created_at_ms", int64_t{0});
+      s.max_committed_epoch = U64(e, "max_committed_epoch", 0);
+      s.safe_epoch = U64(e, "safe_epoch", 0);
+      s.size_bytes = U64(e, "size", 0);
+      s.checksum = U64(e, "checksum", 0);
+      const uint64_t created_at_ms = U64(e, "created_at_ms", 0);
+      if (created_at_ms > static_cast<uint64_t>(INT64_MAX))
+        throw BadField("created_at_ms out of range");
+      s.created_at_ms = static_cast<int64_t>(created_at_ms);
       m.snapshots.push_back(std::move(s));
     }
     return m;

@@ -29,6 +29,7 @@ std::vector<metastore::Row> InterestingRows();
 // backend against s3rver.
 class NoCasObjectStore : public objstore::ObjectStore {
  public:
+  using objstore::ObjectStore::Put;
   Status Put(std::string_view key, std::string_view data,
              const objstore::PutOptions& options) override;
   Result<std::unique_ptr<objstore::ObjectWriter>> OpenWriter(std::string_view key) override {
