@@ -1,0 +1,196 @@
+#include "backup/backup_storage.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "backup/test_util.h"
+#include "common/testing/status_matchers.h"
+#include "metastore/factory.h"
+#include "objstore/fault_injection_object_store.h"
+#include "objstore/fs/fs_object_store.h"
+#include "objstore/memory/memory_object_store.h"
+#include "testing/subprocess.h"
+
+namespace rwmeta::backup {
+namespace {
+
+using ::rwmeta::testing::IsOk;
+using ::rwmeta::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Runs every test over a memory and an fs object store.
+class BackupStorageTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "memory") {
+      objects_ = std::make_unique<objstore::MemoryObjectStore>();
+    } else {
+      auto fs = objstore::FsObjectStore::Open(dir_.path() + "/objects");
+      ASSERT_THAT(fs.status(), IsOk());
+      objects_ = std::move(fs).value();
+    }
+    auto meta = metastore::OpenMetaStore("memory", testing::TestModel());
+    ASSERT_THAT(meta.status(), IsOk());
+    meta_ = std::move(meta).value();
+    ASSERT_OK(meta_->Migrate());
+    ASSERT_OK(metastore::RunTransaction(*meta_, [&](metastore::Transaction& txn) -> Status {
+      for (const auto& row : testing::InterestingRows()) {
+        RWMETA_RETURN_IF_ERROR(txn.Insert(testing::TestModel().Table("kinds"), row));
+      }
+      return Status();
+    }));
+    storage_ = std::make_unique<BackupStorage>(objects_.get(), "backup");
+  }
+
+  Result<SnapshotMetadata> Write(uint64_t id, const std::vector<uint64_t>& objects) {
+    auto view = meta_->BeginSnapshotRead();
+    RWMETA_RETURN_IF_ERROR(view);
+    SnapshotHeader header;
+    header.cluster_id = "c";
+    header.rwmeta_version = "0.1.0";
+    header.created_at_ms = 1000 + static_cast<int64_t>(id);
+    return storage_->WriteSnapshot(id, **view, testing::MakeVersion(id * 10, objects, id << 16),
+                                   header, "snapshot " + std::to_string(id), testing::TestModel());
+  }
+
+  rwmeta::testing::TempDir dir_;
+  std::unique_ptr<objstore::ObjectStore> objects_;
+  std::unique_ptr<metastore::MetaStore> meta_;
+  std::unique_ptr<BackupStorage> storage_;
+};
+
+TEST_P(BackupStorageTest, WriteListsTheSnapshotWithItsObjectsAndReadsBack) {
+  auto entry = Write(1, {30, 10, 20});
+  ASSERT_THAT(entry.status(), IsOk());
+  EXPECT_EQ(entry->id, 1u);
+  EXPECT_EQ(entry->hummock_version_id, 10u);
+  EXPECT_EQ(entry->ssts, (std::vector<uint64_t>{10, 20, 30}));
+  EXPECT_EQ(entry->format_version, kSnapshotFormatVersion);
+  EXPECT_EQ(entry->remarks, "snapshot 1");
+  EXPECT_EQ(entry->rw_version, "0.1.0");
+  EXPECT_EQ(entry->max_committed_epoch, 1u << 16);
+  EXPECT_EQ(entry->state_table_info.at(1001), (StateTableInfoEntry{1u << 16, 2}));
+  EXPECT_EQ(entry->created_at_ms, 1001);
+  EXPECT_EQ(entry->size_bytes, objects_->Head("backup/1.snapshot")->size_bytes);
+
+  auto manifest = storage_->ReadManifest();
+  ASSERT_THAT(manifest.status(), IsOk());
+  EXPECT_EQ(manifest->manifest_id, 1u);
+  ASSERT_EQ(manifest->snapshots.size(), 1u);
+  EXPECT_EQ(manifest->snapshots[0], *entry);
+
+  auto reader = storage_->OpenSnapshot(1);
+  ASSERT_THAT(reader.status(), IsOk());
+  auto contents = (*reader)->ReadAll(nullptr);
+  ASSERT_THAT(contents.status(), IsOk());
+  EXPECT_EQ(contents->checksum, entry->checksum);
+  EXPECT_EQ(contents->header.table_row_counts.at("kinds"), 5u);
+
+  EXPECT_THAT(Write(1, {}).status(),
+              StatusIs(StatusCode::kAlreadyExists, HasSubstr("snapshot 1 is already")));
+  EXPECT_THAT(storage_->OpenSnapshot(2).status(),
+              StatusIs(StatusCode::kNotFound, HasSubstr("snapshot 2 not found")));
+}
+
+TEST_P(BackupStorageTest, ProtectedObjectIdsIsTheUnionAndFollowsDeletes) {
+  ASSERT_THAT(Write(1, {5, 6}).status(), IsOk());
+  ASSERT_THAT(Write(2, {6, 7}).status(), IsOk());
+  hummock::ObjectProtectionSet* protection = storage_.get();
+  EXPECT_THAT(*protection->ProtectedObjectIds(), ElementsAre(5, 6, 7));
+  ASSERT_OK(storage_->DeleteSnapshots({1}));
+  EXPECT_THAT(*protection->ProtectedObjectIds(), ElementsAre(6, 7));
+  ASSERT_OK(objects_->Put("backup/manifest.json", "garbage"));
+  EXPECT_THAT(protection->ProtectedObjectIds().status(), StatusIs(StatusCode::kDataLoss));
+}
+
+TEST_P(BackupStorageTest, DeleteRemovesManifestEntryThenObjectAndReportsUnknownIds) {
+  ASSERT_THAT(Write(1, {1}).status(), IsOk());
+  ASSERT_THAT(Write(2, {2}).status(), IsOk());
+  EXPECT_THAT(storage_->DeleteSnapshots({1, 99, 98}),
+              StatusIs(StatusCode::kNotFound, HasSubstr("snapshots 98, 99 not found")));
+  // Nothing was deleted.
+  EXPECT_EQ(storage_->ReadManifest()->snapshots.size(), 2u);
+  EXPECT_THAT(objects_->Head("backup/1.snapshot").status(), IsOk());
+
+  ASSERT_OK(storage_->DeleteSnapshots({1}));
+  auto manifest = storage_->ReadManifest();
+  ASSERT_EQ(manifest->snapshots.size(), 1u);
+  EXPECT_EQ(manifest->snapshots[0].id, 2u);
+  EXPECT_EQ(manifest->manifest_id, 3u);
+  EXPECT_THAT(objects_->Head("backup/1.snapshot").status(), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(objects_->Head("backup/2.snapshot").status(), IsOk());
+  EXPECT_THAT(storage_->DeleteSnapshots({1}),
+              StatusIs(StatusCode::kNotFound, HasSubstr("snapshot 1 not found")));
+  EXPECT_OK(storage_->DeleteSnapshots({}));
+}
+
+TEST_P(BackupStorageTest, CleanUpUnlistedDeletesOnlyUnlistedSnapshotObjects) {
+  ASSERT_THAT(Write(1, {1}).status(), IsOk());
+  // As left by a crash between the object and the manifest, and neighbours that are not ours.
+  ASSERT_OK(objects_->Put("backup/7.snapshot", "orphan"));
+  ASSERT_OK(objects_->Put("backup/notes.txt", "keep"));
+  ASSERT_OK(objects_->Put("backup/x7.snapshot", "keep"));
+  ASSERT_OK(objects_->Put("backup/sub/8.snapshot", "keep"));
+  ASSERT_OK(objects_->Put("backup2/9.snapshot", "keep"));
+  // Too young to be touched with a minimum age.
+  auto none = storage_->CleanUpUnlisted(/*min_age_ms=*/3'600'000);
+  ASSERT_THAT(none.status(), IsOk());
+  EXPECT_TRUE(none->empty());
+  auto deleted = storage_->CleanUpUnlisted();
+  ASSERT_THAT(deleted.status(), IsOk());
+  EXPECT_THAT(*deleted, ElementsAre("backup/7.snapshot"));
+  EXPECT_THAT(objects_->Head("backup/7.snapshot").status(), StatusIs(StatusCode::kNotFound));
+  for (const char* key : {"backup/1.snapshot", "backup/notes.txt", "backup/x7.snapshot",
+                          "backup/sub/8.snapshot", "backup2/9.snapshot", "backup/manifest.json"}) {
+    EXPECT_THAT(objects_->Head(key).status(), IsOk()) << key;
+  }
+}
+
+TEST_P(BackupStorageTest, ListedSnapshotWithMissingObjectIsDataLoss) {
+  ASSERT_THAT(Write(3, {1}).status(), IsOk());
+  ASSERT_OK(objects_->Delete("backup/3.snapshot"));
+  EXPECT_THAT(storage_->OpenSnapshot(3).status(),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("backup/3.snapshot is missing")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, BackupStorageTest, ::testing::Values("memory", "fs"));
+
+TEST(BackupStorageFaultTest, FailedWritesLeaveNoListedOrOrphanSnapshot) {
+  auto owned = std::make_unique<objstore::MemoryObjectStore>();
+  objstore::MemoryObjectStore* memory = owned.get();
+  objstore::FaultInjectionObjectStore faulty(std::move(owned));
+  auto meta = metastore::OpenMetaStore("memory", testing::TestModel());
+  ASSERT_THAT(meta.status(), IsOk());
+  ASSERT_OK((*meta)->Migrate());
+  BackupStorage storage(&faulty, "b");
+  auto write = [&](uint64_t id) {
+    auto view = (*meta)->BeginSnapshotRead();
+    EXPECT_THAT(view.status(), IsOk());
+    return storage
+        .WriteSnapshot(id, **view, testing::MakeVersion(1, {1}, 1), SnapshotHeader{}, std::nullopt,
+                       testing::TestModel())
+        .status();
+  };
+  // The manifest cannot be published: the object is removed again.
+  faulty.InjectFault(
+      {.op = objstore::ObjectStoreOp::kPut, .nth = 1, .status = UnavailableError("injected")});
+  EXPECT_THAT(write(4), StatusIs(StatusCode::kUnavailable, HasSubstr("snapshot 4: publishing")));
+  EXPECT_TRUE(storage.ReadManifest()->snapshots.empty());
+  EXPECT_THAT(memory->Head("b/4.snapshot").status(), StatusIs(StatusCode::kNotFound));
+  // The object cannot be finished: nothing is listed or left.
+  faulty.ClearFaults();
+  faulty.InjectFault({.op = objstore::ObjectStoreOp::kWriterFinish,
+                      .nth = 1,
+                      .status = UnavailableError("injected")});
+  EXPECT_THAT(write(5), StatusIs(StatusCode::kUnavailable, HasSubstr("snapshot 5")));
+  EXPECT_TRUE(storage.ReadManifest()->snapshots.empty());
+  EXPECT_TRUE(memory->List("b/")->empty());
+  // And the next one succeeds.
+  faulty.ClearFaults();
+  EXPECT_OK(write(6));
+  EXPECT_EQ(storage.ReadManifest()->snapshots.size(), 1u);
+}
+
+}  // namespace
+}  // namespace rwmeta::backup
