@@ -26,7 +26,8 @@ std::optional<uint64_t> SnapshotIdOf(std::string_view key, std::string_view pref
     return std::nullopt;
   }
   std::string_view digits = key.substr(prefix.size(), key.size() - prefix.size() - kSuffix.size());
-  if (digits.size() > 19) return std::nullopt;
+  // Only the names this code writes: no leading zeros, no overflow.
+  if (digits.size() > 19 || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
   uint64_t id = 0;
   for (char c : digits) {
     if (c < '0' || c > '9') return std::nullopt;
@@ -95,12 +96,17 @@ Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::Re
     return Status();
   });
   if (!published.ok()) {
-    // Unless another writer listed this id meanwhile, the object is ours and unlisted.
-    if (published.status().code() != StatusCode::kAlreadyExists) {
-      store_->Delete(key).IgnoreError();  // CleanUpUnlisted removes it if this fails too
-    }
-    return published.status().WithContext("snapshot " + std::to_string(id) +
-                                          ": publishing the manifest entry");
+    const Status failed = published.status().WithContext("snapshot " + std::to_string(id) +
+                                                         ": publishing the manifest entry");
+    // AlreadyExists: another writer listed this id meanwhile, so the object may be in use.
+    if (failed.code() == StatusCode::kAlreadyExists) return failed;
+    // The put may have happened although it reported an error (a lost response). Only an object
+    // that the manifest certainly does not list may be deleted; when unsure it stays for
+    // CleanUpUnlisted.
+    Result<Manifest> now = manifest_.Read();
+    if (now.ok() && now->Find(id) != nullptr && *now->Find(id) == entry) return entry;
+    if (now.ok()) store_->Delete(key).IgnoreError();  // an orphan for CleanUpUnlisted otherwise
+    return failed;
   }
   return entry;
 }

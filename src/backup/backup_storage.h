@@ -48,8 +48,10 @@ class BackupStorage : public hummock::ObjectProtectionSet {
   // Writes snapshot `id` of `view` with `version` (header as in backup::WriteSnapshot), then adds
   // its manifest entry (remarks, rw_version from header.rwmeta_version, the version's object ids
   // as `ssts`, size and checksum of the object). AlreadyExists if the manifest lists `id` already
-  // (checked before and, atomically, when publishing). If publishing fails the object is deleted
-  // (best effort; CleanUpUnlisted covers a crash). Returns the new entry.
+  // (checked before and, atomically, when publishing). If publishing reports an error, the
+  // manifest is read again: if it lists the entry after all (a lost response), that is success;
+  // if it certainly does not, the object is deleted; if unsure, the object stays for
+  // CleanUpUnlisted. Returns the new entry.
   Result<SnapshotMetadata> WriteSnapshot(uint64_t id, metastore::ReadView& view,
                                          const hummock::HummockVersion& version,
                                          SnapshotHeader header,

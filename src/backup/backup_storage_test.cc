@@ -131,6 +131,7 @@ TEST_P(BackupStorageTest, CleanUpUnlistedDeletesOnlyUnlistedSnapshotObjects) {
   ASSERT_OK(objects_->Put("backup/7.snapshot", "orphan"));
   ASSERT_OK(objects_->Put("backup/notes.txt", "keep"));
   ASSERT_OK(objects_->Put("backup/x7.snapshot", "keep"));
+  ASSERT_OK(objects_->Put("backup/01.snapshot", "keep"));
   ASSERT_OK(objects_->Put("backup/sub/8.snapshot", "keep"));
   ASSERT_OK(objects_->Put("backup2/9.snapshot", "keep"));
   // Too young to be touched with a minimum age.
@@ -141,8 +142,9 @@ TEST_P(BackupStorageTest, CleanUpUnlistedDeletesOnlyUnlistedSnapshotObjects) {
   ASSERT_THAT(deleted.status(), IsOk());
   EXPECT_THAT(*deleted, ElementsAre("backup/7.snapshot"));
   EXPECT_THAT(objects_->Head("backup/7.snapshot").status(), StatusIs(StatusCode::kNotFound));
-  for (const char* key : {"backup/1.snapshot", "backup/notes.txt", "backup/x7.snapshot",
-                          "backup/sub/8.snapshot", "backup2/9.snapshot", "backup/manifest.json"}) {
+  for (const char* key :
+       {"backup/1.snapshot", "backup/notes.txt", "backup/x7.snapshot", "backup/01.snapshot",
+        "backup/sub/8.snapshot", "backup2/9.snapshot", "backup/manifest.json"}) {
     EXPECT_THAT(objects_->Head(key).status(), IsOk()) << key;
   }
 }
@@ -186,10 +188,20 @@ TEST(BackupStorageFaultTest, FailedWritesLeaveNoListedOrOrphanSnapshot) {
   EXPECT_THAT(write(5), StatusIs(StatusCode::kUnavailable, HasSubstr("snapshot 5")));
   EXPECT_TRUE(storage.ReadManifest()->snapshots.empty());
   EXPECT_TRUE(memory->List("b/")->empty());
+  // The manifest put happens but its answer is lost: the snapshot is listed, so it is a success
+  // and its object must stay.
+  faulty.ClearFaults();
+  faulty.InjectFault({.op = objstore::ObjectStoreOp::kPut,
+                      .nth = 1,
+                      .after_effect = true,
+                      .status = UnavailableError("injected")});
+  EXPECT_OK(write(7));
+  EXPECT_EQ(storage.ReadManifest()->snapshots.size(), 1u);
+  EXPECT_THAT(memory->Head("b/7.snapshot").status(), IsOk());
   // And the next one succeeds.
   faulty.ClearFaults();
   EXPECT_OK(write(6));
-  EXPECT_EQ(storage.ReadManifest()->snapshots.size(), 1u);
+  EXPECT_EQ(storage.ReadManifest()->snapshots.size(), 2u);
 }
 
 }  // namespace
