@@ -236,7 +236,12 @@ Result<std::string> ManifestStore::AcquireLock(int64_t deadline_ms) {
     bool contended = false;
     for (const objstore::ObjectMeta& m : *listed) {
       if (m.key == mine) continue;
-      if (now - m.last_modified_ms < options_.lease_ms) contended = true;
+      if (now - m.last_modified_ms < options_.lease_ms) {
+        contended = true;
+      } else {
+        // Left by a writer that died (a live holder stops before its lease ends): tidy up.
+        store_->Delete(m.key).IgnoreError();  // ignored anyway while stale
+      }
     }
     if (!contended) return mine;
     RWMETA_RETURN_IF_ERROR(store_->Delete(mine));

@@ -92,8 +92,9 @@ struct ManifestStoreOptions {
 // The lock fallback (store without conditional put): a writer Puts its own lock object
 // `<dir>/manifest.lock.<random token>`, then Lists `<dir>/manifest.lock.`; if any other live
 // (younger than lease_ms by the store's modification time) lock object is there, it deletes its
-// own, backs off for a random time and tries again; otherwise it holds the lock. Two writers can
-// never both hold it: each lists after its own Put, so the later lister sees the other's object.
+// own, backs off for a random time and tries again; otherwise it holds the lock (expired lock
+// objects are deleted on the way). Two writers can never both hold it: each lists after its own
+// Put, so the later lister sees the other's object.
 // The lease only matters when a holder dies; a holder never publishes after lease_ms -
 // safety_margin_ms (Aborted instead), so a slow holder cannot overwrite a newer manifest. This
 // needs read-after-write consistent List (S3, fs, memory) and clocks within safety_margin_ms.

@@ -194,6 +194,7 @@ TEST(ManifestTest, LiveLockOfAnotherWriterMakesUpdateAbortAtTimeoutAndStaleOneIs
   auto r = after_lease.Update([](Manifest&) { return Status(); });
   ASSERT_THAT(r.status(), IsOk());
   EXPECT_EQ(r->manifest_id, 1u);
+  EXPECT_TRUE(objects.List("d/manifest.lock.")->empty());
 }
 
 TEST(ManifestTest, ManifestKey) {
