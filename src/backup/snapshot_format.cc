@@ -381,6 +381,12 @@ class SnapshotWriter::Impl {
     return Record(kVersionRecord, *raw);
   }
 
+  Status RawRecord(uint8_t type, std::string_view payload) {
+    RWMETA_RETURN_IF_ERROR(
+        Expect(stage_ != Stage::kHeader && stage_ != Stage::kDone, "WriteRawRecordForTesting"));
+    return Record(type, payload);
+  }
+
   Result<WrittenSnapshot> Finish() {
     RWMETA_RETURN_IF_ERROR(Expect(stage_ == Stage::kVersionWritten, "Finish"));
     RWMETA_RETURN_IF_ERROR(Record(kEndRecord, ""));
@@ -531,6 +537,9 @@ Status SnapshotWriter::AddRow(const Row& row) { return impl_->AddRow(row); }
 Status SnapshotWriter::EndTable() { return impl_->EndTable(); }
 Status SnapshotWriter::WriteHummockVersion(const HummockVersion& version) {
   return impl_->WriteVersion(version);
+}
+Status SnapshotWriter::WriteRawRecordForTesting(uint8_t type, std::string_view payload) {
+  return impl_->RawRecord(type, payload);
 }
 Result<WrittenSnapshot> SnapshotWriter::Finish() { return impl_->Finish(); }
 

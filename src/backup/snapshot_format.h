@@ -127,6 +127,10 @@ class SnapshotWriter {
   // Writes the end record and the trailer and publishes the object (ObjectWriter::Finish).
   Result<WrittenSnapshot> Finish();
 
+  // Appends a record of any type as is, after the header: for tests of how readers treat records
+  // a later minor version adds (types >= 128, skipped) or unknown types (< 128, DataLoss).
+  Status WriteRawRecordForTesting(uint8_t type, std::string_view payload);
+
   // Largest number of bytes the writer's buffers held at once (uncompressed chunk, compressed
   // chunk, the record being encoded): what "memory is bounded" means, for tests.
   uint64_t peak_buffer_bytes() const { return peak_buffer_bytes_; }

@@ -285,6 +285,34 @@ TEST(SnapshotFormatTest, UnknownMajorVersionIsUnimplementedAndNewerMinorIsRead) 
   EXPECT_EQ((*reader)->snapshot_id(), 3u);
 }
 
+// Writes a small snapshot with a raw record of `type` inside the table and after it.
+std::string WithRawRecords(uint8_t type) {
+  const auto& model = testing::TestModel();
+  objstore::MemoryObjectStore objects;
+  auto writer = SnapshotWriter::Create(objects.OpenWriter("s").value(), 8);
+  SnapshotHeader h = FixedHeader();
+  h.table_row_counts = {{"kinds", 1}};
+  EXPECT_OK((*writer)->WriteHeader(h));
+  EXPECT_OK((*writer)->BeginTable(model.Table("kinds")));
+  EXPECT_OK((*writer)->WriteRawRecordForTesting(type, "from the future"));
+  EXPECT_OK((*writer)->AddRow(testing::InterestingRows()[3]));
+  EXPECT_OK((*writer)->EndTable());
+  EXPECT_OK((*writer)->WriteRawRecordForTesting(type, std::string(10000, 'f')));
+  EXPECT_OK((*writer)->WriteHummockVersion(testing::MakeVersion(1, {}, 1)));
+  EXPECT_THAT((*writer)->Finish().status(), IsOk());
+  return objects.Get("s").value();
+}
+
+TEST(SnapshotFormatTest, IgnorableRecordsAreSkippedAndUnknownOnesAreDataLoss) {
+  Collector collector;
+  auto contents = ReadBytes(WithRawRecords(0x80 | 3), &collector);
+  ASSERT_THAT(contents.status(), IsOk());
+  EXPECT_EQ(collector.rows["kinds"], std::vector<Row>{testing::InterestingRows()[3]});
+  EXPECT_THAT(ReadBytes(WithRawRecords(9)).status(),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("chunk 0: malformed stream: unknown record "
+                                                        "type 9")));
+}
+
 TEST(SnapshotFormatTest, MemoryStaysBoundedByTheChunkSizeFor200kRows) {
   constexpr uint32_t kChunk = 64 * 1024;
   constexpr int64_t kRows = 200'000;
