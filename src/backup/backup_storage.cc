@@ -153,6 +153,35 @@ Result<std::unique_ptr<SnapshotReader>> BackupStorage::OpenSnapshot(uint64_t id)
   return SnapshotReader::Open(std::move(in).value(), key);
 }
 
+Result<SnapshotContents> BackupStorage::VerifySnapshot(uint64_t id) {
+  RWMETA_ASSIGN_OR_RETURN(Manifest m, manifest_.Read());
+  const SnapshotMetadata* entry = m.Find(id);
+  if (entry == nullptr) {
+    return NotFoundError("snapshot " + std::to_string(id) + " not found in manifest " +
+                         ManifestKey(directory_));
+  }
+  const SnapshotMetadata expected = *entry;
+  RWMETA_ASSIGN_OR_RETURN(auto reader, OpenSnapshot(id));
+  RWMETA_ASSIGN_OR_RETURN(SnapshotContents contents, reader->ReadAll(nullptr));
+  auto mismatch = [&](std::string_view what, uint64_t object, uint64_t manifest) {
+    return DataLossError("snapshot " + std::to_string(id) + ": object " +
+                         SnapshotKey(directory_, id) + " has " + std::string(what) + " " +
+                         std::to_string(object) + ", the manifest says " +
+                         std::to_string(manifest));
+  };
+  if (contents.snapshot_id != id) return mismatch("snapshot id", contents.snapshot_id, id);
+  if (contents.size_bytes != expected.size_bytes) {
+    return mismatch("size", contents.size_bytes, expected.size_bytes);
+  }
+  if (contents.checksum != expected.checksum) {
+    return mismatch("checksum", contents.checksum, expected.checksum);
+  }
+  if (contents.version.id() != expected.hummock_version_id) {
+    return mismatch("hummock version", contents.version.id(), expected.hummock_version_id);
+  }
+  return contents;
+}
+
 Result<std::vector<std::string>> BackupStorage::CleanUpUnlisted(int64_t min_age_ms) {
   const std::string prefix = DirPrefix(directory_);
   // Listing before reading the manifest: an object written and listed after our List is not a

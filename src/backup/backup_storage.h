@@ -72,6 +72,12 @@ class BackupStorage : public hummock::ObjectProtectionSet {
   // unknown major version.
   Result<std::unique_ptr<SnapshotReader>> OpenSnapshot(uint64_t id);
 
+  // Reads snapshot `id` whole without restoring anything and checks it against its manifest entry
+  // (snapshot id, size, checksum, Hummock version id). Errors as OpenSnapshot and
+  // SnapshotReader::ReadAll; DataLoss if the object is intact but not the one the manifest
+  // describes. Returns the decoded header and version.
+  Result<SnapshotContents> VerifySnapshot(uint64_t id);
+
   // Deletes `<dir>/<n>.snapshot` objects the manifest does not list and that were last modified
   // at least `min_age_ms` ago. Returns the deleted keys, ascending. Other keys are never touched.
   Result<std::vector<std::string>> CleanUpUnlisted(int64_t min_age_ms = 0);

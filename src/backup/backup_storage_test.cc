@@ -149,6 +149,19 @@ TEST_P(BackupStorageTest, CleanUpUnlistedDeletesOnlyUnlistedSnapshotObjects) {
   }
 }
 
+TEST_P(BackupStorageTest, VerifyChecksTheObjectAgainstItsManifestEntry) {
+  ASSERT_THAT(Write(1, {1}).status(), IsOk());
+  ASSERT_THAT(Write(2, {2}).status(), IsOk());
+  auto verified = storage_->VerifySnapshot(1);
+  ASSERT_THAT(verified.status(), IsOk());
+  EXPECT_EQ(verified->version.id(), 10u);
+  // An intact snapshot object, but another one than the manifest lists.
+  ASSERT_OK(objects_->Put("backup/1.snapshot", objects_->Get("backup/2.snapshot").value()));
+  EXPECT_THAT(storage_->VerifySnapshot(1).status(),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("has snapshot id 2, the manifest says 1")));
+  EXPECT_THAT(storage_->VerifySnapshot(5).status(), StatusIs(StatusCode::kNotFound));
+}
+
 TEST_P(BackupStorageTest, ListedSnapshotWithMissingObjectIsDataLoss) {
   ASSERT_THAT(Write(3, {1}).status(), IsOk());
   ASSERT_OK(objects_->Delete("backup/3.snapshot"));
