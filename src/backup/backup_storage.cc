@@ -132,7 +132,10 @@ Status BackupStorage::DeleteSnapshots(const std::vector<uint64_t>& ids) {
   RWMETA_RETURN_IF_ERROR(published);
   std::vector<std::string> keys;
   for (uint64_t id : wanted) keys.push_back(SnapshotKey(directory_, id));
-  return store_->DeleteMany(keys);
+  Status deleted = store_->DeleteMany(keys);
+  // Deleting a missing object is OK, so NotFound means gone (the fs store says so when a
+  // concurrent delete removed the emptied directory first).
+  return IsNotFound(deleted) ? Status() : deleted;
 }
 
 Result<std::unique_ptr<SnapshotReader>> BackupStorage::OpenSnapshot(uint64_t id) {
@@ -198,7 +201,10 @@ Result<std::vector<std::string>> BackupStorage::CleanUpUnlisted(int64_t min_age_
     if (now - o.last_modified_ms < min_age_ms) continue;
     doomed.push_back(o.key);
   }
-  if (!doomed.empty()) RWMETA_RETURN_IF_ERROR(store_->DeleteMany(doomed));
+  if (!doomed.empty()) {
+    Status deleted = store_->DeleteMany(doomed);
+    if (!IsNotFound(deleted)) RWMETA_RETURN_IF_ERROR(deleted);  // NotFound: gone, as above
+  }
   return doomed;
 }
 

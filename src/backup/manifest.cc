@@ -63,6 +63,14 @@ uint64_t U64(const json& obj, const char* key, std::optional<uint64_t> fallback 
   return it->get<uint64_t>();
 }
 
+// Delete is OK for a missing object, so NotFound can only mean the object is gone anyway: the fs
+// store reports it when a concurrent Delete removed the emptied directory before this one synced
+// it. Either way the object no longer exists.
+Status DeleteObject(objstore::ObjectStore& store, const std::string& key) {
+  Status s = store.Delete(key);
+  return IsNotFound(s) ? Status() : s;
+}
+
 }  // namespace
 
 const SnapshotMetadata* Manifest::Find(uint64_t id) const {
@@ -244,7 +252,7 @@ Result<std::string> ManifestStore::AcquireLock(int64_t deadline_ms) {
       }
     }
     if (!contended) return mine;
-    RWMETA_RETURN_IF_ERROR(store_->Delete(mine));
+    RWMETA_RETURN_IF_ERROR(DeleteObject(*store_, mine));
     if (SteadyMs() >= deadline_ms) {
       return AbortedError("manifest " + ManifestKey(directory_) +
                           ": lock held by another writer until the timeout");
@@ -270,7 +278,7 @@ Result<Manifest> ManifestStore::UpdateLocked(const std::function<Status(Manifest
     return manifest;
   };
   Result<Manifest> result = body();
-  Status released = store_->Delete(lock_key);
+  Status released = DeleteObject(*store_, lock_key);
   if (result.ok() && !released.ok()) {
     // Published; the lock object left behind only delays others until its lease ends.
     released.IgnoreError();
