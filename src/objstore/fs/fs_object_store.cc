@@ -558,7 +558,11 @@ Status FsObjectStore::Delete(std::string_view key) {
     return ErrnoStatus(errno, "unlink", path);
   }
   std::string parent = ParentOf(path);
-  RWMETA_RETURN_IF_ERROR(FsyncPath(parent));
+  // A concurrent Delete of the directory's last other object may have removed the directory
+  // already (the walk below): then there is nothing left to make durable.
+  if (Status synced = FsyncPath(parent); !synced.ok() && ::access(parent.c_str(), F_OK) == 0) {
+    return synced;
+  }
   // Remove directories the delete left empty; rmdir refuses non-empty ones, which ends the walk.
   while (parent.size() > root_.size() && ::rmdir(parent.c_str()) == 0) {
     parent = ParentOf(parent);

@@ -3,6 +3,7 @@
 #include "objstore/fs/fs_object_store.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
@@ -97,6 +98,21 @@ TEST_F(FsObjectStoreTest, ObjectsAreFilesAndDeleteRemovesEmptyDirectories) {
   ASSERT_OK(store->Delete("a/keep"));
   EXPECT_FALSE(Exists(root_ + "/a"));
   EXPECT_TRUE(Exists(root_));
+}
+
+TEST_F(FsObjectStoreTest, ConcurrentDeletesEmptyingADirectoryAllSucceed) {
+  ASSERT_OK_AND_ASSIGN(auto store, FsObjectStore::Open(root_));
+  for (int round = 0; round < 50; ++round) {
+    for (int i = 0; i < 4; ++i) ASSERT_OK(store->Put(fmt::format("d/{}", i), "x"));
+    std::vector<Status> results(4);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) {
+      threads.emplace_back([&, i] { results[i] = store->Delete(fmt::format("d/{}", i)); });
+    }
+    for (auto& t : threads) t.join();
+    for (const Status& s : results) ASSERT_OK(s) << "round " << round;
+    EXPECT_FALSE(Exists(root_ + "/d"));
+  }
 }
 
 TEST_F(FsObjectStoreTest, ReservedPrefixIsInvalidArgument) {
