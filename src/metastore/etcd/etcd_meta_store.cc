@@ -14,6 +14,7 @@
 #include "common/url.h"
 #include "metastore/etcd/etcd_client.h"
 #include "metastore/etcd/etcd_codec.h"
+#include "metastore/row_errors.h"
 
 namespace rwmeta::metastore {
 
@@ -112,20 +113,6 @@ std::vector<Value> ValuesAt(const Row& row, const std::vector<int>& idx) {
 
 bool AnyNull(const std::vector<Value>& values) {
   return std::any_of(values.begin(), values.end(), [](const Value& v) { return IsNull(v); });
-}
-
-std::string Render(const TableSchema& t, const std::vector<int>& idx,
-                   const std::vector<Value>& values) {
-  std::string out = "(";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += ValueToString(values[i], t.columns[idx[i]].type);
-  }
-  return out + ")";
-}
-
-std::string RenderKey(const TableSchema& t, const Key& key) {
-  return Render(t, t.PrimaryKeyIndexes(), key);
 }
 
 std::string ColumnList(const std::vector<std::string>& columns) {
@@ -306,8 +293,7 @@ class EtcdTransaction final : public Transaction {
     const std::string k = RowKey(*s, key);
     RWMETA_ASSIGN_OR_RETURN(std::optional<Row> existing, Lookup(*s, k));
     if (!existing.has_value()) {
-      return NotFoundError(
-          fmt::format("table {}: no row with primary key {}", s->name, RenderKey(*s, key)));
+      return RowNotFoundError(*s, key);
     }
     RWMETA_RETURN_IF_ERROR(CheckUnique(*s, row, k));
     RWMETA_RETURN_IF_ERROR(CheckParents(*s, row));
@@ -330,8 +316,7 @@ class EtcdTransaction final : public Transaction {
     const std::string k = RowKey(*s, key);
     RWMETA_ASSIGN_OR_RETURN(std::optional<Row> existing, Lookup(*s, k));
     if (!existing.has_value()) {
-      return NotFoundError(
-          fmt::format("table {}: no row with primary key {}", s->name, RenderKey(*s, key)));
+      return RowNotFoundError(*s, key);
     }
     // Collect the rows the delete cascades to, then refuse if a non-cascading reference to any
     // of them remains from a row outside that set (SQL's NO ACTION, checked at statement end).
@@ -626,7 +611,7 @@ class EtcdTransaction final : public Transaction {
         if (ValuesAt(other, p.idx) == p.values) {
           return AlreadyExistsError(fmt::format("table {}: unique key {} = {} already exists",
                                                 s.name, ColumnList(*p.columns),
-                                                Render(s, p.idx, p.values)));
+                                                RenderValues(s, p.idx, p.values)));
         }
       }
       return Status::Ok();
@@ -655,7 +640,7 @@ class EtcdTransaction final : public Transaction {
       if (!found) {
         return FailedPreconditionError(
             fmt::format("table {}: foreign key {} = {} has no parent row in table {}", s.name,
-                        ColumnList(fk.columns), Render(s, idx, values), parent.name));
+                        ColumnList(fk.columns), RenderValues(s, idx, values), parent.name));
       }
     }
     return Status::Ok();
@@ -676,9 +661,9 @@ class EtcdTransaction final : public Transaction {
               return Status::Ok();
             }));
         if (referenced) {
-          return FailedPreconditionError(
-              fmt::format("table {}: {} = {} is still referenced by table {}", s.name,
-                          ColumnList(fk.ref_columns), Render(s, idx, old_values), child.name));
+          return FailedPreconditionError(fmt::format(
+              "table {}: {} = {} is still referenced by table {}", s.name,
+              ColumnList(fk.ref_columns), RenderValues(s, idx, old_values), child.name));
         }
       }
     }

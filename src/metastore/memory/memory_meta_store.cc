@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "metastore/row_errors.h"
+
 namespace rwmeta::metastore {
 
 namespace {
@@ -39,16 +41,6 @@ bool AnyNull(const std::vector<Value>& values) {
     if (IsNull(v)) return true;
   }
   return false;
-}
-
-std::string Render(const TableSchema& t, const std::vector<int>& idx,
-                   const std::vector<Value>& values) {
-  std::string out = "(";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += ValueToString(values[i], t.columns[idx[i]].type);
-  }
-  return out + ")";
 }
 
 std::string ColumnList(const std::vector<std::string>& columns) {
@@ -116,8 +108,8 @@ class MemoryTransaction final : public Transaction {
     RWMETA_RETURN_IF_ERROR(ValidateRow(*s, row));
     Key key = KeyOf(*s, row);
     if (Read(s->name).count(key) != 0) {
-      return AlreadyExistsError(fmt::format("table {}: primary key {} already exists", s->name,
-                                            Render(*s, s->PrimaryKeyIndexes(), key)));
+      return AlreadyExistsError(
+          fmt::format("table {}: primary key {} already exists", s->name, RenderKey(*s, key)));
     }
     RWMETA_RETURN_IF_ERROR(CheckUnique(*s, row, key));
     RWMETA_RETURN_IF_ERROR(CheckParents(*s, row));
@@ -133,8 +125,7 @@ class MemoryTransaction final : public Transaction {
     const TableData& data = Read(s->name);
     auto it = data.find(key);
     if (it == data.end()) {
-      return NotFoundError(fmt::format("table {}: no row with primary key {}", s->name,
-                                       Render(*s, s->PrimaryKeyIndexes(), key)));
+      return RowNotFoundError(*s, key);
     }
     RWMETA_RETURN_IF_ERROR(CheckUnique(*s, row, key));
     RWMETA_RETURN_IF_ERROR(CheckParents(*s, row));
@@ -156,8 +147,7 @@ class MemoryTransaction final : public Transaction {
     RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
     RWMETA_RETURN_IF_ERROR(CheckKey(*s, key));
     if (Read(s->name).count(key) == 0) {
-      return NotFoundError(fmt::format("table {}: no row with primary key {}", s->name,
-                                       Render(*s, s->PrimaryKeyIndexes(), key)));
+      return RowNotFoundError(*s, key);
     }
     // Collect the rows the delete cascades to, then refuse if a non-cascading reference to any of
     // them remains from a row outside that set (SQL's NO ACTION, checked at statement end). Nothing
@@ -199,8 +189,8 @@ class MemoryTransaction final : public Transaction {
       const TableSchema& parent = *model_.Find(b.parent.first);
       return FailedPreconditionError(
           fmt::format("table {}: row {} is still referenced by table {} row {}", parent.name,
-                      Render(parent, parent.PrimaryKeyIndexes(), b.parent.second), child.name,
-                      Render(child, child.PrimaryKeyIndexes(), b.child.second)));
+                      RenderValues(parent, parent.PrimaryKeyIndexes(), b.parent.second), child.name,
+                      RenderValues(child, child.PrimaryKeyIndexes(), b.child.second)));
     }
     for (const RowId& id : doomed) Mutable(id.first).erase(id.second);
     return Status::Ok();
@@ -258,7 +248,8 @@ class MemoryTransaction final : public Transaction {
       for (const auto& [key, other] : Read(s.name)) {
         if (key != self && ValuesAt(other, idx) == values) {
           return AlreadyExistsError(fmt::format("table {}: unique key {} = {} already exists",
-                                                s.name, ColumnList(uk), Render(s, idx, values)));
+                                                s.name, ColumnList(uk),
+                                                RenderValues(s, idx, values)));
         }
       }
     }
@@ -284,7 +275,7 @@ class MemoryTransaction final : public Transaction {
       if (!found) {
         return FailedPreconditionError(
             fmt::format("table {}: foreign key {} = {} has no parent row in table {}", s.name,
-                        ColumnList(fk.columns), Render(s, idx, values), parent.name));
+                        ColumnList(fk.columns), RenderValues(s, idx, values), parent.name));
       }
     }
     return Status::Ok();
@@ -302,9 +293,9 @@ class MemoryTransaction final : public Transaction {
         std::vector<int> child_idx = Indexes(child, fk.columns);
         for (const auto& [key, child_row] : Read(child.name)) {
           if (ValuesAt(child_row, child_idx) == old_values) {
-            return FailedPreconditionError(
-                fmt::format("table {}: {} = {} is still referenced by table {}", s.name,
-                            ColumnList(fk.ref_columns), Render(s, idx, old_values), child.name));
+            return FailedPreconditionError(fmt::format(
+                "table {}: {} = {} is still referenced by table {}", s.name,
+                ColumnList(fk.ref_columns), RenderValues(s, idx, old_values), child.name));
           }
         }
       }

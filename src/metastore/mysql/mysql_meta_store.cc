@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/url.h"
+#include "metastore/row_errors.h"
 #include "metastore/sql/schema_sql.h"
 
 namespace rwmeta::metastore {
@@ -573,7 +574,7 @@ class MyTransaction final : public Transaction {
     if (t.dml->update.empty()) {
       // Every column is a key column: the row either exists as given or not at all.
       RWMETA_ASSIGN_OR_RETURN(std::optional<Row> existing, Get(s, key));
-      if (!existing.has_value()) return NotFound(s, key);
+      if (!existing.has_value()) return RowNotFoundError(s, key);
       return Status::Ok();
     }
     std::vector<int> key_idx = s.PrimaryKeyIndexes();
@@ -585,7 +586,7 @@ class MyTransaction final : public Transaction {
     for (Param& p : KeyParams(s, key)) params.push_back(std::move(p));
     // CLIENT_FOUND_ROWS: affected counts matched rows, also when the values did not change.
     RWMETA_ASSIGN_OR_RETURN(ExecResult res, Run(t.dml->update, params, {}, Context("update", s)));
-    if (res.affected == 0) return NotFound(s, key);
+    if (res.affected == 0) return RowNotFoundError(s, key);
     return Status::Ok();
   }
 
@@ -605,7 +606,7 @@ class MyTransaction final : public Transaction {
     RWMETA_RETURN_IF_ERROR(ValidateKey(*t.schema, key));
     RWMETA_ASSIGN_OR_RETURN(ExecResult res, Run(t.dml->delete_by_key, KeyParams(*t.schema, key), {},
                                                 Context("delete", *t.schema)));
-    if (res.affected == 0) return NotFound(*t.schema, key);
+    if (res.affected == 0) return RowNotFoundError(*t.schema, key);
     return Status::Ok();
   }
 
@@ -666,16 +667,6 @@ class MyTransaction final : public Transaction {
 
   static std::string Context(std::string_view op, const TableSchema& s) {
     return fmt::format("table {}: {}", s.name, op);
-  }
-
-  static Status NotFound(const TableSchema& s, const Key& key) {
-    std::vector<int> idx = s.PrimaryKeyIndexes();
-    std::string rendered;
-    for (size_t i = 0; i < key.size(); ++i) {
-      if (i > 0) rendered += ", ";
-      rendered += ValueToString(key[i], s.columns[idx[i]].type);
-    }
-    return NotFoundError(fmt::format("table {}: no row with primary key ({})", s.name, rendered));
   }
 
   std::shared_ptr<MysqlMetaStore::Shared> shared_;

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "metastore/row_errors.h"
 #include "metastore/sql/schema_sql.h"
 
 namespace rwmeta::metastore {
@@ -373,7 +374,7 @@ class SqliteTransaction final : public Transaction {
     if (t.dml->update.empty()) {
       // Every column is a key column: the row either exists as given or not at all.
       RWMETA_ASSIGN_OR_RETURN(std::optional<Row> existing, Get(s, key));
-      if (!existing.has_value()) return NotFound(s, key);
+      if (!existing.has_value()) return RowNotFoundError(s, key);
       return Status::Ok();
     }
     RWMETA_ASSIGN_OR_RETURN(Stmt stmt, conn_->Prepare(t.dml->update));
@@ -386,7 +387,7 @@ class SqliteTransaction final : public Transaction {
     RWMETA_RETURN_IF_ERROR(BindKey(stmt.get(), s, key, pos));
     int rc = sqlite3_step(stmt.get());
     if (rc != SQLITE_DONE) return Context(rc, "update", s);
-    if (sqlite3_changes(conn_->db()) == 0) return NotFound(s, key);
+    if (sqlite3_changes(conn_->db()) == 0) return RowNotFoundError(s, key);
     return Status::Ok();
   }
 
@@ -407,7 +408,7 @@ class SqliteTransaction final : public Transaction {
     RWMETA_RETURN_IF_ERROR(BindKey(stmt.get(), *t.schema, key, 1));
     int rc = sqlite3_step(stmt.get());
     if (rc != SQLITE_DONE) return Context(rc, "delete", *t.schema);
-    if (sqlite3_changes(conn_->db()) == 0) return NotFound(*t.schema, key);
+    if (sqlite3_changes(conn_->db()) == 0) return RowNotFoundError(*t.schema, key);
     return Status::Ok();
   }
 
@@ -450,16 +451,6 @@ class SqliteTransaction final : public Transaction {
 
   Status Context(int rc, std::string_view op, const TableSchema& s) const {
     return conn_->Error(rc, fmt::format("table {}: {}", s.name, op));
-  }
-
-  static Status NotFound(const TableSchema& s, const Key& key) {
-    std::vector<int> idx = s.PrimaryKeyIndexes();
-    std::string rendered;
-    for (size_t i = 0; i < key.size(); ++i) {
-      if (i > 0) rendered += ", ";
-      rendered += ValueToString(key[i], s.columns[idx[i]].type);
-    }
-    return NotFoundError(fmt::format("table {}: no row with primary key ({})", s.name, rendered));
   }
 
   std::shared_ptr<SqliteMetaStore::Shared> shared_;
