@@ -475,7 +475,7 @@ TEST_P(SessionTest, PrepareDescribesShow) {
 class NameRecorder : public meta::ParamChangeListener {
  public:
   void OnParamChanged(const std::string& name, const meta::ParamValues&,
-                      const meta::ParamValues& new_values) override {
+                      const meta::ParamValues& new_values, std::vector<std::string>*) override {
     changes.push_back(name + "=" + new_values.at(name));
   }
   std::vector<std::string> changes;

@@ -238,7 +238,8 @@ std::vector<ParamDisplayRow> SystemParamsManager::Display() const {
 }
 
 Result<bool> SystemParamsManager::Set(std::string_view name,
-                                      const std::optional<std::string>& value) {
+                                      const std::optional<std::string>& value,
+                                      std::vector<std::string>* notices) {
   const ParamDef* def = FindParamDef(name);
   if (def == nullptr) {
     return InvalidArgumentError(fmt::format("unrecognized configuration parameter \"{}\"", name))
@@ -282,8 +283,11 @@ Result<bool> SystemParamsManager::Set(std::string_view name,
   }
   // Listeners run outside the locks, so they may read Values() or Get().
   if (changed) {
-    for (auto* listener : listeners_)
-      listener->OnParamChanged(std::string(def->name), before, after);
+    std::vector<std::string> ignored;
+    for (auto* listener : listeners_) {
+      listener->OnParamChanged(std::string(def->name), before, after,
+                               notices != nullptr ? notices : &ignored);
+    }
   }
   return changed;
 }

@@ -71,12 +71,13 @@ Status WriteParamRows(metastore::Transaction& txn, const ParamValues& values);
 Result<ParamValues> ReadParamRows(metastore::ReadView& view);
 
 // Told after a change is committed. Called on the thread that made the change, outside any lock of
-// the manager; must not call SystemParamsManager::Set.
+// the manager; must not call SystemParamsManager::Set. A listener may append notices for whoever
+// made the change (ALTER SYSTEM shows them as NOTICEs) to `notices`, which is never null.
 class ParamChangeListener {
  public:
   virtual ~ParamChangeListener() = default;
   virtual void OnParamChanged(const std::string& name, const ParamValues& old_values,
-                              const ParamValues& new_values) = 0;
+                              const ParamValues& new_values, std::vector<std::string>* notices) = 0;
 };
 
 // One row of SHOW PARAMETERS.
@@ -110,8 +111,10 @@ class SystemParamsManager {
   // Sets `name` to `value` (nullopt: its default) and persists it. Returns true if the stored value
   // changed (an unchanged value is a no-op and notifies nobody). Errors: InvalidArgument 42704
   // unknown parameter; FailedPrecondition 55P02 immutable; InvalidArgument 22023 bad value or
-  // `TO DEFAULT` for a parameter without a default; store errors pass through.
-  Result<bool> Set(std::string_view name, const std::optional<std::string>& value);
+  // `TO DEFAULT` for a parameter without a default; store errors pass through. Notices of the
+  // listeners are appended to `notices` if it is not null.
+  Result<bool> Set(std::string_view name, const std::optional<std::string>& value,
+                   std::vector<std::string>* notices = nullptr);
 
   // REQUIRES: `listener` outlives the manager.
   void AddListener(ParamChangeListener* listener);

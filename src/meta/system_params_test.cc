@@ -77,7 +77,7 @@ TEST(InitialParamValuesTest, DerivesBackupLocation) {
 class RecordingListener : public ParamChangeListener {
  public:
   void OnParamChanged(const std::string& name, const ParamValues& old_values,
-                      const ParamValues& new_values) override {
+                      const ParamValues& new_values, std::vector<std::string>*) override {
     changes.push_back(name + ":" + old_values.at(name) + "->" + new_values.at(name));
   }
   std::vector<std::string> changes;

@@ -43,6 +43,23 @@ Result<std::vector<HummockVersionDelta>> LoadDeltas(metastore::MetaStore& store)
 
 }  // namespace
 
+Status CheckNoIncompleteRestore(metastore::MetaStore& meta_store) {
+  RWMETA_ASSIGN_OR_RETURN(metastore::SchemaState state, meta_store.Inspect());
+  if (state.empty || state.version != metastore::Model::Get().version()) return Status::Ok();
+  RWMETA_ASSIGN_OR_RETURN(auto view, meta_store.BeginSnapshotRead());
+  RWMETA_ASSIGN_OR_RETURN(std::optional<metastore::Row> marker,
+                          view->Get(metastore::Model::Get().Table("id_sequence"),
+                                    metastore::Key{std::string(kRestoreIncompleteMarker)}));
+  if (!marker.has_value()) return Status::Ok();
+  const auto* snapshot_id = std::get_if<int64_t>(&(*marker)[1]);
+  return FailedPreconditionError(fmt::format(
+      "meta store {} holds an unfinished restore of meta snapshot {} (the Hummock version "
+      "checkpoint may not be written yet): run `risectl meta restore-meta --meta-snapshot-id {}` "
+      "with the same flags again to complete it",
+      meta_store.DisplayUrl(), snapshot_id ? std::to_string(*snapshot_id) : "?",
+      snapshot_id ? std::to_string(*snapshot_id) : "<id>"));
+}
+
 PinnedVersion::~PinnedVersion() { manager_->Unpin(pin_id_); }
 
 HummockManager::HummockManager(metastore::MetaStore& meta_store, objstore::ObjectStore& state_store,
@@ -54,6 +71,8 @@ HummockManager::~HummockManager() = default;
 Result<std::unique_ptr<HummockManager>> HummockManager::Open(metastore::MetaStore& meta_store,
                                                              objstore::ObjectStore& state_store,
                                                              HummockManagerOptions options) {
+  // A store restore-meta has not finished: its checkpoint may be another cluster's version.
+  RWMETA_RETURN_IF_ERROR(CheckNoIncompleteRestore(meta_store));
   std::unique_ptr<HummockManager> m(new HummockManager(meta_store, state_store, options));
   HummockVersionCheckpoint checkpoint;
   auto read = ReadCheckpoint(state_store, options.data_directory);
@@ -97,6 +116,14 @@ std::unique_ptr<PinnedVersion> HummockManager::PinVersion() {
   uint64_t id = next_pin_id_++;
   pins_[id] = current_;
   return std::unique_ptr<PinnedVersion>(new PinnedVersion(this, id, current_));
+}
+
+Result<ConsistentCut> HummockManager::BeginConsistentCut() {
+  std::lock_guard commit_lock(commit_mu_);
+  ConsistentCut cut;
+  RWMETA_ASSIGN_OR_RETURN(cut.view, meta_store_.BeginSnapshotRead());
+  cut.version = PinVersion();
+  return cut;
 }
 
 void HummockManager::Unpin(uint64_t pin_id) {

@@ -65,6 +65,24 @@ class PinnedVersion {
   std::shared_ptr<const HummockVersion> version_;
 };
 
+// A read of the whole meta store and the Hummock version of the same instant (BeginConsistentCut).
+struct ConsistentCut {
+  std::unique_ptr<metastore::ReadView> view;
+  // The version the view's rows go with, pinned until this is destroyed.
+  std::unique_ptr<PinnedVersion> version;
+};
+
+// Name of the `id_sequence` row that `risectl meta restore-meta` commits together with the restored
+// rows and deletes once it has written the Hummock checkpoint (src/restore). Its `next_value` is
+// the restored snapshot's id. While the row exists the store is a half-done restore: its version
+// checkpoint may be missing or belong to another cluster. Reaches disk: never rename.
+inline constexpr char kRestoreIncompleteMarker[] = "restore_incomplete";
+
+// FailedPrecondition naming the snapshot and the command that completes it if `meta_store` holds
+// the restore marker above; OK for a store that has none or is not migrated to this model yet.
+// The meta node calls it before bootstrap, and Open calls it. The store's errors otherwise.
+Status CheckNoIncompleteRestore(metastore::MetaStore& meta_store);
+
 class HummockManager {
  public:
   // Rebuilds the version (checkpoint object + deltas). A state store without a checkpoint and a
@@ -83,6 +101,12 @@ class HummockManager {
   std::shared_ptr<const HummockVersion> current() const;
   // Pins the current version.
   std::unique_ptr<PinnedVersion> PinVersion();
+
+  // Opens a snapshot read of the meta store (MetaStore::BeginSnapshotRead) while no delta commits,
+  // and pins the version current at that instant: the view's rows and the version describe the
+  // same moment (a delta commits in one meta-store transaction with its bookkeeping). Commits wait
+  // only while the read is opened, not while it is read. BeginSnapshotRead's errors pass through.
+  Result<ConsistentCut> BeginConsistentCut();
 
   // Allocates `count` consecutive object ids (one meta-store transaction) and marks them in flight.
   Result<uint64_t> NewObjectIds(uint64_t count = 1);

@@ -1,0 +1,208 @@
+// BackupManager: the meta node's meta snapshots. It owns the current backup location (the object
+// store and directory named by the system parameters backup_storage_url and
+// backup_storage_directory), runs backup jobs one at a time, keeps their history in the model
+// table `backup_job`, deletes snapshots, serves the manifest to SQL and risectl, loads snapshot
+// versions for `SET QUERY_EPOCH` reads, and is the Hummock protection set: every object a snapshot
+// in the current manifest references is kept by vacuum and full GC.
+//
+// A backup job:
+//   1. allocates its id from the meta-store sequence `meta_backup` (ids start at 1 and are never
+//      reused, whatever location they go to) and records the job RUNNING, in one transaction;
+//   2. runs `before_cut` (the meta node checkpoints the data plane, so every statement that
+//      completed before BACKUP is in the snapshot);
+//   3. takes the consistent cut: one meta-store snapshot read opened while Hummock commits are held
+//      off, with the Hummock version current at that instant pinned (HummockManager::
+//      BeginConsistentCut): the rows and the version describe the same moment, while DDL and DML
+//      go on;
+//   4. streams the snapshot object to `<dir>/<id>.snapshot` and publishes its manifest entry
+//      (backup::BackupStorage::WriteSnapshot); the entry protects its objects from then on;
+//   5. unpins the version and records the job SUCCEEDED or FAILED with its message.
+// So every object of a snapshot is pinned or protected at every instant (see
+// hummock/gc/object_protection.h).
+//
+// Switching location: when either parameter changes, the manager opens the new location and reads
+// its manifest; snapshots at the old location stop being listed and protected (they are not
+// touched) and come back when the parameters are set back. A job already running finishes at the
+// location it started at. A location that cannot be opened or read is remembered with its error:
+// BACKUP, listing and deleting fail with it, and the protection set reports it (GC then deletes
+// nothing) until it works or the parameters change.
+//
+// Errors (codes the SQL and gRPC layers map):
+//   FailedPrecondition  a job is already running ("a backup job is already running: job N ...")
+//   ResourceExhausted   the location already holds max_snapshots snapshots
+//   NotFound            unknown job id; unknown snapshot ids (all named); no snapshot holds the
+//   epoch others              the backup location's or the meta store's errors, with context
+//
+// Concurrency: every method is thread-safe. Jobs run on a thread of their own; DeleteSnapshots and
+// reads may run while a job runs.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "backup/backup_storage.h"
+#include "common/status.h"
+#include "hummock/gc/object_protection.h"
+#include "hummock/store/hummock_manager.h"
+#include "meta/system_params.h"
+#include "metastore/meta_store.h"
+#include "objstore/object_store.h"
+
+namespace rwmeta::meta {
+
+// The id sequence snapshot (and job) ids come from. Reaches the meta store: never rename.
+inline constexpr const char* kBackupIdSequence = "meta_backup";
+
+enum class BackupJobState { kRunning, kSucceeded, kFailed };
+// "RUNNING", "SUCCEEDED", "FAILED" (as stored in backup_job.state).
+std::string_view BackupJobStateName(BackupJobState state);
+
+// One row of backup_job. A job's id is the id of the snapshot it makes.
+struct BackupJobInfo {
+  uint64_t job_id = 0;
+  BackupJobState state = BackupJobState::kRunning;
+  // Empty while running; what happened when finished ("snapshot 3: 1204 rows, 48.1 KiB, ..." or
+  // "failed backup job 3: <error>").
+  std::string message;
+  std::optional<std::string> remarks;
+  int64_t started_at_ms = 0;
+  std::optional<int64_t> finished_at_ms;
+  friend bool operator==(const BackupJobInfo&, const BackupJobInfo&) = default;
+};
+
+// Counters since the manager started (the job metrics).
+struct BackupMetrics {
+  uint64_t jobs_started = 0;
+  uint64_t jobs_succeeded = 0;
+  uint64_t jobs_failed = 0;
+  uint64_t snapshots_deleted = 0;
+  uint64_t bytes_written = 0;  // snapshot objects of succeeded jobs
+  int64_t last_job_latency_ms = 0;
+  int64_t total_job_latency_ms = 0;  // over finished jobs
+};
+
+// Where snapshots currently go.
+struct BackupLocation {
+  std::string url;  // redacted (no credentials)
+  std::string directory;
+  // OK, or why the location cannot be used now.
+  Status status;
+};
+
+// Opens an object store by URL (objstore::OpenObjectStore by default; tests inject faults).
+using ObjectStoreOpener =
+    std::function<Result<std::unique_ptr<objstore::ObjectStore>>(std::string_view url)>;
+
+struct BackupManagerOptions {
+  // Written into each snapshot's header.
+  std::string cluster_id;
+  std::string rwmeta_version;
+  // A job is refused while the current location holds this many snapshots.
+  size_t max_snapshots = 100;
+  // Run by each job before its cut; a non-OK status fails the job with it. May be empty.
+  std::function<Status()> before_cut;
+  // Empty: objstore::OpenObjectStore.
+  ObjectStoreOpener open_store;
+  backup::BackupStorageOptions storage;
+  // Snapshot versions kept in memory for QUERY_EPOCH reads.
+  size_t cached_versions = 4;
+};
+
+class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeListener {
+ public:
+  // Opens the location the parameters name (a location that fails to open is not an error here:
+  // see "Switching location"), marks jobs a previous process left RUNNING (SUCCEEDED if the
+  // location's manifest lists their snapshot, else FAILED "interrupted: the meta node stopped
+  // while the job ran"), and registers itself with `hummock` (SetProtectionSet) and `params`
+  // (AddListener). Errors of the meta store pass through.
+  // REQUIRES: the three arguments outlive the manager; `params` is loaded.
+  static Result<std::unique_ptr<BackupManager>> Open(metastore::MetaStore& meta_store,
+                                                     hummock::HummockManager& hummock,
+                                                     SystemParamsManager& params,
+                                                     BackupManagerOptions options);
+  // Waits for a running job to finish and unregisters from `hummock`.
+  ~BackupManager() override;
+
+  // Starts a job and returns its id at once (the job runs in the background). FailedPrecondition if
+  // a job is running; ResourceExhausted if the location is full; the location's error if it is
+  // unusable; meta-store errors.
+  Result<uint64_t> StartBackup(std::optional<std::string> remarks);
+
+  // Waits until job `job_id` is no longer RUNNING or `timeout` passes, and returns its row (still
+  // RUNNING on timeout). NotFound for an unknown job.
+  Result<BackupJobInfo> WaitForJob(uint64_t job_id, std::chrono::milliseconds timeout);
+  // The row of `job_id`. NotFound for an unknown job.
+  Result<BackupJobInfo> GetJob(uint64_t job_id);
+  // Up to `limit` jobs, newest first.
+  Result<std::vector<BackupJobInfo>> ListJobs(size_t limit = 100);
+
+  // Deletes snapshots from the current location: NotFound naming every id it does not list (and
+  // nothing is deleted); OK for an empty list. Their objects are protected no more.
+  Status DeleteSnapshots(const std::vector<uint64_t>& ids);
+
+  // The current location's manifest (as of the last read or change; a location is re-read when
+  // it was unusable).
+  Result<backup::Manifest> GetManifest();
+
+  // Reads snapshot `id` of the current location whole and checks it against its manifest entry
+  // (backup::BackupStorage::VerifySnapshot).
+  Result<backup::SnapshotContents> VerifySnapshot(uint64_t id);
+
+  // For `SET QUERY_EPOCH`: the Hummock version of the first snapshot of the current manifest whose
+  // state_table_info has `table_id` committed at exactly `epoch`. NotFound "backup include epoch
+  // <epoch> not found" if none; the snapshot's read errors otherwise. Cached.
+  Result<std::shared_ptr<const hummock::HummockVersion>> VersionForEpoch(uint32_t table_id,
+                                                                         uint64_t epoch);
+
+  BackupLocation location() const;
+  BackupMetrics metrics() const;
+
+  // hummock::ObjectProtectionSet: the current manifest's objects (an unusable location's error).
+  Result<std::vector<uint64_t>> ProtectedObjectIds() override;
+
+  // ParamChangeListener: switches location when backup_storage_url or backup_storage_directory
+  // changed. Notices: how many snapshots stop being listed at the old location, how many the new
+  // one has, or why the new one cannot be used.
+  void OnParamChanged(const std::string& name, const ParamValues& old_values,
+                      const ParamValues& new_values, std::vector<std::string>* notices) override;
+
+ private:
+  struct Location;
+  BackupManager(metastore::MetaStore& meta_store, hummock::HummockManager& hummock,
+                SystemParamsManager& params, BackupManagerOptions options);
+
+  // The current location, opened (and its manifest read) if it was not usable yet.
+  Result<std::shared_ptr<Location>> UsableLocation();
+  std::shared_ptr<Location> OpenLocation(const std::string& url, const std::string& directory);
+  Status RecoverInterruptedJobs();
+  void RunJob(uint64_t job_id, std::optional<std::string> remarks,
+              std::shared_ptr<Location> location);
+  Status FinishJob(uint64_t job_id, BackupJobState state, const std::string& message);
+
+  metastore::MetaStore& meta_store_;
+  hummock::HummockManager& hummock_;
+  SystemParamsManager& params_;
+  const BackupManagerOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable job_done_;
+  std::shared_ptr<Location> location_;   // guarded by mu_
+  std::optional<uint64_t> running_job_;  // guarded by mu_
+  std::thread job_thread_;               // guarded by mu_
+  BackupMetrics metrics_;                // guarded by mu_
+  // snapshot id -> its version (QUERY_EPOCH), guarded by mu_; at most cached_versions entries.
+  std::map<uint64_t, std::shared_ptr<const hummock::HummockVersion>> version_cache_;
+  std::mutex version_load_mu_;  // one snapshot load at a time
+};
+
+}  // namespace rwmeta::meta
