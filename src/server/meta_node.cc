@@ -108,6 +108,11 @@ Status MetaNode::Start() {
   if (!state_store.ok()) return state_store.status().WithContext("state store");
   c->state_store = std::move(state_store).value();
 
+  // A restore that committed its rows but not yet its Hummock checkpoint: refuse before bootstrap
+  // touches anything (the message names the restore-meta command that completes it).
+  if (Status s = hummock::CheckNoIncompleteRestore(*c->meta_store); !s.ok()) {
+    return s.WithContext("meta store " + meta_url);
+  }
   meta::BootstrapOptions bootstrap{options_.state_store, options_.data_directory,
                                    options_.backup_storage_url, options_.backup_storage_directory};
   auto cluster = meta::BootstrapCluster(*c->meta_store, bootstrap);

@@ -1,0 +1,727 @@
+#include "restore/restore.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "backup/snapshot_format.h"
+#include "common/url.h"
+#include "hummock/store/hummock_manager.h"
+#include "hummock/version/checkpoint.h"
+#include "metastore/etcd/etcd_meta_store.h"
+#include "metastore/model.h"
+
+namespace rwmeta::restore {
+
+namespace {
+
+using metastore::Model;
+using metastore::Row;
+using metastore::TableSchema;
+
+constexpr uint64_t kProgressEveryRows = 5000;
+constexpr char kStateStoreParam[] = "state_store";
+constexpr char kDataDirectoryParam[] = "data_directory";
+constexpr char kBackupUrlParam[] = "backup_storage_url";
+constexpr char kBackupDirParam[] = "backup_storage_directory";
+constexpr char kHummockPrefix[] = "hummock+";
+
+std::string JoinKey(std::string_view directory, std::string_view name) {
+  std::string key(directory);
+  while (!key.empty() && key.back() == '/') key.pop_back();
+  if (!key.empty()) key += '/';
+  return key + std::string(name);
+}
+
+uint64_t ValueBytes(const metastore::Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return s->size();
+  if (std::holds_alternative<bool>(v)) return 1;
+  if (metastore::IsNull(v)) return 0;
+  return 8;
+}
+
+uint64_t RowBytes(const Row& row) {
+  uint64_t n = 0;
+  for (const auto& v : row) n += ValueBytes(v);
+  return n;
+}
+
+void Step(const RestoreOptions& options, const std::string& step) {
+  spdlog::info("restore-meta: {}", step);
+  if (options.progress != nullptr) options.progress->OnStep(step);
+}
+
+std::string JoinIds(const std::vector<uint64_t>& ids, size_t limit = 20) {
+  std::string out;
+  for (size_t i = 0; i < ids.size() && i < limit; ++i) {
+    if (i > 0) out += ", ";
+    out += std::to_string(ids[i]);
+  }
+  if (ids.size() > limit) out += fmt::format(", ... ({} in all)", ids.size());
+  return out;
+}
+
+// What the first, checking read of a snapshot learns besides SnapshotContents.
+struct SnapshotFacts {
+  backup::SnapshotContents contents;
+  std::map<std::string, std::string> params;    // system_parameter name -> value
+  std::map<std::string, int64_t> sequences;     // id_sequence name -> next_value
+  std::string cluster_id;                       // the cluster row
+  std::map<std::string, uint64_t> table_bytes;  // meta table -> bytes of its rows
+};
+
+// Collects the small tables restore decides on, and refuses tables this build cannot take.
+class FactsVisitor : public backup::SnapshotVisitor {
+ public:
+  explicit FactsVisitor(SnapshotFacts* facts) : facts_(facts) {}
+  Status OnTableBegin(const backup::SnapshotTable& table) override {
+    return backup::CheckTableAgainstModel(table, Model::Get());
+  }
+  Status OnRow(const backup::SnapshotTable& table, const Row& row) override {
+    facts_->table_bytes[table.name] += RowBytes(row);
+    const auto* first = row.empty() ? nullptr : std::get_if<std::string>(&row[0]);
+    if (first == nullptr || row.size() < 2) return Status::Ok();
+    if (table.name == "system_parameter") {
+      if (const auto* v = std::get_if<std::string>(&row[1])) facts_->params[*first] = *v;
+    } else if (table.name == "id_sequence") {
+      if (const auto* v = std::get_if<int64_t>(&row[1])) facts_->sequences[*first] = *v;
+    } else if (table.name == "cluster") {
+      facts_->cluster_id = *first;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  SnapshotFacts* facts_;
+};
+
+// DataLoss unless what was read is what the manifest entry describes.
+Status CheckAgainstEntry(const backup::SnapshotContents& c, const backup::SnapshotMetadata& entry,
+                         const std::string& object) {
+  if (c.snapshot_id != entry.id || c.size_bytes != entry.size_bytes ||
+      c.checksum != entry.checksum || c.version.id() != entry.hummock_version_id) {
+    return DataLossError(fmt::format(
+        "{}: the object does not match its manifest entry (id {} vs {}, size {} vs {}, checksum "
+        "{:016x} vs {:016x}, hummock version {} vs {})",
+        object, c.snapshot_id, entry.id, c.size_bytes, entry.size_bytes, c.checksum, entry.checksum,
+        c.version.id(), entry.hummock_version_id));
+  }
+  return Status::Ok();
+}
+
+Result<SnapshotFacts> ReadFacts(backup::BackupStorage& backup,
+                                const backup::SnapshotMetadata& entry) {
+  const std::string object = backup::BackupStorage::SnapshotKey(backup.directory(), entry.id);
+  SnapshotFacts facts;
+  RWMETA_ASSIGN_OR_RETURN(auto reader, backup.OpenSnapshot(entry.id));
+  FactsVisitor visitor(&facts);
+  RWMETA_ASSIGN_OR_RETURN(facts.contents, reader->ReadAll(&visitor));
+  RWMETA_RETURN_IF_ERROR(CheckAgainstEntry(facts.contents, entry, object));
+  return facts;
+}
+
+// FailedPrecondition while a meta node holds the state store's lease.
+Status CheckNoLiveMetaNode(objstore::ObjectStore& state_store, const std::string& directory,
+                           hummock::Clock& clock) {
+  const std::string key = JoinKey(directory, hummock::kMetaLeaseObject);
+  auto body = state_store.Get(key);
+  if (!body.ok()) {
+    if (body.status().code() == StatusCode::kNotFound) return Status::Ok();
+    return body.status().WithContext("state store " + state_store.DisplayUrl() + ": reading " +
+                                     key);
+  }
+  nlohmann::json lease = nlohmann::json::parse(*body, nullptr, /*allow_exceptions=*/false);
+  if (!lease.is_object() || !lease.contains("expires_at_ms") ||
+      !lease["expires_at_ms"].is_number_integer()) {
+    return FailedPreconditionError(fmt::format(
+        "state store {}: {} is not a meta lease this build can read: cannot tell whether a meta "
+        "node serves this state store; shut every meta node down and delete {}",
+        state_store.DisplayUrl(), key, key));
+  }
+  const int64_t expires_at_ms = lease["expires_at_ms"].get<int64_t>();
+  const int64_t now_ms = clock.NowMs();
+  if (now_ms < expires_at_ms) {
+    std::string host = lease.value("host", std::string("?"));
+    int64_t pid = lease.contains("pid") && lease["pid"].is_number_integer()
+                      ? lease["pid"].get<int64_t>()
+                      : -1;
+    return FailedPreconditionError(fmt::format(
+        "state store {}: a meta node (host {}, pid {}) holds the lease {} for another {} ms: shut "
+        "the meta service down before restoring (two clusters must never use the same SSTs)",
+        state_store.DisplayUrl(), host, pid, key, expires_at_ms - now_ms));
+  }
+  return Status::Ok();
+}
+
+Status CheckClusterId(objstore::ObjectStore& state_store, const std::string& directory,
+                      const std::string& cluster_id) {
+  const std::string key = JoinKey(directory, hummock::kClusterIdObject);
+  auto body = state_store.Get(key);
+  if (!body.ok()) {
+    if (body.status().code() == StatusCode::kNotFound) return Status::Ok();
+    return body.status().WithContext("state store " + state_store.DisplayUrl() + ": reading " +
+                                     key);
+  }
+  std::string stored = *body;
+  while (!stored.empty() && (stored.back() == '\n' || stored.back() == ' ')) stored.pop_back();
+  if (!cluster_id.empty() && stored != cluster_id) {
+    return FailedPreconditionError(fmt::format(
+        "state store {}: {} belongs to cluster {}, the snapshot to cluster {}: this is another "
+        "cluster's state store",
+        state_store.DisplayUrl(), key, stored, cluster_id));
+  }
+  return Status::Ok();
+}
+
+// Object ids of `<id>.data` objects under the data directory.
+Result<std::set<uint64_t>> ListObjectIds(objstore::ObjectStore& state_store,
+                                         const std::string& directory) {
+  std::string prefix = JoinKey(directory, "");
+  RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects, state_store.List(prefix));
+  std::set<uint64_t> ids;
+  for (const objstore::ObjectMeta& o : objects) {
+    std::string_view name = o.key;
+    if (size_t slash = name.rfind('/'); slash != std::string_view::npos) {
+      name = name.substr(slash + 1);
+    }
+    constexpr std::string_view kSuffix = ".data";
+    if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) continue;
+    std::string_view digits = name.substr(0, name.size() - kSuffix.size());
+    uint64_t id = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (ec == std::errc() && end == digits.data() + digits.size()) ids.insert(id);
+  }
+  return ids;
+}
+
+// The state of the target before writing.
+enum class TargetState { kEmpty, kInterruptedBulkLoad, kHalfRestored };
+
+Result<TargetState> InspectTarget(metastore::MetaStore& target, uint64_t snapshot_id) {
+  auto inspected = target.Inspect();
+  if (!inspected.ok()) {
+    // etcd refuses to be inspected while a bulk load that did not finish left its marker: the
+    // load never became visible, and BeginBulkLoad starts over.
+    if (target.backend() == "etcd" &&
+        inspected.status().code() == StatusCode::kFailedPrecondition) {
+      spdlog::warn("restore-meta: {}; the restore starts over", inspected.status().message());
+      return TargetState::kInterruptedBulkLoad;
+    }
+    return inspected.status().WithContext("target meta store " + target.DisplayUrl());
+  }
+  const Model& model = Model::Get();
+  if (inspected->version > model.version()) {
+    return FailedPreconditionError(fmt::format(
+        "target meta store {} has schema version {}, newer than this build's {}: use a risectl of "
+        "the same version",
+        target.DisplayUrl(), inspected->version, model.version()));
+  }
+  if (inspected->empty) return TargetState::kEmpty;
+  if (inspected->version != model.version()) {
+    return FailedPreconditionError(fmt::format(
+        "target meta store {} is not empty (schema version {}): a restore needs an empty store; "
+        "nothing was written",
+        target.DisplayUrl(), inspected->version));
+  }
+  RWMETA_ASSIGN_OR_RETURN(auto view, target.BeginSnapshotRead());
+  RWMETA_ASSIGN_OR_RETURN(
+      std::optional<Row> marker,
+      view->Get(model.Table("id_sequence"),
+                metastore::Key{std::string(hummock::kRestoreIncompleteMarker)}));
+  if (marker.has_value()) {
+    const auto* id = std::get_if<int64_t>(&(*marker)[1]);
+    if (id != nullptr && static_cast<uint64_t>(*id) == snapshot_id) {
+      return TargetState::kHalfRestored;
+    }
+    return FailedPreconditionError(fmt::format(
+        "target meta store {} holds an unfinished restore of meta snapshot {}: complete it with "
+        "--meta-snapshot-id {}, or empty the store first; nothing was written",
+        target.DisplayUrl(), id ? std::to_string(*id) : "?", id ? std::to_string(*id) : "?"));
+  }
+  for (const TableSchema& table : model.tables()) {
+    RWMETA_ASSIGN_OR_RETURN(int64_t rows, view->Count(table));
+    if (rows > 0) {
+      return FailedPreconditionError(fmt::format(
+          "target meta store {} is not empty (table {} has {} rows): a restore needs an empty "
+          "store (a new database, or one made by `risectl meta create-meta-store-schema`); "
+          "nothing was written",
+          target.DisplayUrl(), table.name, rows));
+    }
+  }
+  // Inspect saw rows the model's tables do not hold (foreign keys under an etcd prefix).
+  return FailedPreconditionError(fmt::format(
+      "target meta store {} is not empty: a restore needs an empty store; nothing was written",
+      target.DisplayUrl()));
+}
+
+// Where restored rows go: one transaction, or an etcd bulk load.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual Status Insert(const TableSchema& table, const Row& row) = 0;
+  virtual Status Commit() = 0;
+};
+
+class TransactionSink : public RowSink {
+ public:
+  explicit TransactionSink(std::unique_ptr<metastore::Transaction> txn) : txn_(std::move(txn)) {}
+  Status Insert(const TableSchema& table, const Row& row) override {
+    return txn_->Insert(table, row);
+  }
+  Status Commit() override { return txn_->Commit(); }
+  metastore::Transaction& txn() { return *txn_; }
+
+ private:
+  std::unique_ptr<metastore::Transaction> txn_;
+};
+
+class BulkLoadSink : public RowSink {
+ public:
+  explicit BulkLoadSink(std::unique_ptr<metastore::EtcdBulkLoader> loader)
+      : loader_(std::move(loader)) {}
+  Status Insert(const TableSchema& table, const Row& row) override {
+    return loader_->Add(table, row);
+  }
+  Status Commit() override { return loader_->Finish(); }
+
+ private:
+  std::unique_ptr<metastore::EtcdBulkLoader> loader_;
+};
+
+// Streams the snapshot's rows into a sink, rewriting the rows restore decides on.
+class WritingVisitor : public backup::SnapshotVisitor {
+ public:
+  WritingVisitor(RowSink* sink, const std::map<std::string, std::string>* param_overrides,
+                 const std::map<std::string, int64_t>* sequences, const RestoreOptions* options,
+                 RestoreSummary* summary, const backup::SnapshotHeader* header)
+      : sink_(sink),
+        param_overrides_(param_overrides),
+        sequences_(sequences),
+        options_(options),
+        summary_(summary),
+        header_(header) {}
+
+  Status OnTableBegin(const backup::SnapshotTable& table) override {
+    schema_ = Model::Get().Find(table.name);
+    if (schema_ == nullptr) return Internal(table.name);
+    current_ = TableProgress{table.name, 0, 0, 0};
+    if (auto it = header_->table_row_counts.find(table.name);
+        it != header_->table_row_counts.end()) {
+      current_.expected_rows = it->second;
+    }
+    return Status::Ok();
+  }
+
+  Status OnRow(const backup::SnapshotTable& table, const Row& snapshot_row) override {
+    Row row = snapshot_row;
+    // A snapshot of an older model has fewer columns; the newer ones are nullable.
+    row.resize(schema_->columns.size());
+    const auto* name = std::get_if<std::string>(&row[0]);
+    if (table.name == "id_sequence" && name != nullptr) {
+      // Written whole, carried forward, when the table ends.
+      return Status::Ok();
+    }
+    if (table.name == "system_parameter" && name != nullptr) {
+      if (auto it = param_overrides_->find(*name); it != param_overrides_->end()) {
+        row[1] = it->second;
+      }
+    }
+    RWMETA_RETURN_IF_ERROR(Insert(*schema_, row));
+    return Status::Ok();
+  }
+
+  Status OnTableEnd(const backup::SnapshotTable& table, uint64_t /*row_count*/) override {
+    if (table.name == "id_sequence") RWMETA_RETURN_IF_ERROR(WriteSequences());
+    summary_->tables.push_back(current_);
+    if (options_->progress != nullptr) options_->progress->OnTable(current_, /*done=*/true);
+    return Status::Ok();
+  }
+
+  // Writes the carried-forward sequences if the snapshot had no id_sequence table, then the
+  // marker.
+  Status Finish(uint64_t snapshot_id) {
+    const TableSchema& sequences = Model::Get().Table("id_sequence");
+    if (!sequences_written_) {
+      schema_ = &sequences;
+      current_ = TableProgress{sequences.name, 0, 0, 0};
+      RWMETA_RETURN_IF_ERROR(WriteSequences());
+      summary_->tables.push_back(current_);
+    }
+    return sink_->Insert(sequences, Row{std::string(hummock::kRestoreIncompleteMarker),
+                                        static_cast<int64_t>(snapshot_id)});
+  }
+
+ private:
+  static Status Internal(const std::string& table) {
+    return InternalError("restore: snapshot table " + table +
+                         " passed the model check but is "
+                         "not in the model");
+  }
+
+  Status Insert(const TableSchema& schema, const Row& row) {
+    Status s = sink_->Insert(schema, row);
+    if (!s.ok()) {
+      return s.WithContext(
+          fmt::format("restoring row {} of table {}", current_.rows + 1, schema.name));
+    }
+    ++current_.rows;
+    current_.bytes += RowBytes(row);
+    ++summary_->rows;
+    summary_->bytes += RowBytes(row);
+    if (options_->progress != nullptr && current_.rows % kProgressEveryRows == 0) {
+      options_->progress->OnTable(current_, /*done=*/false);
+    }
+    return Status::Ok();
+  }
+
+  Status WriteSequences() {
+    sequences_written_ = true;
+    for (const auto& [name, next] : *sequences_) {
+      RWMETA_RETURN_IF_ERROR(Insert(*schema_, Row{name, next}));
+    }
+    return Status::Ok();
+  }
+
+  RowSink* sink_;
+  const std::map<std::string, std::string>* param_overrides_;
+  const std::map<std::string, int64_t>* sequences_;
+  const RestoreOptions* options_;
+  RestoreSummary* summary_;
+  const backup::SnapshotHeader* header_;
+  const TableSchema* schema_ = nullptr;
+  TableProgress current_;
+  bool sequences_written_ = false;
+};
+
+// Rows into the target in one commit with the marker. Re-checks emptiness inside the transaction.
+Status WriteRows(backup::BackupStorage& backup, const backup::SnapshotMetadata& entry,
+                 metastore::MetaStore& target, TargetState state, const SnapshotFacts& facts,
+                 const std::map<std::string, std::string>& param_overrides,
+                 const std::map<std::string, int64_t>& sequences, const RestoreOptions& options,
+                 RestoreSummary* summary) {
+  std::unique_ptr<RowSink> sink;
+  if (target.backend() == "etcd") {
+    // etcd has no transaction big enough for a snapshot: its bulk loader hides a partial load
+    // behind its own marker until Finish, and starts over on a re-run.
+    auto* etcd = dynamic_cast<metastore::EtcdMetaStore*>(&target);
+    if (etcd == nullptr) {
+      return InvalidArgumentError("target meta store " + target.DisplayUrl() +
+                                  " says it is etcd but is not an EtcdMetaStore");
+    }
+    RWMETA_ASSIGN_OR_RETURN(auto loader, etcd->BeginBulkLoad());
+    sink = std::make_unique<BulkLoadSink>(std::move(loader));
+  } else {
+    (void)state;
+    // An empty database gets the schema; one made by create-meta-store-schema is at the version.
+    RWMETA_RETURN_IF_ERROR(target.Migrate());
+    RWMETA_ASSIGN_OR_RETURN(auto txn, target.BeginTransaction());
+    for (const TableSchema& table : Model::Get().tables()) {
+      RWMETA_ASSIGN_OR_RETURN(int64_t rows, txn->Count(table));
+      if (rows > 0) {
+        return FailedPreconditionError(fmt::format(
+            "target meta store {} is not empty (table {} has {} rows, written while the restore "
+            "was checking): nothing was written",
+            target.DisplayUrl(), table.name, rows));
+      }
+    }
+    sink = std::make_unique<TransactionSink>(std::move(txn));
+  }
+  const std::string object = backup::BackupStorage::SnapshotKey(backup.directory(), entry.id);
+  RWMETA_ASSIGN_OR_RETURN(auto reader, backup.OpenSnapshot(entry.id));
+  WritingVisitor visitor(sink.get(), &param_overrides, &sequences, &options, summary,
+                         &facts.contents.header);
+  RWMETA_ASSIGN_OR_RETURN(backup::SnapshotContents again, reader->ReadAll(&visitor));
+  // The object was replaced between the two reads: its rows are not the ones checked.
+  if (again.checksum != facts.contents.checksum) {
+    return DataLossError(
+        fmt::format("{} changed while it was being restored; nothing was written", object));
+  }
+  RWMETA_RETURN_IF_ERROR(CheckAgainstEntry(again, entry, object));
+  RWMETA_RETURN_IF_ERROR(visitor.Finish(entry.id));
+  Step(options, fmt::format("committing {} rows into {}", summary->rows, target.DisplayUrl()));
+  Status committed = sink->Commit();
+  if (!committed.ok()) {
+    return committed.WithContext("target meta store " + target.DisplayUrl() + ": commit");
+  }
+  return Status::Ok();
+}
+
+Status ClearMarker(metastore::MetaStore& target) {
+  const TableSchema& table = Model::Get().Table("id_sequence");
+  return metastore::RunTransaction(target, [&](metastore::Transaction& txn) {
+    return txn.Delete(table, metastore::Key{std::string(hummock::kRestoreIncompleteMarker)});
+  });
+}
+
+}  // namespace
+
+Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::MetaStore& target,
+                                   objstore::ObjectStore& state_store,
+                                   const RestoreOptions& options) {
+  const uint64_t id = options.snapshot_id;
+  const std::string& dir = options.hummock_storage_directory;
+  RestoreSummary summary;
+  summary.snapshot_id = id;
+  summary.dry_run = options.dry_run;
+
+  // 1. Flags.
+  const bool any_overwrite = options.overwrite_hummock_storage_endpoint ||
+                             options.overwrite_backup_storage_url.has_value() ||
+                             options.overwrite_backup_storage_directory.has_value();
+  if (any_overwrite && !(options.overwrite_hummock_storage_endpoint &&
+                         options.overwrite_backup_storage_url.has_value() &&
+                         options.overwrite_backup_storage_directory.has_value())) {
+    return InvalidArgumentError(
+        "--overwrite-hummock-storage-endpoint, --overwrite-backup-storage-url and "
+        "--overwrite-backup-storage-directory must be given together");
+  }
+  if (options.hummock_storage_url.empty()) {
+    return InvalidArgumentError("the hummock storage url is empty");
+  }
+  if (options.hummock_storage_url.starts_with(kHummockPrefix)) {
+    return InvalidArgumentError(fmt::format(
+        "--hummock-storage-url takes the state store URL without the {} prefix (given {})",
+        kHummockPrefix, RedactUrl(options.hummock_storage_url)));
+  }
+
+  // 2. The manifest lists the snapshot.
+  const std::string backup_where = fmt::format("backup storage {} directory {}",
+                                               backup.store()->DisplayUrl(), backup.directory());
+  Step(options, "reading the manifest of " + backup_where);
+  auto manifest = backup.ReadManifest();
+  if (!manifest.ok()) return manifest.status().WithContext(backup_where);
+  const backup::SnapshotMetadata* entry = manifest->Find(id);
+  if (entry == nullptr) {
+    std::vector<uint64_t> ids;
+    for (const auto& s : manifest->snapshots) ids.push_back(s.id);
+    std::sort(ids.begin(), ids.end());
+    return NotFoundError(
+        fmt::format("meta snapshot {} not found in {}: {}", id, backup_where,
+                    ids.empty() ? std::string("it lists no snapshots (is the location right?)")
+                                : "it lists snapshots " + JoinIds(ids)));
+  }
+  if (entry->format_version != backup::kSnapshotFormatVersion) {
+    return UnimplementedError(
+        fmt::format("meta snapshot {} has format version {}; this build restores format version {}",
+                    id, entry->format_version, backup::kSnapshotFormatVersion));
+  }
+
+  // 3. Nobody serves the state store.
+  hummock::Clock& clock = options.clock != nullptr ? *options.clock : *hummock::SystemClock();
+  RWMETA_RETURN_IF_ERROR(CheckNoLiveMetaNode(state_store, dir, clock));
+
+  // 4. The snapshot, read whole and checked.
+  Step(options, fmt::format("verifying meta snapshot {} ({} bytes)", id, entry->size_bytes));
+  auto read = ReadFacts(backup, *entry);
+  if (!read.ok()) return read.status().WithContext(fmt::format("meta snapshot {}", id));
+  SnapshotFacts facts = std::move(read).value();
+  summary.cluster_id =
+      facts.cluster_id.empty() ? facts.contents.header.cluster_id : facts.cluster_id;
+  summary.hummock_version_id = facts.contents.version.id();
+  RWMETA_RETURN_IF_ERROR(CheckClusterId(state_store, dir, summary.cluster_id));
+
+  // 5. The state store is the snapshot's, or the parameters are rewritten.
+  std::map<std::string, std::string> overrides;
+  if (options.overwrite_hummock_storage_endpoint) {
+    for (const char* name :
+         {kStateStoreParam, kDataDirectoryParam, kBackupUrlParam, kBackupDirParam}) {
+      if (!facts.params.contains(name)) {
+        return FailedPreconditionError(fmt::format(
+            "meta snapshot {}: system parameter {} is missing, so it cannot be overwritten", id,
+            name));
+      }
+    }
+    overrides[kStateStoreParam] = kHummockPrefix + options.hummock_storage_url;
+    overrides[kDataDirectoryParam] = dir;
+    overrides[kBackupUrlParam] = *options.overwrite_backup_storage_url;
+    overrides[kBackupDirParam] = *options.overwrite_backup_storage_directory;
+  } else {
+    auto state_param = facts.params.find(kStateStoreParam);
+    auto dir_param = facts.params.find(kDataDirectoryParam);
+    if (state_param == facts.params.end() || dir_param == facts.params.end()) {
+      return DataLossError(fmt::format(
+          "meta snapshot {} has no state_store or data_directory system parameter", id));
+    }
+    auto stripped = StripHummockPrefix(state_param->second);
+    if (!stripped.ok()) {
+      return DataLossError(fmt::format("meta snapshot {}: invalid state_store parameter {}", id,
+                                       RedactUrl(state_param->second)));
+    }
+    if (*stripped != options.hummock_storage_url) {
+      return FailedPreconditionError(
+          fmt::format("state store url mismatch: meta snapshot {} was taken of a cluster on {} but "
+                      "--hummock-storage-url is {} (give the snapshot's, or move the data and use "
+                      "--overwrite-hummock-storage-endpoint)",
+                      id, RedactUrl(*stripped), RedactUrl(options.hummock_storage_url)));
+    }
+    if (dir_param->second != dir) {
+      return FailedPreconditionError(
+          fmt::format("state store directory mismatch: meta snapshot {} has data_directory {} but "
+                      "--hummock-storage-directory is {}",
+                      id, dir_param->second, dir));
+    }
+  }
+
+  // 6. Sequences carried forward.
+  std::map<std::string, int64_t> sequences = facts.sequences;
+  const backup::SnapshotMetadata* newest = entry;
+  uint64_t max_referenced = 0;
+  for (const auto& s : manifest->snapshots) {
+    if (s.id > newest->id) newest = &s;
+    for (uint64_t object_id : s.ssts) max_referenced = std::max(max_referenced, object_id);
+  }
+  if (newest->id != id) {
+    Step(options,
+         fmt::format("reading the newest meta snapshot {} for its id sequences", newest->id));
+    auto newest_facts = ReadFacts(backup, *newest);
+    if (!newest_facts.ok()) {
+      return newest_facts.status().WithContext(fmt::format(
+          "meta snapshot {} (the newest, whose id sequences the restored cluster continues)",
+          newest->id));
+    }
+    for (const auto& [name, next] : facts.sequences) {
+      auto it = newest_facts->sequences.find(name);
+      if (it == newest_facts->sequences.end() || it->second < next) {
+        return FailedPreconditionError(fmt::format(
+            "the manifest of {} is inconsistent: the newest meta snapshot {} has id sequence {} "
+            "at {} but the older snapshot {} has it at {}; restoring would reuse ids",
+            backup_where, newest->id, name,
+            it == newest_facts->sequences.end() ? std::string("none") : std::to_string(it->second),
+            id, next));
+      }
+    }
+    for (const auto& [name, next] : newest_facts->sequences) {
+      sequences[name] = std::max(sequences[name], next);
+    }
+  }
+  std::optional<std::set<uint64_t>> listed;
+  if (options.list_state_store_object_ids || options.validate_integrity) {
+    Step(options, fmt::format("listing objects of state store {} directory {}",
+                              state_store.DisplayUrl(), dir));
+    auto ids = ListObjectIds(state_store, dir);
+    if (!ids.ok()) {
+      return ids.status().WithContext("state store " + state_store.DisplayUrl());
+    }
+    listed = std::move(ids).value();
+    if (!listed->empty()) max_referenced = std::max(max_referenced, *listed->rbegin());
+  }
+  auto at_least = [&](const char* name, int64_t floor) {
+    int64_t& next = sequences[name];
+    next = std::max(next, floor);
+  };
+  int64_t max_snapshot_id = 0;
+  for (const auto& s : manifest->snapshots) {
+    max_snapshot_id = std::max<int64_t>(max_snapshot_id, static_cast<int64_t>(s.id));
+  }
+  at_least(kSnapshotIdSequence, max_snapshot_id + 1);
+  at_least(kObjectIdSequence, static_cast<int64_t>(max_referenced) + 1);
+  sequences.erase(hummock::kRestoreIncompleteMarker);
+  summary.sequences = sequences;
+
+  // 7. Integrity.
+  if (options.validate_integrity) {
+    Step(options, "checking that every object the snapshot references exists");
+    std::vector<uint64_t> missing;
+    for (uint64_t object_id : entry->ssts) {
+      if (!listed->contains(object_id)) missing.push_back(object_id);
+    }
+    summary.objects_checked = entry->ssts.size();
+    if (!missing.empty()) {
+      return FailedPreconditionError(fmt::format(
+          "meta snapshot {} references {} objects missing from state store {} directory {}: {}", id,
+          missing.size(), state_store.DisplayUrl(), dir, JoinIds(missing)));
+    }
+  }
+
+  // 8. The target.
+  Step(options, "inspecting target meta store " + target.DisplayUrl());
+  RWMETA_ASSIGN_OR_RETURN(TargetState state, InspectTarget(target, id));
+
+  if (options.dry_run) {
+    for (const auto& t : facts.contents.tables) {
+      TableProgress p{t.name, 0, 0, 0};
+      if (auto it = facts.contents.header.table_row_counts.find(t.name);
+          it != facts.contents.header.table_row_counts.end()) {
+        p.rows = p.expected_rows = it->second;
+      }
+      if (auto it = facts.table_bytes.find(t.name); it != facts.table_bytes.end()) {
+        p.bytes = it->second;
+      }
+      summary.rows += p.rows;
+      summary.bytes += p.bytes;
+      summary.tables.push_back(p);
+    }
+    Step(options, "dry run complete: every check passed, nothing was written");
+    return summary;
+  }
+
+  // 9. Write: rows and marker in one commit, the checkpoint, then the marker goes.
+  if (state == TargetState::kHalfRestored) {
+    Step(options, fmt::format("target holds the rows of an unfinished restore of snapshot {}: "
+                              "completing it",
+                              id));
+    summary.completed_earlier_restore = true;
+  } else {
+    Step(options, "writing rows into " + target.DisplayUrl());
+    RWMETA_RETURN_IF_ERROR(
+        WriteRows(backup, *entry, target, state, facts, overrides, sequences, options, &summary));
+  }
+  Step(options, fmt::format("writing the Hummock version {} checkpoint to {}",
+                            facts.contents.version.id(), hummock::CheckpointKey(dir)));
+  hummock::HummockVersionCheckpoint checkpoint;
+  *checkpoint.mutable_version() = facts.contents.version;
+  // Stale objects stay empty: objects of the old cluster that nothing references are garbage for
+  // the next full GC.
+  Status written = hummock::WriteCheckpoint(state_store, dir, checkpoint);
+  if (!written.ok()) {
+    return written.WithContext(fmt::format(
+        "state store {}: the rows are committed but the checkpoint is not; run the same "
+        "restore-meta again to complete it",
+        state_store.DisplayUrl()));
+  }
+  Status cleared = ClearMarker(target);
+  if (!cleared.ok()) {
+    return cleared.WithContext(
+        "target meta store " + target.DisplayUrl() +
+        ": the checkpoint is written but the restore marker could not be removed; run the same "
+        "restore-meta again to complete it");
+  }
+  return summary;
+}
+
+Result<bool> CreateMetaStoreSchema(metastore::MetaStore& target) {
+  auto inspected = target.Inspect();
+  if (!inspected.ok()) {
+    return inspected.status().WithContext("meta store " + target.DisplayUrl());
+  }
+  const int version = Model::Get().version();
+  if (inspected->version > version) {
+    return FailedPreconditionError(
+        fmt::format("meta store {} has schema version {}, newer than this build's {}",
+                    target.DisplayUrl(), inspected->version, version));
+  }
+  if (!inspected->empty) {
+    return FailedPreconditionError(fmt::format(
+        "meta store {} is not empty: create-meta-store-schema prepares an empty store for "
+        "restore-meta; nothing was changed",
+        target.DisplayUrl()));
+  }
+  if (inspected->version == version) return false;
+  Status migrated = target.Migrate();
+  if (!migrated.ok()) return migrated.WithContext("meta store " + target.DisplayUrl());
+  return true;
+}
+
+std::string FormatSummary(const RestoreSummary& s) {
+  std::string how = s.dry_run ? "dry run of meta snapshot" : "restored meta snapshot";
+  if (s.completed_earlier_restore) how = "completed the restore of meta snapshot";
+  return fmt::format("{} {}: cluster {}, {} tables, {} rows, {} bytes, hummock version {}", how,
+                     s.snapshot_id, s.cluster_id, s.tables.size(), s.rows, s.bytes,
+                     s.hummock_version_id);
+}
+
+}  // namespace rwmeta::restore

@@ -1,0 +1,133 @@
+// Restore of a meta snapshot into a fresh meta store (`risectl meta restore-meta`) and creation of
+// an empty meta-store schema (`risectl meta create-meta-store-schema`). Both work offline, straight
+// on the stores: no meta node runs. docs/restore.md is the operator's page.
+//
+// RestoreMeta, in order (the first failure stops it; nothing is written before step 9):
+//   1. flags: the three --overwrite-* options come together or not at all;
+//   2. the manifest of the backup location lists the snapshot (NotFound naming the ids there);
+//   3. the state store is not served: no unexpired `meta_lease` (a live meta node), and its
+//      `cluster_id`, if any, is the snapshot's;
+//   4. the snapshot is read whole and checked against its manifest entry (size, checksum, version);
+//   5. the state store URL and directory equal the snapshot's `state_store` (without `hummock+`)
+//      and `data_directory`, unless the overwrite options rewrite those parameters;
+//   6. id sequences are carried forward (see RestoreSummary::sequences), so the restored cluster
+//      never hands out an object id or snapshot id that a kept snapshot or an existing object uses;
+//   7. with validate_integrity, every object the snapshot references exists in the state store;
+//   8. the target holds no row (or only a half-done restore of the same snapshot, see below);
+//   9. unless dry_run: every row plus the marker hummock::kRestoreIncompleteMarker in ONE commit
+//      (one SQL transaction; etcd: EtcdBulkLoader, whose own marker hides a partial load), then the
+//      checkpoint `<dir>/checkpoint/0` with the snapshot's version, then the marker is deleted.
+//
+// All or nothing: a failure or kill before the commit leaves the target as it was (an empty
+// database may have gained the empty schema, which a re-run accepts). After the commit the marker
+// makes meta-node and HummockManager::Open refuse the store; running the same restore again finds
+// the marker for the same snapshot, re-checks, writes the checkpoint and clears it.
+//
+// Thread-compatible: one restore per target at a time (the engine does not lock the target).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backup/backup_storage.h"
+#include "common/status.h"
+#include "hummock/cluster/state_store_guard.h"
+#include "metastore/meta_store.h"
+#include "objstore/object_store.h"
+
+namespace rwmeta::restore {
+
+// The id sequences restore carries forward (metastore table id_sequence).
+inline constexpr char kSnapshotIdSequence[] = "meta_backup";
+inline constexpr char kObjectIdSequence[] = "hummock_object_id";
+
+// Rows and bytes of one table, as restored (or, in a dry run, as read).
+struct TableProgress {
+  std::string table;
+  uint64_t rows = 0;
+  // Sum of the values' sizes (text and bytes by length, numbers 8, booleans 1).
+  uint64_t bytes = 0;
+  // Rows the snapshot header announces for the table.
+  uint64_t expected_rows = 0;
+};
+
+// Receives progress. Called from the restoring thread.
+class RestoreProgress {
+ public:
+  virtual ~RestoreProgress() = default;
+  // A step starts: "reading manifest", "verifying snapshot 3", "writing rows", ...
+  virtual void OnStep(const std::string& /*step*/) {}
+  // Every few thousand rows and at the end of each table while rows are written.
+  virtual void OnTable(const TableProgress& /*table*/, bool /*done*/) {}
+};
+
+struct RestoreOptions {
+  uint64_t snapshot_id = 0;
+  // Where the state store is, as given to restore (without `hummock+`), and its data directory.
+  std::string hummock_storage_url;
+  std::string hummock_storage_directory = "hummock_001";
+  // All checks, no writes.
+  bool dry_run = false;
+  // Check that every object the snapshot references exists under the data directory.
+  bool validate_integrity = false;
+  // Rewrite state_store, data_directory, backup_storage_url and backup_storage_directory in the
+  // restored store instead of checking the first two against the state store given.
+  bool overwrite_hummock_storage_endpoint = false;
+  std::optional<std::string> overwrite_backup_storage_url;
+  std::optional<std::string> overwrite_backup_storage_directory;
+  // Go above every object id found in the state store too (one List of the data directory).
+  bool list_state_store_object_ids = true;
+  // Null: the wall clock (lease expiry).
+  hummock::Clock* clock = nullptr;
+  // Null: no progress reports.
+  RestoreProgress* progress = nullptr;
+};
+
+struct RestoreSummary {
+  uint64_t snapshot_id = 0;
+  std::string cluster_id;
+  uint64_t hummock_version_id = 0;
+  std::vector<TableProgress> tables;  // snapshot order
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  // The id_sequence values written (name -> next_value), after carrying forward.
+  std::map<std::string, int64_t> sequences;
+  // True if the run only completed an earlier restore that had committed its rows.
+  bool completed_earlier_restore = false;
+  bool dry_run = false;
+  // Objects the integrity check found (validate_integrity only).
+  uint64_t objects_checked = 0;
+};
+
+// Restores snapshot `options.snapshot_id` from `backup` into `target`, writing the checkpoint into
+// `state_store`. Errors (messages name the thing; nothing is written unless stated):
+// - InvalidArgument: overwrite options incomplete; a target of another kind than this engine
+//   knows.
+// - NotFound: the snapshot is not in the manifest (the message lists the ids that are).
+// - FailedPrecondition: a live meta node holds the state store's lease; the state store belongs to
+//   another cluster; the state store URL or directory differs from the snapshot's; objects are
+//   missing (validate_integrity, naming them); the target is not empty (naming a table with rows);
+//   the target holds an unfinished restore of another snapshot; a snapshot table does not fit this
+//   build's model; the manifest's newest snapshot lacks a sequence or has it lower than the
+//   restored one (the ids could collide).
+// - DataLoss / Unimplemented: the snapshot object is corrupt or of an unknown format version.
+// - The stores' errors (Unavailable, Unauthenticated, ...) pass through with context. A failure
+//   after the commit (writing the checkpoint) leaves the marker: re-run to complete.
+// REQUIRES: the stores outlive the call.
+Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::MetaStore& target,
+                                   objstore::ObjectStore& state_store,
+                                   const RestoreOptions& options);
+
+// Creates this build's schema in `target`: OK for an empty store (created) or one already at this
+// version with no rows (nothing to do). FailedPrecondition if the store has rows or a newer schema;
+// the store's errors otherwise. Returns true if it created or migrated the schema.
+Result<bool> CreateMetaStoreSchema(metastore::MetaStore& target);
+
+// A one-line summary of a finished restore, for logs and the CLI.
+std::string FormatSummary(const RestoreSummary& summary);
+
+}  // namespace rwmeta::restore

@@ -1,0 +1,587 @@
+#include "restore/restore.h"
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backup/backup_storage.h"
+#include "common/testing/status_matchers.h"
+#include "hummock/cluster/state_store_guard.h"
+#include "hummock/store/hummock_manager.h"
+#include "hummock/version/checkpoint.h"
+#include "hummock/version/version.h"
+#include "meta/bootstrap.h"
+#include "metastore/memory/memory_meta_store.h"
+#include "metastore/model.h"
+#include "objstore/fault_injection_object_store.h"
+#include "objstore/memory/memory_object_store.h"
+
+namespace rwmeta::restore {
+namespace {
+
+using metastore::Model;
+using metastore::Row;
+using ::rwmeta::testing::IsOk;
+using ::rwmeta::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kDir[] = "hummock_001";
+
+// Every row of every table of `store`, by table name.
+std::map<std::string, std::vector<Row>> Dump(metastore::MetaStore& store) {
+  std::map<std::string, std::vector<Row>> out;
+  auto view = store.BeginSnapshotRead();
+  EXPECT_OK(view.status());
+  if (!view.ok()) return out;
+  for (const auto& table : Model::Get().tables()) {
+    EXPECT_OK((*view)->Scan(table, [&](const Row& row) {
+      out[table.name].push_back(row);
+      return Status::Ok();
+    }));
+  }
+  return out;
+}
+
+bool IsFresh(metastore::MetaStore& store) {
+  auto state = store.Inspect();
+  return state.ok() && state->empty;
+}
+
+class FakeClock : public hummock::Clock {
+ public:
+  int64_t NowMs() override { return now_ms; }
+  void SleepMs(int64_t ms) override { now_ms += ms; }
+  int64_t now_ms = 1'000'000;
+};
+
+// A MemoryMetaStore whose transactions stop after `fail_after_inserts` inserts (the restore is
+// "killed": the error ends it before commit), or whose commit fails.
+class FailingMetaStore : public metastore::MetaStore {
+ public:
+  explicit FailingMetaStore(metastore::MetaStore* base) : base_(base) {}
+  std::string_view backend() const override { return base_->backend(); }
+  std::string DisplayUrl() const override { return base_->DisplayUrl(); }
+  Result<metastore::SchemaState> Inspect() override { return base_->Inspect(); }
+  Status Migrate() override { return base_->Migrate(); }
+  Result<std::unique_ptr<metastore::ReadView>> BeginSnapshotRead() override {
+    return base_->BeginSnapshotRead();
+  }
+  Result<std::unique_ptr<metastore::Transaction>> BeginTransaction() override;
+
+  int64_t fail_after_inserts = -1;  // -1: never
+  bool fail_commit = false;
+  std::atomic<int64_t> inserts{0};
+
+ private:
+  metastore::MetaStore* base_;
+};
+
+class FailingTransaction : public metastore::Transaction {
+ public:
+  FailingTransaction(std::unique_ptr<metastore::Transaction> base, FailingMetaStore* owner)
+      : base_(std::move(base)), owner_(owner) {}
+  Result<std::optional<Row>> Get(const metastore::TableSchema& t,
+                                 const metastore::Key& k) override {
+    return base_->Get(t, k);
+  }
+  Status Scan(const metastore::TableSchema& t,
+              const std::function<Status(const Row&)>& visit) override {
+    return base_->Scan(t, visit);
+  }
+  Result<int64_t> Count(const metastore::TableSchema& t) override { return base_->Count(t); }
+  Status Insert(const metastore::TableSchema& t, const Row& row) override {
+    if (owner_->fail_after_inserts >= 0 && owner_->inserts.load() >= owner_->fail_after_inserts) {
+      return UnavailableError("injected: the restore process died here");
+    }
+    ++owner_->inserts;
+    return base_->Insert(t, row);
+  }
+  Status Update(const metastore::TableSchema& t, const Row& row) override {
+    return base_->Update(t, row);
+  }
+  Status Upsert(const metastore::TableSchema& t, const Row& row) override {
+    return base_->Upsert(t, row);
+  }
+  Status Delete(const metastore::TableSchema& t, const metastore::Key& k) override {
+    return base_->Delete(t, k);
+  }
+  Status Commit() override {
+    if (owner_->fail_commit) return UnavailableError("injected: connection lost at commit");
+    return base_->Commit();
+  }
+
+ private:
+  std::unique_ptr<metastore::Transaction> base_;
+  FailingMetaStore* owner_;
+};
+
+Result<std::unique_ptr<metastore::Transaction>> FailingMetaStore::BeginTransaction() {
+  RWMETA_ASSIGN_OR_RETURN(auto txn, base_->BeginTransaction());
+  return std::unique_ptr<metastore::Transaction>(new FailingTransaction(std::move(txn), this));
+}
+
+// A source cluster (bootstrapped meta store, state store with SSTs) and its backup location.
+class RestoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = meta::BootstrapCluster(source_, {.state_store = "hummock+memory",
+                                                    .data_directory = kDir,
+                                                    .backup_storage_url = "memory",
+                                                    .backup_storage_directory = "backup"});
+    ASSERT_OK(cluster.status());
+    cluster_id_ = cluster->cluster_id;
+    auto manager = hummock::HummockManager::Open(source_, state_, {.data_directory = kDir});
+    ASSERT_OK(manager.status());
+    manager_ = std::move(manager).value();
+  }
+
+  // Flushes `count` new SSTs into the source's version (objects put into the state store).
+  void AddSsts(int count) {
+    auto first = manager_->NewObjectIds(count);
+    ASSERT_OK(first.status());
+    std::vector<hummock::SstableInfo> ssts;
+    for (int i = 0; i < count; ++i) {
+      hummock::SstableInfo sst;
+      sst.set_object_id(*first + i);
+      sst.set_sst_id(*first + i);
+      sst.set_file_size(100);
+      sst.add_table_ids(1001);
+      ASSERT_OK(state_.Put(fmt::format("{}/{}.data", kDir, *first + i), "sst bytes"));
+      ssts.push_back(sst);
+    }
+    epoch_ = hummock::NextEpoch(epoch_);
+    ASSERT_OK(manager_->CommitEpoch(epoch_, ssts, {1001}));
+  }
+
+  // Takes a snapshot the way the backup job does: id from `meta_backup`, then the cut.
+  uint64_t TakeSnapshot(metastore::MetaStore* source = nullptr,
+                        const hummock::HummockVersion* version = nullptr) {
+    metastore::MetaStore& src = source ? *source : source_;
+    int64_t id = 0;
+    EXPECT_OK(metastore::RunTransaction(src, [&](metastore::Transaction& txn) -> Status {
+      RWMETA_ASSIGN_OR_RETURN(id, metastore::NextId(txn, kSnapshotIdSequence));
+      return Status::Ok();
+    }));
+    auto view = src.BeginSnapshotRead();
+    EXPECT_OK(view.status());
+    backup::SnapshotHeader header{
+        .cluster_id = cluster_id_, .rwmeta_version = "0.1.0", .source_backend = "memory"};
+    auto written = storage_.WriteSnapshot(static_cast<uint64_t>(id), **view,
+                                          version ? *version : *manager_->current(), header);
+    EXPECT_OK(written.status());
+    return static_cast<uint64_t>(id);
+  }
+
+  RestoreOptions Options(uint64_t id) {
+    RestoreOptions o;
+    o.snapshot_id = id;
+    o.hummock_storage_url = "memory";
+    o.hummock_storage_directory = kDir;
+    o.clock = &clock_;
+    return o;
+  }
+
+  Result<RestoreSummary> Restore(const RestoreOptions& o, metastore::MetaStore* target = nullptr,
+                                 objstore::ObjectStore* state = nullptr) {
+    return RestoreMeta(storage_, target ? *target : target_, state ? *state : state_, o);
+  }
+
+  metastore::MemoryMetaStore source_;
+  metastore::MemoryMetaStore target_;
+  objstore::MemoryObjectStore state_;
+  objstore::MemoryObjectStore backup_store_;
+  backup::BackupStorage storage_{&backup_store_, "backup"};
+  std::unique_ptr<hummock::HummockManager> manager_;
+  std::string cluster_id_;
+  uint64_t epoch_ = 0;
+  FakeClock clock_;
+};
+
+TEST_F(RestoreTest, RestoresEveryRowAndTheVersionCheckpoint) {
+  AddSsts(2);
+  const auto at_snapshot_rows = Dump(source_);
+  const uint64_t id = TakeSnapshot();
+  const hummock::HummockVersion version = *manager_->current();
+  // Changes after the snapshot must not come back.
+  AddSsts(1);
+
+  auto summary = Restore(Options(id));
+  ASSERT_OK(summary.status());
+  EXPECT_EQ(summary->snapshot_id, id);
+  EXPECT_EQ(summary->cluster_id, cluster_id_);
+  EXPECT_EQ(summary->hummock_version_id, version.id());
+  EXPECT_FALSE(summary->completed_earlier_restore);
+
+  auto restored = Dump(target_);
+  for (const auto& table : Model::Get().tables()) {
+    if (table.name == "id_sequence" || !table.in_snapshot) continue;
+    auto it = at_snapshot_rows.find(table.name);
+    std::vector<Row> expected = it == at_snapshot_rows.end() ? std::vector<Row>{} : it->second;
+    EXPECT_EQ(restored[table.name], expected) << table.name;
+  }
+  EXPECT_TRUE(restored["hummock_version_delta"].empty());
+  // Sequences: the snapshot's own (meta_backup already id + 1), and object ids above every
+  // object in the state store (the SST written after the snapshot included: it is garbage but
+  // its id must not be reused).
+  std::map<std::string, int64_t> sequences;
+  for (const Row& row : restored["id_sequence"]) {
+    sequences[std::get<std::string>(row[0])] = std::get<int64_t>(row[1]);
+  }
+  EXPECT_EQ(sequences[kSnapshotIdSequence], static_cast<int64_t>(id) + 1);
+  const auto all_ids = hummock::ObjectIds(*manager_->current());
+  EXPECT_EQ(sequences[kObjectIdSequence], static_cast<int64_t>(all_ids.back()) + 1);
+  EXPECT_FALSE(sequences.contains(hummock::kRestoreIncompleteMarker));
+  EXPECT_EQ(summary->sequences, sequences);
+
+  auto checkpoint = hummock::ReadCheckpoint(state_, kDir);
+  ASSERT_OK(checkpoint.status());
+  EXPECT_EQ(checkpoint->version().SerializeAsString(), version.SerializeAsString());
+  EXPECT_EQ(checkpoint->stale_object_ids_size(), 0);
+
+  // The restored store opens as the cluster at the snapshot.
+  auto reopened = hummock::HummockManager::Open(target_, state_, {.data_directory = kDir});
+  ASSERT_OK(reopened.status());
+  EXPECT_EQ((*reopened)->current()->id(), version.id());
+  EXPECT_EQ(hummock::ObjectIds(*(*reopened)->current()), hummock::ObjectIds(version));
+  EXPECT_OK(hummock::CheckNoIncompleteRestore(target_));
+
+  uint64_t rows = 0;
+  for (const auto& t : summary->tables) rows += t.rows;
+  EXPECT_EQ(rows, summary->rows);
+  EXPECT_THAT(FormatSummary(*summary),
+              HasSubstr(fmt::format("restored meta snapshot {}: cluster {}", id, cluster_id_)));
+}
+
+TEST_F(RestoreTest, UnknownSnapshotIdListsTheIdsThatExist) {
+  const uint64_t a = TakeSnapshot();
+  const uint64_t b = TakeSnapshot();
+  EXPECT_THAT(Restore(Options(99)).status(),
+              StatusIs(StatusCode::kNotFound,
+                       HasSubstr(fmt::format("meta snapshot 99 not found in backup storage "
+                                             "memory directory backup: it lists snapshots {}, {}",
+                                             a, b))));
+  EXPECT_TRUE(IsFresh(target_));
+}
+
+TEST_F(RestoreTest, EmptyBackupLocationSaysSo) {
+  EXPECT_THAT(Restore(Options(1)).status(),
+              StatusIs(StatusCode::kNotFound, HasSubstr("it lists no snapshots")));
+}
+
+TEST_F(RestoreTest, NonEmptyTargetIsRefusedAndUntouched) {
+  const uint64_t id = TakeSnapshot();
+  ASSERT_OK(target_.Migrate());
+  ASSERT_OK(metastore::RunTransaction(target_, [](metastore::Transaction& txn) {
+    return txn.Insert(Model::Get().Table("catalog_version"), Row{std::string("x"), int64_t{7}});
+  }));
+  const auto before = Dump(target_);
+  EXPECT_THAT(Restore(Options(id)).status(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("is not empty (table catalog_version has 1 rows)")));
+  EXPECT_EQ(Dump(target_), before);
+  EXPECT_THAT(hummock::ReadCheckpoint(state_, kDir).status(), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_F(RestoreTest, SchemaWithoutRowsIsUsedAsIs) {
+  const uint64_t id = TakeSnapshot();
+  auto created = CreateMetaStoreSchema(target_);
+  ASSERT_OK(created.status());
+  EXPECT_TRUE(*created);
+  auto again = CreateMetaStoreSchema(target_);
+  ASSERT_OK(again.status());
+  EXPECT_FALSE(*again);
+  ASSERT_OK(Restore(Options(id)).status());
+  EXPECT_EQ(Dump(target_)["cluster"].size(), 1u);
+  // Now it has rows: the schema command refuses to touch it.
+  EXPECT_THAT(CreateMetaStoreSchema(target_).status(),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("is not empty")));
+}
+
+TEST_F(RestoreTest, WrongStateStoreUrlOrDirectoryIsRefused) {
+  const uint64_t id = TakeSnapshot();
+  RestoreOptions o = Options(id);
+  o.hummock_storage_url = "fs:///elsewhere";
+  EXPECT_THAT(
+      Restore(o).status(),
+      StatusIs(StatusCode::kFailedPrecondition,
+               HasSubstr("state store url mismatch: meta snapshot 1 was taken of a "
+                         "cluster on memory but --hummock-storage-url is fs:///elsewhere")));
+  o = Options(id);
+  o.hummock_storage_directory = "other_dir";
+  EXPECT_THAT(Restore(o).status(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("data_directory hummock_001 but --hummock-storage-directory is "
+                                 "other_dir")));
+  o = Options(id);
+  o.hummock_storage_url = "hummock+memory";
+  EXPECT_THAT(Restore(o).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("without the hummock+ prefix")));
+  EXPECT_TRUE(IsFresh(target_));
+}
+
+TEST_F(RestoreTest, OverwriteNeedsAllThreeFlagsAndRewritesTheFourParameters) {
+  AddSsts(1);
+  const uint64_t id = TakeSnapshot();
+  RestoreOptions o = Options(id);
+  o.overwrite_hummock_storage_endpoint = true;
+  o.overwrite_backup_storage_url = "fs:///new_backup";
+  EXPECT_THAT(Restore(o).status(),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("must be given together")));
+
+  // A copy of the state store under another URL and directory.
+  objstore::MemoryObjectStore copy;
+  for (uint64_t object_id : hummock::ObjectIds(*manager_->current())) {
+    ASSERT_OK(copy.Put(fmt::format("moved/{}.data", object_id), "sst bytes"));
+  }
+  o.hummock_storage_url = "fs:///new_state";
+  o.hummock_storage_directory = "moved";
+  o.overwrite_backup_storage_directory = "new_backup_dir";
+  o.validate_integrity = true;
+  ASSERT_OK(Restore(o, &target_, &copy).status());
+  std::map<std::string, std::string> params;
+  auto restored = Dump(target_);
+  for (const Row& row : restored["system_parameter"]) {
+    params[std::get<std::string>(row[0])] = std::get<std::string>(row[1]);
+  }
+  EXPECT_EQ(params["state_store"], "hummock+fs:///new_state");
+  EXPECT_EQ(params["data_directory"], "moved");
+  EXPECT_EQ(params["backup_storage_url"], "fs:///new_backup");
+  EXPECT_EQ(params["backup_storage_directory"], "new_backup_dir");
+  EXPECT_OK(hummock::ReadCheckpoint(copy, "moved").status());
+  EXPECT_THAT(hummock::ReadCheckpoint(state_, kDir).status(), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_F(RestoreTest, DryRunChecksEverythingAndWritesNothing) {
+  AddSsts(2);
+  const uint64_t id = TakeSnapshot();
+  RestoreOptions o = Options(id);
+  o.dry_run = true;
+  o.validate_integrity = true;
+  auto summary = Restore(o);
+  ASSERT_OK(summary.status());
+  EXPECT_TRUE(summary->dry_run);
+  EXPECT_EQ(summary->objects_checked, 2u);
+  EXPECT_GT(summary->rows, 0u);
+  EXPECT_TRUE(IsFresh(target_));
+  EXPECT_EQ(target_.Inspect()->version, 0);
+  EXPECT_THAT(hummock::ReadCheckpoint(state_, kDir).status(), StatusIs(StatusCode::kNotFound));
+  // A dry run still fails on what a real run fails on.
+  o.hummock_storage_directory = "nope";
+  EXPECT_THAT(Restore(o).status(), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(RestoreTest, ValidateIntegrityNamesMissingObjects) {
+  AddSsts(3);
+  const uint64_t id = TakeSnapshot();
+  auto ids = hummock::ObjectIds(*manager_->current());
+  ASSERT_EQ(ids.size(), 3u);
+  ASSERT_OK(state_.Delete(fmt::format("{}/{}.data", kDir, ids[0])));
+  ASSERT_OK(state_.Delete(fmt::format("{}/{}.data", kDir, ids[2])));
+  RestoreOptions o = Options(id);
+  o.validate_integrity = true;
+  EXPECT_THAT(Restore(o).status(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr(fmt::format("references 2 objects missing from state store "
+                                             "memory directory hummock_001: {}, {}",
+                                             ids[0], ids[2]))));
+  EXPECT_TRUE(IsFresh(target_));
+  // Without the flag the restore does not look.
+  EXPECT_OK(Restore(Options(id)).status());
+}
+
+TEST_F(RestoreTest, OlderSnapshotContinuesIdsOfTheNewest) {
+  AddSsts(1);
+  const uint64_t first = TakeSnapshot();
+  AddSsts(2);
+  const uint64_t second = TakeSnapshot();
+  const auto newest_ids = hummock::ObjectIds(*manager_->current());
+  // Objects of the newest snapshot stay; the listing is not what carries them here.
+  RestoreOptions o = Options(first);
+  o.list_state_store_object_ids = false;
+  auto summary = Restore(o);
+  ASSERT_OK(summary.status());
+  EXPECT_EQ(summary->sequences[kSnapshotIdSequence], static_cast<int64_t>(second) + 1);
+  EXPECT_EQ(summary->sequences[kObjectIdSequence], static_cast<int64_t>(newest_ids.back()) + 1);
+  // The older snapshot's catalog came back, not the newer one's version.
+  auto checkpoint = hummock::ReadCheckpoint(state_, kDir);
+  ASSERT_OK(checkpoint.status());
+  EXPECT_EQ(hummock::ObjectIds(checkpoint->version()).size(), 1u);
+}
+
+TEST_F(RestoreTest, NewestSnapshotWithLowerSequencesIsAClearError) {
+  AddSsts(2);
+  const uint64_t first = TakeSnapshot();
+  // A second "cluster" whose sequences are behind writes the newest snapshot into the same
+  // location: its object ids could collide.
+  metastore::MemoryMetaStore other;
+  ASSERT_OK(meta::BootstrapCluster(other, {.state_store = "hummock+memory", .data_directory = kDir})
+                .status());
+  ASSERT_OK(metastore::RunTransaction(other, [&](metastore::Transaction& txn) {
+    return txn.Upsert(Model::Get().Table("id_sequence"),
+                      Row{std::string(kSnapshotIdSequence), static_cast<int64_t>(first) + 1});
+  }));
+  hummock::HummockVersion empty;
+  TakeSnapshot(&other, &empty);
+  EXPECT_THAT(Restore(Options(first)).status(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("has id sequence hummock_object_id at none but the older "
+                                 "snapshot 1 has it at")));
+  EXPECT_TRUE(IsFresh(target_));
+}
+
+TEST_F(RestoreTest, LiveMetaNodeLeaseRefusesAndExpiredLeaseDoesNot) {
+  const uint64_t id = TakeSnapshot();
+  auto guard = hummock::StateStoreGuard::Acquire(
+      state_, kDir, {.ttl_ms = 6000, .clock = &clock_, .renew_in_background = false});
+  ASSERT_OK(guard.status());
+  EXPECT_THAT(Restore(Options(id)).status(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("holds the lease hummock_001/meta_lease for another 6000 ms: "
+                                 "shut the meta service down before restoring")));
+  EXPECT_TRUE(IsFresh(target_));
+  clock_.now_ms += 6001;  // the node died without releasing: its lease ran out
+  EXPECT_OK(Restore(Options(id)).status());
+}
+
+TEST_F(RestoreTest, StateStoreOfAnotherClusterIsRefused) {
+  const uint64_t id = TakeSnapshot();
+  ASSERT_OK(state_.Put(std::string(kDir) + "/cluster_id", "someone-else"));
+  EXPECT_THAT(Restore(Options(id)).status(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("belongs to cluster someone-else, the snapshot to cluster " +
+                                 cluster_id_)));
+  EXPECT_TRUE(IsFresh(target_));
+}
+
+TEST_F(RestoreTest, CorruptSnapshotIsDataLossAndTargetUntouched) {
+  const uint64_t id = TakeSnapshot();
+  const std::string key = backup::BackupStorage::SnapshotKey("backup", id);
+  auto bytes = backup_store_.Get(key);
+  ASSERT_OK(bytes.status());
+  std::string corrupt = *bytes;
+  corrupt[corrupt.size() / 2] ^= 0x40;
+  ASSERT_OK(backup_store_.Put(key, corrupt));
+  EXPECT_THAT(Restore(Options(id)).status(),
+              StatusIs(StatusCode::kDataLoss, HasSubstr(fmt::format("meta snapshot {}", id))));
+  EXPECT_TRUE(IsFresh(target_));
+  EXPECT_THAT(hummock::ReadCheckpoint(state_, kDir).status(), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_F(RestoreTest, UnreachableBackupStorageIsUnavailable) {
+  const uint64_t id = TakeSnapshot();
+  auto faulty = std::make_unique<objstore::FaultInjectionObjectStore>(
+      std::make_unique<objstore::MemoryObjectStore>());
+  faulty->InjectFault({.op = objstore::ObjectStoreOp::kGet,
+                       .sticky = true,
+                       .status = UnavailableError("connection refused")});
+  backup::BackupStorage unreachable(faulty.get(), "backup");
+  EXPECT_THAT(
+      RestoreMeta(unreachable, target_, state_, Options(id)).status(),
+      StatusIs(StatusCode::kUnavailable, HasSubstr("backup storage memory directory backup")));
+  EXPECT_TRUE(IsFresh(target_));
+}
+
+TEST_F(RestoreTest, KilledWhileWritingRowsLeavesTargetAsItWasAndRerunSucceeds) {
+  AddSsts(1);
+  const uint64_t id = TakeSnapshot();
+  const auto expected = Dump(source_)["user"];
+  for (int64_t killed_after : {0, 1, 5, 12}) {
+    metastore::MemoryMetaStore target;
+    FailingMetaStore failing(&target);
+    failing.fail_after_inserts = killed_after;
+    EXPECT_THAT(Restore(Options(id), &failing).status(),
+                StatusIs(StatusCode::kUnavailable, HasSubstr("the restore process died here")))
+        << killed_after;
+    EXPECT_TRUE(IsFresh(target)) << killed_after;
+    EXPECT_THAT(hummock::ReadCheckpoint(state_, kDir).status(), StatusIs(StatusCode::kNotFound));
+    ASSERT_OK(Restore(Options(id), &target).status()) << killed_after;
+    EXPECT_EQ(Dump(target)["user"], expected);
+    ASSERT_OK(state_.Delete(hummock::CheckpointKey(kDir)));
+  }
+  // The commit itself failing is the same.
+  metastore::MemoryMetaStore target;
+  FailingMetaStore failing(&target);
+  failing.fail_commit = true;
+  EXPECT_THAT(Restore(Options(id), &failing).status(),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("commit")));
+  EXPECT_TRUE(IsFresh(target));
+}
+
+TEST_F(RestoreTest, CheckpointFailureLeavesAMarkerThatBlocksStartsUntilARerunCompletes) {
+  AddSsts(1);
+  const uint64_t id = TakeSnapshot();
+  const hummock::HummockVersion version = *manager_->current();
+  objstore::FaultInjectionObjectStore faulty(std::make_unique<objstore::MemoryObjectStore>());
+  ASSERT_OK(faulty.Put(fmt::format("{}/{}.data", kDir, hummock::ObjectIds(version)[0]), "sst"));
+  faulty.InjectFault(
+      {.op = objstore::ObjectStoreOp::kPut, .status = UnavailableError("state store went away")});
+  EXPECT_THAT(Restore(Options(id), &target_, &faulty).status(),
+              StatusIs(StatusCode::kUnavailable,
+                       HasSubstr("the rows are committed but the checkpoint is not; run the same "
+                                 "restore-meta again")));
+  // Rows are in, the marker with them: nothing may start on this store.
+  EXPECT_EQ(Dump(target_)["cluster"].size(), 1u);
+  EXPECT_THAT(hummock::CheckNoIncompleteRestore(target_),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr(fmt::format("unfinished restore of meta snapshot {}", id))));
+  EXPECT_THAT(
+      hummock::HummockManager::Open(target_, faulty, {.data_directory = kDir}).status(),
+      StatusIs(StatusCode::kFailedPrecondition,
+               HasSubstr(fmt::format("risectl meta restore-meta --meta-snapshot-id {}", id))));
+  // Another snapshot cannot be restored over it.
+  const uint64_t other = TakeSnapshot();
+  EXPECT_THAT(
+      Restore(Options(other), &target_, &faulty).status(),
+      StatusIs(StatusCode::kFailedPrecondition,
+               HasSubstr(fmt::format("holds an unfinished restore of meta snapshot {}", id))));
+  // The same one completes it.
+  auto summary = Restore(Options(id), &target_, &faulty);
+  ASSERT_OK(summary.status());
+  EXPECT_TRUE(summary->completed_earlier_restore);
+  EXPECT_THAT(FormatSummary(*summary), HasSubstr("completed the restore of meta snapshot"));
+  EXPECT_OK(hummock::CheckNoIncompleteRestore(target_));
+  auto reopened = hummock::HummockManager::Open(target_, faulty, {.data_directory = kDir});
+  ASSERT_OK(reopened.status());
+  EXPECT_EQ((*reopened)->current()->id(), version.id());
+}
+
+TEST_F(RestoreTest, ProgressReportsEveryTableWithRowsAndBytes) {
+  const uint64_t id = TakeSnapshot();
+  struct Recorder : RestoreProgress {
+    void OnStep(const std::string& step) override { steps.push_back(step); }
+    void OnTable(const TableProgress& t, bool done) override {
+      if (done) tables.push_back(t);
+    }
+    std::vector<std::string> steps;
+    std::vector<TableProgress> tables;
+  } recorder;
+  RestoreOptions o = Options(id);
+  o.progress = &recorder;
+  auto summary = Restore(o);
+  ASSERT_OK(summary.status());
+  ASSERT_EQ(recorder.tables.size(), summary->tables.size());
+  const auto rows = Dump(source_);
+  for (const TableProgress& t : recorder.tables) {
+    if (t.table == "id_sequence") continue;
+    auto it = rows.find(t.table);
+    EXPECT_EQ(t.rows, it == rows.end() ? 0u : it->second.size()) << t.table;
+    EXPECT_EQ(t.rows, t.expected_rows) << t.table;
+  }
+  auto user = std::find_if(recorder.tables.begin(), recorder.tables.end(),
+                           [](const TableProgress& t) { return t.table == "user"; });
+  ASSERT_NE(user, recorder.tables.end());
+  EXPECT_EQ(user->rows, 1u);
+  // root: id 8 + "root" 4 + 4 booleans + 2 NULLs + created_at 8.
+  EXPECT_EQ(user->bytes, 8u + 4u + 4u + 8u);
+  EXPECT_THAT(recorder.steps.back(), HasSubstr("writing the Hummock version"));
+}
+
+}  // namespace
+}  // namespace rwmeta::restore
