@@ -7,6 +7,7 @@
 #include "ctl/ctl_context.h"
 #include "ctl/hummock_commands.h"
 #include "ctl/meta_commands.h"
+#include "ctl/restore_commands.h"
 #include "rpc/address.h"
 
 #ifndef RWMETA_VERSION
@@ -71,7 +72,8 @@ int RunRisectl(int argc, const char* const* argv, std::ostream& out, std::ostrea
       ->check(CLI::Range(int64_t{1}, int64_t{24} * 3600 * 1000))
       ->capture_default_str();
 
-  AddMetaCommands(app, ctx, &action);
+  CLI::App* meta = AddMetaCommands(app, ctx, &action);
+  AddRestoreCommands(*meta, ctx, &action);
   AddHummockCommands(app, ctx, &action);
   // After the subcommands are added: they copy their parent's footer when created.
   app.footer(

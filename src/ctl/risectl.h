@@ -5,6 +5,7 @@
 //     meta cluster-info
 //     meta system-params get [NAME]
 //     meta system-params set NAME VALUE
+//     meta restore-meta ... | create-meta-store-schema ...  (offline: restore_commands.h)
 //     hummock list-version [--verbose] | list-ssts | trigger-full-gc -s SECS | trigger-compaction
 // Each command group lives in its own file (meta_commands.cc, ...) and is added in RunRisectl.
 //
