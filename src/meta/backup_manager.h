@@ -185,6 +185,8 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   Result<std::shared_ptr<Location>> UsableLocation();
   std::shared_ptr<Location> OpenLocation(const std::string& url, const std::string& directory);
   Status RecoverInterruptedJobs();
+  // The current location's manifest from its cache, read again if older than `max_age_ms`.
+  Result<backup::Manifest> CachedManifest(Location& location, int64_t max_age_ms);
   void RunJob(uint64_t job_id, std::optional<std::string> remarks,
               std::shared_ptr<Location> location);
   Status FinishJob(uint64_t job_id, BackupJobState state, const std::string& message);
@@ -194,6 +196,8 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   SystemParamsManager& params_;
   const BackupManagerOptions options_;
 
+  std::mutex start_mu_;   // serializes StartBackup
+  std::mutex switch_mu_;  // serializes location switches
   mutable std::mutex mu_;
   std::condition_variable job_done_;
   std::shared_ptr<Location> location_;   // guarded by mu_

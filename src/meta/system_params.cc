@@ -296,4 +296,8 @@ void SystemParamsManager::AddListener(ParamChangeListener* listener) {
   listeners_.push_back(listener);
 }
 
+void SystemParamsManager::RemoveListener(ParamChangeListener* listener) {
+  std::erase(listeners_, listener);
+}
+
 }  // namespace rwmeta::meta

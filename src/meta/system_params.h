@@ -116,8 +116,10 @@ class SystemParamsManager {
   Result<bool> Set(std::string_view name, const std::optional<std::string>& value,
                    std::vector<std::string>* notices = nullptr);
 
-  // REQUIRES: `listener` outlives the manager.
+  // REQUIRES: `listener` outlives the manager or is removed first.
   void AddListener(ParamChangeListener* listener);
+  // REQUIRES: no Set runs concurrently.
+  void RemoveListener(ParamChangeListener* listener);
 
  private:
   metastore::MetaStore& store_;

@@ -13,6 +13,7 @@
 #include "hummock/store/hummock_manager.h"
 #include "hummock/store/maintenance.h"
 #include "hummock/store/state_store.h"
+#include "meta/backup_manager.h"
 #include "meta/bootstrap.h"
 #include "meta/catalog_manager.h"
 #include "meta/system_params.h"
@@ -53,11 +54,16 @@ class NodeMetaBackend : public rpc::MetaBackend {
 
   Result<rpc::SetParamResult> SetSystemParam(const std::string& name,
                                              const std::string& value) override {
-    RWMETA_ASSIGN_OR_RETURN(bool changed, params_.Set(name, value));
+    std::vector<std::string> notices;
+    RWMETA_ASSIGN_OR_RETURN(bool changed, params_.Set(name, value, &notices));
     for (const auto& row : params_.Display()) {
       if (row.name == name) {
         rpc::SetParamResult result{{row.name, row.value, row.is_mutable, row.description}, ""};
-        if (!changed) result.notice = fmt::format("{} already had that value", name);
+        if (!changed) notices.push_back(fmt::format("{} already had that value", name));
+        for (const auto& notice : notices) {
+          if (!result.notice.empty()) result.notice += "\n";
+          result.notice += notice;
+        }
         return result;
       }
     }
@@ -83,6 +89,8 @@ struct MetaNode::Components {
   std::unique_ptr<hummock::StateStore> data_plane;
   std::unique_ptr<frontend::TableData> table_data;
   std::unique_ptr<hummock::CheckpointLoop> checkpoints;
+  // Declared before maintenance: GC stops asking it for protected objects before it goes.
+  std::unique_ptr<meta::BackupManager> backup;
   std::unique_ptr<hummock::HummockMaintenance> maintenance;
   std::shared_ptr<frontend::FrontendSessionFactory> sessions;
   std::unique_ptr<pgwire::Server> pg_server;
@@ -178,6 +186,21 @@ Status MetaNode::Start() {
                                      std::max<uint64_t>(1, number("checkpoint_frequency", 1)));
   });
 
+  meta::BackupManagerOptions backup_options;
+  backup_options.cluster_id = cluster->cluster_id;
+  backup_options.rwmeta_version = kVersion;
+  hummock::StateStore* data_plane = c->data_plane.get();
+  // Every statement that completed before BACKUP is in the snapshot.
+  backup_options.before_cut = [data_plane]() -> Status {
+    return data_plane->Checkpoint().status();
+  };
+  auto backup = meta::BackupManager::Open(*c->meta_store, *c->hummock, *c->params, backup_options);
+  if (!backup.ok()) {
+    release_lease();
+    return backup.status().WithContext("backup manager");
+  }
+  c->backup = std::move(backup).value();
+
   c->maintenance =
       std::make_unique<hummock::HummockMaintenance>(*c->hummock, hummock::MaintenanceOptions{});
 
@@ -221,6 +244,8 @@ void MetaNode::Stop() {
   if (c_->rpc_server) c_->rpc_server->Stop();
   if (c_->pg_server) c_->pg_server->Stop();
   if (c_->maintenance) c_->maintenance->Stop();
+  // A running backup job finishes (its snapshot published or failed) before the stores close.
+  c_->backup.reset();
   if (c_->checkpoints) {
     // The last epoch's writes are committed before the lease goes.
     Status flushed = c_->checkpoints->Stop();

@@ -1,0 +1,577 @@
+#include "meta/backup_manager.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/url.h"
+#include "objstore/factory.h"
+
+namespace rwmeta::meta {
+
+namespace {
+
+constexpr const char* kBackupStorageUrl = "backup_storage_url";
+constexpr const char* kBackupStorageDirectory = "backup_storage_directory";
+// ProtectedObjectIds re-reads the manifest at most this often (another process may have changed
+// it: a restore tool, an operator's risectl against a second node).
+constexpr int64_t kProtectionRefreshMs = 30'000;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const metastore::TableSchema& JobTable() { return metastore::Model::Get().Table("backup_job"); }
+
+metastore::Row JobRow(const BackupJobInfo& job) {
+  metastore::Row row;
+  row.emplace_back(static_cast<int64_t>(job.job_id));
+  row.emplace_back(std::string(BackupJobStateName(job.state)));
+  row.emplace_back(job.message);
+  if (job.remarks) {
+    row.emplace_back(*job.remarks);
+  } else {
+    row.emplace_back(std::monostate{});
+  }
+  row.emplace_back(job.started_at_ms);
+  if (job.finished_at_ms) {
+    row.emplace_back(*job.finished_at_ms);
+  } else {
+    row.emplace_back(std::monostate{});
+  }
+  return row;
+}
+
+Result<BackupJobInfo> JobFromRow(const metastore::Row& row) {
+  if (row.size() < 6) return DataLossError("backup_job row has too few columns");
+  BackupJobInfo job;
+  job.job_id = static_cast<uint64_t>(std::get<int64_t>(row[0]));
+  const std::string& state = std::get<std::string>(row[1]);
+  if (state == "RUNNING") {
+    job.state = BackupJobState::kRunning;
+  } else if (state == "SUCCEEDED") {
+    job.state = BackupJobState::kSucceeded;
+  } else if (state == "FAILED") {
+    job.state = BackupJobState::kFailed;
+  } else {
+    return DataLossError(fmt::format("backup_job {}: unknown state \"{}\"", job.job_id, state));
+  }
+  job.message = std::get<std::string>(row[2]);
+  if (!metastore::IsNull(row[3])) job.remarks = std::get<std::string>(row[3]);
+  job.started_at_ms = std::get<int64_t>(row[4]);
+  if (!metastore::IsNull(row[5])) job.finished_at_ms = std::get<int64_t>(row[5]);
+  return job;
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / 1024);
+  if (bytes < 1024ull * 1024 * 1024) {
+    return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024 * 1024));
+  }
+  return fmt::format("{:.2f} GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
+}
+
+}  // namespace
+
+std::string_view BackupJobStateName(BackupJobState state) {
+  switch (state) {
+    case BackupJobState::kRunning:
+      return "RUNNING";
+    case BackupJobState::kSucceeded:
+      return "SUCCEEDED";
+    case BackupJobState::kFailed:
+      return "FAILED";
+  }
+  return "UNKNOWN";
+}
+
+// One backup location, opened. Immutable after OpenLocation except the manifest cache.
+struct BackupManager::Location {
+  std::string url;  // raw (may hold credentials): never logged
+  std::string directory;
+  std::unique_ptr<objstore::ObjectStore> store;
+  std::unique_ptr<backup::BackupStorage> storage;
+  // OK, or why the location cannot be used (then store/storage may be null).
+  Status status;
+
+  std::mutex cache_mu;
+  backup::Manifest manifest;  // guarded by cache_mu
+  int64_t manifest_read_at_ms = 0;
+
+  std::string Display() const { return fmt::format("{} directory {}", RedactUrl(url), directory); }
+};
+
+BackupManager::BackupManager(metastore::MetaStore& meta_store, hummock::HummockManager& hummock,
+                             SystemParamsManager& params, BackupManagerOptions options)
+    : meta_store_(meta_store), hummock_(hummock), params_(params), options_(std::move(options)) {}
+
+Result<std::unique_ptr<BackupManager>> BackupManager::Open(metastore::MetaStore& meta_store,
+                                                           hummock::HummockManager& hummock,
+                                                           SystemParamsManager& params,
+                                                           BackupManagerOptions options) {
+  std::unique_ptr<BackupManager> m(
+      new BackupManager(meta_store, hummock, params, std::move(options)));
+  ParamValues values = params.Values();
+  m->location_ = m->OpenLocation(values[kBackupStorageUrl], values[kBackupStorageDirectory]);
+  if (m->location_->status.ok()) {
+    std::lock_guard lock(m->location_->cache_mu);
+    spdlog::info("backup: location {} holds {} meta snapshot(s)", m->location_->Display(),
+                 m->location_->manifest.snapshots.size());
+  } else {
+    spdlog::warn("backup: location {} cannot be used (BACKUP fails until it can): {}",
+                 m->location_->Display(), m->location_->status.ToString());
+  }
+  RWMETA_RETURN_IF_ERROR(m->RecoverInterruptedJobs());
+  hummock.SetProtectionSet(m.get());
+  params.AddListener(m.get());
+  return m;
+}
+
+BackupManager::~BackupManager() {
+  std::thread job;
+  {
+    std::lock_guard lock(mu_);
+    job = std::move(job_thread_);
+  }
+  if (job.joinable()) job.join();
+  hummock_.SetProtectionSet(nullptr);
+  params_.RemoveListener(this);
+}
+
+std::shared_ptr<BackupManager::Location> BackupManager::OpenLocation(const std::string& url,
+                                                                     const std::string& directory) {
+  auto location = std::make_shared<Location>();
+  location->url = url;
+  location->directory = directory;
+  Result<std::unique_ptr<objstore::ObjectStore>> store =
+      options_.open_store ? options_.open_store(url) : objstore::OpenObjectStore(url);
+  if (!store.ok()) {
+    location->status = store.status().WithContext("backup storage " + location->Display());
+    return location;
+  }
+  location->store = std::move(store).value();
+  location->storage =
+      std::make_unique<backup::BackupStorage>(location->store.get(), directory, options_.storage);
+  Result<backup::Manifest> manifest = location->storage->ReadManifest();
+  if (!manifest.ok()) {
+    location->status = manifest.status().WithContext("backup storage " + location->Display());
+    return location;
+  }
+  location->manifest = std::move(manifest).value();
+  location->manifest_read_at_ms = NowMs();
+  return location;
+}
+
+Result<std::shared_ptr<BackupManager::Location>> BackupManager::UsableLocation() {
+  std::shared_ptr<Location> location;
+  {
+    std::lock_guard lock(mu_);
+    location = location_;
+  }
+  if (location->status.ok()) return location;
+  // Unusable until now: try again (the server may be back, the bucket created).
+  std::lock_guard switching(switch_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (location_ != location) location = location_;  // switched meanwhile
+  }
+  if (location->status.ok()) return location;
+  std::shared_ptr<Location> reopened = OpenLocation(location->url, location->directory);
+  if (!reopened->status.ok()) return reopened->status;
+  std::lock_guard lock(mu_);
+  if (location_ == location) {
+    location_ = reopened;
+    spdlog::info("backup: location {} is usable now", reopened->Display());
+  }
+  return reopened;
+}
+
+Result<backup::Manifest> BackupManager::CachedManifest(Location& location, int64_t max_age_ms) {
+  std::lock_guard lock(location.cache_mu);
+  if (NowMs() - location.manifest_read_at_ms > max_age_ms) {
+    RWMETA_ASSIGN_OR_RETURN(location.manifest, location.storage->ReadManifest());
+    location.manifest_read_at_ms = NowMs();
+  }
+  return location.manifest;
+}
+
+Status BackupManager::RecoverInterruptedJobs() {
+  std::vector<BackupJobInfo> running;
+  {
+    RWMETA_ASSIGN_OR_RETURN(auto view, meta_store_.BeginSnapshotRead());
+    RWMETA_RETURN_IF_ERROR(view->Scan(JobTable(), [&](const metastore::Row& row) -> Status {
+      RWMETA_ASSIGN_OR_RETURN(BackupJobInfo job, JobFromRow(row));
+      if (job.state == BackupJobState::kRunning) running.push_back(std::move(job));
+      return Status::Ok();
+    }));
+  }
+  if (running.empty()) return Status::Ok();
+  std::optional<backup::Manifest> manifest;
+  if (location_->status.ok()) {
+    std::lock_guard lock(location_->cache_mu);
+    manifest = location_->manifest;
+  }
+  for (BackupJobInfo& job : running) {
+    if (manifest && manifest->Find(job.job_id) != nullptr) {
+      job.state = BackupJobState::kSucceeded;
+      job.message = fmt::format(
+          "snapshot {} is in the manifest; the job's end was not recorded (the meta node stopped "
+          "just after it, or this meta store was restored from that snapshot)",
+          job.job_id);
+    } else {
+      job.state = BackupJobState::kFailed;
+      job.message = fmt::format(
+          "failed backup job {}: interrupted: the meta node stopped while the "
+          "job ran{}",
+          job.job_id, manifest ? "" : " (the backup location cannot be read to check)");
+    }
+    job.finished_at_ms = NowMs();
+    spdlog::info("backup: job {} was left RUNNING by an earlier meta node: now {}: {}", job.job_id,
+                 BackupJobStateName(job.state), job.message);
+    RWMETA_RETURN_IF_ERROR(metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) {
+      return txn.Update(JobTable(), JobRow(job));
+    }));
+  }
+  return Status::Ok();
+}
+
+Result<uint64_t> BackupManager::StartBackup(std::optional<std::string> remarks) {
+  std::lock_guard starting(start_mu_);
+  std::thread previous;
+  {
+    std::lock_guard lock(mu_);
+    if (running_job_) {
+      return FailedPreconditionError(fmt::format(
+          "a backup job is already running: job {}; only one runs at a time: wait for it "
+          "(risectl meta backup-job-status {}) and try again",
+          *running_job_, *running_job_));
+    }
+    previous = std::move(job_thread_);
+  }
+  if (previous.joinable()) previous.join();
+
+  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<Location> location, UsableLocation());
+  RWMETA_ASSIGN_OR_RETURN(backup::Manifest manifest, CachedManifest(*location, 0));
+  if (manifest.snapshots.size() >= options_.max_snapshots) {
+    return ResourceExhaustedError(fmt::format(
+        "too many meta snapshots at backup storage {}: {} exist, at most {}; delete some first "
+        "(DELETE META SNAPSHOT <id> or risectl meta delete-meta-snapshots --snapshot-ids <ids>)",
+        location->Display(), manifest.snapshots.size(), options_.max_snapshots));
+  }
+
+  BackupJobInfo job;
+  job.state = BackupJobState::kRunning;
+  job.remarks = remarks;
+  job.started_at_ms = NowMs();
+  RWMETA_RETURN_IF_ERROR(
+      metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {
+        RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextId(txn, kBackupIdSequence));
+        job.job_id = static_cast<uint64_t>(id);
+        return txn.Insert(JobTable(), JobRow(job));
+      }).WithContext("recording the backup job"));
+
+  spdlog::info("backup: job {} started{} -> {}", job.job_id,
+               remarks ? fmt::format(" (remarks \"{}\")", *remarks) : "", location->Display());
+  std::lock_guard lock(mu_);
+  running_job_ = job.job_id;
+  ++metrics_.jobs_started;
+  job_thread_ = std::thread([this, id = job.job_id, remarks = std::move(remarks), location] {
+    RunJob(id, remarks, location);
+  });
+  return job.job_id;
+}
+
+void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks,
+                           std::shared_ptr<Location> location) {
+  const auto started = std::chrono::steady_clock::now();
+  Result<backup::SnapshotMetadata> written = [&]() -> Result<backup::SnapshotMetadata> {
+    if (options_.before_cut) {
+      RWMETA_RETURN_IF_ERROR(options_.before_cut().WithContext("checkpoint before the snapshot"));
+    }
+    RWMETA_ASSIGN_OR_RETURN(hummock::ConsistentCut cut, hummock_.BeginConsistentCut());
+    backup::SnapshotHeader header;
+    header.cluster_id = options_.cluster_id;
+    header.rwmeta_version = options_.rwmeta_version;
+    header.source_backend = std::string(meta_store_.backend());
+    header.created_at_ms = NowMs();
+    // Published (and so protected) before `cut` unpins the version on return.
+    return location->storage->WriteSnapshot(job_id, *cut.view, cut.version->version(), header,
+                                            remarks);
+  }();
+  const int64_t latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - started)
+                                 .count();
+
+  BackupJobState state;
+  std::string message;
+  if (written.ok()) {
+    {
+      std::lock_guard lock(location->cache_mu);
+      location->manifest.snapshots.push_back(*written);
+      // The published manifest id is not known here: force a re-read on the next use.
+      location->manifest_read_at_ms = 0;
+    }
+    state = BackupJobState::kSucceeded;
+    message = fmt::format(
+        "snapshot {} of hummock version {} ({} objects, max committed epoch {}): {} in {} ms at "
+        "{}",
+        job_id, written->hummock_version_id, written->ssts.size(), written->max_committed_epoch,
+        HumanBytes(written->size_bytes), latency_ms, location->Display());
+    std::lock_guard lock(mu_);
+    if (location_ != location) {
+      message +=
+          "; the backup location changed while the job ran, so this snapshot is at the "
+          "previous location";
+    }
+  } else {
+    state = BackupJobState::kFailed;
+    message = fmt::format("failed backup job {}: {}", job_id, written.status().ToString());
+  }
+  if (state == BackupJobState::kSucceeded) {
+    spdlog::info("backup: job {} succeeded: {}", job_id, message);
+  } else {
+    spdlog::error("backup: job {} failed after {} ms: {}", job_id, latency_ms, message);
+  }
+  Status recorded = FinishJob(job_id, state, message);
+  if (!recorded.ok()) {
+    spdlog::error(
+        "backup: recording the end of job {} failed (it stays RUNNING in backup_job "
+        "until the next meta node start): {}",
+        job_id, recorded.ToString());
+  }
+  std::lock_guard lock(mu_);
+  if (state == BackupJobState::kSucceeded) {
+    ++metrics_.jobs_succeeded;
+    metrics_.bytes_written += written->size_bytes;
+  } else {
+    ++metrics_.jobs_failed;
+  }
+  metrics_.last_job_latency_ms = latency_ms;
+  metrics_.total_job_latency_ms += latency_ms;
+  running_job_.reset();
+  job_done_.notify_all();
+}
+
+Status BackupManager::FinishJob(uint64_t job_id, BackupJobState state, const std::string& message) {
+  return metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(auto row,
+                            txn.Get(JobTable(), metastore::Key{static_cast<int64_t>(job_id)}));
+    if (!row) return NotFoundError(fmt::format("backup job {} vanished from backup_job", job_id));
+    RWMETA_ASSIGN_OR_RETURN(BackupJobInfo job, JobFromRow(*row));
+    job.state = state;
+    job.message = message;
+    job.finished_at_ms = NowMs();
+    return txn.Update(JobTable(), JobRow(job));
+  });
+}
+
+Result<BackupJobInfo> BackupManager::GetJob(uint64_t job_id) {
+  RWMETA_ASSIGN_OR_RETURN(auto view, meta_store_.BeginSnapshotRead());
+  RWMETA_ASSIGN_OR_RETURN(auto row,
+                          view->Get(JobTable(), metastore::Key{static_cast<int64_t>(job_id)}));
+  if (!row) return NotFoundError(fmt::format("backup job {} not found", job_id));
+  return JobFromRow(*row);
+}
+
+Result<BackupJobInfo> BackupManager::WaitForJob(uint64_t job_id,
+                                                std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    RWMETA_ASSIGN_OR_RETURN(BackupJobInfo job, GetJob(job_id));
+    if (job.state != BackupJobState::kRunning) return job;
+    std::unique_lock lock(mu_);
+    if (running_job_ != job_id) {
+      // Finished between the read and the lock (or run by nobody: a row left RUNNING whose end
+      // could not be recorded): read once more.
+      lock.unlock();
+      RWMETA_ASSIGN_OR_RETURN(job, GetJob(job_id));
+      return job;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return job;
+    job_done_.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(200)));
+  }
+}
+
+Result<std::vector<BackupJobInfo>> BackupManager::ListJobs(size_t limit) {
+  std::vector<BackupJobInfo> jobs;
+  RWMETA_ASSIGN_OR_RETURN(auto view, meta_store_.BeginSnapshotRead());
+  RWMETA_RETURN_IF_ERROR(view->Scan(JobTable(), [&](const metastore::Row& row) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(BackupJobInfo job, JobFromRow(row));
+    jobs.push_back(std::move(job));
+    return Status::Ok();
+  }));
+  std::reverse(jobs.begin(), jobs.end());
+  if (jobs.size() > limit) jobs.resize(limit);
+  return jobs;
+}
+
+Status BackupManager::DeleteSnapshots(const std::vector<uint64_t>& ids) {
+  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<Location> location, UsableLocation());
+  Status deleted = location->storage->DeleteSnapshots(ids);
+  {
+    std::lock_guard lock(location->cache_mu);
+    location->manifest_read_at_ms = 0;
+  }
+  if (!deleted.ok()) return deleted;
+  if (!ids.empty()) {
+    spdlog::info(
+        "backup: deleted meta snapshot(s) {} at {}; their objects are released to the "
+        "next garbage collection",
+        fmt::join(ids, ", "), location->Display());
+  }
+  std::lock_guard lock(mu_);
+  metrics_.snapshots_deleted += ids.size();
+  for (uint64_t id : ids) version_cache_.erase(id);
+  return Status::Ok();
+}
+
+Result<backup::Manifest> BackupManager::GetManifest() {
+  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<Location> location, UsableLocation());
+  return CachedManifest(*location, 0);
+}
+
+Result<backup::SnapshotContents> BackupManager::VerifySnapshot(uint64_t id) {
+  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<Location> location, UsableLocation());
+  return location->storage->VerifySnapshot(id);
+}
+
+Result<std::shared_ptr<const hummock::HummockVersion>> BackupManager::VersionForEpoch(
+    uint32_t table_id, uint64_t epoch) {
+  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<Location> location, UsableLocation());
+  auto find = [&](const backup::Manifest& manifest) -> std::optional<uint64_t> {
+    for (const auto& entry : manifest.snapshots) {
+      auto it = entry.state_table_info.find(table_id);
+      if (it != entry.state_table_info.end() && it->second.committed_epoch == epoch) {
+        return entry.id;
+      }
+    }
+    return std::nullopt;
+  };
+  RWMETA_ASSIGN_OR_RETURN(backup::Manifest manifest,
+                          CachedManifest(*location, kProtectionRefreshMs));
+  std::optional<uint64_t> snapshot_id = find(manifest);
+  if (!snapshot_id) {
+    RWMETA_ASSIGN_OR_RETURN(manifest, CachedManifest(*location, 0));
+    snapshot_id = find(manifest);
+  }
+  if (!snapshot_id) {
+    return NotFoundError(
+        fmt::format("Read backup error: backup include epoch {} not found", epoch));
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto it = version_cache_.find(*snapshot_id);
+    if (it != version_cache_.end()) return it->second;
+  }
+  // One load at a time: concurrent readers of the same snapshot wait for the first one's load.
+  std::lock_guard loading(version_load_mu_);
+  {
+    std::lock_guard lock(mu_);
+    auto it = version_cache_.find(*snapshot_id);
+    if (it != version_cache_.end()) return it->second;
+  }
+  RWMETA_ASSIGN_OR_RETURN(auto reader, location->storage->OpenSnapshot(*snapshot_id));
+  RWMETA_ASSIGN_OR_RETURN(backup::SnapshotContents contents, reader->ReadAll(nullptr));
+  auto version = std::make_shared<const hummock::HummockVersion>(std::move(contents.version));
+  spdlog::info("backup: loaded the hummock version {} of meta snapshot {} for reads at epoch {}",
+               version->id(), *snapshot_id, epoch);
+  std::lock_guard lock(mu_);
+  if (location_ == location) {
+    while (!version_cache_.empty() && version_cache_.size() >= options_.cached_versions) {
+      version_cache_.erase(version_cache_.begin());  // the oldest snapshot
+    }
+    if (options_.cached_versions > 0) version_cache_[*snapshot_id] = version;
+  }
+  return version;
+}
+
+BackupLocation BackupManager::location() const {
+  std::lock_guard lock(mu_);
+  return {RedactUrl(location_->url), location_->directory, location_->status};
+}
+
+BackupMetrics BackupManager::metrics() const {
+  std::lock_guard lock(mu_);
+  return metrics_;
+}
+
+Result<std::vector<uint64_t>> BackupManager::ProtectedObjectIds() {
+  auto location = UsableLocation();
+  if (!location.ok()) {
+    return location.status().WithContext(
+        "the backup location's snapshots cannot be read, so nothing is garbage-collected");
+  }
+  RWMETA_ASSIGN_OR_RETURN(backup::Manifest manifest,
+                          CachedManifest(**location, kProtectionRefreshMs));
+  std::vector<uint64_t> ids;
+  for (const auto& entry : manifest.snapshots) {
+    ids.insert(ids.end(), entry.ssts.begin(), entry.ssts.end());
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+void BackupManager::OnParamChanged(const std::string& name, const ParamValues& /*old_values*/,
+                                   const ParamValues& /*new_values*/,
+                                   std::vector<std::string>* notices) {
+  if (name != kBackupStorageUrl && name != kBackupStorageDirectory) return;
+  std::lock_guard switching(switch_mu_);
+  // The latest values, not the ones of this change: two changes racing must end at the last.
+  ParamValues values = params_.Values();
+  const std::string& url = values[kBackupStorageUrl];
+  const std::string& directory = values[kBackupStorageDirectory];
+  std::shared_ptr<Location> old;
+  {
+    std::lock_guard lock(mu_);
+    old = location_;
+  }
+  if (old->url == url && old->directory == directory) return;
+
+  std::shared_ptr<Location> next = OpenLocation(url, directory);
+  {
+    std::lock_guard lock(mu_);
+    location_ = next;
+    version_cache_.clear();
+  }
+  size_t old_count = 0;
+  if (old->status.ok()) {
+    std::lock_guard lock(old->cache_mu);
+    old_count = old->manifest.snapshots.size();
+  }
+  if (old_count > 0) {
+    notices->push_back(fmt::format(
+        "{} meta snapshot(s) at the previous backup location ({}) are no longer listed or "
+        "protected from garbage collection; they are not deleted and come back if the backup "
+        "location is set back",
+        old_count, old->Display()));
+  }
+  if (!next->status.ok()) {
+    notices->push_back(
+        fmt::format("the new backup location cannot be used yet: {}; BACKUP fails "
+                    "and garbage collection pauses until it can",
+                    next->status.ToString()));
+    spdlog::warn("backup: switched to {}, which cannot be used yet: {}", next->Display(),
+                 next->status.ToString());
+    return;
+  }
+  size_t new_count = 0;
+  {
+    std::lock_guard lock(next->cache_mu);
+    new_count = next->manifest.snapshots.size();
+  }
+  if (new_count > 0) {
+    notices->push_back(fmt::format("the backup location {} holds {} meta snapshot(s)",
+                                   next->Display(), new_count));
+  }
+  spdlog::info("backup: switched from {} ({} snapshots) to {} ({} snapshots)", old->Display(),
+               old_count, next->Display(), new_count);
+}
+
+}  // namespace rwmeta::meta
