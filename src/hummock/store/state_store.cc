@@ -204,23 +204,39 @@ Result<std::unique_ptr<TableReader>> StateStore::NewTableReader(uint32_t table_i
   r->pin_ = manager_.PinVersion();
   const HummockVersion& v = r->pin_->version();
   r->read_epoch_ = include_uncommitted ? kOpenEpoch : v.max_committed_epoch();
+  RWMETA_RETURN_IF_ERROR(AddSsts(v, table_id, *r));
+  return r;
+}
+
+Result<std::unique_ptr<TableReader>> StateStore::NewTableReaderAt(
+    uint32_t table_id, std::shared_ptr<const HummockVersion> version) {
+  std::unique_ptr<TableReader> r(new TableReader());
+  r->table_id_ = table_id;
+  auto info = version->state_table_info().find(table_id);
+  r->read_epoch_ = info != version->state_table_info().end() ? info->second.committed_epoch()
+                                                             : version->max_committed_epoch();
+  RWMETA_RETURN_IF_ERROR(AddSsts(*version, table_id, *r));
+  return r;
+}
+
+Status StateStore::AddSsts(const HummockVersion& v, uint32_t table_id, TableReader& r) {
   for (const CompactionGroup& g : v.groups()) {
     for (const Level& sub : g.l0_sub_levels()) {
       for (const SstableInfo& sst : sub.table_infos()) {
         if (!HoldsTable(sst, table_id)) continue;
         RWMETA_ASSIGN_OR_RETURN(auto reader, OpenSst(sst));
-        r->ssts_.push_back(std::move(reader));
+        r.ssts_.push_back(std::move(reader));
       }
     }
     for (const Level& level : g.levels()) {
       for (const SstableInfo& sst : level.table_infos()) {
         if (!HoldsTable(sst, table_id)) continue;
         RWMETA_ASSIGN_OR_RETURN(auto reader, OpenSst(sst));
-        r->ssts_.push_back(std::move(reader));
+        r.ssts_.push_back(std::move(reader));
       }
     }
   }
-  return r;
+  return Status::Ok();
 }
 
 }  // namespace rwmeta::hummock

@@ -115,6 +115,15 @@ class StateStore {
   // `include_uncommitted`. Errors: NotFound/DataLoss naming an SST object that cannot be opened.
   Result<std::unique_ptr<TableReader>> NewTableReader(uint32_t table_id, bool include_uncommitted);
 
+  // A reader of `table_id` as of `version` (a meta snapshot's version, for SET QUERY_EPOCH): its
+  // SSTs only, read at the table's committed epoch in that version (the version's max committed
+  // epoch if the table is not in its state_table_info). SSTs are opened from the state store like
+  // the committed reader's; nothing is pinned: the caller keeps the objects alive (the backup
+  // manager protects every object a listed snapshot references). Errors: NotFound/DataLoss
+  // naming an SST object that cannot be opened. REQUIRES: `version` is not null.
+  Result<std::unique_ptr<TableReader>> NewTableReaderAt(
+      uint32_t table_id, std::shared_ptr<const HummockVersion> version);
+
   // Entries waiting in buffers (open + sealed).
   uint64_t BufferedEntries() const;
   // The tables written since the open epoch began (for the pre-commit hook).
@@ -124,6 +133,8 @@ class StateStore {
 
  private:
   Result<std::shared_ptr<const SstReader>> OpenSst(const SstableInfo& info);
+  // Opens the SSTs of `version` holding `table_id` into `reader`, newest first.
+  Status AddSsts(const HummockVersion& version, uint32_t table_id, TableReader& reader);
   // Writes the sealed batch as SSTs; returns their infos. Deletes what it wrote on error.
   Result<std::vector<SstableInfo>> WriteSsts(const KvBatch& batch, CheckpointResult* result);
 

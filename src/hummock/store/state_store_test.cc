@@ -283,5 +283,48 @@ TEST_F(StateStoreTest, PreCommitHookWritesIntoTheSameEpoch) {
   EXPECT_THAT(Read(2, false), ElementsAre(Pair("count", "3")));
 }
 
+TEST_F(StateStoreTest, ReaderAtAnOlderVersionSeesExactlyThatVersionsRows) {
+  ASSERT_OK(manager_->RegisterTables({7, 8}));
+  store_->Write(7, {{"a", "1"}, {"b", "2"}});
+  store_->Write(8, {{"x", "old"}});
+  ASSERT_OK(store_->Checkpoint().status());
+  std::shared_ptr<const HummockVersion> old_version = manager_->current();
+  // Later epochs delete, overwrite and add; the old version's SSTs stay in the new version, so the
+  // old reader must filter by its epoch, not by SST membership.
+  store_->Write(7, {{"a", std::nullopt}, {"b", "22"}, {"c", "3"}});
+  store_->Write(8, {{"x", "new"}});
+  ASSERT_OK(store_->Checkpoint().status());
+  EXPECT_THAT(Read(7, false), ElementsAre(Pair("b", "22"), Pair("c", "3")));
+
+  ASSERT_OK_AND_ASSIGN(auto reader, store_->NewTableReaderAt(7, old_version));
+  EXPECT_EQ(reader->read_epoch(), CommittedEpoch(*old_version, 7));
+  Rows rows;
+  ASSERT_OK(reader->Scan([&](std::string_view k, std::string_view v) {
+    rows.emplace_back(std::string(k), std::string(v));
+    return Status::Ok();
+  }));
+  EXPECT_THAT(rows, ElementsAre(Pair("a", "1"), Pair("b", "2")));
+  ASSERT_OK_AND_ASSIGN(auto other, store_->NewTableReaderAt(8, old_version));
+  ASSERT_OK_AND_ASSIGN(auto x, other->Get("x"));
+  EXPECT_EQ(x, std::optional<std::string>("old"));
+  // A table the old version does not hold reads empty.
+  ASSERT_OK_AND_ASSIGN(auto none, store_->NewTableReaderAt(9, old_version));
+  ASSERT_OK_AND_ASSIGN(auto missing, none->Get("a"));
+  EXPECT_EQ(missing, std::nullopt);
+}
+
+TEST_F(StateStoreTest, ReaderAtAVersionWhoseSstIsGoneIsNotFoundNamingTheObject) {
+  ASSERT_OK(manager_->RegisterTables({7}));
+  store_->Write(7, {{"a", "1"}});
+  ASSERT_OK(store_->Checkpoint().status());
+  std::shared_ptr<const HummockVersion> version = manager_->current();
+  ASSERT_EQ(SstCount(*version), 1u);
+  uint64_t id = ObjectIds(*version).front();
+  ASSERT_OK(objects_->Delete(SstObjectKey("hummock_001", id)));
+  Reopen();  // a new store: no SST reader cached
+  EXPECT_THAT(store_->NewTableReaderAt(7, version),
+              StatusIs(StatusCode::kNotFound, HasSubstr(fmt::format("{}.data", id))));
+}
+
 }  // namespace
 }  // namespace rwmeta::hummock
