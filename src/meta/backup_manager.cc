@@ -99,6 +99,8 @@ struct BackupManager::Location {
   // OK, or why the location cannot be used (then store/storage may be null).
   Status status;
 
+  int64_t opened_at_ms = 0;
+
   std::mutex cache_mu;
   backup::Manifest manifest;  // guarded by cache_mu
   int64_t manifest_read_at_ms = 0;
@@ -148,6 +150,7 @@ std::shared_ptr<BackupManager::Location> BackupManager::OpenLocation(const std::
   auto location = std::make_shared<Location>();
   location->url = url;
   location->directory = directory;
+  location->opened_at_ms = NowMs();
   Result<std::unique_ptr<objstore::ObjectStore>> store =
       options_.open_store ? options_.open_store(url) : objstore::OpenObjectStore(url);
   if (!store.ok()) {
@@ -167,13 +170,15 @@ std::shared_ptr<BackupManager::Location> BackupManager::OpenLocation(const std::
   return location;
 }
 
-Result<std::shared_ptr<BackupManager::Location>> BackupManager::UsableLocation() {
+Result<std::shared_ptr<BackupManager::Location>> BackupManager::UsableLocation(
+    int64_t min_retry_interval_ms) {
   std::shared_ptr<Location> location;
   {
     std::lock_guard lock(mu_);
     location = location_;
   }
   if (location->status.ok()) return location;
+  if (NowMs() - location->opened_at_ms < min_retry_interval_ms) return location->status;
   // Unusable until now: try again (the server may be back, the bucket created).
   std::lock_guard switching(switch_mu_);
   {
@@ -502,7 +507,8 @@ BackupMetrics BackupManager::metrics() const {
 }
 
 Result<std::vector<uint64_t>> BackupManager::ProtectedObjectIds() {
-  auto location = UsableLocation();
+  // Vacuum asks every round: an unreachable location is not retried at that pace.
+  auto location = UsableLocation(kProtectionRefreshMs);
   if (!location.ok()) {
     return location.status().WithContext(
         "the backup location's snapshots cannot be read, so nothing is garbage-collected");

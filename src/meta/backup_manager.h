@@ -181,8 +181,9 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   BackupManager(metastore::MetaStore& meta_store, hummock::HummockManager& hummock,
                 SystemParamsManager& params, BackupManagerOptions options);
 
-  // The current location, opened (and its manifest read) if it was not usable yet.
-  Result<std::shared_ptr<Location>> UsableLocation();
+  // The current location, opened again (and its manifest read) if it was not usable, unless the
+  // last attempt is younger than `min_retry_interval_ms`.
+  Result<std::shared_ptr<Location>> UsableLocation(int64_t min_retry_interval_ms = 0);
   std::shared_ptr<Location> OpenLocation(const std::string& url, const std::string& directory);
   Status RecoverInterruptedJobs();
   // The current location's manifest from its cache, read again if older than `max_age_ms`.
