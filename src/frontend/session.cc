@@ -231,7 +231,7 @@ Result<std::unique_ptr<pgwire::Session>> FrontendSessionFactory::OpenSession(
         .WithSqlState("3D000");
   }
   auto session = std::make_unique<FrontendSession>(catalog_, params_, std::string(user),
-                                                   std::string(database), data_);
+                                                   std::string(database), data_, backup_);
   for (const auto& [name, value] : options) {
     // Startup options that do not apply (or are read-only) are ignored rather than refusing the
     // connection, as drivers send things like "options" and "replication".
@@ -244,10 +244,12 @@ Result<std::unique_ptr<pgwire::Session>> FrontendSessionFactory::OpenSession(
 // Session variables.
 
 FrontendSession::FrontendSession(meta::CatalogManager& catalog, meta::SystemParamsManager& params,
-                                 std::string user, std::string database, TableData* data)
+                                 std::string user, std::string database, TableData* data,
+                                 meta::BackupManager* backup)
     : catalog_(catalog),
       params_(params),
       data_(data),
+      backup_(backup),
       user_(std::move(user)),
       database_(std::move(database)) {
   ResetVariables();
@@ -367,6 +369,8 @@ CatalogSessionInfo FrontendSession::SessionInfo(const meta::ParamValues* params)
   for (const auto& [key, var] : vars_) info.settings[var.display_name] = var.value;
   info.params = params;
   info.table_data = data_;
+  info.query_epoch = QueryEpoch();
+  AddBackupSources(info);
   return info;
 }
 
@@ -446,6 +450,12 @@ Result<pgwire::PreparedInfo> FrontendSession::Prepare(
     }
     return info;
   }
+  if (stmt.kind == sql::StatementKind::kBackup) {
+    // Described without running it: one bigint column.
+    info.returns_rows = true;
+    info.fields = {BackupResultField()};
+    return info;
+  }
   bool is_show =
       stmt.kind == sql::StatementKind::kShowParameters ||
       (stmt.kind == sql::StatementKind::kPostgres && stmt.node.contains("VariableShowStmt"));
@@ -512,6 +522,11 @@ Result<ResultSet> FrontendSession::Execute(const sql::ParsedStatement& stmt,
     return SqlError(StatusCode::kFailedPrecondition, "25001",
                     "DISCARD ALL cannot run inside a transaction block");
   }
+  Status writable = CheckWritableUnderQueryEpoch(stmt);
+  if (!writable.ok()) {
+    if (txn_status_ == 'T') txn_status_ = 'E';
+    return writable;
+  }
   auto result = ExecuteStatement(stmt, params);
   if (!result.ok() && txn_status_ == 'T') txn_status_ = 'E';
   return result;
@@ -546,14 +561,11 @@ Result<ResultSet> FrontendSession::ExecuteStatement(const sql::ParsedStatement& 
     case sql::StatementKind::kShowTablesFrom:
       return ShowTables(stmt.node.value("schema", ""));
     case sql::StatementKind::kBackup:
-      return NotSupported(
-          "BACKUP is not supported yet: the backup manager is not part of this build");
+      return ExecuteBackup();
     case sql::StatementKind::kFlush:
       return ExecuteFlush();
     case sql::StatementKind::kDeleteMetaSnapshots:
-      return NotSupported(
-          "DELETE META SNAPSHOT is not supported yet: the backup manager is not part of this "
-          "build");
+      return ExecuteDeleteMetaSnapshots(stmt.snapshot_ids);
   }
   return NotSupported("statement not supported yet");
 }
@@ -811,8 +823,12 @@ Result<ResultSet> FrontendSession::ExecuteAlterSystem(const json& stmt) {
   } else if (kind != "VAR_SET_DEFAULT" && kind != "VAR_RESET") {
     return NotSupported(fmt::format("ALTER SYSTEM form {} is not supported", kind));
   }
-  RWMETA_RETURN_IF_ERROR(params_.Set(name, value).status());
-  return Tag("ALTER SYSTEM");
+  // Listeners (the backup manager switching location) say what the change did as NOTICEs.
+  std::vector<std::string> notices;
+  RWMETA_RETURN_IF_ERROR(params_.Set(name, value, &notices).status());
+  ResultSet r = Tag("ALTER SYSTEM");
+  r.notices = std::move(notices);
+  return r;
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 // The SQL session front end: pgwire::SessionFactory and pgwire::Session over the catalog manager
 // and the system parameters. Statements are parsed with sql::ParseSql and dispatched here: DDL to
 // meta::CatalogManager, ALTER SYSTEM / SHOW PARAMETERS to meta::SystemParamsManager, SELECT to
-// sql::ExecuteSelect over the system catalogs (system_catalogs.h), SET/SHOW to session variables.
+// sql::ExecuteSelect over the system catalogs (system_catalogs.h), SET/SHOW to session variables,
+// BACKUP / DELETE META SNAPSHOT[S] / rw_catalog.rw_meta_snapshot / SET QUERY_EPOCH to
+// meta::BackupManager (session_backup.cc).
 //
 // Errors are Status values with SQLSTATEs; a failed statement leaves the session usable. Anything
 // not handled yet is Unimplemented with SQLSTATE 0A000 and a message naming it.
@@ -18,6 +20,7 @@
 #include "common/status.h"
 #include "frontend/sql/parser.h"
 #include "frontend/system_catalogs.h"
+#include "meta/backup_manager.h"
 #include "meta/catalog_manager.h"
 #include "meta/system_params.h"
 #include "pgwire/session.h"
@@ -29,11 +32,13 @@ class TableData;
 // Opens FrontendSessions. Thread-safe (the managers are).
 class FrontendSessionFactory : public pgwire::SessionFactory {
  public:
-  // REQUIRES: both managers (and `data`, if given) outlive the factory and every session it
-  // opens. Without `data` tables have no rows and DML, FLUSH and materialized views are refused.
+  // REQUIRES: both managers (and `data` and `backup`, if given) outlive the factory and every
+  // session it opens. Without `data` tables have no rows and DML, FLUSH and materialized views are
+  // refused. Without `backup` BACKUP, DELETE META SNAPSHOT[S], rw_catalog.rw_meta_snapshot and
+  // reads under SET QUERY_EPOCH answer 0A000.
   FrontendSessionFactory(meta::CatalogManager& catalog, meta::SystemParamsManager& params,
-                         TableData* data = nullptr)
-      : catalog_(catalog), params_(params), data_(data) {}
+                         TableData* data = nullptr, meta::BackupManager* backup = nullptr)
+      : catalog_(catalog), params_(params), data_(data), backup_(backup) {}
 
   // Unauthenticated (28000) if the user does not exist or may not log in. A user with a password
   // needs the md5 exchange; one without is trusted.
@@ -50,7 +55,11 @@ class FrontendSessionFactory : public pgwire::SessionFactory {
   meta::CatalogManager& catalog_;
   meta::SystemParamsManager& params_;
   TableData* data_;
+  meta::BackupManager* backup_;
 };
+
+// The one column BACKUP returns: `snapshot_id` bigint.
+pgwire::Field BackupResultField();
 
 // A session variable (SET/SHOW).
 struct FrontendSessionVariable {
@@ -64,7 +73,8 @@ struct FrontendSessionVariable {
 class FrontendSession : public pgwire::Session {
  public:
   FrontendSession(meta::CatalogManager& catalog, meta::SystemParamsManager& params,
-                  std::string user, std::string database, TableData* data = nullptr);
+                  std::string user, std::string database, TableData* data = nullptr,
+                  meta::BackupManager* backup = nullptr);
 
   Status ExecuteSimple(std::string_view sql, std::vector<pgwire::ResultSet>* results) override;
   Result<pgwire::PreparedInfo> Prepare(std::string_view sql,
@@ -118,6 +128,17 @@ class FrontendSession : public pgwire::Session {
                                                   const std::vector<pgwire::TextValue>& params);
   Result<pgwire::ResultSet> ExecuteCreateMaterializedView(const nlohmann::json& stmt,
                                                           const std::string& text);
+  // session_backup.cc: meta snapshots.
+  Result<pgwire::ResultSet> ExecuteBackup();
+  Result<pgwire::ResultSet> ExecuteDeleteMetaSnapshots(const std::vector<uint64_t>& ids);
+  // Sets the catalog's meta-snapshot sources (rw_meta_snapshot rows, QUERY_EPOCH versions) from
+  // the backup manager, if the session has one.
+  void AddBackupSources(CatalogSessionInfo& info) const;
+  // The QUERY_EPOCH session variable (0: off).
+  uint64_t QueryEpoch() const;
+  // FailedPrecondition 25006 if QUERY_EPOCH is set and `stmt` writes (DML, DDL, FLUSH): a session
+  // reading a meta snapshot is read-only.
+  Status CheckWritableUnderQueryEpoch(const sql::ParsedStatement& stmt) const;
   // The user table a DML statement names (not a view or materialized view).
   Result<meta::TableInfo> DmlTarget(const nlohmann::json& range_var, const char* verb);
   // SET RW_IMPLICIT_FLUSH: commits the epoch after a DML statement.
@@ -139,6 +160,7 @@ class FrontendSession : public pgwire::Session {
   meta::CatalogManager& catalog_;
   meta::SystemParamsManager& params_;
   TableData* data_;
+  meta::BackupManager* backup_;
   std::string user_;
   std::string database_;
   // Keyed by the lower-cased name.

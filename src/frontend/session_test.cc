@@ -416,10 +416,14 @@ TEST_P(SessionTest, UnsupportedStatements) {
         "INSERT needs the state store");
   Fails("UPDATE t SET a = 2", StatusCode::kUnimplemented, "0A000", "UPDATE needs the state store");
   Fails("DELETE FROM t", StatusCode::kUnimplemented, "0A000", "DELETE needs the state store");
-  Fails("BACKUP", StatusCode::kUnimplemented, "0A000", "BACKUP is not supported yet");
+  // Nor a backup manager (meta snapshots are tested in meta_snapshot_test.cc).
+  Fails("BACKUP", StatusCode::kUnimplemented, "0A000",
+        "BACKUP is not supported by this session: it was opened without the backup manager");
   Fails("FLUSH", StatusCode::kUnimplemented, "0A000", "FLUSH needs the state store");
   Fails("DELETE META SNAPSHOTS 1, 2", StatusCode::kUnimplemented, "0A000",
-        "DELETE META SNAPSHOT is not supported yet");
+        "DELETE META SNAPSHOT is not supported by this session");
+  Fails("SELECT * FROM rw_meta_snapshot", StatusCode::kUnimplemented, "0A000",
+        "rw_meta_snapshot is not available: this session has no backup manager");
   Fails("CREATE UNIQUE INDEX i ON t (a)", StatusCode::kUnimplemented, "0A000",
         "UNIQUE and partial indexes are not supported");
   Fails("SELEC 1", StatusCode::kInvalidArgument, "42601", "syntax error");

@@ -74,7 +74,79 @@ void ForSchemas(const Env& e, Fn fn) {
     if (s.database_id == e.db_id) fn(s);
 }
 
+// A relation whose rows are computed when it is scanned, so that their source's error is the
+// query's error (a Builder cannot fail).
+class LazyRelation : public sql::Relation {
+ public:
+  LazyRelation(std::vector<ColumnDesc> columns, std::function<Result<std::vector<Tuple>>()> rows)
+      : columns_(std::move(columns)), rows_(std::move(rows)) {}
+  const std::vector<ColumnDesc>& columns() const override { return columns_; }
+  Status Scan(const std::function<Status(const Tuple&)>& visit) override {
+    RWMETA_ASSIGN_OR_RETURN(std::vector<Tuple> rows, rows_());
+    for (const Tuple& row : rows) RWMETA_RETURN_IF_ERROR(visit(row));
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<ColumnDesc> columns_;
+  std::function<Result<std::vector<Tuple>>()> rows_;
+};
+
 // ----- rw_catalog -----
+
+// An epoch as bigint (epochs are below 2^63 until the year 6400).
+Datum EpochDatum(uint64_t epoch) { return I(static_cast<int64_t>(epoch)); }
+
+Datum EpochTs(uint64_t epoch) {
+  auto us = EpochToUnixMicros(epoch);
+  return us ? I(*us) : N();
+}
+
+// state_table_info as RisingWave shows it (pbjson of the protobuf map): table ids as keys,
+// camelCase fields, 64-bit numbers as decimal strings.
+std::string StateTableInfoJson(const std::map<uint32_t, backup::StateTableInfoEntry>& info) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [table_id, entry] : info) {
+    j[std::to_string(table_id)] = {
+        {"committedEpoch", std::to_string(entry.committed_epoch)},
+        {"compactionGroupId", std::to_string(entry.compaction_group_id)}};
+  }
+  return j.dump();
+}
+
+// DESIGN.md section 3: RisingWave's old and new columns, then rwmeta's extras.
+std::shared_ptr<sql::Relation> RwMetaSnapshot(const Env& e) {
+  std::vector<ColumnDesc> cols = {{"meta_snapshot_id", TypeId::kInt64},
+                                  {"hummock_version_id", TypeId::kInt64},
+                                  {"safe_epoch", TypeId::kInt64},
+                                  {"safe_epoch_ts", TypeId::kTimestamp},
+                                  {"max_committed_epoch", TypeId::kInt64},
+                                  {"max_committed_epoch_ts", TypeId::kTimestamp},
+                                  {"remarks", kText},
+                                  {"state_table_info", TypeId::kJsonb},
+                                  {"rw_version", kText},
+                                  {"size", TypeId::kInt64},
+                                  {"created_at", TypeId::kTimestamp},
+                                  {"format_version", kInt}};
+  auto source = e.session.meta_snapshots;
+  return std::make_shared<LazyRelation>(std::move(cols), [source]() -> Result<std::vector<Tuple>> {
+    if (!source) {
+      return sql::NotSupported(
+          "rw_meta_snapshot is not available: this session has no backup manager");
+    }
+    RWMETA_ASSIGN_OR_RETURN(backup::Manifest manifest, source());
+    std::vector<Tuple> rows;
+    for (const auto& m : manifest.snapshots) {
+      rows.push_back({I(static_cast<int64_t>(m.id)), I(static_cast<int64_t>(m.hummock_version_id)),
+                      EpochDatum(m.safe_epoch), EpochTs(m.safe_epoch),
+                      EpochDatum(m.max_committed_epoch), EpochTs(m.max_committed_epoch),
+                      m.remarks ? S(*m.remarks) : N(), S(StateTableInfoJson(m.state_table_info)),
+                      m.rw_version ? S(*m.rw_version) : N(), I(static_cast<int64_t>(m.size_bytes)),
+                      I(m.created_at_ms * 1000), I(static_cast<int64_t>(m.format_version))});
+    }
+    return rows;
+  });
+}
 
 std::shared_ptr<sql::Relation> RwMaterializedViews(const Env& e) {
   std::vector<Tuple> rows;
@@ -698,6 +770,7 @@ const std::map<std::pair<std::string, std::string>, Builder>& Registry() {
       {{"rw_catalog", "rw_secrets"}, RwSecrets},
       {{"rw_catalog", "rw_columns"}, RwColumns},
       {{"rw_catalog", "rw_system_parameters"}, RwSystemParameters},
+      {{"rw_catalog", "rw_meta_snapshot"}, RwMetaSnapshot},
       {{"pg_catalog", "pg_namespace"}, PgNamespace},
       {{"pg_catalog", "pg_class"}, PgClass},
       {{"pg_catalog", "pg_database"}, PgDatabase},
@@ -731,6 +804,13 @@ const std::map<std::pair<std::string, std::string>, Builder>& Registry() {
 }
 
 }  // namespace
+
+std::optional<int64_t> EpochToUnixMicros(uint64_t epoch) {
+  // hummock::NextEpoch's base: 2021-01-01T00:00:00Z in Unix milliseconds.
+  constexpr int64_t kEpochBaseMs = 1609459200000LL;
+  if (epoch == 0) return std::nullopt;
+  return (kEpochBaseMs + static_cast<int64_t>(epoch >> 16)) * 1000;
+}
 
 bool IsSystemSchema(std::string_view schema) {
   return schema == "pg_catalog" || schema == "rw_catalog" || schema == "information_schema";
@@ -789,7 +869,33 @@ std::optional<sql::ResolvedRelation> CatalogQueryContext::Lookup(const std::stri
     std::vector<ColumnDesc> cols;
     for (const auto& c : t->columns) cols.push_back({c.name, ColumnTypeOf(c)});
     sql::ResolvedRelation out;
-    if (session_.table_data != nullptr) {
+    if (session_.table_data != nullptr && session_.query_epoch != 0) {
+      auto source = session_.snapshot_version;
+      auto table_id = static_cast<uint32_t>(t->id);
+      uint64_t epoch = session_.query_epoch;
+      out.relation = session_.table_data->NewSnapshotRelation(
+          *t,
+          [source, table_id, epoch]() -> Result<std::shared_ptr<const hummock::HummockVersion>> {
+            if (!source) {
+              return sql::NotSupported(
+                  "QUERY_EPOCH needs the backup manager, which this session was opened without");
+            }
+            // The snapshot is chosen by an exact match of the table's committed epoch (no masking
+            // of the epoch's low 16 bits, unlike RisingWave's frontend: our epochs' low bits are
+            // always 0, and a user copies the value from rw_meta_snapshot.state_table_info).
+            auto version = source(table_id, epoch);
+            if (!version.ok()) {
+              // RisingWave's wording: "Read backup error: backup include epoch <N> not found"
+              // (the backup manager's NotFound says it already).
+              constexpr std::string_view kPrefix = "Read backup error: ";
+              const std::string& message = version.status().message();
+              return Status(version.status().code(),
+                            message.starts_with(kPrefix) ? message : std::string(kPrefix) + message)
+                  .WithSqlState("XX000");
+            }
+            return version;
+          });
+    } else if (session_.table_data != nullptr) {
       out.relation = session_.table_data->NewRelation(*t, session_.uncommitted_reads,
                                                       t->id == session_.dml_target_id);
     } else {

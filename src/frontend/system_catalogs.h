@@ -7,6 +7,7 @@
 // schemas are those of the session's database; databases and users are cluster-wide.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,8 +15,10 @@
 #include <string_view>
 #include <vector>
 
+#include "backup/manifest.h"
 #include "common/status.h"
 #include "frontend/sql/executor.h"
+#include "hummock/store/hummock_manager.h"
 #include "meta/catalog_manager.h"
 #include "meta/system_params.h"
 
@@ -39,7 +42,24 @@ struct CatalogSessionInfo {
   bool uncommitted_reads = false;
   // The table a DML statement changes: it resolves with a leading "_rw_key" column.
   int64_t dml_target_id = 0;
+  // The meta snapshots of the current backup location, in manifest order, for
+  // rw_catalog.rw_meta_snapshot (empty function: the catalog answers 0A000 when scanned).
+  std::function<Result<backup::Manifest>()> meta_snapshots;
+  // SET QUERY_EPOCH: when non-zero, user tables and materialized views read as of the meta
+  // snapshot whose state_table_info has the table committed at exactly this epoch (system
+  // catalogs stay live).
+  uint64_t query_epoch = 0;
+  // That snapshot's Hummock version for (table id, epoch): BackupManager::VersionForEpoch. Empty:
+  // reads under a non-zero query_epoch answer 0A000.
+  std::function<Result<std::shared_ptr<const hummock::HummockVersion>>(uint32_t table_id,
+                                                                       uint64_t epoch)>
+      snapshot_version;
 };
+
+// The Unix time in microseconds of an epoch's physical part: epochs are made by hummock::NextEpoch
+// as (milliseconds since 2021-01-01T00:00:00Z) << 16 (RisingWave counts from 2021-04-01; ours does
+// not). nullopt for epoch 0 (no epoch).
+std::optional<int64_t> EpochToUnixMicros(uint64_t epoch);
 
 // The schemas holding system catalogs: "pg_catalog", "rw_catalog", "information_schema".
 bool IsSystemSchema(std::string_view schema);

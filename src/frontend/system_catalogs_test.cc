@@ -4,8 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "common/testing/status_matchers.h"
 #include "frontend/session.h"
+#include "frontend/sql/parser.h"
 #include "meta/bootstrap.h"
 #include "meta/test_store.h"
 
@@ -54,6 +57,28 @@ class SystemCatalogsTest : public ::testing::TestWithParam<std::string> {
     for (const auto& row : r->rows) {
       std::vector<std::string> cells;
       for (const auto& v : row) cells.push_back(v ? *v : "NULL");
+      out.push_back(std::move(cells));
+    }
+    return out;
+  }
+
+  // Runs a SELECT over the catalogs as a session described by `info` would.
+  Result<Rows> QueryWith(const CatalogSessionInfo& info, const std::string& sql,
+                         std::vector<std::string>* names = nullptr) {
+    RWMETA_ASSIGN_OR_RETURN(auto parsed, sql::ParseSql(sql));
+    std::vector<std::optional<std::string>> none;
+    CatalogQueryContext ctx(catalog_->Snapshot(), info, none);
+    RWMETA_ASSIGN_OR_RETURN(sql::QueryResult result,
+                            sql::ExecuteSelect(parsed.at(0).node["SelectStmt"], ctx));
+    if (names != nullptr) {
+      for (const auto& c : result.columns) names->push_back(c.name);
+    }
+    Rows out;
+    for (const auto& row : result.rows) {
+      std::vector<std::string> cells;
+      for (size_t i = 0; i < row.size(); ++i) {
+        cells.push_back(sql::DatumToText(row[i], result.columns[i].type).value_or("NULL"));
+      }
       out.push_back(std::move(cells));
     }
     return out;
@@ -283,6 +308,85 @@ ORDER BY 1;)"),
 
 INSTANTIATE_TEST_SUITE_P(Backends, SystemCatalogsTest,
                          ::testing::ValuesIn(meta::testing::kTestBackends));
+
+TEST_P(SystemCatalogsTest, RwMetaSnapshotShowsTheManifestInOrder) {
+  // One day after our epoch base (2021-01-01), in epoch units (ms << 16).
+  const uint64_t day = 86'400'000ull << 16;
+  backup::Manifest manifest;
+  manifest.manifest_id = 3;
+  backup::SnapshotMetadata second;
+  second.id = 7;
+  second.hummock_version_id = 42;
+  second.format_version = 1;
+  second.remarks = "before upgrade";
+  second.state_table_info = {{1001, {day, 2}}, {1002, {day - 65536, 2}}};
+  second.rw_version = "rwmeta 0.1.0";
+  second.max_committed_epoch = day;
+  second.safe_epoch = day - 65536;
+  second.size_bytes = 1234;
+  second.created_at_ms = 1'700'000'000'000;
+  backup::SnapshotMetadata first;
+  first.id = 2;
+  first.hummock_version_id = 0;
+  first.format_version = 1;
+  first.created_at_ms = 1'600'000'000'000;
+  manifest.snapshots = {second, first};  // manifest order, not id order
+  CatalogSessionInfo info;
+  info.user = "root";
+  info.database = "dev";
+  info.search_path = {"$user", "public"};
+  info.meta_snapshots = [&]() -> Result<backup::Manifest> { return manifest; };
+
+  std::vector<std::string> names;
+  ASSERT_OK_AND_ASSIGN(Rows rows,
+                       QueryWith(info, "SELECT * FROM rw_catalog.rw_meta_snapshot", &names));
+  EXPECT_THAT(
+      names, ElementsAre("meta_snapshot_id", "hummock_version_id", "safe_epoch", "safe_epoch_ts",
+                         "max_committed_epoch", "max_committed_epoch_ts", "remarks",
+                         "state_table_info", "rw_version", "size", "created_at", "format_version"));
+  EXPECT_EQ(rows,
+            (Rows{{"7", "42", "5662310334464", "2021-01-01 23:59:59.999", "5662310400000",
+                   "2021-01-02 00:00:00", "before upgrade",
+                   R"({"1001": {"committedEpoch": "5662310400000", "compactionGroupId": "2"}, )"
+                   R"("1002": {"committedEpoch": "5662310334464", "compactionGroupId": "2"}})",
+                   "rwmeta 0.1.0", "1234", "2023-11-14 22:13:20", "1"},
+                  {"2", "0", "0", "NULL", "0", "NULL", "NULL", "{}", "NULL", "0",
+                   "2020-09-13 12:26:40", "1"}}));
+  // The JSON operators RisingWave's tests use on it.
+  ASSERT_OK_AND_ASSIGN(
+      rows, QueryWith(info,
+                      "SELECT meta_snapshot_id, state_table_info->'1002'->>'committedEpoch', "
+                      "state_table_info->'1001'->>'compactionGroupId' FROM rw_meta_snapshot "
+                      "WHERE state_table_info->'1001' IS NOT NULL"));
+  EXPECT_EQ(rows, (Rows{{"7", "5662310334464", "2"}}));
+
+  // The manifest's error is the query's.
+  info.meta_snapshots = []() -> Result<backup::Manifest> {
+    return UnavailableError("backup location fs:///gone, directory backup: connection refused");
+  };
+  EXPECT_THAT(QueryWith(info, "SELECT count(*) FROM rw_meta_snapshot"),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("fs:///gone")));
+  // A session without a backup manager.
+  info.meta_snapshots = nullptr;
+  auto none = QueryWith(info, "SELECT * FROM rw_meta_snapshot");
+  EXPECT_THAT(none, StatusIs(StatusCode::kUnimplemented, HasSubstr("no backup manager")));
+  EXPECT_EQ(none.status().sqlstate(), "0A000");
+}
+
+TEST(EpochToUnixMicrosTest, MatchesTheClockThroughNextEpoch) {
+  EXPECT_EQ(EpochToUnixMicros(0), std::nullopt);
+  auto before = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  auto us = EpochToUnixMicros(hummock::NextEpoch(0));
+  auto after = std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  ASSERT_TRUE(us.has_value());
+  // Epochs have millisecond resolution.
+  EXPECT_GE(*us, before - 1000);
+  EXPECT_LE(*us, after);
+}
 
 }  // namespace
 }  // namespace rwmeta::frontend

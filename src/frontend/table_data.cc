@@ -70,15 +70,26 @@ Status CheckIntRange(int64_t v, TypeId to) {
 class HummockRelation : public sql::Relation {
  public:
   HummockRelation(hummock::StateStore& store, meta::TableInfo table, bool uncommitted,
-                  bool with_key)
-      : store_(store), table_(std::move(table)), uncommitted_(uncommitted), with_key_(with_key) {
+                  bool with_key, TableData::VersionSource version = {})
+      : store_(store),
+        table_(std::move(table)),
+        uncommitted_(uncommitted),
+        with_key_(with_key),
+        version_(std::move(version)) {
     if (with_key_) columns_.push_back({"_rw_key", TypeId::kBytea});
     for (const auto& c : ColumnDescsOf(table_)) columns_.push_back(c);
   }
   const std::vector<sql::ColumnDesc>& columns() const override { return columns_; }
   Status Scan(const std::function<Status(const sql::Tuple&)>& visit) override {
-    RWMETA_ASSIGN_OR_RETURN(auto reader,
-                            store_.NewTableReader(static_cast<uint32_t>(table_.id), uncommitted_));
+    std::unique_ptr<hummock::TableReader> reader;
+    if (version_) {
+      RWMETA_ASSIGN_OR_RETURN(auto version, version_());
+      RWMETA_ASSIGN_OR_RETURN(
+          reader, store_.NewTableReaderAt(static_cast<uint32_t>(table_.id), std::move(version)));
+    } else {
+      RWMETA_ASSIGN_OR_RETURN(
+          reader, store_.NewTableReader(static_cast<uint32_t>(table_.id), uncommitted_));
+    }
     Status s = reader->Scan([&](std::string_view key, std::string_view value) -> Status {
       RWMETA_ASSIGN_OR_RETURN(sql::Tuple row, TableData::DecodeRow(table_, value));
       if (with_key_) row.insert(row.begin(), Datum{std::string(key)});
@@ -97,6 +108,7 @@ class HummockRelation : public sql::Relation {
   meta::TableInfo table_;
   bool uncommitted_;
   bool with_key_;
+  TableData::VersionSource version_;  // set: read as of a meta snapshot's version
   std::vector<sql::ColumnDesc> columns_;
 };
 
@@ -160,6 +172,12 @@ TableData::TableData(hummock::StateStore& store, meta::CatalogManager& catalog)
 std::shared_ptr<sql::Relation> TableData::NewRelation(const meta::TableInfo& table,
                                                       bool uncommitted, bool with_key) {
   return std::make_shared<HummockRelation>(store_, table, uncommitted, with_key);
+}
+
+std::shared_ptr<sql::Relation> TableData::NewSnapshotRelation(const meta::TableInfo& table,
+                                                              VersionSource version) {
+  return std::make_shared<HummockRelation>(store_, table, /*uncommitted=*/false,
+                                           /*with_key=*/false, std::move(version));
 }
 
 Result<std::string> TableData::KeyFor(const meta::TableInfo& table, const sql::Tuple& row) {

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,12 @@ class TableData {
   // (`uncommitted`, for DML). `with_key` prepends a bytea column "_rw_key" with each row's key.
   std::shared_ptr<sql::Relation> NewRelation(const meta::TableInfo& table, bool uncommitted,
                                              bool with_key);
+  // The rows of `table` as of a meta snapshot (SET QUERY_EPOCH): each scan calls `version` for
+  // the snapshot's Hummock version (its error is the scan's) and reads the table's SSTs in it
+  // (StateStore::NewTableReaderAt).
+  using VersionSource = std::function<Result<std::shared_ptr<const hummock::HummockVersion>>()>;
+  std::shared_ptr<sql::Relation> NewSnapshotRelation(const meta::TableInfo& table,
+                                                     VersionSource version);
 
   // The key of `row` in `table`: its primary key, or a fresh row id. InvalidArgument 23502 for a
   // NULL primary-key column.

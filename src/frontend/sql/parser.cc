@@ -133,7 +133,10 @@ std::optional<Result<ParsedStatement>> ParseExtension(std::string_view stmt) {
   if (IsWord(t, 0, "delete") && IsWord(t, 1, "meta")) {
     out.kind = StatementKind::kDeleteMetaSnapshots;
     if (!IsWord(t, 2, "snapshot") && !IsWord(t, 2, "snapshots")) {
-      return Result<ParsedStatement>(SyntaxErrorAt(t, 2, stmt));
+      // RisingWave's parser says "expected SNAPSHOT or SNAPSHOTS"; keep PostgreSQL's position text.
+      Status s = SyntaxErrorAt(t, 2, stmt);
+      return Result<ParsedStatement>(
+          SyntaxError(std::string(s.message()) + ": expected SNAPSHOT or SNAPSHOTS"));
     }
     size_t i = 3;
     while (true) {

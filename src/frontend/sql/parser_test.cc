@@ -77,6 +77,12 @@ TEST(ParserTest, DeleteMetaSnapshotRejectsNonIntegers) {
               StatusIs(StatusCode::kInvalidArgument, "syntax error at or near \"x\""));
   EXPECT_THAT(ParseSql("DELETE META SNAPSHOT"),
               StatusIs(StatusCode::kInvalidArgument, "syntax error at end of input"));
+  EXPECT_THAT(ParseSql("DELETE META THINGS 1"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "syntax error at or near \"THINGS\": expected SNAPSHOT or SNAPSHOTS"));
+  EXPECT_THAT(ParseSql("DELETE META"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "syntax error at end of input: expected SNAPSHOT or SNAPSHOTS"));
 }
 
 TEST(ParserTest, PlainDeleteStillPostgres) {

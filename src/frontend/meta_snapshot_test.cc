@@ -1,0 +1,372 @@
+// Meta snapshots through SQL sessions with a real BackupManager over in-memory stores: BACKUP,
+// DELETE META SNAPSHOT[S], rw_catalog.rw_meta_snapshot, SET QUERY_EPOCH, and the NOTICE of
+// ALTER SYSTEM SET backup_storage_directory through psql.
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "common/testing/status_matchers.h"
+#include "frontend/session.h"
+#include "frontend/table_data.h"
+#include "hummock/version/version.h"
+#include "meta/backup_manager.h"
+#include "meta/bootstrap.h"
+#include "metastore/memory/memory_meta_store.h"
+#include "objstore/memory/memory_object_store.h"
+#include "pgwire/server.h"
+#include "testing/subprocess.h"
+
+namespace rwmeta::frontend {
+namespace {
+
+using ::rwmeta::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Rows = std::vector<std::vector<std::string>>;
+
+Rows RowsOf(const pgwire::ResultSet& r) {
+  Rows out;
+  for (const auto& row : r.rows) {
+    std::vector<std::string> cells;
+    for (const auto& v : row) cells.push_back(v ? *v : "NULL");
+    out.push_back(std::move(cells));
+  }
+  return out;
+}
+
+class MetaSnapshotTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Backup locations are shared in-memory stores private to this test: every open of the same
+    // URL sees the same objects (as "memory" does in a meta node), and no other test sees them.
+    static std::atomic<int> counter{0};
+    store_prefix_ = fmt::format("meta-snapshot-test-{}-{}/", getpid(), counter++);
+    meta::BootstrapOptions o;
+    o.state_store = "hummock+memory";
+    o.data_directory = "hummock_001";
+    o.backup_storage_url = "memory";
+    o.backup_storage_directory = "backup";
+    ASSERT_OK_AND_ASSIGN(auto cluster, meta::BootstrapCluster(meta_, o));
+    cluster_id_ = cluster.cluster_id;
+    ASSERT_OK_AND_ASSIGN(catalog_, meta::CatalogManager::Open(meta_));
+    params_ = std::make_unique<meta::SystemParamsManager>(meta_);
+    ASSERT_OK(params_->Reload());
+    ASSERT_OK_AND_ASSIGN(hummock_, hummock::HummockManager::Open(
+                                       meta_, objects_, {.data_directory = "hummock_001"}));
+    store_ = std::make_unique<hummock::StateStore>(*hummock_);
+    data_ = std::make_unique<TableData>(*store_, *catalog_);
+    ASSERT_OK(data_->Reconcile());
+    meta::BackupManagerOptions b;
+    b.cluster_id = cluster_id_;
+    b.rwmeta_version = "rwmeta-test";
+    b.max_snapshots = 3;
+    // As the meta node does: every statement that finished before BACKUP is in the snapshot.
+    b.before_cut = [this]() -> Status {
+      if (cut_hook_) RWMETA_RETURN_IF_ERROR(cut_hook_());
+      return store_->Checkpoint().status();
+    };
+    std::string prefix = store_prefix_;
+    b.open_store =
+        [prefix](std::string_view url) -> Result<std::unique_ptr<objstore::ObjectStore>> {
+      return std::unique_ptr<objstore::ObjectStore>(
+          objstore::MemoryObjectStore::OpenShared(prefix + std::string(url)));
+    };
+    ASSERT_OK_AND_ASSIGN(backup_,
+                         meta::BackupManager::Open(meta_, *hummock_, *params_, std::move(b)));
+    factory_ =
+        std::make_shared<FrontendSessionFactory>(*catalog_, *params_, data_.get(), backup_.get());
+    ASSERT_OK_AND_ASSIGN(root_, factory_->OpenSession("root", "dev", {}));
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+    server_.reset();
+    root_.reset();
+    factory_.reset();
+    backup_.reset();
+  }
+
+  Result<pgwire::ResultSet> Run(pgwire::Session& s, std::string_view sql) {
+    std::vector<pgwire::ResultSet> results;
+    RWMETA_RETURN_IF_ERROR(s.ExecuteSimple(sql, &results));
+    if (results.size() != 1) return InternalError("expected one result");
+    return results[0];
+  }
+  Result<pgwire::ResultSet> Run(std::string_view sql) { return Run(*root_, sql); }
+
+  Rows Ok(pgwire::Session& s, std::string_view sql, const std::string& tag) {
+    auto r = Run(s, sql);
+    EXPECT_TRUE(r.ok()) << sql << ": " << r.status();
+    if (!r.ok()) return {};
+    EXPECT_EQ(r->command_tag, tag) << sql;
+    return RowsOf(*r);
+  }
+  Rows Ok(std::string_view sql, const std::string& tag) { return Ok(*root_, sql, tag); }
+  Rows Select(std::string_view sql) {
+    auto r = Run(sql);
+    EXPECT_TRUE(r.ok()) << sql << ": " << r.status();
+    return r.ok() ? RowsOf(*r) : Rows{};
+  }
+
+  void Fails(pgwire::Session& s, std::string_view sql, StatusCode code, const std::string& state,
+             const std::string& message) {
+    auto r = Run(s, sql);
+    EXPECT_THAT(r, StatusIs(code, HasSubstr(message))) << sql;
+    EXPECT_EQ(r.status().sqlstate(), state) << sql << ": " << r.status();
+  }
+  void Fails(std::string_view sql, StatusCode code, const std::string& state,
+             const std::string& message) {
+    Fails(*root_, sql, code, state, message);
+  }
+
+  int64_t TableId(const std::string& name) {
+    auto snap = catalog_->Snapshot();
+    const auto* pub = snap->FindSchema(snap->FindDatabase("dev")->id, "public");
+    const auto* t = snap->FindTable(pub->id, name);
+    return t ? t->id : -1;
+  }
+
+  // Run by each backup job before its cut (set before the job starts).
+  std::function<Status()> cut_hook_;
+  std::string store_prefix_;
+  std::string cluster_id_;
+  metastore::MemoryMetaStore meta_;
+  objstore::MemoryObjectStore objects_;
+  std::unique_ptr<meta::CatalogManager> catalog_;
+  std::unique_ptr<meta::SystemParamsManager> params_;
+  std::unique_ptr<hummock::HummockManager> hummock_;
+  std::unique_ptr<hummock::StateStore> store_;
+  std::unique_ptr<TableData> data_;
+  std::unique_ptr<meta::BackupManager> backup_;
+  std::shared_ptr<FrontendSessionFactory> factory_;
+  std::unique_ptr<pgwire::Session> root_;
+  std::unique_ptr<pgwire::Server> server_;
+};
+
+TEST_F(MetaSnapshotTest, BackupReturnsNewSnapshotIdsListedInRwMetaSnapshot) {
+  auto r = Run("BACKUP");
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->command_tag, "BACKUP");
+  EXPECT_TRUE(r->returns_rows);
+  ASSERT_EQ(r->fields.size(), 1u);
+  EXPECT_EQ(r->fields[0].name, "snapshot_id");
+  EXPECT_EQ(r->fields[0].type_oid, 20u);  // int8
+  EXPECT_EQ(RowsOf(*r), (Rows{{"1"}}));
+  Ok("CREATE TABLE t (k int PRIMARY KEY, v varchar)", "CREATE TABLE");
+  Ok("INSERT INTO t VALUES (1, 'a')", "INSERT 0 1");
+  EXPECT_EQ(Ok("BACKUP;", "BACKUP"), (Rows{{"2"}}));
+
+  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, backup_->GetManifest());
+  ASSERT_EQ(manifest.snapshots.size(), 2u);
+  Rows expected;
+  for (const auto& m : manifest.snapshots) {
+    expected.push_back({std::to_string(m.id), std::to_string(m.hummock_version_id),
+                        std::to_string(m.max_committed_epoch), std::to_string(m.size_bytes),
+                        std::to_string(m.format_version), "NULL", "rwmeta-test"});
+  }
+  EXPECT_EQ(Select("SELECT meta_snapshot_id, hummock_version_id, max_committed_epoch, size, "
+                   "format_version, remarks, rw_version FROM rw_catalog.rw_meta_snapshot"),
+            expected);
+  EXPECT_EQ(expected[0][0], "1");
+  EXPECT_EQ(expected[1][0], "2");
+  // The second snapshot holds t's committed epoch, shown as RisingWave shows it.
+  std::string tid = std::to_string(TableId("t"));
+  auto committed =
+      hummock::CommittedEpoch(*hummock_->current(), static_cast<uint32_t>(TableId("t")));
+  ASSERT_TRUE(committed.has_value());
+  EXPECT_EQ(
+      Select(fmt::format("SELECT meta_snapshot_id, state_table_info->'{0}'->>'committedEpoch', "
+                         "state_table_info->'{0}'->>'compactionGroupId' "
+                         "FROM rw_meta_snapshot ORDER BY meta_snapshot_id",
+                         tid)),
+      (Rows{{"1", "NULL", "NULL"}, {"2", std::to_string(*committed), "2"}}));
+  // The job history has both jobs, succeeded.
+  ASSERT_OK_AND_ASSIGN(auto jobs, backup_->ListJobs());
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].state, meta::BackupJobState::kSucceeded);
+  EXPECT_EQ(jobs[1].state, meta::BackupJobState::kSucceeded);
+}
+
+TEST_F(MetaSnapshotTest, OnlySuperusersBackUpOrDelete) {
+  Ok("CREATE USER bob", "CREATE ROLE");
+  ASSERT_OK_AND_ASSIGN(auto bob, factory_->OpenSession("bob", "dev", {}));
+  Fails(*bob, "BACKUP", StatusCode::kPermissionDenied, "42501",
+        "only superusers can trigger adhoc backup");
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"1"}}));
+  Fails(*bob, "DELETE META SNAPSHOT 1", StatusCode::kPermissionDenied, "42501",
+        "only superusers can delete meta snapshots");
+  // Nothing was started or deleted by bob.
+  ASSERT_OK_AND_ASSIGN(auto jobs, backup_->ListJobs());
+  EXPECT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(Select("SELECT meta_snapshot_id FROM rw_meta_snapshot"), (Rows{{"1"}}));
+}
+
+TEST_F(MetaSnapshotTest, DeleteKnownAndUnknownSnapshotsAndTheSnapshotLimit) {
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"1"}}));
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"2"}}));
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"3"}}));
+  // max_snapshots is 3.
+  Fails("BACKUP", StatusCode::kResourceExhausted, "53400", "too many meta snapshots");
+  EXPECT_EQ(Ok("DELETE META SNAPSHOTS 1, 3", "DELETE_META_SNAPSHOTS"), Rows{});
+  EXPECT_EQ(Select("SELECT meta_snapshot_id FROM rw_meta_snapshot"), (Rows{{"2"}}));
+  // An unknown id: an error naming it, and nothing is deleted.
+  Fails("DELETE META SNAPSHOT 2, 9", StatusCode::kNotFound, "42704", "9");
+  EXPECT_EQ(Select("SELECT meta_snapshot_id FROM rw_meta_snapshot"), (Rows{{"2"}}));
+  Fails("DELETE META SNAPSHOT 1", StatusCode::kNotFound, "42704", "1");
+  Fails("DELETE META x 1", StatusCode::kInvalidArgument, "42601", "expected SNAPSHOT or SNAPSHOTS");
+  // Ids are never reused (the refused BACKUP took none).
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"4"}}));
+  EXPECT_EQ(Ok("DELETE META SNAPSHOT 2", "DELETE_META_SNAPSHOTS"), Rows{});
+  EXPECT_EQ(Select("SELECT meta_snapshot_id FROM rw_meta_snapshot"), (Rows{{"4"}}));
+}
+
+TEST_F(MetaSnapshotTest, RunningAndFailedJobsAreClearErrors) {
+  // A job that waits in its cut until released.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  cut_hook_ = [&]() -> Status {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return release; });
+    return Status::Ok();
+  };
+  ASSERT_OK_AND_ASSIGN(auto first, factory_->OpenSession("root", "dev", {}));
+  Result<pgwire::ResultSet> first_result = InternalError("not run");
+  std::thread t([&] { first_result = Run(*first, "BACKUP"); });
+  // Wait (bounded) until the first job runs.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool running = false;
+  while (!running && std::chrono::steady_clock::now() < deadline) {
+    auto jobs = backup_->ListJobs();
+    running = jobs.ok() && !jobs->empty() && jobs->front().state == meta::BackupJobState::kRunning;
+    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(running);
+  Fails("BACKUP", StatusCode::kFailedPrecondition, "55006",
+        "a backup job is already running: job 1");
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  t.join();
+  ASSERT_OK(first_result.status());
+  EXPECT_EQ(RowsOf(*first_result), (Rows{{"1"}}));
+
+  // A job that fails: its message is the statement's error.
+  cut_hook_ = [] { return UnavailableError("data plane checkpoint refused"); };
+  Fails("BACKUP", StatusCode::kInternal, "XX000", "backup job failed: job 2, ");
+  Fails("BACKUP", StatusCode::kInternal, "XX000", "data plane checkpoint refused");
+  cut_hook_ = nullptr;
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"4"}}));
+  EXPECT_EQ(Select("SELECT meta_snapshot_id FROM rw_meta_snapshot"), (Rows{{"1"}, {"4"}}));
+}
+
+TEST_F(MetaSnapshotTest, QueryEpochReadsTheSnapshotAfterTheLiveTablesChanged) {
+  Ok("CREATE TABLE t (k int PRIMARY KEY, v varchar)", "CREATE TABLE");
+  Ok("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')", "INSERT 0 3");
+  Ok("CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM t", "CREATE_MATERIALIZED_VIEW");
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"1"}}));
+  Rows epoch_rows = Select(fmt::format(
+      "SELECT state_table_info->'{}'->>'committedEpoch' FROM rw_meta_snapshot", TableId("t")));
+  ASSERT_EQ(epoch_rows.size(), 1u);
+  const std::string epoch = epoch_rows[0][0];
+  ASSERT_NE(epoch, "NULL");
+
+  // The live tables move on.
+  Ok("DELETE FROM t WHERE k = 1", "DELETE 1");
+  Ok("UPDATE t SET v = 'B' WHERE k = 2", "UPDATE 1");
+  Ok("INSERT INTO t VALUES (4, 'd')", "INSERT 0 1");
+  Ok("FLUSH", "FLUSH");
+  Ok("CREATE TABLE later (a int)", "CREATE TABLE");
+  EXPECT_EQ(Select("SELECT k, v FROM t ORDER BY k"), (Rows{{"2", "B"}, {"3", "c"}, {"4", "d"}}));
+
+  Ok(fmt::format("SET QUERY_EPOCH = {}", epoch), "SET");
+  EXPECT_EQ(Ok("SHOW QUERY_EPOCH", "SHOW"), (Rows{{epoch}}));
+  EXPECT_EQ(Select("SELECT k, v FROM t ORDER BY k"), (Rows{{"1", "a"}, {"2", "b"}, {"3", "c"}}));
+  EXPECT_EQ(Select("SELECT n FROM mv"), (Rows{{"3"}}));
+  // System catalogs stay live: `later` is listed, but it is in no snapshot.
+  EXPECT_EQ(Select("SELECT name FROM rw_tables ORDER BY name"), (Rows{{"later"}, {"t"}}));
+  auto later = Run("SELECT * FROM later");
+  EXPECT_THAT(later,
+              StatusIs(StatusCode::kNotFound,
+                       fmt::format("Read backup error: backup include epoch {} not found", epoch)));
+  EXPECT_EQ(later.status().sqlstate(), "XX000");
+  // Reads only.
+  Fails("INSERT INTO t VALUES (9, 'z')", StatusCode::kFailedPrecondition, "25006",
+        "cannot execute INSERT while QUERY_EPOCH is set");
+  Fails("UPDATE t SET v = 'x'", StatusCode::kFailedPrecondition, "25006", "UPDATE");
+  Fails("DELETE FROM t", StatusCode::kFailedPrecondition, "25006", "DELETE");
+  Fails("CREATE TABLE u (a int)", StatusCode::kFailedPrecondition, "25006", "CREATE");
+  Fails("DROP TABLE later", StatusCode::kFailedPrecondition, "25006", "DROP");
+  Fails("FLUSH", StatusCode::kFailedPrecondition, "25006", "FLUSH");
+
+  // An epoch no snapshot holds.
+  Ok("SET query_epoch TO 12345", "SET");
+  Fails("SELECT * FROM t", StatusCode::kNotFound, "XX000",
+        "Read backup error: backup include epoch 12345 not found");
+  // 0 returns to now, and writes work again.
+  Ok("SET query_epoch TO 0", "SET");
+  EXPECT_EQ(Select("SELECT k, v FROM t ORDER BY k"), (Rows{{"2", "B"}, {"3", "c"}, {"4", "d"}}));
+  Ok("INSERT INTO t VALUES (5, 'e')", "INSERT 0 1");
+  Ok("FLUSH", "FLUSH");
+  // Other sessions never saw the setting.
+  Ok(fmt::format("SET QUERY_EPOCH = {}", epoch), "SET");
+  ASSERT_OK_AND_ASSIGN(auto other, factory_->OpenSession("root", "dev", {}));
+  EXPECT_EQ(Ok(*other, "SELECT count(*) FROM t", "SELECT 1"), (Rows{{"4"}}));
+}
+
+TEST_F(MetaSnapshotTest, SwitchingBackupDirectoryHidesAndShowsSnapshotsWithNotices) {
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"1"}}));
+  auto r = Run("ALTER SYSTEM SET backup_storage_directory = 'elsewhere'");
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->command_tag, "ALTER SYSTEM");
+  EXPECT_THAT(r->notices,
+              ElementsAre(HasSubstr("1 meta snapshot(s) at the previous backup location (memory "
+                                    "directory backup) are no longer listed")));
+  EXPECT_EQ(Select("SELECT meta_snapshot_id FROM rw_meta_snapshot"), Rows{});
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"2"}}));
+  r = Run("ALTER SYSTEM SET backup_storage_directory = 'backup'");
+  ASSERT_OK(r.status());
+  EXPECT_THAT(r->notices,
+              ElementsAre(HasSubstr("1 meta snapshot(s) at the previous backup location (memory "
+                                    "directory elsewhere)"),
+                          "the backup location memory directory backup holds 1 meta snapshot(s)"));
+  // Setting a parameter to its current value changes nothing and says nothing.
+  r = Run("ALTER SYSTEM SET backup_storage_directory = 'backup'");
+  ASSERT_OK(r.status());
+  EXPECT_THAT(r->notices, ::testing::IsEmpty());
+  EXPECT_EQ(Select("SELECT meta_snapshot_id FROM rw_meta_snapshot"), (Rows{{"1"}}));
+}
+
+// psql prints the NOTICE the backup manager gives when the backup location changes.
+TEST_F(MetaSnapshotTest, PsqlShowsTheNoticeOfAlterSystem) {
+  const std::string psql = "/usr/bin/psql";
+  if (!std::filesystem::exists(psql)) RWMETA_SKIP_OR_FAIL("psql is not installed at " + psql);
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"1"}}));
+  pgwire::ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  server_ = std::make_unique<pgwire::Server>(options, factory_);
+  ASSERT_OK(server_->Start());
+  ASSERT_OK_AND_ASSIGN(auto out, ::rwmeta::testing::RunCommand(
+                                     {psql, "-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
+                                      std::to_string(server_->port()), "-U", "root", "-d", "dev",
+                                      "-c", "ALTER SYSTEM SET backup_storage_directory = 'other'",
+                                      "-c", "SELECT count(*) FROM rw_meta_snapshot"},
+                                     {{"PGCONNECT_TIMEOUT", "10"}}));
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_THAT(out.err, HasSubstr("NOTICE:  1 meta snapshot(s) at the previous backup location "
+                                 "(memory directory backup) are no longer listed"));
+  EXPECT_THAT(out.out, HasSubstr("ALTER SYSTEM"));
+  EXPECT_THAT(out.out, HasSubstr("     0\n"));
+}
+
+}  // namespace
+}  // namespace rwmeta::frontend
