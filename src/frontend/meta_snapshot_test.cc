@@ -187,6 +187,13 @@ TEST_F(MetaSnapshotTest, BackupReturnsNewSnapshotIdsListedInRwMetaSnapshot) {
                          "FROM rw_meta_snapshot ORDER BY meta_snapshot_id",
                          tid)),
       (Rows{{"1", "NULL", "NULL"}, {"2", std::to_string(*committed), "2"}}));
+  // The same through a join, without knowing the table id.
+  EXPECT_EQ(Select("SELECT s.meta_snapshot_id, "
+                   "s.state_table_info->(t.id::varchar)->>'compactionGroupId', "
+                   "(s.state_table_info->(t.id::varchar)->>'committedEpoch')::bigint = "
+                   "s.max_committed_epoch, s.max_committed_epoch_ts IS NOT NULL "
+                   "FROM rw_meta_snapshot s, rw_tables t WHERE t.name = 't' ORDER BY 1"),
+            (Rows{{"1", "NULL", "NULL", "f"}, {"2", "2", "t", "t"}}));
   // The job history has both jobs, succeeded.
   ASSERT_OK_AND_ASSIGN(auto jobs, backup_->ListJobs());
   ASSERT_EQ(jobs.size(), 2u);
