@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,18 +49,34 @@ std::string HumanBytes(uint64_t bytes) {
   return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
 }
 
-// Per-table progress on a terminal: one line per table, rewritten in place while it grows.
-class TerminalProgress : public restore::RestoreProgress {
+// The test hook of restore-meta: with RWMETA_TEST_KILL_AT=<text> in the environment, risectl kills
+// itself with SIGKILL when a step whose description contains <text> starts, or when table <name>
+// has been written for "table:<name>": kill -9 at a named point, for crash tests.
+constexpr const char* kKillAtEnv = "RWMETA_TEST_KILL_AT";
+
+// Per-table progress on a terminal (one line per table, rewritten in place while it grows), and
+// the kill hook.
+class CliProgress : public restore::RestoreProgress {
  public:
-  explicit TerminalProgress(std::ostream& err) : err_(err) {}
+  CliProgress(std::ostream& err, bool draw) : err_(err), draw_(draw) {
+    if (const char* kill_at = std::getenv(kKillAtEnv)) kill_at_ = kill_at;
+  }
+  void OnStep(const std::string& step) override {
+    if (!kill_at_.empty() && step.find(kill_at_) != std::string::npos) raise(SIGKILL);
+  }
   void OnTable(const restore::TableProgress& t, bool done) override {
-    err_ << fmt::format("\r  {:<24} {:>9}/{:<9} rows  {:>10}", t.table, t.rows, t.expected_rows,
-                        HumanBytes(t.bytes))
-         << (done ? "\n" : "") << std::flush;
+    if (draw_) {
+      err_ << fmt::format("\r  {:<24} {:>9}/{:<9} rows  {:>10}", t.table, t.rows, t.expected_rows,
+                          HumanBytes(t.bytes))
+           << (done ? "\n" : "") << std::flush;
+    }
+    if (done && !kill_at_.empty() && kill_at_ == "table:" + t.table) raise(SIGKILL);
   }
 
  private:
   std::ostream& err_;
+  const bool draw_;
+  std::string kill_at_;
 };
 
 void AddTargetFlags(CLI::App& cmd, restore::MetaStoreFlags& f) {
@@ -118,11 +136,8 @@ Status RunRestoreMeta(const CtlContext& ctx, const RestoreFlags& f) {
   options.overwrite_hummock_storage_endpoint = f.overwrite_hummock_storage_endpoint;
   options.overwrite_backup_storage_url = f.overwrite_backup_storage_url;
   options.overwrite_backup_storage_directory = f.overwrite_backup_storage_directory;
-  std::optional<TerminalProgress> progress;
-  if (isatty(STDERR_FILENO) == 1) {
-    progress.emplace(*ctx.err);
-    options.progress = &*progress;
-  }
+  CliProgress progress(*ctx.err, /*draw=*/isatty(STDERR_FILENO) == 1);
+  options.progress = &progress;
   auto summary = restore::RestoreMeta(backup, *target, **state_store, options);
   if (!summary.ok()) {
     spdlog::warn("restore-meta failed: {}", summary.status().message());
