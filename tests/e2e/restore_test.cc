@@ -396,6 +396,30 @@ TEST_F(RestoreE2eTest, EveryRowOfTheSnapshotLandsInSqlite) {
   EXPECT_TRUE(restored["hummock_version_delta"].empty());
 }
 
+// On a terminal, restore-meta draws rows and bytes per table on stderr; in a pipe it does not.
+TEST_F(RestoreE2eTest, ProgressPerTableOnATerminalOnly) {
+  const std::string copy = CopyState(dir_.path() + "/state");
+  auto command = [&](const std::string& db) {
+    return fmt::format(
+        "{} meta restore-meta --meta-snapshot-id 1 --meta-store-type sqlite --sql-endpoint {} "
+        "--backup-storage-url {} --hummock-storage-url {} --overwrite-hummock-storage-endpoint "
+        "--overwrite-backup-storage-url {} --overwrite-backup-storage-directory backup",
+        RisectlBinary(), db, g_source->backup_url, copy, g_source->backup_url);
+  };
+  // script(1) runs the command on a pseudo-terminal.
+  ASSERT_OK_AND_ASSIGN(auto tty, RunCommand({"/usr/bin/script", "-qec",
+                                             command(dir_.path() + "/tty.db"), "/dev/null"}));
+  ASSERT_EQ(tty.exit_code, 0) << tty.out;
+  EXPECT_THAT(tty.out, HasSubstr("restored meta snapshot 1"));
+  // Snapshot 1 has two users (root, alice) and one cluster row.
+  EXPECT_THAT(tty.out, ::testing::ContainsRegex("user +2/2 +rows"));
+  EXPECT_THAT(tty.out, ::testing::ContainsRegex("cluster +1/1 +rows"));
+  ASSERT_OK_AND_ASSIGN(auto pipe, RunCommand({"/bin/sh", "-c", command(dir_.path() + "/p.db")}));
+  ASSERT_EQ(pipe.exit_code, 0) << pipe.err;
+  EXPECT_THAT(pipe.err, Not(::testing::ContainsRegex("cluster +1/1 +rows")));
+  EXPECT_THAT(pipe.err, HasSubstr("restore-meta: table user: 2 rows"));
+}
+
 TEST_F(RestoreE2eTest, ClearErrorsLeaveTheTargetUntouched) {
   const std::string db = dir_.path() + "/meta.db";
   const std::string url = "sqlite://" + db;
