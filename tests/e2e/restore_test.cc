@@ -739,12 +739,14 @@ TEST_F(RestoreBackendTest, Postgres) {
   ASSERT_OK_AND_ASSIGN(auto denied, RestoreWith(wrong));
   EXPECT_EQ(denied.exit_code, 1);
   EXPECT_THAT(denied.err, HasSubstr("target meta store postgres://"));
+  EXPECT_THAT(denied.err, HasSubstr("password authentication failed"));
   EXPECT_THAT(denied.err, Not(HasSubstr("wrong-password")));
   std::vector<std::string> gone = target;
   gone[3] = fmt::format("127.0.0.1:{}", PickFreePort());
   ASSERT_OK_AND_ASSIGN(auto unreachable, RestoreWith(gone));
   EXPECT_EQ(unreachable.exit_code, 1);
   EXPECT_THAT(unreachable.err, HasSubstr("target meta store postgres://"));
+  EXPECT_THAT(unreachable.err, HasSubstr("Connection refused"));
   EXPECT_TRUE(HasNoRows(pg->Url(fresh)));
 
   // A snapshot holding a NUL byte in text (SQLite keeps it, PostgreSQL refuses it): the whole
@@ -805,6 +807,7 @@ TEST_F(RestoreBackendTest, Mysql) {
   ASSERT_OK_AND_ASSIGN(auto denied, RestoreWith(wrong));
   EXPECT_EQ(denied.exit_code, 1);
   EXPECT_THAT(denied.err, HasSubstr("target meta store mysql://"));
+  EXPECT_THAT(denied.err, HasSubstr("Access denied"));
   EXPECT_THAT(denied.err, Not(HasSubstr("wrong-password")));
   EXPECT_TRUE(HasNoRows(my->Url(fresh)));
 }
@@ -828,6 +831,7 @@ TEST_F(RestoreBackendTest, EtcdWithoutAndWithAuth) {
                      "--etcd-auth", "--etcd-username", "root", "--etcd-password", "x"}));
     EXPECT_EQ(mismatch.exit_code, 1);
     EXPECT_THAT(mismatch.err, HasSubstr("target meta store etcd://"));
+    EXPECT_THAT(mismatch.err, HasSubstr("authentication"));
   }
   ASSERT_OK_AND_ASSIGN(auto etcd, testing::EtcdServer::Start({.auth = true}));
   // No credentials for an etcd that needs them; then wrong ones: nothing written.
@@ -835,10 +839,12 @@ TEST_F(RestoreBackendTest, EtcdWithoutAndWithAuth) {
                                                     etcd->endpoint()}));
   EXPECT_EQ(anonymous.exit_code, 1);
   EXPECT_THAT(anonymous.err, HasSubstr("target meta store etcd://"));
+  EXPECT_THAT(anonymous.err, HasSubstr("authentication"));
   ASSERT_OK_AND_ASSIGN(auto wrong, RestoreWith({"--meta-store-type", "etcd", "--etcd-endpoints",
                                                 etcd->endpoint(), "--etcd-auth", "--etcd-username",
                                                 "root", "--etcd-password", "wrong-password"}));
   EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_THAT(wrong.err, HasSubstr("authentication"));
   EXPECT_THAT(wrong.err, Not(HasSubstr("wrong-password")));
   ASSERT_OK_AND_ASSIGN(auto r, RestoreWith({"--meta-store-type", "etcd", "--etcd-endpoints",
                                             etcd->endpoint(), "--etcd-auth", "--etcd-username",
