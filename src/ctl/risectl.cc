@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "ctl/backup_commands.h"
 #include "ctl/ctl_context.h"
 #include "ctl/hummock_commands.h"
 #include "ctl/meta_commands.h"
@@ -74,6 +75,7 @@ int RunRisectl(int argc, const char* const* argv, std::ostream& out, std::ostrea
 
   CLI::App* meta = AddMetaCommands(app, ctx, &action);
   AddRestoreCommands(*meta, ctx, &action);
+  AddBackupCommands(*meta, ctx, &action);
   AddHummockCommands(app, ctx, &action);
   // After the subcommands are added: they copy their parent's footer when created.
   app.footer(
