@@ -399,7 +399,7 @@ class WritingVisitor : public backup::SnapshotVisitor {
 
 // Rows into the target in one commit with the marker. Re-checks emptiness inside the transaction.
 Status WriteRows(backup::BackupStorage& backup, const backup::SnapshotMetadata& entry,
-                 metastore::MetaStore& target, TargetState state, const SnapshotFacts& facts,
+                 metastore::MetaStore& target, const SnapshotFacts& facts,
                  const std::map<std::string, std::string>& param_overrides,
                  const std::map<std::string, int64_t>& sequences, const RestoreOptions& options,
                  RestoreSummary* summary) {
@@ -415,7 +415,6 @@ Status WriteRows(backup::BackupStorage& backup, const backup::SnapshotMetadata& 
     RWMETA_ASSIGN_OR_RETURN(auto loader, etcd->BeginBulkLoad());
     sink = std::make_unique<BulkLoadSink>(std::move(loader));
   } else {
-    (void)state;
     // An empty database gets the schema; one made by create-meta-store-schema is at the version.
     RWMETA_RETURN_IF_ERROR(target.Migrate());
     RWMETA_ASSIGN_OR_RETURN(auto txn, target.BeginTransaction());
@@ -578,12 +577,24 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
     Step(options,
          fmt::format("reading the newest meta snapshot {} for its id sequences", newest->id));
     auto newest_facts = ReadFacts(backup, *newest);
-    if (!newest_facts.ok()) {
+    const StatusCode code = newest_facts.status().code();
+    if (!newest_facts.ok() && code != StatusCode::kDataLoss && code != StatusCode::kNotFound &&
+        code != StatusCode::kUnimplemented) {
       return newest_facts.status().WithContext(fmt::format(
           "meta snapshot {} (the newest, whose id sequences the restored cluster continues)",
           newest->id));
     }
-    for (const auto& [name, next] : facts.sequences) {
+    if (!newest_facts.ok()) {
+      // A damaged newest snapshot must not block restoring an intact older one: the floors below
+      // (every manifest id, every object id of the manifest and of the state store) still keep
+      // the restored cluster off every id a kept snapshot uses.
+      spdlog::warn(
+          "restore-meta: the newest meta snapshot {} cannot be read ({}); its id sequences are "
+          "not carried forward, only the manifest's and the state store's ids",
+          newest->id, newest_facts.status().message());
+    }
+    for (const auto& [name, next] :
+         newest_facts.ok() ? facts.sequences : std::map<std::string, int64_t>{}) {
       auto it = newest_facts->sequences.find(name);
       if (it == newest_facts->sequences.end() || it->second < next) {
         return FailedPreconditionError(fmt::format(
@@ -594,8 +605,10 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
             id, next));
       }
     }
-    for (const auto& [name, next] : newest_facts->sequences) {
-      sequences[name] = std::max(sequences[name], next);
+    if (newest_facts.ok()) {
+      for (const auto& [name, next] : newest_facts->sequences) {
+        sequences[name] = std::max(sequences[name], next);
+      }
     }
   }
   std::optional<std::set<uint64_t>> listed;
@@ -668,7 +681,7 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   } else {
     Step(options, "writing rows into " + target.DisplayUrl());
     RWMETA_RETURN_IF_ERROR(
-        WriteRows(backup, *entry, target, state, facts, overrides, sequences, options, &summary));
+        WriteRows(backup, *entry, target, facts, overrides, sequences, options, &summary));
   }
   Step(options, fmt::format("writing the Hummock version {} checkpoint to {}",
                             facts.contents.version.id(), hummock::CheckpointKey(dir)));

@@ -11,7 +11,9 @@
 //   5. the state store URL and directory equal the snapshot's `state_store` (without `hummock+`)
 //      and `data_directory`, unless the overwrite options rewrite those parameters;
 //   6. id sequences are carried forward (see RestoreSummary::sequences), so the restored cluster
-//      never hands out an object id or snapshot id that a kept snapshot or an existing object uses;
+//      never hands out an object id or snapshot id that a kept snapshot or an existing object uses:
+//      from the newest snapshot (skipped with a warning if its object is missing or corrupt), and
+//      at least past every manifest id and every object id of the manifest and the state store;
 //   7. with validate_integrity, every object the snapshot references exists in the state store;
 //   8. the target holds no row (or only a half-done restore of the same snapshot, see below);
 //   9. unless dry_run: every row plus the marker hummock::kRestoreIncompleteMarker in ONE commit

@@ -415,6 +415,22 @@ TEST_F(RestoreTest, OlderSnapshotContinuesIdsOfTheNewest) {
   EXPECT_EQ(hummock::ObjectIds(checkpoint->version()).size(), 1u);
 }
 
+TEST_F(RestoreTest, DamagedNewestSnapshotDoesNotBlockAnOlderOne) {
+  AddSsts(1);
+  const uint64_t first = TakeSnapshot();
+  AddSsts(2);
+  const uint64_t second = TakeSnapshot();
+  const auto newest_ids = hummock::ObjectIds(*manager_->current());
+  ASSERT_OK(backup_store_.Delete(backup::BackupStorage::SnapshotKey("backup", second)));
+  RestoreOptions o = Options(first);
+  o.list_state_store_object_ids = false;
+  auto summary = Restore(o);
+  ASSERT_OK(summary.status());
+  // The manifest's ids still carry the sequences past everything the newest snapshot uses.
+  EXPECT_EQ(summary->sequences[kSnapshotIdSequence], static_cast<int64_t>(second) + 1);
+  EXPECT_EQ(summary->sequences[kObjectIdSequence], static_cast<int64_t>(newest_ids.back()) + 1);
+}
+
 TEST_F(RestoreTest, NewestSnapshotWithLowerSequencesIsAClearError) {
   AddSsts(2);
   const uint64_t first = TakeSnapshot();
