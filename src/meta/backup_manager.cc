@@ -388,8 +388,14 @@ Result<BackupJobInfo> BackupManager::WaitForJob(uint64_t job_id,
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     RWMETA_ASSIGN_OR_RETURN(BackupJobInfo job, GetJob(job_id));
-    if (job.state != BackupJobState::kRunning) return job;
     std::unique_lock lock(mu_);
+    if (job.state != BackupJobState::kRunning) {
+      // The row is final before the job thread lets go of running_job_ (and updates the
+      // metrics): wait for that too, so a StartBackup right after this is not refused as
+      // "already running".
+      job_done_.wait_until(lock, deadline, [&] { return running_job_ != job_id; });
+      return job;
+    }
     if (running_job_ != job_id) {
       // Finished between the read and the lock (or run by nobody: a row left RUNNING whose end
       // could not be recorded): read once more.
