@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -15,6 +16,8 @@
 #include "common/testing/status_matchers.h"
 #include "frontend/session.h"
 #include "frontend/table_data.h"
+#include "hummock/sst/sst_writer.h"
+#include "hummock/store/maintenance.h"
 #include "hummock/version/version.h"
 #include "meta/backup_manager.h"
 #include "meta/bootstrap.h"
@@ -60,7 +63,8 @@ class MetaSnapshotTest : public ::testing::Test {
     ASSERT_OK(params_->Reload());
     ASSERT_OK_AND_ASSIGN(hummock_, hummock::HummockManager::Open(
                                        meta_, objects_, {.data_directory = "hummock_001"}));
-    store_ = std::make_unique<hummock::StateStore>(*hummock_);
+    store_ = std::make_unique<hummock::StateStore>(
+        *hummock_, hummock::StateStoreOptions{.target_sst_bytes = 2048, .block_size_bytes = 256});
     data_ = std::make_unique<TableData>(*store_, *catalog_);
     ASSERT_OK(data_->Reconcile());
     meta::BackupManagerOptions b;
@@ -80,6 +84,13 @@ class MetaSnapshotTest : public ::testing::Test {
     };
     ASSERT_OK_AND_ASSIGN(backup_,
                          meta::BackupManager::Open(meta_, *hummock_, *params_, std::move(b)));
+    hummock::MaintenanceOptions m;
+    m.interval = std::chrono::hours(1);  // rounds run when the test says
+    m.full_gc_interval = std::chrono::hours(1);
+    m.compaction.l0_sub_level_trigger = 3;
+    m.compaction.target_file_size_bytes = 4096;
+    m.compaction.output_sst_options.block_size_bytes = 256;
+    maintenance_ = std::make_unique<hummock::HummockMaintenance>(*hummock_, m);
     factory_ =
         std::make_shared<FrontendSessionFactory>(*catalog_, *params_, data_.get(), backup_.get());
     ASSERT_OK_AND_ASSIGN(root_, factory_->OpenSession("root", "dev", {}));
@@ -91,6 +102,7 @@ class MetaSnapshotTest : public ::testing::Test {
     root_.reset();
     factory_.reset();
     backup_.reset();
+    maintenance_.reset();
   }
 
   Result<pgwire::ResultSet> Run(pgwire::Session& s, std::string_view sql) {
@@ -145,6 +157,7 @@ class MetaSnapshotTest : public ::testing::Test {
   std::unique_ptr<hummock::StateStore> store_;
   std::unique_ptr<TableData> data_;
   std::unique_ptr<meta::BackupManager> backup_;
+  std::unique_ptr<hummock::HummockMaintenance> maintenance_;
   std::shared_ptr<FrontendSessionFactory> factory_;
   std::unique_ptr<pgwire::Session> root_;
   std::unique_ptr<pgwire::Server> server_;
@@ -328,6 +341,64 @@ TEST_F(MetaSnapshotTest, QueryEpochReadsTheSnapshotAfterTheLiveTablesChanged) {
   Ok(fmt::format("SET QUERY_EPOCH = {}", epoch), "SET");
   ASSERT_OK_AND_ASSIGN(auto other, factory_->OpenSession("root", "dev", {}));
   EXPECT_EQ(Ok(*other, "SELECT count(*) FROM t", "SELECT 1"), (Rows{{"4"}}));
+}
+
+// The snapshot's objects are protected: compaction, vacuum and full GC leave them, so QUERY_EPOCH
+// still reads the old rows; once the snapshot is deleted its epoch is no longer readable.
+TEST_F(MetaSnapshotTest, QueryEpochReadsSurviveCompactionAndFullGc) {
+  Ok("CREATE TABLE t (k int PRIMARY KEY, v varchar)", "CREATE TABLE");
+  Rows old_rows;
+  for (int i = 0; i < 4; ++i) {
+    std::string sql = "INSERT INTO t VALUES ";
+    for (int k = i * 20; k < i * 20 + 20; ++k) {
+      sql += fmt::format("{}({}, 'value-{}')", k == i * 20 ? "" : ", ", k, k);
+    }
+    Ok(sql, "INSERT 0 20");
+    Ok("FLUSH", "FLUSH");
+  }
+  for (int k = 0; k < 80; ++k) old_rows.push_back({std::to_string(k), fmt::format("value-{}", k)});
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"1"}}));
+  Rows epoch_rows = Select(fmt::format(
+      "SELECT state_table_info->'{}'->>'committedEpoch' FROM rw_meta_snapshot", TableId("t")));
+  ASSERT_EQ(epoch_rows.size(), 1u);
+  const std::string epoch = epoch_rows[0][0];
+  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, backup_->GetManifest());
+  ASSERT_EQ(manifest.snapshots.size(), 1u);
+  const std::vector<uint64_t> snapshot_objects = manifest.snapshots[0].ssts;
+  ASSERT_FALSE(snapshot_objects.empty());
+
+  // The live table is rewritten; compaction makes old SSTs stale.
+  Ok("DELETE FROM t WHERE k < 70", "DELETE 70");
+  Ok("FLUSH", "FLUSH");
+  Ok("UPDATE t SET v = 'new'", "UPDATE 10");
+  Ok("FLUSH", "FLUSH");
+  int compactions = 0;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_OK_AND_ASSIGN(int n, maintenance_->RunRoundNow());
+    compactions += n;
+  }
+  EXPECT_GT(compactions, 0);
+  // Objects must be older than the retention (0 ms) to be collected.
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_OK(maintenance_->TriggerFullGc(std::chrono::milliseconds(0)).status());
+  auto live = hummock::ObjectIds(*hummock_->current());
+  bool all_in_live = true;
+  for (uint64_t id : snapshot_objects) {
+    all_in_live = all_in_live && std::find(live.begin(), live.end(), id) != live.end();
+    EXPECT_OK(objects_.Head(hummock::SstObjectKey("hummock_001", id)).status()) << id;
+  }
+  EXPECT_FALSE(all_in_live) << "compaction rewrote none of the snapshot's SSTs";
+
+  Ok(fmt::format("SET QUERY_EPOCH = {}", epoch), "SET");
+  EXPECT_EQ(Select("SELECT k, v FROM t ORDER BY k"), old_rows);
+  Ok("SET QUERY_EPOCH = 0", "SET");
+  EXPECT_EQ(Select("SELECT count(*) FROM t WHERE v = 'new'"), (Rows{{"10"}}));
+
+  // Deleted: the epoch is gone.
+  Ok("DELETE META SNAPSHOT 1", "DELETE_META_SNAPSHOTS");
+  Ok(fmt::format("SET QUERY_EPOCH = {}", epoch), "SET");
+  Fails("SELECT * FROM t", StatusCode::kNotFound, "XX000",
+        fmt::format("Read backup error: backup include epoch {} not found", epoch));
 }
 
 TEST_F(MetaSnapshotTest, SwitchingBackupDirectoryHidesAndShowsSnapshotsWithNotices) {
