@@ -22,6 +22,7 @@
 #include "pgwire/server.h"
 #include "rpc/meta_backend.h"
 #include "rpc/rpc_server.h"
+#include "server/backup_service.h"
 #include "server/hummock_service.h"
 
 namespace rwmeta::server {
@@ -97,6 +98,7 @@ struct MetaNode::Components {
   std::unique_ptr<NodeMetaBackend> backend;
   // Declared before rpc_server: a service outlives the server that calls it.
   std::unique_ptr<HummockServiceImpl> hummock_service;
+  std::unique_ptr<BackupServiceImpl> backup_service;
   std::unique_ptr<rpc::RpcServer> rpc_server;
 };
 
@@ -204,8 +206,8 @@ Status MetaNode::Start() {
   c->maintenance =
       std::make_unique<hummock::HummockMaintenance>(*c->hummock, hummock::MaintenanceOptions{});
 
-  c->sessions = std::make_shared<frontend::FrontendSessionFactory>(*c->catalog, *c->params,
-                                                                   c->table_data.get());
+  c->sessions = std::make_shared<frontend::FrontendSessionFactory>(
+      *c->catalog, *c->params, c->table_data.get(), c->backup.get());
   pgwire::ServerOptions pg_options;
   pg_options.listen_address = options_.pg_listen_addr;
   c->pg_server = std::make_unique<pgwire::Server>(pg_options, c->sessions);
@@ -225,6 +227,8 @@ Status MetaNode::Start() {
   c->rpc_server = std::make_unique<rpc::RpcServer>(c->backend.get());
   c->hummock_service = std::make_unique<HummockServiceImpl>(*c->hummock, *c->maintenance);
   c->rpc_server->AddService(c->hummock_service.get());
+  c->backup_service = std::make_unique<BackupServiceImpl>(*c->backup);
+  c->rpc_server->AddService(c->backup_service.get());
   Status rpc_started = c->rpc_server->Start(options_.listen_addr);
   if (!rpc_started.ok()) {
     c->pg_server->Stop();
