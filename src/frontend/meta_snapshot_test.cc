@@ -79,6 +79,7 @@ class MetaSnapshotTest : public ::testing::Test {
     std::string prefix = store_prefix_;
     b.open_store =
         [prefix](std::string_view url) -> Result<std::unique_ptr<objstore::ObjectStore>> {
+      if (url.starts_with("broken")) return UnavailableError("connection refused");
       return std::unique_ptr<objstore::ObjectStore>(
           objstore::MemoryObjectStore::OpenShared(prefix + std::string(url)));
     };
@@ -417,6 +418,20 @@ TEST_F(MetaSnapshotTest, SwitchingBackupDirectoryHidesAndShowsSnapshotsWithNotic
               ElementsAre(HasSubstr("1 meta snapshot(s) at the previous backup location (memory "
                                     "directory elsewhere)"),
                           "the backup location memory directory backup holds 1 meta snapshot(s)"));
+  // A location that cannot be opened: the switch says so, and listing and BACKUP fail naming it.
+  r = Run("ALTER SYSTEM SET backup_storage_url = 'broken://store'");
+  ASSERT_OK(r.status());
+  EXPECT_THAT(r->notices, ::testing::Contains(HasSubstr(
+                              "the new backup location cannot be used yet: UNAVAILABLE: backup "
+                              "storage broken://store directory backup: connection refused")));
+  auto listing = Run("SELECT * FROM rw_meta_snapshot");
+  EXPECT_THAT(listing, StatusIs(StatusCode::kUnavailable, HasSubstr("broken://store")));
+  EXPECT_EQ(listing.status().sqlstate(), "58030");
+  auto backup = Run("BACKUP");
+  EXPECT_THAT(backup, StatusIs(StatusCode::kUnavailable, HasSubstr("connection refused")));
+  EXPECT_EQ(backup.status().sqlstate(), "58030");
+  ASSERT_OK(Run("ALTER SYSTEM SET backup_storage_url = 'memory'").status());
+  EXPECT_EQ(Select("SELECT meta_snapshot_id FROM rw_meta_snapshot"), (Rows{{"1"}}));
   // Setting a parameter to its current value changes nothing and says nothing.
   r = Run("ALTER SYSTEM SET backup_storage_directory = 'backup'");
   ASSERT_OK(r.status());

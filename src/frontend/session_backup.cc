@@ -108,8 +108,11 @@ void FrontendSession::AddBackupSources(CatalogSessionInfo& info) const {
   info.meta_snapshots = [backup]() -> Result<backup::Manifest> {
     auto manifest = backup->GetManifest();
     if (manifest.ok()) return manifest;
-    // Name the location the manifest could not be read from.
+    // Name the location the manifest could not be read from, unless the error does.
     meta::BackupLocation where = backup->location();
+    if (manifest.status().message().find(where.url) != std::string::npos) {
+      return WithBackupSqlState(manifest.status());
+    }
     return WithBackupSqlState(
         Status(manifest.status().code(),
                fmt::format("meta snapshots at backup location {} (directory {}): {}", where.url,
