@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -459,6 +460,42 @@ TEST_F(MetaSnapshotTest, PsqlShowsTheNoticeOfAlterSystem) {
                                  "(memory directory backup) are no longer listed"));
   EXPECT_THAT(out.out, HasSubstr("ALTER SYSTEM"));
   EXPECT_THAT(out.out, HasSubstr("     0\n"));
+}
+
+// Drivers prepare statements: BACKUP is described as one bigint column without running a job,
+// and runs when executed.
+TEST_F(MetaSnapshotTest, BackupThroughTheExtendedProtocol) {
+  pgwire::ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  server_ = std::make_unique<pgwire::Server>(options, factory_);
+  ASSERT_OK(server_->Start());
+  std::string info = fmt::format("host=127.0.0.1 port={} dbname=dev user=root connect_timeout=10",
+                                 server_->port());
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(info.c_str()), &PQfinish);
+  ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
+  using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
+  PgResult prepared(PQprepare(conn.get(), "b", "BACKUP", 0, nullptr), &PQclear);
+  ASSERT_EQ(PQresultStatus(prepared.get()), PGRES_COMMAND_OK)
+      << PQresultErrorMessage(prepared.get());
+  PgResult described(PQdescribePrepared(conn.get(), "b"), &PQclear);
+  ASSERT_EQ(PQresultStatus(described.get()), PGRES_COMMAND_OK);
+  ASSERT_EQ(PQnfields(described.get()), 1);
+  EXPECT_STREQ(PQfname(described.get(), 0), "snapshot_id");
+  EXPECT_EQ(PQftype(described.get(), 0), 20u);
+  ASSERT_OK_AND_ASSIGN(auto jobs, backup_->ListJobs());
+  EXPECT_TRUE(jobs.empty()) << "describing BACKUP ran it";
+  for (const char* expected : {"1", "2"}) {
+    PgResult run(PQexecPrepared(conn.get(), "b", 0, nullptr, nullptr, nullptr, 0), &PQclear);
+    ASSERT_EQ(PQresultStatus(run.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(run.get());
+    ASSERT_EQ(PQntuples(run.get()), 1);
+    EXPECT_STREQ(PQgetvalue(run.get(), 0, 0), expected);
+  }
+  PgResult denied(PQexec(conn.get(), "DELETE META SNAPSHOTS 1, 7"), &PQclear);
+  ASSERT_EQ(PQresultStatus(denied.get()), PGRES_FATAL_ERROR);
+  EXPECT_STREQ(PQresultErrorField(denied.get(), PG_DIAG_SQLSTATE), "42704");
+  PgResult deleted(PQexec(conn.get(), "DELETE META SNAPSHOTS 1, 2"), &PQclear);
+  ASSERT_EQ(PQresultStatus(deleted.get()), PGRES_COMMAND_OK) << PQresultErrorMessage(deleted.get());
+  EXPECT_STREQ(PQcmdStatus(deleted.get()), "DELETE_META_SNAPSHOTS");
 }
 
 }  // namespace
