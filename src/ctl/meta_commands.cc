@@ -99,8 +99,8 @@ void AddSystemParamsCommands(CLI::App& meta, CtlContext& ctx, CommandAction* act
 
 CLI::App* AddMetaCommands(CLI::App& root, CtlContext& ctx, CommandAction* action) {
   CLI::App* meta = root.add_subcommand("meta",
-                                       "Commands for the meta node: cluster information "
-                                       "and system parameters");
+                                       "Commands for the meta node: cluster information, "
+                                       "system parameters and meta snapshots");
   meta->require_subcommand(1);
 
   CLI::App* cluster_info = meta->add_subcommand(

@@ -1,9 +1,9 @@
 // `risectl meta ...`: commands that act on the meta node.
 //
 // Now: `meta cluster-info`, `meta system-params get [NAME]`, `meta system-params set NAME VALUE`.
-// Backup commands (backup-meta, delete-meta-snapshots) go here too, as further subcommands of the
-// same `meta` group; offline commands that work straight on the stores (restore-meta,
-// create-meta-store-schema) go in their own file and register on the `meta` group this returns.
+// The meta-snapshot commands (backup-meta, delete-meta-snapshots, ...: backup_commands.h) and the
+// offline commands that work straight on the stores (restore-meta, create-meta-store-schema:
+// restore_commands.h) live in their own files and register on the `meta` group this returns.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -84,6 +84,8 @@ int RunRisectl(int argc, const char* const* argv, std::ostream& out, std::ostrea
       "  risectl meta cluster-info\n"
       "  risectl meta system-params get\n"
       "  risectl meta system-params set backup_storage_url s3://backup_bucket\n"
+      "  risectl meta backup-meta --remarks nightly\n"
+      "  risectl meta list-meta-snapshots\n"
       "  risectl hummock list-version\n"
       "  risectl hummock trigger-full-gc -s 3600\n"
       "Run `risectl <command> --help` for the flags of each command.");

@@ -6,6 +6,8 @@
 //     meta system-params get [NAME]
 //     meta system-params set NAME VALUE
 //     meta restore-meta ... | create-meta-store-schema ...  (offline: restore_commands.h)
+//     meta backup-meta | delete-meta-snapshots | list-meta-snapshots | show-meta-snapshot |
+//          backup-job-status | list-backup-jobs | backup-metrics  (backup_commands.h)
 //     hummock list-version [--verbose] | list-ssts | trigger-full-gc -s SECS | trigger-compaction
 // Each command group lives in its own file (meta_commands.cc, ...) and is added in RunRisectl.
 //
