@@ -8,13 +8,8 @@
 #include <sstream>
 
 #include "common/url.h"
-#include "hummock/store/hummock_manager.h"
-#include "meta/backup_manager.h"
-#include "meta/bootstrap.h"
-#include "meta/system_params.h"
 #include "metastore/factory.h"
 #include "metastore/model.h"
-#include "objstore/factory.h"
 
 namespace rwmeta::e2e {
 namespace {
@@ -365,43 +360,24 @@ Result<ClusterState> DumpCatalogRows(const MetaStoreSpec& store) {
   return dump;
 }
 
-Result<uint64_t> TakeSnapshot(std::unique_ptr<MetaNodeProcess>& node, const MetaStoreSpec& store,
-                              const StorageSpec& storage) {
-  // Offline: the node stops (its final checkpoint commits everything), the same BackupManager
-  // meta-node runs takes the snapshot on its stores, and the node starts again.
-  MetaNodeProcess::Options options = node->options();
-  RWMETA_ASSIGN_OR_RETURN(int code, node->Stop(15));
-  if (code != 0) return InternalError(fmt::format("meta-node exited with {}", code));
-  node.reset();
-  uint64_t snapshot_id = 0;
-  {
-    RWMETA_ASSIGN_OR_RETURN(std::string url, store.Url());
-    RWMETA_ASSIGN_OR_RETURN(auto meta_store, metastore::OpenMetaStore(url));
-    RWMETA_ASSIGN_OR_RETURN(auto state_store, objstore::OpenObjectStore(storage.state_url));
-    RWMETA_ASSIGN_OR_RETURN(
-        auto cluster,
-        meta::BootstrapCluster(*meta_store, {"hummock+" + storage.state_url, storage.data_directory,
-                                             storage.backup_url, storage.backup_directory}));
-    meta::SystemParamsManager params(*meta_store);
-    RWMETA_RETURN_IF_ERROR(params.Reload());
-    RWMETA_ASSIGN_OR_RETURN(
-        auto hummock, hummock::HummockManager::Open(*meta_store, *state_store,
-                                                    {.data_directory = storage.data_directory}));
-    RWMETA_ASSIGN_OR_RETURN(
-        auto backup,
-        meta::BackupManager::Open(*meta_store, *hummock, params,
-                                  {.cluster_id = cluster.cluster_id, .rwmeta_version = "0.1.0"}));
-    RWMETA_ASSIGN_OR_RETURN(uint64_t id, backup->StartBackup("cross-backend e2e"));
-    RWMETA_ASSIGN_OR_RETURN(meta::BackupJobInfo job,
-                            backup->WaitForJob(id, std::chrono::seconds(60)));
-    if (job.state != meta::BackupJobState::kSucceeded) {
-      return InternalError(fmt::format("backup job {}: {}", id, job.message));
-    }
-    snapshot_id = id;
+Result<uint64_t> TakeSnapshot(const MetaNodeProcess& node) {
+  // As an operator does it: BACKUP returns once the job finished, with the snapshot id.
+  const int port = node.pg_port();
+  RWMETA_ASSIGN_OR_RETURN(std::string out, Sql(port, "BACKUP"));
+  char* end = nullptr;
+  const uint64_t id = std::strtoull(out.c_str(), &end, 10);
+  if (id == 0 || std::string_view(end) != "\n") {
+    return InternalError("BACKUP answered '" + out + "', not a snapshot id");
   }
-  // The stores are closed (and the backup manager gone) before the node opens them again.
-  RWMETA_ASSIGN_OR_RETURN(node, MetaNodeProcess::Start(options));
-  return snapshot_id;
+  RWMETA_ASSIGN_OR_RETURN(
+      std::string listed,
+      Sql(port,
+          fmt::format(
+              "SELECT count(*) FROM rw_catalog.rw_meta_snapshot WHERE meta_snapshot_id = {}", id)));
+  if (listed != "1\n") {
+    return InternalError(fmt::format("snapshot {} is not in rw_meta_snapshot", id));
+  }
+  return id;
 }
 
 std::vector<std::string> RestoreArgs(uint64_t id, const MetaStoreSpec& target,

@@ -2,9 +2,8 @@
 // cluster busy with every kind of catalog object and data, a meta snapshot of it, changes after the
 // snapshot, the cluster's whole observable state as text, and restore-meta into another meta store.
 //
-// Everything goes through the operator's tools (meta-node, psql, risectl), except TakeSnapshot,
-// which (until SQL BACKUP works in meta-node) runs the backup job offline on the stopped node's
-// stores with the same BackupManager meta-node uses.
+// Everything goes through the operator's tools (meta-node, psql, risectl), except DumpCatalogRows,
+// which reads the meta store in-process.
 #pragma once
 
 #include <cstdint>
@@ -88,10 +87,9 @@ Status ChangeAfterSnapshot(int port);
 using ClusterState = std::map<std::string, std::string>;
 Result<ClusterState> CaptureState(const MetaNodeProcess& node);
 
-// Takes a meta snapshot of the cluster `node` runs and returns its id. `node` may be replaced
-// (the offline path stops it, backs up its stores, and starts it again with the same options).
-Result<uint64_t> TakeSnapshot(std::unique_ptr<MetaNodeProcess>& node, const MetaStoreSpec& store,
-                              const StorageSpec& storage);
+// Takes a meta snapshot of the cluster `node` runs with SQL `BACKUP` (which returns when the job
+// finished) and returns its id, checking that rw_catalog.rw_meta_snapshot lists it.
+Result<uint64_t> TakeSnapshot(const MetaNodeProcess& node);
 
 // risectl meta restore-meta of snapshot `id` from `storage`'s backup location into `target`, the
 // state store staying where it is.

@@ -209,7 +209,7 @@ TEST_P(CrossBackendRestoreTest, SnapshotRestoresIntoEveryOtherBackend) {
   EXPECT_THAT(at_snapshot["SHOW PARAMETERS"], HasSubstr("barrier_interval_ms|700|"));
   EXPECT_THAT(rows_at_snapshot["meta store table user_privilege"], Not(::testing::IsEmpty()));
 
-  ASSERT_OK_AND_ASSIGN(uint64_t snapshot_id, TakeSnapshot(node, source, storage));
+  ASSERT_OK_AND_ASSIGN(uint64_t snapshot_id, TakeSnapshot(*node));
   timer.Step("snapshot taken");
   ASSERT_OK(ChangeAfterSnapshot(node->pg_port())) << node->Log();
   ASSERT_OK_AND_ASSIGN(ClusterState changed, CaptureState(*node));
@@ -224,6 +224,7 @@ TEST_P(CrossBackendRestoreTest, SnapshotRestoresIntoEveryOtherBackend) {
   ASSERT_EQ(code, 0) << node->Log();
   node.reset();
 
+  uint64_t newest_id = snapshot_id;
   for (Backend target_kind : kBackends) {
     if (target_kind == source_kind) continue;
     // etcd targets alternate between the etcd with and without authentication.
@@ -257,6 +258,11 @@ TEST_P(CrossBackendRestoreTest, SnapshotRestoresIntoEveryOtherBackend) {
     ExpectSameState(at_snapshot, state);
     timer.Step("restored state compared");
     EXPECT_OK(CheckNewWorkOnRestored(restored->pg_port())) << restored->Log();
+    // A snapshot of the restored cluster goes to the same backup location with a new id: above
+    // the restored one and those the clusters restored before took.
+    ASSERT_OK_AND_ASSIGN(uint64_t new_id, TakeSnapshot(*restored));
+    EXPECT_GT(new_id, newest_id);
+    newest_id = new_id;
     timer.Step("new work checked");
     ASSERT_OK_AND_ASSIGN(code, restored->Stop(SIGTERM));
     EXPECT_EQ(code, 0) << restored->Log();
@@ -282,7 +288,7 @@ TEST(CrossBackendAuthTest, EtcdAuthMismatchIsAClearErrorWithNothingWritten) {
   ASSERT_OK_AND_ASSIGN(auto node, StartNode(dir.path(), source, storage));
   ASSERT_OK(
       Sql(node->pg_port(), "CREATE TABLE t (a int); INSERT INTO t VALUES (1); FLUSH").status());
-  ASSERT_OK_AND_ASSIGN(uint64_t snapshot_id, TakeSnapshot(node, source, storage));
+  ASSERT_OK_AND_ASSIGN(uint64_t snapshot_id, TakeSnapshot(*node));
   ASSERT_OK_AND_ASSIGN(int code, node->Stop(SIGTERM));
   ASSERT_EQ(code, 0);
 

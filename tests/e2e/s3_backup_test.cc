@@ -52,7 +52,7 @@ TEST(S3BackupTest, SnapshotOnS3RestoresIntoFreshSqlite) {
               HasSubstr(fmt::format("state_store|hummock+minio://{}:***@127.0.0.1:{}/state|",
                                     testing::S3Server::kAccessKey, (*server)->port())));
 
-  ASSERT_OK_AND_ASSIGN(uint64_t snapshot_id, TakeSnapshot(node, source, storage));
+  ASSERT_OK_AND_ASSIGN(uint64_t snapshot_id, TakeSnapshot(*node));
   ASSERT_OK(ChangeAfterSnapshot(node->pg_port())) << node->Log();
   ASSERT_OK_AND_ASSIGN(ClusterState changed, CaptureState(*node));
   EXPECT_NE(changed["dev: rows of public.typed"], at_snapshot["dev: rows of public.typed"]);
