@@ -16,29 +16,17 @@
 #include <string>
 
 #include "common/status.h"
+#include "metastore/endpoint.h"
 
 namespace rwmeta::restore {
 
-struct MetaStoreFlags {
-  std::string type;  // sql, sqlite, postgres, mysql, etcd
-  std::string sql_endpoint;
-  std::string sql_username;
-  std::string sql_password;
-  std::string sql_database;
-  std::optional<std::string> sql_url_params;
-  std::string etcd_endpoints;
-  bool etcd_auth = false;
-  std::string etcd_username;
-  std::string etcd_password;
-};
+// The flags themselves: the same struct meta-node's --backend flags fill.
+using MetaStoreFlags = metastore::MetaStoreEndpoint;
 
-// The URL, or InvalidArgument naming the flag that is missing, malformed or does not fit the type
-// (an in-memory SQLite database, etcd credentials without --etcd-auth, ...). Messages never show
-// a password. Thread-safe.
+// metastore::BuildMetaStoreUrl (shared with meta-node), after the refusals that only matter for a
+// restore target: the memory backend and in-memory SQLite (gone when risectl exits), flags of
+// another type (etcd flags with a SQL type, --sql-username with `sql`, etcd credentials without
+// --etcd-auth). InvalidArgument naming the flag; messages never show a password. Thread-safe.
 Result<std::string> MetaStoreUrl(const MetaStoreFlags& flags);
-
-// `text` with every byte outside RFC 3986's unreserved set percent-encoded (for user names and
-// passwords inside URLs).
-std::string PercentEncode(std::string_view text);
 
 }  // namespace rwmeta::restore

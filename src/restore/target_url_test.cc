@@ -54,7 +54,8 @@ TEST(MetaStoreUrlTest, SqliteTakesAFilePath) {
   EXPECT_EQ(*MetaStoreUrl(f), "sqlite:///var/lib/rw/meta.db?mode=rwc");
   f.sql_endpoint = "";
   EXPECT_THAT(MetaStoreUrl(f).status(),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("--sql-endpoint is empty")));
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("--sql-endpoint (the SQLite file) is required for sqlite")));
 }
 
 TEST(MetaStoreUrlTest, PostgresAndMysqlAreBuiltFromTheirParts) {
@@ -69,8 +70,9 @@ TEST(MetaStoreUrlTest, PostgresAndMysqlAreBuiltFromTheirParts) {
   f.sql_url_params.reset();
   EXPECT_EQ(*MetaStoreUrl(f), "mysql://rw:p%40ss%2Fword@127.0.0.1:5432/meta2");
   f.sql_database = "";
-  EXPECT_THAT(MetaStoreUrl(f).status(),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("needs --sql-database")));
+  EXPECT_THAT(
+      MetaStoreUrl(f).status(),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("--sql-database is required for mysql")));
   f.sql_database = "meta2";
   f.sql_endpoint = "mysql://127.0.0.1/meta2";
   EXPECT_THAT(MetaStoreUrl(f).status(),
@@ -89,10 +91,12 @@ TEST(MetaStoreUrlTest, EtcdWithAndWithoutAuth) {
   EXPECT_EQ(*MetaStoreUrl(f), "etcd://root:s3cret%3Ax@127.0.0.1:2379,127.0.0.1:2380");
   f.etcd_username = "";
   EXPECT_THAT(MetaStoreUrl(f).status(),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("--etcd-auth needs")));
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("--etcd-username is required with --etcd-auth")));
   f = Flags("etcd");
-  EXPECT_THAT(MetaStoreUrl(f).status(),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("needs --etcd-endpoints")));
+  EXPECT_THAT(
+      MetaStoreUrl(f).status(),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("--etcd-endpoints is required for etcd")));
   f = Flags("sqlite");
   f.sql_endpoint = "/x.db";
   f.etcd_endpoints = "h:1";
