@@ -76,7 +76,10 @@ TEST(S3BackupTest, SnapshotOnS3RestoresIntoFreshSqlite) {
   EXPECT_THAT(manifest.out, AnyOf(HasSubstr(fmt::format("\"id\":{},", snapshot_id)),
                                   HasSubstr(fmt::format("\"id\": {},", snapshot_id))));
 
-  ASSERT_OK_AND_ASSIGN(CommandResult restore, Risectl(RestoreArgs(snapshot_id, target, storage)));
+  // --validate-integrity: every object the snapshot references is found in the S3 state store.
+  std::vector<std::string> restore_args = RestoreArgs(snapshot_id, target, storage);
+  restore_args.push_back("--validate-integrity");
+  ASSERT_OK_AND_ASSIGN(CommandResult restore, Risectl(restore_args));
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_THAT(restore.out, HasSubstr(fmt::format("restored meta snapshot {}: cluster {}",
                                                  snapshot_id, at_snapshot["Cluster ID:"])));
