@@ -316,6 +316,19 @@ TEST(CrossBackendAuthTest, EtcdAuthMismatchIsAClearErrorWithNothingWritten) {
   ASSERT_OK_AND_ASSIGN(keys, EtcdKeys(*servers->etcd_auth, no_auth));
   EXPECT_EQ(keys, "");
 
+  // meta-node refuses both mismatches at start, writing nothing either.
+  auto refused_auth = StartNode(dir.path(), wants_auth, storage);
+  EXPECT_THAT(refused_auth.status(),
+              testing::StatusIs(StatusCode::kUnavailable,
+                                HasSubstr("authentication is not enabled on this etcd")));
+  ASSERT_OK_AND_ASSIGN(keys, EtcdKeys(*servers->etcd, wants_auth));
+  EXPECT_EQ(keys, "");
+  auto refused = StartNode(dir.path(), no_auth, storage);
+  EXPECT_THAT(refused.status(),
+              testing::StatusIs(StatusCode::kUnavailable, HasSubstr("requires authentication")));
+  ASSERT_OK_AND_ASSIGN(keys, EtcdKeys(*servers->etcd_auth, no_auth));
+  EXPECT_EQ(keys, "");
+
   // The same restore with matching settings works (the refusals were about auth only).
   ASSERT_OK_AND_ASSIGN(MetaStoreSpec good, FreshStore(Backend::kEtcd, dir.path(), true));
   ASSERT_OK_AND_ASSIGN(r, Risectl(RestoreArgs(snapshot_id, good, storage)));
