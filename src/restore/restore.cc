@@ -330,12 +330,18 @@ class WritingVisitor : public backup::SnapshotVisitor {
         row[1] = it->second;
       }
     }
+    if (table.name == "object") return InsertObject(std::move(row));
     RWMETA_RETURN_IF_ERROR(Insert(*schema_, row));
     return Status::Ok();
   }
 
   Status OnTableEnd(const backup::SnapshotTable& table, uint64_t /*row_count*/) override {
     if (table.name == "id_sequence") RWMETA_RETURN_IF_ERROR(WriteSequences());
+    if (table.name == "object") {
+      // Parents that never came: inserting says which foreign key fails.
+      for (Row& row : deferred_objects_) RWMETA_RETURN_IF_ERROR(Insert(*schema_, row));
+      deferred_objects_.clear();
+    }
     summary_->tables.push_back(current_);
     if (options_->progress != nullptr) options_->progress->OnTable(current_, /*done=*/true);
     return Status::Ok();
@@ -378,6 +384,45 @@ class WritingVisitor : public backup::SnapshotVisitor {
     return Status::Ok();
   }
 
+  // `object` rows come in oid order, but a row's database_id/schema_id may name a larger oid (an
+  // object moved to a newer schema; RisingWave #19791): such a row waits until its parents are
+  // in, so every foreign key holds on insert whatever the ids. Memory: the oids seen, and the
+  // rows waiting.
+  Status InsertObject(Row row) {
+    if (!ObjectParentsIn(row)) {
+      deferred_objects_.push_back(std::move(row));
+      return Status::Ok();
+    }
+    RWMETA_RETURN_IF_ERROR(Insert(*schema_, row));
+    inserted_oids_.insert(std::get<int64_t>(row[0]));
+    // Rows that waited for this one (or for each other).
+    for (bool progress = true; progress && !deferred_objects_.empty();) {
+      progress = false;
+      for (auto it = deferred_objects_.begin(); it != deferred_objects_.end();) {
+        if (!ObjectParentsIn(*it)) {
+          ++it;
+          continue;
+        }
+        RWMETA_RETURN_IF_ERROR(Insert(*schema_, *it));
+        inserted_oids_.insert(std::get<int64_t>((*it)[0]));
+        it = deferred_objects_.erase(it);
+        progress = true;
+      }
+    }
+    return Status::Ok();
+  }
+
+  bool ObjectParentsIn(const Row& row) const {
+    for (const char* column : {"database_id", "schema_id"}) {
+      const auto* parent = std::get_if<int64_t>(&row[schema_->ColumnIndex(column)]);
+      if (parent != nullptr && *parent != std::get<int64_t>(row[0]) &&
+          !inserted_oids_.contains(*parent)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   Status WriteSequences() {
     sequences_written_ = true;
     for (const auto& [name, next] : *sequences_) {
@@ -395,6 +440,8 @@ class WritingVisitor : public backup::SnapshotVisitor {
   const TableSchema* schema_ = nullptr;
   TableProgress current_;
   bool sequences_written_ = false;
+  std::set<int64_t> inserted_oids_;
+  std::vector<Row> deferred_objects_;
 };
 
 // Rows into the target in one commit with the marker. Re-checks emptiness inside the transaction.

@@ -259,6 +259,37 @@ TEST_F(RestoreTest, RestoresEveryRowAndTheVersionCheckpoint) {
               HasSubstr(fmt::format("restored meta snapshot {}: cluster {}", id, cluster_id_)));
 }
 
+// A table whose schema has a larger oid than the table itself (as after ALTER ... SET SCHEMA in
+// RisingWave, #19791): snapshot rows come in oid order, the child first.
+TEST_F(RestoreTest, ObjectRowsWhoseParentsHaveLargerIdsAreRestored) {
+  const auto& object = Model::Get().Table("object");
+  const auto& schema = Model::Get().Table("schema");
+  ASSERT_OK(metastore::RunTransaction(source_, [&](metastore::Transaction& txn) -> Status {
+    std::optional<int64_t> database_id;
+    std::optional<int64_t> owner;
+    RWMETA_RETURN_IF_ERROR(txn.Scan(object, [&](const Row& row) {
+      if (std::get<std::string>(row[1]) == "database") {
+        database_id = std::get<int64_t>(row[0]);
+        owner = std::get<int64_t>(row[2]);
+      }
+      return Status::Ok();
+    }));
+    if (!database_id) return InternalError("no database");
+    // Schema 900 in the database, then object 800 (a view) in schema 900, then one more level.
+    RWMETA_RETURN_IF_ERROR(txn.Insert(object, Row{int64_t{900}, std::string("schema"), *owner,
+                                                  *database_id, std::monostate{}, int64_t{1}}));
+    RWMETA_RETURN_IF_ERROR(
+        txn.Insert(schema, Row{int64_t{900}, *database_id, std::string("moved_to")}));
+    RWMETA_RETURN_IF_ERROR(txn.Insert(object, Row{int64_t{800}, std::string("view"), *owner,
+                                                  *database_id, int64_t{900}, int64_t{2}}));
+    return Status::Ok();
+  }));
+  const auto expected = Dump(source_)["object"];
+  const uint64_t id = TakeSnapshot();
+  ASSERT_OK(Restore(Options(id)).status());
+  EXPECT_EQ(Dump(target_)["object"], expected);
+}
+
 TEST_F(RestoreTest, UnknownSnapshotIdListsTheIdsThatExist) {
   const uint64_t a = TakeSnapshot();
   const uint64_t b = TakeSnapshot();
