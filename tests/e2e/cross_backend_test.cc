@@ -225,6 +225,9 @@ TEST_P(CrossBackendRestoreTest, SnapshotRestoresIntoEveryOtherBackend) {
   node.reset();
 
   uint64_t newest_id = snapshot_id;
+  // The snapshot the first restored cluster takes, and what that cluster showed then.
+  uint64_t first_restored_id = 0;
+  ClusterState first_restored_state;
   for (Backend target_kind : kBackends) {
     if (target_kind == source_kind) continue;
     // etcd targets alternate between the etcd with and without authentication.
@@ -260,13 +263,37 @@ TEST_P(CrossBackendRestoreTest, SnapshotRestoresIntoEveryOtherBackend) {
     EXPECT_OK(CheckNewWorkOnRestored(restored->pg_port())) << restored->Log();
     // A snapshot of the restored cluster goes to the same backup location with a new id: above
     // the restored one and those the clusters restored before took.
+    if (first_restored_id == 0) {
+      ASSERT_OK_AND_ASSIGN(first_restored_state, CaptureState(*restored));
+    }
     ASSERT_OK_AND_ASSIGN(uint64_t new_id, TakeSnapshot(*restored));
     EXPECT_GT(new_id, newest_id);
     newest_id = new_id;
+    if (first_restored_id == 0) first_restored_id = new_id;
     timer.Step("new work checked");
     ASSERT_OK_AND_ASSIGN(code, restored->Stop(SIGTERM));
     EXPECT_EQ(code, 0) << restored->Log();
   }
+
+  // The later restored clusters wrote into the same state store: none of their objects may have
+  // replaced one the first restored cluster's snapshot references. That snapshot restores (every
+  // object present) and shows what that cluster showed when it took it.
+  ASSERT_OK_AND_ASSIGN(MetaStoreSpec last, FreshStore(Backend::kSqlite, dir.path()));
+  SCOPED_TRACE(fmt::format("restore of snapshot {}, taken by the first restored cluster",
+                           first_restored_id));
+  std::vector<std::string> args = RestoreArgs(first_restored_id, last, storage);
+  args.push_back("--validate-integrity");
+  ASSERT_OK_AND_ASSIGN(CommandResult restore, Risectl(args));
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  const std::string work_dir = dir.path() + "/target-last";
+  std::filesystem::create_directories(work_dir);
+  ASSERT_OK_AND_ASSIGN(auto restored, StartNode(work_dir, last, storage));
+  ASSERT_OK_AND_ASSIGN(ClusterState state, CaptureState(*restored));
+  ExpectSameState(first_restored_state, state);
+  EXPECT_EQ(state["dev: rows of public.post_restore"], "1|one\n2|zwei\n3|трі\n");
+  ASSERT_OK_AND_ASSIGN(code, restored->Stop(SIGTERM));
+  EXPECT_EQ(code, 0) << restored->Log();
+  timer.Step("snapshot of the first restored cluster restored");
 }
 
 INSTANTIATE_TEST_SUITE_P(Sources, CrossBackendRestoreTest, ::testing::ValuesIn(kBackends),
