@@ -34,6 +34,11 @@ struct ObjectStoreBackend {
   std::function<Result<ObjectStoreUnderTest>()> make;
   // How many times the heavy concurrency tests repeat their writes; lower it for slow backends.
   int stress_iterations = 40;
+  // False for servers that write an object's data and its metadata in separate steps (s3rver), so
+  // that concurrent overwrites of one key can leave a body that does not match its ETag. The
+  // client must then refuse to return that body (Unavailable, "torn or damaged read"), never hand
+  // it out as whole; that is what the contention test checks for such a server.
+  bool atomic_overwrites = true;
 };
 
 // Prints the backend's name in test failure messages.

@@ -82,7 +82,9 @@ std::string RandomBytes(size_t n, uint64_t seed) {
                                                                      [prefix] { CleanUp(prefix); }};
           },
           // Every write goes through node and its disk: keep the stress tests to seconds.
-          6};
+          6,
+          // s3rver writes data and metadata separately: concurrent PUTs of one key can tear.
+          /*atomic_overwrites=*/false};
 }
 
 std::vector<::rwmeta::objstore::testing::ObjectStoreBackend> Backends() {
