@@ -442,9 +442,16 @@ Status BackupManager::DeleteSnapshots(const std::vector<uint64_t>& ids) {
   return Status::Ok();
 }
 
-Result<backup::Manifest> BackupManager::GetManifest() {
-  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<Location> location, UsableLocation());
-  return CachedManifest(*location, 0);
+Result<backup::Manifest> BackupManager::GetManifest(BackupLocation* where) {
+  Result<std::shared_ptr<Location>> location = UsableLocation();
+  if (!location.ok()) {
+    if (where != nullptr) *where = this->location();
+    return location.status();
+  }
+  if (where != nullptr) {
+    *where = {RedactUrl((*location)->url), (*location)->directory, (*location)->status};
+  }
+  return CachedManifest(**location, 0);
 }
 
 Result<backup::SnapshotContents> BackupManager::VerifySnapshot(uint64_t id) {

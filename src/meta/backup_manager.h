@@ -150,9 +150,10 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   // nothing is deleted); OK for an empty list. Their objects are protected no more.
   Status DeleteSnapshots(const std::vector<uint64_t>& ids);
 
-  // The current location's manifest (as of the last read or change; a location is re-read when
-  // it was unusable).
-  Result<backup::Manifest> GetManifest();
+  // The current location's manifest, read now (an unusable location is opened again first). If
+  // `location` is not null it receives the location this manifest (or error) comes from, even when
+  // a switch lands at the same moment.
+  Result<backup::Manifest> GetManifest(BackupLocation* location = nullptr);
 
   // Reads snapshot `id` of the current location whole and checks it against its manifest entry
   // (backup::BackupStorage::VerifySnapshot).

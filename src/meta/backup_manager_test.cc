@@ -271,7 +271,10 @@ TEST_P(BackupManagerTest, ChangingTheLocationHidesSnapshotsAndSettingItBackShows
   EXPECT_THAT(notices[0], HasSubstr("1 meta snapshot(s) at the previous backup location"));
   EXPECT_THAT(notices[0], HasSubstr("directory backup"));
   EXPECT_EQ(manager_->location().directory, "elsewhere");
-  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, manager_->GetManifest());
+  BackupLocation where;
+  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, manager_->GetManifest(&where));
+  EXPECT_EQ(where.directory, "elsewhere");
+  EXPECT_EQ(where.url, BackupUrl());
   EXPECT_THAT(manifest.snapshots, IsEmpty());
   ASSERT_OK_AND_ASSIGN(std::vector<uint64_t> protected_ids, manager_->ProtectedObjectIds());
   EXPECT_THAT(protected_ids, IsEmpty());

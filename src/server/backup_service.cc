@@ -113,10 +113,9 @@ grpc::Status BackupServiceImpl::GetMetaSnapshotManifest(
     grpc::ServerContext* context, const backup_service::GetMetaSnapshotManifestRequest* request,
     backup_service::GetMetaSnapshotManifestResponse* response) {
   rpc::MarkServedByMeta(context);
-  // Read just before the manifest. A location switch landing between the two reads (rare) can
-  // pair the manifest with the previous location's name; the next call is consistent again.
-  const meta::BackupLocation location = manager_.location();
-  Result<backup::Manifest> manifest = manager_.GetManifest();
+  // The location the manifest was read from, whatever switch lands meanwhile.
+  meta::BackupLocation location;
+  Result<backup::Manifest> manifest = manager_.GetManifest(&location);
   if (!manifest.ok()) return rpc::ToGrpcStatus(manifest.status());
   backup_service::MetaSnapshotManifest* out = response->mutable_manifest();
   out->set_manifest_id(manifest->manifest_id);
