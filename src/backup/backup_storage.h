@@ -31,6 +31,10 @@
 
 namespace rwmeta::backup {
 
+// The meta-store id sequence snapshot (and backup job) ids come from; restore carries it forward.
+// Reaches the meta store: never rename.
+inline constexpr char kSnapshotIdSequence[] = "meta_backup";
+
 struct BackupStorageOptions {
   ManifestStoreOptions manifest;
   SnapshotWriterOptions writer;

@@ -7,15 +7,11 @@
 #include <vector>
 
 #include "ctl/format.h"
+#include "hummock/store/hummock_manager.h"
 #include "proto/hummock_service.grpc.pb.h"
 
 namespace rwmeta::ctl {
 namespace {
-
-// RisingWave's epoch: milliseconds since this instant (2021-01-01 00:00:00 UTC), shifted left
-// by 16.
-constexpr int64_t kEpochBaseUnixMs = 1609459200000;
-constexpr int kEpochPhysicalShift = 16;
 
 std::string JoinIds(const google::protobuf::RepeatedField<uint64_t>& ids) {
   std::string out;
@@ -153,8 +149,7 @@ Status RunTriggerCompaction(const CtlContext& ctx) {
 
 std::string FormatEpoch(uint64_t epoch) {
   if (epoch == 0) return "0";
-  const int64_t unix_ms = kEpochBaseUnixMs + static_cast<int64_t>(epoch >> kEpochPhysicalShift);
-  return std::to_string(epoch) + " (" + FormatUnixMs(unix_ms) + ")";
+  return std::to_string(epoch) + " (" + FormatUnixMs(hummock::EpochToUnixMs(epoch)) + ")";
 }
 
 std::string RenderVersion(const hummock::HummockVersion& version, bool verbose) {

@@ -8,6 +8,7 @@
 
 #include "frontend/sql/sql_error.h"
 #include "frontend/table_data.h"
+#include "hummock/store/hummock_manager.h"
 
 namespace rwmeta::frontend {
 
@@ -806,10 +807,8 @@ const std::map<std::pair<std::string, std::string>, Builder>& Registry() {
 }  // namespace
 
 std::optional<int64_t> EpochToUnixMicros(uint64_t epoch) {
-  // hummock::NextEpoch's base: 2021-01-01T00:00:00Z in Unix milliseconds.
-  constexpr int64_t kEpochBaseMs = 1609459200000LL;
   if (epoch == 0) return std::nullopt;
-  return (kEpochBaseMs + static_cast<int64_t>(epoch >> 16)) * 1000;
+  return hummock::EpochToUnixMs(epoch) * 1000;
 }
 
 bool IsSystemSchema(std::string_view schema) {

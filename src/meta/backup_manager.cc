@@ -275,7 +275,7 @@ Result<uint64_t> BackupManager::StartBackup(std::optional<std::string> remarks) 
   job.started_at_ms = NowMs();
   RWMETA_RETURN_IF_ERROR(
       metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {
-        RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextId(txn, kBackupIdSequence));
+        RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextId(txn, backup::kSnapshotIdSequence));
         job.job_id = static_cast<uint64_t>(id);
         return txn.Insert(JobTable(), JobRow(job));
       }).WithContext("recording the backup job"));

@@ -60,9 +60,6 @@
 
 namespace rwmeta::meta {
 
-// The id sequence snapshot (and job) ids come from. Reaches the meta store: never rename.
-inline constexpr const char* kBackupIdSequence = "meta_backup";
-
 enum class BackupJobState { kRunning, kSucceeded, kFailed };
 // "RUNNING", "SUCCEEDED", "FAILED" (as stored in backup_job.state).
 std::string_view BackupJobStateName(BackupJobState state);

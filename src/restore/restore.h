@@ -38,14 +38,15 @@
 #include "backup/backup_storage.h"
 #include "common/status.h"
 #include "hummock/cluster/state_store_guard.h"
+#include "hummock/store/hummock_manager.h"
 #include "metastore/meta_store.h"
 #include "objstore/object_store.h"
 
 namespace rwmeta::restore {
 
 // The id sequences restore carries forward (metastore table id_sequence).
-inline constexpr char kSnapshotIdSequence[] = "meta_backup";
-inline constexpr char kObjectIdSequence[] = "hummock_object_id";
+using backup::kSnapshotIdSequence;
+using hummock::kObjectIdSequence;
 
 // Rows and bytes of one table, as restored (or, in a dry run, as read).
 struct TableProgress {

@@ -16,8 +16,6 @@ namespace rwmeta::hummock {
 
 namespace {
 
-constexpr char kObjectIdSequence[] = "hummock_object_id";
-
 const metastore::TableSchema& DeltaTable() {
   return metastore::Model::Get().Table("hummock_version_delta");
 }
@@ -320,14 +318,13 @@ SstableInfo ToSstableInfo(const SstInfo& info) {
 }
 
 uint64_t NextEpoch(uint64_t after) {
-  // 2021-01-01T00:00:00Z in Unix milliseconds.
-  constexpr uint64_t kEpochBaseMs = 1609459200000ULL;
+  constexpr auto kEpochBaseMs = static_cast<uint64_t>(kEpochBaseUnixMs);
   auto now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count());
   uint64_t physical = now_ms > kEpochBaseMs ? now_ms - kEpochBaseMs : 0;
-  uint64_t epoch = physical << 16;
-  if (epoch <= after) epoch = after + (uint64_t{1} << 16);
+  uint64_t epoch = physical << kEpochPhysicalShift;
+  if (epoch <= after) epoch = after + (uint64_t{1} << kEpochPhysicalShift);
   return epoch;
 }
 

@@ -65,6 +65,9 @@ class PinnedVersion {
   std::shared_ptr<const HummockVersion> version_;
 };
 
+// The meta-store id sequence SST object ids come from. Reaches the meta store: never rename.
+inline constexpr char kObjectIdSequence[] = "hummock_object_id";
+
 // A read of the whole meta store and the Hummock version of the same instant (BeginConsistentCut).
 struct ConsistentCut {
   std::unique_ptr<metastore::ReadView> view;
@@ -186,8 +189,17 @@ class HummockManager {
 // The SST info a version keeps for an SST written by SstWriter.
 SstableInfo ToSstableInfo(const struct SstInfo& info);
 
-// The epoch for "now": milliseconds since 2021-01-01 UTC shifted left by 16 (RisingWave's layout),
-// raised to above `after` if the clock is behind it.
+// Epochs are (milliseconds since 2021-01-01T00:00:00Z) << 16, RisingWave's layout with our own
+// base (RisingWave counts from 2021-04-01). They reach disk: never change.
+inline constexpr int64_t kEpochBaseUnixMs = 1609459200000;  // 2021-01-01T00:00:00Z
+inline constexpr int kEpochPhysicalShift = 16;
+
+// The Unix time in milliseconds of `epoch`'s physical part.
+inline int64_t EpochToUnixMs(uint64_t epoch) {
+  return kEpochBaseUnixMs + static_cast<int64_t>(epoch >> kEpochPhysicalShift);
+}
+
+// The epoch for "now", raised to above `after` if the clock is behind it.
 uint64_t NextEpoch(uint64_t after);
 
 }  // namespace rwmeta::hummock
