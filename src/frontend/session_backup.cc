@@ -106,10 +106,10 @@ void FrontendSession::AddBackupSources(CatalogSessionInfo& info) const {
   if (backup_ == nullptr) return;
   meta::BackupManager* backup = backup_;
   info.meta_snapshots = [backup]() -> Result<backup::Manifest> {
-    auto manifest = backup->GetManifest();
+    meta::BackupLocation where;
+    auto manifest = backup->GetManifest(&where);
     if (manifest.ok()) return manifest;
     // Name the location the manifest could not be read from, unless the error does.
-    meta::BackupLocation where = backup->location();
     if (manifest.status().message().find(where.url) != std::string::npos) {
       return WithBackupSqlState(manifest.status());
     }
