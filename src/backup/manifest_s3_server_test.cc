@@ -1,9 +1,9 @@
 // The manifest's compare-and-swap path over the S3 backend, against a server that honours
 // If-Match / If-None-Match. s3rver ignores those headers, so a proxy in front of it answers
-// conditional PUTs as S3 does (412 PreconditionFailed when the condition does not hold, checked
-// against the object's current ETag on s3rver) and forwards the rest. The tests are sequential on
-// purpose: the proxy's check and the forwarded write are two steps, so it emulates a conditional
-// server only for one writer at a time; the concurrent writer is injected at a chosen instant.
+// conditional PUTs as S3 does (HttpFaultProxy::EmulateConditionalWrites: 412 PreconditionFailed
+// when the condition does not hold, checked against the object's current ETag on s3rver) and
+// forwards the rest. The concurrent writer is injected at a chosen instant: just before the
+// proxy judges a conditional PUT of the manifest.
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -22,9 +22,7 @@
 namespace rwmeta::backup {
 namespace {
 
-using ::rwmeta::testing::Fault;
 using ::rwmeta::testing::HttpFaultProxy;
-using ::rwmeta::testing::ProxiedRequest;
 using ::rwmeta::testing::S3Server;
 using ::rwmeta::testing::StatusIs;
 using ::testing::ElementsAre;
@@ -74,34 +72,21 @@ class ManifestS3CasTest : public ::testing::Test {
                     "minio://{}:{}@127.0.0.1:{}/{}?conditional_put=true", S3Server::kAccessKey,
                     S3Server::kSecretKey, TheServers().proxy->port(), kBucket)));
     ASSERT_TRUE(store_->SupportsConditionalPut());
-    TheServers().proxy->SetRule([this](const ProxiedRequest& r) { return Judge(r); });
+    TheServers().proxy->EmulateConditionalWrites(
+        [this](const std::string& path) { return EtagOnServer(path); });
   }
   void TearDown() override {
-    if (TheServers().proxy) TheServers().proxy->SetRule(nullptr);
+    if (TheServers().proxy) TheServers().proxy->EmulateConditionalWrites(nullptr);
   }
 
-  // S3's answer to a conditional PUT, from the object's state on s3rver.
-  Fault Judge(const ProxiedRequest& r) {
-    if (r.method != "PUT") return Fault::Forward();
-    auto none_match = r.headers.find("if-none-match");
-    auto match = r.headers.find("if-match");
-    if (none_match == r.headers.end() && match == r.headers.end()) return Fault::Forward();
+  // What the proxy judges a conditional PUT of `path` ("/manifests/<key>") by: the object's ETag
+  // on s3rver. Counts the conditional PUTs and runs the test's injection first.
+  Result<std::string> EtagOnServer(const std::string& path) {
     ++conditional_puts_;
-    const std::string key = r.target.substr(std::string("/").size() + std::strlen(kBucket) + 1);
+    const std::string key = path.substr(std::string("/").size() + std::strlen(kBucket) + 1);
     if (before_judging_) before_judging_(key);
-    auto head = direct_->Head(key.substr(0, key.find('?')));
-    if (none_match != r.headers.end() && head.ok()) {
-      return Fault::S3Error(412, "PreconditionFailed");
-    }
-    if (match != r.headers.end()) {
-      std::string wanted = match->second;
-      std::erase(wanted, '"');
-      std::string current = head.ok() ? head->etag : "";
-      std::erase(current, '"');
-      if (!head.ok()) return Fault::S3Error(404, "NoSuchKey");
-      if (wanted != current) return Fault::S3Error(412, "PreconditionFailed");
-    }
-    return Fault::Forward();
+    RWMETA_ASSIGN_OR_RETURN(objstore::ObjectMeta meta, direct_->Head(key));
+    return meta.etag;
   }
 
   static Status AddSnapshot(Manifest& m, uint64_t id) {

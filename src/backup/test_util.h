@@ -32,9 +32,9 @@ class NoCasObjectStore : public objstore::ObjectStore {
   using objstore::ObjectStore::Put;
   Status Put(std::string_view key, std::string_view data,
              const objstore::PutOptions& options) override;
-  Result<std::unique_ptr<objstore::ObjectWriter>> OpenWriter(std::string_view key) override {
-    return inner_.OpenWriter(key);
-  }
+  using objstore::ObjectStore::OpenWriter;
+  Result<std::unique_ptr<objstore::ObjectWriter>> OpenWriter(
+      std::string_view key, const objstore::PutOptions& options) override;
   Result<std::string> Get(std::string_view key) override { return inner_.Get(key); }
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
     return inner_.GetRange(key, offset, length);

@@ -82,4 +82,12 @@ Status NoCasObjectStore::Put(std::string_view key, std::string_view data,
   return inner_.Put(key, data);
 }
 
+Result<std::unique_ptr<objstore::ObjectWriter>> NoCasObjectStore::OpenWriter(
+    std::string_view key, const objstore::PutOptions& options) {
+  if (options.if_none_match || options.if_match_etag) {
+    return UnimplementedError("memory-nocas: conditional writers are not supported");
+  }
+  return inner_.OpenWriter(key);
+}
+
 }  // namespace rwmeta::backup::testing

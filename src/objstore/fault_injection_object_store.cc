@@ -185,10 +185,11 @@ Status FaultInjectionObjectStore::Put(std::string_view key, std::string_view dat
   return d.status;
 }
 
-Result<std::unique_ptr<ObjectWriter>> FaultInjectionObjectStore::OpenWriter(std::string_view key) {
+Result<std::unique_ptr<ObjectWriter>> FaultInjectionObjectStore::OpenWriter(
+    std::string_view key, const PutOptions& options) {
   Injector::Decision d = injector_->OnCall(ObjectStoreOp::kOpenWriter);
   if (!d.status.ok()) return d.status;
-  RWMETA_ASSIGN_OR_RETURN(auto writer, base_->OpenWriter(key));
+  RWMETA_ASSIGN_OR_RETURN(auto writer, base_->OpenWriter(key, options));
   return std::unique_ptr<ObjectWriter>(new FaultInjectionWriter(std::move(writer), injector_));
 }
 

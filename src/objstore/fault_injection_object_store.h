@@ -73,7 +73,9 @@ class FaultInjectionObjectStore : public ObjectStore {
 
   Status Put(std::string_view key, std::string_view data, const PutOptions& options) override;
   using ObjectStore::Put;
-  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override;
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                   const PutOptions& options) override;
+  using ObjectStore::OpenWriter;
   Result<std::string> Get(std::string_view key) override;
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override;
   Result<std::unique_ptr<ObjectReader>> OpenReader(std::string_view key) override;

@@ -16,6 +16,8 @@
 //   OK (idempotent, as in S3).
 // - List returns keys in byte-wise ascending order.
 // - All methods are thread-safe; concurrent writers to one key: last finished write wins whole.
+//   Conditional writes (PutOptions, for Put and OpenWriter alike) are compare-and-swaps: an
+//   if_none_match write never replaces an object, whoever created it and whenever.
 // - Backend failures: Unavailable when retrying might help (network, 5xx, timeouts), DataLoss for
 //   short reads, PermissionDenied/Unauthenticated for credentials, Internal for local I/O bugs.
 #pragma once
@@ -40,7 +42,7 @@ struct ObjectMeta {
   std::string etag;
 };
 
-// Conditions for a conditional Put (compare-and-swap on the whole object).
+// Conditions for a conditional Put or ObjectWriter (compare-and-swap on the whole object).
 struct PutOptions {
   // Succeed only if the object does not exist. Otherwise Aborted, so that callers redo their
   // read-modify-write.
@@ -82,8 +84,17 @@ class ObjectStore {
   virtual Status Put(std::string_view key, std::string_view data, const PutOptions& options) = 0;
   Status Put(std::string_view key, std::string_view data) { return Put(key, data, PutOptions{}); }
 
-  // Starts a streaming upload to `key` (see ObjectWriter).
-  virtual Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) = 0;
+  // Starts a streaming upload to `key` (see ObjectWriter). With options.if_none_match, Finish fails
+  // with Aborted (and publishes nothing, overwriting nothing) if the object exists by then; with
+  // options.if_match_etag, Finish fails with Aborted unless the object exists with that etag.
+  // The condition is checked atomically with publishing: of two if_none_match writers of one
+  // key, exactly one Finish succeeds. Stores whose SupportsConditionalPut() is false return
+  // Unimplemented for conditional options (from OpenWriter, before any byte is sent).
+  virtual Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                           const PutOptions& options) = 0;
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) {
+    return OpenWriter(key, PutOptions{});
+  }
 
   // Reads the whole object. NotFound if missing.
   virtual Result<std::string> Get(std::string_view key) = 0;
@@ -114,8 +125,8 @@ class ObjectStore {
   // "memory", "fs:///var/lib/x", "s3://bucket" — credentials never included.
   virtual std::string DisplayUrl() const = 0;
 
-  // Whether Put honours PutOptions natively. Stores that don't reject conditional Puts with
-  // Unimplemented, and callers fall back to a lock.
+  // Whether Put and OpenWriter honour PutOptions natively. Stores that don't reject conditional
+  // Puts and writers with Unimplemented, and callers fall back to a lock.
   virtual bool SupportsConditionalPut() const = 0;
 };
 

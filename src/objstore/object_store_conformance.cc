@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -502,6 +503,213 @@ TEST_P(ObjectStoreConformanceTest, ConditionalPut) {
   // After a delete, if_none_match succeeds again.
   ASSERT_OK(store().Delete("cas"));
   EXPECT_OK(store().Put("cas", "v4", create));
+}
+
+// Writes `data` through a writer opened with `options`, in pieces of at most `piece` bytes, and
+// returns what Finish (or the first failing step) said.
+Status WriteThrough(ObjectStore& store, const std::string& key, const std::string& data,
+                    const PutOptions& options, size_t piece = 4096) {
+  RWMETA_ASSIGN_OR_RETURN(auto writer, store.OpenWriter(key, options));
+  for (size_t off = 0; off < data.size(); off += piece) {
+    RWMETA_RETURN_IF_ERROR(writer->Append(std::string_view(data).substr(off, piece)));
+  }
+  return writer->Finish();
+}
+
+PutOptions IfNoneMatch() {
+  PutOptions o;
+  o.if_none_match = true;
+  return o;
+}
+
+PutOptions IfMatch(std::string etag) {
+  PutOptions o;
+  o.if_match_etag = std::move(etag);
+  return o;
+}
+
+// Larger than two parts of the S3 conformance stores (5 MiB parts, s3_test_server.h), so that the
+// S3 backend completes a multipart upload rather than sending one PutObject.
+constexpr size_t kMultipartSizedBytes = (11 << 20) + 123;
+
+// A backend without conditional put must refuse conditional writers up front (Unimplemented),
+// never write unconditionally; the conditional-writer tests then skip visibly.
+#define SKIP_UNLESS_CONDITIONAL_WRITERS()                                                        \
+  do {                                                                                           \
+    if (!store().SupportsConditionalPut()) {                                                     \
+      EXPECT_THAT(store().OpenWriter("c/refused", IfNoneMatch()),                                \
+                  StatusIs(StatusCode::kUnimplemented));                                         \
+      EXPECT_THAT(store().OpenWriter("c/refused", IfMatch("0123456789abcdef")),                  \
+                  StatusIs(StatusCode::kUnimplemented));                                         \
+      EXPECT_THAT(store().Head("c/refused"), StatusIs(StatusCode::kNotFound));                   \
+      GTEST_SKIP() << GetParam().name << " does not support conditional writes (Unimplemented)"; \
+    }                                                                                            \
+  } while (0)
+
+TEST_P(ObjectStoreConformanceTest, IfNoneMatchWriterPublishesAnAbsentKey) {
+  SKIP_UNLESS_CONDITIONAL_WRITERS();
+  ASSERT_OK_AND_ASSIGN(auto writer, store().OpenWriter("inm/new", IfNoneMatch()));
+  ASSERT_OK(writer->Append("first-"));
+  ASSERT_OK(writer->Append("second"));
+  EXPECT_THAT(store().Head("inm/new"), StatusIs(StatusCode::kNotFound));
+  ASSERT_OK(writer->Finish());
+  ASSERT_OK_AND_ASSIGN(std::string v, store().Get("inm/new"));
+  EXPECT_EQ(v, "first-second");
+  // The plain overload still writes unconditionally.
+  ASSERT_OK_AND_ASSIGN(auto plain, store().OpenWriter("inm/new"));
+  ASSERT_OK(plain->Append("replaced"));
+  ASSERT_OK(plain->Finish());
+  ASSERT_OK_AND_ASSIGN(std::string replaced, store().Get("inm/new"));
+  EXPECT_EQ(replaced, "replaced");
+}
+
+TEST_P(ObjectStoreConformanceTest, IfNoneMatchWriterNeverOverwritesAnExistingObject) {
+  SKIP_UNLESS_CONDITIONAL_WRITERS();
+  ASSERT_OK(store().Put("inm/existing", "old bytes"));
+  ASSERT_OK_AND_ASSIGN(ObjectMeta before, store().Head("inm/existing"));
+  EXPECT_THAT(
+      WriteThrough(store(), "inm/existing", "new bytes that must not appear", IfNoneMatch()),
+      StatusIs(StatusCode::kAborted));
+  ASSERT_OK_AND_ASSIGN(std::string v, store().Get("inm/existing"));
+  EXPECT_EQ(v, "old bytes");
+  ASSERT_OK_AND_ASSIGN(ObjectMeta after, store().Head("inm/existing"));
+  EXPECT_EQ(after.etag, before.etag);
+  // An empty object is still an object.
+  ASSERT_OK(store().Put("inm/empty", ""));
+  EXPECT_THAT(WriteThrough(store(), "inm/empty", "x", IfNoneMatch()),
+              StatusIs(StatusCode::kAborted));
+  ASSERT_OK_AND_ASSIGN(std::string empty, store().Get("inm/empty"));
+  EXPECT_EQ(empty, "");
+  ASSERT_OK_AND_ASSIGN(auto list, store().List("inm/"));
+  EXPECT_THAT(Keys(list), ElementsAre("inm/empty", "inm/existing"));
+}
+
+TEST_P(ObjectStoreConformanceTest, IfNoneMatchWriterLosesToAnObjectCreatedBeforeFinish) {
+  SKIP_UNLESS_CONDITIONAL_WRITERS();
+  // The condition is judged at Finish, not at OpenWriter: someone else's object created in
+  // between (by a Put, or by another writer) wins and stays intact.
+  ASSERT_OK_AND_ASSIGN(auto writer, store().OpenWriter("inm/raced", IfNoneMatch()));
+  ASSERT_OK(writer->Append("ours, too late"));
+  ASSERT_OK(store().Put("inm/raced", "theirs"));
+  EXPECT_THAT(writer->Finish(), StatusIs(StatusCode::kAborted));
+  ASSERT_OK_AND_ASSIGN(std::string v, store().Get("inm/raced"));
+  EXPECT_EQ(v, "theirs");
+
+  ASSERT_OK_AND_ASSIGN(auto slow, store().OpenWriter("inm/raced-by-writer", IfNoneMatch()));
+  ASSERT_OK(slow->Append("slow writer"));
+  ASSERT_OK_AND_ASSIGN(auto fast, store().OpenWriter("inm/raced-by-writer", IfNoneMatch()));
+  ASSERT_OK(fast->Append("fast writer"));
+  ASSERT_OK(fast->Finish());
+  EXPECT_THAT(slow->Finish(), StatusIs(StatusCode::kAborted));
+  ASSERT_OK_AND_ASSIGN(std::string w, store().Get("inm/raced-by-writer"));
+  EXPECT_EQ(w, "fast writer");
+}
+
+TEST_P(ObjectStoreConformanceTest, IfMatchWriterReplacesOnlyTheVersionItNames) {
+  SKIP_UNLESS_CONDITIONAL_WRITERS();
+  ASSERT_OK(store().Put("im/k", "v1"));
+  ASSERT_OK_AND_ASSIGN(ObjectMeta m1, store().Head("im/k"));
+  EXPECT_THAT(WriteThrough(store(), "im/k", "v-wrong", IfMatch(m1.etag + "-stale")),
+              StatusIs(StatusCode::kAborted));
+  ASSERT_OK_AND_ASSIGN(std::string still_v1, store().Get("im/k"));
+  EXPECT_EQ(still_v1, "v1");
+
+  ASSERT_OK(WriteThrough(store(), "im/k", "v2 through a writer", IfMatch(m1.etag)));
+  ASSERT_OK_AND_ASSIGN(std::string v2, store().Get("im/k"));
+  EXPECT_EQ(v2, "v2 through a writer");
+  ASSERT_OK_AND_ASSIGN(ObjectMeta m2, store().Head("im/k"));
+  EXPECT_NE(m2.etag, m1.etag);
+  // m1's etag is stale now.
+  EXPECT_THAT(WriteThrough(store(), "im/k", "v3", IfMatch(m1.etag)),
+              StatusIs(StatusCode::kAborted));
+
+  // Replaced between OpenWriter and Finish: the etag named no longer holds.
+  ASSERT_OK_AND_ASSIGN(auto writer, store().OpenWriter("im/k", IfMatch(m2.etag)));
+  ASSERT_OK(writer->Append("v4, too late"));
+  ASSERT_OK(store().Put("im/k", "theirs"));
+  EXPECT_THAT(writer->Finish(), StatusIs(StatusCode::kAborted));
+  ASSERT_OK_AND_ASSIGN(std::string theirs, store().Get("im/k"));
+  EXPECT_EQ(theirs, "theirs");
+
+  // A missing object matches no etag, and is not created.
+  EXPECT_THAT(WriteThrough(store(), "im/absent", "x", IfMatch(m2.etag)),
+              StatusIs(StatusCode::kAborted));
+  EXPECT_THAT(store().Head("im/absent"), StatusIs(StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(auto list, store().List("im/"));
+  EXPECT_THAT(Keys(list), ElementsAre("im/k"));
+}
+
+TEST_P(ObjectStoreConformanceTest, ConcurrentIfNoneMatchWritersExactlyOneWins) {
+  SKIP_UNLESS_CONDITIONAL_WRITERS();
+  constexpr int kWriters = 4;
+  constexpr size_t kSize = 64 << 10;
+  const int rounds = std::max(3, GetParam().stress_iterations / 4);
+  for (int round = 0; round < rounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const std::string key = "race/" + std::to_string(round);
+    std::vector<std::unique_ptr<ObjectWriter>> writers(kWriters);
+    for (int w = 0; w < kWriters; ++w) {
+      ASSERT_OK_AND_ASSIGN(writers[w], store().OpenWriter(key, IfNoneMatch()));
+      ASSERT_OK(writers[w]->Append(std::string(kSize, static_cast<char>('a' + w))));
+    }
+    // Every writer is staged before any finishes, so the Finishes really race.
+    std::vector<Status> results(kWriters);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWriters; ++w) {
+      threads.emplace_back([&, w] {
+        ready.fetch_add(1);
+        while (ready.load() < kWriters) std::this_thread::yield();
+        results[w] = writers[w]->Finish();
+      });
+    }
+    for (auto& t : threads) t.join();
+    int winner = -1;
+    for (int w = 0; w < kWriters; ++w) {
+      if (results[w].ok()) {
+        EXPECT_EQ(winner, -1) << "writers " << winner << " and " << w << " both succeeded";
+        winner = w;
+      } else {
+        EXPECT_THAT(results[w], StatusIs(StatusCode::kAborted)) << "writer " << w;
+      }
+    }
+    ASSERT_NE(winner, -1) << "no writer succeeded";
+    ASSERT_OK_AND_ASSIGN(std::string v, store().Get(key));
+    EXPECT_EQ(v, std::string(kSize, static_cast<char>('a' + winner)));
+  }
+}
+
+TEST_P(ObjectStoreConformanceTest, MultipartSizedConditionalWriters) {
+  SKIP_UNLESS_CONDITIONAL_WRITERS();
+  std::string first;
+  for (uint64_t i = 0; first.size() < kMultipartSizedBytes; ++i) first += Chunk(i, 1 << 20);
+  first.resize(kMultipartSizedBytes);
+  std::string second = first;
+  std::reverse(second.begin(), second.end());
+  const size_t piece = 1 << 20;
+
+  ASSERT_OK(WriteThrough(store(), "mp/object", first, IfNoneMatch(), piece));
+  ASSERT_OK_AND_ASSIGN(ObjectMeta m1, store().Head("mp/object"));
+  EXPECT_EQ(m1.size_bytes, kMultipartSizedBytes);
+  ASSERT_OK_AND_ASSIGN(std::string got1, store().Get("mp/object"));
+  EXPECT_TRUE(got1 == first) << "the multipart object's bytes differ from what was written";
+
+  // Exists now: the second create loses whole, and the first object stays.
+  EXPECT_THAT(WriteThrough(store(), "mp/object", second, IfNoneMatch(), piece),
+              StatusIs(StatusCode::kAborted));
+  ASSERT_OK_AND_ASSIGN(ObjectMeta after, store().Head("mp/object"));
+  EXPECT_EQ(after.etag, m1.etag);
+  ASSERT_OK_AND_ASSIGN(std::string still_first, store().Get("mp/object"));
+  EXPECT_TRUE(still_first == first) << "a refused multipart writer disturbed the object";
+
+  // if_match on a multipart upload: a stale etag loses, the current one replaces.
+  EXPECT_THAT(WriteThrough(store(), "mp/object", second, IfMatch(m1.etag + "-stale"), piece),
+              StatusIs(StatusCode::kAborted));
+  ASSERT_OK(WriteThrough(store(), "mp/object", second, IfMatch(m1.etag), piece));
+  ASSERT_OK_AND_ASSIGN(std::string got2, store().Get("mp/object"));
+  EXPECT_TRUE(got2 == second) << "the replacing multipart object's bytes differ";
+  ASSERT_OK_AND_ASSIGN(auto list, store().List("mp/"));
+  EXPECT_THAT(Keys(list), ElementsAre("mp/object"));
 }
 
 TEST_P(ObjectStoreConformanceTest, EtagChangesWheneverContentChanges) {

@@ -34,8 +34,10 @@ class RetryingReadObjectStore : public objstore::ObjectStore {
              const objstore::PutOptions& options) override {
     return base_->Put(key, data, options);
   }
-  Result<std::unique_ptr<objstore::ObjectWriter>> OpenWriter(std::string_view key) override {
-    return base_->OpenWriter(key);
+  using objstore::ObjectStore::OpenWriter;
+  Result<std::unique_ptr<objstore::ObjectWriter>> OpenWriter(
+      std::string_view key, const objstore::PutOptions& options) override {
+    return base_->OpenWriter(key, options);
   }
   Result<std::string> Get(std::string_view key) override;
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override;

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 namespace rwmeta::testing {
 
@@ -51,6 +52,52 @@ bool ReadAtLeast(int fd, std::string* buf, size_t want, const std::atomic<bool>&
     buf->append(chunk, static_cast<size_t>(n));
   }
   return true;
+}
+
+// "%2F" -> "/" and so on; '+' stays (S3 paths encode spaces as %20).
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::string Unquoted(std::string s) {
+  std::erase(s, '"');
+  return s;
+}
+
+// PutObject or CompleteMultipartUpload with If-None-Match or If-Match.
+bool IsConditionalWrite(const ProxiedRequest& r) {
+  bool write = (r.method == "PUT" && !r.HasQueryParam("partNumber") &&
+                r.headers.count("x-amz-copy-source") == 0) ||
+               (r.method == "POST" && r.HasQueryParam("uploadId"));
+  return write && (r.headers.count("if-none-match") > 0 || r.headers.count("if-match") > 0);
+}
+
+// S3's answer to a conditional write whose condition does not hold, or nullopt to forward it.
+std::optional<Fault> JudgeConditionalWrite(const ProxiedRequest& r,
+                                           const HttpFaultProxy::EtagLookup& etag_of) {
+  std::string path = PercentDecode(std::string_view(r.target).substr(0, r.target.find('?')));
+  Result<std::string> etag = etag_of(path);
+  if (!etag.ok() && etag.status().code() != StatusCode::kNotFound) {
+    return Fault::S3Error(500, "InternalError");
+  }
+  if (auto it = r.headers.find("if-none-match"); it != r.headers.end()) {
+    if (etag.ok()) return Fault::S3Error(412, "PreconditionFailed");
+  }
+  if (auto it = r.headers.find("if-match"); it != r.headers.end()) {
+    if (!etag.ok()) return Fault::S3Error(404, "NoSuchKey");
+    if (Unquoted(it->second) != Unquoted(*etag)) return Fault::S3Error(412, "PreconditionFailed");
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -136,6 +183,11 @@ void HttpFaultProxy::SetRule(Rule rule) {
   rule_ = std::move(rule);
 }
 
+void HttpFaultProxy::EmulateConditionalWrites(EtagLookup etag_of) {
+  std::lock_guard<std::mutex> lock(mu_);
+  etag_of_ = std::move(etag_of);
+}
+
 std::vector<HttpFaultProxy::Seen> HttpFaultProxy::seen() const {
   std::lock_guard<std::mutex> lock(mu_);
   return seen_;
@@ -217,11 +269,13 @@ void HttpFaultProxy::Serve(int client_fd) {
     buf.erase(0, head_end + 4 + body_len);
 
     Fault fault;
+    EtagLookup etag_of;
     {
       std::lock_guard<std::mutex> lock(mu_);
       req.index = next_index_++;
       if (rule_) fault = rule_(req);
       seen_.push_back({req, fault.kind});
+      etag_of = etag_of_;
     }
     // Counted from here to the end of the answer (or the connection).
     struct InFlight {
@@ -238,6 +292,19 @@ void HttpFaultProxy::Serve(int client_fd) {
       auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(fault.stall_ms);
       while (!stopping_.load() && std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+    // Held until this request's answer is relayed (the end of this iteration or of Serve), so
+    // that no other conditional write is judged before this one's effect is on the server.
+    std::unique_lock<std::mutex> conditional_lock;
+    const bool reaches_server = fault.kind == Fault::Kind::kForward ||
+                                fault.kind == Fault::Kind::kDelay ||
+                                fault.kind == Fault::Kind::kResetMidResponse;
+    if (etag_of && reaches_server && IsConditionalWrite(req)) {
+      conditional_lock = std::unique_lock<std::mutex>(conditional_mu_);
+      if (std::optional<Fault> refusal = JudgeConditionalWrite(req, etag_of)) {
+        if (refusal->status != 500) conditional_refused_.fetch_add(1);
+        fault = *std::move(refusal);
       }
     }
     switch (fault.kind) {

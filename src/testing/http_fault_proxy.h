@@ -3,6 +3,9 @@
 // error answer (503 SlowDown, 500, 403, ...), a stall (no answer for a while, then close), a
 // connection reset before any answer, or a reset half-way through the server's real answer.
 //
+// It can also stand in for S3's conditional writes in front of a server that ignores them
+// (EmulateConditionalWrites): s3rver does not honour If-None-Match / If-Match, AWS S3 does.
+//
 // Each client connection is served by its own thread; requests are forwarded on a fresh upstream
 // connection with "Connection: close", so the client reconnects for each request (connection
 // reuse is not what these tests exercise). Request bodies must carry Content-Length (no chunked
@@ -76,6 +79,22 @@ class HttpFaultProxy {
 
   // Decides each request's fate from now on (default: forward everything). Thread-safe.
   void SetRule(Rule rule);
+
+  // The current ETag (quotes optional) of the object at a request path ("/bucket/key", decoded,
+  // without the query), NotFound if there is none; any other error is answered 500.
+  using EtagLookup = std::function<Result<std::string>(const std::string& path)>;
+  // From now on, answers conditional writes as S3 does, judging them against `etag_of` (which
+  // must ask the server directly, not through this proxy): a PutObject (PUT without partNumber)
+  // or CompleteMultipartUpload (POST with uploadId) carrying If-None-Match: * fails with 412
+  // PreconditionFailed if the object exists; one carrying If-Match fails with 404 NoSuchKey if
+  // it does not and 412 if its ETag differs. A write whose condition holds is forwarded. The
+  // check and the forwarded write happen under one lock over all conditional writes, so, as on
+  // S3, of two conditional creates of one key exactly one succeeds. (Unconditional requests are
+  // not ordered against them.) Applies to the requests the rule lets reach the server (forward,
+  // delay, reset mid-response); the other faults come first. Null turns it off. Thread-safe.
+  void EmulateConditionalWrites(EtagLookup etag_of);
+  // Conditional writes refused (412 or 404) by the emulation so far.
+  int conditional_writes_refused() const { return conditional_refused_.load(); }
   // Every request seen so far, in arrival order, and what was done to it. Thread-safe.
   struct Seen {
     ProxiedRequest request;
@@ -97,9 +116,13 @@ class HttpFaultProxy {
   std::atomic<bool> stopping_{false};
   std::atomic<int> concurrent_{0};
   std::atomic<int> max_concurrent_{0};
+  std::atomic<int> conditional_refused_{0};
+  // Held from the judging of a conditional write until its answer is relayed.
+  std::mutex conditional_mu_;
   std::thread acceptor_;
   mutable std::mutex mu_;
   Rule rule_;                         // guarded by mu_
+  EtagLookup etag_of_;                // guarded by mu_
   std::vector<Seen> seen_;            // guarded by mu_
   std::vector<std::thread> workers_;  // guarded by mu_
   std::vector<int> client_fds_;       // guarded by mu_

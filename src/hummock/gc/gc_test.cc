@@ -45,9 +45,11 @@ class AgedObjectStore : public objstore::ObjectStore {
              const objstore::PutOptions& options) override {
     return base_.Put(key, data, options);
   }
+  using ObjectStore::OpenWriter;
   using ObjectStore::Put;
-  Result<std::unique_ptr<objstore::ObjectWriter>> OpenWriter(std::string_view key) override {
-    return base_.OpenWriter(key);
+  Result<std::unique_ptr<objstore::ObjectWriter>> OpenWriter(
+      std::string_view key, const objstore::PutOptions& options) override {
+    return base_.OpenWriter(key, options);
   }
   Result<std::string> Get(std::string_view key) override { return base_.Get(key); }
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {

@@ -244,8 +244,10 @@ class FsReader : public ObjectReader {
 // RemoveStaleStagingFiles leaves it alone; Finish publishes it (class comment of FsObjectStore).
 class FsWriter : public ObjectWriter {
  public:
-  static Result<std::unique_ptr<FsWriter>> Create(const std::string& root, std::string_view key) {
-    auto w = std::unique_ptr<FsWriter>(new FsWriter(root, key));
+  // `options` are checked by Finish, under the exclusive store lock (see Publish).
+  static Result<std::unique_ptr<FsWriter>> Create(const std::string& root, std::string_view key,
+                                                  PutOptions options) {
+    auto w = std::unique_ptr<FsWriter>(new FsWriter(root, key, std::move(options)));
     w->tmp_path_ = Join(Join(root, kTmpDir), StagingName());
     w->fd_ = Fd(::open(w->tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!w->fd_.valid()) return ErrnoStatus(errno, "create staging file", w->tmp_path_);
@@ -266,11 +268,9 @@ class FsWriter : public ObjectWriter {
     return Status::Ok();
   }
 
-  Status Finish() override { return FinishWith(PutOptions{}); }
-
-  Status FinishWith(const PutOptions& options) {
+  Status Finish() override {
     if (state_ != State::kOpen) return NotOpen();
-    Status s = Publish(options);
+    Status s = Publish();
     if (!s.ok()) {
       Abort().IgnoreError();  // The publish error is the one the caller needs.
       state_ = State::kDone;
@@ -296,14 +296,17 @@ class FsWriter : public ObjectWriter {
  private:
   enum class State { kNew, kOpen, kDone };
 
-  FsWriter(std::string root, std::string_view key)
-      : root_(std::move(root)), key_(key), final_path_(Join(root_, key)) {}
+  FsWriter(std::string root, std::string_view key, PutOptions options)
+      : root_(std::move(root)),
+        key_(key),
+        final_path_(Join(root_, key)),
+        options_(std::move(options)) {}
 
   Status NotOpen() const {
     return FailedPreconditionError(fmt::format("writer for {}: already finished or aborted", key_));
   }
 
-  Status Publish(const PutOptions& options) {
+  Status Publish() {
     if (::fsync(fd_.get()) != 0) return ErrnoStatus(errno, "fsync", tmp_path_);
     int64_t stamp = NextStampNs();
     struct timespec times[2];
@@ -313,9 +316,12 @@ class FsWriter : public ObjectWriter {
     times[1].tv_nsec = stamp % 1'000'000'000;
     if (::futimens(fd_.get(), times) != 0) return ErrnoStatus(errno, "futimens", tmp_path_);
 
-    bool conditional = options.if_none_match || options.if_match_etag.has_value();
+    // A conditional publish holds the lock exclusively from the check to the rename, and every
+    // other publish or delete holds it shared: nothing can create or replace the object in
+    // between, in this process or another.
+    bool conditional = options_.if_none_match || options_.if_match_etag.has_value();
     RWMETA_ASSIGN_OR_RETURN(LockFile lock, LockFile::Acquire(root_, conditional));
-    if (conditional) RWMETA_RETURN_IF_ERROR(CheckCondition(options));
+    if (conditional) RWMETA_RETURN_IF_ERROR(CheckCondition(options_));
 
     std::string parent = ParentOf(final_path_);
     for (int attempt = 0;; ++attempt) {
@@ -363,6 +369,7 @@ class FsWriter : public ObjectWriter {
   std::string key_;
   std::string final_path_;
   std::string tmp_path_;
+  PutOptions options_;
   Fd fd_;
   State state_ = State::kNew;
   uint64_t size_ = 0;
@@ -427,14 +434,15 @@ Status FsObjectStore::CheckKey(std::string_view key) const {
 
 Status FsObjectStore::Put(std::string_view key, std::string_view data, const PutOptions& options) {
   RWMETA_RETURN_IF_ERROR(CheckKey(key));
-  RWMETA_ASSIGN_OR_RETURN(auto writer, FsWriter::Create(root_, key));
+  RWMETA_ASSIGN_OR_RETURN(auto writer, FsWriter::Create(root_, key, options));
   RWMETA_RETURN_IF_ERROR(writer->Append(data));
-  return writer->FinishWith(options);
+  return writer->Finish();
 }
 
-Result<std::unique_ptr<ObjectWriter>> FsObjectStore::OpenWriter(std::string_view key) {
+Result<std::unique_ptr<ObjectWriter>> FsObjectStore::OpenWriter(std::string_view key,
+                                                                const PutOptions& options) {
   RWMETA_RETURN_IF_ERROR(CheckKey(key));
-  RWMETA_ASSIGN_OR_RETURN(auto writer, FsWriter::Create(root_, key));
+  RWMETA_ASSIGN_OR_RETURN(auto writer, FsWriter::Create(root_, key, options));
   return std::unique_ptr<ObjectWriter>(std::move(writer));
 }
 

@@ -3,7 +3,7 @@
 // Layout under the root directory:
 //   <root>/<key>                  one regular file per object; '/' in keys are subdirectories
 //   <root>/.rwmeta/tmp/<name>     staging files of writers in flight (never listed)
-//   <root>/.rwmeta/lock           flock'ed to order conditional Puts against other writes
+//   <root>/.rwmeta/lock           flock'ed to order conditional writes against other writes
 // Keys whose first segment is ".rwmeta" are therefore reserved: InvalidArgument.
 //
 // Atomic replace: a writer streams into a staging file on the same filesystem, fsyncs it, renames
@@ -12,8 +12,9 @@
 // store is opened on the directory (a live writer holds an flock on its staging file, so it is
 // never mistaken for a stale one).
 //
-// Conditional Put is safe across threads and processes: it holds <root>/.rwmeta/lock exclusively
-// while it compares the etag and renames; every other publish or delete holds it shared. The etag
+// Conditional Put and a conditional writer's Finish are safe across threads and processes: they
+// hold <root>/.rwmeta/lock exclusively while they compare the etag and rename; every other publish
+// or delete holds it shared. The etag
 // is "<inode>-<size>-<mtime_ns>", and each publish stamps its staging file with a fresh,
 // strictly increasing (per process) nanosecond mtime, so a new object never repeats the etag of
 // the one it replaced even when the filesystem reuses the inode.
@@ -49,7 +50,9 @@ class FsObjectStore : public ObjectStore {
 
   Status Put(std::string_view key, std::string_view data, const PutOptions& options) override;
   using ObjectStore::Put;
-  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override;
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                   const PutOptions& options) override;
+  using ObjectStore::OpenWriter;
   Result<std::string> Get(std::string_view key) override;
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override;
   Result<std::unique_ptr<ObjectReader>> OpenReader(std::string_view key) override;

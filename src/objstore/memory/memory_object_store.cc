@@ -77,8 +77,8 @@ namespace {
 
 class MemoryWriter : public ObjectWriter {
  public:
-  MemoryWriter(std::shared_ptr<MemoryObjectStore::State> state, std::string key)
-      : state_(std::move(state)), key_(std::move(key)) {}
+  MemoryWriter(std::shared_ptr<MemoryObjectStore::State> state, std::string key, PutOptions options)
+      : state_(std::move(state)), key_(std::move(key)), options_(std::move(options)) {}
 
   Status Append(std::string_view data) override {
     if (done_) return FailedPreconditionError(fmt::format("writer for {}: already finished", key_));
@@ -89,7 +89,8 @@ class MemoryWriter : public ObjectWriter {
   Status Finish() override {
     if (done_) return FailedPreconditionError(fmt::format("writer for {}: already finished", key_));
     done_ = true;
-    return state_->Put(key_, std::make_shared<const std::string>(std::move(buffer_)), PutOptions{});
+    // The condition is checked under the same lock that publishes, as for a conditional Put.
+    return state_->Put(key_, std::make_shared<const std::string>(std::move(buffer_)), options_);
   }
 
   Status Abort() override {
@@ -104,6 +105,7 @@ class MemoryWriter : public ObjectWriter {
  private:
   std::shared_ptr<MemoryObjectStore::State> state_;
   std::string key_;
+  PutOptions options_;
   std::string buffer_;
   bool done_ = false;
 };
@@ -155,9 +157,10 @@ Status MemoryObjectStore::Put(std::string_view key, std::string_view data,
   return state_->Put(key, std::make_shared<const std::string>(data), options);
 }
 
-Result<std::unique_ptr<ObjectWriter>> MemoryObjectStore::OpenWriter(std::string_view key) {
+Result<std::unique_ptr<ObjectWriter>> MemoryObjectStore::OpenWriter(std::string_view key,
+                                                                    const PutOptions& options) {
   RWMETA_RETURN_IF_ERROR(ValidateKey(key));
-  return std::unique_ptr<ObjectWriter>(new MemoryWriter(state_, std::string(key)));
+  return std::unique_ptr<ObjectWriter>(new MemoryWriter(state_, std::string(key), options));
 }
 
 Result<std::string> MemoryObjectStore::Get(std::string_view key) {

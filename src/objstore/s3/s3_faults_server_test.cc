@@ -100,6 +100,27 @@ class S3FaultTest : public ::testing::Test {
     });
   }
 
+  // Makes the proxy answer conditional writes as S3 does (judged on s3rver itself) and opens the
+  // store with conditional_put on.
+  void EmulateConditionalWrites() {
+    auto direct = S3ObjectStore::Open(TestConfig(TheServer().server->endpoint(), ""));
+    ASSERT_OK(direct.status());
+    direct_ = std::move(direct).value();
+    const std::string bucket_path = std::string("/") + kTestBucket + "/";
+    proxy_->EmulateConditionalWrites(
+        [store = direct_.get(), bucket_path](const std::string& path) -> Result<std::string> {
+          if (path.rfind(bucket_path, 0) != 0) return NotFoundError("not in the test bucket");
+          RWMETA_ASSIGN_OR_RETURN(ObjectMeta meta, store->Head(path.substr(bucket_path.size())));
+          return meta.etag;
+        });
+    config_.conditional_put = true;
+    Open();
+  }
+
+  static bool IsComplete(const ProxiedRequest& r) {
+    return r.method == "POST" && r.HasQueryParam("uploadId");
+  }
+
   int Count(const std::string& method, Fault::Kind kind) {
     int n = 0;
     for (const auto& s : proxy_->seen()) n += (s.request.method == method && s.fault == kind);
@@ -110,6 +131,7 @@ class S3FaultTest : public ::testing::Test {
   static bool IsGet(const ProxiedRequest& r) { return r.method == "GET"; }
 
   std::unique_ptr<HttpFaultProxy> proxy_;
+  std::unique_ptr<S3ObjectStore> direct_;  // s3rver itself, for EmulateConditionalWrites
   std::string prefix_;
   S3Config config_;
   std::unique_ptr<S3ObjectStore> store_;
@@ -321,6 +343,80 @@ TEST_F(S3FaultTest, CompletionWhoseAnswerIsLostIsRecognisedAsDone) {
   EXPECT_GE(completes, 2);
   ASSERT_OK_AND_ASSIGN(std::string got, store_->Get("lost-answer"));
   EXPECT_TRUE(got == value);
+}
+
+TEST_F(S3FaultTest, ConditionalPutWhoseAnswerIsLostIsRecognisedAsOurs) {
+  ASSERT_NO_FATAL_FAILURE(EmulateConditionalWrites());
+  PutOptions create;
+  create.if_none_match = true;
+  // The server publishes the object but the answer is cut off; the retry is refused (412) because
+  // the object exists: it is ours (size and MD5), so the write is OK.
+  FailFirst(1, IsPut, Fault::ResetMidResponse());
+  const std::string value = RandomBytes(100000, 21);
+  ASSERT_OK(store_->Put("lost-put", value, create));
+  EXPECT_EQ(Count("PUT", Fault::Kind::kResetMidResponse), 1);
+  EXPECT_EQ(proxy_->conditional_writes_refused(), 1);
+  ASSERT_OK_AND_ASSIGN(std::string got, store_->Get("lost-put"));
+  EXPECT_TRUE(got == value);
+
+  // The same through a small conditional writer (one PutObject).
+  FailFirst(1, IsPut, Fault::ResetMidResponse());
+  ASSERT_OK_AND_ASSIGN(auto w, store_->OpenWriter("lost-writer", create));
+  ASSERT_OK(w->Append(value));
+  ASSERT_OK(w->Finish());
+  EXPECT_EQ(proxy_->conditional_writes_refused(), 2);
+
+  // A retry refused because someone else's object is there is still Aborted, and theirs stays.
+  ASSERT_OK(store_->Put("theirs", "their bytes"));
+  FailFirst(1, IsPut, Fault::Reset());  // The first attempt never reaches the server.
+  EXPECT_THAT(store_->Put("theirs", value, create),
+              StatusIs(StatusCode::kAborted, HasSubstr("PreconditionFailed")));
+  ASSERT_OK_AND_ASSIGN(std::string theirs, store_->Get("theirs"));
+  EXPECT_EQ(theirs, "their bytes");
+}
+
+TEST_F(S3FaultTest, ConditionalCompletionWhoseAnswerIsLostIsRecognisedAsOurs) {
+  ASSERT_NO_FATAL_FAILURE(EmulateConditionalWrites());
+  PutOptions create;
+  create.if_none_match = true;
+  FailFirst(1, IsComplete, Fault::ResetMidResponse());
+  const std::string value = RandomBytes((7 << 20) + 5, 22);
+  ASSERT_OK_AND_ASSIGN(auto w, store_->OpenWriter("lost-complete", create));
+  ASSERT_OK(w->Append(value));
+  ASSERT_OK(w->Finish());
+  EXPECT_EQ(proxy_->conditional_writes_refused(), 1);
+  ASSERT_OK_AND_ASSIGN(std::string got, store_->Get("lost-complete"));
+  EXPECT_TRUE(got == value);
+}
+
+TEST_F(S3FaultTest, ConditionalCompletionRefusedAtOnceIsAbortedEvenForIdenticalBytes) {
+  // An identical object (same bytes, same parts, so the same ETag) written by someone else: a
+  // first-attempt 412 is final, never mistaken for our own lost completion.
+  ASSERT_NO_FATAL_FAILURE(EmulateConditionalWrites());
+  const std::string value = RandomBytes((6 << 20) + 7, 23);
+  ASSERT_OK_AND_ASSIGN(auto theirs, store_->OpenWriter("twin"));
+  ASSERT_OK(theirs->Append(value));
+  ASSERT_OK(theirs->Finish());
+  ASSERT_OK_AND_ASSIGN(ObjectMeta before, store_->Head("twin"));
+  proxy_->ClearSeen();
+  PutOptions create;
+  create.if_none_match = true;
+  ASSERT_OK_AND_ASSIGN(auto ours, store_->OpenWriter("twin", create));
+  ASSERT_OK(ours->Append(value));
+  EXPECT_THAT(ours->Finish(), StatusIs(StatusCode::kAborted, HasSubstr("PreconditionFailed")));
+  EXPECT_EQ(proxy_->conditional_writes_refused(), 1);
+  int completes = 0;
+  for (const auto& seen : proxy_->seen()) {
+    if (!IsComplete(seen.request)) continue;
+    ++completes;
+    auto header = seen.request.headers.find("if-none-match");
+    ASSERT_NE(header, seen.request.headers.end());
+    EXPECT_EQ(header->second, "*");
+  }
+  EXPECT_EQ(completes, 1);
+  // The object is still the first writer's.
+  ASSERT_OK_AND_ASSIGN(ObjectMeta after, store_->Head("twin"));
+  EXPECT_EQ(after.etag, before.etag);
 }
 
 TEST_F(S3FaultTest, ReaderOfAReplacedLargeObjectIsDataLossNotAMix) {

@@ -362,11 +362,13 @@ Result<HttpResponse> S3ObjectStore::SendOnce(const Request& request, int64_t now
   return http_.Send(http);
 }
 
-Result<HttpResponse> S3ObjectStore::Execute(const Request& request, std::string_view what) {
+Result<HttpResponse> S3ObjectStore::Execute(const Request& request, std::string_view what,
+                                            int* attempts_sent) {
   thread_local std::mt19937_64 rng(std::random_device{}());
   Status last;
   const int attempts = config_.retry.max_attempts;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
+    if (attempts_sent != nullptr) *attempts_sent = attempt;
     if (attempt > 1) {
       int64_t cap = config_.retry.initial_backoff_ms;
       for (int i = 2; i < attempt && cap < config_.retry.max_backoff_ms; ++i) cap *= 2;
@@ -442,31 +444,65 @@ Status S3ObjectStore::ErrorStatus(const HttpResponse& response, std::string_view
   return UnknownError(text);
 }
 
+Status S3ObjectStore::CheckConditionSupported(const PutOptions& options, std::string_view what,
+                                              std::string_view key) const {
+  const bool conditional = options.if_none_match || options.if_match_etag.has_value();
+  if (!conditional || config_.conditional_put) return Status::Ok();
+  return UnimplementedError(fmt::format(
+      "s3 {} {}: conditional put is not enabled for this store (conditional_put=false); "
+      "callers must use their locked fallback",
+      what, ObjectName(FullKey(key))));
+}
+
+void S3ObjectStore::AddConditionHeaders(const PutOptions& options,
+                                        std::vector<std::pair<std::string, std::string>>* headers) {
+  if (options.if_none_match) headers->emplace_back("If-None-Match", "*");
+  if (options.if_match_etag) {
+    headers->emplace_back("If-Match", "\"" + StripQuotes(*options.if_match_etag) + "\"");
+  }
+}
+
+Status S3ObjectStore::ConditionalWriteStatus(const HttpResponse& response,
+                                             const PutOptions& options, std::string_view what,
+                                             std::string_view object_key) const {
+  Status s = ErrorStatus(response, what, object_key);
+  // If-Match on a missing object: S3 answers 404 NoSuchKey; the condition failed. (404
+  // NoSuchUpload, from a completion, is not about the condition.)
+  if (options.if_match_etag && response.status == 404 &&
+      XmlElement(response.body, "Code") != "NoSuchUpload" &&
+      XmlElement(response.body, "Code") != "NoSuchBucket") {
+    return AbortedError(s.message());
+  }
+  return s;
+}
+
 Status S3ObjectStore::Put(std::string_view key, std::string_view data, const PutOptions& options) {
   RWMETA_RETURN_IF_ERROR(ValidateKey(key));
+  RWMETA_RETURN_IF_ERROR(CheckConditionSupported(options, "PUT", key));
   const bool conditional = options.if_none_match || options.if_match_etag.has_value();
-  if (conditional && !config_.conditional_put) {
-    return UnimplementedError(fmt::format(
-        "s3 PUT {}: conditional put is not enabled for this store (conditional_put=false); "
-        "callers must use their locked fallback",
-        ObjectName(FullKey(key))));
-  }
   Request req;
   req.method = "PUT";
   req.object_key = FullKey(key);
   req.body = data;
-  req.headers.emplace_back("Content-MD5", Base64Encode(Md5Raw(data)));
-  if (options.if_none_match) req.headers.emplace_back("If-None-Match", "*");
-  if (options.if_match_etag) {
-    req.headers.emplace_back("If-Match", "\"" + StripQuotes(*options.if_match_etag) + "\"");
-  }
-  RWMETA_ASSIGN_OR_RETURN(HttpResponse r, Execute(req, "PUT"));
+  const std::string md5 = Md5Raw(data);
+  req.headers.emplace_back("Content-MD5", Base64Encode(md5));
+  AddConditionHeaders(options, &req.headers);
+  int attempts = 0;
+  RWMETA_ASSIGN_OR_RETURN(HttpResponse r, Execute(req, "PUT", &attempts));
   if (r.status >= 200 && r.status < 300) return Status::Ok();
-  if (conditional && r.status == 404) {
-    // If-Match on a missing object: S3 answers 404 NoSuchKey; the condition failed.
-    return AbortedError(ErrorStatus(r, "PUT", req.object_key).message());
+  if (!conditional) return ErrorStatus(r, "PUT", req.object_key);
+  Status s = ConditionalWriteStatus(r, options, "PUT", req.object_key);
+  if (s.code() == StatusCode::kAborted && attempts > 1) {
+    // An earlier attempt may have published the object with its answer lost, and the retry then
+    // failed on our own object: a plain PUT's ETag is the MD5 of its body.
+    Result<ObjectMeta> meta = Head(key);
+    if (meta.ok() && meta->size_bytes == data.size() && LowerHex(meta->etag) == HexEncode(md5)) {
+      spdlog::info("s3 PUT {}: retry reported '{}' but the object is ours, published whole",
+                   ObjectName(req.object_key), s.message());
+      return Status::Ok();
+    }
   }
-  return ErrorStatus(r, "PUT", req.object_key);
+  return s;
 }
 
 Result<std::string> S3ObjectStore::Get(std::string_view key) {
@@ -674,9 +710,10 @@ namespace {
 
 class S3Writer : public ObjectWriter {
  public:
-  S3Writer(S3ObjectStore* store, std::string key)
+  S3Writer(S3ObjectStore* store, std::string key, PutOptions options)
       : store_(store),
         key_(std::move(key)),
+        options_(std::move(options)),
         full_key_(store->FullKey(key_)),
         whole_md5_(EVP_MD_CTX_new()) {
     EVP_DigestInit_ex(whole_md5_, EVP_md5(), nullptr);
@@ -710,8 +747,8 @@ class S3Writer : public ObjectWriter {
   Status Finish() override {
     if (state_ != State::kOpen) return Closed("Finish");
     if (upload_id_.empty()) {
-      // Small object: one PutObject.
-      Status s = store_->Put(key_, buffer_);
+      // Small object: one PutObject, carrying the writer's condition.
+      Status s = store_->Put(key_, buffer_, options_);
       state_ = State::kDone;
       buffer_ = std::string();
       return s;
@@ -841,6 +878,8 @@ class S3Writer : public ObjectWriter {
     req.object_key = full_key_;
     req.query = {{"uploadId", upload_id_}};
     req.body = body;
+    // S3 checks the writer's condition on completion, atomically with publishing the object.
+    S3ObjectStore::AddConditionHeaders(options_, &req.headers);
     S3ObjectStore* store = store_;
     std::string key = full_key_;
     // S3 may answer 200 and still fail the completion: the error is in the body.
@@ -851,13 +890,21 @@ class S3Writer : public ObjectWriter {
       std::string code = XmlElement(r.body, "Code");
       Status s = store->ErrorStatus(as_error, "CompleteMultipartUpload", key);
       if (RetryableErrorCode(code)) return UnavailableError(s.message());
+      if (code == "PreconditionFailed" || code == "ConditionalRequestConflict") {
+        return AbortedError(s.message());
+      }
       return InternalError(s.message());
     };
-    Result<HttpResponse> r = store_->Execute(req, "CompleteMultipartUpload");
+    int attempts = 0;
+    Result<HttpResponse> r = store_->Execute(req, "CompleteMultipartUpload", &attempts);
     Status s = r.status();
-    if (s.ok() && r->status != 200)
-      s = store_->ErrorStatus(*r, "CompleteMultipartUpload", full_key_);
+    if (s.ok() && r->status != 200) {
+      s = store_->ConditionalWriteStatus(*r, options_, "CompleteMultipartUpload", full_key_);
+    }
     if (s.ok()) return s;
+    // The first attempt's own answer that the condition does not hold is final: whatever object
+    // is there, it is not ours.
+    if (s.code() == StatusCode::kAborted && attempts == 1) return s;
     // A completion whose answer was lost is retried, and the retry fails (NoSuchUpload, or an
     // internal error on some servers) although the object was published. Look before failing:
     // the object with our size and our ETag (S3's multipart ETag, MD5 of the parts' MD5s plus
@@ -914,6 +961,7 @@ class S3Writer : public ObjectWriter {
 
   S3ObjectStore* store_;
   std::string key_;
+  PutOptions options_;
   std::string full_key_;
   State state_ = State::kOpen;
   uint64_t size_bytes_ = 0;
@@ -993,9 +1041,12 @@ class S3Reader : public ObjectReader {
 
 }  // namespace
 
-Result<std::unique_ptr<ObjectWriter>> S3ObjectStore::OpenWriter(std::string_view key) {
+Result<std::unique_ptr<ObjectWriter>> S3ObjectStore::OpenWriter(std::string_view key,
+                                                                const PutOptions& options) {
   RWMETA_RETURN_IF_ERROR(ValidateKey(key));
-  return std::unique_ptr<ObjectWriter>(new S3Writer(this, std::string(key)));
+  // Refused before any byte goes up, not at Finish.
+  RWMETA_RETURN_IF_ERROR(CheckConditionSupported(options, "writer", key));
+  return std::unique_ptr<ObjectWriter>(new S3Writer(this, std::string(key), options));
 }
 
 Result<std::unique_ptr<ObjectReader>> S3ObjectStore::OpenReader(std::string_view key) {

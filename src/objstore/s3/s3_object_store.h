@@ -20,7 +20,12 @@
 // - DeleteMany sends DeleteObjects in batches of at most 1000 keys; deletes are idempotent.
 // - Conditional Put uses If-None-Match: * and If-Match: "<etag>" when `conditional_put` is set
 //   (AWS S3 since 2024, MinIO); otherwise SupportsConditionalPut() is false and conditional Puts
-//   are Unimplemented, so callers take their locked fallback. 412 and 409 answers are Aborted.
+//   and writers are Unimplemented, so callers take their locked fallback. 412 and 409 answers are
+//   Aborted. A conditional writer sends the same headers on its one PutObject or, for a multipart
+//   upload, on CompleteMultipartUpload (which S3 checks atomically with publishing). When a retry
+//   of a conditional write fails its condition, the earlier attempt may have succeeded with its
+//   answer lost: the object is then recognised as ours by its size and ETag (so a writer racing
+//   with byte-identical content could, in that case only, be told OK).
 //
 // Errors: NotFound for NoSuchKey, FailedPrecondition for NoSuchBucket, PermissionDenied for 403
 // (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, ...), InvalidArgument for other 4xx,
@@ -100,7 +105,9 @@ class S3ObjectStore : public ObjectStore {
 
   Status Put(std::string_view key, std::string_view data, const PutOptions& options) override;
   using ObjectStore::Put;
-  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key) override;
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                   const PutOptions& options) override;
+  using ObjectStore::OpenWriter;
   Result<std::string> Get(std::string_view key) override;
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override;
   Result<std::unique_ptr<ObjectReader>> OpenReader(std::string_view key) override;
@@ -135,8 +142,10 @@ class S3ObjectStore : public ObjectStore {
   // Signs and sends `request`, retrying per the policy. Returns the final response whatever its
   // status (the caller maps non-2xx with ErrorStatus), or the transport / validation error once
   // retries are exhausted (Unavailable) or when not retryable. `what` names the operation in
-  // messages ("PUT", "UploadPart 3").
-  Result<HttpResponse> Execute(const Request& request, std::string_view what);
+  // messages ("PUT", "UploadPart 3"). If `attempts` is set, it receives how many attempts were
+  // sent (more than one means an earlier one may have taken effect with its answer lost).
+  Result<HttpResponse> Execute(const Request& request, std::string_view what,
+                               int* attempts = nullptr);
   // Maps a non-2xx response to a Status naming `what` and `object_key`.
   Status ErrorStatus(const HttpResponse& response, std::string_view what,
                      std::string_view object_key) const;
@@ -144,6 +153,18 @@ class S3ObjectStore : public ObjectStore {
   std::string FullKey(std::string_view key) const;
   // "s3://bucket/full/key" for messages.
   std::string ObjectName(std::string_view full_key) const;
+  // Unimplemented naming `what` and `key` when `options` hold a condition and `conditional_put` is
+  // off; OK otherwise.
+  Status CheckConditionSupported(const PutOptions& options, std::string_view what,
+                                 std::string_view key) const;
+  // Adds If-None-Match: * / If-Match: "<etag>" for `options` to `headers`.
+  static void AddConditionHeaders(const PutOptions& options,
+                                  std::vector<std::pair<std::string, std::string>>* headers);
+  // The Status of a failed conditional write (PutObject or CompleteMultipartUpload) answered with
+  // `response`: Aborted for 412 and 409, and for 404 NoSuchKey with If-Match (S3's answer when
+  // the object to match is missing); ErrorStatus otherwise.
+  Status ConditionalWriteStatus(const HttpResponse& response, const PutOptions& options,
+                                std::string_view what, std::string_view object_key) const;
 
  private:
   explicit S3ObjectStore(S3Config config);

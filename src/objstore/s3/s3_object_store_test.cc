@@ -65,6 +65,24 @@ TEST(S3ObjectStoreOpenTest, DisplayUrlAndDefaults) {
   EXPECT_FALSE(store->SupportsConditionalPut());
 }
 
+TEST(S3ObjectStoreOpenTest, ConditionalWritesWithoutConditionalPutSendNothing) {
+  S3Config c = Valid();
+  c.conditional_put = false;
+  ASSERT_OK_AND_ASSIGN(auto store, S3ObjectStore::Open(c));
+  PutOptions create;
+  create.if_none_match = true;
+  PutOptions match;
+  match.if_match_etag = "0123456789abcdef0123456789abcdef";
+  EXPECT_THAT(store->OpenWriter("k", create),
+              StatusIs(StatusCode::kUnimplemented, HasSubstr("conditional_put=false")));
+  EXPECT_THAT(store->OpenWriter("k", match), StatusIs(StatusCode::kUnimplemented));
+  EXPECT_THAT(store->Put("k", "v", create), StatusIs(StatusCode::kUnimplemented));
+  EXPECT_EQ(store->requests_sent(), 0u);
+  // Without a condition the writer opens (and sends nothing until it has a part or finishes).
+  ASSERT_OK_AND_ASSIGN(auto plain, store->OpenWriter("k"));
+  EXPECT_EQ(store->requests_sent(), 0u);
+}
+
 TEST(S3XmlTest, ExtractsElementsAndDecodesEntities) {
   const std::string xml =
       "<?xml version=\"1.0\"?><ListBucketResult><KeyCount>2</KeyCount>"
