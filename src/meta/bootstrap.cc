@@ -56,6 +56,10 @@ Result<ClusterInfo> BootstrapCluster(metastore::MetaStore& store, const Bootstra
         if (existing) {
           info.cluster_id = std::get<std::string>((*existing)[0]);
           info.created_at_ms = std::get<int64_t>((*existing)[1]);
+          // NULL in a store older than the column: the first generation.
+          const auto* generation =
+              std::get_if<int64_t>(&(*existing)[cluster_table.ColumnIndex("generation")]);
+          info.generation = generation != nullptr ? static_cast<uint64_t>(*generation) : 1;
           RWMETA_ASSIGN_OR_RETURN(persisted, ReadParamRows(txn));
           return Status::Ok();
         }
@@ -69,7 +73,8 @@ Result<ClusterInfo> BootstrapCluster(metastore::MetaStore& store, const Bootstra
                                  .count();
         info.created = true;
         RWMETA_RETURN_IF_ERROR(txn.Insert(
-            cluster_table, Row{info.cluster_id, info.created_at_ms, std::string(kRwmetaVersion)}));
+            cluster_table, Row{info.cluster_id, info.created_at_ms, std::string(kRwmetaVersion),
+                               static_cast<int64_t>(info.generation)}));
         RWMETA_RETURN_IF_ERROR(WriteParamRows(txn, params));
         UserInfo root;
         root.name = kRootUserName;

@@ -26,6 +26,9 @@ struct ClusterInfo {
   // Random UUID v4, fixed at the first start: "0b0e5a5c-3f0e-4c1b-9a5e-2f0f3c1e7d42".
   std::string cluster_id;
   int64_t created_at_ms = 0;
+  // Which generation of the cluster this meta store is (src/hummock/cluster/generation.h): 1 at
+  // the first start, raised by every restore.
+  uint64_t generation = 1;
   // True if this call created the cluster.
   bool created = false;
 };

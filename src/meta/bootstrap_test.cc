@@ -68,6 +68,8 @@ TEST_P(BootstrapTest, SecondStartKeepsClusterAndPersistedParams) {
   EXPECT_FALSE(second.created);
   EXPECT_EQ(second.cluster_id, first.cluster_id);
   EXPECT_EQ(second.created_at_ms, first.created_at_ms);
+  EXPECT_EQ(first.generation, 1u);
+  EXPECT_EQ(second.generation, 1u);
 
   SystemParamsManager params(store);
   ASSERT_OK(params.Reload());
@@ -97,6 +99,32 @@ TEST_P(BootstrapTest, OverridesAndBadOptions) {
   // Nothing was written: a corrected retry creates the cluster.
   ASSERT_OK_AND_ASSIGN(ClusterInfo info, BootstrapCluster(empty, Options()));
   EXPECT_TRUE(info.created);
+}
+
+// The cluster row records the generation: 1 at the first start, what restore wrote later, and 1
+// for a row from before the column existed (NULL).
+TEST_P(BootstrapTest, GenerationIsReadFromTheClusterRow) {
+  testing::TestStore store(GetParam());
+  ASSERT_OK_AND_ASSIGN(ClusterInfo first, BootstrapCluster(store, Options()));
+  const auto& cluster = metastore::Model::Get().Table("cluster");
+  const int column = cluster.ColumnIndex("generation");
+  ASSERT_GE(column, 0);
+  auto set_generation = [&](metastore::Value v) {
+    return metastore::RunTransaction(store, [&](metastore::Transaction& txn) -> Status {
+      RWMETA_ASSIGN_OR_RETURN(std::optional<metastore::Row> row,
+                              txn.Get(cluster, metastore::Key{first.cluster_id}));
+      if (!row.has_value()) return NotFoundError("no cluster row");
+      metastore::Row changed = std::move(*row);
+      changed[column] = v;
+      return txn.Update(cluster, changed);
+    });
+  };
+  ASSERT_OK(set_generation(int64_t{4}));
+  ASSERT_OK_AND_ASSIGN(ClusterInfo restored, BootstrapCluster(store, Options()));
+  EXPECT_EQ(restored.generation, 4u);
+  ASSERT_OK(set_generation(std::monostate{}));
+  ASSERT_OK_AND_ASSIGN(ClusterInfo old, BootstrapCluster(store, Options()));
+  EXPECT_EQ(old.generation, 1u);
 }
 
 TEST_P(BootstrapTest, UuidsDiffer) { EXPECT_NE(NewUuidV4(), NewUuidV4()); }

@@ -12,6 +12,10 @@ using T = ColumnType;
 
 ColumnSchema Col(std::string name, ColumnType type) { return {std::move(name), type, false, 1}; }
 ColumnSchema NullCol(std::string name, ColumnType type) { return {std::move(name), type, true, 1}; }
+// A column added to an existing table in model version `version` (nullable, as the rules require).
+ColumnSchema ColSince(std::string name, ColumnType type, int version) {
+  return {std::move(name), type, true, version};
+}
 
 // Catalog objects share one id space and one parent row in `object`, as in RisingWave: `oid` is the
 // id a user sees (rw_tables.id), and per-kind tables hang off it with ON DELETE CASCADE.
@@ -23,9 +27,13 @@ std::vector<TableSchema> BuildTables() {
   std::vector<TableSchema> t;
 
   // The cluster's identity. Exactly one row; its id ties the meta store to its state store.
+  // `generation`: which generation of the cluster this meta store is (1 at the first start, NULL
+  // in stores older than the column, read as 1); restore-meta writes the generation it raised the
+  // state store to, and a meta store older than its state store's generation never starts
+  // (src/hummock/cluster/generation.h).
   t.push_back({"cluster",
                {Col("cluster_id", T::kText), Col("created_at_ms", T::kInt64),
-                Col("rwmeta_version", T::kText)},
+                Col("rwmeta_version", T::kText), ColSince("generation", T::kInt64, 2)},
                {"cluster_id"},
                {},
                {}});

@@ -26,7 +26,8 @@ namespace rwmeta::metastore {
 
 // The model's schema version. Reaches disk (migration bookkeeping, snapshot headers): only ever
 // grows.
-inline constexpr int kModelVersion = 1;
+// 1: the first model. 2: cluster.generation (src/hummock/cluster/generation.h).
+inline constexpr int kModelVersion = 2;
 
 // Storage types. Values reach disk: never renumber.
 enum class ColumnType : int {

@@ -154,6 +154,11 @@ TEST_F(SqliteMetaStoreTest, MigrationsAreRecorded) {
   EXPECT_EQ(sqlite3_column_int64(stmt, 1), 1);
   EXPECT_THAT(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 2)),
               HasSubstr("add tables cluster, system_parameter"));
+  // Model version 2 added the cluster's generation.
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(stmt, 0), 2);
+  EXPECT_THAT(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 2)),
+              HasSubstr("add columns cluster.generation"));
   EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
