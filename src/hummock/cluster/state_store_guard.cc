@@ -1,5 +1,7 @@
 #include "hummock/cluster/state_store_guard.h"
 
+#include "hummock/cluster/generation.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -97,10 +99,11 @@ Status CheckStateStoreClusterId(objstore::ObjectStore& store, const std::string&
   return compare(*again);
 }
 
-StateStoreGuard::StateStoreGuard(objstore::ObjectStore& store, std::string key,
+StateStoreGuard::StateStoreGuard(objstore::ObjectStore& store, std::string data_directory,
                                  StateStoreGuardOptions options, std::string holder_id)
     : store_(store),
-      key_(std::move(key)),
+      data_directory_(std::move(data_directory)),
+      key_(data_directory_ + "/" + kMetaLeaseObject),
       options_(std::move(options)),
       clock_(options_.clock ? options_.clock : SystemClock()),
       holder_id_(std::move(holder_id)) {}
@@ -123,7 +126,8 @@ std::string StateStoreGuard::LeaseJson(int64_t now_ms) const {
 Status StateStoreGuard::Create(const objstore::PutOptions& put) {
   objstore::PutOptions effective = put;
   if (!store_.SupportsConditionalPut()) effective = objstore::PutOptions{};
-  const std::string body = LeaseJson(clock_->NowMs());
+  const int64_t started_ms = clock_->NowMs();
+  const std::string body = LeaseJson(started_ms);
   RWMETA_RETURN_IF_ERROR(store_.Put(key_, body, effective));
   RWMETA_ASSIGN_OR_RETURN(objstore::ObjectMeta meta, store_.Head(key_));
   RWMETA_ASSIGN_OR_RETURN(std::string now_stored, store_.Get(key_));
@@ -132,6 +136,7 @@ Status StateStoreGuard::Create(const objstore::PutOptions& put) {
     return AbortedError(fmt::format("meta lease {} was overwritten by another meta node", key_));
   }
   etag_ = meta.etag;
+  last_write_started_ms_ = started_ms;
   return Status::Ok();
 }
 
@@ -141,7 +146,7 @@ Result<std::unique_ptr<StateStoreGuard>> StateStoreGuard::Acquire(objstore::Obje
   if (options.ttl_ms <= 0) return InvalidArgumentError("state store lease ttl must be positive");
   std::string holder = options.holder_id.empty() ? RandomHolderId() : options.holder_id;
   std::unique_ptr<StateStoreGuard> guard(new StateStoreGuard(
-      store, data_directory + "/" + kMetaLeaseObject, std::move(options), std::move(holder)));
+      store, std::move(data_directory), std::move(options), std::move(holder)));
   StateStoreGuard& g = *guard;
   Clock& clock = *g.clock_;
   const int64_t poll_ms = g.options_.poll_interval_ms > 0
@@ -205,6 +210,7 @@ Result<std::unique_ptr<StateStoreGuard>> StateStoreGuard::Acquire(objstore::Obje
     }
     RWMETA_RETURN_IF_ERROR(written);
   }
+  g.confirmed_until_ms_ = g.last_write_started_ms_ + g.options_.ttl_ms;
   spdlog::info("acquired state store lease {} as holder {} (ttl {} ms)", g.key_, g.holder_id_,
                g.options_.ttl_ms);
   if (g.options_.renew_in_background) {
@@ -245,14 +251,56 @@ Status StateStoreGuard::RenewOnce() {
   if (released_) return FailedPreconditionError("state store lease was released");
   Status s = Create({.if_none_match = false, .if_match_etag = etag_});
   if (IsAborted(s) || s.code() == StatusCode::kNotFound) {
-    lost_ = true;
+    MarkLostLocked(fmt::format(
+        "this meta node lost the state store lease {} to another meta node: it no longer writes "
+        "to or deletes from the state store; stop it",
+        key_));
     spdlog::error(
         "lost the state store lease {}: another meta node took it over; this node must stop "
         "writing to the state store",
         key_);
     return AbortedError(fmt::format("state store lease {} was lost", key_));
   }
-  return s;
+  RWMETA_RETURN_IF_ERROR(s);
+  RWMETA_RETURN_IF_ERROR(CheckGenerationLocked());
+  confirmed_until_ms_ = last_write_started_ms_ + options_.ttl_ms;
+  return Status::Ok();
+}
+
+Status StateStoreGuard::CheckGenerationLocked() {
+  if (options_.generation == 0) return Status::Ok();
+  auto current = ReadGeneration(store_, data_directory_);
+  // A restore always writes the object: without one, nobody superseded us.
+  if (!current.ok() && current.status().code() == StatusCode::kNotFound) return Status::Ok();
+  // A store error is retried at the next renewal (writes wait meanwhile: nothing confirmed).
+  if (!current.ok()) return current.status().WithContext("re-reading the cluster generation");
+  if (current->record.generation <= options_.generation) return Status::Ok();
+  std::string why = SupersededMessage(options_.generation, current->record,
+                                      options_.meta_store_display, options_.state_store_display);
+  spdlog::error("{}; this node stops writing to and deleting from the state store: stop it", why);
+  MarkLostLocked(why + "; this node no longer writes to or deletes from the state store: stop it");
+  return AbortedError(why);
+}
+
+void StateStoreGuard::MarkLostLocked(std::string reason) {
+  if (lost()) return;
+  lost_reason_ = std::move(reason);
+  lost_ = true;
+}
+
+std::string StateStoreGuard::lost_reason() const { return lost() ? lost_reason_ : std::string(); }
+
+Status StateStoreGuard::CheckWritable() const {
+  if (lost()) return FailedPreconditionError(lost_reason_);
+  const int64_t now_ms = clock_->NowMs();
+  const int64_t until_ms = confirmed_until_ms_.load();
+  if (now_ms >= until_ms) {
+    return UnavailableError(fmt::format(
+        "the state store lease {} was last confirmed {} ms ago (ttl {} ms): writes to the state "
+        "store wait until a renewal confirms it",
+        key_, now_ms - until_ms + options_.ttl_ms, options_.ttl_ms));
+  }
+  return Status::Ok();
 }
 
 Status StateStoreGuard::Release() {

@@ -61,6 +61,12 @@ struct StateStoreGuardOptions {
   std::string holder_id;
   // Poll interval while waiting for another holder; 0: ttl_ms / 10.
   int64_t poll_interval_ms = 0;
+  // The cluster generation this node serves (generation.h); 0: not checked. Each renewal re-reads
+  // `<data_directory>/generation`: a newer generation (a restore superseded this meta store) fences
+  // the node as a lost lease does. The two names are used in the message (no credentials).
+  uint64_t generation = 0;
+  std::string meta_store_display;
+  std::string state_store_display;
 };
 
 // Holds the meta lease on a state store while alive.
@@ -94,27 +100,50 @@ class StateStoreGuard {
   // already lost or released. Idempotent.
   Status Release();
 
-  // Whether another node took the lease (then this node must stop writing).
+  // Whether another node took the lease or a restore superseded this node's generation (then this
+  // node must stop writing).
   bool lost() const { return lost_.load(); }
+  // Why lost() is true ("" while it is not).
+  std::string lost_reason() const;
+
+  // Whether this node may write to and delete from the state store now:
+  //   OK                  the lease was confirmed (acquired or renewed, generation re-read) less
+  //                       than one TTL ago
+  //   FailedPrecondition  lost() (for good; the message says why)
+  //   Unavailable         the last confirmation is a TTL old or more (the process was paused, or
+  //                       the store did not answer): another node may have taken over, so writes
+  //                       wait until a renewal confirms the lease again
+  Status CheckWritable() const;
   const std::string& holder_id() const { return holder_id_; }
 
  private:
-  StateStoreGuard(objstore::ObjectStore& store, std::string key, StateStoreGuardOptions options,
-                  std::string holder_id);
+  StateStoreGuard(objstore::ObjectStore& store, std::string data_directory,
+                  StateStoreGuardOptions options, std::string holder_id);
   Status Create(const objstore::PutOptions& put);
+  // Re-reads the generation object; marks the lease lost if a newer generation took over.
+  // REQUIRES: mu_ held.
+  Status CheckGenerationLocked();
+  void MarkLostLocked(std::string reason);
   std::string LeaseJson(int64_t now_ms) const;
   void RenewLoop();
   void StopThread();
 
   objstore::ObjectStore& store_;
+  const std::string data_directory_;
   const std::string key_;
   const StateStoreGuardOptions options_;
   Clock* const clock_;
   const std::string holder_id_;
   std::atomic<bool> lost_{false};
+  // Clock time until which the last confirmation holds (its start + ttl_ms).
+  std::atomic<int64_t> confirmed_until_ms_{0};
 
   std::mutex mu_;  // guards etag_, released_, and the store calls on the lease
   std::string etag_;
+  // Clock time when the last successful write of the lease began.
+  int64_t last_write_started_ms_ = 0;
+  // Written once, before lost_ becomes true; read only after it is.
+  std::string lost_reason_;
   bool released_ = false;
 
   std::mutex thread_mu_;

@@ -73,11 +73,17 @@ Result<std::unique_ptr<HummockManager>> HummockManager::Open(metastore::MetaStor
   RWMETA_RETURN_IF_ERROR(CheckNoIncompleteRestore(meta_store));
   std::unique_ptr<HummockManager> m(new HummockManager(meta_store, state_store, options));
   HummockVersionCheckpoint checkpoint;
-  auto read = ReadCheckpoint(state_store, options.data_directory);
+  auto read = ReadCheckpoint(state_store, options.data_directory, options.generation);
   if (read.ok()) {
     checkpoint = std::move(*read);
   } else if (read.status().code() != StatusCode::kNotFound) {
     return read.status();
+  } else if (options.generation > 1) {
+    // Only a restore starts a later generation, and it writes the checkpoint before it finishes.
+    return DataLossError(fmt::format(
+        "the Hummock version cannot be rebuilt: the checkpoint {} of generation {} is missing "
+        "from the state store (restore-meta writes it)",
+        CheckpointKey(options.data_directory, options.generation), options.generation));
   }
   RWMETA_ASSIGN_OR_RETURN(std::vector<HummockVersionDelta> deltas, LoadDeltas(meta_store));
   if (!deltas.empty() && deltas.front().prev_id() > checkpoint.version().id()) {
@@ -85,7 +91,7 @@ Result<std::unique_ptr<HummockManager>> HummockManager::Open(metastore::MetaStor
         "the Hummock version cannot be rebuilt: the checkpoint {} holds version {} but the oldest "
         "stored delta continues version {} (the checkpoint object is missing or older than the "
         "meta store)",
-        CheckpointKey(options.data_directory), checkpoint.version().id(),
+        CheckpointKey(options.data_directory, options.generation), checkpoint.version().id(),
         deltas.front().prev_id()));
   }
   RWMETA_ASSIGN_OR_RETURN(HummockVersion version, RebuildVersion(checkpoint.version(), deltas));
@@ -244,7 +250,8 @@ Status HummockManager::WriteCheckpointLocked() {
     for (uint64_t id : stale_) checkpoint.add_stale_object_ids(id);
   }
   uint64_t id = checkpoint.version().id();
-  RWMETA_RETURN_IF_ERROR(WriteCheckpoint(state_store_, options_.data_directory, checkpoint));
+  RWMETA_RETURN_IF_ERROR(
+      WriteCheckpoint(state_store_, options_.data_directory, checkpoint, options_.generation));
   // The object is durable: the deltas it covers can go.
   RWMETA_RETURN_IF_ERROR(
       metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {

@@ -5,7 +5,8 @@
 //   `hummock_version_delta` in the same meta-store transaction as the bookkeeping that goes with it
 //   (object ids come from the meta-store sequence `hummock_object_id`);
 // - every `checkpoint_every_deltas` deltas the full version (with the stale object ids) is written
-//   as the checkpoint object `<data_directory>/checkpoint/0` and the deltas it covers are deleted
+//   as the generation's checkpoint object (`<data_directory>/checkpoint/0` for the first generation,
+//   version/checkpoint.h) and the deltas it covers are deleted
 //   from the meta store (object first, rows after: a crash in between leaves deltas that the
 //   rebuild skips);
 // - Open rebuilds the version from the checkpoint object plus the stored deltas.
@@ -44,6 +45,9 @@ struct HummockManagerOptions {
   std::string data_directory = "hummock_001";
   // Write the checkpoint object and trim the deltas after this many deltas.
   uint64_t checkpoint_every_deltas = 64;
+  // The cluster generation (src/hummock/cluster/generation.h): which checkpoint object is this
+  // meta store's (CheckpointKey). A later generation's checkpoint must exist (restore wrote it).
+  uint64_t generation = 1;
 };
 
 // A version held for a reader: while it lives, no object it references is deleted.

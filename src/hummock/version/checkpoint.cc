@@ -30,11 +30,11 @@ uint64_t Checksum(std::string_view bytes) { return XXH64(bytes.data(), bytes.siz
 
 }  // namespace
 
-std::string CheckpointKey(std::string_view data_directory) {
+std::string CheckpointKey(std::string_view data_directory, uint64_t generation) {
   std::string key(data_directory);
   while (!key.empty() && key.back() == '/') key.pop_back();
   if (!key.empty()) key += '/';
-  return key + "checkpoint/0";
+  return key + "checkpoint/" + std::to_string(generation <= 1 ? 0 : generation);
 }
 
 Result<std::string> EncodeCheckpoint(const HummockVersionCheckpoint& checkpoint,
@@ -148,15 +148,16 @@ Result<HummockVersionCheckpoint> DecodeCheckpoint(std::string_view bytes,
 }
 
 Status WriteCheckpoint(objstore::ObjectStore& store, std::string_view data_directory,
-                       const HummockVersionCheckpoint& checkpoint) {
+                       const HummockVersionCheckpoint& checkpoint, uint64_t generation) {
   RWMETA_ASSIGN_OR_RETURN(std::string bytes, EncodeCheckpoint(checkpoint));
   // One Put: the store replaces the object atomically, so a reader never sees half a checkpoint.
-  return store.Put(CheckpointKey(data_directory), bytes);
+  return store.Put(CheckpointKey(data_directory, generation), bytes);
 }
 
 Result<HummockVersionCheckpoint> ReadCheckpoint(objstore::ObjectStore& store,
-                                                std::string_view data_directory) {
-  const std::string key = CheckpointKey(data_directory);
+                                                std::string_view data_directory,
+                                                uint64_t generation) {
+  const std::string key = CheckpointKey(data_directory, generation);
   RWMETA_ASSIGN_OR_RETURN(std::string bytes, store.Get(key));
   return DecodeCheckpoint(bytes, key);
 }

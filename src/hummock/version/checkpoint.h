@@ -28,8 +28,11 @@ inline constexpr size_t kCheckpointTrailerSize = 8;
 // A payload claiming more than this (uncompressed) is treated as corrupt rather than allocated.
 inline constexpr uint64_t kMaxCheckpointPayloadBytes = uint64_t{1} << 32;
 
-// `<data_directory>/checkpoint/0` ("checkpoint/0" for an empty data_directory).
-std::string CheckpointKey(std::string_view data_directory);
+// The checkpoint object of cluster generation `generation` (src/hummock/cluster/generation.h):
+// `<data_directory>/checkpoint/0` for the first generation (the name stores had before
+// generations), `<data_directory>/checkpoint/<generation>` for every later one. Each generation
+// writes only its own, so a superseded meta node can never replace the restored cluster's version.
+std::string CheckpointKey(std::string_view data_directory, uint64_t generation = 1);
 
 // Encodes `checkpoint` (deterministic protobuf serialization, so equal checkpoints give equal
 // bytes). Internal if serialization or compression fails (our bug or out of memory).
@@ -45,15 +48,16 @@ Result<std::string> EncodeCheckpoint(
 Result<HummockVersionCheckpoint> DecodeCheckpoint(std::string_view bytes,
                                                   std::string_view object_name);
 
-// Encodes `checkpoint` and Puts it at CheckpointKey(data_directory) in one atomic Put (readers see
+// Encodes `checkpoint` and Puts it at CheckpointKey(data_directory, generation) in one atomic Put (readers see
 // the old or the new checkpoint whole). Errors: EncodeCheckpoint's and the store's.
 Status WriteCheckpoint(objstore::ObjectStore& store, std::string_view data_directory,
-                       const HummockVersionCheckpoint& checkpoint);
+                       const HummockVersionCheckpoint& checkpoint, uint64_t generation = 1);
 
-// Reads and decodes CheckpointKey(data_directory). NotFound if there is none (a fresh store);
+// Reads and decodes CheckpointKey(data_directory, generation). NotFound if there is none (a fresh store);
 // otherwise DecodeCheckpoint's errors and the store's.
 Result<HummockVersionCheckpoint> ReadCheckpoint(objstore::ObjectStore& store,
-                                                std::string_view data_directory);
+                                                std::string_view data_directory,
+                                                uint64_t generation = 1);
 
 // The version after applying to `checkpoint_version` every delta in `deltas` (ascending by id)
 // whose id is larger than the checkpoint's; older deltas are skipped (the checkpoint already has
