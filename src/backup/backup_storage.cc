@@ -185,6 +185,17 @@ Result<SnapshotContents> BackupStorage::VerifySnapshot(uint64_t id) {
   return contents;
 }
 
+Result<std::vector<uint64_t>> BackupStorage::ListSnapshotObjectIds() {
+  const std::string prefix = DirPrefix(directory_);
+  RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects, store_->List(prefix));
+  std::vector<uint64_t> ids;
+  for (const objstore::ObjectMeta& o : objects) {
+    if (std::optional<uint64_t> id = SnapshotIdOf(o.key, prefix)) ids.push_back(*id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 Result<std::vector<std::string>> BackupStorage::CleanUpUnlisted(int64_t min_age_ms) {
   const std::string prefix = DirPrefix(directory_);
   // Listing before reading the manifest: an object written and listed after our List is not a

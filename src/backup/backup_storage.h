@@ -82,6 +82,10 @@ class BackupStorage : public hummock::ObjectProtectionSet {
   // describes. Returns the decoded header and version.
   Result<SnapshotContents> VerifySnapshot(uint64_t id);
 
+  // The ids of every `<dir>/<n>.snapshot` object in the location, listed or not (one List), so
+  // that a restored cluster's snapshot ids start above every object a job ever left here.
+  Result<std::vector<uint64_t>> ListSnapshotObjectIds();
+
   // Deletes `<dir>/<n>.snapshot` objects the manifest does not list and that were last modified
   // at least `min_age_ms` ago. Returns the deleted keys, ascending. Other keys are never touched.
   Result<std::vector<std::string>> CleanUpUnlisted(int64_t min_age_ms = 0);

@@ -149,6 +149,24 @@ TEST_P(BackupStorageTest, CleanUpUnlistedDeletesOnlyUnlistedSnapshotObjects) {
   }
 }
 
+// Snapshot objects are written once: an unlisted object of the same id (left by a job of another
+// meta store) is neither overwritten nor deleted, and nothing is listed.
+TEST_P(BackupStorageTest, WriteNeverOverwritesAnExistingObject) {
+  ASSERT_OK(objects_->Put("backup/7.snapshot", "not ours"));
+  EXPECT_THAT(Write(7, {1}).status(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("snapshot 7: an object of that id already exists in the backup "
+                                 "storage")));
+  ASSERT_OK_AND_ASSIGN(std::string intact, objects_->Get("backup/7.snapshot"));
+  EXPECT_EQ(intact, "not ours");
+  ASSERT_OK_AND_ASSIGN(Manifest m, storage_->ReadManifest());
+  EXPECT_TRUE(m.snapshots.empty());
+  // Listing finds it (restore's id floor) beside a listed one.
+  ASSERT_OK(Write(3, {1}).status());
+  ASSERT_OK_AND_ASSIGN(std::vector<uint64_t> ids, storage_->ListSnapshotObjectIds());
+  EXPECT_EQ(ids, (std::vector<uint64_t>{3, 7}));
+}
+
 TEST_P(BackupStorageTest, VerifyChecksTheObjectAgainstItsManifestEntry) {
   ASSERT_THAT(Write(1, {1}).status(), IsOk());
   ASSERT_THAT(Write(2, {2}).status(), IsOk());

@@ -1,5 +1,6 @@
 #include "backup/snapshot_format.h"
 
+#include <fmt/format.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <xxhash.h>
@@ -402,6 +403,13 @@ class SnapshotWriter::Impl {
     if (s.ok()) s = out_->Finish();
     finished_ = true;  // after Finish (OK or not) the object writer must not be aborted
     stage_ = Stage::kDone;
+    if (IsAborted(s)) {
+      // The object was opened if-none-match (WriteSnapshot): one exists already and stays.
+      return FailedPreconditionError(fmt::format(
+          "snapshot {}: an object of that id already exists in the backup storage (left by a "
+          "job of another meta store, or not by rwmeta): nothing was overwritten; {}",
+          snapshot_id_, s.message()));
+    }
     if (!s.ok()) return s.WithContext("snapshot " + std::to_string(snapshot_id_));
     WrittenSnapshot w;
     w.snapshot_id = snapshot_id_;
@@ -897,7 +905,11 @@ Result<WrittenSnapshot> WriteSnapshot(metastore::ReadView& view, const HummockVe
     RWMETA_ASSIGN_OR_RETURN(int64_t count, view.Count(table));
     header.table_row_counts[table.name] = static_cast<uint64_t>(count);
   }
-  RWMETA_ASSIGN_OR_RETURN(auto out, store.OpenWriter(key));
+  // Written once: where the store honours conditional puts, an object that exists under the key
+  // (never one this cluster wrote: ids are not reused) is never overwritten.
+  objstore::PutOptions once;
+  once.if_none_match = store.SupportsConditionalPut();
+  RWMETA_ASSIGN_OR_RETURN(auto out, store.OpenWriter(key, once));
   RWMETA_ASSIGN_OR_RETURN(auto writer,
                           SnapshotWriter::Create(std::move(out), snapshot_id, options));
   RWMETA_RETURN_IF_ERROR(writer->WriteHeader(header));

@@ -136,7 +136,7 @@ class OutputWriter {
       RWMETA_ASSIGN_OR_RETURN(uint64_t id, new_object_id_());
       // Remembered before the upload starts: an output whose Finish fails half-way is deleted too.
       ids_.push_back(id);
-      RWMETA_ASSIGN_OR_RETURN(auto out, store_.OpenWriter(SstObjectKey(data_directory_, id)));
+      RWMETA_ASSIGN_OR_RETURN(auto out, OpenSstObjectWriter(store_, data_directory_, id));
       SstWriterOptions options = config_.output_sst_options;
       options.object_id = id;
       writer_ = std::make_unique<SstWriter>(std::move(out), options);
@@ -154,7 +154,11 @@ class OutputWriter {
     if (writer_ == nullptr) return Status::Ok();
     Result<SstInfo> info = writer_->Finish();
     writer_.reset();
-    if (!info.ok()) return info.status();
+    if (!info.ok()) {
+      // The id was someone else's object: never ours to delete.
+      if (IsSstCollision(info.status())) ids_.pop_back();
+      return info.status();
+    }
     outputs_.push_back(ToSstableInfo(*info));
     return Status::Ok();
   }

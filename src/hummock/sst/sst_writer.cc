@@ -1,5 +1,7 @@
 #include "hummock/sst/sst_writer.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -13,6 +15,22 @@ std::string SstObjectKey(std::string_view data_directory, uint64_t object_id) {
   std::string key(data_directory);
   if (!key.empty() && key.back() != '/') key.push_back('/');
   return key + std::to_string(object_id) + ".data";
+}
+
+namespace {
+constexpr std::string_view kCollision = "already exists in the state store";
+}  // namespace
+
+Result<std::unique_ptr<objstore::ObjectWriter>> OpenSstObjectWriter(
+    objstore::ObjectStore& store, std::string_view data_directory, uint64_t object_id) {
+  objstore::PutOptions once;
+  once.if_none_match = store.SupportsConditionalPut();
+  return store.OpenWriter(SstObjectKey(data_directory, object_id), once);
+}
+
+bool IsSstCollision(const Status& status) {
+  return status.code() == StatusCode::kFailedPrecondition &&
+         status.message().find(kCollision) != std::string_view::npos;
 }
 
 SstWriter::SstWriter(std::unique_ptr<objstore::ObjectWriter> out, SstWriterOptions options)
@@ -195,6 +213,13 @@ Result<SstInfo> SstWriter::Finish() {
 
   done_ = true;
   Status s = out_->Finish();
+  if (IsAborted(s)) {
+    // if-none-match (OpenSstObjectWriter) lost: the id is someone else's object.
+    s = FailedPreconditionError(fmt::format(
+        "sst object {} {} (written by a superseded generation of the cluster or another meta "
+        "node): nothing was overwritten; {}",
+        options_.object_id, kCollision, s.message()));
+  }
   if (!s.ok()) {
     failed_ = s;
     return s;

@@ -25,6 +25,18 @@ namespace rwmeta::hummock {
 // "<data_directory>/<object_id>.data" (just "<object_id>.data" for an empty directory).
 std::string SstObjectKey(std::string_view data_directory, uint64_t object_id);
 
+// Opens the upload of a new SST object. SST objects are written once and never replaced: where
+// the store honours conditional puts the writer is if-none-match, so an object of the same id that
+// exists by the time the upload finishes (written by a superseded generation of the cluster, or by
+// anyone else) is never overwritten, and SstWriter::Finish fails with FailedPrecondition
+// (IsSstCollision). The store's errors otherwise.
+Result<std::unique_ptr<objstore::ObjectWriter>> OpenSstObjectWriter(
+    objstore::ObjectStore& store, std::string_view data_directory, uint64_t object_id);
+
+// Whether `status` (from SstWriter::Finish) says the object already existed and nothing was
+// written: the caller must not delete that object, which is not its own.
+bool IsSstCollision(const Status& status);
+
 struct SstWriterOptions {
   // Recorded in the meta block and the SstInfo; names the object in messages.
   uint64_t object_id = 0;

@@ -137,18 +137,22 @@ Result<std::vector<SstableInfo>> StateStore::WriteSsts(const KvBatch& batch,
   objstore::ObjectStore& store = manager_.state_store();
   const std::string& dir = manager_.options().data_directory;
   std::vector<SstableInfo> out;
-  std::vector<uint64_t> written;
+  // Ids handed out for this batch, and the objects of them that this call certainly published.
+  std::vector<uint64_t> allocated;
+  std::vector<uint64_t> published;
   auto fail = [&](Status s) -> Status {
-    for (uint64_t id : written) (void)store.Delete(SstObjectKey(dir, id));
-    manager_.ReleaseObjectIds(written);
+    // Only our own objects go; an upload that failed may have lost to an object of the same id
+    // (IsSstCollision) that is not ours to delete, and an unfinished one published nothing.
+    for (uint64_t id : published) (void)store.Delete(SstObjectKey(dir, id));
+    manager_.ReleaseObjectIds(allocated);
     return s;
   };
   auto it = batch.begin();
   while (it != batch.end()) {
     auto id = manager_.NewObjectIds(1);
     if (!id.ok()) return fail(id.status());
-    written.push_back(*id);
-    auto writer = store.OpenWriter(SstObjectKey(dir, *id));
+    allocated.push_back(*id);
+    auto writer = OpenSstObjectWriter(store, dir, *id);
     if (!writer.ok()) return fail(writer.status());
     SstWriter sst(std::move(*writer), {.object_id = *id,
                                        .block_size_bytes = options_.block_size_bytes,
@@ -161,6 +165,7 @@ Result<std::vector<SstableInfo>> StateStore::WriteSsts(const KvBatch& batch,
     }
     auto info = sst.Finish();
     if (!info.ok()) return fail(info.status());
+    published.push_back(*id);
     out.push_back(ToSstableInfo(*info));
     result->ssts++;
     result->bytes += info->file_size;

@@ -186,6 +186,32 @@ TEST_F(StateStoreTest, FailedUploadKeepsTheEpochBufferedAndTheRetryCommitsIt) {
   EXPECT_EQ(store_->BufferedEntries(), 0u);
 }
 
+// SST objects are written once: an object that already has the next id (left by a superseded
+// generation of the cluster) fails the checkpoint with the named error and stays as it was; the
+// epoch stays buffered and the next checkpoint commits it under a new id.
+TEST_F(StateStoreTest, CheckpointNeverOverwritesAnExistingObject) {
+  ASSERT_OK(manager_->RegisterTables({3}));
+  store_->Write(3, {{"a", "1"}});
+  // The id the next checkpoint gets (the sequence starts at 1 and nothing was allocated yet).
+  const std::string key = SstObjectKey("hummock_001", 1);
+  ASSERT_OK(objects_->Put(key, "another generation's sst"));
+  EXPECT_THAT(store_->Checkpoint(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("sst object 1 already exists in the state store (written by a "
+                                 "superseded generation of the cluster or another meta node): "
+                                 "nothing was overwritten")));
+  ASSERT_OK_AND_ASSIGN(std::string intact, objects_->Get(key));
+  EXPECT_EQ(intact, "another generation's sst");
+  EXPECT_EQ(manager_->current()->max_committed_epoch(), 0u);
+  EXPECT_THAT(Read(3, true), ElementsAre(Pair("a", "1")));
+  ASSERT_OK_AND_ASSIGN(CheckpointResult r, store_->Checkpoint());
+  EXPECT_EQ(r.ssts, 1u);
+  EXPECT_THAT(Read(3, false), ElementsAre(Pair("a", "1")));
+  EXPECT_EQ(ObjectIds(*manager_->current()), std::vector<uint64_t>{2});
+  ASSERT_OK_AND_ASSIGN(intact, objects_->Get(key));
+  EXPECT_EQ(intact, "another generation's sst");
+}
+
 TEST_F(StateStoreTest, CorruptSstIsDataLossNamingTheObjectAndMissingIsNotFound) {
   ASSERT_OK(manager_->RegisterTables({4}));
   std::vector<KvWrite> writes;
