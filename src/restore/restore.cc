@@ -10,6 +10,7 @@
 
 #include "backup/snapshot_format.h"
 #include "common/url.h"
+#include "hummock/cluster/generation.h"
 #include "hummock/store/hummock_manager.h"
 #include "hummock/version/checkpoint.h"
 #include "metastore/etcd/etcd_meta_store.h"
@@ -298,7 +299,8 @@ class WritingVisitor : public backup::SnapshotVisitor {
   WritingVisitor(RowSink* sink, const std::map<std::string, std::string>* param_overrides,
                  const std::map<std::string, int64_t>* sequences, const RestoreOptions* options,
                  RestoreSummary* summary, const backup::SnapshotHeader* header)
-      : sink_(sink),
+      : generation_(static_cast<int64_t>(summary->generation)),
+        sink_(sink),
         param_overrides_(param_overrides),
         sequences_(sequences),
         options_(options),
@@ -330,6 +332,8 @@ class WritingVisitor : public backup::SnapshotVisitor {
         row[1] = it->second;
       }
     }
+    // The restored meta store is the generation this restore raised the state store to.
+    if (table.name == "cluster") row[schema_->ColumnIndex("generation")] = generation_;
     if (table.name == "object") return InsertObject(std::move(row));
     RWMETA_RETURN_IF_ERROR(Insert(*schema_, row));
     return Status::Ok();
@@ -431,6 +435,7 @@ class WritingVisitor : public backup::SnapshotVisitor {
     return Status::Ok();
   }
 
+  const int64_t generation_;
   RowSink* sink_;
   const std::map<std::string, std::string>* param_overrides_;
   const std::map<std::string, int64_t>* sequences_;
@@ -494,6 +499,52 @@ Status WriteRows(backup::BackupStorage& backup, const backup::SnapshotMetadata& 
     return committed.WithContext("target meta store " + target.DisplayUrl() + ": commit");
   }
   return Status::Ok();
+}
+
+// The generation a half-restored target recorded in its cluster row.
+Result<uint64_t> TargetGeneration(metastore::MetaStore& target, const std::string& cluster_id) {
+  const TableSchema& table = Model::Get().Table("cluster");
+  RWMETA_ASSIGN_OR_RETURN(auto view, target.BeginSnapshotRead());
+  RWMETA_ASSIGN_OR_RETURN(std::optional<Row> row, view->Get(table, metastore::Key{cluster_id}));
+  if (!row.has_value()) {
+    return DataLossError(fmt::format(
+        "target meta store {} holds an unfinished restore without the cluster row of {}",
+        target.DisplayUrl(), cluster_id));
+  }
+  const auto* generation = std::get_if<int64_t>(&(*row)[table.ColumnIndex("generation")]);
+  return generation != nullptr ? static_cast<uint64_t>(*generation) : hummock::kFirstGeneration;
+}
+
+// Step 9's first write: the new generation, raised in the state store before the target holds a
+// row, so that the meta store it supersedes is refused from now on; or, completing an unfinished
+// restore, the generation that restore raised (which must still be the state store's).
+Result<uint64_t> StartGeneration(objstore::ObjectStore& state_store, const std::string& dir,
+                                 metastore::MetaStore& target, TargetState state,
+                                 const RestoreSummary& summary, hummock::Clock& clock,
+                                 const RestoreOptions& options) {
+  const std::string display = state_store.DisplayUrl() + "/" + dir;
+  if (state == TargetState::kHalfRestored) {
+    RWMETA_ASSIGN_OR_RETURN(uint64_t mine, TargetGeneration(target, summary.cluster_id));
+    auto current = hummock::ReadGeneration(state_store, dir);
+    if (!current.ok()) {
+      return current.status().WithContext(fmt::format(
+          "state store {}: reading the generation the unfinished restore raised", display));
+    }
+    if (current->record.generation != mine) {
+      return FailedPreconditionError(fmt::format(
+          "target meta store {} holds an unfinished restore of generation {}, but state store {} "
+          "is at {}: that restore was superseded; empty the target and restore again",
+          target.DisplayUrl(), mine, display, hummock::DescribeGeneration(current->record)));
+    }
+    return mine;
+  }
+  Step(options, fmt::format("raising the cluster generation of state store {}", display));
+  auto raised = hummock::RaiseGeneration(state_store, dir, summary.cluster_id,
+                                         summary.snapshot_id, clock);
+  if (!raised.ok()) return raised.status();
+  spdlog::info("restore-meta: state store {} is now at {}", display,
+               hummock::DescribeGeneration(*raised));
+  return raised->generation;
 }
 
 Status ClearMarker(metastore::MetaStore& target) {
@@ -677,6 +728,15 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   for (const auto& s : manifest->snapshots) {
     max_snapshot_id = std::max<int64_t>(max_snapshot_id, static_cast<int64_t>(s.id));
   }
+  // Objects of jobs that never published (killed, or of a meta store lost with them) keep their
+  // ids too: a snapshot object is written once and never overwritten.
+  if (options.list_state_store_object_ids) {
+    auto unlisted = backup.ListSnapshotObjectIds();
+    if (!unlisted.ok()) return unlisted.status().WithContext(backup_where);
+    if (!unlisted->empty()) {
+      max_snapshot_id = std::max<int64_t>(max_snapshot_id, static_cast<int64_t>(unlisted->back()));
+    }
+  }
   at_least(kSnapshotIdSequence, max_snapshot_id + 1);
   at_least(kObjectIdSequence, static_cast<int64_t>(max_referenced) + 1);
   sequences.erase(hummock::kRestoreIncompleteMarker);
@@ -702,6 +762,12 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   RWMETA_ASSIGN_OR_RETURN(TargetState state, InspectTarget(target, id));
 
   if (options.dry_run) {
+    auto current = hummock::ReadGeneration(state_store, dir);
+    if (!current.ok() && current.status().code() != StatusCode::kNotFound) {
+      return current.status().WithContext("state store " + state_store.DisplayUrl());
+    }
+    summary.generation =
+        (current.ok() ? current->record.generation : hummock::kFirstGeneration) + 1;
     for (const auto& t : facts.contents.tables) {
       TableProgress p{t.name, 0, 0, 0};
       if (auto it = facts.contents.header.table_row_counts.find(t.name);
@@ -719,7 +785,9 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
     return summary;
   }
 
-  // 9. Write: rows and marker in one commit, the checkpoint, then the marker goes.
+  // 9. Write: the generation, rows and marker in one commit, the checkpoint, then the marker goes.
+  RWMETA_ASSIGN_OR_RETURN(summary.generation,
+                          StartGeneration(state_store, dir, target, state, summary, clock, options));
   if (state == TargetState::kHalfRestored) {
     Step(options, fmt::format("target holds the rows of an unfinished restore of snapshot {}: "
                               "completing it",
@@ -731,12 +799,13 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
         WriteRows(backup, *entry, target, facts, overrides, sequences, options, &summary));
   }
   Step(options, fmt::format("writing the Hummock version {} checkpoint to {}",
-                            facts.contents.version.id(), hummock::CheckpointKey(dir)));
+                            facts.contents.version.id(),
+                            hummock::CheckpointKey(dir, summary.generation)));
   hummock::HummockVersionCheckpoint checkpoint;
   *checkpoint.mutable_version() = facts.contents.version;
   // Stale objects stay empty: objects of the old cluster that nothing references are garbage for
   // the next full GC.
-  Status written = hummock::WriteCheckpoint(state_store, dir, checkpoint);
+  Status written = hummock::WriteCheckpoint(state_store, dir, checkpoint, summary.generation);
   if (!written.ok()) {
     return written.WithContext(fmt::format(
         "state store {}: the rows are committed but the checkpoint is not; run the same "
@@ -779,9 +848,10 @@ Result<bool> CreateMetaStoreSchema(metastore::MetaStore& target) {
 std::string FormatSummary(const RestoreSummary& s) {
   std::string how = s.dry_run ? "dry run of meta snapshot" : "restored meta snapshot";
   if (s.completed_earlier_restore) how = "completed the restore of meta snapshot";
-  return fmt::format("{} {}: cluster {}, {} tables, {} rows, {} bytes, hummock version {}", how,
-                     s.snapshot_id, s.cluster_id, s.tables.size(), s.rows, s.bytes,
-                     s.hummock_version_id);
+  return fmt::format(
+      "{} {}: cluster {}, {} tables, {} rows, {} bytes, hummock version {}, generation {}{}", how,
+      s.snapshot_id, s.cluster_id, s.tables.size(), s.rows, s.bytes, s.hummock_version_id,
+      s.generation, s.dry_run ? " (would be)" : "");
 }
 
 }  // namespace rwmeta::restore

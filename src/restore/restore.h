@@ -16,12 +16,18 @@
 //      at least past every manifest id and every object id of the manifest and the state store;
 //   7. with validate_integrity, every object the snapshot references exists in the state store;
 //   8. the target holds no row (or only a half-done restore of the same snapshot, see below);
-//   9. unless dry_run: every row plus the marker hummock::kRestoreIncompleteMarker in ONE commit
-//      (one SQL transaction; etcd: EtcdBulkLoader, whose own marker hides a partial load), then the
-//      checkpoint `<dir>/checkpoint/0` with the snapshot's version, then the marker is deleted.
+//   9. unless dry_run: the state store's cluster generation is raised by one (compare-and-swap on
+//      `<dir>/generation`, hummock/cluster/generation.h: of two concurrent restores exactly one
+//      wins, and from here on the meta store the snapshot came from never starts on this state
+//      store again); every row (the cluster row carrying the new generation) plus the marker
+//      hummock::kRestoreIncompleteMarker in ONE commit (one SQL transaction; etcd:
+//      EtcdBulkLoader, whose own marker hides a partial load), then the generation's checkpoint
+//      `<dir>/checkpoint/<generation>` with the snapshot's version, then the marker is deleted.
 //
 // All or nothing: a failure or kill before the commit leaves the target as it was (an empty
-// database may have gained the empty schema, which a re-run accepts). After the commit the marker
+// database may have gained the empty schema, which a re-run accepts); a re-run raises the
+// generation once more, so the state store always ends at the generation of the one restored
+// meta store. After the commit the marker
 // makes meta-node and HummockManager::Open refuse the store; running the same restore again finds
 // the marker for the same snapshot, re-checks, writes the checkpoint and clears it.
 //
@@ -99,6 +105,9 @@ struct RestoreSummary {
   uint64_t bytes = 0;
   // The id_sequence values written (name -> next_value), after carrying forward.
   std::map<std::string, int64_t> sequences;
+  // The cluster generation the restored meta store is (hummock/cluster/generation.h): the state
+  // store's generation raised by one (in a dry run: what it would be).
+  uint64_t generation = 0;
   // True if the run only completed an earlier restore that had committed its rows.
   bool completed_earlier_restore = false;
   bool dry_run = false;
@@ -111,10 +120,13 @@ struct RestoreSummary {
 // - InvalidArgument: overwrite options incomplete; a target of another kind than this engine
 //   knows.
 // - NotFound: the snapshot is not in the manifest (the message lists the ids that are).
+// - Aborted: another restore raised the state store's generation at the same time (this one lost;
+//   nothing was written to the target).
 // - FailedPrecondition: a live meta node holds the state store's lease; the state store belongs to
 //   another cluster; the state store URL or directory differs from the snapshot's; objects are
 //   missing (validate_integrity, naming them); the target is not empty (naming a table with rows);
-//   the target holds an unfinished restore of another snapshot; a snapshot table does not fit this
+//   the target holds an unfinished restore of another snapshot, or of a generation a later restore
+//   superseded; a snapshot table does not fit this
 //   build's model; the manifest's newest snapshot lacks a sequence or has it lower than the
 //   restored one (the ids could collide).
 // - DataLoss / Unimplemented: the snapshot object is corrupt or of an unknown format version.

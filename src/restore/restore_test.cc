@@ -12,6 +12,7 @@
 
 #include "backup/backup_storage.h"
 #include "common/testing/status_matchers.h"
+#include "hummock/cluster/generation.h"
 #include "hummock/cluster/state_store_guard.h"
 #include "hummock/store/hummock_manager.h"
 #include "hummock/version/checkpoint.h"
@@ -220,10 +221,17 @@ TEST_F(RestoreTest, RestoresEveryRowAndTheVersionCheckpoint) {
   EXPECT_FALSE(summary->completed_earlier_restore);
 
   auto restored = Dump(target_);
+  // The source was the first generation; the restored store is the second.
+  EXPECT_EQ(summary->generation, 2u);
   for (const auto& table : Model::Get().tables()) {
     if (table.name == "id_sequence" || !table.in_snapshot) continue;
     auto it = at_snapshot_rows.find(table.name);
     std::vector<Row> expected = it == at_snapshot_rows.end() ? std::vector<Row>{} : it->second;
+    if (table.name == "cluster") {
+      ASSERT_EQ(expected.size(), 1u);
+      EXPECT_EQ(expected[0][table.ColumnIndex("generation")], metastore::Value(int64_t{1}));
+      expected[0][table.ColumnIndex("generation")] = int64_t{2};
+    }
     EXPECT_EQ(restored[table.name], expected) << table.name;
   }
   EXPECT_TRUE(restored["hummock_version_delta"].empty());
@@ -240,13 +248,24 @@ TEST_F(RestoreTest, RestoresEveryRowAndTheVersionCheckpoint) {
   EXPECT_FALSE(sequences.contains(hummock::kRestoreIncompleteMarker));
   EXPECT_EQ(summary->sequences, sequences);
 
-  auto checkpoint = hummock::ReadCheckpoint(state_, kDir);
+  // The generation object and the generation's own checkpoint; the first generation's is left
+  // to the superseded meta store.
+  ASSERT_OK_AND_ASSIGN(hummock::StoredGeneration generation, hummock::ReadGeneration(state_, kDir));
+  EXPECT_EQ(generation.record.generation, 2u);
+  EXPECT_EQ(generation.record.cluster_id, cluster_id_);
+  EXPECT_EQ(generation.record.snapshot_id, id);
+  EXPECT_EQ(generation.record.started_at_ms, clock_.now_ms);
+  EXPECT_EQ(hummock::CheckpointKey(kDir, 2), "hummock_001/checkpoint/2");
+  auto checkpoint = hummock::ReadCheckpoint(state_, kDir, 2);
   ASSERT_OK(checkpoint.status());
   EXPECT_EQ(checkpoint->version().SerializeAsString(), version.SerializeAsString());
   EXPECT_EQ(checkpoint->stale_object_ids_size(), 0);
+  // The source's checkpoint (none was written: fewer than 64 deltas) is not the restored one.
+  EXPECT_THAT(hummock::ReadCheckpoint(state_, kDir, 1).status(), StatusIs(StatusCode::kNotFound));
 
   // The restored store opens as the cluster at the snapshot.
-  auto reopened = hummock::HummockManager::Open(target_, state_, {.data_directory = kDir});
+  auto reopened =
+      hummock::HummockManager::Open(target_, state_, {.data_directory = kDir, .generation = 2});
   ASSERT_OK(reopened.status());
   EXPECT_EQ((*reopened)->current()->id(), version.id());
   EXPECT_EQ(hummock::ObjectIds(*(*reopened)->current()), hummock::ObjectIds(version));
@@ -257,6 +276,77 @@ TEST_F(RestoreTest, RestoresEveryRowAndTheVersionCheckpoint) {
   EXPECT_EQ(rows, summary->rows);
   EXPECT_THAT(FormatSummary(*summary),
               HasSubstr(fmt::format("restored meta snapshot {}: cluster {}", id, cluster_id_)));
+  EXPECT_THAT(FormatSummary(*summary), ::testing::EndsWith(", generation 2"));
+  // The source meta store is superseded; the restored one is the state store's generation.
+  EXPECT_THAT(hummock::CheckGeneration(state_, kDir, cluster_id_, 1, "source", "state", clock_),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("superseded")));
+  EXPECT_OK(
+      hummock::CheckGeneration(state_, kDir, cluster_id_, 2, "target", "state", clock_).status());
+}
+
+// Every restore is a new generation: restoring the same snapshot again supersedes the first
+// restored store; a half-finished restore completed later keeps its generation; one that a later
+// restore superseded cannot be completed.
+TEST_F(RestoreTest, EachRestoreIsANewGenerationThatSupersedesTheLast) {
+  AddSsts(1);
+  const uint64_t id = TakeSnapshot();
+  ASSERT_OK_AND_ASSIGN(RestoreSummary first, Restore(Options(id)));
+  EXPECT_EQ(first.generation, 2u);
+  metastore::MemoryMetaStore second_target;
+  ASSERT_OK_AND_ASSIGN(RestoreSummary second, Restore(Options(id), &second_target));
+  EXPECT_EQ(second.generation, 3u);
+  EXPECT_THAT(hummock::CheckGeneration(state_, kDir, cluster_id_, 2, "first", "state", clock_),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("holds generation 2")));
+  EXPECT_OK(hummock::CheckGeneration(state_, kDir, cluster_id_, 3, "second", "state", clock_)
+                .status());
+  auto reopened = hummock::HummockManager::Open(second_target, state_,
+                                                {.data_directory = kDir, .generation = 3});
+  ASSERT_OK(reopened.status());
+  // A dry run says which generation it would make and writes nothing.
+  metastore::MemoryMetaStore third_target;
+  RestoreOptions dry = Options(id);
+  dry.dry_run = true;
+  ASSERT_OK_AND_ASSIGN(RestoreSummary dry_summary, Restore(dry, &third_target));
+  EXPECT_EQ(dry_summary.generation, 4u);
+  EXPECT_THAT(FormatSummary(dry_summary), HasSubstr("generation 4 (would be)"));
+  ASSERT_OK_AND_ASSIGN(hummock::StoredGeneration now, hummock::ReadGeneration(state_, kDir));
+  EXPECT_EQ(now.record.generation, 3u);
+}
+
+// The id floors: a restored cluster never allocates an object id or a snapshot id at or below one
+// that exists in its state store or backup location, listed anywhere or not.
+TEST_F(RestoreTest, IdsStartAboveEveryObjectOfTheStateStoreAndTheBackupLocation) {
+  AddSsts(1);
+  const uint64_t id = TakeSnapshot();
+  // Left by the source after the snapshot: an SST and the object of a job that never published.
+  ASSERT_OK(state_.Put(fmt::format("{}/{}.data", kDir, 500), "sst of a later epoch"));
+  ASSERT_OK(backup_store_.Put("backup/40.snapshot", "a killed job's object"));
+  ASSERT_OK_AND_ASSIGN(RestoreSummary summary, Restore(Options(id)));
+  EXPECT_EQ(summary.sequences[kObjectIdSequence], 501);
+  EXPECT_EQ(summary.sequences[kSnapshotIdSequence], 41);
+  // The restored cluster's next SST id is above them.
+  auto reopened =
+      hummock::HummockManager::Open(target_, state_, {.data_directory = kDir, .generation = 2});
+  ASSERT_OK(reopened.status());
+  ASSERT_OK_AND_ASSIGN(uint64_t next, (*reopened)->NewObjectIds(1));
+  EXPECT_EQ(next, 501u);
+}
+
+// Two restores that read the same generation: the one whose compare-and-swap loses writes nothing.
+TEST_F(RestoreTest, RestoreThatLosesTheGenerationRaceWritesNothing) {
+  AddSsts(1);
+  const uint64_t id = TakeSnapshot();
+  objstore::FaultInjectionObjectStore faulty(std::make_unique<objstore::MemoryObjectStore>());
+  ASSERT_OK(faulty.Put(fmt::format("{}/{}.data", kDir, hummock::ObjectIds(*manager_->current())[0]),
+                       "sst"));
+  // The other restore's write lands between our read and our compare-and-swap.
+  faulty.InjectFault({.op = objstore::ObjectStoreOp::kPut,
+                      .after_effect = false,
+                      .status = AbortedError("injected: precondition failed")});
+  EXPECT_THAT(Restore(Options(id), &target_, &faulty).status(),
+              StatusIs(StatusCode::kAborted,
+                       HasSubstr("another restore raised the cluster generation")));
+  EXPECT_TRUE(IsFresh(target_));
 }
 
 // A table whose schema has a larger oid than the table itself (as after ALTER ... SET SCHEMA in
@@ -318,6 +408,8 @@ TEST_F(RestoreTest, NonEmptyTargetIsRefusedAndUntouched) {
                        HasSubstr("is not empty (table catalog_version has 1 rows)")));
   EXPECT_EQ(Dump(target_), before);
   EXPECT_THAT(hummock::ReadCheckpoint(state_, kDir).status(), StatusIs(StatusCode::kNotFound));
+  // Refused before step 9: the generation was not raised.
+  EXPECT_THAT(hummock::ReadGeneration(state_, kDir).status(), StatusIs(StatusCode::kNotFound));
 }
 
 TEST_F(RestoreTest, SchemaWithoutRowsIsUsedAsIs) {
@@ -385,7 +477,10 @@ TEST_F(RestoreTest, OverwriteNeedsAllThreeFlagsAndRewritesTheFourParameters) {
   EXPECT_EQ(params["data_directory"], "moved");
   EXPECT_EQ(params["backup_storage_url"], "fs:///new_backup");
   EXPECT_EQ(params["backup_storage_directory"], "new_backup_dir");
-  EXPECT_OK(hummock::ReadCheckpoint(copy, "moved").status());
+  EXPECT_OK(hummock::ReadCheckpoint(copy, "moved", 2).status());
+  // The generation is raised where the restored cluster will run.
+  ASSERT_OK_AND_ASSIGN(hummock::StoredGeneration moved, hummock::ReadGeneration(copy, "moved"));
+  EXPECT_EQ(moved.record.generation, 2u);
   EXPECT_THAT(hummock::ReadCheckpoint(state_, kDir).status(), StatusIs(StatusCode::kNotFound));
 }
 
@@ -403,6 +498,7 @@ TEST_F(RestoreTest, DryRunChecksEverythingAndWritesNothing) {
   EXPECT_TRUE(IsFresh(target_));
   EXPECT_EQ(target_.Inspect()->version, 0);
   EXPECT_THAT(hummock::ReadCheckpoint(state_, kDir).status(), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(hummock::ReadGeneration(state_, kDir).status(), StatusIs(StatusCode::kNotFound));
   // A dry run still fails on what a real run fails on.
   o.hummock_storage_directory = "nope";
   EXPECT_THAT(Restore(o).status(), StatusIs(StatusCode::kFailedPrecondition));
@@ -441,7 +537,7 @@ TEST_F(RestoreTest, OlderSnapshotContinuesIdsOfTheNewest) {
   EXPECT_EQ(summary->sequences[kSnapshotIdSequence], static_cast<int64_t>(second) + 1);
   EXPECT_EQ(summary->sequences[kObjectIdSequence], static_cast<int64_t>(newest_ids.back()) + 1);
   // The older snapshot's catalog came back, not the newer one's version.
-  auto checkpoint = hummock::ReadCheckpoint(state_, kDir);
+  auto checkpoint = hummock::ReadCheckpoint(state_, kDir, summary->generation);
   ASSERT_OK(checkpoint.status());
   EXPECT_EQ(hummock::ObjectIds(checkpoint->version()).size(), 1u);
 }
@@ -547,10 +643,16 @@ TEST_F(RestoreTest, KilledWhileWritingRowsLeavesTargetAsItWasAndRerunSucceeds) {
                 StatusIs(StatusCode::kUnavailable, HasSubstr("the restore process died here")))
         << killed_after;
     EXPECT_TRUE(IsFresh(target)) << killed_after;
-    EXPECT_THAT(hummock::ReadCheckpoint(state_, kDir).status(), StatusIs(StatusCode::kNotFound));
-    ASSERT_OK(Restore(Options(id), &target).status()) << killed_after;
+    // The killed restore had raised the generation: no meta store holds it.
+    ASSERT_OK_AND_ASSIGN(hummock::StoredGeneration raised, hummock::ReadGeneration(state_, kDir));
+    EXPECT_THAT(hummock::ReadCheckpoint(state_, kDir, raised.record.generation).status(),
+                StatusIs(StatusCode::kNotFound));
+    // The re-run raises it once more and is the one generation a meta store holds.
+    ASSERT_OK_AND_ASSIGN(RestoreSummary rerun, Restore(Options(id), &target));
+    EXPECT_EQ(rerun.generation, raised.record.generation + 1) << killed_after;
     EXPECT_EQ(Dump(target)["user"], expected);
-    ASSERT_OK(state_.Delete(hummock::CheckpointKey(kDir)));
+    EXPECT_OK(hummock::CheckGeneration(state_, kDir, cluster_id_, rerun.generation, "t", "s", clock_)
+                  .status());
   }
   // The commit itself failing is the same.
   metastore::MemoryMetaStore target;
@@ -567,8 +669,10 @@ TEST_F(RestoreTest, CheckpointFailureLeavesAMarkerThatBlocksStartsUntilARerunCom
   const hummock::HummockVersion version = *manager_->current();
   objstore::FaultInjectionObjectStore faulty(std::make_unique<objstore::MemoryObjectStore>());
   ASSERT_OK(faulty.Put(fmt::format("{}/{}.data", kDir, hummock::ObjectIds(version)[0]), "sst"));
-  faulty.InjectFault(
-      {.op = objstore::ObjectStoreOp::kPut, .status = UnavailableError("state store went away")});
+  // The first put raises the generation, the second writes the checkpoint.
+  faulty.InjectFault({.op = objstore::ObjectStoreOp::kPut,
+                      .nth = 2,
+                      .status = UnavailableError("state store went away")});
   EXPECT_THAT(Restore(Options(id), &target_, &faulty).status(),
               StatusIs(StatusCode::kUnavailable,
                        HasSubstr("the rows are committed but the checkpoint is not; run the same "
@@ -579,7 +683,8 @@ TEST_F(RestoreTest, CheckpointFailureLeavesAMarkerThatBlocksStartsUntilARerunCom
               StatusIs(StatusCode::kFailedPrecondition,
                        HasSubstr(fmt::format("unfinished restore of meta snapshot {}", id))));
   EXPECT_THAT(
-      hummock::HummockManager::Open(target_, faulty, {.data_directory = kDir}).status(),
+      hummock::HummockManager::Open(target_, faulty, {.data_directory = kDir, .generation = 2})
+          .status(),
       StatusIs(StatusCode::kFailedPrecondition,
                HasSubstr(fmt::format("risectl meta restore-meta --meta-snapshot-id {}", id))));
   // Another snapshot cannot be restored over it.
@@ -593,10 +698,31 @@ TEST_F(RestoreTest, CheckpointFailureLeavesAMarkerThatBlocksStartsUntilARerunCom
   ASSERT_OK(summary.status());
   EXPECT_TRUE(summary->completed_earlier_restore);
   EXPECT_THAT(FormatSummary(*summary), HasSubstr("completed the restore of meta snapshot"));
+  // Completing keeps the generation the unfinished restore raised.
+  EXPECT_EQ(summary->generation, 2u);
   EXPECT_OK(hummock::CheckNoIncompleteRestore(target_));
-  auto reopened = hummock::HummockManager::Open(target_, faulty, {.data_directory = kDir});
+  auto reopened =
+      hummock::HummockManager::Open(target_, faulty, {.data_directory = kDir, .generation = 2});
   ASSERT_OK(reopened.status());
   EXPECT_EQ((*reopened)->current()->id(), version.id());
+}
+
+TEST_F(RestoreTest, UnfinishedRestoreThatALaterRestoreSupersededCannotBeCompleted) {
+  AddSsts(1);
+  const uint64_t id = TakeSnapshot();
+  objstore::FaultInjectionObjectStore faulty(std::make_unique<objstore::MemoryObjectStore>());
+  ASSERT_OK(faulty.Put(fmt::format("{}/{}.data", kDir, hummock::ObjectIds(*manager_->current())[0]),
+                       "sst"));
+  faulty.InjectFault({.op = objstore::ObjectStoreOp::kPut,
+                      .nth = 2,
+                      .status = UnavailableError("state store went away")});
+  ASSERT_THAT(Restore(Options(id), &target_, &faulty).status(), StatusIs(StatusCode::kUnavailable));
+  metastore::MemoryMetaStore other;
+  ASSERT_OK_AND_ASSIGN(RestoreSummary later, Restore(Options(id), &other, &faulty));
+  EXPECT_EQ(later.generation, 3u);
+  EXPECT_THAT(Restore(Options(id), &target_, &faulty).status(),
+              StatusIs(StatusCode::kFailedPrecondition,
+                       HasSubstr("holds an unfinished restore of generation 2, but state store")));
 }
 
 TEST_F(RestoreTest, ProgressReportsEveryTableWithRowsAndBytes) {

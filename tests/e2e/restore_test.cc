@@ -515,8 +515,9 @@ TEST_F(RestoreE2eTest, ClearErrorsLeaveTheTargetUntouched) {
 TEST_F(RestoreE2eTest, HalfRestoredStoreIsRefusedUntilTheRerunCompletesIt) {
   const std::string state_dir = dir_.path() + "/state";
   const std::string copy = CopyState(state_dir);
-  // A directory where the checkpoint object goes makes the fs store's Put fail.
-  const std::string checkpoint = state_dir + "/" + kDir + "/checkpoint/0";
+  // A directory where the checkpoint object goes makes the fs store's Put fail. The copy is of
+  // the source's generation 1; the restore raises it to 2 and writes checkpoint/2.
+  const std::string checkpoint = state_dir + "/" + kDir + "/checkpoint/2";
   fs::remove_all(checkpoint);
   fs::create_directories(checkpoint + "/blocker");
   const std::string db = dir_.path() + "/meta.db";
