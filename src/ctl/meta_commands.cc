@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "ctl/format.h"
 #include "rpc/meta_backend.h"
 
@@ -16,6 +18,11 @@ Status RunClusterInfo(const CtlContext& ctx) {
   std::vector<std::vector<std::string>> rows = {
       {"Cluster ID:", info.cluster_id},
       {"Created at:", FormatUnixMs(info.created_at_ms)},
+      {"Generation:",
+       info.restored_snapshot_id == 0
+           ? std::to_string(info.generation)
+           : fmt::format("{} (restored from meta snapshot {} at {})", info.generation,
+                         info.restored_snapshot_id, FormatUnixMs(info.generation_started_at_ms))},
       {"rwmeta version:", info.rwmeta_version},
       {"Meta store:", info.meta_store_backend + " " + info.meta_store_url},
       {"State store:", info.state_store_url},

@@ -55,6 +55,7 @@ TEST_F(RisectlTest, ClusterInfoPrintsEveryFieldReadably) {
   EXPECT_EQ(r.out,
             "Cluster ID:          5f3c2a9e-1d2b-4c6e-9a8f-0b1c2d3e4f50\n"
             "Created at:          2025-11-24 16:00:00 UTC\n"
+            "Generation:          3 (restored from meta snapshot 7 at 2025-11-25 16:00:00 UTC)\n"
             "rwmeta version:      0.1.0\n"
             "Meta store:          postgres postgres://meta:***@127.0.0.1:5432/meta\n"
             "State store:         hummock+minio://hummockadmin:***@127.0.0.1:9301/hummock001\n"

@@ -17,6 +17,9 @@ void ClusterInfoToProto(const ClusterInfo& info, meta::GetClusterInfoResponse* o
     pb->set_address(addr.address);
   }
   out->set_uptime_ms(info.uptime_ms);
+  out->set_generation(info.generation);
+  out->set_generation_started_at_ms(info.generation_started_at_ms);
+  out->set_restored_snapshot_id(info.restored_snapshot_id);
 }
 
 ClusterInfo ClusterInfoFromProto(const meta::GetClusterInfoResponse& in) {
@@ -31,6 +34,10 @@ ClusterInfo ClusterInfoFromProto(const meta::GetClusterInfoResponse& in) {
     info.listen_addresses.push_back(ListenAddress{pb.protocol(), pb.address()});
   }
   info.uptime_ms = in.uptime_ms();
+  // Absent (a node older than generations): the first generation.
+  info.generation = in.generation() == 0 ? 1 : in.generation();
+  info.generation_started_at_ms = in.generation_started_at_ms();
+  info.restored_snapshot_id = in.restored_snapshot_id();
   return info;
 }
 

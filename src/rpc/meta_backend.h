@@ -32,6 +32,11 @@ struct ClusterInfo {
   std::string state_store_url;     // "hummock+s3://bucket"; redacted like meta_store_url
   std::vector<ListenAddress> listen_addresses;
   uint64_t uptime_ms = 0;  // since the meta node started serving
+  // The cluster generation this meta store is (1 until the first restore; hummock/cluster/
+  // generation.h), when it began, and the meta snapshot whose restore began it (0: none).
+  uint64_t generation = 1;
+  int64_t generation_started_at_ms = 0;
+  uint64_t restored_snapshot_id = 0;
 
   friend bool operator==(const ClusterInfo&, const ClusterInfo&) = default;
 };

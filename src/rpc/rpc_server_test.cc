@@ -49,6 +49,9 @@ TEST_F(RpcServerTest, ClusterInfoRoundTripsWithUrlsRedacted) {
   EXPECT_EQ(info.cluster_id, "5f3c2a9e-1d2b-4c6e-9a8f-0b1c2d3e4f50");
   EXPECT_EQ(info.created_at_ms, 1764000000000);
   EXPECT_EQ(info.uptime_ms, 93784000u);
+  EXPECT_EQ(info.generation, 3u);
+  EXPECT_EQ(info.generation_started_at_ms, 1764086400000);
+  EXPECT_EQ(info.restored_snapshot_id, 7u);
   EXPECT_THAT(info.listen_addresses, ElementsAre(ListenAddress{"grpc", "127.0.0.1:5690"},
                                                  ListenAddress{"pgwire", "127.0.0.1:4566"}));
 }

@@ -8,6 +8,7 @@
 #include "common/url.h"
 #include "frontend/session.h"
 #include "frontend/table_data.h"
+#include "hummock/cluster/generation.h"
 #include "hummock/cluster/state_store_guard.h"
 #include "hummock/store/checkpoint_loop.h"
 #include "hummock/store/hummock_manager.h"
@@ -127,8 +128,9 @@ Status MetaNode::Start() {
                                    options_.backup_storage_url, options_.backup_storage_directory};
   auto cluster = meta::BootstrapCluster(*c->meta_store, bootstrap);
   if (!cluster.ok()) return cluster.status().WithContext("meta store " + meta_url);
-  spdlog::info("{} cluster {} (meta store backend {})", cluster->created ? "created" : "opened",
-               cluster->cluster_id, c->meta_store->backend());
+  spdlog::info("{} cluster {} generation {} (meta store backend {})",
+               cluster->created ? "created" : "opened", cluster->cluster_id, cluster->generation,
+               c->meta_store->backend());
 
   // One cluster per state store: a second cluster on the same SSTs would corrupt both.
   RWMETA_RETURN_IF_ERROR(
@@ -137,10 +139,33 @@ Status MetaNode::Start() {
   hummock::StateStoreGuardOptions lease_options;
   lease_options.ttl_ms = options_.state_store_lease_ttl_ms;
   lease_options.force = options_.force_state_store_lease;
+  // Each renewal re-reads the generation: a restore that supersedes this meta store fences it.
+  lease_options.generation = cluster->generation;
+  lease_options.meta_store_display = meta_url;
+  lease_options.state_store_display =
+      fmt::format("{}/{}", RedactUrl(options_.state_store), options_.data_directory);
   RWMETA_ASSIGN_OR_RETURN(c->lease, hummock::StateStoreGuard::Acquire(
                                         *c->state_store, options_.data_directory, lease_options));
   // From here on every failed start must give the lease back, or a restart waits a TTL.
   auto release_lease = [&c] { c->lease->Release().IgnoreError(); };
+
+  // A restore is final: a meta store that a restore superseded never writes to this state store.
+  auto generation = hummock::CheckGeneration(
+      *c->state_store, options_.data_directory, cluster->cluster_id, cluster->generation,
+      meta_url, lease_options.state_store_display, *hummock::SystemClock());
+  if (!generation.ok()) {
+    release_lease();
+    return generation.status();
+  }
+  spdlog::info("state store {} is at {}", lease_options.state_store_display,
+               hummock::DescribeGeneration(*generation));
+  if (!c->state_store->SupportsConditionalPut()) {
+    spdlog::warn(
+        "state store {} does not honour conditional puts: objects are written without "
+        "if-none-match, so nothing but the generation check at start and at each lease renewal "
+        "keeps a superseded meta node from overwriting them (docs/restore.md)",
+        lease_options.state_store_display);
+  }
 
   c->params = std::make_unique<meta::SystemParamsManager>(*c->meta_store);
   if (Status s = c->params->Reload(); !s.ok()) {
@@ -154,20 +179,18 @@ Status MetaNode::Start() {
   }
   c->catalog = std::move(catalog).value();
 
-  auto hummock = hummock::HummockManager::Open(*c->meta_store, *c->state_store,
-                                               {.data_directory = options_.data_directory});
+  auto hummock = hummock::HummockManager::Open(
+      *c->meta_store, *c->state_store,
+      {.data_directory = options_.data_directory, .generation = cluster->generation});
   if (!hummock.ok()) {
     release_lease();
     return hummock.status().WithContext("hummock version");
   }
   c->hummock = std::move(hummock).value();
   hummock::StateStoreGuard* lease = c->lease.get();
-  c->hummock->SetWriteFence([lease]() -> Status {
-    if (!lease->lost()) return Status::Ok();
-    return FailedPreconditionError(
-        "this meta node lost the state store lease to another meta node: it no longer writes to "
-        "or deletes from the state store; stop it");
-  });
+  // Lost (another node took the lease, or a restore superseded this generation): never again.
+  // Not confirmed for a TTL (a paused process): wait for the next renewal.
+  c->hummock->SetWriteFence([lease]() -> Status { return lease->CheckWritable(); });
   c->data_plane = std::make_unique<hummock::StateStore>(*c->hummock);
   c->table_data = std::make_unique<frontend::TableData>(*c->data_plane, *c->catalog);
   if (Status s = c->table_data->Reconcile(); !s.ok()) {
@@ -219,6 +242,9 @@ Status MetaNode::Start() {
   rpc::ClusterInfo info;
   info.cluster_id = cluster->cluster_id;
   info.created_at_ms = cluster->created_at_ms;
+  info.generation = cluster->generation;
+  info.generation_started_at_ms = generation->started_at_ms;
+  info.restored_snapshot_id = generation->snapshot_id;
   info.rwmeta_version = kVersion;
   info.meta_store_backend = std::string(c->meta_store->backend());
   info.meta_store_url = c->meta_store->DisplayUrl();

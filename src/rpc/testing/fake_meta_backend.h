@@ -26,6 +26,9 @@ class FakeMetaBackend : public MetaBackend {
     info_.state_store_url = "hummock+minio://hummockadmin:hummockpass@127.0.0.1:9301/hummock001";
     info_.listen_addresses = {{"grpc", "127.0.0.1:5690"}, {"pgwire", "127.0.0.1:4566"}};
     info_.uptime_ms = 93784000;  // 1d 2h 3m 4s
+    info_.generation = 3;
+    info_.generation_started_at_ms = 1764086400000;  // 2025-11-25T16:00:00Z
+    info_.restored_snapshot_id = 7;
     params_ = {
         {"barrier_interval_ms", "1000", true, "The interval of periodic barrier."},
         {"checkpoint_frequency", "1", true, "There will be a checkpoint for every n barriers."},
