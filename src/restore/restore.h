@@ -17,8 +17,9 @@
 //   7. with validate_integrity, every object the snapshot references exists in the state store;
 //   8. the target holds no row (or only a half-done restore of the same snapshot, see below);
 //   9. unless dry_run: every row plus the marker hummock::kRestoreIncompleteMarker in ONE commit
-//      (one SQL transaction; etcd: EtcdBulkLoader, whose own marker hides a partial load), then the
-//      checkpoint `<dir>/checkpoint/0` with the snapshot's version, then the marker is deleted.
+//      (MetaStore::BeginBulkLoad: one SQL transaction; etcd's loader hides a partial load behind
+//      its own marker), then the checkpoint `<dir>/checkpoint/0` with the snapshot's version, then
+//      the marker is deleted.
 //
 // All or nothing: a failure or kill before the commit leaves the target as it was (an empty
 // database may have gained the empty schema, which a re-run accepts). After the commit the marker
