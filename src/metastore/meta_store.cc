@@ -4,6 +4,39 @@
 
 namespace rwmeta::metastore {
 
+namespace {
+
+// The default bulk load: one transaction, committed by Finish.
+class TransactionBulkLoader final : public BulkLoader {
+ public:
+  explicit TransactionBulkLoader(std::unique_ptr<Transaction> txn) : txn_(std::move(txn)) {}
+  Status Add(const TableSchema& table, const Row& row) override { return txn_->Insert(table, row); }
+  Status Finish() override { return txn_->Commit(); }
+
+ private:
+  std::unique_ptr<Transaction> txn_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<BulkLoader>> MetaStore::BeginBulkLoad() {
+  // An empty database gets the schema; one made by create-meta-store-schema is at the version.
+  RWMETA_RETURN_IF_ERROR(Migrate());
+  RWMETA_ASSIGN_OR_RETURN(auto txn, BeginTransaction());
+  // Checked inside the transaction: the caller's own emptiness check came before it, and rows
+  // committed in between must not be mixed with the loaded ones.
+  for (const TableSchema& table : model().tables()) {
+    RWMETA_ASSIGN_OR_RETURN(int64_t rows, txn->Count(table));
+    if (rows > 0) {
+      return FailedPreconditionError(fmt::format(
+          "target meta store {} is not empty (table {} has {} rows, written while the restore "
+          "was checking): nothing was written",
+          DisplayUrl(), table.name, rows));
+    }
+  }
+  return std::unique_ptr<BulkLoader>(std::make_unique<TransactionBulkLoader>(std::move(txn)));
+}
+
 Status RunTransaction(MetaStore& store, const std::function<Status(Transaction&)>& body,
                       int max_attempts) {
   Status last;

@@ -69,6 +69,26 @@ class Transaction : public ReadView {
   virtual Status Commit() = 0;
 };
 
+// Writes many rows into an EMPTY store, all or nothing (restore-meta uses it). Nothing it adds is
+// visible to anyone until Finish returns OK. A loader destroyed, or one whose Add or Finish failed,
+// leaves the store as it was before BeginBulkLoad (or, for etcd, hidden behind its own marker,
+// which every other entry point refuses and the next BeginBulkLoad clears).
+// Owned by the caller; REQUIRES: the store outlives it. Used by one thread at a time.
+class BulkLoader {
+ public:
+  virtual ~BulkLoader() = default;
+  // Adds `row` to `table`. A refused row changes nothing and the load goes on: InvalidArgument if
+  // it does not match the model, AlreadyExists if the load already holds its primary (or unique)
+  // key, FailedPrecondition if a foreign key has no parent (where Add checks them; etcd does not:
+  // the rows of a consistent snapshot need no check). Unavailable or Aborted end the load: only
+  // the destructor may be called then.
+  virtual Status Add(const TableSchema& table, const Row& row) = 0;
+  // Makes every added row visible at once. Aborted if the load lost a conflict (a concurrent
+  // writer, or for etcd a newer BeginBulkLoad that took the store over): nothing is visible then.
+  // After Finish (OK or not) only the destructor may be called.
+  virtual Status Finish() = 0;
+};
+
 // What a store holds before Migrate.
 struct SchemaState {
   // 0: no rwmeta schema at all (a fresh database).
@@ -102,6 +122,22 @@ class MetaStore {
   // revision), unaffected by later commits, never blocking writers. Used by backups.
   // FailedPrecondition unless the store is migrated to exactly the model's version.
   virtual Result<std::unique_ptr<ReadView>> BeginSnapshotRead() = 0;
+
+  // Starts a bulk load (BulkLoader above) into this store, which must hold no row of the model.
+  // Migrates the store first when it has no schema yet, as Migrate does. FailedPrecondition if a
+  // table of the model has a row ("target meta store ... is not empty (table T has N rows ...)"),
+  // or as Migrate; Unavailable, Aborted as BeginTransaction.
+  // The default loads through one transaction (Migrate, BeginTransaction, then the emptiness
+  // check inside it, so rows committed meanwhile are seen): Add is Insert, Finish is Commit. It
+  // holds a write transaction for the whole load, so the thread holding a loader must not begin
+  // a transaction of the same store, and a serializing backend (SQLite) makes other writers wait.
+  // Backends override it where one transaction cannot hold a whole store (etcd) or a faster path
+  // exists.
+  virtual Result<std::unique_ptr<BulkLoader>> BeginBulkLoad();
+
+  // The model this store works with (see "Models" above). Backends opened with a model of their
+  // own return it; the default is Model::Get().
+  virtual const Model& model() const { return Model::Get(); }
 };
 
 // Runs `body` in a fresh transaction and commits it, retrying the whole thing (up to

@@ -1,5 +1,6 @@
 #include "metastore/meta_store_conformance.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 
 #include <cmath>
@@ -137,6 +138,94 @@ TEST_P(MetaStoreConformanceTest, InspectFreshStoreThenMigrateIsIdempotent) {
   ASSERT_OK_AND_ASSIGN(SchemaState again, store->Inspect());
   EXPECT_EQ(again.version, kModelVersion);
   EXPECT_TRUE(again.empty);
+}
+
+// --- bulk load ----------------------------------------------------------------------------------
+
+// A fresh location, never migrated: the bulk load creates the schema, and its rows appear only at
+// Finish.
+TEST_P(MetaStoreConformanceTest, BulkLoadIntoAnEmptyStoreIsReadBack) {
+  auto location = NewLocation();
+  ASSERT_OK_AND_ASSIGN(auto store, location->Open(M()));
+  const TableSchema& users = M().Table("user");
+  const TableSchema& objects = M().Table("object");
+  const TableSchema& params = M().Table("system_parameter");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<BulkLoader> loader, store->BeginBulkLoad());
+  ASSERT_OK(loader->Add(users, UserRow(1, "root")));
+  ASSERT_OK(loader->Add(users, UserRow(2, "alice")));
+  ASSERT_OK(loader->Add(objects, ObjectRow(10, "database", 1)));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_OK(loader->Add(params, Param(fmt::format("p{:02}", i), std::to_string(i))));
+  }
+  EXPECT_THAT(loader->Add(params, Row{std::string("short")}),
+              StatusIs(StatusCode::kInvalidArgument));
+  ASSERT_OK(loader->Finish());
+  loader.reset();
+
+  ASSERT_OK_AND_ASSIGN(SchemaState state, store->Inspect());
+  EXPECT_EQ(state.version, kModelVersion);
+  EXPECT_FALSE(state.empty);
+  ASSERT_OK_AND_ASSIGN(auto got_users, ScanAll(*store, users));
+  EXPECT_THAT(got_users, ElementsAre(UserRow(1, "root"), UserRow(2, "alice")));
+  ASSERT_OK_AND_ASSIGN(auto got_objects, ScanAll(*store, objects));
+  EXPECT_THAT(got_objects, ElementsAre(ObjectRow(10, "database", 1)));
+  ASSERT_OK_AND_ASSIGN(auto got_params, ScanAll(*store, params));
+  ASSERT_EQ(got_params.size(), 50u);
+  EXPECT_EQ(got_params[0], Param("p00", "0"));
+  EXPECT_EQ(got_params[49], Param("p49", "49"));
+  // The loaded store takes transactions.
+  ASSERT_OK(Put(*store, users, UserRow(3, "bob")));
+}
+
+// Destroyed before Finish (the restore died): none of its rows are ever seen, and the next bulk
+// load starts from an empty store.
+TEST_P(MetaStoreConformanceTest, BulkLoaderDestroyedBeforeFinishLeavesNothingVisible) {
+  const TableSchema& params = M().Table("system_parameter");
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<BulkLoader> loader, store_->BeginBulkLoad());
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_OK(loader->Add(params, Param(fmt::format("lost{:03}", i), "x")));
+    }
+  }
+  // Either the store reads as before, or (etcd) it refuses readers until the next bulk load.
+  Result<std::unique_ptr<ReadView>> view = store_->BeginSnapshotRead();
+  if (view.ok()) {
+    for (const TableSchema& table : M().tables()) {
+      ASSERT_OK_AND_ASSIGN(int64_t rows, (*view)->Count(table));
+      EXPECT_EQ(rows, 0) << table.name;
+    }
+    view->reset();
+  } else {
+    EXPECT_THAT(view, StatusIs(StatusCode::kFailedPrecondition));
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<BulkLoader> again, store_->BeginBulkLoad());
+  ASSERT_OK(again->Add(params, Param("kept", "y")));
+  ASSERT_OK(again->Finish());
+  again.reset();
+  ASSERT_OK_AND_ASSIGN(auto rows, ScanAll(*store_, params));
+  EXPECT_THAT(rows, ElementsAre(Param("kept", "y")));
+}
+
+TEST_P(MetaStoreConformanceTest, BulkLoadIntoANonEmptyStoreIsFailedPrecondition) {
+  const TableSchema& params = M().Table("system_parameter");
+  ASSERT_OK(Put(*store_, params, Param("a", "1")));
+  EXPECT_THAT(store_->BeginBulkLoad(),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("not empty")));
+  // The refused load changed nothing.
+  ASSERT_OK_AND_ASSIGN(auto rows, ScanAll(*store_, params));
+  EXPECT_THAT(rows, ElementsAre(Param("a", "1")));
+
+  // A second load after a finished one is refused the same way.
+  auto location = NewLocation();
+  ASSERT_OK_AND_ASSIGN(auto store, location->Open(M()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<BulkLoader> first, store->BeginBulkLoad());
+  ASSERT_OK(first->Add(params, Param("b", "2")));
+  ASSERT_OK(first->Finish());
+  first.reset();
+  EXPECT_THAT(store->BeginBulkLoad(),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("not empty")));
+  ASSERT_OK_AND_ASSIGN(rows, ScanAll(*store, params));
+  EXPECT_THAT(rows, ElementsAre(Param("b", "2")));
 }
 
 TEST_P(MetaStoreConformanceTest, NotEmptyAfterAnyRow) {

@@ -13,7 +13,7 @@
 #include "hummock/cluster/generation.h"
 #include "hummock/store/hummock_manager.h"
 #include "hummock/version/checkpoint.h"
-#include "metastore/etcd/etcd_meta_store.h"
+#include "metastore/meta_store.h"
 #include "metastore/model.h"
 
 namespace rwmeta::restore {
@@ -259,44 +259,11 @@ Result<TargetState> InspectTarget(metastore::MetaStore& target, uint64_t snapsho
       target.DisplayUrl()));
 }
 
-// Where restored rows go: one transaction, or an etcd bulk load.
-class RowSink {
- public:
-  virtual ~RowSink() = default;
-  virtual Status Insert(const TableSchema& table, const Row& row) = 0;
-  virtual Status Commit() = 0;
-};
-
-class TransactionSink : public RowSink {
- public:
-  explicit TransactionSink(std::unique_ptr<metastore::Transaction> txn) : txn_(std::move(txn)) {}
-  Status Insert(const TableSchema& table, const Row& row) override {
-    return txn_->Insert(table, row);
-  }
-  Status Commit() override { return txn_->Commit(); }
-  metastore::Transaction& txn() { return *txn_; }
-
- private:
-  std::unique_ptr<metastore::Transaction> txn_;
-};
-
-class BulkLoadSink : public RowSink {
- public:
-  explicit BulkLoadSink(std::unique_ptr<metastore::EtcdBulkLoader> loader)
-      : loader_(std::move(loader)) {}
-  Status Insert(const TableSchema& table, const Row& row) override {
-    return loader_->Add(table, row);
-  }
-  Status Commit() override { return loader_->Finish(); }
-
- private:
-  std::unique_ptr<metastore::EtcdBulkLoader> loader_;
-};
-
-// Streams the snapshot's rows into a sink, rewriting the rows restore decides on.
+// Streams the snapshot's rows into the target's bulk loader, rewriting the rows restore decides on.
 class WritingVisitor : public backup::SnapshotVisitor {
  public:
-  WritingVisitor(RowSink* sink, const std::map<std::string, std::string>* param_overrides,
+  WritingVisitor(metastore::BulkLoader* sink,
+                 const std::map<std::string, std::string>* param_overrides,
                  const std::map<std::string, int64_t>* sequences, const RestoreOptions* options,
                  RestoreSummary* summary, const backup::SnapshotHeader* header)
       : generation_(static_cast<int64_t>(summary->generation)),
@@ -361,8 +328,8 @@ class WritingVisitor : public backup::SnapshotVisitor {
       RWMETA_RETURN_IF_ERROR(WriteSequences());
       summary_->tables.push_back(current_);
     }
-    return sink_->Insert(sequences, Row{std::string(hummock::kRestoreIncompleteMarker),
-                                        static_cast<int64_t>(snapshot_id)});
+    return sink_->Add(sequences, Row{std::string(hummock::kRestoreIncompleteMarker),
+                                     static_cast<int64_t>(snapshot_id)});
   }
 
  private:
@@ -373,7 +340,7 @@ class WritingVisitor : public backup::SnapshotVisitor {
   }
 
   Status Insert(const TableSchema& schema, const Row& row) {
-    Status s = sink_->Insert(schema, row);
+    Status s = sink_->Add(schema, row);
     if (!s.ok()) {
       return s.WithContext(
           fmt::format("restoring row {} of table {}", current_.rows + 1, schema.name));
@@ -436,7 +403,7 @@ class WritingVisitor : public backup::SnapshotVisitor {
   }
 
   const int64_t generation_;
-  RowSink* sink_;
+  metastore::BulkLoader* sink_;
   const std::map<std::string, std::string>* param_overrides_;
   const std::map<std::string, int64_t>* sequences_;
   const RestoreOptions* options_;
@@ -449,38 +416,15 @@ class WritingVisitor : public backup::SnapshotVisitor {
   std::vector<Row> deferred_objects_;
 };
 
-// Rows into the target in one commit with the marker. Re-checks emptiness inside the transaction.
+// Rows into the target in one commit with the marker, through the target's bulk load (which
+// migrates an empty database and re-checks emptiness inside its transaction; etcd hides a partial
+// load behind its own marker and starts over on a re-run).
 Status WriteRows(backup::BackupStorage& backup, const backup::SnapshotMetadata& entry,
                  metastore::MetaStore& target, const SnapshotFacts& facts,
                  const std::map<std::string, std::string>& param_overrides,
                  const std::map<std::string, int64_t>& sequences, const RestoreOptions& options,
                  RestoreSummary* summary) {
-  std::unique_ptr<RowSink> sink;
-  if (target.backend() == "etcd") {
-    // etcd has no transaction big enough for a snapshot: its bulk loader hides a partial load
-    // behind its own marker until Finish, and starts over on a re-run.
-    auto* etcd = dynamic_cast<metastore::EtcdMetaStore*>(&target);
-    if (etcd == nullptr) {
-      return InvalidArgumentError("target meta store " + target.DisplayUrl() +
-                                  " says it is etcd but is not an EtcdMetaStore");
-    }
-    RWMETA_ASSIGN_OR_RETURN(auto loader, etcd->BeginBulkLoad());
-    sink = std::make_unique<BulkLoadSink>(std::move(loader));
-  } else {
-    // An empty database gets the schema; one made by create-meta-store-schema is at the version.
-    RWMETA_RETURN_IF_ERROR(target.Migrate());
-    RWMETA_ASSIGN_OR_RETURN(auto txn, target.BeginTransaction());
-    for (const TableSchema& table : Model::Get().tables()) {
-      RWMETA_ASSIGN_OR_RETURN(int64_t rows, txn->Count(table));
-      if (rows > 0) {
-        return FailedPreconditionError(fmt::format(
-            "target meta store {} is not empty (table {} has {} rows, written while the restore "
-            "was checking): nothing was written",
-            target.DisplayUrl(), table.name, rows));
-      }
-    }
-    sink = std::make_unique<TransactionSink>(std::move(txn));
-  }
+  RWMETA_ASSIGN_OR_RETURN(std::unique_ptr<metastore::BulkLoader> sink, target.BeginBulkLoad());
   const std::string object = backup::BackupStorage::SnapshotKey(backup.directory(), entry.id);
   RWMETA_ASSIGN_OR_RETURN(auto reader, backup.OpenSnapshot(entry.id));
   WritingVisitor visitor(sink.get(), &param_overrides, &sequences, &options, summary,
@@ -494,7 +438,7 @@ Status WriteRows(backup::BackupStorage& backup, const backup::SnapshotMetadata& 
   RWMETA_RETURN_IF_ERROR(CheckAgainstEntry(again, entry, object));
   RWMETA_RETURN_IF_ERROR(visitor.Finish(entry.id));
   Step(options, fmt::format("committing {} rows into {}", summary->rows, target.DisplayUrl()));
-  Status committed = sink->Commit();
+  Status committed = sink->Finish();
   if (!committed.ok()) {
     return committed.WithContext("target meta store " + target.DisplayUrl() + ": commit");
   }

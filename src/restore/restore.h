@@ -20,8 +20,9 @@
 //      `<dir>/generation`, hummock/cluster/generation.h: of two concurrent restores exactly one
 //      wins, and from here on the meta store the snapshot came from never starts on this state
 //      store again); every row (the cluster row carrying the new generation) plus the marker
-//      hummock::kRestoreIncompleteMarker in ONE commit (one SQL transaction; etcd:
-//      EtcdBulkLoader, whose own marker hides a partial load), then the generation's checkpoint
+//      hummock::kRestoreIncompleteMarker in ONE commit (MetaStore::BeginBulkLoad: one SQL
+//      transaction; etcd's loader hides a partial load behind its own marker), then the
+//      generation's checkpoint
 //      `<dir>/checkpoint/<generation>` with the snapshot's version, then the marker is deleted.
 //
 // All or nothing: a failure or kill before the commit leaves the target as it was (an empty

@@ -894,7 +894,14 @@ Status EtcdMetaStore::Compact(int64_t revision) {
   return shared_->client->Compact(request).status();
 }
 
-Result<std::unique_ptr<EtcdBulkLoader>> EtcdMetaStore::BeginBulkLoad() {
+const Model& EtcdMetaStore::model() const { return *shared_->model; }
+
+Result<std::unique_ptr<BulkLoader>> EtcdMetaStore::BeginBulkLoad() {
+  RWMETA_ASSIGN_OR_RETURN(std::unique_ptr<EtcdBulkLoader> loader, BeginEtcdBulkLoad());
+  return std::unique_ptr<BulkLoader>(std::move(loader));
+}
+
+Result<std::unique_ptr<EtcdBulkLoader>> EtcdMetaStore::BeginEtcdBulkLoad() {
   const Shared& s = *shared_;
   const std::string all = etcd::StorePrefix(s.prefix());
   RWMETA_ASSIGN_OR_RETURN(MetaState meta, ReadMeta(s));

@@ -113,12 +113,15 @@ class EtcdMetaStore final : public MetaStore {
   // once etcd has compacted it.
   Result<std::unique_ptr<ReadView>> BeginSnapshotRead() override;
 
-  // Starts an all-or-nothing bulk load of rows into an empty store (restore). If a previous load
-  // was cut short (marker present), its keys are deleted first: re-running a failed restore cleans
-  // up. Otherwise FailedPrecondition if the store is not empty or is newer than the model. Writes
-  // the marker and the model version; the store refuses transactions until
-  // EtcdBulkLoader::Finish removes the marker.
-  Result<std::unique_ptr<EtcdBulkLoader>> BeginBulkLoad();
+  // The MetaStore verb, through EtcdBulkLoader: etcd has no transaction big enough for a store.
+  // If a previous load was cut short (marker present), its keys are deleted first: re-running a
+  // failed restore cleans up. Otherwise FailedPrecondition if the store is not empty or is newer
+  // than the model. Writes the marker and the model version; the store refuses everything else
+  // until EtcdBulkLoader::Finish removes the marker. Aborted if another load started meanwhile.
+  Result<std::unique_ptr<BulkLoader>> BeginBulkLoad() override;
+  // As BeginBulkLoad, typed (tests read rows_loaded()).
+  Result<std::unique_ptr<EtcdBulkLoader>> BeginEtcdBulkLoad();
+  const Model& model() const override;
 
   // The cluster's current revision.
   Result<int64_t> CurrentRevision();
@@ -139,14 +142,14 @@ class EtcdMetaStore final : public MetaStore {
 // AlreadyExists. If another load took over the prefix (its re-run deleted our marker), Add and
 // Finish return Aborted. Destroying a loader without Finish leaves the marker (the store stays
 // refused until a new load or a manual cleanup). Not thread-safe.
-class EtcdBulkLoader {
+class EtcdBulkLoader final : public BulkLoader {
  public:
-  ~EtcdBulkLoader();
+  ~EtcdBulkLoader() override;
 
   // Buffers the row; sends a batch when it is full.
-  Status Add(const TableSchema& table, const Row& row);
+  Status Add(const TableSchema& table, const Row& row) override;
   // Sends the last batch and removes the marker.
-  Status Finish();
+  Status Finish() override;
 
   // Rows sent to etcd so far.
   int64_t rows_loaded() const { return rows_loaded_; }

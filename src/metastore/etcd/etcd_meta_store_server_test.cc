@@ -466,7 +466,7 @@ TEST_F(EtcdMetaStoreTest, CorruptRowsAndForeignKeys) {
 TEST_F(EtcdMetaStoreTest, BulkLoadIsInvisibleUntilFinished) {
   const std::string url = FreshUrl("max_txn_ops=16");
   ASSERT_OK_AND_ASSIGN(auto store, OpenUrl(url));
-  ASSERT_OK_AND_ASSIGN(auto loader, store->BeginBulkLoad());
+  ASSERT_OK_AND_ASSIGN(auto loader, store->BeginEtcdBulkLoad());
   std::vector<std::pair<std::string, std::string>> want;
   for (int i = 0; i < 100; ++i) {
     ASSERT_OK(loader->Add(Params(), Param(Name(i), "loaded")));
@@ -504,7 +504,7 @@ TEST_F(EtcdMetaStoreTest, BulkLoadIsInvisibleUntilFinished) {
 TEST_F(EtcdMetaStoreTest, ReRunningAnInterruptedBulkLoadStartsOver) {
   ASSERT_OK_AND_ASSIGN(auto store, OpenUrl(FreshUrl("max_txn_ops=16")));
   {
-    ASSERT_OK_AND_ASSIGN(auto loader, store->BeginBulkLoad());
+    ASSERT_OK_AND_ASSIGN(auto loader, store->BeginEtcdBulkLoad());
     for (int i = 0; i < 40; ++i) ASSERT_OK(loader->Add(Params(), Param(Name(i), "first")));
     EXPECT_EQ(loader->rows_loaded(), 30);
     // Dropped without Finish: the process died mid-restore.
@@ -531,7 +531,7 @@ TEST_F(EtcdMetaStoreTest, BulkLoadBatchesByBytesToo) {
                            etcd::EncodeRow(Param(Name(0), value)).size();
   const int64_t per_batch = static_cast<int64_t>(4096 / row_bytes);
   ASSERT_LT(per_batch, 127);
-  ASSERT_OK_AND_ASSIGN(auto loader, store->BeginBulkLoad());
+  ASSERT_OK_AND_ASSIGN(auto loader, store->BeginEtcdBulkLoad());
   for (int i = 0; i < 500; ++i) {
     ASSERT_OK(loader->Add(Params(), Param(Name(i), value)));
     if (i == per_batch) {

@@ -54,6 +54,7 @@ class MemoryMetaStore final : public MetaStore {
   Result<std::unique_ptr<Transaction>> BeginTransaction() override;
   // FailedPrecondition unless the state is migrated to exactly this model's version.
   Result<std::unique_ptr<ReadView>> BeginSnapshotRead() override;
+  const Model& model() const override { return *model_; }
 
  private:
   Status CheckVersion() const;

@@ -6,18 +6,17 @@
 #include <mysqld_error.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "common/url.h"
-#include "metastore/row_errors.h"
 #include "metastore/sql/schema_sql.h"
+#include "metastore/sql/sql_meta_store.h"
 
 namespace rwmeta::metastore {
 
@@ -25,8 +24,6 @@ namespace {
 
 using sql::SqlDialect;
 constexpr SqlDialect kDialect = SqlDialect::kMysql;
-// Rows per page of a Scan: bounds the memory a Scan holds.
-constexpr int kPageRows = 256;
 
 // Maps a server or client error number to the Status a caller needs (table in the header).
 Status MapError(unsigned int error, std::string message) {
@@ -82,12 +79,44 @@ struct ExecResult {
 };
 
 // One parameter, kept alive while its MYSQL_BIND points into it.
-struct Param {
-  Value value;
-  ColumnType type;
-};
+using Param = sql::SqlParam;
 
-class MyConnection {
+// The SQL a table needs beyond TableDml: Scan's pages, by primary key.
+struct PagedScan {
+  std::string first;  // no params
+  std::string next;   // params: see MyScan::NextPage
+};
+using PagedScans = std::map<std::string, PagedScan, std::less<>>;
+
+std::vector<ColumnType> TypesOf(const sql::RowShape& shape) {
+  std::vector<ColumnType> types;
+  for (const auto& c : shape.columns) types.push_back(c.type);
+  return types;
+}
+
+// Checks a fetched row against `shape` and turns 0/1 back into booleans.
+Result<Row> ToRow(std::vector<Value> cells, const sql::RowShape& shape,
+                  const std::string& display) {
+  for (size_t i = 0; i < cells.size() && i < shape.columns.size(); ++i) {
+    const ColumnSchema& c = shape.columns[i];
+    auto bad = [&](std::string_view why) {
+      return DataLossError(
+          fmt::format("mysql {}: table {} column {}: {}", display, shape.table, c.name, why));
+    };
+    if (IsNull(cells[i])) {
+      if (!c.nullable) return bad("NULL in a NOT NULL column");
+      continue;
+    }
+    if (c.type == ColumnType::kBool) {
+      const int64_t v = std::get<int64_t>(cells[i]);
+      if (v != 0 && v != 1) return bad(fmt::format("stored boolean {} is not 0 or 1", v));
+      cells[i] = v == 1;
+    }
+  }
+  return Row(std::move(cells));
+}
+
+class MyConnection final : public sql::SqlConnection {
  public:
   struct Config {
     std::string host;
@@ -99,13 +128,13 @@ class MyConnection {
     int lock_wait_timeout_s = 10;
   };
 
-  static Result<std::unique_ptr<MyConnection>> Connect(const Config& config,
-                                                       const std::string& display) {
+  static Result<std::unique_ptr<sql::SqlConnection>> Connect(
+      const Config& config, const std::string& display, std::shared_ptr<const PagedScans> scans) {
     static std::once_flag library_once;
     std::call_once(library_once, [] { mysql_library_init(0, nullptr, nullptr); });
     MYSQL* raw = mysql_init(nullptr);
     if (raw == nullptr) return InternalError(fmt::format("mysql {}: out of memory", display));
-    std::unique_ptr<MyConnection> conn(new MyConnection(raw, display));
+    std::unique_ptr<MyConnection> conn(new MyConnection(raw, display, std::move(scans)));
     const unsigned int protocol = MYSQL_PROTOCOL_TCP;
     mysql_options(raw, MYSQL_OPT_PROTOCOL, &protocol);
     mysql_options(raw, MYSQL_OPT_CONNECT_TIMEOUT, &config.connect_timeout_s);
@@ -116,34 +145,119 @@ class MyConnection {
       return conn->Error(mysql_errno(raw), mysql_error(raw), "connect");
     }
     // Strict: a value that does not fit is an error, never silently truncated.
-    RWMETA_RETURN_IF_ERROR(conn->Query(
-        fmt::format("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', "
-                    "SESSION innodb_lock_wait_timeout = {}, SESSION autocommit = 1",
-                    config.lock_wait_timeout_s),
-        "connect"));
-    return conn;
+    RWMETA_RETURN_IF_ERROR(
+        conn->Exec(fmt::format("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', "
+                               "SESSION innodb_lock_wait_timeout = {}, SESSION autocommit = 1",
+                               config.lock_wait_timeout_s),
+                   "connect"));
+    return std::unique_ptr<sql::SqlConnection>(std::move(conn));
   }
 
-  ~MyConnection() {
+  ~MyConnection() override {
     for (auto& [sql, stmt] : stmts_) mysql_stmt_close(stmt);
     mysql_close(mysql_);
   }
 
-  bool broken() const { return broken_; }
-  bool InTransaction() const { return (mysql_->server_status & SERVER_STATUS_IN_TRANS) != 0; }
+  bool Broken() const override { return broken_; }
+  bool InTransaction() const override {
+    return (mysql_->server_status & SERVER_STATUS_IN_TRANS) != 0;
+  }
   const std::string& display() const { return display_; }
+
+  // Runs `sql` in the text protocol and discards any result.
+  Status Exec(const std::string& sql, std::string_view context) override {
+    RWMETA_ASSIGN_OR_RETURN(auto rows, QueryRows(sql, context));
+    return Status::Ok();
+  }
+
+  // The text protocol; cells parsed as `shape` (numbers from their decimal text).
+  Result<std::vector<Row>> Query(const std::string& sql, const sql::RowShape& shape,
+                                 std::string_view context) override {
+    RWMETA_ASSIGN_OR_RETURN(auto text, QueryRows(sql, context));
+    std::vector<Row> rows;
+    for (auto& cells : text) {
+      if (cells.size() < shape.columns.size()) {
+        return InternalError(fmt::format("mysql {}: {}: {} result columns, expected {}", display_,
+                                         context, cells.size(), shape.columns.size()));
+      }
+      Row row;
+      for (size_t i = 0; i < shape.columns.size(); ++i) {
+        if (!cells[i].has_value()) {
+          row.emplace_back();
+        } else if (shape.columns[i].type == ColumnType::kInt64) {
+          row.emplace_back(static_cast<int64_t>(std::strtoll(cells[i]->c_str(), nullptr, 10)));
+        } else {
+          row.emplace_back(std::move(*cells[i]));
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  Result<std::vector<Row>> Run(const std::string& sql, const std::vector<sql::SqlParam>& params,
+                               const sql::RowShape& shape, std::string_view context) override {
+    RWMETA_ASSIGN_OR_RETURN(ExecResult res, Execute(sql, params, TypesOf(shape), context));
+    std::vector<Row> rows;
+    rows.reserve(res.rows.size());
+    for (auto& cells : res.rows) {
+      RWMETA_ASSIGN_OR_RETURN(Row row, ToRow(std::move(cells), shape, display_));
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  // InnoDB rolls back the whole transaction on a deadlock, and the connection may be gone: after
+  // either, nothing more may run in this transaction. Any other refused statement is undone alone.
+  bool EndsTransaction(const Status& failed) const override {
+    return IsAborted(failed) || IsUnavailable(failed);
+  }
+
+  // InnoDB rolls back a refused statement by itself.
+  Result<int64_t> Write(const std::string& sql, const std::vector<sql::SqlParam>& params,
+                        std::string_view context, Status* ended) override {
+    Result<ExecResult> res = Execute(sql, params, {}, context);
+    if (!res.ok()) {
+      if (EndsTransaction(res.status())) *ended = res.status();
+      return res.status();
+    }
+    // CLIENT_FOUND_ROWS: affected counts matched rows, also when the values did not change.
+    return static_cast<int64_t>(res->affected);
+  }
+
+  Result<std::unique_ptr<sql::SqlScan>> OpenScan(const TableSchema& table, const sql::TableDml& dml,
+                                                 std::string_view context) override;
+
+  Status Commit(std::string_view context) override {
+    Status s = Exec("COMMIT", context);
+    if (!s.ok() && !Broken() && InTransaction()) {
+      Exec("ROLLBACK", "rollback").IgnoreError();  // Release drops it otherwise
+    }
+    return s;
+  }
+
+  // A named lock, held until UnlockMigrations or until the connection closes.
+  Status LockMigrations(std::string_view context) override {
+    RWMETA_ASSIGN_OR_RETURN(
+        auto locked,
+        QueryRows("SELECT GET_LOCK(CONCAT('rwmeta_migrate.', DATABASE()), 60)", context));
+    if (locked.empty() || ParseInt(locked[0][0]) != 1) {
+      return AbortedError(
+          fmt::format("mysql {}: {}: another migration held the lock for 60 s", display_, context));
+    }
+    return Status::Ok();
+  }
+
+  void UnlockMigrations() override {
+    Exec("DO RELEASE_LOCK(CONCAT('rwmeta_migrate.', DATABASE()))", "migrate")
+        .IgnoreError();  // also released when the connection closes
+  }
 
   Status Error(unsigned int error, std::string_view detail, std::string_view context) {
     Status s =
         MapError(error, fmt::format("mysql {}: {}: {} ({})", display_, context, detail, error));
     if (IsUnavailable(s)) broken_ = true;
     return s;
-  }
-
-  // Runs `sql` in the text protocol and discards any result.
-  Status Query(const std::string& sql, std::string_view context) {
-    RWMETA_ASSIGN_OR_RETURN(auto rows, QueryRows(sql, context));
-    return Status::Ok();
   }
 
   // Runs `sql` in the text protocol; rows of nullable text cells.
@@ -304,7 +418,12 @@ class MyConnection {
   }
 
  private:
-  MyConnection(MYSQL* mysql, std::string display) : mysql_(mysql), display_(std::move(display)) {}
+  MyConnection(MYSQL* mysql, std::string display, std::shared_ptr<const PagedScans> scans)
+      : mysql_(mysql), display_(std::move(display)), scans_(std::move(scans)) {}
+
+  static int64_t ParseInt(const std::optional<std::string>& cell) {
+    return cell.has_value() ? std::strtoll(cell->c_str(), nullptr, 10) : 0;
+  }
 
   Result<MYSQL_STMT*> Prepare(const std::string& sql, std::string_view context) {
     auto it = stmts_.find(sql);
@@ -324,49 +443,52 @@ class MyConnection {
   std::string display_;
   bool broken_ = false;
   std::unordered_map<std::string, MYSQL_STMT*> stmts_;
+  std::shared_ptr<const PagedScans> scans_;
 };
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// Scan's keyset pages: (k1 > ?) OR (k1 = ? AND k2 > ?) OR ... after the last key seen.
+class MyScan final : public sql::SqlScan {
+ public:
+  MyScan(MyConnection* conn, const TableSchema& table, const PagedScan& sql, std::string context)
+      : conn_(conn), table_(table), sql_(sql), context_(std::move(context)) {}
 
-int64_t ParseInt(const std::optional<std::string>& cell) {
-  return cell.has_value() ? std::strtoll(cell->c_str(), nullptr, 10) : 0;
-}
+  Result<std::vector<Row>> NextPage() override {
+    const std::vector<int> key_idx = table_.PrimaryKeyIndexes();
+    std::vector<Param> params;
+    if (last_.has_value()) {
+      for (size_t i = 0; i < key_idx.size(); ++i) {
+        for (size_t j = 0; j <= i; ++j) {
+          params.push_back({(*last_)[key_idx[j]], table_.columns[key_idx[j]].type});
+        }
+      }
+    }
+    RWMETA_ASSIGN_OR_RETURN(std::vector<Row> page,
+                            conn_->Run(last_.has_value() ? sql_.next : sql_.first, params,
+                                       sql::ShapeOf(table_), context_));
+    if (!page.empty()) last_ = page.back();
+    return page;
+  }
 
-// The recorded schema version (0 without the bookkeeping table).
-Result<int> ReadVersion(MyConnection& conn) {
-  RWMETA_ASSIGN_OR_RETURN(
-      auto exists, conn.QueryRows(fmt::format("SELECT COUNT(*) FROM information_schema.tables "
-                                              "WHERE table_schema = DATABASE() AND table_name = "
-                                              "'{}'",
-                                              sql::kMigrationsTable),
-                                  "read schema version"));
-  if (exists.empty() || ParseInt(exists[0][0]) == 0) return 0;
-  RWMETA_ASSIGN_OR_RETURN(auto max,
-                          conn.QueryRows(sql::CurrentVersionSql(kDialect), "read schema version"));
-  if (max.empty()) return 0;
-  return static_cast<int>(ParseInt(max[0][0]));
-}
+  Status Close() override { return Status::Ok(); }  // nothing held between pages
 
-// The base tables of the connection's database, by name.
-Result<std::vector<std::string>> ListTables(MyConnection& conn) {
-  RWMETA_ASSIGN_OR_RETURN(auto rows, conn.QueryRows("SELECT table_name FROM information_schema."
-                                                    "tables WHERE table_schema = DATABASE() AND "
-                                                    "table_type = 'BASE TABLE' ORDER BY table_name",
-                                                    "list tables"));
-  std::vector<std::string> names;
-  for (auto& row : rows) names.push_back(row[0].value_or(""));
-  return names;
-}
-
-// The SQL a table needs beyond TableDml: Scan's pages, by primary key.
-struct PagedScan {
-  std::string first;  // no params
-  std::string next;   // params: see NextPageParams
+ private:
+  MyConnection* conn_;
+  const TableSchema& table_;
+  const PagedScan& sql_;
+  std::string context_;
+  std::optional<Row> last_;
 };
+
+Result<std::unique_ptr<sql::SqlScan>> MyConnection::OpenScan(const TableSchema& table,
+                                                             const sql::TableDml& /*dml*/,
+                                                             std::string_view context) {
+  auto it = scans_->find(table.name);
+  if (it == scans_->end()) {
+    return InvalidArgumentError(fmt::format("table {} is not in the model", table.name));
+  }
+  return std::unique_ptr<sql::SqlScan>(
+      std::make_unique<MyScan>(this, table, it->second, std::string(context)));
+}
 
 PagedScan PagedScanSql(const TableSchema& t) {
   std::string columns;
@@ -390,291 +512,11 @@ PagedScan PagedScanSql(const TableSchema& t) {
     after += sql::QuoteIdentifier(kDialect, t.primary_key[i]) + " > ?)";
   }
   const std::string table = sql::QuoteIdentifier(kDialect, t.name);
-  return {fmt::format("SELECT {} FROM {} ORDER BY {} LIMIT {}", columns, table, order, kPageRows),
+  return {fmt::format("SELECT {} FROM {} ORDER BY {} LIMIT {}", columns, table, order,
+                      sql::kScanPageRows),
           fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT {}", columns, table, after,
-                      order, kPageRows)};
+                      order, sql::kScanPageRows)};
 }
-
-}  // namespace
-
-struct MysqlMetaStore::Shared {
-  std::string display;
-  MyConnection::Config config;
-  MysqlOptions options;
-  const Model* model;
-  std::map<std::string, sql::TableDml, std::less<>> dml;
-  std::map<std::string, PagedScan, std::less<>> scans;
-  std::atomic<bool> version_checked{false};
-
-  std::mutex mu;
-  std::vector<std::unique_ptr<MyConnection>> idle;  // guarded by mu
-
-  // An idle connection, or a new one. `pooled` says which.
-  Result<std::unique_ptr<MyConnection>> Acquire(bool* pooled = nullptr) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!idle.empty()) {
-        auto conn = std::move(idle.back());
-        idle.pop_back();
-        if (pooled != nullptr) *pooled = true;
-        return conn;
-      }
-    }
-    if (pooled != nullptr) *pooled = false;
-    return MyConnection::Connect(config, display);
-  }
-
-  // A connection on which `first` has run. An idle connection that the server closed meanwhile
-  // (restart, wait_timeout, KILL) fails its first statement as Unavailable: it is dropped and the
-  // next one tried, down to a new connection, whose failure is returned.
-  Result<std::unique_ptr<MyConnection>> AcquireWith(const std::string& first,
-                                                    std::string_view context) {
-    while (true) {
-      bool pooled = false;
-      RWMETA_ASSIGN_OR_RETURN(auto conn, Acquire(&pooled));
-      Status s = conn->Query(first, context);
-      if (s.ok()) return conn;
-      if (pooled && IsUnavailable(s)) continue;
-      Release(std::move(conn));
-      return s;
-    }
-  }
-
-  // Takes back `conn`; a broken connection, or one still inside a transaction, is closed.
-  void Release(std::unique_ptr<MyConnection> conn) {
-    if (conn == nullptr || conn->broken() || conn->InTransaction()) return;
-    std::lock_guard<std::mutex> lock(mu);
-    if (idle.size() < options.max_idle_connections) idle.push_back(std::move(conn));
-  }
-
-  Status VersionMismatch(int version) const {
-    return FailedPreconditionError(
-        fmt::format("mysql {}: meta store schema version {}, this binary's model version is {}; "
-                    "run Migrate",
-                    display, version, model->version()));
-  }
-
-  Status CheckVersion(MyConnection& conn) {
-    if (version_checked.load()) return Status::Ok();
-    RWMETA_ASSIGN_OR_RETURN(int version, ReadVersion(conn));
-    if (version != model->version()) return VersionMismatch(version);
-    version_checked.store(true);
-    return Status::Ok();
-  }
-};
-
-namespace {
-
-std::vector<ColumnType> TypesOf(const TableSchema& t) {
-  std::vector<ColumnType> types;
-  for (const auto& c : t.columns) types.push_back(c.type);
-  return types;
-}
-
-// Checks a fetched row against the model and turns 0/1 back into booleans.
-Result<Row> ToRow(std::vector<Value> cells, const TableSchema& t, const std::string& display) {
-  for (size_t i = 0; i < cells.size(); ++i) {
-    const ColumnSchema& c = t.columns[i];
-    auto bad = [&](std::string_view why) {
-      return DataLossError(
-          fmt::format("mysql {}: table {} column {}: {}", display, t.name, c.name, why));
-    };
-    if (IsNull(cells[i])) {
-      if (!c.nullable) return bad("NULL in a NOT NULL column");
-      continue;
-    }
-    if (c.type == ColumnType::kBool) {
-      const int64_t v = std::get<int64_t>(cells[i]);
-      if (v != 0 && v != 1) return bad(fmt::format("stored boolean {} is not 0 or 1", v));
-      cells[i] = v == 1;
-    }
-  }
-  return Row(std::move(cells));
-}
-
-class MyTransaction final : public Transaction {
- public:
-  MyTransaction(std::shared_ptr<MysqlMetaStore::Shared> shared, std::unique_ptr<MyConnection> conn,
-                bool read_only)
-      : shared_(std::move(shared)), conn_(std::move(conn)), read_only_(read_only) {}
-
-  ~MyTransaction() override {
-    if (conn_ != nullptr && !conn_->broken() && conn_->InTransaction()) {
-      // On failure Release closes the connection, which rolls back too.
-      conn_->Query("ROLLBACK", "rollback").IgnoreError();
-    }
-    shared_->Release(std::move(conn_));
-  }
-
-  Result<std::optional<Row>> Get(const TableSchema& table, const Key& key) override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(false));
-    RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(table));
-    RWMETA_RETURN_IF_ERROR(ValidateKey(*t.schema, key));
-    RWMETA_ASSIGN_OR_RETURN(ExecResult res, Run(t.dml->select_by_key, KeyParams(*t.schema, key),
-                                                TypesOf(*t.schema), Context("get", *t.schema)));
-    if (res.rows.empty()) return std::optional<Row>();
-    RWMETA_ASSIGN_OR_RETURN(Row row,
-                            ToRow(std::move(res.rows.front()), *t.schema, conn_->display()));
-    return std::optional<Row>(std::move(row));
-  }
-
-  Status Scan(const TableSchema& table, const std::function<Status(const Row&)>& visit) override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(false));
-    RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(table));
-    const TableSchema& s = *t.schema;
-    const std::vector<ColumnType> types = TypesOf(s);
-    const std::vector<int> key_idx = s.PrimaryKeyIndexes();
-    std::optional<Row> last;
-    while (true) {
-      std::vector<Param> params;
-      if (last.has_value()) {
-        for (size_t i = 0; i < key_idx.size(); ++i) {
-          for (size_t j = 0; j <= i; ++j) {
-            params.push_back({(*last)[key_idx[j]], s.columns[key_idx[j]].type});
-          }
-        }
-      }
-      RWMETA_ASSIGN_OR_RETURN(ExecResult page, Run(last.has_value() ? t.scan->next : t.scan->first,
-                                                   params, types, Context("scan", s)));
-      const size_t n = page.rows.size();
-      // The whole page is read before any visit: the visitor may read through this view.
-      for (auto& cells : page.rows) {
-        RWMETA_ASSIGN_OR_RETURN(Row row, ToRow(std::move(cells), s, conn_->display()));
-        RWMETA_RETURN_IF_ERROR(visit(row));
-        last = std::move(row);
-      }
-      if (n < static_cast<size_t>(kPageRows)) return Status::Ok();
-    }
-  }
-
-  Result<int64_t> Count(const TableSchema& table) override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(false));
-    RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(table));
-    RWMETA_ASSIGN_OR_RETURN(
-        ExecResult res, Run(t.dml->count, {}, {ColumnType::kInt64}, Context("count", *t.schema)));
-    if (res.rows.empty() || IsNull(res.rows[0][0])) return int64_t{0};
-    return std::get<int64_t>(res.rows[0][0]);
-  }
-
-  Status Insert(const TableSchema& table, const Row& row) override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
-    RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(table));
-    RWMETA_RETURN_IF_ERROR(ValidateRow(*t.schema, row));
-    std::vector<Param> params;
-    for (size_t i = 0; i < row.size(); ++i) params.push_back({row[i], t.schema->columns[i].type});
-    return Run(t.dml->insert, params, {}, Context("insert", *t.schema)).status();
-  }
-
-  Status Update(const TableSchema& table, const Row& row) override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
-    RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(table));
-    RWMETA_RETURN_IF_ERROR(ValidateRow(*t.schema, row));
-    const TableSchema& s = *t.schema;
-    Key key = KeyOf(s, row);
-    if (t.dml->update.empty()) {
-      // Every column is a key column: the row either exists as given or not at all.
-      RWMETA_ASSIGN_OR_RETURN(std::optional<Row> existing, Get(s, key));
-      if (!existing.has_value()) return RowNotFoundError(s, key);
-      return Status::Ok();
-    }
-    std::vector<int> key_idx = s.PrimaryKeyIndexes();
-    std::vector<Param> params;
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (std::find(key_idx.begin(), key_idx.end(), static_cast<int>(i)) != key_idx.end()) continue;
-      params.push_back({row[i], s.columns[i].type});
-    }
-    for (Param& p : KeyParams(s, key)) params.push_back(std::move(p));
-    // CLIENT_FOUND_ROWS: affected counts matched rows, also when the values did not change.
-    RWMETA_ASSIGN_OR_RETURN(ExecResult res, Run(t.dml->update, params, {}, Context("update", s)));
-    if (res.affected == 0) return RowNotFoundError(s, key);
-    return Status::Ok();
-  }
-
-  Status Upsert(const TableSchema& table, const Row& row) override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
-    RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(table));
-    RWMETA_RETURN_IF_ERROR(ValidateRow(*t.schema, row));
-    // An update in place, never REPLACE (delete + insert, which would fire ON DELETE CASCADE).
-    // The Get takes a shared lock (SERIALIZABLE), so the row cannot appear before the Insert.
-    RWMETA_ASSIGN_OR_RETURN(std::optional<Row> existing, Get(*t.schema, KeyOf(*t.schema, row)));
-    return existing.has_value() ? Update(*t.schema, row) : Insert(*t.schema, row);
-  }
-
-  Status Delete(const TableSchema& table, const Key& key) override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
-    RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(table));
-    RWMETA_RETURN_IF_ERROR(ValidateKey(*t.schema, key));
-    RWMETA_ASSIGN_OR_RETURN(ExecResult res, Run(t.dml->delete_by_key, KeyParams(*t.schema, key), {},
-                                                Context("delete", *t.schema)));
-    if (res.affected == 0) return RowNotFoundError(*t.schema, key);
-    return Status::Ok();
-  }
-
-  Status Commit() override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(false));
-    finished_ = true;
-    Status s = conn_->Query("COMMIT", "commit");
-    if (!s.ok() && !conn_->broken() && conn_->InTransaction()) {
-      conn_->Query("ROLLBACK", "rollback").IgnoreError();  // Release drops it otherwise
-    }
-    return s;
-  }
-
- private:
-  struct Resolved {
-    const TableSchema* schema;
-    const sql::TableDml* dml;
-    const PagedScan* scan;
-  };
-
-  Status CheckUsable(bool write) const {
-    if (finished_) return FailedPreconditionError("mysql: transaction already finished");
-    if (write && read_only_) return FailedPreconditionError("mysql: snapshot view is read-only");
-    if (!doomed_.ok()) {
-      if (IsUnavailable(doomed_)) return doomed_;
-      return AbortedError(
-          fmt::format("mysql: transaction failed earlier, redo it: {}", doomed_.message()));
-    }
-    return Status::Ok();
-  }
-
-  Result<Resolved> Resolve(const TableSchema& table) const {
-    auto it = shared_->dml.find(table.name);
-    if (it == shared_->dml.end()) {
-      return InvalidArgumentError(fmt::format("table {} is not in the model", table.name));
-    }
-    return Resolved{shared_->model->Find(table.name), &it->second,
-                    &shared_->scans.find(table.name)->second};
-  }
-
-  // InnoDB rolls back the whole transaction on a deadlock, and the connection may be gone: after
-  // either, nothing more may run in this transaction.
-  Result<ExecResult> Run(const std::string& sql, const std::vector<Param>& params,
-                         const std::vector<ColumnType>& types, std::string_view context) {
-    Result<ExecResult> res = conn_->Execute(sql, params, types, context);
-    if (!res.ok() && (IsAborted(res.status()) || IsUnavailable(res.status()))) {
-      doomed_ = res.status();
-    }
-    return res;
-  }
-
-  std::vector<Param> KeyParams(const TableSchema& s, const Key& key) const {
-    std::vector<int> idx = s.PrimaryKeyIndexes();
-    std::vector<Param> params;
-    for (size_t i = 0; i < key.size(); ++i) params.push_back({key[i], s.columns[idx[i]].type});
-    return params;
-  }
-
-  static std::string Context(std::string_view op, const TableSchema& s) {
-    return fmt::format("table {}: {}", s.name, op);
-  }
-
-  std::shared_ptr<MysqlMetaStore::Shared> shared_;
-  std::unique_ptr<MyConnection> conn_;
-  bool read_only_;
-  bool finished_ = false;
-  Status doomed_;  // the failure that ended InnoDB's transaction early, if any
-};
 
 }  // namespace
 
@@ -690,11 +532,7 @@ Result<std::unique_ptr<MysqlMetaStore>> MysqlMetaStore::Open(std::string_view ur
   if (parsed.path.size() < 2 || parsed.path.find('/', 1) != std::string::npos) {
     return bad("expected one database name as the path");
   }
-  auto shared = std::make_shared<Shared>();
-  shared->display = RedactUrl(url);
-  shared->options = options;
-  shared->model = &model;
-  MyConnection::Config& config = shared->config;
+  MyConnection::Config config;
   config.host = parsed.host;
   if (config.host.size() > 2 && config.host.front() == '[' && config.host.back() == ']') {
     config.host = config.host.substr(1, config.host.size() - 2);
@@ -715,148 +553,33 @@ Result<std::unique_ptr<MysqlMetaStore>> MysqlMetaStore::Open(std::string_view ur
     }
     config.connect_timeout_s = static_cast<unsigned int>(seconds);
   }
-  for (const TableSchema& t : model.tables()) {
-    shared->dml.emplace(t.name, sql::TableDmlSql(kDialect, t));
-    shared->scans.emplace(t.name, PagedScanSql(t));
-  }
-  // Connect once now, so that a bad address or bad credentials fail here and not later.
-  RWMETA_ASSIGN_OR_RETURN(auto conn, shared->Acquire());
-  shared->Release(std::move(conn));
-  return std::unique_ptr<MysqlMetaStore>(new MysqlMetaStore(std::move(shared)));
-}
-
-MysqlMetaStore::MysqlMetaStore(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
-
-MysqlMetaStore::~MysqlMetaStore() = default;
-
-std::string MysqlMetaStore::DisplayUrl() const { return shared_->display; }
-
-Result<SchemaState> MysqlMetaStore::Inspect() {
-  RWMETA_ASSIGN_OR_RETURN(
-      auto conn,
-      shared_->AcquireWith("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", "inspect"));
-  auto inspect = [&]() -> Result<SchemaState> {
-    // One snapshot, so that version and emptiness describe the same state.
-    RWMETA_RETURN_IF_ERROR(
-        conn->Query("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", "inspect"));
-    SchemaState state;
-    RWMETA_ASSIGN_OR_RETURN(state.version, ReadVersion(*conn));
-    RWMETA_ASSIGN_OR_RETURN(std::vector<std::string> tables, ListTables(*conn));
-    for (const auto& name : tables) {
-      if (name == sql::kMigrationsTable) continue;
-      RWMETA_ASSIGN_OR_RETURN(
-          auto rows,
-          conn->QueryRows("SELECT 1 FROM " + sql::QuoteIdentifier(kDialect, name) + " LIMIT 1",
-                          "inspect table " + name));
-      if (!rows.empty()) {
-        state.empty = false;
-        break;
-      }
-    }
-    return state;
+  auto scans = std::make_shared<PagedScans>();
+  for (const TableSchema& t : model.tables()) scans->emplace(t.name, PagedScanSql(t));
+  sql::SqlBackendSpec spec;
+  spec.dialect = kDialect;
+  spec.display = RedactUrl(url);
+  spec.max_idle_connections = options.max_idle_connections;
+  spec.connect = [config = std::move(config), display = spec.display,
+                  scans = std::shared_ptr<const PagedScans>(std::move(scans))] {
+    return MyConnection::Connect(config, display, scans);
   };
-  Result<SchemaState> state = inspect();
-  if (!conn->broken() && conn->InTransaction()) {
-    conn->Query("ROLLBACK", "inspect").IgnoreError();  // read-only; Release drops it otherwise
-  }
-  shared_->Release(std::move(conn));
-  return state;
-}
-
-Status MysqlMetaStore::Migrate() {
-  RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->AcquireWith("DO 1", "migrate"));
-  const Model& model = *shared_->model;
-  auto migrate = [&]() -> Status {
-    // Migrators of one database take turns. Held until RELEASE_LOCK or the connection closes.
-    RWMETA_ASSIGN_OR_RETURN(
-        auto locked,
-        conn->QueryRows("SELECT GET_LOCK(CONCAT('rwmeta_migrate.', DATABASE()), 60)", "migrate"));
-    if (locked.empty() || ParseInt(locked[0][0]) != 1) {
-      return AbortedError(fmt::format("mysql {}: migrate: another migration held the lock for 60 s",
-                                      shared_->display));
-    }
-    while (true) {
-      RWMETA_ASSIGN_OR_RETURN(std::vector<std::string> tables, ListTables(*conn));
-      const bool has_bookkeeping =
-          std::find(tables.begin(), tables.end(), sql::kMigrationsTable) != tables.end();
-      if (!has_bookkeeping && !tables.empty()) {
-        return FailedPreconditionError(fmt::format(
-            "mysql {}: the database has no rwmeta schema but already holds {} table(s) ({}, "
-            "...): use an empty database",
-            shared_->display, tables.size(), tables.front()));
-      }
-      RWMETA_RETURN_IF_ERROR(conn->Query(sql::CreateMigrationsTableSql(kDialect), "migrate"));
-      RWMETA_ASSIGN_OR_RETURN(int version, ReadVersion(*conn));
-      if (version > model.version()) {
-        return FailedPreconditionError(
-            fmt::format("mysql {}: meta store schema version {} is newer than this binary's "
-                        "model version {}",
-                        shared_->display, version, model.version()));
-      }
-      if (version == model.version()) return Status::Ok();
-      RWMETA_ASSIGN_OR_RETURN(sql::MigrationStep step,
-                              sql::MigrationStepSql(kDialect, model, version + 1));
-      const std::string context = fmt::format("migrate to version {}", step.version);
-      // DDL commits implicitly: the step is recorded after its last statement.
-      for (const auto& statement : step.statements) {
-        RWMETA_RETURN_IF_ERROR(conn->Query(statement, context));
-      }
-      RWMETA_RETURN_IF_ERROR(conn->Execute(sql::RecordMigrationSql(kDialect),
-                                           {{int64_t{step.version}, ColumnType::kInt64},
-                                            {NowMs(), ColumnType::kInt64},
-                                            {step.description, ColumnType::kText}},
-                                           {}, "record migration")
-                                 .status());
-    }
-  };
-  Status result = migrate();
-  if (!conn->broken()) {
-    conn->Query("DO RELEASE_LOCK(CONCAT('rwmeta_migrate.', DATABASE()))", "migrate")
-        .IgnoreError();  // also released when the connection closes
-  }
-  if (result.ok()) shared_->version_checked.store(true);
-  shared_->Release(std::move(conn));
-  return result;
-}
-
-Result<std::unique_ptr<Transaction>> MysqlMetaStore::BeginTransaction() {
-  RWMETA_ASSIGN_OR_RETURN(
-      auto conn,
-      shared_->AcquireWith("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "begin transaction"));
-  Status s = conn->Query("START TRANSACTION", "begin transaction");
-  if (s.ok()) s = shared_->CheckVersion(*conn);
-  if (!s.ok()) {
-    if (!conn->broken() && conn->InTransaction()) {
-      conn->Query("ROLLBACK", "begin transaction").IgnoreError();
-    }
-    shared_->Release(std::move(conn));
-    return s;
-  }
-  return std::unique_ptr<Transaction>(
-      std::make_unique<MyTransaction>(shared_, std::move(conn), /*read_only=*/false));
-}
-
-Result<std::unique_ptr<ReadView>> MysqlMetaStore::BeginSnapshotRead() {
-  RWMETA_ASSIGN_OR_RETURN(auto conn,
-                          shared_->AcquireWith("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
-                                               "begin snapshot read"));
+  spec.begin_transaction = {"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "START TRANSACTION"};
   // WITH CONSISTENT SNAPSHOT takes the snapshot now, not at the first read.
-  Status s =
-      conn->Query("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", "begin snapshot read");
-  if (s.ok()) {
-    Result<int> version = ReadVersion(*conn);
-    s = version.status();
-    if (s.ok() && *version != shared_->model->version()) s = shared_->VersionMismatch(*version);
-  }
-  if (!s.ok()) {
-    if (!conn->broken() && conn->InTransaction()) {
-      conn->Query("ROLLBACK", "begin snapshot read").IgnoreError();
-    }
-    shared_->Release(std::move(conn));
-    return s;
-  }
-  return std::unique_ptr<ReadView>(
-      std::make_unique<MyTransaction>(shared_, std::move(conn), /*read_only=*/true));
+  spec.begin_snapshot = {"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+                         "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"};
+  spec.probe = "DO 1";
+  spec.migrations_table_exists = fmt::format(
+      "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
+      "AND table_name = '{}'",
+      sql::kMigrationsTable);
+  spec.list_tables =
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND "
+      "table_type = 'BASE TABLE' ORDER BY table_name";
+  // DDL commits implicitly: a step is recorded after its last statement.
+  spec.transactional_ddl = false;
+  std::unique_ptr<MysqlMetaStore> store(new MysqlMetaStore(std::move(spec), model));
+  RWMETA_RETURN_IF_ERROR(store->CheckConnection());
+  return store;
 }
 
 }  // namespace rwmeta::metastore

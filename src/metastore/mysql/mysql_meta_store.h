@@ -58,6 +58,7 @@
 
 #include "metastore/meta_store.h"
 #include "metastore/model.h"
+#include "metastore/sql/sql_meta_store.h"
 
 namespace rwmeta::metastore {
 
@@ -70,10 +71,11 @@ struct MysqlOptions {
   size_t max_idle_connections = 8;
 };
 
-class MysqlMetaStore final : public MetaStore {
+// The pool, transactions, Inspect and Migrate are sql::SqlMetaStore's (sql/sql_meta_store.h);
+// this backend supplies MariaDB Connector/C, the binary protocol, the error table above, keyset
+// paging and the named migration lock. Inspect's emptiness counts every table of the database.
+class MysqlMetaStore final : public sql::SqlMetaStore {
  public:
-  struct Shared;  // opaque: connection pool and per-table SQL, shared with live transactions
-
   // Connects once to check the URL, the server and the credentials. Does not migrate.
   // InvalidArgument for a malformed URL (no host, no database, unknown parameter); Unavailable if
   // the server cannot be reached; Unauthenticated for a wrong user or password; NotFound if the
@@ -82,26 +84,9 @@ class MysqlMetaStore final : public MetaStore {
   static Result<std::unique_ptr<MysqlMetaStore>> Open(std::string_view url,
                                                       const Model& model = Model::Get(),
                                                       MysqlOptions options = {});
-  ~MysqlMetaStore() override;
-
-  std::string_view backend() const override { return "mysql"; }
-  // The URL without its password: "mysql://user:***@host:3306/db".
-  std::string DisplayUrl() const override;
-
-  // Version: the highest version recorded in rwmeta_migrations (0 without that table). Empty: no
-  // table of the database other than the bookkeeping table has a row (tables not in the model
-  // count too).
-  Result<SchemaState> Inspect() override;
-  // FailedPrecondition naming both versions if the database's schema is newer than the model, or
-  // if a database without rwmeta schema already holds tables.
-  Status Migrate() override;
-  Result<std::unique_ptr<Transaction>> BeginTransaction() override;
-  Result<std::unique_ptr<ReadView>> BeginSnapshotRead() override;
 
  private:
-  explicit MysqlMetaStore(std::shared_ptr<Shared> shared);
-
-  std::shared_ptr<Shared> shared_;
+  using SqlMetaStore::SqlMetaStore;
 };
 
 }  // namespace rwmeta::metastore

@@ -20,9 +20,8 @@
 //   and the transaction goes on. Any other failed statement dooms the transaction: every later
 //   call and Commit return Aborted.
 // - BeginSnapshotRead: one REPEATABLE READ READ ONLY transaction; its snapshot is taken by its
-// first
-//   statement, so it sees exactly the commits before BeginSnapshotRead returned and never blocks
-//   writers.
+//   first statement, so it sees exactly the commits before BeginSnapshotRead returned and never
+//   blocks writers.
 // - Scan streams through a server-side cursor, FETCHing a page at a time; reads inside the visitor
 //   run on the same connection.
 //
@@ -60,6 +59,7 @@
 
 #include "metastore/meta_store.h"
 #include "metastore/model.h"
+#include "metastore/sql/sql_meta_store.h"
 
 namespace rwmeta::metastore {
 
@@ -72,10 +72,11 @@ struct PostgresOptions {
   size_t max_idle_connections = 8;
 };
 
-class PostgresMetaStore final : public MetaStore {
+// The pool, transactions, Inspect and Migrate are sql::SqlMetaStore's (sql/sql_meta_store.h);
+// this backend supplies libpq, the binary value format, the error table above, savepoints and
+// cursors. Inspect's emptiness counts every table of the current schema.
+class PostgresMetaStore final : public sql::SqlMetaStore {
  public:
-  struct Shared;  // opaque: connection pool and per-table SQL, shared with live transactions
-
   // Connects once to check the URL, the server and the credentials. Does not migrate.
   // InvalidArgument for a malformed URL (no host or no database, unknown libpq keyword);
   // Unavailable if the server cannot be reached; Unauthenticated for a wrong user or password;
@@ -84,26 +85,9 @@ class PostgresMetaStore final : public MetaStore {
   static Result<std::unique_ptr<PostgresMetaStore>> Open(std::string_view url,
                                                          const Model& model = Model::Get(),
                                                          PostgresOptions options = {});
-  ~PostgresMetaStore() override;
-
-  std::string_view backend() const override { return "postgres"; }
-  // The URL without its password: "postgres://user:***@host:5432/db".
-  std::string DisplayUrl() const override;
-
-  // Version: the highest version recorded in rwmeta_migrations (0 without that table). Empty: no
-  // table of the current schema other than the bookkeeping table has a row (tables not in the
-  // model count too, so another application's database is never taken for an empty target).
-  Result<SchemaState> Inspect() override;
-  // FailedPrecondition naming both versions if the database's schema is newer than the model, or
-  // if a database without rwmeta schema already holds tables.
-  Status Migrate() override;
-  Result<std::unique_ptr<Transaction>> BeginTransaction() override;
-  Result<std::unique_ptr<ReadView>> BeginSnapshotRead() override;
 
  private:
-  explicit PostgresMetaStore(std::shared_ptr<Shared> shared);
-
-  std::shared_ptr<Shared> shared_;
+  using SqlMetaStore::SqlMetaStore;
 };
 
 }  // namespace rwmeta::metastore

@@ -483,6 +483,8 @@ SqliteMetaStore::~SqliteMetaStore() = default;
 
 std::string SqliteMetaStore::DisplayUrl() const { return "sqlite://" + shared_->path; }
 
+const Model& SqliteMetaStore::model() const { return *shared_->model; }
+
 Result<SchemaState> SqliteMetaStore::Inspect() {
   RWMETA_ASSIGN_OR_RETURN(auto conn, shared_->Acquire());
   // One read transaction, so that version and emptiness describe the same state.

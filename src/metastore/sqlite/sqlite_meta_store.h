@@ -76,6 +76,7 @@ class SqliteMetaStore final : public MetaStore {
   Result<std::unique_ptr<Transaction>> BeginTransaction() override;
   // FailedPrecondition unless the schema is at exactly the model's version.
   Result<std::unique_ptr<ReadView>> BeginSnapshotRead() override;
+  const Model& model() const override;
 
  private:
   explicit SqliteMetaStore(std::shared_ptr<Shared> shared);
