@@ -99,7 +99,8 @@ std::vector<std::string> RestoreArgs(uint64_t id, const MetaStoreSpec& target,
 // The rows of the catalog tables of the meta store (cluster, system parameters, users, objects,
 // databases, schemas, tables, views, indexes, secrets, dependencies, privileges, catalog
 // versions), read in-process: label "meta store table <name>" -> one line per row. Privileges and
-// secrets are not visible through SQL, so this is where a restore shows it kept them.
+// secrets are not visible through SQL, so this is where a restore shows it kept them. The
+// `cluster` row leaves out its `generation`, which every restore raises.
 Result<ClusterState> DumpCatalogRows(const MetaStoreSpec& store);
 
 // New DDL and DML on a restored cluster (a MakeBusyCluster one): a new table with rows, rows added
