@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "frontend/mview_refresh.h"
 #include "frontend/session_internal.h"
 #include "frontend/sql/executor.h"
 #include "frontend/sql/parse_tree.h"
@@ -67,6 +68,13 @@ std::string CommandTagForTransaction(const std::string& kind) {
 
 // ------------------------------------------------------------------------------------------------
 // Factory.
+
+FrontendSessionFactory::FrontendSessionFactory(meta::CatalogManager& catalog,
+                                               meta::SystemParamsManager& params, TableData* data,
+                                               meta::BackupManager* backup)
+    : catalog_(catalog), params_(params), data_(data), backup_(backup) {
+  if (data_ != nullptr) InstallMaterializedViewRefresh(*data_, catalog_);
+}
 
 Result<pgwire::AuthRequirement> FrontendSessionFactory::Authenticate(std::string_view user,
                                                                      std::string_view) {

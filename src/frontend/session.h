@@ -34,11 +34,11 @@ class FrontendSessionFactory : public pgwire::SessionFactory {
  public:
   // REQUIRES: both managers (and `data` and `backup`, if given) outlive the factory and every
   // session it opens. Without `data` tables have no rows and DML, FLUSH and materialized views are
-  // refused. Without `backup` BACKUP, DELETE META SNAPSHOT[S], rw_catalog.rw_meta_snapshot and
-  // reads under SET QUERY_EPOCH answer 0A000.
+  // refused; with it, every checkpoint of its state store refreshes the materialized views
+  // (InstallMaterializedViewRefresh, mview_refresh.h). Without `backup` BACKUP, DELETE META
+  // SNAPSHOT[S], rw_catalog.rw_meta_snapshot and reads under SET QUERY_EPOCH answer 0A000.
   FrontendSessionFactory(meta::CatalogManager& catalog, meta::SystemParamsManager& params,
-                         TableData* data = nullptr, meta::BackupManager* backup = nullptr)
-      : catalog_(catalog), params_(params), data_(data), backup_(backup) {}
+                         TableData* data = nullptr, meta::BackupManager* backup = nullptr);
 
   // Unauthenticated (28000) if the user does not exist or may not log in. A user with a password
   // needs the md5 exchange; one without is trusted.

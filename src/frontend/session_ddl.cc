@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "frontend/mview_refresh.h"
 #include "frontend/session.h"
 #include "frontend/session_internal.h"
 #include "frontend/sql/executor.h"
@@ -247,7 +248,7 @@ Result<ResultSet> FrontendSession::ExecuteCreateMaterializedView(const json& stm
   if (mv == nullptr) return InternalError("the new materialized view is not in the catalog");
   {
     auto guard = data_->store().BeginDml();
-    RWMETA_RETURN_IF_ERROR(data_->RefreshMaterializedView(*mv));
+    RWMETA_RETURN_IF_ERROR(RefreshMaterializedView(*data_, catalog_, *mv));
   }
   // Like RisingWave, the statement returns once the view's data is committed and readable.
   RWMETA_RETURN_IF_ERROR(data_->store().Checkpoint().status());
