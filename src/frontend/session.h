@@ -34,11 +34,11 @@ class FrontendSessionFactory : public pgwire::SessionFactory {
  public:
   // REQUIRES: both managers (and `data` and `backup`, if given) outlive the factory and every
   // session it opens. Without `data` tables have no rows and DML, FLUSH and materialized views are
-  // refused. Without `backup` BACKUP, DELETE META SNAPSHOT[S], rw_catalog.rw_meta_snapshot and
-  // reads under SET QUERY_EPOCH answer 0A000.
+  // refused; with it, every checkpoint of its state store refreshes the materialized views
+  // (InstallMaterializedViewRefresh, mview_refresh.h). Without `backup` BACKUP, DELETE META
+  // SNAPSHOT[S], rw_catalog.rw_meta_snapshot and reads under SET QUERY_EPOCH answer 0A000.
   FrontendSessionFactory(meta::CatalogManager& catalog, meta::SystemParamsManager& params,
-                         TableData* data = nullptr, meta::BackupManager* backup = nullptr)
-      : catalog_(catalog), params_(params), data_(data), backup_(backup) {}
+                         TableData* data = nullptr, meta::BackupManager* backup = nullptr);
 
   // Unauthenticated (28000) if the user does not exist or may not log in. A user with a password
   // needs the md5 exchange; one without is trusted.
@@ -109,25 +109,28 @@ class FrontendSession : public pgwire::Session {
                                             const std::vector<pgwire::TextValue>& params);
   Result<pgwire::ResultSet> ExecuteSelect(const nlohmann::json& select,
                                           const std::vector<pgwire::TextValue>& params);
+  // session_show_set.cc: SHOW, SET, ALTER SYSTEM.
   Result<pgwire::ResultSet> ExecuteShow(const std::string& name);
   Result<pgwire::ResultSet> ExecuteShowParameters();
   Result<pgwire::ResultSet> ExecuteSet(const nlohmann::json& stmt);
   Result<pgwire::ResultSet> ExecuteAlterSystem(const nlohmann::json& stmt);
+  Result<pgwire::ResultSet> ShowTables(const std::string& schema);
+  // session_ddl.cc: relations.
   Result<pgwire::ResultSet> ExecuteCreateTable(const nlohmann::json& stmt, const std::string& text);
   Result<pgwire::ResultSet> ExecuteCreateView(const nlohmann::json& stmt, const std::string& text);
+  Result<pgwire::ResultSet> ExecuteCreateMaterializedView(const nlohmann::json& stmt,
+                                                          const std::string& text);
   Result<pgwire::ResultSet> ExecuteDrop(const nlohmann::json& stmt);
+  // session_users.cc: users and privileges.
   Result<pgwire::ResultSet> ExecuteCreateUser(const nlohmann::json& stmt);
   Result<pgwire::ResultSet> ExecuteAlterUser(const nlohmann::json& stmt);
   Result<pgwire::ResultSet> ExecuteGrant(const nlohmann::json& stmt);
-  Result<pgwire::ResultSet> ShowTables(const std::string& schema);
   // session_dml.cc: table data.
   Result<pgwire::ResultSet> ExecuteFlush();
   Result<pgwire::ResultSet> ExecuteInsert(const nlohmann::json& stmt,
                                           const std::vector<pgwire::TextValue>& params);
   Result<pgwire::ResultSet> ExecuteUpdateOrDelete(const nlohmann::json& stmt, bool is_update,
                                                   const std::vector<pgwire::TextValue>& params);
-  Result<pgwire::ResultSet> ExecuteCreateMaterializedView(const nlohmann::json& stmt,
-                                                          const std::string& text);
   // session_backup.cc: meta snapshots.
   Result<pgwire::ResultSet> ExecuteBackup();
   Result<pgwire::ResultSet> ExecuteDeleteMetaSnapshots(const std::vector<uint64_t>& ids);

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "frontend/session.h"
+#include "frontend/session_internal.h"
 #include "frontend/sql/executor.h"
 #include "frontend/sql/sql_error.h"
 #include "frontend/system_catalogs.h"
@@ -18,6 +19,7 @@ namespace {
 using json = nlohmann::json;
 using pgwire::ResultSet;
 using pgwire::TextValue;
+using session_internal::Tag;
 using sql::SqlError;
 
 Status NoStateStore(const char* what) {
@@ -30,12 +32,6 @@ json ColumnRef(const std::string& name) {
 }
 
 json ResTarget(json val) { return {{"ResTarget", {{"val", std::move(val)}}}}; }
-
-ResultSet Tag(std::string tag) {
-  ResultSet r;
-  r.command_tag = std::move(tag);
-  return r;
-}
 
 Status NotNullViolation(const meta::TableInfo& table, size_t column) {
   return SqlError(StatusCode::kInvalidArgument, "23502",

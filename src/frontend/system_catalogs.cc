@@ -846,11 +846,6 @@ std::vector<std::string> EffectiveSearchPath(const meta::CatalogSnapshot& snapsh
   return out;
 }
 
-sql::TypeId ColumnTypeOf(const meta::ColumnInfo& column) {
-  auto t = sql::TypeFromName(column.type);
-  return t.ok() ? *t : TypeId::kVarchar;
-}
-
 std::optional<sql::ResolvedRelation> CatalogQueryContext::Lookup(const std::string& schema,
                                                                  const std::string& name) {
   if (IsSystemSchema(schema)) {

@@ -75,10 +75,6 @@ std::shared_ptr<sql::Relation> BuildSystemRelation(const meta::CatalogSnapshot& 
 std::vector<std::string> EffectiveSearchPath(const meta::CatalogSnapshot& snapshot,
                                              const CatalogSessionInfo& session);
 
-// The SQL type of a stored column type name; kVarchar when the name is unknown (a newer binary
-// wrote it).
-sql::TypeId ColumnTypeOf(const meta::ColumnInfo& column);
-
 // A QueryContext over one snapshot. Not thread-safe; lives for one statement.
 class CatalogQueryContext : public sql::QueryContext {
  public:

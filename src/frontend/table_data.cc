@@ -6,11 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <set>
 
-#include "frontend/sql/parser.h"
 #include "frontend/sql/sql_error.h"
-#include "frontend/system_catalogs.h"
 #include "hummock/sst/key.h"
 
 namespace rwmeta::frontend {
@@ -112,21 +111,12 @@ class HummockRelation : public sql::Relation {
   std::vector<sql::ColumnDesc> columns_;
 };
 
-const meta::DatabaseInfo* DatabaseById(const meta::CatalogSnapshot& snap, int64_t id) {
-  for (const auto& d : snap.databases) {
-    if (d.id == id) return &d;
-  }
-  return nullptr;
-}
-
-const meta::SchemaInfo* SchemaById(const meta::CatalogSnapshot& snap, int64_t id) {
-  for (const auto& s : snap.schemas) {
-    if (s.id == id) return &s;
-  }
-  return nullptr;
-}
-
 }  // namespace
+
+sql::TypeId ColumnTypeOf(const meta::ColumnInfo& column) {
+  auto t = sql::TypeFromName(column.type);
+  return t.ok() ? *t : TypeId::kVarchar;
+}
 
 std::vector<sql::ColumnDesc> ColumnDescsOf(const meta::TableInfo& table) {
   std::vector<sql::ColumnDesc> out;
@@ -166,7 +156,19 @@ Result<Datum> CoerceForAssignment(const Datum& d, TypeId from, TypeId to,
 
 TableData::TableData(hummock::StateStore& store, meta::CatalogManager& catalog)
     : store_(store), catalog_(catalog) {
-  store_.SetPreCommitHook([this] { return RefreshChangedViews(); });
+  store_.SetPreCommitHook([this]() -> Status {
+    std::function<Status()> work;
+    {
+      std::lock_guard lock(pre_commit_mu_);
+      work = pre_commit_work_;
+    }
+    return work ? work() : Status::Ok();
+  });
+}
+
+void TableData::SetPreCommitWork(std::function<Status()> work) {
+  std::lock_guard lock(pre_commit_mu_);
+  pre_commit_work_ = std::move(work);
 }
 
 std::shared_ptr<sql::Relation> TableData::NewRelation(const meta::TableInfo& table,
@@ -252,93 +254,6 @@ Status TableData::Reconcile() {
     RWMETA_RETURN_IF_ERROR(store_.manager().DropTables(stale));
   }
   return Status::Ok();
-}
-
-Status TableData::RefreshMaterializedView(const meta::TableInfo& mv) {
-  auto snap = catalog_.Snapshot();
-  const meta::DatabaseInfo* db = DatabaseById(*snap, mv.database_id);
-  const meta::SchemaInfo* schema = SchemaById(*snap, mv.schema_id);
-  const meta::UserInfo* owner = snap->FindUserById(mv.owner_id);
-  if (db == nullptr || schema == nullptr) {
-    return NotFoundError(
-        fmt::format("materialized view \"{}\" has no database or schema", mv.name));
-  }
-  RWMETA_ASSIGN_OR_RETURN(auto parsed, sql::ParseSql(mv.definition));
-  if (parsed.size() != 1 || !parsed[0].node.contains("SelectStmt")) {
-    return DataLossError(
-        fmt::format("the stored query of materialized view \"{}\" is not a SELECT", mv.name));
-  }
-  CatalogSessionInfo info;
-  info.user = owner ? owner->name : "root";
-  info.database = db->name;
-  info.search_path = {schema->name, "public"};
-  info.table_data = this;
-  info.uncommitted_reads = true;
-  std::vector<std::optional<std::string>> none;
-  CatalogQueryContext ctx(snap, info, none);
-  RWMETA_ASSIGN_OR_RETURN(sql::QueryResult result,
-                          sql::ExecuteSelect(parsed[0].node["SelectStmt"], ctx));
-  // What the view holds now, by position.
-  std::vector<std::string> old_rows;
-  RWMETA_ASSIGN_OR_RETURN(
-      auto reader, store_.NewTableReader(static_cast<uint32_t>(mv.id), /*uncommitted=*/true));
-  RWMETA_RETURN_IF_ERROR(reader->Scan([&](std::string_view, std::string_view value) {
-    old_rows.emplace_back(value);
-    return Status::Ok();
-  }));
-  std::vector<hummock::KvWrite> writes;
-  std::vector<sql::ColumnDesc> types = ColumnDescsOf(mv);
-  for (size_t i = 0; i < result.rows.size(); ++i) {
-    sql::Tuple row = std::move(result.rows[i]);
-    row.resize(types.size());
-    for (size_t c = 0; c < row.size() && c < result.columns.size(); ++c) {
-      RWMETA_ASSIGN_OR_RETURN(row[c], CoerceForAssignment(row[c], result.columns[c].type,
-                                                          types[c].type, types[c].name));
-    }
-    RWMETA_ASSIGN_OR_RETURN(std::string value, EncodeRow(row));
-    if (i < old_rows.size() && old_rows[i] == value) continue;
-    writes.push_back(
-        {hummock::EncodeMemcomparable({hummock::Datum(static_cast<int64_t>(i))}), value});
-  }
-  for (size_t i = result.rows.size(); i < old_rows.size(); ++i) {
-    writes.push_back(
-        {hummock::EncodeMemcomparable({hummock::Datum(static_cast<int64_t>(i))}), std::nullopt});
-  }
-  store_.Write(static_cast<uint32_t>(mv.id), writes);
-  return Status::Ok();
-}
-
-Status TableData::RefreshChangedViews() {
-  std::set<uint32_t> written = store_.TablesWrittenInOpenEpoch();
-  if (written.empty()) return Status::Ok();
-  auto snap = catalog_.Snapshot();
-  // Views are refreshed in id order: a view only reads relations created before it.
-  Status first_error;
-  for (const auto& t : snap->tables) {
-    if (t.table_type != meta::kMaterializedViewType) continue;
-    // Inputs, transitively through views and other materialized views.
-    std::set<int64_t> inputs;
-    std::vector<int64_t> todo{t.id};
-    while (!todo.empty()) {
-      int64_t id = todo.back();
-      todo.pop_back();
-      for (const auto& d : snap->dependencies) {
-        if (d.used_by == id && inputs.insert(d.oid).second) todo.push_back(d.oid);
-      }
-    }
-    bool changed = false;
-    for (int64_t id : inputs) changed = changed || written.contains(static_cast<uint32_t>(id));
-    if (!changed) continue;
-    Status s = RefreshMaterializedView(t);
-    if (!s.ok()) {
-      // One broken view must not stop the epoch from committing: it keeps its last contents.
-      spdlog::error("materialized view \"{}\" was not refreshed: {}", t.name, s.ToString());
-      if (first_error.ok()) first_error = s;
-      continue;
-    }
-    written.insert(static_cast<uint32_t>(t.id));
-  }
-  return first_error;
 }
 
 }  // namespace rwmeta::frontend

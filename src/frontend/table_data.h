@@ -9,11 +9,8 @@
 //          without the schema; the schema says which int64 is a date or a timestamp)
 // Inserting a row whose primary key exists replaces it (RisingWave's overwrite-on-conflict).
 //
-// Materialized views are recomputed, not maintained incrementally: at every checkpoint, before the
-// epoch is sealed, each view whose inputs (tables, views, other materialized views, transitively)
-// were written in the epoch runs its query over the epoch's data and the changed positions are
-// written into the same epoch. So at every committed epoch a view is exactly its query over its
-// inputs. The cost is a full evaluation per changed epoch (documented in docs/architecture.md).
+// Materialized views are stored like tables; mview_refresh.h recomputes them at every checkpoint,
+// as this class's pre-commit work (SetPreCommitWork).
 //
 // Thread-safe (the state store and the catalog are).
 #pragma once
@@ -21,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -33,7 +31,8 @@ namespace rwmeta::frontend {
 
 class TableData {
  public:
-  // REQUIRES: both outlive this. Installs itself as the state store's pre-commit hook.
+  // REQUIRES: both outlive this. Installs itself as the state store's pre-commit hook, which runs
+  // the pre-commit work (none until SetPreCommitWork).
   TableData(hummock::StateStore& store, meta::CatalogManager& catalog);
 
   hummock::StateStore& store() { return store_; }
@@ -65,17 +64,21 @@ class TableData {
   // Hummock bookkeeping). Called at start.
   Status Reconcile();
 
-  // Computes `mv`'s rows and writes the difference to what it holds into the open epoch.
-  // REQUIRES: the caller holds a DmlGuard or runs inside the pre-commit hook.
-  Status RefreshMaterializedView(const meta::TableInfo& mv);
+  // What every checkpoint runs before it seals the epoch, writing into that epoch (the
+  // materialized views' refresh: InstallMaterializedViewRefresh in mview_refresh.h). Replaces any
+  // earlier work. Thread-safe: may be set while checkpoints run.
+  void SetPreCommitWork(std::function<Status()> work);
 
  private:
-  // The pre-commit hook: refreshes every materialized view whose inputs changed in the epoch.
-  Status RefreshChangedViews();
-
   hummock::StateStore& store_;
   meta::CatalogManager& catalog_;
+  std::mutex pre_commit_mu_;
+  std::function<Status()> pre_commit_work_;  // guarded by pre_commit_mu_
 };
+
+// The SQL type of a stored column type name; kVarchar when the name is unknown (a newer binary
+// wrote it).
+sql::TypeId ColumnTypeOf(const meta::ColumnInfo& column);
 
 // The SQL types of a table's columns.
 std::vector<sql::ColumnDesc> ColumnDescsOf(const meta::TableInfo& table);

@@ -10,10 +10,15 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "meta/catalog_internal.h"
+
 namespace rwmeta::meta {
 
 namespace {
 
+using catalog_internal::AsInt;
+using catalog_internal::DenyError;
+using catalog_internal::WithState;
 using metastore::Key;
 using metastore::Model;
 using metastore::Row;
@@ -26,22 +31,6 @@ int64_t NowMs() {
       .count();
 }
 
-Status WithState(Status s, const char* sqlstate) { return s.WithSqlState(sqlstate); }
-
-Status DenyError(const std::string& message) {
-  return WithState(PermissionDeniedError(message), "42501");
-}
-
-int64_t AsInt(const Value& v) { return std::get<int64_t>(v); }
-std::optional<int64_t> AsOptInt(const Value& v) {
-  if (metastore::IsNull(v)) return std::nullopt;
-  return std::get<int64_t>(v);
-}
-const std::string& AsText(const Value& v) { return std::get<std::string>(v); }
-std::optional<std::string> AsOptText(const Value& v) {
-  if (metastore::IsNull(v)) return std::nullopt;
-  return std::get<std::string>(v);
-}
 Value OptText(const std::optional<std::string>& s) { return s ? Value(*s) : Value(); }
 
 std::string ColumnsToJson(const std::vector<ColumnInfo>& columns) {
@@ -50,27 +39,6 @@ std::string ColumnsToJson(const std::vector<ColumnInfo>& columns) {
     arr.push_back({{"name", c.name}, {"type", c.type}, {"nullable", c.nullable}});
   }
   return arr.dump();
-}
-
-Result<std::vector<ColumnInfo>> ColumnsFromJson(const std::string& text, int64_t oid) {
-  try {
-    std::vector<ColumnInfo> out;
-    for (const auto& c : nlohmann::json::parse(text)) {
-      out.push_back({c.at("name").get<std::string>(), c.at("type").get<std::string>(),
-                     c.value("nullable", true)});
-    }
-    return out;
-  } catch (const nlohmann::json::exception& e) {
-    return DataLossError(fmt::format("object {}: bad columns json: {}", oid, e.what()));
-  }
-}
-
-Result<std::vector<int>> PkFromJson(const std::string& text, int64_t oid) {
-  try {
-    return nlohmann::json::parse(text).get<std::vector<int>>();
-  } catch (const nlohmann::json::exception& e) {
-    return DataLossError(fmt::format("table {}: bad pk json: {}", oid, e.what()));
-  }
 }
 
 // Object kinds as stored in object.obj_type (they reach disk: never change).
@@ -117,179 +85,7 @@ bool IsDefaultSchema(std::string_view name) {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// CatalogSnapshot lookups.
-
-// The first element of `items` that satisfies `pred`, or nullptr. Catalogs are small: a scan
-// is cheaper than keeping indexes in step with every DDL.
-namespace {
-template <typename T, typename Pred>
-const T* FindFirst(const std::vector<T>& items, Pred pred) {
-  for (const auto& item : items) {
-    if (pred(item)) return &item;
-  }
-  return nullptr;
-}
-}  // namespace
-
-const UserInfo* CatalogSnapshot::FindUser(std::string_view name) const {
-  return FindFirst(users, [&](const auto& u) { return u.name == name; });
-}
-const UserInfo* CatalogSnapshot::FindUserById(int64_t id) const {
-  return FindFirst(users, [&](const auto& u) { return u.id == id; });
-}
-const DatabaseInfo* CatalogSnapshot::FindDatabase(std::string_view name) const {
-  return FindFirst(databases, [&](const auto& d) { return d.name == name; });
-}
-const DatabaseInfo* CatalogSnapshot::FindDatabaseById(int64_t id) const {
-  return FindFirst(databases, [&](const auto& d) { return d.id == id; });
-}
-const SchemaInfo* CatalogSnapshot::FindSchema(int64_t database_id, std::string_view name) const {
-  return FindFirst(schemas,
-                   [&](const auto& s) { return s.database_id == database_id && s.name == name; });
-}
-const SchemaInfo* CatalogSnapshot::FindSchemaById(int64_t id) const {
-  return FindFirst(schemas, [&](const auto& s) { return s.id == id; });
-}
-const TableInfo* CatalogSnapshot::FindTable(int64_t schema_id, std::string_view name) const {
-  return FindFirst(tables,
-                   [&](const auto& t) { return t.schema_id == schema_id && t.name == name; });
-}
-const TableInfo* CatalogSnapshot::FindTableById(int64_t id) const {
-  return FindFirst(tables, [&](const auto& t) { return t.id == id; });
-}
-const ViewInfo* CatalogSnapshot::FindView(int64_t schema_id, std::string_view name) const {
-  return FindFirst(views,
-                   [&](const auto& v) { return v.schema_id == schema_id && v.name == name; });
-}
-const ViewInfo* CatalogSnapshot::FindViewById(int64_t id) const {
-  return FindFirst(views, [&](const auto& v) { return v.id == id; });
-}
-const SecretInfo* CatalogSnapshot::FindSecret(int64_t schema_id, std::string_view name) const {
-  return FindFirst(secrets,
-                   [&](const auto& s) { return s.schema_id == schema_id && s.name == name; });
-}
-bool CatalogSnapshot::HasPrivilege(int64_t user_id, int64_t oid, std::string_view action) const {
-  for (const auto& p : privileges) {
-    if (p.user_id == user_id && p.oid == oid && p.action == action) return true;
-  }
-  return false;
-}
-std::optional<int64_t> CatalogSnapshot::OwnerOf(int64_t oid) const {
-  for (const auto& d : databases)
-    if (d.id == oid) return d.owner_id;
-  for (const auto& s : schemas)
-    if (s.id == oid) return s.owner_id;
-  for (const auto& t : tables)
-    if (t.id == oid) return t.owner_id;
-  for (const auto& v : views)
-    if (v.id == oid) return v.owner_id;
-  for (const auto& s : secrets)
-    if (s.id == oid) return s.owner_id;
-  return std::nullopt;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Loading and row writers.
-
-Result<std::shared_ptr<const CatalogSnapshot>> LoadCatalog(metastore::ReadView& view) {
-  auto snap = std::make_shared<CatalogSnapshot>();
-  const Model& m = Model::Get();
-  struct ObjectRow {
-    int64_t owner_id;
-    std::optional<int64_t> database_id;
-  };
-  std::map<int64_t, ObjectRow> objects;
-  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("object"), [&](const Row& r) {
-    objects[AsInt(r[0])] = {AsInt(r[2]), AsOptInt(r[3])};
-    return Status::Ok();
-  }));
-  auto owner = [&](int64_t oid) {
-    auto it = objects.find(oid);
-    return it == objects.end() ? 0 : it->second.owner_id;
-  };
-  auto dbof = [&](int64_t oid) {
-    auto it = objects.find(oid);
-    return it == objects.end() ? 0 : it->second.database_id.value_or(0);
-  };
-  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("user"), [&](const Row& r) {
-    snap->users.push_back({AsInt(r[0]), AsText(r[1]), std::get<bool>(r[2]), std::get<bool>(r[3]),
-                           std::get<bool>(r[4]), std::get<bool>(r[5]), AsOptText(r[6]),
-                           AsOptText(r[7])});
-    return Status::Ok();
-  }));
-  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("database"), [&](const Row& r) {
-    snap->databases.push_back({AsInt(r[0]), AsText(r[1]), owner(AsInt(r[0]))});
-    return Status::Ok();
-  }));
-  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("schema"), [&](const Row& r) {
-    snap->schemas.push_back({AsInt(r[0]), AsInt(r[1]), AsText(r[2]), owner(AsInt(r[0]))});
-    return Status::Ok();
-  }));
-  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("table"), [&](const Row& r) -> Status {
-    TableInfo t;
-    t.id = AsInt(r[0]);
-    t.schema_id = AsInt(r[1]);
-    t.name = AsText(r[2]);
-    t.table_type = AsText(r[3]);
-    RWMETA_ASSIGN_OR_RETURN(t.columns, ColumnsFromJson(AsText(r[4]), t.id));
-    RWMETA_ASSIGN_OR_RETURN(t.pk, PkFromJson(AsText(r[5]), t.id));
-    t.definition = AsText(r[6]);
-    t.append_only = std::get<bool>(r[7]);
-    t.owner_id = owner(t.id);
-    t.database_id = dbof(t.id);
-    snap->tables.push_back(std::move(t));
-    return Status::Ok();
-  }));
-  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("view"), [&](const Row& r) -> Status {
-    ViewInfo v;
-    v.id = AsInt(r[0]);
-    v.schema_id = AsInt(r[1]);
-    v.name = AsText(r[2]);
-    RWMETA_ASSIGN_OR_RETURN(v.columns, ColumnsFromJson(AsText(r[3]), v.id));
-    v.definition = AsText(r[4]);
-    v.owner_id = owner(v.id);
-    v.database_id = dbof(v.id);
-    snap->views.push_back(std::move(v));
-    return Status::Ok();
-  }));
-  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("index"), [&](const Row& r) -> Status {
-    IndexInfo i;
-    i.id = AsInt(r[0]);
-    i.schema_id = AsInt(r[1]);
-    i.name = AsText(r[2]);
-    i.primary_table_id = AsInt(r[3]);
-    auto cols = nlohmann::json::parse(AsText(r[4]), nullptr, /*allow_exceptions=*/false);
-    if (!cols.is_array()) {
-      return DataLossError(fmt::format("index {} has undecodable columns", i.id));
-    }
-    for (const auto& c : cols) {
-      if (c.is_string()) i.columns.push_back(c.get<std::string>());
-    }
-    i.definition = AsText(r[5]);
-    i.owner_id = owner(i.id);
-    i.database_id = dbof(i.id);
-    snap->indexes.push_back(std::move(i));
-    return Status::Ok();
-  }));
-  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("secret"), [&](const Row& r) {
-    int64_t id = AsInt(r[0]);
-    snap->secrets.push_back({id, dbof(id), AsInt(r[1]), AsText(r[2]), owner(id), AsText(r[3])});
-    return Status::Ok();
-  }));
-  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("user_privilege"), [&](const Row& r) {
-    snap->privileges.push_back(
-        {AsInt(r[0]), AsInt(r[1]), AsInt(r[2]), AsInt(r[3]), AsText(r[4]), std::get<bool>(r[5])});
-    return Status::Ok();
-  }));
-  RWMETA_RETURN_IF_ERROR(view.Scan(m.Table("object_dependency"), [&](const Row& r) {
-    snap->dependencies.push_back({AsInt(r[1]), AsInt(r[2])});
-    return Status::Ok();
-  }));
-  RWMETA_ASSIGN_OR_RETURN(auto version,
-                          view.Get(m.Table("catalog_version"), Key{std::string("catalog")}));
-  snap->version = version ? AsInt((*version)[1]) : 0;
-  return std::shared_ptr<const CatalogSnapshot>(std::move(snap));
-}
+// Row writers (shared with bootstrap).
 
 std::string Md5Verifier(std::string_view password, std::string_view user_name) {
   std::string input = std::string(password) + std::string(user_name);
@@ -335,9 +131,8 @@ Result<int64_t> InsertDatabaseRows(Transaction& txn, std::string_view name, int6
 // ---------------------------------------------------------------------------------------------
 // CatalogManager.
 
-namespace {
+namespace catalog_internal {
 
-// The acting user, or PermissionDenied if it no longer exists.
 Result<const UserInfo*> ActorUser(const CatalogSnapshot& snap, const CatalogActor& actor) {
   const UserInfo* u = snap.FindUser(actor.user);
   if (u == nullptr) return DenyError(fmt::format("user \"{}\" does not exist", actor.user));
@@ -362,6 +157,14 @@ Result<const SchemaInfo*> LookupSchema(const CatalogSnapshot& snap, int64_t data
   }
   return s;
 }
+
+}  // namespace catalog_internal
+
+namespace {
+
+using catalog_internal::ActorDatabase;
+using catalog_internal::ActorUser;
+using catalog_internal::LookupSchema;
 
 bool CanCreateIn(const CatalogSnapshot& snap, const UserInfo& user, const SchemaInfo& schema) {
   return user.is_super || schema.owner_id == user.id ||
@@ -1007,192 +810,6 @@ Result<DdlResult> CatalogManager::DropSecret(const CatalogActor& actor, const Qu
     }
     out.id = secret->id;
     return DeleteObjects(txn, snap, {secret->id});
-  });
-}
-
-namespace {
-
-const std::vector<std::string>& ActionsFor(GrantTargetType type) {
-  static const std::vector<std::string> kDatabase{"CONNECT", "CREATE"};
-  static const std::vector<std::string> kSchema{"CREATE", "USAGE"};
-  static const std::vector<std::string> kTable{"SELECT", "INSERT", "UPDATE", "DELETE"};
-  switch (type) {
-    case GrantTargetType::kDatabase:
-      return kDatabase;
-    case GrantTargetType::kSchema:
-      return kSchema;
-    case GrantTargetType::kTable:
-      return kTable;
-  }
-  return kTable;
-}
-
-const char* TargetTypeName(GrantTargetType type) {
-  switch (type) {
-    case GrantTargetType::kDatabase:
-      return "database";
-    case GrantTargetType::kSchema:
-      return "schema";
-    case GrantTargetType::kTable:
-      return "table";
-  }
-  return "object";
-}
-
-struct GrantTarget {
-  int64_t oid;
-  int64_t owner_id;
-  std::string name;
-};
-
-Result<std::vector<GrantTarget>> ResolveGrantTargets(const CatalogSnapshot& snap,
-                                                     const CatalogActor& actor,
-                                                     GrantTargetType type,
-                                                     const std::vector<QualifiedName>& objects) {
-  std::vector<GrantTarget> out;
-  for (const auto& o : objects) {
-    if (type == GrantTargetType::kDatabase) {
-      const DatabaseInfo* db = snap.FindDatabase(o.name);
-      if (db == nullptr) {
-        return WithState(NotFoundError(fmt::format("database \"{}\" does not exist", o.name)),
-                         "3D000");
-      }
-      out.push_back({db->id, db->owner_id, db->name});
-      continue;
-    }
-    RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
-    if (type == GrantTargetType::kSchema) {
-      RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* s, LookupSchema(snap, db->id, o.name));
-      out.push_back({s->id, s->owner_id, s->name});
-      continue;
-    }
-    RWMETA_ASSIGN_OR_RETURN(const SchemaInfo* s, LookupSchema(snap, db->id, o.schema));
-    if (const TableInfo* t = snap.FindTable(s->id, o.name)) {
-      out.push_back({t->id, t->owner_id, t->name});
-    } else if (const ViewInfo* v = snap.FindView(s->id, o.name)) {
-      out.push_back({v->id, v->owner_id, v->name});
-    } else {
-      return WithState(NotFoundError(fmt::format("relation \"{}\" does not exist", o.name)),
-                       "42P01");
-    }
-  }
-  return out;
-}
-
-Result<std::vector<std::string>> ExpandActions(GrantTargetType type,
-                                               const std::vector<std::string>& actions) {
-  const auto& allowed = ActionsFor(type);
-  if (actions.empty()) return allowed;  // ALL [PRIVILEGES]
-  std::vector<std::string> out;
-  for (const auto& a : actions) {
-    std::string upper;
-    for (char c : a) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (upper == "ALL") return allowed;
-    if (std::find(allowed.begin(), allowed.end(), upper) == allowed.end()) {
-      return WithState(InvalidArgumentError(fmt::format("invalid privilege type {} for {}", upper,
-                                                        TargetTypeName(type))),
-                       "0LP01");
-    }
-    out.push_back(upper);
-  }
-  return out;
-}
-
-Result<std::vector<const UserInfo*>> ResolveGrantees(const CatalogSnapshot& snap,
-                                                     const std::vector<std::string>& names) {
-  std::vector<const UserInfo*> out;
-  for (const auto& n : names) {
-    const UserInfo* u = snap.FindUser(n);
-    if (u == nullptr) {
-      return WithState(NotFoundError(fmt::format("user \"{}\" does not exist", n)), "42704");
-    }
-    out.push_back(u);
-  }
-  return out;
-}
-
-bool MayGrant(const CatalogSnapshot& snap, const UserInfo& user, const GrantTarget& target,
-              const std::string& action) {
-  if (user.is_super || target.owner_id == user.id) return true;
-  for (const auto& p : snap.privileges) {
-    if (p.user_id == user.id && p.oid == target.oid && p.action == action && p.with_grant_option) {
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
-Result<DdlResult> CatalogManager::Grant(const CatalogActor& actor, GrantTargetType type,
-                                        const std::vector<QualifiedName>& objects,
-                                        const std::vector<std::string>& actions,
-                                        const std::vector<std::string>& grantees,
-                                        bool with_grant_option) {
-  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
-    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
-    RWMETA_ASSIGN_OR_RETURN(auto targets, ResolveGrantTargets(snap, actor, type, objects));
-    RWMETA_ASSIGN_OR_RETURN(auto expanded, ExpandActions(type, actions));
-    RWMETA_ASSIGN_OR_RETURN(auto users, ResolveGrantees(snap, grantees));
-    const auto& table = Model::Get().Table("user_privilege");
-    for (const auto& target : targets) {
-      for (const auto& action : expanded) {
-        if (!MayGrant(snap, *user, target, action)) {
-          return DenyError(
-              fmt::format("permission denied for {} {}", TargetTypeName(type), target.name));
-        }
-        for (const UserInfo* grantee : users) {
-          const PrivilegeInfo* existing = nullptr;
-          for (const auto& p : snap.privileges) {
-            if (p.user_id == grantee->id && p.oid == target.oid && p.action == action) {
-              existing = &p;
-            }
-          }
-          if (existing != nullptr) {
-            if (with_grant_option && !existing->with_grant_option) {
-              RWMETA_RETURN_IF_ERROR(
-                  txn.Update(table, Row{existing->id, existing->user_id, existing->oid,
-                                        existing->granted_by, existing->action, true}));
-            }
-            continue;
-          }
-          RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextId(txn, "user_privilege"));
-          RWMETA_RETURN_IF_ERROR(txn.Insert(
-              table, Row{id, grantee->id, target.oid, user->id, action, with_grant_option}));
-        }
-      }
-    }
-    (void)out;
-    return Status::Ok();
-  });
-}
-
-Result<DdlResult> CatalogManager::Revoke(const CatalogActor& actor, GrantTargetType type,
-                                         const std::vector<QualifiedName>& objects,
-                                         const std::vector<std::string>& actions,
-                                         const std::vector<std::string>& grantees) {
-  return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
-    RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
-    RWMETA_ASSIGN_OR_RETURN(auto targets, ResolveGrantTargets(snap, actor, type, objects));
-    RWMETA_ASSIGN_OR_RETURN(auto expanded, ExpandActions(type, actions));
-    RWMETA_ASSIGN_OR_RETURN(auto users, ResolveGrantees(snap, grantees));
-    for (const auto& target : targets) {
-      for (const auto& action : expanded) {
-        if (!MayGrant(snap, *user, target, action)) {
-          return DenyError(
-              fmt::format("permission denied for {} {}", TargetTypeName(type), target.name));
-        }
-        for (const UserInfo* grantee : users) {
-          for (const auto& p : snap.privileges) {
-            if (p.user_id == grantee->id && p.oid == target.oid && p.action == action) {
-              RWMETA_RETURN_IF_ERROR(txn.Delete(Model::Get().Table("user_privilege"), Key{p.id}));
-            }
-          }
-        }
-      }
-    }
-    (void)out;
-    return Status::Ok();
   });
 }
 

@@ -1,0 +1,41 @@
+// Internal to the catalog manager (catalog_manager.cc, catalog_snapshot.cc,
+// catalog_privileges.cc): the error helpers, row accessors and lookups its parts share. Not a
+// public API: callers use catalog_manager.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "common/status.h"
+#include "metastore/meta_store.h"
+
+namespace rwmeta::meta {
+// Declared in catalog_manager.h (not included here: that header's implementation includes this).
+struct CatalogActor;
+struct CatalogSnapshot;
+struct DatabaseInfo;
+struct SchemaInfo;
+struct UserInfo;
+}  // namespace rwmeta::meta
+
+namespace rwmeta::meta::catalog_internal {
+
+inline Status WithState(Status s, const char* sqlstate) { return s.WithSqlState(sqlstate); }
+
+// PermissionDenied with SQLSTATE 42501.
+inline Status DenyError(const std::string& message) {
+  return WithState(PermissionDeniedError(message), "42501");
+}
+
+inline int64_t AsInt(const metastore::Value& v) { return std::get<int64_t>(v); }
+
+// The acting user, or PermissionDenied if it no longer exists.
+Result<const UserInfo*> ActorUser(const CatalogSnapshot& snap, const CatalogActor& actor);
+// The actor's current database, or NotFound (3D000).
+Result<const DatabaseInfo*> ActorDatabase(const CatalogSnapshot& snap, const CatalogActor& actor);
+// Schema `name` ("public" if empty) of the database, or NotFound (3F000).
+Result<const SchemaInfo*> LookupSchema(const CatalogSnapshot& snap, int64_t database_id,
+                                       const std::string& name);
+
+}  // namespace rwmeta::meta::catalog_internal
