@@ -5,6 +5,7 @@
 #include <set>
 
 #include "hummock/version/version.h"
+#include "objstore/key.h"
 
 namespace rwmeta::backup {
 namespace {
@@ -36,13 +37,6 @@ std::optional<uint64_t> SnapshotIdOf(std::string_view key, std::string_view pref
   return id;
 }
 
-std::string DirPrefix(std::string_view directory) {
-  std::string d(directory);
-  while (!d.empty() && d.back() == '/') d.pop_back();
-  if (!d.empty()) d += '/';
-  return d;
-}
-
 }  // namespace
 
 BackupStorage::BackupStorage(objstore::ObjectStore* store, std::string directory,
@@ -53,7 +47,7 @@ BackupStorage::BackupStorage(objstore::ObjectStore* store, std::string directory
       manifest_(store, directory_, options.manifest) {}
 
 std::string BackupStorage::SnapshotKey(std::string_view directory, uint64_t id) {
-  return DirPrefix(directory) + std::to_string(id) + ".snapshot";
+  return objstore::DirectoryPrefix(directory) + std::to_string(id) + ".snapshot";
 }
 
 Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::ReadView& view,
@@ -186,7 +180,7 @@ Result<SnapshotContents> BackupStorage::VerifySnapshot(uint64_t id) {
 }
 
 Result<std::vector<uint64_t>> BackupStorage::ListSnapshotObjectIds() {
-  const std::string prefix = DirPrefix(directory_);
+  const std::string prefix = objstore::DirectoryPrefix(directory_);
   RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects, store_->List(prefix));
   std::vector<uint64_t> ids;
   for (const objstore::ObjectMeta& o : objects) {
@@ -197,7 +191,7 @@ Result<std::vector<uint64_t>> BackupStorage::ListSnapshotObjectIds() {
 }
 
 Result<std::vector<std::string>> BackupStorage::CleanUpUnlisted(int64_t min_age_ms) {
-  const std::string prefix = DirPrefix(directory_);
+  const std::string prefix = objstore::DirectoryPrefix(directory_);
   // Listing before reading the manifest: an object written and listed after our List is not a
   // candidate, and one listed in the manifest we read is kept.
   RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects, store_->List(prefix));

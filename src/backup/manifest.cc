@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "objstore/key.h"
+
 namespace rwmeta::backup {
 namespace {
 
@@ -21,13 +23,6 @@ int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-std::string DirPrefix(std::string_view directory) {
-  std::string d(directory);
-  while (!d.empty() && d.back() == '/') d.pop_back();
-  if (!d.empty()) d += '/';
-  return d;
 }
 
 // A random sleep so that writers that collided do not collide again in lock step.
@@ -81,7 +76,7 @@ const SnapshotMetadata* Manifest::Find(uint64_t id) const {
 }
 
 std::string ManifestKey(std::string_view directory) {
-  return DirPrefix(directory) + "manifest.json";
+  return objstore::JoinKey(directory, "manifest.json");
 }
 
 std::string EncodeManifest(const Manifest& manifest) {
@@ -231,7 +226,7 @@ Result<Manifest> ManifestStore::TryUpdateCas(const std::function<Status(Manifest
 }
 
 Result<std::string> ManifestStore::AcquireLock(int64_t deadline_ms) {
-  const std::string prefix = DirPrefix(directory_) + "manifest.lock.";
+  const std::string prefix = objstore::JoinKey(directory_, "manifest.lock.");
   const std::string mine = prefix + RandomToken();
   for (int attempt = 0;; ++attempt) {
     RWMETA_RETURN_IF_ERROR(store_->Put(mine, "rwmeta manifest lock\n"));

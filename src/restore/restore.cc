@@ -15,6 +15,7 @@
 #include "hummock/version/checkpoint.h"
 #include "metastore/meta_store.h"
 #include "metastore/model.h"
+#include "objstore/key.h"
 
 namespace rwmeta::restore {
 
@@ -30,13 +31,6 @@ constexpr char kDataDirectoryParam[] = "data_directory";
 constexpr char kBackupUrlParam[] = "backup_storage_url";
 constexpr char kBackupDirParam[] = "backup_storage_directory";
 constexpr char kHummockPrefix[] = "hummock+";
-
-std::string JoinKey(std::string_view directory, std::string_view name) {
-  std::string key(directory);
-  while (!key.empty() && key.back() == '/') key.pop_back();
-  if (!key.empty()) key += '/';
-  return key + std::string(name);
-}
 
 uint64_t ValueBytes(const metastore::Value& v) {
   if (const auto* s = std::get_if<std::string>(&v)) return s->size();
@@ -128,7 +122,7 @@ Result<SnapshotFacts> ReadFacts(backup::BackupStorage& backup,
 // FailedPrecondition while a meta node holds the state store's lease.
 Status CheckNoLiveMetaNode(objstore::ObjectStore& state_store, const std::string& directory,
                            hummock::Clock& clock) {
-  const std::string key = JoinKey(directory, hummock::kMetaLeaseObject);
+  const std::string key = objstore::JoinKey(directory, hummock::kMetaLeaseObject);
   auto body = state_store.Get(key);
   if (!body.ok()) {
     if (body.status().code() == StatusCode::kNotFound) return Status::Ok();
@@ -160,7 +154,7 @@ Status CheckNoLiveMetaNode(objstore::ObjectStore& state_store, const std::string
 
 Status CheckClusterId(objstore::ObjectStore& state_store, const std::string& directory,
                       const std::string& cluster_id) {
-  const std::string key = JoinKey(directory, hummock::kClusterIdObject);
+  const std::string key = objstore::JoinKey(directory, hummock::kClusterIdObject);
   auto body = state_store.Get(key);
   if (!body.ok()) {
     if (body.status().code() == StatusCode::kNotFound) return Status::Ok();
@@ -181,7 +175,7 @@ Status CheckClusterId(objstore::ObjectStore& state_store, const std::string& dir
 // Object ids of `<id>.data` objects under the data directory.
 Result<std::set<uint64_t>> ListObjectIds(objstore::ObjectStore& state_store,
                                          const std::string& directory) {
-  std::string prefix = JoinKey(directory, "");
+  std::string prefix = objstore::JoinKey(directory, "");
   RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects, state_store.List(prefix));
   std::set<uint64_t> ids;
   for (const objstore::ObjectMeta& o : objects) {
@@ -483,8 +477,8 @@ Result<uint64_t> StartGeneration(objstore::ObjectStore& state_store, const std::
     return mine;
   }
   Step(options, fmt::format("raising the cluster generation of state store {}", display));
-  auto raised = hummock::RaiseGeneration(state_store, dir, summary.cluster_id,
-                                         summary.snapshot_id, clock);
+  auto raised =
+      hummock::RaiseGeneration(state_store, dir, summary.cluster_id, summary.snapshot_id, clock);
   if (!raised.ok()) return raised.status();
   spdlog::info("restore-meta: state store {} is now at {}", display,
                hummock::DescribeGeneration(*raised));
@@ -730,8 +724,8 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   }
 
   // 9. Write: the generation, rows and marker in one commit, the checkpoint, then the marker goes.
-  RWMETA_ASSIGN_OR_RETURN(summary.generation,
-                          StartGeneration(state_store, dir, target, state, summary, clock, options));
+  RWMETA_ASSIGN_OR_RETURN(summary.generation, StartGeneration(state_store, dir, target, state,
+                                                              summary, clock, options));
   if (state == TargetState::kHalfRestored) {
     Step(options, fmt::format("target holds the rows of an unfinished restore of snapshot {}: "
                               "completing it",
@@ -742,9 +736,9 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
     RWMETA_RETURN_IF_ERROR(
         WriteRows(backup, *entry, target, facts, overrides, sequences, options, &summary));
   }
-  Step(options, fmt::format("writing the Hummock version {} checkpoint to {}",
-                            facts.contents.version.id(),
-                            hummock::CheckpointKey(dir, summary.generation)));
+  Step(options,
+       fmt::format("writing the Hummock version {} checkpoint to {}", facts.contents.version.id(),
+                   hummock::CheckpointKey(dir, summary.generation)));
   hummock::HummockVersionCheckpoint checkpoint;
   *checkpoint.mutable_version() = facts.contents.version;
   // Stale objects stay empty: objects of the old cluster that nothing references are garbage for

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hummock/cluster/state_store_guard.h"
+#include "objstore/key.h"
 
 namespace rwmeta::hummock {
 
@@ -33,10 +34,7 @@ Result<StoredGeneration> ReadWithEtag(objstore::ObjectStore& store, const std::s
 }  // namespace
 
 std::string GenerationKey(std::string_view data_directory) {
-  std::string key(data_directory);
-  while (!key.empty() && key.back() == '/') key.pop_back();
-  if (!key.empty()) key += '/';
-  return key + kGenerationObject;
+  return objstore::JoinKey(data_directory, kGenerationObject);
 }
 
 std::string EncodeGeneration(const GenerationRecord& record) {

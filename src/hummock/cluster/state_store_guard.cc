@@ -1,7 +1,5 @@
 #include "hummock/cluster/state_store_guard.h"
 
-#include "hummock/cluster/generation.h"
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -9,6 +7,9 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
+
+#include "hummock/cluster/generation.h"
+#include "objstore/key.h"
 
 namespace rwmeta::hummock {
 
@@ -75,7 +76,7 @@ Clock* SystemClock() {
 
 Status CheckStateStoreClusterId(objstore::ObjectStore& store, const std::string& display_url,
                                 const std::string& data_directory, const std::string& cluster_id) {
-  const std::string key = data_directory + "/" + kClusterIdObject;
+  const std::string key = objstore::JoinKey(data_directory, kClusterIdObject);
   auto compare = [&](const std::string& stored) -> Status {
     std::string other = Trim(stored);
     if (other == cluster_id) return Status::Ok();
@@ -103,7 +104,7 @@ StateStoreGuard::StateStoreGuard(objstore::ObjectStore& store, std::string data_
                                  StateStoreGuardOptions options, std::string holder_id)
     : store_(store),
       data_directory_(std::move(data_directory)),
-      key_(data_directory_ + "/" + kMetaLeaseObject),
+      key_(objstore::JoinKey(data_directory_, kMetaLeaseObject)),
       options_(std::move(options)),
       clock_(options_.clock ? options_.clock : SystemClock()),
       holder_id_(std::move(holder_id)) {}
@@ -145,8 +146,8 @@ Result<std::unique_ptr<StateStoreGuard>> StateStoreGuard::Acquire(objstore::Obje
                                                                   StateStoreGuardOptions options) {
   if (options.ttl_ms <= 0) return InvalidArgumentError("state store lease ttl must be positive");
   std::string holder = options.holder_id.empty() ? RandomHolderId() : options.holder_id;
-  std::unique_ptr<StateStoreGuard> guard(new StateStoreGuard(
-      store, std::move(data_directory), std::move(options), std::move(holder)));
+  std::unique_ptr<StateStoreGuard> guard(
+      new StateStoreGuard(store, std::move(data_directory), std::move(options), std::move(holder)));
   StateStoreGuard& g = *guard;
   Clock& clock = *g.clock_;
   const int64_t poll_ms = g.options_.poll_interval_ms > 0

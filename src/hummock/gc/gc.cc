@@ -5,15 +5,10 @@
 #include <unordered_set>
 
 #include "hummock/sst/sst_writer.h"
+#include "objstore/key.h"
 
 namespace rwmeta::hummock {
 namespace {
-
-std::string DirectoryPrefix(std::string_view data_directory) {
-  std::string prefix(data_directory);
-  if (!prefix.empty() && prefix.back() != '/') prefix.push_back('/');
-  return prefix;
-}
 
 std::string JoinIds(const std::vector<uint64_t>& ids) {
   std::string out;
@@ -27,7 +22,7 @@ std::string JoinIds(const std::vector<uint64_t>& ids) {
 }  // namespace
 
 std::optional<uint64_t> ParseSstObjectKey(std::string_view data_directory, std::string_view key) {
-  const std::string prefix = DirectoryPrefix(data_directory);
+  const std::string prefix = objstore::DirectoryPrefix(data_directory);
   constexpr std::string_view kSuffix = ".data";
   if (key.size() <= prefix.size() + kSuffix.size() || key.substr(0, prefix.size()) != prefix ||
       key.substr(key.size() - kSuffix.size()) != kSuffix) {
@@ -61,7 +56,8 @@ Result<FullGcReport> FullGc(objstore::ObjectStore& store, std::string_view data_
   }
   FullGcReport report;
   // 1. List first: whatever is uploaded after this point is not a candidate (object_protection.h).
-  Result<std::vector<objstore::ObjectMeta>> listed = store.List(DirectoryPrefix(data_directory));
+  Result<std::vector<objstore::ObjectMeta>> listed =
+      store.List(objstore::DirectoryPrefix(data_directory));
   if (!listed.ok()) return listed.status().WithContext("full gc: listing the state store");
   struct Candidate {
     uint64_t id;

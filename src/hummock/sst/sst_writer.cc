@@ -6,23 +6,23 @@
 #include <cmath>
 
 #include "hummock/sst/sst_format.h"
+#include "objstore/key.h"
 
 namespace rwmeta::hummock {
 
 using namespace sst_format;  // NOLINT(google-build-using-namespace): the format's own constants
 
 std::string SstObjectKey(std::string_view data_directory, uint64_t object_id) {
-  std::string key(data_directory);
-  if (!key.empty() && key.back() != '/') key.push_back('/');
-  return key + std::to_string(object_id) + ".data";
+  return objstore::JoinKey(data_directory, std::to_string(object_id) + ".data");
 }
 
 namespace {
 constexpr std::string_view kCollision = "already exists in the state store";
 }  // namespace
 
-Result<std::unique_ptr<objstore::ObjectWriter>> OpenSstObjectWriter(
-    objstore::ObjectStore& store, std::string_view data_directory, uint64_t object_id) {
+Result<std::unique_ptr<objstore::ObjectWriter>> OpenSstObjectWriter(objstore::ObjectStore& store,
+                                                                    std::string_view data_directory,
+                                                                    uint64_t object_id) {
   objstore::PutOptions once;
   once.if_none_match = store.SupportsConditionalPut();
   return store.OpenWriter(SstObjectKey(data_directory, object_id), once);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "hummock/version/version.h"
+#include "objstore/key.h"
 
 namespace rwmeta::hummock {
 namespace {
@@ -31,10 +32,8 @@ uint64_t Checksum(std::string_view bytes) { return XXH64(bytes.data(), bytes.siz
 }  // namespace
 
 std::string CheckpointKey(std::string_view data_directory, uint64_t generation) {
-  std::string key(data_directory);
-  while (!key.empty() && key.back() == '/') key.pop_back();
-  if (!key.empty()) key += '/';
-  return key + "checkpoint/" + std::to_string(generation <= 1 ? 0 : generation);
+  return objstore::JoinKey(data_directory,
+                           "checkpoint/" + std::to_string(generation <= 1 ? 0 : generation));
 }
 
 Result<std::string> EncodeCheckpoint(const HummockVersionCheckpoint& checkpoint,
