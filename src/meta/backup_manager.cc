@@ -61,10 +61,23 @@ Result<BackupJobInfo> JobFromRow(const metastore::Row& row) {
     return DataLossError(fmt::format("backup_job {}: unknown state \"{}\"", job.job_id, state));
   }
   job.message = std::get<std::string>(row[2]);
+  if (job.state == BackupJobState::kFailed) job.error = FailedJobError(job.message);
   if (!metastore::IsNull(row[3])) job.remarks = std::get<std::string>(row[3]);
   job.started_at_ms = std::get<int64_t>(row[4]);
   if (!metastore::IsNull(row[5])) job.finished_at_ms = std::get<int64_t>(row[5]);
   return job;
+}
+
+constexpr std::string_view kFailedJobPrefix = "failed backup job ";
+
+// The inverse of StatusCodeName (which stays the one spelling of each name).
+std::optional<StatusCode> StatusCodeFromName(std::string_view name) {
+  for (int i = static_cast<int>(StatusCode::kOk);
+       i <= static_cast<int>(StatusCode::kUnauthenticated); ++i) {
+    const auto code = static_cast<StatusCode>(i);
+    if (StatusCodeName(code) == name) return code;
+  }
+  return std::nullopt;
 }
 
 std::string HumanBytes(uint64_t bytes) {
@@ -77,6 +90,35 @@ std::string HumanBytes(uint64_t bytes) {
 }
 
 }  // namespace
+
+// A failed job's code goes into the message text rather than a column of its own: the history
+// outlives the process (backup-job-status after a restart must still say DataLoss), so memory
+// alone would not do, and backup_job's columns belong to the model, whose version moves with other
+// work. The message already carried Status::ToString(), so "<CODE_NAME>: " after the job prefix is
+// a stable encoding that rows of earlier versions share.
+std::string FailedJobMessage(uint64_t job_id, const Status& error) {
+  return fmt::format("{}{}: {}", kFailedJobPrefix, job_id, error.ToString());
+}
+
+Status FailedJobError(std::string_view message) {
+  std::string_view rest = message;
+  if (rest.starts_with(kFailedJobPrefix)) {
+    rest.remove_prefix(kFailedJobPrefix.size());
+    const size_t id_end = rest.find(": ");
+    const std::string_view id = rest.substr(0, id_end);
+    if (id_end != std::string_view::npos && !id.empty() &&
+        id.find_first_not_of("0123456789") == std::string_view::npos) {
+      rest.remove_prefix(id_end + 2);
+    } else {
+      rest = message;
+    }
+  }
+  const size_t name_end = rest.find(": ");
+  std::optional<StatusCode> code;
+  if (name_end != std::string_view::npos) code = StatusCodeFromName(rest.substr(0, name_end));
+  if (!code || *code == StatusCode::kOk) return UnknownError(std::string(rest));
+  return Status(*code, std::string(rest.substr(name_end + 2)));
+}
 
 std::string_view BackupJobStateName(BackupJobState state) {
   switch (state) {
@@ -230,10 +272,12 @@ Status BackupManager::RecoverInterruptedJobs() {
           job.job_id);
     } else {
       job.state = BackupJobState::kFailed;
-      job.message = fmt::format(
-          "failed backup job {}: interrupted: the meta node stopped while the "
-          "job ran{}",
-          job.job_id, manifest ? "" : " (the backup location cannot be read to check)");
+      // Aborted: nothing is wrong with the location or the data; running the job again is the
+      // remedy.
+      job.error = AbortedError(
+          fmt::format("interrupted: the meta node stopped while the job ran{}",
+                      manifest ? "" : " (the backup location cannot be read to check)"));
+      job.message = FailedJobMessage(job.job_id, job.error);
     }
     job.finished_at_ms = NowMs();
     spdlog::info("backup: job {} was left RUNNING by an earlier meta node: now {}: {}", job.job_id,
@@ -335,7 +379,7 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks,
     }
   } else {
     state = BackupJobState::kFailed;
-    message = fmt::format("failed backup job {}: {}", job_id, written.status().ToString());
+    message = FailedJobMessage(job_id, written.status());
   }
   if (state == BackupJobState::kSucceeded) {
     spdlog::info("backup: job {} succeeded: {}", job_id, message);
