@@ -91,7 +91,8 @@ struct BackupJobInfo {
 //   failed backup job <job id>: <CODE_NAME>: <error message>
 // CODE_NAME is StatusCodeName(error.code()) ("DATA_LOSS", "UNAVAILABLE"): the rest is
 // error.ToString(), which is what jobs of earlier versions stored too, so their rows decode the
-// same. This text reaches the meta store: never change its shape.
+// same. Bytes that are not valid UTF-8 are written \xNN. This text reaches the meta store: never
+// change its shape.
 std::string FailedJobMessage(uint64_t job_id, const Status& error);
 // The error FailedJobMessage encoded in `message`: its code and its own message. A message not of
 // that shape (a row written by hand, an interrupted job of an earlier version) gives Unknown with

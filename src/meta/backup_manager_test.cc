@@ -292,6 +292,9 @@ TEST(FailedJobMessageTest, KeepsTheCodeInTheStoredText) {
         InternalError(""), AbortedError("interrupted: a: b: c"), UnknownError("who knows")}) {
     EXPECT_EQ(FailedJobError(FailedJobMessage(42, error)), error) << error;
   }
+  // An error quoting raw bytes (a manifest of garbage) is stored as valid UTF-8.
+  EXPECT_EQ(FailedJobMessage(1, DataLossError("bad \x93 byte, \xc3\xa9 kept, \xe2\x82 cut")),
+            "failed backup job 1: DATA_LOSS: bad \\x93 byte, \xc3\xa9 kept, \\xe2\\x82 cut");
   // Rows not of the shape: an interrupted job of an earlier version, a row edited by hand.
   EXPECT_THAT(FailedJobError("failed backup job 5: interrupted: the meta node stopped"),
               StatusIs(StatusCode::kUnknown, "interrupted: the meta node stopped"));
