@@ -1,23 +1,23 @@
-// Status and Result<T>: how every fallible rwmeta function reports failure.
-//
-// Codes are numbered as gRPC's (and abseil's) canonical codes, so that a Status crosses the gRPC
-// boundary unchanged. Choose the code the caller needs to decide what to do next:
+// Status and Result<T>: how every fallible rwmeta function reports failure. Codes are numbered
+// as gRPC's (and abseil's) canonical codes, so that a Status crosses the gRPC boundary unchanged.
+// Choose the code the caller needs to decide what to do next:
+// clang-format off
 //   kNotFound            the named thing does not exist (snapshot 7, table t, object key)
 //   kAlreadyExists       creating something that exists
 //   kInvalidArgument     the request itself is malformed, whatever the state of the system
-//   kFailedPrecondition  the system is not in a state to do this (target not empty, backup storage
-//   unset) kAborted             lost a compare-and-swap or a transaction conflict: redo the
-//   read-modify-write kUnavailable         a server is down or unreachable: retrying the same call
-//   may succeed kDataLoss            stored bytes are corrupt or truncated (checksum mismatch,
-//   short object) kUnimplemented       unknown format version, unsupported statement
+//   kFailedPrecondition  not in a state to do this (target not empty, backup storage unset)
+//   kAborted             lost a compare-and-swap or a transaction conflict: redo read-modify-write
+//   kUnavailable         a server is down or unreachable: retrying the same call may succeed
+//   kDataLoss            stored bytes are corrupt or truncated (checksum mismatch, short object)
+//   kUnimplemented       unknown format version, unsupported statement
 //   kPermissionDenied    the caller may not do this (not a superuser)
 //   kUnauthenticated     bad credentials
 //   kInternal            a bug in rwmeta
+// clang-format on
 // Messages are lower case and name the thing: "snapshot 7: chunk 3 checksum mismatch".
 //
 // A Status may carry a SQLSTATE (five characters) for the Postgres wire protocol when the code
-// alone is too coarse (duplicate table vs duplicate schema); see pgwire's mapping table for the
-// default.
+// alone is too coarse (duplicate table vs duplicate schema); the default is pgwire's table.
 #pragma once
 
 #include <cassert>

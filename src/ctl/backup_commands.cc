@@ -13,6 +13,7 @@
 
 #include "ctl/format.h"
 #include "ctl/hummock_commands.h"
+#include "ctl/id_argument.h"
 #include "proto/backup_service.grpc.pb.h"
 
 namespace rwmeta::ctl {
@@ -386,7 +387,8 @@ void AddBackupCommands(CLI::App& meta, CtlContext& ctx, CommandAction* action) {
   del->add_option("--snapshot-ids", *ids,
                   "Snapshot ids, comma-separated (1,2); the flag may be repeated")
       ->required()
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(IdValidator());
   del->callback(
       [&ctx, action, ids] { *action = [&ctx, ids] { return RunDeleteMetaSnapshots(ctx, *ids); }; });
 
@@ -401,7 +403,7 @@ void AddBackupCommands(CLI::App& meta, CtlContext& ctx, CommandAction* action) {
       "Print every manifest field of one meta snapshot, including the committed epoch and "
       "compaction group of each state table (what SET QUERY_EPOCH matches)");
   auto show_id = std::make_shared<uint64_t>(0);
-  show->add_option("ID", *show_id, "Snapshot id")->required();
+  show->add_option("ID", *show_id, "Snapshot id")->required()->check(IdValidator());
   auto verify = std::make_shared<bool>(false);
   show->add_flag("--verify", *verify,
                  "Also read the snapshot object whole on the meta node, check every checksum "
@@ -421,7 +423,9 @@ void AddBackupCommands(CLI::App& meta, CtlContext& ctx, CommandAction* action) {
       "Print one backup job: status (RUNNING, SUCCEEDED, FAILED), message, remarks, start and "
       "end time. An unknown job id is an error.");
   auto job_id = std::make_shared<uint64_t>(0);
-  status->add_option("JOB_ID", *job_id, "Job id (the id of the snapshot it makes)")->required();
+  status->add_option("JOB_ID", *job_id, "Job id (the id of the snapshot it makes)")
+      ->required()
+      ->check(IdValidator());
   status->callback([&ctx, action, job_id] {
     *action = [&ctx, job_id] { return RunBackupJobStatus(ctx, *job_id); };
   });

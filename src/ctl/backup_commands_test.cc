@@ -472,6 +472,47 @@ TEST_F(BackupCommandsTest, BackupMetaOfAFailedJobExitsOneWithItsError) {
   EXPECT_TRUE(ListedIds().empty());
 }
 
+// CLI11 alone reads "-1" into an unsigned id as 18446744073709551615 and "" as 0: both are usage
+// errors (exit 2) that name the value, and nothing reaches the meta node.
+TEST_F(BackupCommandsTest, NegativeEmptyAndOverflowingIdsAreUsageErrors) {
+  Backup();
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {{"show-meta-snapshot", "-1"}, "error: ID: an id cannot be negative: -1\n"},
+      {{"show-meta-snapshot", "18446744073709551616"},
+       "error: ID: not an id: \"18446744073709551616\" (ids are decimal numbers from 0 to "
+       "18446744073709551615)\n"},
+      {{"show-meta-snapshot", "0x1"}, "error: ID: not an id: \"0x1\""},
+      {{"backup-job-status", "-1"}, "error: JOB_ID: an id cannot be negative: -1\n"},
+      {{"delete-meta-snapshots", "--snapshot-ids", "-1"},
+       "error: --snapshot-ids: an id cannot be negative: -1\n"},
+      {{"delete-meta-snapshots", "--snapshot-ids", "1,-2"},
+       "error: --snapshot-ids: an id cannot be negative: -2\n"},
+      {{"delete-meta-snapshots", "--snapshot-ids=-1"},
+       "error: --snapshot-ids: an id cannot be negative: -1\n"},
+      {{"delete-meta-snapshots", "--snapshot-ids", ""},
+       "error: --snapshot-ids: an empty value is not an id\n"},
+  };
+  for (const Case& c : cases) {
+    ProcessResult r = Risectl(c.args);
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(c.args) << "\n" << r.err;
+    EXPECT_EQ(r.out, "") << ::testing::PrintToString(c.args);
+    EXPECT_THAT(r.err, StartsWith(c.error)) << ::testing::PrintToString(c.args);
+    EXPECT_THAT(r.err, HasSubstr("Usage:")) << ::testing::PrintToString(c.args);
+  }
+  EXPECT_EQ(ListedIds(), (std::vector<uint64_t>{1}));
+  // The largest id is an id (no such snapshot: exit 1), and so is 0.
+  ProcessResult max = Risectl({"show-meta-snapshot", "18446744073709551615"});
+  EXPECT_EQ(max.exit_code, 1) << max.err;
+  EXPECT_THAT(max.err, StartsWith("error: meta snapshot 18446744073709551615 not found"));
+  ProcessResult zero = Risectl({"backup-job-status", "0"});
+  EXPECT_EQ(zero.exit_code, 1) << zero.err;
+  EXPECT_THAT(zero.err, StartsWith("error: backup job status not found: job 0"));
+}
+
 TEST_F(BackupCommandsTest, BackupMetaWhileAJobRunsIsRefused) {
   SetGate(false);
   ASSERT_OK_AND_ASSIGN(uint64_t running, manager_->StartBackup(std::nullopt));

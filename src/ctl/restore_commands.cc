@@ -13,6 +13,7 @@
 #include "backup/backup_storage.h"
 #include "common/logging.h"
 #include "common/url.h"
+#include "ctl/id_argument.h"
 #include "metastore/factory.h"
 #include "objstore/factory.h"
 #include "restore/restore.h"
@@ -172,7 +173,8 @@ void AddRestoreCommands(CLI::App& meta, CtlContext& ctx, CommandAction* action) 
       "or nothing: a failed or interrupted restore leaves the target as it was, or (after the "
       "rows are committed) is completed by running it again.");
   cmd->add_option("--meta-snapshot-id", f->snapshot_id, "Id of the snapshot to restore")
-      ->required();
+      ->required()
+      ->check(IdValidator());
   AddTargetFlags(*cmd, f->target);
   cmd->add_option("--backup-storage-url", f->backup_storage_url,
                   "Where the snapshots are: s3://bucket, minio://..., fs:///dir")

@@ -161,6 +161,25 @@ TEST_F(RisectlTest, UnknownCommandOrFlagIsUsageError) {
   }
 }
 
+// restore-meta's snapshot id is checked as every id is (backup_commands_test.cc has the rest):
+// "-1" would otherwise restore snapshot 18446744073709551615. Nothing is opened.
+TEST_F(RisectlTest, RestoreMetaRefusesANegativeOrEmptySnapshotId) {
+  for (const std::string& id : {std::string("-1"), std::string("")}) {
+    ProcessResult r =
+        Risectl({"meta", "restore-meta", "--meta-snapshot-id", id, "--meta-store-type", "sqlite",
+                 "--sql-endpoint", "/nonexistent/rwmeta-restore-test.db", "--backup-storage-url",
+                 "fs:///nonexistent/backup", "--hummock-storage-url", "fs:///nonexistent/state"});
+    EXPECT_EQ(r.exit_code, 2) << id << ": " << r.err;
+    EXPECT_EQ(r.out, "") << id;
+    EXPECT_THAT(
+        r.err,
+        AllOf(StartsWith(id.empty() ? "error: --meta-snapshot-id: an empty value is not an id"
+                                    : "error: --meta-snapshot-id: an id cannot be negative: -1"),
+              HasSubstr("Usage:")))
+        << id;
+  }
+}
+
 TEST_F(RisectlTest, UnknownCommandIsNamedWithTheUsageOfItsGroup) {
   ProcessResult r = Risectl({"meta", "bogus"});
   EXPECT_EQ(r.exit_code, 2);

@@ -61,10 +61,59 @@ Result<BackupJobInfo> JobFromRow(const metastore::Row& row) {
     return DataLossError(fmt::format("backup_job {}: unknown state \"{}\"", job.job_id, state));
   }
   job.message = std::get<std::string>(row[2]);
+  if (job.state == BackupJobState::kFailed) job.error = FailedJobError(job.message);
   if (!metastore::IsNull(row[3])) job.remarks = std::get<std::string>(row[3]);
   job.started_at_ms = std::get<int64_t>(row[4]);
   if (!metastore::IsNull(row[5])) job.finished_at_ms = std::get<int64_t>(row[5]);
   return job;
+}
+
+constexpr std::string_view kFailedJobPrefix = "failed backup job ";
+
+// `text` with every byte that is not part of well-formed UTF-8 written as \xNN. An error may quote
+// stored bytes (a manifest of garbage), and a job's message goes into a text column (PostgreSQL
+// refuses invalid UTF-8), a protobuf string (which then fails to serialize) and pgwire.
+std::string ValidUtf8(std::string_view text) {
+  static constexpr uint32_t kMinCodePoint[] = {0, 0, 0x80, 0x800, 0x10000};
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const size_t len = lead < 0x80           ? 1
+                       : (lead >> 5) == 0x06 ? 2
+                       : (lead >> 4) == 0x0e ? 3
+                       : (lead >> 3) == 0x1e ? 4
+                                             : 0;
+    bool ok = len > 0 && i + len <= text.size();
+    uint32_t code_point = lead & (0xff >> (len + 1));
+    for (size_t k = 1; ok && k < len; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      ok = (next & 0xc0) == 0x80;
+      code_point = (code_point << 6) | (next & 0x3f);
+    }
+    if (ok && len > 1) {
+      ok = code_point >= kMinCodePoint[len] && code_point <= 0x10ffff &&
+           (code_point < 0xd800 || code_point > 0xdfff);
+    }
+    if (ok) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += fmt::format("\\x{:02x}", lead);
+      ++i;
+    }
+  }
+  return out;
+}
+
+// The inverse of StatusCodeName (which stays the one spelling of each name).
+std::optional<StatusCode> StatusCodeFromName(std::string_view name) {
+  for (int i = static_cast<int>(StatusCode::kOk);
+       i <= static_cast<int>(StatusCode::kUnauthenticated); ++i) {
+    const auto code = static_cast<StatusCode>(i);
+    if (StatusCodeName(code) == name) return code;
+  }
+  return std::nullopt;
 }
 
 std::string HumanBytes(uint64_t bytes) {
@@ -77,6 +126,35 @@ std::string HumanBytes(uint64_t bytes) {
 }
 
 }  // namespace
+
+// A failed job's code goes into the message text rather than a column of its own: the history
+// outlives the process (backup-job-status after a restart must still say DataLoss), so memory
+// alone would not do, and backup_job's columns belong to the model, whose version moves with other
+// work. The message already carried Status::ToString(), so "<CODE_NAME>: " after the job prefix is
+// a stable encoding that rows of earlier versions share.
+std::string FailedJobMessage(uint64_t job_id, const Status& error) {
+  return fmt::format("{}{}: {}", kFailedJobPrefix, job_id, ValidUtf8(error.ToString()));
+}
+
+Status FailedJobError(std::string_view message) {
+  std::string_view rest = message;
+  if (rest.starts_with(kFailedJobPrefix)) {
+    rest.remove_prefix(kFailedJobPrefix.size());
+    const size_t id_end = rest.find(": ");
+    const std::string_view id = rest.substr(0, id_end);
+    if (id_end != std::string_view::npos && !id.empty() &&
+        id.find_first_not_of("0123456789") == std::string_view::npos) {
+      rest.remove_prefix(id_end + 2);
+    } else {
+      rest = message;
+    }
+  }
+  const size_t name_end = rest.find(": ");
+  std::optional<StatusCode> code;
+  if (name_end != std::string_view::npos) code = StatusCodeFromName(rest.substr(0, name_end));
+  if (!code || *code == StatusCode::kOk) return UnknownError(std::string(rest));
+  return Status(*code, std::string(rest.substr(name_end + 2)));
+}
 
 std::string_view BackupJobStateName(BackupJobState state) {
   switch (state) {
@@ -230,10 +308,12 @@ Status BackupManager::RecoverInterruptedJobs() {
           job.job_id);
     } else {
       job.state = BackupJobState::kFailed;
-      job.message = fmt::format(
-          "failed backup job {}: interrupted: the meta node stopped while the "
-          "job ran{}",
-          job.job_id, manifest ? "" : " (the backup location cannot be read to check)");
+      // Aborted: nothing is wrong with the location or the data; running the job again is the
+      // remedy.
+      job.error = AbortedError(
+          fmt::format("interrupted: the meta node stopped while the job ran{}",
+                      manifest ? "" : " (the backup location cannot be read to check)"));
+      job.message = FailedJobMessage(job.job_id, job.error);
     }
     job.finished_at_ms = NowMs();
     spdlog::info("backup: job {} was left RUNNING by an earlier meta node: now {}: {}", job.job_id,
@@ -335,7 +415,7 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks,
     }
   } else {
     state = BackupJobState::kFailed;
-    message = fmt::format("failed backup job {}: {}", job_id, written.status().ToString());
+    message = FailedJobMessage(job_id, written.status());
   }
   if (state == BackupJobState::kSucceeded) {
     spdlog::info("backup: job {} succeeded: {}", job_id, message);

@@ -11,12 +11,13 @@
 //   2. runs `before_cut` (the meta node checkpoints the data plane, so every statement that
 //      completed before BACKUP is in the snapshot);
 //   3. takes the consistent cut: one meta-store snapshot read opened while Hummock commits are held
-//      off, with the Hummock version current at that instant pinned (HummockManager::
-//      BeginConsistentCut): the rows and the version describe the same moment, while DDL and DML
-//      go on;
+//      off, with the Hummock version current at that instant pinned
+//      (HummockManager::BeginConsistentCut): the rows and the version describe the same moment,
+//      while DDL and DML go on;
 //   4. streams the snapshot object to `<dir>/<id>.snapshot` and publishes its manifest entry
 //      (backup::BackupStorage::WriteSnapshot); the entry protects its objects from then on;
-//   5. unpins the version and records the job SUCCEEDED or FAILED with its message.
+//   5. unpins the version and records the job SUCCEEDED or FAILED with its message (a failure's
+//      code included: FailedJobMessage).
 // So every object of a snapshot is pinned or protected at every instant (see
 // hummock/gc/object_protection.h).
 //
@@ -28,10 +29,16 @@
 // nothing) until it works or the parameters change.
 //
 // Errors (codes the SQL and gRPC layers map):
+// clang-format off
 //   FailedPrecondition  a job is already running ("a backup job is already running: job N ...")
 //   ResourceExhausted   the location already holds max_snapshots snapshots
 //   NotFound            unknown job id; unknown snapshot ids (all named); no snapshot holds the
-//   epoch others              the backup location's or the meta store's errors, with context
+//                       epoch
+//   others              the backup location's or the meta store's errors, with context (a corrupt
+//                       manifest DataLoss, an unreachable location Unavailable)
+// clang-format on
+// A job that fails keeps the code it failed with: BackupJobInfo::error, kept in the job's message
+// (see FailedJobMessage), so the SQL and gRPC layers map it as they map a direct error.
 //
 // Concurrency: every method is thread-safe. Jobs run on a thread of their own; DeleteSnapshots and
 // reads may run while a job runs.
@@ -69,13 +76,28 @@ struct BackupJobInfo {
   uint64_t job_id = 0;
   BackupJobState state = BackupJobState::kRunning;
   // Empty while running; what happened when finished ("snapshot 3: 1204 rows, 48.1 KiB, ..." or
-  // "failed backup job 3: <error>").
+  // FailedJobMessage: "failed backup job 3: DATA_LOSS: <error>").
   std::string message;
+  // OK unless FAILED; then the error the job failed with, its code kept (decoded from `message`
+  // by FailedJobError).
+  Status error;
   std::optional<std::string> remarks;
   int64_t started_at_ms = 0;
   std::optional<int64_t> finished_at_ms;
   friend bool operator==(const BackupJobInfo&, const BackupJobInfo&) = default;
 };
+
+// How a failed job's error is kept in backup_job.message, whose text is stored and shown to users:
+//   failed backup job <job id>: <CODE_NAME>: <error message>
+// CODE_NAME is StatusCodeName(error.code()) ("DATA_LOSS", "UNAVAILABLE"): the rest is
+// error.ToString(), which is what jobs of earlier versions stored too, so their rows decode the
+// same. Bytes that are not valid UTF-8 are written \xNN. This text reaches the meta store: never
+// change its shape.
+std::string FailedJobMessage(uint64_t job_id, const Status& error);
+// The error FailedJobMessage encoded in `message`: its code and its own message. A message not of
+// that shape (a row written by hand, an interrupted job of an earlier version) gives Unknown with
+// the text after "failed backup job <id>: ", or the whole message. Never OK.
+Status FailedJobError(std::string_view message);
 
 // Counters since the manager started (the job metrics).
 struct BackupMetrics {
@@ -119,9 +141,9 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
  public:
   // Opens the location the parameters name (a location that fails to open is not an error here:
   // see "Switching location"), marks jobs a previous process left RUNNING (SUCCEEDED if the
-  // location's manifest lists their snapshot, else FAILED "interrupted: the meta node stopped
-  // while the job ran"), and registers itself with `hummock` (SetProtectionSet) and `params`
-  // (AddListener). Errors of the meta store pass through.
+  // location's manifest lists their snapshot, else FAILED with Aborted "interrupted: the meta node
+  // stopped while the job ran"), and registers itself with `hummock` (SetProtectionSet) and
+  // `params` (AddListener). Errors of the meta store pass through.
   // REQUIRES: the three arguments outlive the manager; `params` is loaded.
   static Result<std::unique_ptr<BackupManager>> Open(metastore::MetaStore& meta_store,
                                                      hummock::HummockManager& hummock,

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "meta/bootstrap.h"
 #include "meta/test_store.h"
 #include "objstore/factory.h"
+#include "objstore/fault_injection_object_store.h"
 #include "objstore/memory/memory_object_store.h"
 
 namespace rwmeta::meta {
@@ -200,8 +202,12 @@ TEST_P(BackupManagerTest, AFailedJobIsRecordedWithItsMessageAndPublishesNothing)
   ASSERT_OK_AND_ASSIGN(uint64_t id, manager_->StartBackup("doomed"));
   ASSERT_OK_AND_ASSIGN(BackupJobInfo job, manager_->WaitForJob(id, kWait));
   EXPECT_EQ(job.state, BackupJobState::kFailed);
-  EXPECT_THAT(job.message, HasSubstr("failed backup job 1"));
-  EXPECT_THAT(job.message, HasSubstr("checkpoint store unreachable"));
+  EXPECT_EQ(job.message,
+            "failed backup job 1: UNAVAILABLE: checkpoint before the snapshot: checkpoint store "
+            "unreachable");
+  // The code survives the trip through backup_job.
+  EXPECT_THAT(job.error, StatusIs(StatusCode::kUnavailable,
+                                  "checkpoint before the snapshot: checkpoint store unreachable"));
   ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, manager_->GetManifest());
   EXPECT_THAT(manifest.snapshots, IsEmpty());
   EXPECT_EQ(manager_->metrics().jobs_failed, 1u);
@@ -210,8 +216,96 @@ TEST_P(BackupManagerTest, AFailedJobIsRecordedWithItsMessageAndPublishesNothing)
   ASSERT_OK_AND_ASSIGN(std::vector<BackupJobInfo> jobs, manager_->ListJobs());
   ASSERT_THAT(jobs, SizeIs(2));
   EXPECT_EQ(jobs[0].state, BackupJobState::kSucceeded);
+  EXPECT_OK(jobs[0].error);
   EXPECT_EQ(jobs[1].state, BackupJobState::kFailed);
+  EXPECT_THAT(jobs[1].error, StatusIs(StatusCode::kUnavailable));
   EXPECT_THAT(manager_->GetJob(7), StatusIs(StatusCode::kNotFound, "backup job 7 not found"));
+}
+
+// A manifest of garbage bytes: BACKUP fails DataLoss whether the corruption is found before the
+// job starts or by the job itself, and the job's row keeps DataLoss.
+TEST_P(BackupManagerTest, ACorruptManifestIsDataLossBeforeAndDuringAJob) {
+  std::atomic<bool> corrupt_in_cut{false};
+  const std::filesystem::path manifest = backup_root_ / "backup" / "manifest.json";
+  auto write_garbage = [&] {
+    std::ofstream(manifest, std::ios::binary | std::ios::trunc) << "\x93garbage{";
+  };
+  BackupManagerOptions options;
+  options.before_cut = [&] {
+    if (corrupt_in_cut) write_garbage();
+    return Status::Ok();
+  };
+  OpenManager(options);
+  EXPECT_EQ(Backup(), 1u);  // manifest.json exists from here on
+
+  corrupt_in_cut = true;
+  ASSERT_OK_AND_ASSIGN(uint64_t id, manager_->StartBackup(std::nullopt));
+  ASSERT_OK_AND_ASSIGN(BackupJobInfo job, manager_->WaitForJob(id, kWait));
+  EXPECT_EQ(job.state, BackupJobState::kFailed);
+  EXPECT_THAT(job.message, ::testing::StartsWith("failed backup job 2: DATA_LOSS: "));
+  EXPECT_THAT(job.error, StatusIs(StatusCode::kDataLoss, HasSubstr("manifest")));
+  ASSERT_OK_AND_ASSIGN(BackupJobInfo again, manager_->GetJob(id));
+  EXPECT_THAT(again.error, StatusIs(StatusCode::kDataLoss));
+
+  // Found before a job starts: the request itself fails DataLoss, and no job is recorded.
+  corrupt_in_cut = false;
+  EXPECT_THAT(manager_->StartBackup(std::nullopt),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("manifest")));
+  ASSERT_OK_AND_ASSIGN(std::vector<BackupJobInfo> jobs, manager_->ListJobs());
+  EXPECT_THAT(jobs, SizeIs(2));
+}
+
+// A location whose store stops answering in the middle of a job: the job fails Unavailable.
+TEST_P(BackupManagerTest, AnUnreachableLocationFailsTheJobUnavailable) {
+  std::atomic<objstore::FaultInjectionObjectStore*> store{nullptr};
+  BackupManagerOptions options;
+  options.open_store = [&](std::string_view url) -> Result<std::unique_ptr<objstore::ObjectStore>> {
+    RWMETA_ASSIGN_OR_RETURN(auto base, objstore::OpenObjectStore(url));
+    auto faulty = std::make_unique<objstore::FaultInjectionObjectStore>(std::move(base));
+    store = faulty.get();
+    return std::unique_ptr<objstore::ObjectStore>(std::move(faulty));
+  };
+  // The store goes down after the job started: every call from then on fails.
+  options.before_cut = [&] {
+    for (auto op : {objstore::ObjectStoreOp::kPut, objstore::ObjectStoreOp::kOpenWriter,
+                    objstore::ObjectStoreOp::kGet, objstore::ObjectStoreOp::kGetRange,
+                    objstore::ObjectStoreOp::kOpenReader, objstore::ObjectStoreOp::kHead,
+                    objstore::ObjectStoreOp::kList}) {
+      store.load()->InjectFault(
+          {.op = op, .sticky = true, .status = UnavailableError("connection refused")});
+    }
+    return Status::Ok();
+  };
+  OpenManager(options);
+  ASSERT_OK_AND_ASSIGN(uint64_t id, manager_->StartBackup(std::nullopt));
+  ASSERT_OK_AND_ASSIGN(BackupJobInfo job, manager_->WaitForJob(id, kWait));
+  EXPECT_EQ(job.state, BackupJobState::kFailed);
+  EXPECT_THAT(job.message, ::testing::StartsWith("failed backup job 1: UNAVAILABLE: "));
+  EXPECT_THAT(job.error, StatusIs(StatusCode::kUnavailable));
+}
+
+TEST(FailedJobMessageTest, KeepsTheCodeInTheStoredText) {
+  EXPECT_EQ(FailedJobMessage(3, DataLossError("manifest.json: not a JSON object")),
+            "failed backup job 3: DATA_LOSS: manifest.json: not a JSON object");
+  for (const Status& error :
+       {DataLossError("manifest.json: not a JSON object"), UnavailableError("connection refused"),
+        InternalError(""), AbortedError("interrupted: a: b: c"), UnknownError("who knows")}) {
+    EXPECT_EQ(FailedJobError(FailedJobMessage(42, error)), error) << error;
+  }
+  // An error quoting raw bytes (a manifest of garbage) is stored as valid UTF-8.
+  EXPECT_EQ(FailedJobMessage(1, DataLossError("bad \x93 byte, \xc3\xa9 kept, \xe2\x82 cut")),
+            "failed backup job 1: DATA_LOSS: bad \\x93 byte, \xc3\xa9 kept, \\xe2\\x82 cut");
+  // Rows not of the shape: an interrupted job of an earlier version, a row edited by hand.
+  EXPECT_THAT(FailedJobError("failed backup job 5: interrupted: the meta node stopped"),
+              StatusIs(StatusCode::kUnknown, "interrupted: the meta node stopped"));
+  EXPECT_THAT(FailedJobError("it broke"), StatusIs(StatusCode::kUnknown, "it broke"));
+  EXPECT_THAT(FailedJobError(""), StatusIs(StatusCode::kUnknown, ""));
+  EXPECT_THAT(FailedJobError("failed backup job x: DATA_LOSS: y"),
+              StatusIs(StatusCode::kUnknown, "failed backup job x: DATA_LOSS: y"));
+  EXPECT_THAT(FailedJobError("failed backup job 1: OK: fine"),
+              StatusIs(StatusCode::kUnknown, "OK: fine"));  // a failure is never OK
+  EXPECT_THAT(FailedJobError("failed backup job 1: data_loss: y"),
+              StatusIs(StatusCode::kUnknown, "data_loss: y"));
 }
 
 TEST_P(BackupManagerTest, TheSnapshotLimitIsAClearError) {
@@ -331,6 +425,8 @@ TEST_P(BackupManagerTest, JobsLeftRunningByAnEarlierProcessAreSettledAtOpen) {
   ASSERT_OK_AND_ASSIGN(BackupJobInfo five, manager_->GetJob(5));
   EXPECT_EQ(five.state, BackupJobState::kFailed);
   EXPECT_THAT(five.message, HasSubstr("interrupted: the meta node stopped while the job ran"));
+  // Nothing is wrong with the location: run the job again.
+  EXPECT_THAT(five.error, StatusIs(StatusCode::kAborted, HasSubstr("interrupted")));
   ASSERT_OK_AND_ASSIGN(BackupJobInfo waited, manager_->WaitForJob(5, kWait));
   EXPECT_EQ(waited.state, BackupJobState::kFailed);
 }

@@ -1,18 +1,18 @@
 // Turning the meta-store flags that meta-node and risectl share (RisingWave's spelling) into one
-// meta-store URL for OpenMetaStore.
+// meta-store URL for OpenMetaStore, by --backend (meta-node) or --meta-store-type (risectl):
 //
-//   --backend/--meta-store-type  sqlite    --sql-endpoint PATH         →
-//   sqlite:///abs/PATH?mode=rwc
-//                                sql       --sql-endpoint URL          → URL as given
-//                                postgres  --sql-endpoint HOST[:PORT] --sql-username U
-//                                          --sql-password P --sql-database D [--sql-url-params Q]
-//                                                                      →
-//                                                                      postgres://U:P@HOST:PORT/D?Q
-//                                mysql     (as postgres)               → mysql://U:P@HOST:PORT/D?Q
-//                                etcd      --etcd-endpoints H1:P1,H2:P2 [--etcd-auth
-//                                --etcd-username U
-//                                          --etcd-password P]          → etcd://[U:P@]H1:P1,H2:P2
-//                                memory | mem                          → memory
+// clang-format off
+//   sqlite    --sql-endpoint PATH                                 → sqlite:///abs/PATH?mode=rwc
+//   sql       --sql-endpoint URL                                  → URL as given
+//   postgres  --sql-endpoint HOST[:PORT] --sql-username U
+//             --sql-password P --sql-database D
+//             [--sql-url-params Q]                                → postgres://U:P@HOST:PORT/D?Q
+//   mysql     (as postgres)                                       → mysql://U:P@HOST:PORT/D?Q
+//   etcd      --etcd-endpoints H1:P1,H2:P2
+//             [--etcd-auth --etcd-username U --etcd-password P]   → etcd://[U:P@]H1:P1,H2:P2
+//   memory | mem                                                  → memory
+// clang-format on
+// User names, passwords and the database name are percent-encoded (PercentEncode).
 #pragma once
 
 #include <optional>

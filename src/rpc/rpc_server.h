@@ -3,9 +3,9 @@
 //
 // Concurrency:
 //   Start, AddService    from one thread, before the server serves
-//   port, address       any thread, after a successful Start
-//   Stop, ~RpcServer    any thread, any number of times (later calls return at once)
-//   handlers            run on gRPC's worker threads, concurrently; the backend must be thread-safe
+//   port, address        any thread, after a successful Start
+//   Stop, ~RpcServer     any thread, any number of times (later calls return at once)
+//   handlers             gRPC's worker threads, concurrently; the backend must be thread-safe
 #pragma once
 
 #include <grpcpp/grpcpp.h>
