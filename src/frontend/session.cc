@@ -110,6 +110,7 @@ Result<std::unique_ptr<pgwire::Session>> FrontendSessionFactory::OpenSession(
   }
   auto session = std::make_unique<FrontendSession>(catalog_, params_, std::string(user),
                                                    std::string(database), data_, backup_);
+  if (cluster_.has_value()) session->set_cluster(&*cluster_);
   for (const auto& [name, value] : options) {
     // Startup options that do not apply (or are read-only) are ignored rather than refusing the
     // connection, as drivers send things like "options" and "replication".
@@ -145,6 +146,7 @@ CatalogSessionInfo FrontendSession::SessionInfo(const meta::ParamValues* params)
   info.search_path = ParseSearchPath(vars_.at("search_path").value);
   for (const auto& [key, var] : vars_) info.settings[var.display_name] = var.value;
   info.params = params;
+  info.cluster = cluster_;
   info.table_data = data_;
   info.query_epoch = QueryEpoch();
   AddBackupSources(info);

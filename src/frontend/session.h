@@ -51,11 +51,15 @@ class FrontendSessionFactory : public pgwire::SessionFactory {
       std::string_view user, std::string_view database,
       const std::vector<std::pair<std::string, std::string>>& options) override;
 
+  // What rw_catalog.rw_cluster_info shows (no rows until set). Call before serving.
+  void SetClusterIdentity(ClusterIdentity cluster) { cluster_ = std::move(cluster); }
+
  private:
   meta::CatalogManager& catalog_;
   meta::SystemParamsManager& params_;
   TableData* data_;
   meta::BackupManager* backup_;
+  std::optional<ClusterIdentity> cluster_;
 };
 
 // The one column BACKUP returns: `snapshot_id` bigint.
@@ -96,6 +100,8 @@ class FrontendSession : public pgwire::Session {
 
   const std::string& user() const { return user_; }
   const std::string& database() const { return database_; }
+  // For rw_catalog.rw_cluster_info; null: no rows. Must outlive the session.
+  void set_cluster(const ClusterIdentity* cluster) { cluster_ = cluster; }
 
  private:
   using Variable = FrontendSessionVariable;
@@ -164,6 +170,7 @@ class FrontendSession : public pgwire::Session {
   meta::SystemParamsManager& params_;
   TableData* data_;
   meta::BackupManager* backup_;
+  const ClusterIdentity* cluster_ = nullptr;
   std::string user_;
   std::string database_;
   // Keyed by the lower-cased name.

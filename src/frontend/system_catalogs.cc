@@ -288,6 +288,29 @@ std::shared_ptr<sql::Relation> RwSystemParameters(const Env& e) {
               std::move(rows));
 }
 
+// One row: the cluster this meta node serves and which generation of it (risectl meta
+// cluster-info).
+std::shared_ptr<sql::Relation> RwClusterInfo(const Env& e) {
+  std::vector<Tuple> rows;
+  if (const ClusterIdentity* c = e.session.cluster; c != nullptr) {
+    rows.push_back(
+        {S(c->cluster_id), I(static_cast<int64_t>(c->generation)),
+         I(c->generation_started_at_ms * 1000),
+         c->restored_snapshot_id == 0 ? N() : I(static_cast<int64_t>(c->restored_snapshot_id)),
+         I(c->created_at_ms * 1000), S(c->rwmeta_version), S(c->meta_store_backend),
+         S(c->state_store)});
+  }
+  return Make({{"cluster_id", kText},
+               {"generation", TypeId::kInt64},
+               {"generation_started_at", TypeId::kTimestamp},
+               {"restored_from_snapshot_id", TypeId::kInt64},
+               {"created_at", TypeId::kTimestamp},
+               {"rwmeta_version", kText},
+               {"meta_store_backend", kText},
+               {"state_store", kText}},
+              std::move(rows));
+}
+
 // ----- pg_catalog -----
 
 std::shared_ptr<sql::Relation> PgNamespace(const Env& e) {
@@ -772,6 +795,7 @@ const std::map<std::pair<std::string, std::string>, Builder>& Registry() {
       {{"rw_catalog", "rw_columns"}, RwColumns},
       {{"rw_catalog", "rw_system_parameters"}, RwSystemParameters},
       {{"rw_catalog", "rw_meta_snapshot"}, RwMetaSnapshot},
+      {{"rw_catalog", "rw_cluster_info"}, RwClusterInfo},
       {{"pg_catalog", "pg_namespace"}, PgNamespace},
       {{"pg_catalog", "pg_class"}, PgClass},
       {{"pg_catalog", "pg_database"}, PgDatabase},

@@ -26,6 +26,21 @@ namespace rwmeta::frontend {
 
 class TableData;
 
+// The cluster the meta node serves, for rw_catalog.rw_cluster_info (risectl meta cluster-info's
+// facts). URLs are already redacted.
+struct ClusterIdentity {
+  std::string cluster_id;
+  int64_t created_at_ms = 0;
+  // hummock/cluster/generation.h: 1 until the first restore.
+  uint64_t generation = 1;
+  int64_t generation_started_at_ms = 0;
+  // The meta snapshot whose restore began the generation; 0 for the first generation.
+  uint64_t restored_snapshot_id = 0;
+  std::string rwmeta_version;
+  std::string meta_store_backend;
+  std::string state_store;
+};
+
 // What the catalogs need to know about the session asking.
 struct CatalogSessionInfo {
   std::string user;
@@ -36,6 +51,8 @@ struct CatalogSessionInfo {
   std::map<std::string, std::string> settings;
   // System parameters, for rw_catalog.rw_system_parameters (nullptr: none).
   const meta::ParamValues* params = nullptr;
+  // For rw_catalog.rw_cluster_info (nullptr: the catalog has no rows).
+  const ClusterIdentity* cluster = nullptr;
   // Where table rows live (nullptr: tables resolve to no rows, for catalog-only tests).
   TableData* table_data = nullptr;
   // Read the state store's write buffers too (DML and materialized-view refreshes).

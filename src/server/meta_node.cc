@@ -151,8 +151,8 @@ Status MetaNode::Start() {
 
   // A restore is final: a meta store that a restore superseded never writes to this state store.
   auto generation = hummock::CheckGeneration(
-      *c->state_store, options_.data_directory, cluster->cluster_id, cluster->generation,
-      meta_url, lease_options.state_store_display, *hummock::SystemClock());
+      *c->state_store, options_.data_directory, cluster->cluster_id, cluster->generation, meta_url,
+      lease_options.state_store_display, *hummock::SystemClock());
   if (!generation.ok()) {
     release_lease();
     return generation.status();
@@ -229,16 +229,6 @@ Status MetaNode::Start() {
   c->maintenance =
       std::make_unique<hummock::HummockMaintenance>(*c->hummock, hummock::MaintenanceOptions{});
 
-  c->sessions = std::make_shared<frontend::FrontendSessionFactory>(
-      *c->catalog, *c->params, c->table_data.get(), c->backup.get());
-  pgwire::ServerOptions pg_options;
-  pg_options.listen_address = options_.pg_listen_addr;
-  c->pg_server = std::make_unique<pgwire::Server>(pg_options, c->sessions);
-  if (Status s = c->pg_server->Start(); !s.ok()) {
-    release_lease();
-    return s;
-  }
-
   rpc::ClusterInfo info;
   info.cluster_id = cluster->cluster_id;
   info.created_at_ms = cluster->created_at_ms;
@@ -249,6 +239,25 @@ Status MetaNode::Start() {
   info.meta_store_backend = std::string(c->meta_store->backend());
   info.meta_store_url = c->meta_store->DisplayUrl();
   info.state_store_url = RedactUrl(options_.state_store);
+  c->sessions = std::make_shared<frontend::FrontendSessionFactory>(
+      *c->catalog, *c->params, c->table_data.get(), c->backup.get());
+  // Before the listener opens: sessions read it without a lock.
+  c->sessions->SetClusterIdentity({.cluster_id = info.cluster_id,
+                                   .created_at_ms = info.created_at_ms,
+                                   .generation = info.generation,
+                                   .generation_started_at_ms = info.generation_started_at_ms,
+                                   .restored_snapshot_id = info.restored_snapshot_id,
+                                   .rwmeta_version = info.rwmeta_version,
+                                   .meta_store_backend = info.meta_store_backend,
+                                   .state_store = info.state_store_url});
+  pgwire::ServerOptions pg_options;
+  pg_options.listen_address = options_.pg_listen_addr;
+  c->pg_server = std::make_unique<pgwire::Server>(pg_options, c->sessions);
+  if (Status s = c->pg_server->Start(); !s.ok()) {
+    release_lease();
+    return s;
+  }
+
   c->backend = std::make_unique<NodeMetaBackend>(info, *c->params);
   c->rpc_server = std::make_unique<rpc::RpcServer>(c->backend.get());
   c->hummock_service = std::make_unique<HummockServiceImpl>(*c->hummock, *c->maintenance);
