@@ -50,20 +50,11 @@ namespace {
 namespace fs = std::filesystem;
 using ::rwmeta::testing::Fault;
 using ::rwmeta::testing::HttpFaultProxy;
+using ::rwmeta::testing::IsOkAndHolds;
 using ::rwmeta::testing::ProxiedRequest;
 using ::rwmeta::testing::S3Server;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-// The value of an OK Result, compared with `want`.
-MATCHER_P(IsOkAndHolds, want, "is OK and holds " + ::testing::PrintToString(want)) {
-  if (!arg.ok()) {
-    *result_listener << "whose status is " << arg.status().ToString();
-    return false;
-  }
-  *result_listener << "which holds " << ::testing::PrintToString(*arg);
-  return *arg == want;
-}
 
 // The servers of the binary; a server that failed to start leaves its error instead.
 struct Servers {
@@ -388,6 +379,10 @@ void ExpectServes(const std::string& work_dir, const MetaStoreSpec& r, const Sto
   EXPECT_THAT(InfoValue(info, "Generation:"),
               StartsWith(fmt::format("{} (restored from meta snapshot 1 at ", generation)))
       << info;
+  // SQL shows the same.
+  EXPECT_THAT(Sql(node->pg_port(),
+                  "SELECT generation, restored_from_snapshot_id FROM rw_catalog.rw_cluster_info"),
+              IsOkAndHolds(fmt::format("{}|1\n", generation)));
   ASSERT_OK_AND_ASSIGN(int code, node->Stop(SIGTERM));
   EXPECT_EQ(code, 0) << node->Log();
 }

@@ -29,6 +29,7 @@
 #include "backup/snapshot_format.h"
 #include "common/testing/status_matchers.h"
 #include "e2e/process.h"
+#include "hummock/cluster/generation.h"
 #include "hummock/store/hummock_manager.h"
 #include "hummock/version/version.h"
 #include "metastore/factory.h"
@@ -44,14 +45,26 @@ namespace {
 namespace fs = std::filesystem;
 using metastore::Model;
 using metastore::Row;
+using ::rwmeta::testing::IsOkAndHolds;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kDir[] = "hummock_001";
 using Dump = std::map<std::string, std::vector<Row>>;
 
-// Every row of every model table of the store at `url`.
-Result<Dump> DumpStore(const std::string& url) {
+// The generation the `cluster` row of `store` records (hummock/cluster/generation.h).
+uint64_t RowGeneration(const Dump& store) {
+  const auto& table = Model::Get().Table("cluster");
+  auto it = store.find("cluster");
+  if (it == store.end() || it->second.size() != 1) return 0;
+  const auto* g = std::get_if<int64_t>(&it->second[0][table.ColumnIndex("generation")]);
+  return g == nullptr ? 1 : static_cast<uint64_t>(*g);
+}
+
+// Every row of every model table of the store at `url`. The cluster row's generation, which a
+// restore raises, is left out (NULL) so that a restored store compares equal to its snapshot;
+// `generation`, if given, receives it.
+Result<Dump> DumpStore(const std::string& url, uint64_t* generation = nullptr) {
   RWMETA_ASSIGN_OR_RETURN(auto store, metastore::OpenMetaStore(url));
   RWMETA_ASSIGN_OR_RETURN(auto view, store->BeginSnapshotRead());
   Dump out;
@@ -61,7 +74,18 @@ Result<Dump> DumpStore(const std::string& url) {
       return Status::Ok();
     }));
   }
+  if (generation != nullptr) *generation = RowGeneration(out);
+  for (Row& row : out["cluster"]) {
+    row[Model::Get().Table("cluster").ColumnIndex("generation")] = std::monostate{};
+  }
   return out;
+}
+
+// The state store's generation (`<dir>/generation`) at `state_url`.
+Result<uint64_t> StateGeneration(const std::string& state_url) {
+  RWMETA_ASSIGN_OR_RETURN(auto state, objstore::OpenObjectStore(state_url));
+  RWMETA_ASSIGN_OR_RETURN(hummock::StoredGeneration stored, hummock::ReadGeneration(*state, kDir));
+  return stored.record.generation;
 }
 
 // The rows of snapshot `id` at fs://<backup_root>/backup.
@@ -77,6 +101,11 @@ Result<Dump> DumpSnapshot(const std::string& backup_url, uint64_t id) {
   RWMETA_RETURN_IF_ERROR(
       backup::ReadSnapshot(*store, backup::BackupStorage::SnapshotKey("backup", id), &collector)
           .status());
+  // As DumpStore: the generation is compared separately.
+  for (Row& row : collector.out["cluster"]) {
+    row.resize(Model::Get().Table("cluster").columns.size());
+    row[Model::Get().Table("cluster").ColumnIndex("generation")] = std::monostate{};
+  }
   return collector.out;
 }
 
@@ -92,12 +121,15 @@ bool HasNoRows(const std::string& url) {
 // With an empty `state_url` the snapshot gets an empty Hummock version.
 Result<uint64_t> OfflineSnapshot(const std::string& meta_url, const std::string& state_url,
                                  const std::string& backup_url) {
+  uint64_t generation = 0;
+  RWMETA_RETURN_IF_ERROR(DumpStore(meta_url, &generation).status());
   RWMETA_ASSIGN_OR_RETURN(auto meta, metastore::OpenMetaStore(meta_url));
   hummock::HummockVersion version;
   if (!state_url.empty()) {
     RWMETA_ASSIGN_OR_RETURN(auto state, objstore::OpenObjectStore(state_url));
     RWMETA_ASSIGN_OR_RETURN(auto manager,
-                            hummock::HummockManager::Open(*meta, *state, {.data_directory = kDir}));
+                            hummock::HummockManager::Open(
+                                *meta, *state, {.data_directory = kDir, .generation = generation}));
     version = *manager->current();
   }
   int64_t id = 0;
@@ -338,10 +370,13 @@ TEST_F(RestoreE2eTest, LifecycleOlderSnapshotDdlNewSnapshotRestoreAgain) {
   ASSERT_EQ(manifest.snapshots.size(), 2u);
   const uint64_t newest_max = manifest.snapshots[1].ssts.back();
   {
+    uint64_t generation = 0;
+    ASSERT_OK(DumpStore("sqlite://" + a_db, &generation).status());
     ASSERT_OK_AND_ASSIGN(auto meta, metastore::OpenMetaStore("sqlite://" + a_db));
     ASSERT_OK_AND_ASSIGN(auto state, objstore::OpenObjectStore(g_source->state_url));
     ASSERT_OK_AND_ASSIGN(auto manager,
-                         hummock::HummockManager::Open(*meta, *state, {.data_directory = kDir}));
+                         hummock::HummockManager::Open(
+                             *meta, *state, {.data_directory = kDir, .generation = generation}));
     const auto& old_ids = manifest.snapshots[0].ssts;
     int new_objects = 0;
     for (uint64_t object_id : hummock::ObjectIds(*manager->current())) {
@@ -515,9 +550,11 @@ TEST_F(RestoreE2eTest, ClearErrorsLeaveTheTargetUntouched) {
 TEST_F(RestoreE2eTest, HalfRestoredStoreIsRefusedUntilTheRerunCompletesIt) {
   const std::string state_dir = dir_.path() + "/state";
   const std::string copy = CopyState(state_dir);
-  // A directory where the checkpoint object goes makes the fs store's Put fail. The copy is of
-  // the source's generation 1; the restore raises it to 2 and writes checkpoint/2.
-  const std::string checkpoint = state_dir + "/" + kDir + "/checkpoint/2";
+  // A directory where the checkpoint object goes makes the fs store's Put fail: the restore raises
+  // the copy's generation by one and writes that generation's checkpoint.
+  ASSERT_OK_AND_ASSIGN(uint64_t copied_generation, StateGeneration(copy));
+  const std::string checkpoint =
+      state_dir + "/" + kDir + "/checkpoint/" + std::to_string(copied_generation + 1);
   fs::remove_all(checkpoint);
   fs::create_directories(checkpoint + "/blocker");
   const std::string db = dir_.path() + "/meta.db";
@@ -568,8 +605,9 @@ TEST_F(RestoreE2eTest, KilledAtEveryStepThenRerunSucceeds) {
   int i = 0;
   for (const Point& point :
        {Point{"reading the manifest", false}, Point{"verifying meta snapshot", false},
-        Point{"inspecting target", false}, Point{"writing rows into", false},
-        Point{"table:user", false}, Point{"table:backup_job", false}, Point{"committing", false},
+        Point{"inspecting target", false}, Point{"raising the cluster generation", false},
+        Point{"writing rows into", false}, Point{"table:user", false},
+        Point{"table:backup_job", false}, Point{"committing", false},
         Point{"writing the Hummock version", true}}) {
     SCOPED_TRACE(point.kill_at);
     const std::string db = fmt::format("{}/kill{}/meta.db", dir_.path(), i++);
@@ -617,10 +655,13 @@ TEST_F(RestoreE2eTest, KilledAtEveryStepThenRerunSucceeds) {
     ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
     EXPECT_THAT(rerun.out, HasSubstr(point.committed ? "completed the restore of meta snapshot 1"
                                                      : "restored meta snapshot 1"));
-    ASSERT_OK_AND_ASSIGN(Dump restored, DumpStore("sqlite://" + db));
+    uint64_t generation = 0;
+    ASSERT_OK_AND_ASSIGN(Dump restored, DumpStore("sqlite://" + db, &generation));
     for (const char* table : {"cluster", "object", "table", "user", "secret"}) {
       EXPECT_EQ(restored[table], snapshot[table]) << table;
     }
+    // Exactly one generation: the restored store's is the state store's.
+    EXPECT_THAT(StateGeneration(copy), IsOkAndHolds(generation)) << point.kill_at;
     ASSERT_OK_AND_ASSIGN(auto reopened, metastore::OpenMetaStore("sqlite://" + db));
     EXPECT_OK(hummock::CheckNoIncompleteRestore(*reopened));
   }

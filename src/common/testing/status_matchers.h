@@ -38,6 +38,16 @@ MATCHER(IsOk, "is OK") {
   return s.ok();
 }
 
+// The value of an OK Result, compared with `want`.
+MATCHER_P(IsOkAndHolds, want, "is OK and holds " + ::testing::PrintToString(want)) {
+  if (!arg.ok()) {
+    *result_listener << "whose status is " << arg.status().ToString();
+    return false;
+  }
+  *result_listener << "which holds " << ::testing::PrintToString(*arg);
+  return *arg == want;
+}
+
 }  // namespace rwmeta::testing
 
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::rwmeta::testing::IsOk())

@@ -395,8 +395,9 @@ TEST_P(SqlMetaStoreServerTest, MigrateCreatesTheModelAndRecordsIt) {
   ASSERT_OK(store->Migrate());
   ASSERT_OK_AND_ASSIGN(std::string count, server_->CountTables(db_));
   EXPECT_EQ(count, std::to_string(M().tables().size() + 1) + "\n");
-  ASSERT_OK_AND_ASSIGN(std::string recorded,
-                       server_->Exec(db_, "SELECT version FROM rwmeta_migrations ORDER BY version"));
+  ASSERT_OK_AND_ASSIGN(
+      std::string recorded,
+      server_->Exec(db_, "SELECT version FROM rwmeta_migrations ORDER BY version"));
   EXPECT_EQ(recorded, EveryModelVersion());
 }
 
@@ -524,8 +525,9 @@ TEST_P(SqlMetaStoreServerTest, ConcurrentMigratesTakeTurns) {
   tb.join();
   EXPECT_OK(results[0]);
   EXPECT_OK(results[1]);
-  ASSERT_OK_AND_ASSIGN(std::string recorded,
-                       server_->Exec(db_, "SELECT version FROM rwmeta_migrations ORDER BY version"));
+  ASSERT_OK_AND_ASSIGN(
+      std::string recorded,
+      server_->Exec(db_, "SELECT version FROM rwmeta_migrations ORDER BY version"));
   EXPECT_EQ(recorded, EveryModelVersion());
 }
 
