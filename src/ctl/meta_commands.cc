@@ -1,10 +1,10 @@
 #include "ctl/meta_commands.h"
 
+#include <fmt/format.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "ctl/format.h"
 #include "rpc/meta_backend.h"

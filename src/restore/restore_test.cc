@@ -297,8 +297,8 @@ TEST_F(RestoreTest, EachRestoreIsANewGenerationThatSupersedesTheLast) {
   EXPECT_EQ(second.generation, 3u);
   EXPECT_THAT(hummock::CheckGeneration(state_, kDir, cluster_id_, 2, "first", "state", clock_),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("holds generation 2")));
-  EXPECT_OK(hummock::CheckGeneration(state_, kDir, cluster_id_, 3, "second", "state", clock_)
-                .status());
+  EXPECT_OK(
+      hummock::CheckGeneration(state_, kDir, cluster_id_, 3, "second", "state", clock_).status());
   auto reopened = hummock::HummockManager::Open(second_target, state_,
                                                 {.data_directory = kDir, .generation = 3});
   ASSERT_OK(reopened.status());
@@ -343,9 +343,9 @@ TEST_F(RestoreTest, RestoreThatLosesTheGenerationRaceWritesNothing) {
   faulty.InjectFault({.op = objstore::ObjectStoreOp::kPut,
                       .after_effect = false,
                       .status = AbortedError("injected: precondition failed")});
-  EXPECT_THAT(Restore(Options(id), &target_, &faulty).status(),
-              StatusIs(StatusCode::kAborted,
-                       HasSubstr("another restore raised the cluster generation")));
+  EXPECT_THAT(
+      Restore(Options(id), &target_, &faulty).status(),
+      StatusIs(StatusCode::kAborted, HasSubstr("another restore raised the cluster generation")));
   EXPECT_TRUE(IsFresh(target_));
 }
 
@@ -651,8 +651,9 @@ TEST_F(RestoreTest, KilledWhileWritingRowsLeavesTargetAsItWasAndRerunSucceeds) {
     ASSERT_OK_AND_ASSIGN(RestoreSummary rerun, Restore(Options(id), &target));
     EXPECT_EQ(rerun.generation, raised.record.generation + 1) << killed_after;
     EXPECT_EQ(Dump(target)["user"], expected);
-    EXPECT_OK(hummock::CheckGeneration(state_, kDir, cluster_id_, rerun.generation, "t", "s", clock_)
-                  .status());
+    EXPECT_OK(
+        hummock::CheckGeneration(state_, kDir, cluster_id_, rerun.generation, "t", "s", clock_)
+            .status());
   }
   // The commit itself failing is the same.
   metastore::MemoryMetaStore target;

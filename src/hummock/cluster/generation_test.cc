@@ -73,8 +73,8 @@ TEST_F(GenerationTest, DescribeNamesTheRestore) {
 }
 
 TEST_F(GenerationTest, FirstStartCreatesGenerationOneThenAgrees) {
-  ASSERT_OK_AND_ASSIGN(GenerationRecord r,
-                       CheckGeneration(store_, kDir, "c-1", 1, "sqlite:///a.db", "fs:///s", clock_));
+  ASSERT_OK_AND_ASSIGN(GenerationRecord r, CheckGeneration(store_, kDir, "c-1", 1, "sqlite:///a.db",
+                                                           "fs:///s", clock_));
   EXPECT_EQ(r.generation, 1u);
   ASSERT_OK_AND_ASSIGN(StoredGeneration stored, ReadGeneration(store_, kDir));
   EXPECT_EQ(stored.record.generation, 1u);
@@ -123,7 +123,8 @@ TEST_F(GenerationTest, RolledBackObjectIsRefused) {
 }
 
 TEST_F(GenerationTest, LostObjectIsWrittenAgainAtTheMetaStoresGeneration) {
-  ASSERT_OK_AND_ASSIGN(GenerationRecord r, CheckGeneration(store_, kDir, "c-1", 4, "m", "s", clock_));
+  ASSERT_OK_AND_ASSIGN(GenerationRecord r,
+                       CheckGeneration(store_, kDir, "c-1", 4, "m", "s", clock_));
   EXPECT_EQ(r.generation, 4u);
   EXPECT_THAT(CheckGeneration(store_, kDir, "c-1", 3, "m", "s", clock_),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("superseded")));

@@ -30,8 +30,9 @@ std::string SstObjectKey(std::string_view data_directory, uint64_t object_id);
 // exists by the time the upload finishes (written by a superseded generation of the cluster, or by
 // anyone else) is never overwritten, and SstWriter::Finish fails with FailedPrecondition
 // (IsSstCollision). The store's errors otherwise.
-Result<std::unique_ptr<objstore::ObjectWriter>> OpenSstObjectWriter(
-    objstore::ObjectStore& store, std::string_view data_directory, uint64_t object_id);
+Result<std::unique_ptr<objstore::ObjectWriter>> OpenSstObjectWriter(objstore::ObjectStore& store,
+                                                                    std::string_view data_directory,
+                                                                    uint64_t object_id);
 
 // Whether `status` (from SstWriter::Finish) says the object already existed and nothing was
 // written: the caller must not delete that object, which is not its own.

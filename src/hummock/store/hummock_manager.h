@@ -5,10 +5,9 @@
 //   `hummock_version_delta` in the same meta-store transaction as the bookkeeping that goes with it
 //   (object ids come from the meta-store sequence `hummock_object_id`);
 // - every `checkpoint_every_deltas` deltas the full version (with the stale object ids) is written
-//   as the generation's checkpoint object (`<data_directory>/checkpoint/0` for the first generation,
-//   version/checkpoint.h) and the deltas it covers are deleted
-//   from the meta store (object first, rows after: a crash in between leaves deltas that the
-//   rebuild skips);
+//   as the generation's checkpoint object (`<data_directory>/checkpoint/0` for the first
+//   generation, version/checkpoint.h) and the deltas it covers are deleted from the meta store
+//   (object first, rows after: a crash in between leaves deltas that the rebuild skips);
 // - Open rebuilds the version from the checkpoint object plus the stored deltas.
 //
 // Readers pin a version (PinVersion): the objects of every pinned version are referenced, so

@@ -48,13 +48,13 @@ Result<std::string> EncodeCheckpoint(
 Result<HummockVersionCheckpoint> DecodeCheckpoint(std::string_view bytes,
                                                   std::string_view object_name);
 
-// Encodes `checkpoint` and Puts it at CheckpointKey(data_directory, generation) in one atomic Put (readers see
-// the old or the new checkpoint whole). Errors: EncodeCheckpoint's and the store's.
+// Encodes `checkpoint` and Puts it at CheckpointKey(data_directory, generation) in one atomic Put
+// (readers see the old or the new checkpoint whole). Errors: EncodeCheckpoint's and the store's.
 Status WriteCheckpoint(objstore::ObjectStore& store, std::string_view data_directory,
                        const HummockVersionCheckpoint& checkpoint, uint64_t generation = 1);
 
-// Reads and decodes CheckpointKey(data_directory, generation). NotFound if there is none (a fresh store);
-// otherwise DecodeCheckpoint's errors and the store's.
+// Reads and decodes CheckpointKey(data_directory, generation). NotFound if there is none (a fresh
+// store); otherwise DecodeCheckpoint's errors and the store's.
 Result<HummockVersionCheckpoint> ReadCheckpoint(objstore::ObjectStore& store,
                                                 std::string_view data_directory,
                                                 uint64_t generation = 1);
