@@ -53,6 +53,7 @@ using ::rwmeta::testing::HttpFaultProxy;
 using ::rwmeta::testing::IsOkAndHolds;
 using ::rwmeta::testing::ProxiedRequest;
 using ::rwmeta::testing::S3Server;
+using ::rwmeta::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -535,6 +536,49 @@ TEST_F(FencingTest, CopyOfTheMetaStoreTakenBeforeTheRestoreIsRefused) {
   ASSERT_OK_AND_ASSIGN(CommandResult refused,
                        StartExpectingRefusal(dir_.path() + "/copy", copy, storage_));
   ExpectSuperseded(refused, cluster_id, 1, 2);
+  ExpectServes(dir_.path() + "/r", r, storage_, CountAndSum(500, 0), 2);
+}
+
+// A meta node paused (SIGSTOP) past its lease's TTL, a restore meanwhile, then resumed: its lease
+// object is untouched, but its next renewal re-reads the generation and fences it; nothing it does
+// afterwards reaches the state store, and the restored cluster serves.
+TEST_F(FencingTest, NodePausedPastItsLeaseIsFencedWhenItResumes) {
+  fs::create_directories(dir_.path() + "/a");
+  ASSERT_OK_AND_ASSIGN(auto a, StartNode(dir_.path() + "/a", a_, storage_));
+  const int port = a->pg_port();
+  for (const std::string& sql : {std::string("CREATE TABLE t (k int PRIMARY KEY, v int)"),
+                                 InsertRows(1, 500, false), std::string("FLUSH")}) {
+    ASSERT_OK(Sql(port, sql).status()) << a->Log();
+  }
+  ASSERT_OK_AND_ASSIGN(uint64_t id, TakeSnapshot(*a));
+  ASSERT_EQ(id, 1u);
+  ASSERT_EQ(kill(a->pid(), SIGSTOP), 0);
+  // The lease (TTL 1.5 s) runs out while A sleeps: restore-meta no longer sees a live node.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const MetaStoreSpec r = Sqlite("r");
+  ASSERT_OK_AND_ASSIGN(CommandResult restore, Risectl(RestoreArgs(1, r, storage_)));
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(SummaryGeneration(restore.out), 2u) << restore.out;
+  ASSERT_EQ(kill(a->pid(), SIGCONT), 0);
+  // A writes and flushes: the rows stay in its memory, the checkpoint is refused.
+  ASSERT_OK(Sql(port, InsertRows(501, 600, true)).status()) << a->Log();
+  // Until the first renewal after the pause, writes wait (the lease is unconfirmed); from the
+  // renewal on they are refused for good, naming the restore.
+  auto flushed = Sql(port, "FLUSH");
+  for (int i = 0; i < 40; ++i) {
+    if (!flushed.ok() && flushed.status().message().find("superseded") != std::string::npos) {
+      break;
+    }
+    EXPECT_THAT(flushed.status(), StatusIs(StatusCode::kInternal, HasSubstr("last confirmed")))
+        << "a resumed node must not commit before its lease is confirmed";
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    flushed = Sql(port, "FLUSH");
+  }
+  EXPECT_THAT(flushed.status(), StatusIs(StatusCode::kInternal, HasSubstr("superseded")))
+      << a->Log();
+  EXPECT_THAT(a->Log(), HasSubstr("this node stops writing to and deleting from the state store"));
+  ASSERT_OK(a->Stop(SIGTERM).status());
+  // The final checkpoint of the stop was refused too: R has the snapshot's rows only.
   ExpectServes(dir_.path() + "/r", r, storage_, CountAndSum(500, 0), 2);
 }
 

@@ -38,6 +38,8 @@ Result<int> MetaNodeProcess::Stop(int signal) {
   return process_->Stop(signal);
 }
 
+pid_t MetaNodeProcess::pid() const { return process_ ? process_->pid() : -1; }
+
 std::string MetaNodeProcess::Log() const { return process_ ? process_->Log() : ""; }
 
 Result<CommandResult> Psql(int port, const std::string& sql, const std::string& user,

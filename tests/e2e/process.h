@@ -43,6 +43,8 @@ class MetaNodeProcess {
 
   // Sends `signal` and waits for the exit. Returns the exit code (-signal if killed by a signal).
   Result<int> Stop(int signal = 15);
+  // The node's process id (to pause it with SIGSTOP, for instance); -1 if not started.
+  pid_t pid() const;
   // The node's stdout+stderr so far.
   std::string Log() const;
 
