@@ -8,6 +8,7 @@
 #include <random>
 
 #include "common/url.h"
+#include "hummock/cluster/generation.h"
 #include "meta/catalog_manager.h"
 #include "meta/system_params.h"
 
@@ -56,10 +57,7 @@ Result<ClusterInfo> BootstrapCluster(metastore::MetaStore& store, const Bootstra
         if (existing) {
           info.cluster_id = std::get<std::string>((*existing)[0]);
           info.created_at_ms = std::get<int64_t>((*existing)[1]);
-          // NULL in a store older than the column: the first generation.
-          const auto* generation =
-              std::get_if<int64_t>(&(*existing)[cluster_table.ColumnIndex("generation")]);
-          info.generation = generation != nullptr ? static_cast<uint64_t>(*generation) : 1;
+          info.generation = hummock::ClusterRowGeneration(*existing);
           RWMETA_ASSIGN_OR_RETURN(persisted, ReadParamRows(txn));
           return Status::Ok();
         }

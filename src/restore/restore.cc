@@ -449,8 +449,7 @@ Result<uint64_t> TargetGeneration(metastore::MetaStore& target, const std::strin
         "target meta store {} holds an unfinished restore without the cluster row of {}",
         target.DisplayUrl(), cluster_id));
   }
-  const auto* generation = std::get_if<int64_t>(&(*row)[table.ColumnIndex("generation")]);
-  return generation != nullptr ? static_cast<uint64_t>(*generation) : hummock::kFirstGeneration;
+  return hummock::ClusterRowGeneration(*row);
 }
 
 // Step 9's first write: the new generation, raised in the state store before the target holds a

@@ -54,11 +54,9 @@ using Dump = std::map<std::string, std::vector<Row>>;
 
 // The generation the `cluster` row of `store` records (hummock/cluster/generation.h).
 uint64_t RowGeneration(const Dump& store) {
-  const auto& table = Model::Get().Table("cluster");
   auto it = store.find("cluster");
   if (it == store.end() || it->second.size() != 1) return 0;
-  const auto* g = std::get_if<int64_t>(&it->second[0][table.ColumnIndex("generation")]);
-  return g == nullptr ? 1 : static_cast<uint64_t>(*g);
+  return hummock::ClusterRowGeneration(it->second[0]);
 }
 
 // Every row of every model table of the store at `url`. The cluster row's generation, which a

@@ -33,6 +33,14 @@ Result<StoredGeneration> ReadWithEtag(objstore::ObjectStore& store, const std::s
 
 }  // namespace
 
+uint64_t ClusterRowGeneration(const metastore::Row& cluster_row) {
+  const int column = metastore::Model::Get().Table("cluster").ColumnIndex("generation");
+  const auto* generation = column >= 0 && static_cast<size_t>(column) < cluster_row.size()
+                               ? std::get_if<int64_t>(&cluster_row[column])
+                               : nullptr;
+  return generation != nullptr ? static_cast<uint64_t>(*generation) : kFirstGeneration;
+}
+
 std::string GenerationKey(std::string_view data_directory) {
   return objstore::JoinKey(data_directory, kGenerationObject);
 }

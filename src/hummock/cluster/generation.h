@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "metastore/model.h"
 #include "objstore/object_store.h"
 
 namespace rwmeta::hummock {
@@ -48,6 +49,10 @@ struct GenerationRecord {
   // When the generation began (ms since the Unix epoch).
   int64_t started_at_ms = 0;
 };
+
+// The generation a meta store's `cluster` row records: its `generation` column, or the first
+// generation where the column is NULL (a store older than model 2).
+uint64_t ClusterRowGeneration(const metastore::Row& cluster_row);
 
 // `<data_directory>/generation` ("generation" for an empty data_directory).
 std::string GenerationKey(std::string_view data_directory);
