@@ -1,5 +1,8 @@
 #include "backup/backup_storage.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -8,47 +11,12 @@
 #include "objstore/key.h"
 
 namespace rwmeta::backup {
-namespace {
-
-std::string JoinIds(const std::vector<uint64_t>& ids) {
-  std::string out;
-  for (uint64_t id : ids) {
-    if (!out.empty()) out += ", ";
-    out += std::to_string(id);
-  }
-  return out;
-}
-
-// The id of a key "<prefix><digits>.snapshot", or nullopt for any other key.
-std::optional<uint64_t> SnapshotIdOf(std::string_view key, std::string_view prefix) {
-  constexpr std::string_view kSuffix = ".snapshot";
-  if (key.size() <= prefix.size() + kSuffix.size() || key.substr(0, prefix.size()) != prefix ||
-      key.substr(key.size() - kSuffix.size()) != kSuffix) {
-    return std::nullopt;
-  }
-  std::string_view digits = key.substr(prefix.size(), key.size() - prefix.size() - kSuffix.size());
-  // Only the names this code writes: no leading zeros, no overflow.
-  if (digits.size() > 19 || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
-  uint64_t id = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    id = id * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return id;
-}
-
-}  // namespace
-
 BackupStorage::BackupStorage(objstore::ObjectStore* store, std::string directory,
                              BackupStorageOptions options)
     : store_(store),
       directory_(std::move(directory)),
       options_(options),
       manifest_(store, directory_, options.manifest) {}
-
-std::string BackupStorage::SnapshotKey(std::string_view directory, uint64_t id) {
-  return objstore::DirectoryPrefix(directory) + std::to_string(id) + ".snapshot";
-}
 
 Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::ReadView& view,
                                                       const hummock::HummockVersion& version,
@@ -117,8 +85,8 @@ Status BackupStorage::DeleteSnapshots(const std::vector<uint64_t>& ids) {
     }
     if (!unknown.empty()) {
       return NotFoundError(std::string(unknown.size() == 1 ? "snapshot " : "snapshots ") +
-                           JoinIds(unknown) + " not found in manifest " + ManifestKey(directory_) +
-                           "; nothing deleted");
+                           fmt::format("{}", fmt::join(unknown, ", ")) + " not found in manifest " +
+                           ManifestKey(directory_) + "; nothing deleted");
     }
     std::erase_if(m.snapshots, [&](const SnapshotMetadata& s) { return wanted.count(s.id) > 0; });
     return Status();
@@ -184,7 +152,7 @@ Result<std::vector<uint64_t>> BackupStorage::ListSnapshotObjectIds() {
   RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects, store_->List(prefix));
   std::vector<uint64_t> ids;
   for (const objstore::ObjectMeta& o : objects) {
-    if (std::optional<uint64_t> id = SnapshotIdOf(o.key, prefix)) ids.push_back(*id);
+    if (std::optional<uint64_t> id = ParseSnapshotKey(directory_, o.key)) ids.push_back(*id);
   }
   std::sort(ids.begin(), ids.end());
   return ids;
@@ -201,7 +169,7 @@ Result<std::vector<std::string>> BackupStorage::CleanUpUnlisted(int64_t min_age_
                           .count();
   std::vector<std::string> doomed;
   for (const objstore::ObjectMeta& o : objects) {
-    std::optional<uint64_t> id = SnapshotIdOf(o.key, prefix);
+    std::optional<uint64_t> id = ParseSnapshotKey(directory_, o.key);
     if (!id || m.Find(*id) != nullptr) continue;
     if (now - o.last_modified_ms < min_age_ms) continue;
     doomed.push_back(o.key);

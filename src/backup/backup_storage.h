@@ -24,16 +24,13 @@
 #include <vector>
 
 #include "backup/manifest.h"
+#include "backup/names.h"
 #include "backup/snapshot_format.h"
 #include "hummock/gc/object_protection.h"
 #include "metastore/meta_store.h"
 #include "objstore/object_store.h"
 
 namespace rwmeta::backup {
-
-// The meta-store id sequence snapshot (and backup job) ids come from; restore carries it forward.
-// Reaches the meta store: never rename.
-inline constexpr char kSnapshotIdSequence[] = "meta_backup";
 
 struct BackupStorageOptions {
   ManifestStoreOptions manifest;
@@ -45,9 +42,6 @@ class BackupStorage : public hummock::ObjectProtectionSet {
   // REQUIRES: `store` outlives this.
   BackupStorage(objstore::ObjectStore* store, std::string directory,
                 BackupStorageOptions options = {});
-
-  // "<dir>/<id>.snapshot".
-  static std::string SnapshotKey(std::string_view directory, uint64_t id);
 
   // Writes snapshot `id` of `view` with `version` (header as in backup::WriteSnapshot), then adds
   // its manifest entry (remarks, rw_version from header.rwmeta_version, the version's object ids

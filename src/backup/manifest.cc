@@ -6,8 +6,6 @@
 #include <stdexcept>
 #include <thread>
 
-#include "objstore/key.h"
-
 namespace rwmeta::backup {
 namespace {
 
@@ -73,10 +71,6 @@ const SnapshotMetadata* Manifest::Find(uint64_t id) const {
     if (s.id == id) return &s;
   }
   return nullptr;
-}
-
-std::string ManifestKey(std::string_view directory) {
-  return objstore::JoinKey(directory, "manifest.json");
 }
 
 std::string EncodeManifest(const Manifest& manifest) {
@@ -226,8 +220,8 @@ Result<Manifest> ManifestStore::TryUpdateCas(const std::function<Status(Manifest
 }
 
 Result<std::string> ManifestStore::AcquireLock(int64_t deadline_ms) {
-  const std::string prefix = objstore::JoinKey(directory_, "manifest.lock.");
-  const std::string mine = prefix + RandomToken();
+  const std::string prefix = ManifestLockPrefix(directory_);
+  const std::string mine = ManifestLockKey(directory_, RandomToken());
   for (int attempt = 0;; ++attempt) {
     RWMETA_RETURN_IF_ERROR(store_->Put(mine, "rwmeta manifest lock\n"));
     Result<std::vector<objstore::ObjectMeta>> listed = store_->List(prefix);

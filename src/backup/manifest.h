@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backup/names.h"
 #include "common/status.h"
 #include "objstore/object_store.h"
 
@@ -66,9 +67,6 @@ std::string EncodeManifest(const Manifest& manifest);
 // DataLoss naming `object_name` if `json` is not a manifest (syntax, a missing or mistyped
 // required field). Unknown fields are ignored.
 Result<Manifest> DecodeManifest(std::string_view json, std::string_view object_name);
-
-// "<dir>/manifest.json" ("manifest.json" for an empty dir; trailing '/' ignored).
-std::string ManifestKey(std::string_view directory);
 
 struct ManifestStoreOptions {
   // Lock fallback only. A lock object older than this is taken to be left by a dead writer and

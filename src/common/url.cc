@@ -10,7 +10,6 @@ namespace rwmeta {
 namespace {
 
 constexpr std::string_view kRedacted = "***";
-constexpr std::string_view kHummockPrefix = "hummock+";
 
 char ToLowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 

@@ -55,8 +55,11 @@ Result<Url> ParseUrl(std::string_view text);
 // '/' in what looks like a password) it hides more rather than less. Thread-safe.
 std::string RedactUrl(std::string_view url);
 
+// What makes an object-store URL a state store URL: "hummock+" + "fs:///x".
+inline constexpr std::string_view kHummockPrefix = "hummock+";
+
 // "hummock+fs:///x" -> "fs:///x", "hummock+memory" -> "memory". InvalidArgument if `state_store`
-// does not start with "hummock+" or nothing follows it.
+// does not start with "hummock+" (any case) or nothing follows it.
 Result<std::string> StripHummockPrefix(std::string_view state_store);
 
 }  // namespace rwmeta

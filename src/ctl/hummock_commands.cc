@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "ctl/format.h"
-#include "hummock/store/hummock_manager.h"
+#include "hummock/epoch.h"
 #include "proto/hummock_service.grpc.pb.h"
 
 namespace rwmeta::ctl {

@@ -8,7 +8,7 @@
 
 #include "frontend/sql/sql_error.h"
 #include "frontend/table_data.h"
-#include "hummock/store/hummock_manager.h"
+#include "hummock/epoch.h"
 
 namespace rwmeta::frontend {
 

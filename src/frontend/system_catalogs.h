@@ -18,9 +18,10 @@
 #include "backup/manifest.h"
 #include "common/status.h"
 #include "frontend/sql/executor.h"
-#include "hummock/store/hummock_manager.h"
+#include "hummock/epoch.h"
 #include "meta/catalog_manager.h"
 #include "meta/system_params.h"
+#include "proto/hummock.pb.h"
 
 namespace rwmeta::frontend {
 

@@ -7,14 +7,15 @@
 #include <algorithm>
 
 #include "common/url.h"
+#include "metastore/system_param_names.h"
 #include "objstore/factory.h"
 
 namespace rwmeta::meta {
 
 namespace {
 
-constexpr const char* kBackupStorageUrl = "backup_storage_url";
-constexpr const char* kBackupStorageDirectory = "backup_storage_directory";
+using metastore::params::kBackupStorageDirectory;
+using metastore::params::kBackupStorageUrl;
 // ProtectedObjectIds re-reads the manifest at most this often (another process may have changed
 // it: a restore tool, an operator's risectl against a second node).
 constexpr int64_t kProtectionRefreshMs = 30'000;

@@ -11,6 +11,7 @@
 #include "hummock/cluster/generation.h"
 #include "meta/catalog_manager.h"
 #include "meta/system_params.h"
+#include "metastore/system_param_names.h"
 
 namespace rwmeta::meta {
 
@@ -97,8 +98,8 @@ Result<ClusterInfo> BootstrapCluster(metastore::MetaStore& store, const Bootstra
                  name, is_url ? RedactUrl(given) : given,
                  is_url ? RedactUrl(it->second) : it->second);
   };
-  warn_if_differs("state_store", options.state_store, true);
-  warn_if_differs("data_directory", options.data_directory, false);
+  warn_if_differs(metastore::params::kStateStore, options.state_store, true);
+  warn_if_differs(metastore::params::kDataDirectory, options.data_directory, false);
   spdlog::info("cluster {} loaded from meta store {}", info.cluster_id, store.DisplayUrl());
   return info;
 }

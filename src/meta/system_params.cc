@@ -9,8 +9,11 @@
 #include <limits>
 
 #include "common/url.h"
+#include "metastore/system_param_names.h"
 
 namespace rwmeta::meta {
+
+namespace params = metastore::params;
 
 namespace {
 
@@ -64,31 +67,33 @@ const std::vector<ParamDef>& AllParamDefs() {
   // Names, defaults and descriptions follow RisingWave's for_all_params!; names reach the meta
   // store and snapshots: never rename.
   static const std::vector<ParamDef>* const kDefs = new std::vector<ParamDef>{
-      {"barrier_interval_ms", ParamType::kU32, "1000", true, "The interval of periodic barrier."},
-      {"checkpoint_frequency", ParamType::kU64, "1", true,
+      {params::kBarrierIntervalMs, ParamType::kU32, "1000", true,
+       "The interval of periodic barrier."},
+      {params::kCheckpointFrequency, ParamType::kU64, "1", true,
        "There will be a checkpoint for every n barriers."},
-      {"sstable_size_mb", ParamType::kU32, "256", false, "Target size of the Sstable."},
-      {"parallel_compact_size_mb", ParamType::kU32, "512", false,
+      {params::kSstableSizeMb, ParamType::kU32, "256", false, "Target size of the Sstable."},
+      {params::kParallelCompactSizeMb, ParamType::kU32, "512", false,
        "The size of parallel task for one compact/flush job."},
-      {"block_size_kb", ParamType::kU32, "64", false, "Size of each block in bytes in SST."},
-      {"bloom_false_positive", ParamType::kF64, "0.001", false,
+      {params::kBlockSizeKb, ParamType::kU32, "64", false, "Size of each block in bytes in SST."},
+      {params::kBloomFalsePositive, ParamType::kF64, "0.001", false,
        "False positive probability of bloom filter."},
-      {"state_store", ParamType::kString, std::nullopt, false, "URL for the state store",
+      {params::kStateStore, ParamType::kString, std::nullopt, false, "URL for the state store",
        /*is_url=*/true},
-      {"data_directory", ParamType::kString, std::nullopt, false,
+      {params::kDataDirectory, ParamType::kString, std::nullopt, false,
        "Remote directory for storing data and metadata objects."},
-      {"backup_storage_url", ParamType::kString, std::nullopt, true,
+      {params::kBackupStorageUrl, ParamType::kString, std::nullopt, true,
        "Remote storage url for storing snapshots.", /*is_url=*/true},
-      {"backup_storage_directory", ParamType::kString, std::nullopt, true,
+      {params::kBackupStorageDirectory, ParamType::kString, std::nullopt, true,
        "Remote directory for storing snapshots."},
-      {"max_concurrent_creating_streaming_jobs", ParamType::kU32, "1", true,
+      {params::kMaxConcurrentCreatingStreamingJobs, ParamType::kU32, "1", true,
        "Max number of concurrent creating streaming jobs."},
-      {"pause_on_next_bootstrap", ParamType::kBool, "false", true,
+      {params::kPauseOnNextBootstrap, ParamType::kBool, "false", true,
        "Whether to pause all data sources on next bootstrap."},
-      {"enable_tracing", ParamType::kBool, "false", true, "Whether to enable distributed tracing."},
-      {"time_travel_retention_ms", ParamType::kU64, "600000", true,
+      {params::kEnableTracing, ParamType::kBool, "false", true,
+       "Whether to enable distributed tracing."},
+      {params::kTimeTravelRetentionMs, ParamType::kU64, "600000", true,
        "The data retention period for time travel."},
-      {"license_key", ParamType::kString, "", true,
+      {params::kLicenseKey, ParamType::kString, "", true,
        "The license key to activate enterprise features."},
   };
   return *kDefs;
@@ -137,7 +142,7 @@ Result<std::string> NormalizeParamValue(const ParamDef& def, std::string_view va
       return fmt::format("{}", d);
     }
     case ParamType::kString:
-      if ((def.name == "backup_storage_url" || def.name == "backup_storage_directory") &&
+      if ((def.name == params::kBackupStorageUrl || def.name == params::kBackupStorageDirectory) &&
           trimmed.empty()) {
         return InvalidArgumentError(fmt::format("{} cannot be empty", def.name))
             .WithSqlState("22023");
@@ -161,8 +166,8 @@ Result<ParamValues> InitialParamValues(std::string_view state_store,
   for (const auto& def : AllParamDefs()) {
     if (def.default_value) values[std::string(def.name)] = std::string(*def.default_value);
   }
-  values["state_store"] = std::string(state_store);
-  values["data_directory"] = std::string(data_directory);
+  values[params::kStateStore] = std::string(state_store);
+  values[params::kDataDirectory] = std::string(data_directory);
 
   std::string url;
   if (backup_storage_url) {
@@ -174,10 +179,10 @@ Result<ParamValues> InitialParamValues(std::string_view state_store,
   }
   std::string dir = backup_storage_directory ? *backup_storage_directory
                                              : fmt::format("{}/backup", data_directory);
-  RWMETA_ASSIGN_OR_RETURN(values["backup_storage_url"],
-                          NormalizeParamValue(*FindParamDef("backup_storage_url"), url));
-  RWMETA_ASSIGN_OR_RETURN(values["backup_storage_directory"],
-                          NormalizeParamValue(*FindParamDef("backup_storage_directory"), dir));
+  RWMETA_ASSIGN_OR_RETURN(values[params::kBackupStorageUrl],
+                          NormalizeParamValue(*FindParamDef(params::kBackupStorageUrl), url));
+  RWMETA_ASSIGN_OR_RETURN(values[params::kBackupStorageDirectory],
+                          NormalizeParamValue(*FindParamDef(params::kBackupStorageDirectory), dir));
   return values;
 }
 

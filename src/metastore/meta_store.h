@@ -95,6 +95,10 @@ struct SchemaState {
   int version = 0;
   // True if no model table has a row (migration bookkeeping does not count).
   bool empty = true;
+  // True while a bulk load that did not (yet) finish hides the store (backends whose loads are
+  // not one transaction: etcd). Nothing of that load is visible; every entry point but Inspect and
+  // BeginBulkLoad refuses the store, and BeginBulkLoad starts over.
+  bool unfinished_bulk_load = false;
 };
 
 class MetaStore {
@@ -106,7 +110,8 @@ class MetaStore {
   // The store's location without credentials, for logs and errors.
   virtual std::string DisplayUrl() const = 0;
 
-  // Schema version and emptiness, without changing anything. Works on a store at any version.
+  // Schema version and emptiness, without changing anything. Works on a store at any version and
+  // on one hidden by an unfinished bulk load (SchemaState::unfinished_bulk_load).
   virtual Result<SchemaState> Inspect() = 0;
 
   // Creates the schema in an empty store or applies the migrations from the stored version up to

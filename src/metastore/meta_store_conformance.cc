@@ -129,11 +129,13 @@ TEST_P(MetaStoreConformanceTest, InspectFreshStoreThenMigrateIsIdempotent) {
   ASSERT_OK_AND_ASSIGN(SchemaState fresh, store->Inspect());
   EXPECT_EQ(fresh.version, 0);
   EXPECT_TRUE(fresh.empty);
+  EXPECT_FALSE(fresh.unfinished_bulk_load);
   EXPECT_THAT(store->BeginTransaction(), StatusIs(StatusCode::kFailedPrecondition));
   ASSERT_OK(store->Migrate());
   ASSERT_OK_AND_ASSIGN(SchemaState migrated, store->Inspect());
   EXPECT_EQ(migrated.version, kModelVersion);
   EXPECT_TRUE(migrated.empty);
+  EXPECT_FALSE(migrated.unfinished_bulk_load);
   ASSERT_OK(store->Migrate());
   ASSERT_OK_AND_ASSIGN(SchemaState again, store->Inspect());
   EXPECT_EQ(again.version, kModelVersion);

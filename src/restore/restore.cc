@@ -4,17 +4,17 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "backup/snapshot_format.h"
 #include "common/url.h"
 #include "hummock/cluster/generation.h"
-#include "hummock/store/hummock_manager.h"
+#include "hummock/names.h"
 #include "hummock/version/checkpoint.h"
 #include "metastore/meta_store.h"
 #include "metastore/model.h"
+#include "metastore/system_param_names.h"
 #include "objstore/key.h"
 
 namespace rwmeta::restore {
@@ -26,11 +26,10 @@ using metastore::Row;
 using metastore::TableSchema;
 
 constexpr uint64_t kProgressEveryRows = 5000;
-constexpr char kStateStoreParam[] = "state_store";
-constexpr char kDataDirectoryParam[] = "data_directory";
-constexpr char kBackupUrlParam[] = "backup_storage_url";
-constexpr char kBackupDirParam[] = "backup_storage_directory";
-constexpr char kHummockPrefix[] = "hummock+";
+using metastore::params::kBackupStorageDirectory;
+using metastore::params::kBackupStorageUrl;
+using metastore::params::kDataDirectory;
+using metastore::params::kStateStore;
 
 uint64_t ValueBytes(const metastore::Value& v) {
   if (const auto* s = std::get_if<std::string>(&v)) return s->size();
@@ -110,7 +109,7 @@ Status CheckAgainstEntry(const backup::SnapshotContents& c, const backup::Snapsh
 
 Result<SnapshotFacts> ReadFacts(backup::BackupStorage& backup,
                                 const backup::SnapshotMetadata& entry) {
-  const std::string object = backup::BackupStorage::SnapshotKey(backup.directory(), entry.id);
+  const std::string object = backup::SnapshotKey(backup.directory(), entry.id);
   SnapshotFacts facts;
   RWMETA_ASSIGN_OR_RETURN(auto reader, backup.OpenSnapshot(entry.id));
   FactsVisitor visitor(&facts);
@@ -122,7 +121,7 @@ Result<SnapshotFacts> ReadFacts(backup::BackupStorage& backup,
 // FailedPrecondition while a meta node holds the state store's lease.
 Status CheckNoLiveMetaNode(objstore::ObjectStore& state_store, const std::string& directory,
                            hummock::Clock& clock) {
-  const std::string key = objstore::JoinKey(directory, hummock::kMetaLeaseObject);
+  const std::string key = hummock::MetaLeaseKey(directory);
   auto body = state_store.Get(key);
   if (!body.ok()) {
     if (body.status().code() == StatusCode::kNotFound) return Status::Ok();
@@ -154,7 +153,7 @@ Status CheckNoLiveMetaNode(objstore::ObjectStore& state_store, const std::string
 
 Status CheckClusterId(objstore::ObjectStore& state_store, const std::string& directory,
                       const std::string& cluster_id) {
-  const std::string key = objstore::JoinKey(directory, hummock::kClusterIdObject);
+  const std::string key = hummock::ClusterIdKey(directory);
   auto body = state_store.Get(key);
   if (!body.ok()) {
     if (body.status().code() == StatusCode::kNotFound) return Status::Ok();
@@ -172,23 +171,15 @@ Status CheckClusterId(objstore::ObjectStore& state_store, const std::string& dir
   return Status::Ok();
 }
 
-// Object ids of `<id>.data` objects under the data directory.
+// Object ids of the SST objects under the data directory (hummock::ParseSstObjectKey: the same
+// rule full GC uses).
 Result<std::set<uint64_t>> ListObjectIds(objstore::ObjectStore& state_store,
                                          const std::string& directory) {
-  std::string prefix = objstore::JoinKey(directory, "");
-  RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects, state_store.List(prefix));
+  RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects,
+                          state_store.List(objstore::DirectoryPrefix(directory)));
   std::set<uint64_t> ids;
   for (const objstore::ObjectMeta& o : objects) {
-    std::string_view name = o.key;
-    if (size_t slash = name.rfind('/'); slash != std::string_view::npos) {
-      name = name.substr(slash + 1);
-    }
-    constexpr std::string_view kSuffix = ".data";
-    if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) continue;
-    std::string_view digits = name.substr(0, name.size() - kSuffix.size());
-    uint64_t id = 0;
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-    if (ec == std::errc() && end == digits.data() + digits.size()) ids.insert(id);
+    if (std::optional<uint64_t> id = hummock::ParseSstObjectKey(directory, o.key)) ids.insert(*id);
   }
   return ids;
 }
@@ -199,14 +190,15 @@ enum class TargetState { kEmpty, kInterruptedBulkLoad, kHalfRestored };
 Result<TargetState> InspectTarget(metastore::MetaStore& target, uint64_t snapshot_id) {
   auto inspected = target.Inspect();
   if (!inspected.ok()) {
-    // etcd refuses to be inspected while a bulk load that did not finish left its marker: the
-    // load never became visible, and BeginBulkLoad starts over.
-    if (target.backend() == "etcd" &&
-        inspected.status().code() == StatusCode::kFailedPrecondition) {
-      spdlog::warn("restore-meta: {}; the restore starts over", inspected.status().message());
-      return TargetState::kInterruptedBulkLoad;
-    }
     return inspected.status().WithContext("target meta store " + target.DisplayUrl());
+  }
+  if (inspected->unfinished_bulk_load) {
+    // The load never became visible, and BeginBulkLoad starts over.
+    spdlog::warn(
+        "restore-meta: target meta store {}: an earlier restore's bulk load did not "
+        "finish; the restore starts over",
+        target.DisplayUrl());
+    return TargetState::kInterruptedBulkLoad;
   }
   const Model& model = Model::Get();
   if (inspected->version > model.version()) {
@@ -419,7 +411,7 @@ Status WriteRows(backup::BackupStorage& backup, const backup::SnapshotMetadata& 
                  const std::map<std::string, int64_t>& sequences, const RestoreOptions& options,
                  RestoreSummary* summary) {
   RWMETA_ASSIGN_OR_RETURN(std::unique_ptr<metastore::BulkLoader> sink, target.BeginBulkLoad());
-  const std::string object = backup::BackupStorage::SnapshotKey(backup.directory(), entry.id);
+  const std::string object = backup::SnapshotKey(backup.directory(), entry.id);
   RWMETA_ASSIGN_OR_RETURN(auto reader, backup.OpenSnapshot(entry.id));
   WritingVisitor visitor(sink.get(), &param_overrides, &sequences, &options, summary,
                          &facts.contents.header);
@@ -562,23 +554,23 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   std::map<std::string, std::string> overrides;
   if (options.overwrite_hummock_storage_endpoint) {
     for (const char* name :
-         {kStateStoreParam, kDataDirectoryParam, kBackupUrlParam, kBackupDirParam}) {
+         {kStateStore, kDataDirectory, kBackupStorageUrl, kBackupStorageDirectory}) {
       if (!facts.params.contains(name)) {
         return FailedPreconditionError(fmt::format(
             "meta snapshot {}: system parameter {} is missing, so it cannot be overwritten", id,
             name));
       }
     }
-    overrides[kStateStoreParam] = kHummockPrefix + options.hummock_storage_url;
-    overrides[kDataDirectoryParam] = dir;
-    overrides[kBackupUrlParam] = *options.overwrite_backup_storage_url;
-    overrides[kBackupDirParam] = *options.overwrite_backup_storage_directory;
+    overrides[kStateStore] = std::string(kHummockPrefix) + options.hummock_storage_url;
+    overrides[kDataDirectory] = dir;
+    overrides[kBackupStorageUrl] = *options.overwrite_backup_storage_url;
+    overrides[kBackupStorageDirectory] = *options.overwrite_backup_storage_directory;
   } else {
-    auto state_param = facts.params.find(kStateStoreParam);
-    auto dir_param = facts.params.find(kDataDirectoryParam);
+    auto state_param = facts.params.find(kStateStore);
+    auto dir_param = facts.params.find(kDataDirectory);
     if (state_param == facts.params.end() || dir_param == facts.params.end()) {
-      return DataLossError(fmt::format(
-          "meta snapshot {} has no state_store or data_directory system parameter", id));
+      return DataLossError(fmt::format("meta snapshot {} has no {} or {} system parameter", id,
+                                       kStateStore, kDataDirectory));
     }
     auto stripped = StripHummockPrefix(state_param->second);
     if (!stripped.ok()) {
@@ -763,6 +755,12 @@ Result<bool> CreateMetaStoreSchema(metastore::MetaStore& target) {
   auto inspected = target.Inspect();
   if (!inspected.ok()) {
     return inspected.status().WithContext("meta store " + target.DisplayUrl());
+  }
+  if (inspected->unfinished_bulk_load) {
+    return FailedPreconditionError(fmt::format(
+        "meta store {} holds a restore that did not finish: run the same restore-meta again "
+        "(it starts over); nothing was changed",
+        target.DisplayUrl()));
   }
   const int version = Model::Get().version();
   if (inspected->version > version) {

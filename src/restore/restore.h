@@ -45,7 +45,7 @@
 #include "backup/backup_storage.h"
 #include "common/status.h"
 #include "hummock/cluster/state_store_guard.h"
-#include "hummock/store/hummock_manager.h"
+#include "hummock/names.h"
 #include "metastore/meta_store.h"
 #include "objstore/object_store.h"
 

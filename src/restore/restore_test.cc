@@ -548,7 +548,7 @@ TEST_F(RestoreTest, DamagedNewestSnapshotDoesNotBlockAnOlderOne) {
   AddSsts(2);
   const uint64_t second = TakeSnapshot();
   const auto newest_ids = hummock::ObjectIds(*manager_->current());
-  ASSERT_OK(backup_store_.Delete(backup::BackupStorage::SnapshotKey("backup", second)));
+  ASSERT_OK(backup_store_.Delete(backup::SnapshotKey("backup", second)));
   RestoreOptions o = Options(first);
   o.list_state_store_object_ids = false;
   auto summary = Restore(o);
@@ -605,7 +605,7 @@ TEST_F(RestoreTest, StateStoreOfAnotherClusterIsRefused) {
 
 TEST_F(RestoreTest, CorruptSnapshotIsDataLossAndTargetUntouched) {
   const uint64_t id = TakeSnapshot();
-  const std::string key = backup::BackupStorage::SnapshotKey("backup", id);
+  const std::string key = backup::SnapshotKey("backup", id);
   auto bytes = backup_store_.Get(key);
   ASSERT_OK(bytes.status());
   std::string corrupt = *bytes;

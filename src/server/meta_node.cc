@@ -19,6 +19,7 @@
 #include "meta/catalog_manager.h"
 #include "meta/system_params.h"
 #include "metastore/factory.h"
+#include "metastore/system_param_names.h"
 #include "objstore/factory.h"
 #include "pgwire/server.h"
 #include "rpc/meta_backend.h"
@@ -207,8 +208,9 @@ Status MetaNode::Start() {
       }
       return out;
     };
-    return std::chrono::milliseconds(number("barrier_interval_ms", 1000) *
-                                     std::max<uint64_t>(1, number("checkpoint_frequency", 1)));
+    return std::chrono::milliseconds(
+        number(metastore::params::kBarrierIntervalMs, 1000) *
+        std::max<uint64_t>(1, number(metastore::params::kCheckpointFrequency, 1)));
   });
 
   meta::BackupManagerOptions backup_options;

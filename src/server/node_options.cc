@@ -5,6 +5,7 @@
 #include <charconv>
 #include <filesystem>
 
+#include "common/url.h"
 #include "metastore/endpoint.h"
 
 namespace rwmeta::server {
@@ -99,8 +100,9 @@ Result<NodeOptions> ResolveNodeOptions(const Config& config, const std::string& 
   endpoint.etcd_password = get("meta.etcd_password");
   RWMETA_ASSIGN_OR_RETURN(o.meta_store_url, metastore::BuildMetaStoreUrl(endpoint));
 
-  o.state_store = config.Get("system.state_store").value_or("hummock+fs://" + data_root + "/state");
-  if (o.state_store.rfind("hummock+", 0) != 0) {
+  o.state_store = config.Get("system.state_store")
+                      .value_or(std::string(kHummockPrefix) + "fs://" + data_root + "/state");
+  if (!o.state_store.starts_with(kHummockPrefix)) {
     return InvalidArgumentError(fmt::format(
         "--state-store must start with hummock+ (e.g. hummock+fs:///var/lib/rwmeta/state, "
         "hummock+s3://bucket), got '{}'",

@@ -97,8 +97,7 @@ Result<Dump> DumpSnapshot(const std::string& backup_url, uint64_t id) {
   } collector;
   RWMETA_ASSIGN_OR_RETURN(auto store, objstore::OpenObjectStore(backup_url));
   RWMETA_RETURN_IF_ERROR(
-      backup::ReadSnapshot(*store, backup::BackupStorage::SnapshotKey("backup", id), &collector)
-          .status());
+      backup::ReadSnapshot(*store, backup::SnapshotKey("backup", id), &collector).status());
   // As DumpStore: the generation is compared separately.
   for (Row& row : collector.out["cluster"]) {
     row.resize(Model::Get().Table("cluster").columns.size());
@@ -912,6 +911,24 @@ TEST_F(RestoreBackendTest, EtcdWithoutAndWithAuth) {
     EXPECT_EQ(mismatch.exit_code, 1);
     EXPECT_THAT(mismatch.err, HasSubstr("target meta store etcd://"));
     EXPECT_THAT(mismatch.err, HasSubstr("authentication"));
+  }
+  {
+    // A restore killed during its bulk load leaves the store hidden behind the load's marker
+    // (Inspect says so); the next restore starts over.
+    ASSERT_OK_AND_ASSIGN(auto etcd, testing::EtcdServer::Start());
+    {
+      ASSERT_OK_AND_ASSIGN(auto store, metastore::OpenMetaStore(etcd->Url("")));
+      ASSERT_OK_AND_ASSIGN(auto killed, store->BeginBulkLoad());
+      ASSERT_OK_AND_ASSIGN(metastore::SchemaState hidden, store->Inspect());
+      ASSERT_TRUE(hidden.unfinished_bulk_load);
+    }
+    const std::vector<std::string> target = {"--meta-store-type", "etcd", "--etcd-endpoints",
+                                             etcd->endpoint()};
+    ASSERT_OK_AND_ASSIGN(auto r, RestoreWith(target));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("an earlier restore's bulk load did not finish; the restore "
+                                 "starts over"));
+    ExpectRestored("etcd://" + etcd->endpoint());
   }
   ASSERT_OK_AND_ASSIGN(auto etcd, testing::EtcdServer::Start({.auth = true}));
   // No credentials for an etcd that needs them; then wrong ones: nothing written.

@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "hummock/cluster/state_store_guard.h"
-#include "objstore/key.h"
 
 namespace rwmeta::hummock {
 
@@ -39,10 +38,6 @@ uint64_t ClusterRowGeneration(const metastore::Row& cluster_row) {
                                ? std::get_if<int64_t>(&cluster_row[column])
                                : nullptr;
   return generation != nullptr ? static_cast<uint64_t>(*generation) : kFirstGeneration;
-}
-
-std::string GenerationKey(std::string_view data_directory) {
-  return objstore::JoinKey(data_directory, kGenerationObject);
 }
 
 std::string EncodeGeneration(const GenerationRecord& record) {

@@ -28,15 +28,13 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "hummock/names.h"
 #include "metastore/model.h"
 #include "objstore/object_store.h"
 
 namespace rwmeta::hummock {
 
 class Clock;
-
-// Object name inside the data directory. Reaches the state store: never rename.
-inline constexpr const char* kGenerationObject = "generation";
 
 // The generation of a meta store that predates generations (and of every first start).
 inline constexpr uint64_t kFirstGeneration = 1;
@@ -54,8 +52,7 @@ struct GenerationRecord {
 // generation where the column is NULL (a store older than model 2).
 uint64_t ClusterRowGeneration(const metastore::Row& cluster_row);
 
-// `<data_directory>/generation` ("generation" for an empty data_directory).
-std::string GenerationKey(std::string_view data_directory);
+// The generation object is `<data_directory>/generation` (GenerationKey, hummock/names.h).
 
 std::string EncodeGeneration(const GenerationRecord& record);
 // DataLoss naming `object_name` unless `bytes` is a generation object (generation >= 1).

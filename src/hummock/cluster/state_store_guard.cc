@@ -9,7 +9,7 @@
 #include <random>
 
 #include "hummock/cluster/generation.h"
-#include "objstore/key.h"
+#include "hummock/names.h"
 
 namespace rwmeta::hummock {
 
@@ -76,7 +76,7 @@ Clock* SystemClock() {
 
 Status CheckStateStoreClusterId(objstore::ObjectStore& store, const std::string& display_url,
                                 const std::string& data_directory, const std::string& cluster_id) {
-  const std::string key = objstore::JoinKey(data_directory, kClusterIdObject);
+  const std::string key = ClusterIdKey(data_directory);
   auto compare = [&](const std::string& stored) -> Status {
     std::string other = Trim(stored);
     if (other == cluster_id) return Status::Ok();
@@ -104,7 +104,7 @@ StateStoreGuard::StateStoreGuard(objstore::ObjectStore& store, std::string data_
                                  StateStoreGuardOptions options, std::string holder_id)
     : store_(store),
       data_directory_(std::move(data_directory)),
-      key_(objstore::JoinKey(data_directory_, kMetaLeaseObject)),
+      key_(MetaLeaseKey(data_directory_)),
       options_(std::move(options)),
       clock_(options_.clock ? options_.clock : SystemClock()),
       holder_id_(std::move(holder_id)) {}

@@ -24,10 +24,6 @@
 
 namespace rwmeta::hummock {
 
-// Object names inside the data directory. They reach the state store: never rename.
-inline constexpr const char* kClusterIdObject = "cluster_id";
-inline constexpr const char* kMetaLeaseObject = "meta_lease";
-
 // Time source, injected so that tests run on a fake clock. Thread-safe.
 class Clock {
  public:

@@ -1,47 +1,20 @@
 #include "hummock/gc/gc.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
-#include <charconv>
 #include <unordered_set>
 
-#include "hummock/sst/sst_writer.h"
+#include "hummock/names.h"
 #include "objstore/key.h"
 
 namespace rwmeta::hummock {
-namespace {
-
-std::string JoinIds(const std::vector<uint64_t>& ids) {
-  std::string out;
-  for (uint64_t id : ids) {
-    if (!out.empty()) out += ", ";
-    out += std::to_string(id);
-  }
-  return out;
-}
-
-}  // namespace
-
-std::optional<uint64_t> ParseSstObjectKey(std::string_view data_directory, std::string_view key) {
-  const std::string prefix = objstore::DirectoryPrefix(data_directory);
-  constexpr std::string_view kSuffix = ".data";
-  if (key.size() <= prefix.size() + kSuffix.size() || key.substr(0, prefix.size()) != prefix ||
-      key.substr(key.size() - kSuffix.size()) != kSuffix) {
-    return std::nullopt;
-  }
-  std::string_view digits = key.substr(prefix.size(), key.size() - prefix.size() - kSuffix.size());
-  uint64_t id = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  // Only the canonical spelling is the object of that id: "007.data" is someone else's file.
-  if (std::to_string(id) != digits) return std::nullopt;
-  return id;
-}
-
 std::string FullGcReport::ToString() const {
   std::string out = "listed " + std::to_string(listed_sst_count) + " SST objects: deleted " +
                     std::to_string(deleted_object_ids.size()) + " (" +
                     std::to_string(deleted_bytes) + " bytes";
-  if (!deleted_object_ids.empty()) out += ": " + JoinIds(deleted_object_ids);
+  if (!deleted_object_ids.empty()) out += fmt::format(": {}", fmt::join(deleted_object_ids, ", "));
   out += "), kept " + std::to_string(kept_referenced.size()) + " referenced, " +
          std::to_string(kept_too_young.size()) + " too young";
   return out;

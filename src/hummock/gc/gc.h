@@ -11,8 +11,8 @@
 // nothing is deleted and its error is returned.
 //
 // Only keys of the exact form `<data_directory>/<object id>.data` (the id in canonical decimal,
-// as SstObjectKey writes it) are SST objects. Everything else in the directory (checkpoint/,
-// cluster_id, meta_lease, backup files, "007.data", "12.data.tmp") is never touched.
+// as SstObjectKey writes it, hummock/names.h) are SST objects. Everything else in the directory
+// (checkpoint/, cluster_id, meta_lease, backup files, "007.data", "12.data.tmp") is never touched.
 //
 // Functions are thread-safe as far as the store and the callback are; running two GC passes at
 // once is safe (deletes are idempotent) but wasteful.
@@ -33,10 +33,6 @@ namespace rwmeta::hummock {
 // Returns every object id that must not be deleted (order and duplicates do not matter), or an
 // error that aborts the pass.
 using ReferencedObjectIdsFn = std::function<Result<std::vector<uint64_t>>()>;
-
-// The object id of `key` if it is an SST object directly under `data_directory`
-// (SstObjectKey(data_directory, id) == key), else nullopt.
-std::optional<uint64_t> ParseSstObjectKey(std::string_view data_directory, std::string_view key);
 
 struct FullGcReport {
   uint64_t listed_sst_count = 0;             // SST objects the listing found

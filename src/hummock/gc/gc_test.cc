@@ -102,22 +102,6 @@ ReferencedObjectIdsFn Referencing(std::vector<uint64_t> ids) {
   return [ids]() -> Result<std::vector<uint64_t>> { return ids; };
 }
 
-TEST(ParseSstObjectKeyTest, OnlyCanonicalIdsDirectlyUnderTheDirectory) {
-  EXPECT_EQ(ParseSstObjectKey("hummock_001", "hummock_001/12.data"), 12u);
-  EXPECT_EQ(ParseSstObjectKey("hummock_001/", "hummock_001/0.data"), 0u);
-  EXPECT_EQ(ParseSstObjectKey("", "7.data"), 7u);
-  EXPECT_EQ(ParseSstObjectKey("d", "d/18446744073709551615.data"), UINT64_MAX);
-  EXPECT_EQ(ParseSstObjectKey("d", "d/18446744073709551616.data"), std::nullopt);  // overflows
-  EXPECT_EQ(ParseSstObjectKey("d", "d/007.data"), std::nullopt);
-  EXPECT_EQ(ParseSstObjectKey("d", "d/+7.data"), std::nullopt);
-  EXPECT_EQ(ParseSstObjectKey("d", "d/.data"), std::nullopt);
-  EXPECT_EQ(ParseSstObjectKey("d", "d/12.data.tmp"), std::nullopt);
-  EXPECT_EQ(ParseSstObjectKey("d", "d/checkpoint/0"), std::nullopt);
-  EXPECT_EQ(ParseSstObjectKey("d", "d/x/12.data"), std::nullopt);
-  EXPECT_EQ(ParseSstObjectKey("d", "dd/12.data"), std::nullopt);
-  EXPECT_EQ(ParseSstObjectKey("d", "d/cluster_id"), std::nullopt);
-}
-
 TEST(FullGcTest, DeletesOnlyOldUnreferencedSstObjects) {
   AgedObjectStore store;
   PutSst(store, 1, kNowMs - 2 * kHourMs, 100);  // old, unreferenced: deleted

@@ -6,15 +6,10 @@
 #include <cmath>
 
 #include "hummock/sst/sst_format.h"
-#include "objstore/key.h"
 
 namespace rwmeta::hummock {
 
 using namespace sst_format;  // NOLINT(google-build-using-namespace): the format's own constants
-
-std::string SstObjectKey(std::string_view data_directory, uint64_t object_id) {
-  return objstore::JoinKey(data_directory, std::to_string(object_id) + ".data");
-}
 
 namespace {
 constexpr std::string_view kCollision = "already exists in the state store";

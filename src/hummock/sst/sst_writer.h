@@ -17,13 +17,11 @@
 #include <vector>
 
 #include "common/status.h"
+#include "hummock/names.h"
 #include "hummock/sst/key.h"
 #include "objstore/object_store.h"
 
 namespace rwmeta::hummock {
-
-// "<data_directory>/<object_id>.data" (just "<object_id>.data" for an empty directory).
-std::string SstObjectKey(std::string_view data_directory, uint64_t object_id);
 
 // Opens the upload of a new SST object. SST objects are written once and never replaced: where
 // the store honours conditional puts the writer is if-none-match, so an object of the same id that

@@ -43,6 +43,12 @@ Result<std::vector<HummockVersionDelta>> LoadDeltas(metastore::MetaStore& store)
 
 Status CheckNoIncompleteRestore(metastore::MetaStore& meta_store) {
   RWMETA_ASSIGN_OR_RETURN(metastore::SchemaState state, meta_store.Inspect());
+  if (state.unfinished_bulk_load) {
+    return FailedPreconditionError(fmt::format(
+        "meta store {} holds a restore whose bulk load did not finish (none of it is visible): "
+        "run `risectl meta restore-meta` with the same flags again, which starts over",
+        meta_store.DisplayUrl()));
+  }
   if (state.empty || state.version != metastore::Model::Get().version()) return Status::Ok();
   RWMETA_ASSIGN_OR_RETURN(auto view, meta_store.BeginSnapshotRead());
   RWMETA_ASSIGN_OR_RETURN(std::optional<metastore::Row> marker,
@@ -322,17 +328,6 @@ SstableInfo ToSstableInfo(const SstInfo& info) {
   out.set_total_key_count(info.total_key_count);
   out.set_stale_key_count(info.tombstone_key_count);
   return out;
-}
-
-uint64_t NextEpoch(uint64_t after) {
-  constexpr auto kEpochBaseMs = static_cast<uint64_t>(kEpochBaseUnixMs);
-  auto now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-  uint64_t physical = now_ms > kEpochBaseMs ? now_ms - kEpochBaseMs : 0;
-  uint64_t epoch = physical << kEpochPhysicalShift;
-  if (epoch <= after) epoch = after + (uint64_t{1} << kEpochPhysicalShift);
-  return epoch;
 }
 
 }  // namespace rwmeta::hummock

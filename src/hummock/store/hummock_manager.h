@@ -28,6 +28,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "hummock/epoch.h"
+#include "hummock/names.h"
 #include "metastore/meta_store.h"
 #include "objstore/object_store.h"
 #include "proto/hummock.pb.h"
@@ -68,9 +70,6 @@ class PinnedVersion {
   std::shared_ptr<const HummockVersion> version_;
 };
 
-// The meta-store id sequence SST object ids come from. Reaches the meta store: never rename.
-inline constexpr char kObjectIdSequence[] = "hummock_object_id";
-
 // A read of the whole meta store and the Hummock version of the same instant (BeginConsistentCut).
 struct ConsistentCut {
   std::unique_ptr<metastore::ReadView> view;
@@ -78,15 +77,10 @@ struct ConsistentCut {
   std::unique_ptr<PinnedVersion> version;
 };
 
-// Name of the `id_sequence` row that `risectl meta restore-meta` commits together with the restored
-// rows and deletes once it has written the Hummock checkpoint (src/restore). Its `next_value` is
-// the restored snapshot's id. While the row exists the store is a half-done restore: its version
-// checkpoint may be missing or belong to another cluster. Reaches disk: never rename.
-inline constexpr char kRestoreIncompleteMarker[] = "restore_incomplete";
-
 // FailedPrecondition naming the snapshot and the command that completes it if `meta_store` holds
-// the restore marker above; OK for a store that has none or is not migrated to this model yet.
-// The meta node calls it before bootstrap, and Open calls it. The store's errors otherwise.
+// the restore marker (kRestoreIncompleteMarker, hummock/names.h); OK for a store that has none or
+// is not migrated to this model yet. The meta node calls it before bootstrap, and Open calls it.
+// The store's errors otherwise.
 Status CheckNoIncompleteRestore(metastore::MetaStore& meta_store);
 
 class HummockManager {
@@ -191,18 +185,5 @@ class HummockManager {
 
 // The SST info a version keeps for an SST written by SstWriter.
 SstableInfo ToSstableInfo(const struct SstInfo& info);
-
-// Epochs are (milliseconds since 2021-01-01T00:00:00Z) << 16, RisingWave's layout with our own
-// base (RisingWave counts from 2021-04-01). They reach disk: never change.
-inline constexpr int64_t kEpochBaseUnixMs = 1609459200000;  // 2021-01-01T00:00:00Z
-inline constexpr int kEpochPhysicalShift = 16;
-
-// The Unix time in milliseconds of `epoch`'s physical part.
-inline int64_t EpochToUnixMs(uint64_t epoch) {
-  return kEpochBaseUnixMs + static_cast<int64_t>(epoch >> kEpochPhysicalShift);
-}
-
-// The epoch for "now", raised to above `after` if the clock is behind it.
-uint64_t NextEpoch(uint64_t after);
 
 }  // namespace rwmeta::hummock

@@ -7,8 +7,8 @@
 
 #include <cstring>
 
+#include "hummock/names.h"
 #include "hummock/version/version.h"
-#include "objstore/key.h"
 
 namespace rwmeta::hummock {
 namespace {
@@ -30,11 +30,6 @@ uint64_t GetLe(std::string_view in, size_t offset, int bytes) {
 uint64_t Checksum(std::string_view bytes) { return XXH64(bytes.data(), bytes.size(), 0); }
 
 }  // namespace
-
-std::string CheckpointKey(std::string_view data_directory, uint64_t generation) {
-  return objstore::JoinKey(data_directory,
-                           "checkpoint/" + std::to_string(generation <= 1 ? 0 : generation));
-}
 
 Result<std::string> EncodeCheckpoint(const HummockVersionCheckpoint& checkpoint,
                                      CheckpointCompression compression) {

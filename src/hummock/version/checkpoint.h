@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "hummock/names.h"
 #include "objstore/object_store.h"
 #include "proto/hummock.pb.h"
 
@@ -28,11 +29,10 @@ inline constexpr size_t kCheckpointTrailerSize = 8;
 // A payload claiming more than this (uncompressed) is treated as corrupt rather than allocated.
 inline constexpr uint64_t kMaxCheckpointPayloadBytes = uint64_t{1} << 32;
 
-// The checkpoint object of cluster generation `generation` (src/hummock/cluster/generation.h):
+// Checkpoint objects are named by cluster generation (CheckpointKey, hummock/names.h):
 // `<data_directory>/checkpoint/0` for the first generation (the name stores had before
 // generations), `<data_directory>/checkpoint/<generation>` for every later one. Each generation
 // writes only its own, so a superseded meta node can never replace the restored cluster's version.
-std::string CheckpointKey(std::string_view data_directory, uint64_t generation = 1);
 
 // Encodes `checkpoint` (deterministic protobuf serialization, so equal checkpoints give equal
 // bytes). Internal if serialization or compression fails (our bug or out of memory).

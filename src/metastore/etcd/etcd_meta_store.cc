@@ -830,13 +830,13 @@ Result<SchemaState> EtcdMetaStore::Inspect() {
         fmt::format("{}: etcd answered {} of 4 reads", s.Where(), r.responses_size()));
   }
   RWMETA_ASSIGN_OR_RETURN(MetaState meta, ParseMeta(s, r.responses(0).response_range()));
-  if (meta.marker_create != 0) return RefuseMarker(s);
   const int64_t other = r.responses(1).response_range().count() -
                         r.responses(2).response_range().count() -
                         r.responses(3).response_range().count();
   SchemaState state;
   state.version = meta.version;
   state.empty = other == 0;
+  state.unfinished_bulk_load = meta.marker_create != 0;
   return state;
 }
 
@@ -918,6 +918,9 @@ Result<std::unique_ptr<EtcdBulkLoader>> EtcdMetaStore::BeginEtcdBulkLoad() {
     RWMETA_ASSIGN_OR_RETURN(meta, ReadMeta(s));
   }
   RWMETA_ASSIGN_OR_RETURN(SchemaState state, Inspect());
+  if (state.unfinished_bulk_load) {
+    return AbortedError(fmt::format("{}: another restore started meanwhile", s.Where()));
+  }
   if (!state.empty) {
     return FailedPreconditionError(fmt::format(
         "{}: not empty; a restore needs an empty target: a fresh etcd, or delete every key under "

@@ -480,10 +480,11 @@ TEST_F(EtcdMetaStoreTest, BulkLoadIsInvisibleUntilFinished) {
   ASSERT_OK_AND_ASSIGN(auto other, OpenUrl(url));
   for (MetaStore* s :
        {static_cast<MetaStore*>(store.get()), static_cast<MetaStore*>(other.get())}) {
-    EXPECT_THAT(s->Inspect(),
+    ASSERT_OK_AND_ASSIGN(SchemaState hidden, s->Inspect());
+    EXPECT_TRUE(hidden.unfinished_bulk_load);
+    EXPECT_THAT(s->BeginTransaction(),
                 StatusIs(StatusCode::kFailedPrecondition,
                          AllOf(HasSubstr("did not finish"), HasSubstr("restore_incomplete"))));
-    EXPECT_THAT(s->BeginTransaction(), StatusIs(StatusCode::kFailedPrecondition));
     EXPECT_THAT(s->BeginSnapshotRead(), StatusIs(StatusCode::kFailedPrecondition));
     EXPECT_THAT(s->Migrate(), StatusIs(StatusCode::kFailedPrecondition));
   }
@@ -492,6 +493,7 @@ TEST_F(EtcdMetaStoreTest, BulkLoadIsInvisibleUntilFinished) {
   ASSERT_OK_AND_ASSIGN(SchemaState state, other->Inspect());
   EXPECT_EQ(state.version, kModelVersion);
   EXPECT_FALSE(state.empty);
+  EXPECT_FALSE(state.unfinished_bulk_load);
   ASSERT_OK_AND_ASSIGN(auto rows, CommittedParams(*other));
   EXPECT_EQ(rows, want);
   // The loaded store takes transactions.
@@ -509,7 +511,9 @@ TEST_F(EtcdMetaStoreTest, ReRunningAnInterruptedBulkLoadStartsOver) {
     EXPECT_EQ(loader->rows_loaded(), 30);
     // Dropped without Finish: the process died mid-restore.
   }
-  EXPECT_THAT(store->Inspect(), StatusIs(StatusCode::kFailedPrecondition));
+  ASSERT_OK_AND_ASSIGN(SchemaState interrupted, store->Inspect());
+  EXPECT_TRUE(interrupted.unfinished_bulk_load);
+  EXPECT_THAT(store->BeginTransaction(), StatusIs(StatusCode::kFailedPrecondition));
   ASSERT_OK_AND_ASSIGN(auto rerun, store->BeginBulkLoad());
   ASSERT_OK(rerun->Add(Params(), Param("a", "second")));
   ASSERT_OK(rerun->Add(Params(), Param(Name(3), "second")));
