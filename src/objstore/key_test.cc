@@ -28,7 +28,7 @@ TEST(KeyTest, NameInDirectory) {
   EXPECT_EQ(NameInDirectory("d", "d/12.data"), "12.data");
   EXPECT_EQ(NameInDirectory("d/", "d/checkpoint/0"), "checkpoint/0");
   EXPECT_EQ(NameInDirectory("", "cluster_id"), "cluster_id");
-  EXPECT_EQ(NameInDirectory("d", "d/"), std::nullopt);   // the directory itself
+  EXPECT_EQ(NameInDirectory("d", "d/"), std::nullopt);  // the directory itself
   EXPECT_EQ(NameInDirectory("d", "dd/12.data"), std::nullopt);
   EXPECT_EQ(NameInDirectory("d", "e/12.data"), std::nullopt);
   EXPECT_EQ(NameInDirectory("d", "d"), std::nullopt);
