@@ -16,8 +16,8 @@
 #include "ctl/id_argument.h"
 #include "metastore/factory.h"
 #include "objstore/factory.h"
+#include "objstore/retrying_read_object_store.h"
 #include "restore/restore.h"
-#include "restore/retrying_read_object_store.h"
 #include "restore/target_url.h"
 
 namespace rwmeta::ctl {
@@ -120,7 +120,7 @@ Status RunRestoreMeta(const CtlContext& ctx, const RestoreFlags& f) {
 
   auto backup_base = objstore::OpenObjectStore(f.backup_storage_url);
   if (!backup_base.ok()) return backup_base.status().WithContext("--backup-storage-url");
-  restore::RetryingReadObjectStore backup_store(
+  objstore::RetryingReadObjectStore backup_store(
       std::shared_ptr<objstore::ObjectStore>(std::move(backup_base).value()),
       {.attempt_timeout_ms = f.read_attempt_timeout_ms, .retry_attempts = f.read_retry_attempts});
   backup::BackupStorage backup(&backup_store, f.backup_storage_directory);

@@ -16,7 +16,7 @@
 #include "objstore/factory.h"
 #include "objstore/object_store_conformance.h"
 #include "objstore/s3/s3_object_store.h"
-#include "objstore/s3/s3_test_server.h"
+#include "objstore/testing/s3_test_server.h"
 #include "testing/http_fault_proxy.h"
 #include "testing/subprocess.h"
 

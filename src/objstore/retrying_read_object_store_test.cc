@@ -1,4 +1,4 @@
-#include "restore/retrying_read_object_store.h"
+#include "objstore/retrying_read_object_store.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,26 +11,24 @@
 #include "objstore/fault_injection_object_store.h"
 #include "objstore/memory/memory_object_store.h"
 
-namespace rwmeta::restore {
+namespace rwmeta::objstore {
 namespace {
 
-using objstore::Fault;
-using objstore::ObjectStoreOp;
 using ::rwmeta::testing::StatusIs;
 using ::testing::HasSubstr;
 
 class RetryingReadObjectStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto faulty = std::make_shared<objstore::FaultInjectionObjectStore>(
-        std::make_unique<objstore::MemoryObjectStore>());
+    auto faulty =
+        std::make_shared<FaultInjectionObjectStore>(std::make_unique<MemoryObjectStore>());
     faulty_ = faulty.get();
     ASSERT_OK(faulty_->Put("backup/manifest.json", "{}"));
     store_ = std::make_unique<RetryingReadObjectStore>(
         faulty,
         ReadRetryOptions{.attempt_timeout_ms = 5000, .retry_attempts = 3, .initial_backoff_ms = 1});
   }
-  objstore::FaultInjectionObjectStore* faulty_ = nullptr;
+  FaultInjectionObjectStore* faulty_ = nullptr;
   std::unique_ptr<RetryingReadObjectStore> store_;
 };
 
@@ -59,11 +57,11 @@ TEST_F(RetryingReadObjectStoreTest, OtherErrorsReturnAtOnce) {
 }
 
 // A store whose Head hangs longer than the attempt timeout.
-class SlowStore : public objstore::MemoryObjectStore {
+class SlowStore : public MemoryObjectStore {
  public:
-  Result<objstore::ObjectMeta> Head(std::string_view key) override {
+  Result<ObjectMeta> Head(std::string_view key) override {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    return objstore::MemoryObjectStore::Head(key);
+    return MemoryObjectStore::Head(key);
   }
 };
 
@@ -87,4 +85,4 @@ TEST(RetryingReadObjectStoreTimeoutTest, AnAttemptOverItsTimeoutIsDeadlineExceed
 }
 
 }  // namespace
-}  // namespace rwmeta::restore
+}  // namespace rwmeta::objstore

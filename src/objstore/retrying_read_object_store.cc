@@ -1,4 +1,4 @@
-#include "restore/retrying_read_object_store.h"
+#include "objstore/retrying_read_object_store.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -12,7 +12,7 @@
 #include <optional>
 #include <thread>
 
-namespace rwmeta::restore {
+namespace rwmeta::objstore {
 
 namespace {
 
@@ -65,9 +65,9 @@ Result<T> Retry(const ReadRetryOptions& options, std::atomic<int64_t>& attempts,
   }
 }
 
-class TimedReader : public objstore::ObjectReader {
+class TimedReader : public ObjectReader {
  public:
-  TimedReader(std::shared_ptr<objstore::ObjectReader> inner, int64_t timeout_ms, std::string key)
+  TimedReader(std::shared_ptr<ObjectReader> inner, int64_t timeout_ms, std::string key)
       : inner_(std::move(inner)), timeout_ms_(timeout_ms), key_(std::move(key)) {}
   Status Read(size_t max_bytes, std::string* out) override {
     auto inner = inner_;
@@ -85,14 +85,14 @@ class TimedReader : public objstore::ObjectReader {
   uint64_t size_bytes() const override { return inner_->size_bytes(); }
 
  private:
-  std::shared_ptr<objstore::ObjectReader> inner_;
+  std::shared_ptr<ObjectReader> inner_;
   int64_t timeout_ms_;
   std::string key_;
 };
 
 }  // namespace
 
-RetryingReadObjectStore::RetryingReadObjectStore(std::shared_ptr<objstore::ObjectStore> base,
+RetryingReadObjectStore::RetryingReadObjectStore(std::shared_ptr<ObjectStore> base,
                                                  ReadRetryOptions options)
     : base_(std::move(base)),
       options_(options),
@@ -116,34 +116,33 @@ Result<std::string> RetryingReadObjectStore::GetRange(std::string_view key, uint
       "get " + k);
 }
 
-Result<objstore::ObjectMeta> RetryingReadObjectStore::Head(std::string_view key) {
+Result<ObjectMeta> RetryingReadObjectStore::Head(std::string_view key) {
   auto base = base_;
   std::string k(key);
-  return Retry<objstore::ObjectMeta>(
+  return Retry<ObjectMeta>(
       options_, *attempts_, [base, k] { return base->Head(k); }, "head " + k);
 }
 
-Result<std::vector<objstore::ObjectMeta>> RetryingReadObjectStore::List(std::string_view prefix) {
+Result<std::vector<ObjectMeta>> RetryingReadObjectStore::List(std::string_view prefix) {
   auto base = base_;
   std::string p(prefix);
-  return Retry<std::vector<objstore::ObjectMeta>>(
+  return Retry<std::vector<ObjectMeta>>(
       options_, *attempts_, [base, p] { return base->List(p); }, "list " + p);
 }
 
-Result<std::unique_ptr<objstore::ObjectReader>> RetryingReadObjectStore::OpenReader(
-    std::string_view key) {
+Result<std::unique_ptr<ObjectReader>> RetryingReadObjectStore::OpenReader(std::string_view key) {
   auto base = base_;
   std::string k(key);
-  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<objstore::ObjectReader> inner,
-                          (Retry<std::shared_ptr<objstore::ObjectReader>>(
+  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<ObjectReader> inner,
+                          (Retry<std::shared_ptr<ObjectReader>>(
                               options_, *attempts_,
-                              [base, k]() -> Result<std::shared_ptr<objstore::ObjectReader>> {
+                              [base, k]() -> Result<std::shared_ptr<ObjectReader>> {
                                 RWMETA_ASSIGN_OR_RETURN(auto reader, base->OpenReader(k));
-                                return std::shared_ptr<objstore::ObjectReader>(std::move(reader));
+                                return std::shared_ptr<ObjectReader>(std::move(reader));
                               },
                               "open " + k)));
-  return std::unique_ptr<objstore::ObjectReader>(
+  return std::unique_ptr<ObjectReader>(
       new TimedReader(std::move(inner), options_.attempt_timeout_ms, k));
 }
 
-}  // namespace rwmeta::restore
+}  // namespace rwmeta::objstore

@@ -16,7 +16,7 @@
 
 #include "objstore/object_store.h"
 
-namespace rwmeta::restore {
+namespace rwmeta::objstore {
 
 struct ReadRetryOptions {
   int64_t attempt_timeout_ms = 600'000;
@@ -25,25 +25,24 @@ struct ReadRetryOptions {
   int64_t initial_backoff_ms = 100;
 };
 
-class RetryingReadObjectStore : public objstore::ObjectStore {
+class RetryingReadObjectStore : public ObjectStore {
  public:
-  RetryingReadObjectStore(std::shared_ptr<objstore::ObjectStore> base, ReadRetryOptions options);
+  RetryingReadObjectStore(std::shared_ptr<ObjectStore> base, ReadRetryOptions options);
 
-  using objstore::ObjectStore::Put;
-  Status Put(std::string_view key, std::string_view data,
-             const objstore::PutOptions& options) override {
+  using ObjectStore::Put;
+  Status Put(std::string_view key, std::string_view data, const PutOptions& options) override {
     return base_->Put(key, data, options);
   }
-  using objstore::ObjectStore::OpenWriter;
-  Result<std::unique_ptr<objstore::ObjectWriter>> OpenWriter(
-      std::string_view key, const objstore::PutOptions& options) override {
+  using ObjectStore::OpenWriter;
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(std::string_view key,
+                                                   const PutOptions& options) override {
     return base_->OpenWriter(key, options);
   }
   Result<std::string> Get(std::string_view key) override;
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override;
-  Result<std::unique_ptr<objstore::ObjectReader>> OpenReader(std::string_view key) override;
-  Result<objstore::ObjectMeta> Head(std::string_view key) override;
-  Result<std::vector<objstore::ObjectMeta>> List(std::string_view prefix) override;
+  Result<std::unique_ptr<ObjectReader>> OpenReader(std::string_view key) override;
+  Result<ObjectMeta> Head(std::string_view key) override;
+  Result<std::vector<ObjectMeta>> List(std::string_view prefix) override;
   Status Delete(std::string_view key) override { return base_->Delete(key); }
   Status DeleteMany(const std::vector<std::string>& keys) override {
     return base_->DeleteMany(keys);
@@ -55,9 +54,9 @@ class RetryingReadObjectStore : public objstore::ObjectStore {
   int64_t attempts() const;
 
  private:
-  std::shared_ptr<objstore::ObjectStore> base_;
+  std::shared_ptr<ObjectStore> base_;
   ReadRetryOptions options_;
   std::shared_ptr<std::atomic<int64_t>> attempts_;
 };
 
-}  // namespace rwmeta::restore
+}  // namespace rwmeta::objstore
