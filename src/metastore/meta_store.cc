@@ -19,6 +19,12 @@ class TransactionBulkLoader final : public BulkLoader {
 
 }  // namespace
 
+Status Transaction::Upsert(const TableSchema& table, const Row& row) {
+  RWMETA_RETURN_IF_ERROR(ValidateRow(table, row));
+  RWMETA_ASSIGN_OR_RETURN(std::optional<Row> existing, Get(table, KeyOf(table, row)));
+  return existing.has_value() ? Update(table, row) : Insert(table, row);
+}
+
 Result<std::unique_ptr<BulkLoader>> MetaStore::BeginBulkLoad() {
   // An empty database gets the schema; one made by create-meta-store-schema is at the version.
   RWMETA_RETURN_IF_ERROR(Migrate());

@@ -60,8 +60,11 @@ class Transaction : public ReadView {
   virtual Status Insert(const TableSchema& table, const Row& row) = 0;
   // Replaces the row with the same primary key. NotFound if there is none.
   virtual Status Update(const TableSchema& table, const Row& row) = 0;
-  // Inserts or replaces.
-  virtual Status Upsert(const TableSchema& table, const Row& row) = 0;
+  // Inserts or replaces: an Update where the row's key exists, else an Insert. Never delete +
+  // insert (SQL's REPLACE), which would fire ON DELETE CASCADE. The transaction's isolation keeps
+  // the row from appearing between the read and the write (serializable SQL transactions abort or
+  // wait; etcd and memory commits compare what was read). Errors as Get, Update and Insert.
+  Status Upsert(const TableSchema& table, const Row& row);
   // NotFound if there is no such row; FailedPrecondition if a non-cascading foreign key refers to
   // it. Cascading children are deleted too.
   virtual Status Delete(const TableSchema& table, const Key& key) = 0;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace rwmeta::metastore {
@@ -254,10 +255,10 @@ int TableSchema::ColumnIndex(std::string_view column) const {
   return -1;
 }
 
-std::vector<int> TableSchema::PrimaryKeyIndexes() const {
+std::vector<int> TableSchema::ColumnIndexes(const std::vector<std::string>& names) const {
   std::vector<int> out;
-  out.reserve(primary_key.size());
-  for (const auto& c : primary_key) out.push_back(ColumnIndex(c));
+  out.reserve(names.size());
+  for (const auto& name : names) out.push_back(ColumnIndex(name));
   return out;
 }
 
@@ -321,10 +322,19 @@ Status ValidateKey(const TableSchema& table, const Key& key) {
   return Status::Ok();
 }
 
+std::vector<Value> ValuesAt(const Row& row, const std::vector<int>& indexes) {
+  std::vector<Value> out;
+  out.reserve(indexes.size());
+  for (int i : indexes) out.push_back(row[i]);
+  return out;
+}
+
+bool AnyNull(const std::vector<Value>& values) {
+  return std::any_of(values.begin(), values.end(), [](const Value& v) { return IsNull(v); });
+}
+
 Key KeyOf(const TableSchema& table, const Row& row) {
-  Key key;
-  for (int i : table.PrimaryKeyIndexes()) key.push_back(row[i]);
-  return key;
+  return ValuesAt(row, table.PrimaryKeyIndexes());
 }
 
 std::string ValueToString(const Value& v, ColumnType type) {

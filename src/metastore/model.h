@@ -69,8 +69,10 @@ struct TableSchema {
 
   // Position of the column named `name` in `columns`, or -1.
   int ColumnIndex(std::string_view name) const;
+  // Positions of the columns named `names`, in that order (-1 for an unknown name).
+  std::vector<int> ColumnIndexes(const std::vector<std::string>& names) const;
   // Positions of the primary-key columns, in key order.
-  std::vector<int> PrimaryKeyIndexes() const;
+  std::vector<int> PrimaryKeyIndexes() const { return ColumnIndexes(primary_key); }
 };
 
 // A stored value. Which alternative is used is fixed by the column's type: kInt64 → int64_t,
@@ -91,6 +93,12 @@ Status ValidateRow(const TableSchema& table, const Row& row);
 // Checks that `key` has one non-NULL value per primary-key column, each of the column's type.
 // InvalidArgument naming the table and column otherwise.
 Status ValidateKey(const TableSchema& table, const Key& key);
+
+// The values of `row` at `indexes` (from ColumnIndexes), in that order.
+std::vector<Value> ValuesAt(const Row& row, const std::vector<int>& indexes);
+
+// Whether any of `values` is NULL (a unique key with a NULL column constrains nothing).
+bool AnyNull(const std::vector<Value>& values);
 
 // The primary key of `row`.
 Key KeyOf(const TableSchema& table, const Row& row);

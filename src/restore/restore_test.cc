@@ -107,9 +107,6 @@ class FailingTransaction : public metastore::Transaction {
   Status Update(const metastore::TableSchema& t, const Row& row) override {
     return base_->Update(t, row);
   }
-  Status Upsert(const metastore::TableSchema& t, const Row& row) override {
-    return base_->Upsert(t, row);
-  }
   Status Delete(const metastore::TableSchema& t, const metastore::Key& k) override {
     return base_->Delete(t, k);
   }

@@ -97,24 +97,6 @@ Result<std::string> ParseEndpoint(std::string_view url, std::string_view host_po
 
 // --- small helpers -----------------------------------------------------------------------
 
-std::vector<int> Indexes(const TableSchema& t, const std::vector<std::string>& columns) {
-  std::vector<int> out;
-  out.reserve(columns.size());
-  for (const auto& c : columns) out.push_back(t.ColumnIndex(c));
-  return out;
-}
-
-std::vector<Value> ValuesAt(const Row& row, const std::vector<int>& idx) {
-  std::vector<Value> out;
-  out.reserve(idx.size());
-  for (int i : idx) out.push_back(row[i]);
-  return out;
-}
-
-bool AnyNull(const std::vector<Value>& values) {
-  return std::any_of(values.begin(), values.end(), [](const Value& v) { return IsNull(v); });
-}
-
 std::string ColumnList(const std::vector<std::string>& columns) {
   return fmt::format("({})", fmt::join(columns, ", "));
 }
@@ -301,14 +283,6 @@ class EtcdTransaction final : public Transaction {
     return Stage({{k, Pending{s, row}}});
   }
 
-  Status Upsert(const TableSchema& table, const Row& row) override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
-    RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
-    RWMETA_RETURN_IF_ERROR(ValidateRow(*s, row));
-    RWMETA_ASSIGN_OR_RETURN(std::optional<Row> existing, Lookup(*s, RowKey(*s, KeyOf(*s, row))));
-    return existing.has_value() ? Update(*s, row) : Insert(*s, row);
-  }
-
   Status Delete(const TableSchema& table, const Key& key) override {
     RWMETA_RETURN_IF_ERROR(CheckUsable(true));
     RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
@@ -341,7 +315,8 @@ class EtcdTransaction final : public Transaction {
       for (const TableSchema& child : model().tables()) {
         for (const ForeignKey& fk : child.foreign_keys) {
           if (fk.ref_table != parent.table->name) continue;
-          std::vector<Value> ref = ValuesAt(parent.row, Indexes(*parent.table, fk.ref_columns));
+          std::vector<Value> ref =
+              ValuesAt(parent.row, parent.table->ColumnIndexes(fk.ref_columns));
           if (AnyNull(ref)) continue;
           RWMETA_RETURN_IF_ERROR(
               ForEachReferencing(child, fk, ref, [&](const std::string& ck, const Row& crow) {
@@ -579,7 +554,7 @@ class EtcdTransaction final : public Transaction {
   Status ForEachReferencing(const TableSchema& child, const ForeignKey& fk,
                             const std::vector<Value>& values,
                             const std::function<Status(const std::string&, const Row&)>& visit) {
-    const std::vector<int> child_idx = Indexes(child, fk.columns);
+    const std::vector<int> child_idx = child.ColumnIndexes(fk.columns);
     if (child_idx == child.PrimaryKeyIndexes() && ValidateKey(child, values).ok()) {
       const std::string ck = RowKey(child, values);
       RWMETA_ASSIGN_OR_RETURN(std::optional<Row> row, Lookup(child, ck));
@@ -599,7 +574,7 @@ class EtcdTransaction final : public Transaction {
     };
     std::vector<Probe> probes;
     for (const auto& uk : s.unique_keys) {
-      std::vector<int> idx = Indexes(s, uk);
+      std::vector<int> idx = s.ColumnIndexes(uk);
       std::vector<Value> values = ValuesAt(row, idx);
       if (AnyNull(values)) continue;  // NULLs never collide, as in SQL.
       probes.push_back({&uk, std::move(idx), std::move(values)});
@@ -620,11 +595,11 @@ class EtcdTransaction final : public Transaction {
 
   Status CheckParents(const TableSchema& s, const Row& row) {
     for (const ForeignKey& fk : s.foreign_keys) {
-      std::vector<int> idx = Indexes(s, fk.columns);
+      std::vector<int> idx = s.ColumnIndexes(fk.columns);
       std::vector<Value> values = ValuesAt(row, idx);
       if (AnyNull(values)) continue;
       const TableSchema& parent = *model().Find(fk.ref_table);
-      std::vector<int> parent_idx = Indexes(parent, fk.ref_columns);
+      std::vector<int> parent_idx = parent.ColumnIndexes(fk.ref_columns);
       bool found = parent.name == s.name && ValuesAt(row, parent_idx) == values;
       if (!found && parent_idx == parent.PrimaryKeyIndexes()) {
         if (ValidateKey(parent, values).ok()) {
@@ -651,7 +626,7 @@ class EtcdTransaction final : public Transaction {
     for (const TableSchema& child : model().tables()) {
       for (const ForeignKey& fk : child.foreign_keys) {
         if (fk.ref_table != s.name) continue;
-        std::vector<int> idx = Indexes(s, fk.ref_columns);
+        std::vector<int> idx = s.ColumnIndexes(fk.ref_columns);
         std::vector<Value> old_values = ValuesAt(old_row, idx);
         if (AnyNull(old_values) || ValuesAt(new_row, idx) == old_values) continue;
         bool referenced = false;

@@ -22,27 +22,6 @@ using TableData = std::map<Key, Row>;
 // Tables are immutable once published; a transaction clones a table on its first write to it.
 using TableMap = std::map<std::string, std::shared_ptr<const TableData>, std::less<>>;
 
-std::vector<int> Indexes(const TableSchema& t, const std::vector<std::string>& columns) {
-  std::vector<int> out;
-  out.reserve(columns.size());
-  for (const auto& c : columns) out.push_back(t.ColumnIndex(c));
-  return out;
-}
-
-std::vector<Value> ValuesAt(const Row& row, const std::vector<int>& idx) {
-  std::vector<Value> out;
-  out.reserve(idx.size());
-  for (int i : idx) out.push_back(row[i]);
-  return out;
-}
-
-bool AnyNull(const std::vector<Value>& values) {
-  for (const auto& v : values) {
-    if (IsNull(v)) return true;
-  }
-  return false;
-}
-
 std::string ColumnList(const std::vector<std::string>& columns) {
   return fmt::format("({})", fmt::join(columns, ", "));
 }
@@ -134,14 +113,6 @@ class MemoryTransaction final : public Transaction {
     return Status::Ok();
   }
 
-  Status Upsert(const TableSchema& table, const Row& row) override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
-    RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
-    RWMETA_RETURN_IF_ERROR(ValidateRow(*s, row));
-    if (Read(s->name).count(KeyOf(*s, row)) != 0) return Update(*s, row);
-    return Insert(*s, row);
-  }
-
   Status Delete(const TableSchema& table, const Key& key) override {
     RWMETA_RETURN_IF_ERROR(CheckUsable(true));
     RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
@@ -168,9 +139,9 @@ class MemoryTransaction final : public Transaction {
       for (const TableSchema& child : model_.tables()) {
         for (const ForeignKey& fk : child.foreign_keys) {
           if (fk.ref_table != parent.name) continue;
-          std::vector<Value> ref = ValuesAt(parent_row, Indexes(parent, fk.ref_columns));
+          std::vector<Value> ref = ValuesAt(parent_row, parent.ColumnIndexes(fk.ref_columns));
           if (AnyNull(ref)) continue;
-          std::vector<int> child_idx = Indexes(child, fk.columns);
+          std::vector<int> child_idx = child.ColumnIndexes(fk.columns);
           for (const auto& [child_key, child_row] : Read(child.name)) {
             if (ValuesAt(child_row, child_idx) != ref) continue;
             RowId child_id{child.name, child_key};
@@ -242,7 +213,7 @@ class MemoryTransaction final : public Transaction {
 
   Status CheckUnique(const TableSchema& s, const Row& row, const Key& self) const {
     for (const auto& uk : s.unique_keys) {
-      std::vector<int> idx = Indexes(s, uk);
+      std::vector<int> idx = s.ColumnIndexes(uk);
       std::vector<Value> values = ValuesAt(row, idx);
       if (AnyNull(values)) continue;  // NULLs never collide, as in SQL.
       for (const auto& [key, other] : Read(s.name)) {
@@ -258,11 +229,11 @@ class MemoryTransaction final : public Transaction {
 
   Status CheckParents(const TableSchema& s, const Row& row) const {
     for (const ForeignKey& fk : s.foreign_keys) {
-      std::vector<int> idx = Indexes(s, fk.columns);
+      std::vector<int> idx = s.ColumnIndexes(fk.columns);
       std::vector<Value> values = ValuesAt(row, idx);
       if (AnyNull(values)) continue;
       const TableSchema& parent = *model_.Find(fk.ref_table);
-      std::vector<int> parent_idx = Indexes(parent, fk.ref_columns);
+      std::vector<int> parent_idx = parent.ColumnIndexes(fk.ref_columns);
       bool found = parent.name == s.name && ValuesAt(row, parent_idx) == values;
       const TableData& parent_rows = Read(parent.name);
       if (!found && parent_idx == parent.PrimaryKeyIndexes()) {
@@ -287,10 +258,10 @@ class MemoryTransaction final : public Transaction {
     for (const TableSchema& child : model_.tables()) {
       for (const ForeignKey& fk : child.foreign_keys) {
         if (fk.ref_table != s.name) continue;
-        std::vector<int> idx = Indexes(s, fk.ref_columns);
+        std::vector<int> idx = s.ColumnIndexes(fk.ref_columns);
         std::vector<Value> old_values = ValuesAt(old_row, idx);
         if (AnyNull(old_values) || ValuesAt(new_row, idx) == old_values) continue;
-        std::vector<int> child_idx = Indexes(child, fk.columns);
+        std::vector<int> child_idx = child.ColumnIndexes(fk.columns);
         for (const auto& [key, child_row] : Read(child.name)) {
           if (ValuesAt(child_row, child_idx) == old_values) {
             return FailedPreconditionError(fmt::format(

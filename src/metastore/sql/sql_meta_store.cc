@@ -286,18 +286,6 @@ class SqlTransaction final : public Transaction {
     return Status::Ok();
   }
 
-  Status Upsert(const TableSchema& table, const Row& row) override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
-    RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(table));
-    RWMETA_RETURN_IF_ERROR(ValidateRow(*t.schema, row));
-    // An update in place, never delete + insert (REPLACE): that would fire ON DELETE CASCADE. The
-    // transaction is SERIALIZABLE, so the row cannot appear between the Get and the Insert without
-    // one of the two transactions aborting (PostgreSQL) or waiting on the Get's shared lock
-    // (InnoDB).
-    RWMETA_ASSIGN_OR_RETURN(std::optional<Row> existing, Get(*t.schema, KeyOf(*t.schema, row)));
-    return existing.has_value() ? Update(*t.schema, row) : Insert(*t.schema, row);
-  }
-
   Status Delete(const TableSchema& table, const Key& key) override {
     RWMETA_RETURN_IF_ERROR(CheckUsable(true));
     RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(table));

@@ -391,15 +391,6 @@ class SqliteTransaction final : public Transaction {
     return Status::Ok();
   }
 
-  Status Upsert(const TableSchema& table, const Row& row) override {
-    RWMETA_RETURN_IF_ERROR(CheckUsable(true));
-    RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(table));
-    RWMETA_RETURN_IF_ERROR(ValidateRow(*t.schema, row));
-    // Not INSERT OR REPLACE: REPLACE deletes the old row first, which would fire ON DELETE CASCADE.
-    RWMETA_ASSIGN_OR_RETURN(std::optional<Row> existing, Get(*t.schema, KeyOf(*t.schema, row)));
-    return existing.has_value() ? Update(*t.schema, row) : Insert(*t.schema, row);
-  }
-
   Status Delete(const TableSchema& table, const Key& key) override {
     RWMETA_RETURN_IF_ERROR(CheckUsable(true));
     RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(table));
