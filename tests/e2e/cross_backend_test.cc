@@ -19,9 +19,7 @@
 
 #include "common/testing/status_matchers.h"
 #include "e2e/busy_cluster.h"
-#include "testing/etcd_server.h"
-#include "testing/mysql_server.h"
-#include "testing/postgres_server.h"
+#include "e2e/meta_store_servers.h"
 
 namespace rwmeta::e2e {
 namespace {
@@ -29,34 +27,13 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// The servers of the binary; a server that failed to start leaves its error instead.
-struct Servers {
-  std::unique_ptr<testing::PostgresServer> postgres;
-  std::unique_ptr<testing::MysqlServer> mysql;
-  std::unique_ptr<testing::EtcdServer> etcd;
-  std::unique_ptr<testing::EtcdServer> etcd_auth;
-  std::map<std::string, std::string> errors;  // backend label -> why it is missing
-};
-Servers* servers = nullptr;
+MetaStoreServers* servers = nullptr;
 
 class ServersEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    servers = new Servers();
-    // One after the other, from this thread: a launched server dies with the thread that
-    // started it (so that servers never outlive the test), and launchers running side by side
-    // could pick the same free port.
-    auto keep = [](auto result, auto& slot, const std::string& label) {
-      if (result.ok()) {
-        slot = std::move(result).value();
-      } else {
-        servers->errors[label] = result.status().ToString();
-      }
-    };
-    keep(testing::PostgresServer::Start(), servers->postgres, "postgres");
-    keep(testing::MysqlServer::Start(), servers->mysql, "mysql");
-    keep(testing::EtcdServer::Start(), servers->etcd, "etcd");
-    keep(testing::EtcdServer::Start({.auth = true}), servers->etcd_auth, "etcd+auth");
+    servers = new MetaStoreServers();
+    servers->Start(/*with_etcd_auth=*/true);
   }
   void TearDown() override {
     delete servers;
@@ -64,71 +41,6 @@ class ServersEnvironment : public ::testing::Environment {
   }
 };
 const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new ServersEnvironment());
-
-enum class Backend { kSqlite, kPostgres, kMysql, kEtcd };
-constexpr Backend kBackends[] = {Backend::kSqlite, Backend::kPostgres, Backend::kMysql,
-                                 Backend::kEtcd};
-
-std::string Name(Backend b) {
-  switch (b) {
-    case Backend::kSqlite:
-      return "sqlite";
-    case Backend::kPostgres:
-      return "postgres";
-    case Backend::kMysql:
-      return "mysql";
-    case Backend::kEtcd:
-      return "etcd";
-  }
-  return "?";
-}
-
-// A fresh, empty meta store of kind `b`: a new SQLite file in `dir`, a new PostgreSQL or MariaDB
-// database, a new etcd prefix (on the etcd with authentication if `etcd_auth`). Empty label and
-// the server's error if its server is missing.
-Result<MetaStoreSpec> FreshStore(Backend b, const std::string& dir, bool etcd_auth = false) {
-  static int next = 0;
-  MetaStoreSpec s;
-  s.label = Name(b);
-  s.endpoint.type = Name(b);
-  switch (b) {
-    case Backend::kSqlite:
-      s.endpoint.sql_endpoint = fmt::format("{}/meta-{}.db", dir, next++);
-      return s;
-    case Backend::kPostgres: {
-      if (servers->postgres == nullptr) return UnavailableError(servers->errors["postgres"]);
-      RWMETA_ASSIGN_OR_RETURN(s.endpoint.sql_database, servers->postgres->CreateDatabase());
-      s.endpoint.sql_endpoint = fmt::format("127.0.0.1:{}", servers->postgres->port());
-      s.endpoint.sql_username = servers->postgres->user();
-      s.endpoint.sql_password = servers->postgres->password();
-      return s;
-    }
-    case Backend::kMysql: {
-      if (servers->mysql == nullptr) return UnavailableError(servers->errors["mysql"]);
-      RWMETA_ASSIGN_OR_RETURN(s.endpoint.sql_database, servers->mysql->CreateDatabase());
-      s.endpoint.sql_endpoint = fmt::format("127.0.0.1:{}", servers->mysql->port());
-      s.endpoint.sql_username = servers->mysql->user();
-      s.endpoint.sql_password = servers->mysql->password();
-      return s;
-    }
-    case Backend::kEtcd: {
-      testing::EtcdServer* etcd = etcd_auth ? servers->etcd_auth.get() : servers->etcd.get();
-      if (etcd == nullptr) {
-        return UnavailableError(servers->errors[etcd_auth ? "etcd+auth" : "etcd"]);
-      }
-      // A prefix of its own: --etcd-endpoints host:port/prefix (docs/metastore-etcd.md).
-      s.endpoint.etcd_endpoints = etcd->endpoint() + testing::EtcdServer::NewPrefix();
-      if (etcd_auth) {
-        s.label = "etcd+auth";
-        s.endpoint.etcd_auth = true;
-        s.endpoint.etcd_username = "root";
-        s.endpoint.etcd_password = etcd->root_password();
-      }
-      return s;
-    }
-  }
-  return InternalError("unknown backend");
-}
 
 // Keys under an etcd prefix ("" when there are none).
 Result<std::string> EtcdKeys(const testing::EtcdServer& etcd, const MetaStoreSpec& spec) {
@@ -182,7 +94,7 @@ TEST_P(CrossBackendRestoreTest, SnapshotRestoresIntoEveryOtherBackend) {
   storage.backup_directory = "meta_snapshots";
   // The etcd source uses authentication.
   ASSERT_OK_AND_ASSIGN(MetaStoreSpec source,
-                       FreshStore(source_kind, dir.path(), source_kind == Backend::kEtcd));
+                       servers->FreshStore(source_kind, dir.path(), source_kind == Backend::kEtcd));
   const std::string source_dir = dir.path() + "/source";
   std::filesystem::create_directories(source_dir);
   ASSERT_OK_AND_ASSIGN(auto node, StartNode(source_dir, source, storage));
@@ -235,7 +147,7 @@ TEST_P(CrossBackendRestoreTest, SnapshotRestoresIntoEveryOtherBackend) {
     // Each target kind gets one restore into a schema made by create-meta-store-schema first.
     const bool make_schema = source_kind == Backend::kSqlite ||
                              (target_kind == Backend::kSqlite && source_kind == Backend::kPostgres);
-    ASSERT_OK_AND_ASSIGN(MetaStoreSpec target, FreshStore(target_kind, dir.path(), auth));
+    ASSERT_OK_AND_ASSIGN(MetaStoreSpec target, servers->FreshStore(target_kind, dir.path(), auth));
     SCOPED_TRACE(fmt::format("restore {} -> {}{}", source.label, target.label,
                              make_schema ? " (schema made first)" : ""));
     if (make_schema) {
@@ -278,7 +190,7 @@ TEST_P(CrossBackendRestoreTest, SnapshotRestoresIntoEveryOtherBackend) {
   // The later restored clusters wrote into the same state store: none of their objects may have
   // replaced one the first restored cluster's snapshot references. That snapshot restores (every
   // object present) and shows what that cluster showed when it took it.
-  ASSERT_OK_AND_ASSIGN(MetaStoreSpec last, FreshStore(Backend::kSqlite, dir.path()));
+  ASSERT_OK_AND_ASSIGN(MetaStoreSpec last, servers->FreshStore(Backend::kSqlite, dir.path()));
   SCOPED_TRACE(fmt::format("restore of snapshot {}, taken by the first restored cluster",
                            first_restored_id));
   std::vector<std::string> args = RestoreArgs(first_restored_id, last, storage);
@@ -298,7 +210,7 @@ TEST_P(CrossBackendRestoreTest, SnapshotRestoresIntoEveryOtherBackend) {
 
 INSTANTIATE_TEST_SUITE_P(Sources, CrossBackendRestoreTest, ::testing::ValuesIn(kBackends),
                          [](const ::testing::TestParamInfo<Backend>& info) {
-                           return Name(info.param);
+                           return BackendName(info.param);
                          });
 
 // A restore into etcd whose authentication setting does not match the server is refused before
@@ -311,7 +223,7 @@ TEST(CrossBackendAuthTest, EtcdAuthMismatchIsAClearErrorWithNothingWritten) {
   StorageSpec storage;
   storage.state_url = "fs://" + dir.path() + "/state";
   storage.backup_url = "fs://" + dir.path() + "/backups";
-  ASSERT_OK_AND_ASSIGN(MetaStoreSpec source, FreshStore(Backend::kSqlite, dir.path()));
+  ASSERT_OK_AND_ASSIGN(MetaStoreSpec source, servers->FreshStore(Backend::kSqlite, dir.path()));
   ASSERT_OK_AND_ASSIGN(auto node, StartNode(dir.path(), source, storage));
   ASSERT_OK(
       Sql(node->pg_port(), "CREATE TABLE t (a int); INSERT INTO t VALUES (1); FLUSH").status());
@@ -320,7 +232,7 @@ TEST(CrossBackendAuthTest, EtcdAuthMismatchIsAClearErrorWithNothingWritten) {
   ASSERT_EQ(code, 0);
 
   // The target asks for authentication; the server has none.
-  ASSERT_OK_AND_ASSIGN(MetaStoreSpec wants_auth, FreshStore(Backend::kEtcd, dir.path()));
+  ASSERT_OK_AND_ASSIGN(MetaStoreSpec wants_auth, servers->FreshStore(Backend::kEtcd, dir.path()));
   wants_auth.endpoint.etcd_auth = true;
   wants_auth.endpoint.etcd_username = "root";
   wants_auth.endpoint.etcd_password = "whatever";
@@ -332,7 +244,8 @@ TEST(CrossBackendAuthTest, EtcdAuthMismatchIsAClearErrorWithNothingWritten) {
   EXPECT_EQ(keys, "");
 
   // The server requires authentication; the target does not give it.
-  ASSERT_OK_AND_ASSIGN(MetaStoreSpec no_auth, FreshStore(Backend::kEtcd, dir.path(), true));
+  ASSERT_OK_AND_ASSIGN(MetaStoreSpec no_auth,
+                       servers->FreshStore(Backend::kEtcd, dir.path(), true));
   no_auth.endpoint.etcd_auth = false;
   no_auth.endpoint.etcd_username.clear();
   no_auth.endpoint.etcd_password.clear();
@@ -357,7 +270,7 @@ TEST(CrossBackendAuthTest, EtcdAuthMismatchIsAClearErrorWithNothingWritten) {
   EXPECT_EQ(keys, "");
 
   // The same restore with matching settings works (the refusals were about auth only).
-  ASSERT_OK_AND_ASSIGN(MetaStoreSpec good, FreshStore(Backend::kEtcd, dir.path(), true));
+  ASSERT_OK_AND_ASSIGN(MetaStoreSpec good, servers->FreshStore(Backend::kEtcd, dir.path(), true));
   ASSERT_OK_AND_ASSIGN(r, Risectl(RestoreArgs(snapshot_id, good, storage)));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   ASSERT_OK_AND_ASSIGN(keys, EtcdKeys(*servers->etcd_auth, good));

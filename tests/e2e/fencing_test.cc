@@ -35,13 +35,11 @@
 
 #include "common/testing/status_matchers.h"
 #include "e2e/busy_cluster.h"
+#include "e2e/meta_store_servers.h"
 #include "metastore/factory.h"
 #include "objstore/factory.h"
 #include "objstore/fs/fs_object_store.h"
-#include "testing/etcd_server.h"
 #include "testing/http_fault_proxy.h"
-#include "testing/mysql_server.h"
-#include "testing/postgres_server.h"
 #include "testing/s3_server.h"
 
 namespace rwmeta::e2e {
@@ -58,16 +56,12 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 // The servers of the binary; a server that failed to start leaves its error instead.
-struct Servers {
-  std::unique_ptr<testing::PostgresServer> postgres;
-  std::unique_ptr<testing::MysqlServer> mysql;
-  std::unique_ptr<testing::EtcdServer> etcd;
+struct Servers : MetaStoreServers {
   std::unique_ptr<S3Server> s3;
   // In front of s3: answers conditional PUTs as S3 does (s3rver ignores If-Match/If-None-Match).
   std::unique_ptr<HttpFaultProxy> proxy;
   // Bucket -> a store straight to s3rver, which the proxy asks for an object's current ETag.
   std::map<std::string, std::unique_ptr<objstore::ObjectStore>> direct;
-  std::map<std::string, std::string> errors;  // label -> why it is missing
   // "<bucket>/<key>" of every conditional PUT the proxy judged.
   std::mutex mu;
   std::set<std::string> conditional_puts;  // guarded by mu
@@ -112,8 +106,7 @@ class ServersEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     servers = new Servers();
-    // One after the other, from this thread: a launched server dies with the thread that
-    // started it, and launchers running side by side could pick the same free port.
+    servers->Start(/*with_etcd_auth=*/false);
     auto keep = [](auto result, auto& slot, const std::string& label) {
       if (result.ok()) {
         slot = std::move(result).value();
@@ -121,9 +114,6 @@ class ServersEnvironment : public ::testing::Environment {
         servers->errors[label] = result.status().ToString();
       }
     };
-    keep(testing::PostgresServer::Start(), servers->postgres, "postgres");
-    keep(testing::MysqlServer::Start(), servers->mysql, "mysql");
-    keep(testing::EtcdServer::Start(), servers->etcd, "etcd");
     keep(S3Server::Start({.buckets = {"state", "backup"}}), servers->s3, "s3");
     if (servers->s3 == nullptr) return;
     keep(HttpFaultProxy::Start(servers->s3->port()), servers->proxy, "s3");
@@ -151,59 +141,8 @@ class ServersEnvironment : public ::testing::Environment {
 };
 const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new ServersEnvironment());
 
-enum class Backend { kSqlite, kPostgres, kMysql, kEtcd };
-
-std::string Name(Backend b) {
-  switch (b) {
-    case Backend::kSqlite:
-      return "sqlite";
-    case Backend::kPostgres:
-      return "postgres";
-    case Backend::kMysql:
-      return "mysql";
-    case Backend::kEtcd:
-      return "etcd";
-  }
-  return "?";
-}
-
 // The server backend `b` needs, "" for SQLite.
-std::string ServerOf(Backend b) { return b == Backend::kSqlite ? "" : Name(b); }
-
-// A fresh, empty meta store of kind `b`: a new SQLite file in `dir`, a new PostgreSQL or MariaDB
-// database, a new etcd prefix.
-Result<MetaStoreSpec> FreshStore(Backend b, const std::string& dir) {
-  static int next = 0;
-  MetaStoreSpec s;
-  s.label = Name(b);
-  s.endpoint.type = Name(b);
-  switch (b) {
-    case Backend::kSqlite:
-      s.endpoint.sql_endpoint = fmt::format("{}/meta-{}.db", dir, next++);
-      return s;
-    case Backend::kPostgres: {
-      if (servers->postgres == nullptr) return UnavailableError(servers->errors["postgres"]);
-      RWMETA_ASSIGN_OR_RETURN(s.endpoint.sql_database, servers->postgres->CreateDatabase());
-      s.endpoint.sql_endpoint = fmt::format("127.0.0.1:{}", servers->postgres->port());
-      s.endpoint.sql_username = servers->postgres->user();
-      s.endpoint.sql_password = servers->postgres->password();
-      return s;
-    }
-    case Backend::kMysql: {
-      if (servers->mysql == nullptr) return UnavailableError(servers->errors["mysql"]);
-      RWMETA_ASSIGN_OR_RETURN(s.endpoint.sql_database, servers->mysql->CreateDatabase());
-      s.endpoint.sql_endpoint = fmt::format("127.0.0.1:{}", servers->mysql->port());
-      s.endpoint.sql_username = servers->mysql->user();
-      s.endpoint.sql_password = servers->mysql->password();
-      return s;
-    }
-    case Backend::kEtcd:
-      if (servers->etcd == nullptr) return UnavailableError(servers->errors["etcd"]);
-      s.endpoint.etcd_endpoints = servers->etcd->endpoint() + testing::EtcdServer::NewPrefix();
-      return s;
-  }
-  return InternalError("unknown backend");
-}
+std::string ServerOf(Backend b) { return b == Backend::kSqlite ? "" : BackendName(b); }
 
 // Both stores on fs under `dir`.
 StorageSpec FsStorage(const std::string& dir) {
@@ -394,7 +333,7 @@ struct StoryCase {
 };
 
 std::string CaseName(const ::testing::TestParamInfo<StoryCase>& info) {
-  return Name(info.param.backend) + (info.param.s3 ? "_on_s3" : "");
+  return BackendName(info.param.backend) + (info.param.s3 ? "_on_s3" : "");
 }
 
 class FencingStoryTest : public ::testing::TestWithParam<StoryCase> {};
@@ -409,8 +348,8 @@ TEST_P(FencingStoryTest, RestoredClusterFencesTheOriginal) {
   }
   TempDir dir;
   const StorageSpec storage = c.s3 ? S3Storage() : FsStorage(dir.path());
-  ASSERT_OK_AND_ASSIGN(MetaStoreSpec a, FreshStore(c.backend, dir.path()));
-  ASSERT_OK_AND_ASSIGN(MetaStoreSpec r, FreshStore(c.backend, dir.path()));
+  ASSERT_OK_AND_ASSIGN(MetaStoreSpec a, servers->FreshStore(c.backend, dir.path()));
+  ASSERT_OK_AND_ASSIGN(MetaStoreSpec r, servers->FreshStore(c.backend, dir.path()));
 
   // 1. Cluster A, snapshot 1, more rows after it.
   ASSERT_OK_AND_ASSIGN(std::string cluster_id, RunClusterA(dir.path() + "/a", a, storage));
