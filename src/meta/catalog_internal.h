@@ -15,6 +15,7 @@ namespace rwmeta::meta {
 struct CatalogActor;
 struct CatalogSnapshot;
 struct DatabaseInfo;
+struct DdlResult;
 struct SchemaInfo;
 struct UserInfo;
 }  // namespace rwmeta::meta
@@ -29,6 +30,16 @@ inline Status DenyError(const std::string& message) {
 }
 
 inline int64_t AsInt(const metastore::Value& v) { return std::get<int64_t>(v); }
+
+// DROP of an object that does not exist: with IF EXISTS, OK and the NOTICE `KIND "NAME" does not
+// exist, skipping` added to `out`; without, NotFound `KIND "NAME" does not exist` with `sqlstate`.
+Status DropMissing(const std::string& kind, const std::string& name, bool if_exists,
+                   const char* sqlstate, DdlResult& out);
+
+// OK if `user` is a superuser or `owner_id`; else PermissionDenied (42501)
+// `must be owner of KIND NAME`.
+Status CheckOwner(const UserInfo& user, int64_t owner_id, const std::string& kind,
+                  const std::string& name);
 
 // The acting user, or PermissionDenied if it no longer exists.
 Result<const UserInfo*> ActorUser(const CatalogSnapshot& snap, const CatalogActor& actor);

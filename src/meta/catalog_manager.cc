@@ -158,12 +158,29 @@ Result<const SchemaInfo*> LookupSchema(const CatalogSnapshot& snap, int64_t data
   return s;
 }
 
+Status DropMissing(const std::string& kind, const std::string& name, bool if_exists,
+                   const char* sqlstate, DdlResult& out) {
+  if (if_exists) {
+    out.notices.push_back(fmt::format("{} \"{}\" does not exist, skipping", kind, name));
+    return Status::Ok();
+  }
+  return WithState(NotFoundError(fmt::format("{} \"{}\" does not exist", kind, name)), sqlstate);
+}
+
+Status CheckOwner(const UserInfo& user, int64_t owner_id, const std::string& kind,
+                  const std::string& name) {
+  if (user.is_super || owner_id == user.id) return Status::Ok();
+  return DenyError(fmt::format("must be owner of {} {}", kind, name));
+}
+
 }  // namespace catalog_internal
 
 namespace {
 
 using catalog_internal::ActorDatabase;
 using catalog_internal::ActorUser;
+using catalog_internal::CheckOwner;
+using catalog_internal::DropMissing;
 using catalog_internal::LookupSchema;
 
 bool CanCreateIn(const CatalogSnapshot& snap, const UserInfo& user, const SchemaInfo& schema) {
@@ -294,16 +311,8 @@ Result<DdlResult> CatalogManager::DropDatabase(const CatalogActor& actor, const 
   return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
     RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
     const DatabaseInfo* db = snap.FindDatabase(name);
-    if (db == nullptr) {
-      if (if_exists) {
-        out.notices.push_back(fmt::format("database \"{}\" does not exist, skipping", name));
-        return Status::Ok();
-      }
-      return WithState(NotFoundError(fmt::format("database \"{}\" does not exist", name)), "3D000");
-    }
-    if (!user->is_super && db->owner_id != user->id) {
-      return DenyError(fmt::format("must be owner of database {}", name));
-    }
+    if (db == nullptr) return DropMissing("database", name, if_exists, "3D000", out);
+    RWMETA_RETURN_IF_ERROR(CheckOwner(*user, db->owner_id, "database", name));
     if (name == actor.database) {
       return WithState(FailedPreconditionError("cannot drop the currently open database"), "55006");
     }
@@ -356,16 +365,8 @@ Result<DdlResult> CatalogManager::DropSchema(const CatalogActor& actor, const st
     RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
     RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
     const SchemaInfo* schema = snap.FindSchema(db->id, name);
-    if (schema == nullptr) {
-      if (if_exists) {
-        out.notices.push_back(fmt::format("schema \"{}\" does not exist, skipping", name));
-        return Status::Ok();
-      }
-      return WithState(NotFoundError(fmt::format("schema \"{}\" does not exist", name)), "3F000");
-    }
-    if (!user->is_super && schema->owner_id != user->id) {
-      return DenyError(fmt::format("must be owner of schema {}", name));
-    }
+    if (schema == nullptr) return DropMissing("schema", name, if_exists, "3F000", out);
+    RWMETA_RETURN_IF_ERROR(CheckOwner(*user, schema->owner_id, "schema", name));
     std::set<int64_t> ids = ObjectsInSchema(snap, schema->id);
     if (!ids.empty() && !cascade) {
       return WithState(FailedPreconditionError(fmt::format(
@@ -520,9 +521,7 @@ Result<DdlResult> CatalogManager::CreateIndex(const CatalogActor& actor, const Q
       return WithState(NotFoundError(fmt::format("relation \"{}\" does not exist", table.name)),
                        "42P01");
     }
-    if (!user->is_super && t->owner_id != user->id) {
-      return DenyError(fmt::format("must be owner of table {}", t->name));
-    }
+    RWMETA_RETURN_IF_ERROR(CheckOwner(*user, t->owner_id, "table", t->name));
     for (const auto& c : columns) {
       bool found = std::any_of(t->columns.begin(), t->columns.end(),
                                [&](const ColumnInfo& col) { return col.name == c; });
@@ -551,17 +550,8 @@ Result<DdlResult> CatalogManager::DropIndex(const CatalogActor& actor, const Qua
     for (const auto& i : snap.indexes) {
       if (schema != nullptr && i.schema_id == schema->id && i.name == name.name) index = &i;
     }
-    if (index == nullptr) {
-      if (if_exists) {
-        out.notices.push_back(fmt::format("index \"{}\" does not exist, skipping", name.name));
-        return Status::Ok();
-      }
-      return WithState(NotFoundError(fmt::format("index \"{}\" does not exist", name.name)),
-                       "42704");
-    }
-    if (!user->is_super && index->owner_id != user->id) {
-      return DenyError(fmt::format("must be owner of index {}", name.name));
-    }
+    if (index == nullptr) return DropMissing("index", name.name, if_exists, "42704", out);
+    RWMETA_RETURN_IF_ERROR(CheckOwner(*user, index->owner_id, "index", name.name));
     out.id = index->id;
     return DeleteObjects(txn, snap, {index->id});
   });
@@ -595,14 +585,7 @@ Result<DdlResult> CatalogManager::DropRelation(const CatalogActor& actor, const 
     RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
     RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
     const char* kind = is_view ? "view" : materialized ? "materialized view" : "table";
-    auto missing = [&]() -> Status {
-      if (if_exists) {
-        out.notices.push_back(fmt::format("{} \"{}\" does not exist, skipping", kind, name.name));
-        return Status::Ok();
-      }
-      return WithState(NotFoundError(fmt::format("{} \"{}\" does not exist", kind, name.name)),
-                       "42P01");
-    };
+    auto missing = [&]() { return DropMissing(kind, name.name, if_exists, "42P01", out); };
     const SchemaInfo* schema =
         snap.FindSchema(db->id, name.schema.empty() ? "public" : name.schema);
     if (schema == nullptr) {
@@ -623,9 +606,7 @@ Result<DdlResult> CatalogManager::DropRelation(const CatalogActor& actor, const 
     }
     int64_t id = is_view ? view->id : table->id;
     int64_t owner = is_view ? view->owner_id : table->owner_id;
-    if (!user->is_super && owner != user->id) {
-      return DenyError(fmt::format("must be owner of {} {}", kind, name.name));
-    }
+    RWMETA_RETURN_IF_ERROR(CheckOwner(*user, owner, kind, name.name));
     std::set<int64_t> ids{id};
     AddDependents(snap, ids);
     if (ids.size() > 1 && !cascade) {
@@ -736,13 +717,7 @@ Result<DdlResult> CatalogManager::DropUser(const CatalogActor& actor, const std:
   return Write([&](Transaction& txn, const CatalogSnapshot& snap, DdlResult& out) -> Status {
     RWMETA_ASSIGN_OR_RETURN(const UserInfo* user, ActorUser(snap, actor));
     const UserInfo* target = snap.FindUser(name);
-    if (target == nullptr) {
-      if (if_exists) {
-        out.notices.push_back(fmt::format("user \"{}\" does not exist, skipping", name));
-        return Status::Ok();
-      }
-      return WithState(NotFoundError(fmt::format("user \"{}\" does not exist", name)), "42704");
-    }
+    if (target == nullptr) return DropMissing("user", name, if_exists, "42704", out);
     if (!user->is_super && !(user->can_create_user && !target->is_super)) {
       return DenyError(fmt::format("permission denied to drop user \"{}\"", name));
     }
@@ -797,17 +772,8 @@ Result<DdlResult> CatalogManager::DropSecret(const CatalogActor& actor, const Qu
     const SchemaInfo* schema =
         snap.FindSchema(db->id, name.schema.empty() ? "public" : name.schema);
     const SecretInfo* secret = schema ? snap.FindSecret(schema->id, name.name) : nullptr;
-    if (secret == nullptr) {
-      if (if_exists) {
-        out.notices.push_back(fmt::format("secret \"{}\" does not exist, skipping", name.name));
-        return Status::Ok();
-      }
-      return WithState(NotFoundError(fmt::format("secret \"{}\" does not exist", name.name)),
-                       "42704");
-    }
-    if (!user->is_super && secret->owner_id != user->id) {
-      return DenyError(fmt::format("must be owner of secret {}", name.name));
-    }
+    if (secret == nullptr) return DropMissing("secret", name.name, if_exists, "42704", out);
+    RWMETA_RETURN_IF_ERROR(CheckOwner(*user, secret->owner_id, "secret", name.name));
     out.id = secret->id;
     return DeleteObjects(txn, snap, {secret->id});
   });
