@@ -113,15 +113,4 @@ Status MysqlServer::CreateUser(const std::string& name, const std::string& passw
       .status();
 }
 
-std::string MysqlServer::Url(const std::string& database) const {
-  return Url(database, user_, password_);
-}
-
-std::string MysqlServer::Url(const std::string& database, const std::string& user,
-                             const std::string& password) const {
-  return fmt::format("mysql://{}:{}@127.0.0.1:{}/{}", user, password, port_, database);
-}
-
-std::string MysqlServer::Log() const { return process_ ? process_->Log() : ""; }
-
 }  // namespace rwmeta::testing

@@ -16,11 +16,12 @@
 #include <string>
 
 #include "common/status.h"
+#include "testing/sql_server.h"
 #include "testing/subprocess.h"
 
 namespace rwmeta::testing {
 
-class MysqlServer {
+class MysqlServer : public SqlServer {
  public:
   static constexpr const char* kServer = "/usr/sbin/mariadbd";
   static constexpr const char* kInstallDb = "/usr/bin/mariadb-install-db";
@@ -35,41 +36,21 @@ class MysqlServer {
   static Result<std::unique_ptr<MysqlServer>> Start();
 
   // Stops the server (SIGTERM) and removes its directory.
-  ~MysqlServer();
-  MysqlServer(const MysqlServer&) = delete;
-  MysqlServer& operator=(const MysqlServer&) = delete;
-
-  int port() const { return port_; }
-  const std::string& user() const { return user_; }
-  const std::string& password() const { return password_; }
+  ~MysqlServer() override;
 
   // Creates a fresh, empty database ("rwmeta_test_<n>") on which user() has every privilege, and
   // returns its name. Internal with the client's output on failure.
-  Result<std::string> CreateDatabase();
+  Result<std::string> CreateDatabase() override;
 
   // Creates the account `name`@'%' with `password` and no privileges.
-  Status CreateUser(const std::string& name, const std::string& password);
+  Status CreateUser(const std::string& name, const std::string& password) override;
 
   // Runs `sql` (statements separated by ';') as root in `database` (empty: none), returning the
   // client's tab-separated output without column names. Internal on failure.
-  Result<std::string> Exec(const std::string& database, const std::string& sql);
-
-  // "mysql://user:password@127.0.0.1:port/database" for user() unless other credentials are given.
-  std::string Url(const std::string& database) const;
-  std::string Url(const std::string& database, const std::string& user,
-                  const std::string& password) const;
-
-  // Everything the server logged so far.
-  std::string Log() const;
+  Result<std::string> Exec(const std::string& database, const std::string& sql) override;
 
  private:
-  MysqlServer() = default;
-
-  std::unique_ptr<TempDir> dir_;
-  std::unique_ptr<BackgroundProcess> process_;
-  int port_ = 0;
-  std::string user_ = "rwmeta";
-  std::string password_ = "rwmeta-pw";
+  MysqlServer() : SqlServer("mysql") {}
 };
 
 }  // namespace rwmeta::testing

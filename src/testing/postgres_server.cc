@@ -154,15 +154,4 @@ Status PostgresServer::CreateUser(const std::string& name, const std::string& pa
       .status();
 }
 
-std::string PostgresServer::Url(const std::string& database) const {
-  return Url(database, user_, password_);
-}
-
-std::string PostgresServer::Url(const std::string& database, const std::string& user,
-                                const std::string& password) const {
-  return fmt::format("postgres://{}:{}@127.0.0.1:{}/{}", user, password, port_, database);
-}
-
-std::string PostgresServer::Log() const { return process_ ? process_->Log() : ""; }
-
 }  // namespace rwmeta::testing

@@ -18,11 +18,12 @@
 #include <string>
 
 #include "common/status.h"
+#include "testing/sql_server.h"
 #include "testing/subprocess.h"
 
 namespace rwmeta::testing {
 
-class PostgresServer {
+class PostgresServer : public SqlServer {
  public:
   // The directory holding initdb, postgres and psql (Debian's PostgreSQL 15).
   static constexpr const char* kBinDir = "/usr/lib/postgresql/15/bin";
@@ -36,43 +37,21 @@ class PostgresServer {
   static Result<std::unique_ptr<PostgresServer>> Start();
 
   // Stops the server (SIGTERM, fast shutdown) and removes its directory.
-  ~PostgresServer();
-  PostgresServer(const PostgresServer&) = delete;
-  PostgresServer& operator=(const PostgresServer&) = delete;
-
-  int port() const { return port_; }
-  // The login role owning the test databases, and its password.
-  const std::string& user() const { return user_; }
-  const std::string& password() const { return password_; }
+  ~PostgresServer() override;
 
   // Creates a fresh, empty database owned by user() with a unique name ("rwmeta_test_<n>") and
   // returns the name. Internal with psql's output on failure.
-  Result<std::string> CreateDatabase();
+  Result<std::string> CreateDatabase() override;
 
   // Creates a login role `name` with `password` (no other privileges).
-  Status CreateUser(const std::string& name, const std::string& password);
+  Status CreateUser(const std::string& name, const std::string& password) override;
 
   // Runs `sql` (one or more statements) as the superuser in `database`, returning psql's stdout
   // (unaligned, tuples only). Internal with psql's output on failure.
-  Result<std::string> Exec(const std::string& database, const std::string& sql);
-
-  // "postgres://user:password@127.0.0.1:port/database" for user() unless other credentials are
-  // given.
-  std::string Url(const std::string& database) const;
-  std::string Url(const std::string& database, const std::string& user,
-                  const std::string& password) const;
-
-  // Everything the server logged so far.
-  std::string Log() const;
+  Result<std::string> Exec(const std::string& database, const std::string& sql) override;
 
  private:
-  PostgresServer() = default;
-
-  std::unique_ptr<TempDir> dir_;
-  std::unique_ptr<BackgroundProcess> process_;
-  int port_ = 0;
-  std::string user_ = "rwmeta";
-  std::string password_ = "rwmeta-pw";
+  PostgresServer() : SqlServer("postgres") {}
 };
 
 }  // namespace rwmeta::testing
