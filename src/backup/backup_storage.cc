@@ -52,6 +52,16 @@ Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::Re
                                                 options_.writer, model));
   entry.size_bytes = written.size_bytes;
   entry.checksum = written.checksum;
+  // Verified before it counts: the object as the backup storage gives it back, every block and
+  // trailer checksum and the whole-object checksum, before any manifest lists it. The object is
+  // ours (written if-none-match), so a failed check may delete it.
+  if (Result<SnapshotContents> read_back = CheckObject(id, entry); !read_back.ok()) {
+    store_->Delete(key).IgnoreError();  // an orphan for CleanUpUnlisted otherwise
+    return read_back.status().WithContext(fmt::format(
+        "snapshot {}: reading {} back before publishing it failed, so it was deleted and not "
+        "published",
+        id, key));
+  }
   Result<Manifest> published = manifest_.Update([&](Manifest& m) -> Status {
     RWMETA_RETURN_IF_ERROR(exists(m));
     m.snapshots.push_back(entry);
@@ -127,7 +137,20 @@ Result<SnapshotContents> BackupStorage::VerifySnapshot(uint64_t id) {
   }
   const SnapshotMetadata expected = *entry;
   RWMETA_ASSIGN_OR_RETURN(auto reader, OpenSnapshot(id));
-  RWMETA_ASSIGN_OR_RETURN(SnapshotContents contents, reader->ReadAll(nullptr));
+  return CheckContents(id, *reader, expected);
+}
+
+Result<SnapshotContents> BackupStorage::CheckObject(uint64_t id, const SnapshotMetadata& expected) {
+  const std::string key = SnapshotKey(directory_, id);
+  RWMETA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::ObjectReader> in, store_->OpenReader(key));
+  RWMETA_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotReader> reader,
+                          SnapshotReader::Open(std::move(in), key));
+  return CheckContents(id, *reader, expected);
+}
+
+Result<SnapshotContents> BackupStorage::CheckContents(uint64_t id, SnapshotReader& reader,
+                                                      const SnapshotMetadata& expected) {
+  RWMETA_ASSIGN_OR_RETURN(SnapshotContents contents, reader.ReadAll(nullptr));
   auto mismatch = [&](std::string_view what, uint64_t object, uint64_t manifest) {
     return DataLossError("snapshot " + std::to_string(id) + ": object " +
                          SnapshotKey(directory_, id) + " has " + std::string(what) + " " +

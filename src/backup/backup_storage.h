@@ -46,7 +46,10 @@ class BackupStorage : public hummock::ObjectProtectionSet {
   // Writes snapshot `id` of `view` with `version` (header as in backup::WriteSnapshot), then adds
   // its manifest entry (remarks, rw_version from header.rwmeta_version, the version's object ids
   // as `ssts`, size and checksum of the object). AlreadyExists if the manifest lists `id` already
-  // (checked before and, atomically, when publishing). If publishing reports an error, the
+  // (checked before and, atomically, when publishing). Before publishing, the object is read back
+  // from the store and checked whole (CheckObject): a failed check deletes it, publishes nothing
+  // and returns the check's error (DataLoss for bytes that do not match, naming the object). If
+  // publishing reports an error, the
   // manifest is read again: if it lists the entry after all (a lost response), that is success;
   // if it certainly does not, the object is deleted; if unsure, the object stays for
   // CleanUpUnlisted. Returns the new entry.
@@ -92,6 +95,12 @@ class BackupStorage : public hummock::ObjectProtectionSet {
   objstore::ObjectStore* store() const { return store_; }
 
  private:
+  // Reads snapshot object `id` whole (every checksum) and checks it against `expected` (snapshot
+  // id, size, checksum, Hummock version id), whether the manifest lists it or not.
+  Result<SnapshotContents> CheckObject(uint64_t id, const SnapshotMetadata& expected);
+  Result<SnapshotContents> CheckContents(uint64_t id, SnapshotReader& reader,
+                                         const SnapshotMetadata& expected);
+
   objstore::ObjectStore* store_;
   std::string directory_;
   BackupStorageOptions options_;

@@ -16,6 +16,7 @@ namespace {
 
 using ::rwmeta::testing::IsOk;
 using ::rwmeta::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -233,6 +234,50 @@ TEST(BackupStorageFaultTest, FailedWritesLeaveNoListedOrOrphanSnapshot) {
   faulty.ClearFaults();
   EXPECT_OK(write(6));
   EXPECT_EQ(storage.ReadManifest()->snapshots.size(), 2u);
+}
+
+// Verified before it counts: a snapshot whose object comes back from the store other than it was
+// written is never published, and its object is deleted.
+TEST(BackupStorageFaultTest, ASnapshotCorruptedBeforePublishingIsNeverListed) {
+  auto owned = std::make_unique<objstore::MemoryObjectStore>();
+  objstore::MemoryObjectStore* memory = owned.get();
+  objstore::FaultInjectionObjectStore faulty(std::move(owned));
+  ASSERT_OK_AND_ASSIGN(auto meta, metastore::OpenMetaStore("memory", testing::TestModel()));
+  ASSERT_OK(meta->Migrate());
+  BackupStorage storage(&faulty, "b");
+  auto write = [&](uint64_t id) -> Status {
+    RWMETA_ASSIGN_OR_RETURN(auto view, meta->BeginSnapshotRead());
+    return storage
+        .WriteSnapshot(id, *view, testing::MakeVersion(1, {1}, 1), SnapshotHeader{}, std::nullopt,
+                       testing::TestModel())
+        .status();
+  };
+  // Bit rot on the way in: the stored bytes differ from what the writer checksummed.
+  faulty.InjectFault({.op = objstore::ObjectStoreOp::kWriterAppend, .nth = 1, .corrupt = true});
+  EXPECT_THAT(write(4), StatusIs(StatusCode::kDataLoss,
+                                 AllOf(HasSubstr("snapshot 4: reading b/4.snapshot back"),
+                                       HasSubstr("deleted and not published"))));
+  EXPECT_THAT(memory->Head("b/4.snapshot").status(), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(memory->Head("b/manifest.json").status(), StatusIs(StatusCode::kNotFound));
+  // A bad read back counts as well: the job cannot prove the object, so it does not publish it.
+  faulty.ClearFaults();
+  faulty.InjectFault({.op = objstore::ObjectStoreOp::kReaderRead, .nth = 1, .corrupt = true});
+  EXPECT_THAT(write(5), StatusIs(StatusCode::kDataLoss, HasSubstr("snapshot 5")));
+  EXPECT_THAT(memory->Head("b/5.snapshot").status(), StatusIs(StatusCode::kNotFound));
+  faulty.ClearFaults();
+  faulty.InjectFault({.op = objstore::ObjectStoreOp::kOpenReader,
+                      .nth = 1,
+                      .status = UnavailableError("injected")});
+  EXPECT_THAT(write(6), StatusIs(StatusCode::kUnavailable, HasSubstr("snapshot 6")));
+  EXPECT_THAT(memory->Head("b/6.snapshot").status(), StatusIs(StatusCode::kNotFound));
+  // Clean, it is written, read back and listed; the listing holds only it.
+  faulty.ClearFaults();
+  ASSERT_OK(write(7));
+  ASSERT_OK_AND_ASSIGN(Manifest m, storage.ReadManifest());
+  ASSERT_EQ(m.snapshots.size(), 1u);
+  EXPECT_EQ(m.snapshots[0].id, 7u);
+  EXPECT_EQ(memory->List("b/").value().size(), 2u);  // 7.snapshot, manifest.json
+  EXPECT_GE(faulty.CallCount(objstore::ObjectStoreOp::kOpenReader), 4);
 }
 
 }  // namespace

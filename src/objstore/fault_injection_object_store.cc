@@ -45,8 +45,9 @@ std::string_view ObjectStoreOpName(ObjectStoreOp op) {
 class FaultInjectionObjectStore::Injector {
  public:
   struct Decision {
-    Status status;  // OK: no fault.
+    Status status;  // OK: no fault, or a corrupting one.
     bool after_effect = false;
+    bool corrupt = false;  // let the call through with one bit of its data flipped
   };
 
   void Inject(const Fault& fault) {
@@ -79,6 +80,7 @@ class FaultInjectionObjectStore::Injector {
       int64_t nth_since = count - a.base_count;
       if (nth_since == a.fault.nth || (a.fault.sticky && nth_since > a.fault.nth)) {
         ++fired_;
+        if (a.fault.corrupt) return Decision{Status::Ok(), false, true};
         bool mutating = op == ObjectStoreOp::kPut || op == ObjectStoreOp::kWriterFinish ||
                         op == ObjectStoreOp::kDelete || op == ObjectStoreOp::kDeleteMany;
         return Decision{a.fault.status, a.fault.after_effect && mutating};
@@ -104,6 +106,19 @@ namespace {
 
 using Injector = FaultInjectionObjectStore::Injector;
 
+// `data` with the lowest bit of its middle byte flipped (empty data stays empty).
+std::string Flipped(std::string_view data) {
+  std::string out(data);
+  if (!out.empty()) out[out.size() / 2] = static_cast<char>(out[out.size() / 2] ^ 1);
+  return out;
+}
+
+// A read's result, corrupted if the decision says so.
+Result<std::string> MaybeFlipped(const Injector::Decision& d, Result<std::string> read) {
+  if (!d.corrupt || !read.ok()) return read;
+  return Flipped(*read);
+}
+
 class FaultInjectionWriter : public ObjectWriter {
  public:
   FaultInjectionWriter(std::unique_ptr<ObjectWriter> base, std::shared_ptr<Injector> injector)
@@ -112,7 +127,7 @@ class FaultInjectionWriter : public ObjectWriter {
   Status Append(std::string_view data) override {
     Injector::Decision d = injector_->OnCall(ObjectStoreOp::kWriterAppend);
     if (!d.status.ok()) return d.status;
-    return base_->Append(data);
+    return d.corrupt ? base_->Append(Flipped(data)) : base_->Append(data);
   }
 
   Status Finish() override {
@@ -148,7 +163,9 @@ class FaultInjectionReader : public ObjectReader {
       out->clear();
       return d.status;
     }
-    return base_->Read(max_bytes, out);
+    RWMETA_RETURN_IF_ERROR(base_->Read(max_bytes, out));
+    if (d.corrupt) *out = Flipped(*out);
+    return Status::Ok();
   }
   uint64_t size_bytes() const override { return base_->size_bytes(); }
 
@@ -165,7 +182,7 @@ FaultInjectionObjectStore::FaultInjectionObjectStore(std::unique_ptr<ObjectStore
 FaultInjectionObjectStore::~FaultInjectionObjectStore() = default;
 
 void FaultInjectionObjectStore::InjectFault(const Fault& fault) {
-  assert(!fault.status.ok() && "a fault must carry an error status");
+  assert((fault.corrupt || !fault.status.ok()) && "a fault must carry an error status");
   injector_->Inject(fault);
 }
 
@@ -180,6 +197,7 @@ int64_t FaultInjectionObjectStore::FiredCount() const { return injector_->Fired(
 Status FaultInjectionObjectStore::Put(std::string_view key, std::string_view data,
                                       const PutOptions& options) {
   Injector::Decision d = injector_->OnCall(ObjectStoreOp::kPut);
+  if (d.corrupt) return base_->Put(key, Flipped(data), options);
   if (d.status.ok()) return base_->Put(key, data, options);
   if (d.after_effect) base_->Put(key, data, options).IgnoreError();  // Lost response: see Fault.
   return d.status;
@@ -196,14 +214,14 @@ Result<std::unique_ptr<ObjectWriter>> FaultInjectionObjectStore::OpenWriter(
 Result<std::string> FaultInjectionObjectStore::Get(std::string_view key) {
   Injector::Decision d = injector_->OnCall(ObjectStoreOp::kGet);
   if (!d.status.ok()) return d.status;
-  return base_->Get(key);
+  return MaybeFlipped(d, base_->Get(key));
 }
 
 Result<std::string> FaultInjectionObjectStore::GetRange(std::string_view key, uint64_t offset,
                                                         uint64_t length) {
   Injector::Decision d = injector_->OnCall(ObjectStoreOp::kGetRange);
   if (!d.status.ok()) return d.status;
-  return base_->GetRange(key, offset, length);
+  return MaybeFlipped(d, base_->GetRange(key, offset, length));
 }
 
 Result<std::unique_ptr<ObjectReader>> FaultInjectionObjectStore::OpenReader(std::string_view key) {

@@ -5,6 +5,8 @@
 //   faulty->InjectFault({.op = ObjectStoreOp::kWriterFinish, .nth = 3,
 //                        .status = UnavailableError("injected")});
 //   // ... the 3rd ObjectWriter::Finish from now returns Unavailable and publishes nothing.
+//   faulty->InjectFault({.op = ObjectStoreOp::kWriterAppend, .nth = 2, .corrupt = true});
+//   // ... the 2nd Append from now stores its data with one bit flipped, and reports OK.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +50,11 @@ struct Fault {
   // kWriterFinish, kDelete, kDeleteMany); ignored for others. By default the operation does not
   // reach the wrapped store (a failed Finish aborts the wrapped writer: nothing is published).
   bool after_effect = false;
-  // What the failing call returns. REQUIRES: !status.ok().
+  // Instead of failing, let the call through with one bit flipped in the middle of its data: what
+  // kPut and kWriterAppend store, what kGet, kGetRange and kReaderRead return (silent corruption
+  // in flight or at rest). `status` is not used then; other ops ignore the fault.
+  bool corrupt = false;
+  // What the failing call returns. REQUIRES: !status.ok() unless `corrupt`.
   Status status = UnavailableError("injected fault");
 };
 

@@ -121,6 +121,33 @@ TEST_F(FaultInjectionObjectStoreTest, AppendAndReadFaults) {
   EXPECT_EQ(out, "4567");
 }
 
+TEST_F(FaultInjectionObjectStoreTest, CorruptFaultsFlipOneBitAndReportOk) {
+  // What is stored: a Put and a writer's second Append.
+  store_.InjectFault({.op = ObjectStoreOp::kPut, .nth = 1, .corrupt = true});
+  ASSERT_OK(store_.Put("p", "abc"));
+  EXPECT_EQ(store_.base().Get("p").value(), "acc");  // 'b' ^ 1 == 'c'
+  store_.InjectFault({.op = ObjectStoreOp::kWriterAppend, .nth = 2, .corrupt = true});
+  ASSERT_OK_AND_ASSIGN(auto writer, store_.OpenWriter("w"));
+  ASSERT_OK(writer->Append("xx"));
+  ASSERT_OK(writer->Append("abc"));
+  ASSERT_OK(writer->Finish());
+  EXPECT_EQ(store_.base().Get("w").value(), "xxacc");
+  // What is returned: the stored bytes stay intact.
+  ASSERT_OK(store_.base().Put("r", "abcd"));
+  store_.InjectFault({.op = ObjectStoreOp::kGet, .nth = 1, .corrupt = true});
+  EXPECT_EQ(store_.Get("r").value(), "abbd");  // 'c' ^ 1 == 'b'
+  EXPECT_EQ(store_.Get("r").value(), "abcd");
+  store_.InjectFault({.op = ObjectStoreOp::kGetRange, .nth = 1, .corrupt = true});
+  EXPECT_EQ(store_.GetRange("r", 1, 2).value(), "bb");
+  store_.InjectFault({.op = ObjectStoreOp::kReaderRead, .nth = 1, .corrupt = true});
+  ASSERT_OK_AND_ASSIGN(auto reader, store_.OpenReader("r"));
+  std::string chunk;
+  ASSERT_OK(reader->Read(4, &chunk));
+  EXPECT_EQ(chunk, "abbd");
+  EXPECT_EQ(store_.base().Get("r").value(), "abcd");
+  EXPECT_EQ(store_.FiredCount(), 5);
+}
+
 TEST_F(FaultInjectionObjectStoreTest, EveryOperationCanFail) {
   ASSERT_OK(store_.Put("k", "v"));
   const std::vector<std::pair<ObjectStoreOp, std::function<Status()>>> calls = {
