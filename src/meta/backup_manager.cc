@@ -208,6 +208,7 @@ Result<std::unique_ptr<BackupManager>> BackupManager::Open(metastore::MetaStore&
                  m->location_->Display(), m->location_->status.ToString());
   }
   RWMETA_RETURN_IF_ERROR(m->RecoverInterruptedJobs());
+  if (m->location_->status.ok()) m->DeleteOrphans(*m->location_);
   hummock.SetProtectionSet(m.get());
   params.AddListener(m.get());
   return m;
@@ -315,6 +316,16 @@ Status BackupManager::RecoverInterruptedJobs() {
           fmt::format("interrupted: the meta node stopped while the job ran{}",
                       manifest ? "" : " (the backup location cannot be read to check)"));
       job.message = FailedJobMessage(job.job_id, job.error);
+      if (manifest) {
+        // The snapshot id was this job's alone (a sequence hands it out once) and the manifest
+        // does not list it: an object under that name is the job's upload, cut short.
+        const std::string key = backup::SnapshotKey(location_->directory, job.job_id);
+        Status deleted = location_->store->Delete(key);
+        if (!deleted.ok() && !IsNotFound(deleted)) {
+          spdlog::warn("backup: deleting {}, left by interrupted job {}: {}", key, job.job_id,
+                       deleted.ToString());
+        }
+      }
     }
     job.finished_at_ms = NowMs();
     spdlog::info("backup: job {} was left RUNNING by an earlier meta node: now {}: {}", job.job_id,
@@ -430,6 +441,7 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks,
         "until the next meta node start): {}",
         job_id, recorded.ToString());
   }
+  DeleteOrphans(*location);
   std::lock_guard lock(mu_);
   if (state == BackupJobState::kSucceeded) {
     ++metrics_.jobs_succeeded;
@@ -441,6 +453,21 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks,
   metrics_.total_job_latency_ms += latency_ms;
   running_job_.reset();
   job_done_.notify_all();
+}
+
+void BackupManager::DeleteOrphans(Location& location) {
+  Result<std::vector<std::string>> deleted =
+      location.storage->CleanUpUnlisted(options_.orphan_min_age_ms);
+  if (!deleted.ok()) {
+    spdlog::warn("backup: looking for orphaned snapshot objects at {}: {}", location.Display(),
+                 deleted.status().ToString());
+  } else if (!deleted->empty()) {
+    spdlog::info(
+        "backup: deleted {} orphaned snapshot object(s) at {} (uploads no manifest "
+        "lists, older than {} s): {}",
+        deleted->size(), location.Display(), options_.orphan_min_age_ms / 1000,
+        fmt::join(*deleted, ", "));
+  }
 }
 
 Status BackupManager::FinishJob(uint64_t job_id, BackupJobState state, const std::string& message) {

@@ -135,6 +135,10 @@ struct BackupManagerOptions {
   backup::BackupStorageOptions storage;
   // Snapshot versions kept in memory for QUERY_EPOCH reads.
   size_t cached_versions = 4;
+  // Unlisted snapshot objects (the leftovers of jobs killed between upload and publish) older than
+  // this are deleted at start and after each job. Longer than any job takes, so that an object
+  // another writer is still uploading is never taken for an orphan.
+  int64_t orphan_min_age_ms = 3'600'000;
 };
 
 class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeListener {
@@ -142,7 +146,8 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   // Opens the location the parameters name (a location that fails to open is not an error here:
   // see "Switching location"), marks jobs a previous process left RUNNING (SUCCEEDED if the
   // location's manifest lists their snapshot, else FAILED with Aborted "interrupted: the meta node
-  // stopped while the job ran"), and registers itself with `hummock` (SetProtectionSet) and
+  // stopped while the job ran", its unlisted object deleted), deletes the location's orphans
+  // (orphan_min_age_ms), and registers itself with `hummock` (SetProtectionSet) and
   // `params` (AddListener). Errors of the meta store pass through.
   // REQUIRES: the three arguments outlive the manager; `params` is loaded.
   static Result<std::unique_ptr<BackupManager>> Open(metastore::MetaStore& meta_store,
@@ -206,6 +211,9 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   Result<std::shared_ptr<Location>> UsableLocation(int64_t min_retry_interval_ms = 0);
   std::shared_ptr<Location> OpenLocation(const std::string& url, const std::string& directory);
   Status RecoverInterruptedJobs();
+  // Deletes the unlisted snapshot objects of `location` older than orphan_min_age_ms; logs what it
+  // deleted, and a failure as a warning (orphans cost space, never correctness).
+  void DeleteOrphans(Location& location);
   // The current location's manifest from its cache, read again if older than `max_age_ms`.
   Result<backup::Manifest> CachedManifest(Location& location, int64_t max_age_ms);
   void RunJob(uint64_t job_id, std::optional<std::string> remarks,

@@ -431,6 +431,47 @@ TEST_P(BackupManagerTest, JobsLeftRunningByAnEarlierProcessAreSettledAtOpen) {
   EXPECT_EQ(waited.state, BackupJobState::kFailed);
 }
 
+// Orphans: the upload of a job killed before it published, and unlisted snapshot objects older
+// than orphan_min_age_ms, are deleted at open and after each job; nothing else is.
+TEST_P(BackupManagerTest, OrphanedSnapshotObjectsAreDeletedAtOpenAndAfterEachJob) {
+  OpenManager();
+  const uint64_t listed = Backup();
+  manager_.reset();
+  // Job 5 died between upload and publish.
+  const auto& table = metastore::Model::Get().Table("backup_job");
+  ASSERT_OK(metastore::RunTransaction(store_, [&](metastore::Transaction& txn) -> Status {
+    return txn.Insert(table, {int64_t{5}, std::string("RUNNING"), std::string(), std::monostate{},
+                              int64_t{20}, std::monostate{}});
+  }));
+  const std::filesystem::path dir = backup_root_ / "backup";
+  auto put = [&](const std::string& name, std::chrono::hours age) {
+    const std::filesystem::path file = dir / name;
+    std::ofstream(file) << "leftover";
+    std::filesystem::last_write_time(file, std::filesystem::file_time_type::clock::now() - age);
+  };
+  put("5.snapshot", std::chrono::hours(0));    // the interrupted job's own: deleted at any age
+  put("8.snapshot", std::chrono::hours(0));    // young: maybe another writer's upload
+  put("9.snapshot", std::chrono::hours(2));    // old and unlisted: an orphan
+  put("007.snapshot", std::chrono::hours(2));  // not a snapshot name: never touched
+  put("notes.txt", std::chrono::hours(2));
+  OpenManager();
+  EXPECT_FALSE(std::filesystem::exists(dir / "5.snapshot"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "9.snapshot"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "8.snapshot"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "007.snapshot"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "notes.txt"));
+  EXPECT_TRUE(std::filesystem::exists(dir / (std::to_string(listed) + ".snapshot")));
+  // Once 8 is old, the next job's clean-up takes it.
+  std::filesystem::last_write_time(
+      dir / "8.snapshot", std::filesystem::file_time_type::clock::now() - std::chrono::hours(2));
+  const uint64_t next = Backup();
+  EXPECT_FALSE(std::filesystem::exists(dir / "8.snapshot"));
+  EXPECT_TRUE(std::filesystem::exists(dir / (std::to_string(next) + ".snapshot")));
+  EXPECT_TRUE(std::filesystem::exists(dir / "007.snapshot"));
+  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, manager_->GetManifest());
+  EXPECT_THAT(Ids(manifest), ElementsAre(listed, next));
+}
+
 // The rows and the Hummock version in a snapshot describe the same instant: a writer commits
 // deltas that record their own version id in a meta-store row in the same transaction, and
 // another adds catalog rows, while snapshots are taken.
