@@ -20,17 +20,6 @@ namespace rwmeta::frontend {
 
 namespace {
 
-using json = nlohmann::json;
-using pgwire::ResultSet;
-using pgwire::TextValue;
-using session_internal::Lower;
-using session_internal::Tag;
-using session_internal::TextRows;
-using session_internal::Trim;
-using session_internal::WithNotices;
-using sql::NotSupported;
-using sql::SqlError;
-
 // search_path text → names: `"$user", public` → {"$user", "public"}.
 std::vector<std::string> ParseSearchPath(const std::string& text) {
   std::vector<std::string> out;

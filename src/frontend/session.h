@@ -127,6 +127,17 @@ class FrontendSession : public pgwire::Session {
   Result<pgwire::ResultSet> ExecuteCreateMaterializedView(const nlohmann::json& stmt,
                                                           const std::string& text);
   Result<pgwire::ResultSet> ExecuteDrop(const nlohmann::json& stmt);
+  // What CREATE VIEW and CREATE MATERIALIZED VIEW share: the new relation's schema (`rel`'s, else
+  // the creation schema; 42501 for a system schema), the columns `query` returns (0A000 unless it
+  // is a SELECT) named by `aliases` where given (42601 for more aliases than columns), and the
+  // relations it reads.
+  struct NewView {
+    std::string schema;
+    std::vector<meta::ColumnInfo> columns;
+    std::vector<int64_t> dependencies;
+  };
+  Result<NewView> DescribeNewView(const nlohmann::json& rel, const nlohmann::json& query,
+                                  const nlohmann::json& aliases, bool materialized);
   // session_users.cc: users and privileges.
   Result<pgwire::ResultSet> ExecuteCreateUser(const nlohmann::json& stmt);
   Result<pgwire::ResultSet> ExecuteAlterUser(const nlohmann::json& stmt);

@@ -14,17 +14,6 @@ namespace rwmeta::frontend {
 
 namespace {
 
-using json = nlohmann::json;
-using pgwire::ResultSet;
-using pgwire::TextValue;
-using session_internal::Lower;
-using session_internal::Tag;
-using session_internal::TextRows;
-using session_internal::Trim;
-using session_internal::WithNotices;
-using sql::NotSupported;
-using sql::SqlError;
-
 // Reported as server_version, like RisingWave (psql picks its catalog queries from it).
 constexpr const char* kServerVersion = "13.14.0";
 
