@@ -156,6 +156,11 @@ class FrontendSession : public pgwire::Session {
   void AddBackupSources(CatalogSessionInfo& info) const;
   // The QUERY_EPOCH session variable (0: off).
   uint64_t QueryEpoch() const;
+  // For SET QUERY_EPOCH: OK if `epoch` is 0, if the session has no backup manager (reads then
+  // answer 0A000), or if a snapshot of the current manifest holds it (as its max_committed_epoch
+  // or a table's committed epoch). InvalidArgument 22023 naming the epoch and where the valid ones
+  // are listed otherwise; the manifest's read error if it cannot be read.
+  Status CheckQueryEpochHeld(uint64_t epoch) const;
   // FailedPrecondition 25006 if QUERY_EPOCH is set and `stmt` writes (DML, DDL, FLUSH): a session
   // reading a meta snapshot is read-only.
   Status CheckWritableUnderQueryEpoch(const sql::ParsedStatement& stmt) const;

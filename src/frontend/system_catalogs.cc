@@ -679,9 +679,11 @@ std::optional<sql::ResolvedRelation> CatalogQueryContext::Lookup(const std::stri
               // (the backup manager's NotFound says it already).
               constexpr std::string_view kPrefix = "Read backup error: ";
               const std::string& message = version.status().message();
-              return Status(version.status().code(),
-                            message.starts_with(kPrefix) ? message : std::string(kPrefix) + message)
-                  .WithSqlState("XX000");
+              // No SQLSTATE here: the code's (sql_state.h), so a snapshot deleted since SET is
+              // 42704 and a corrupt one XX001.
+              return Status(version.status().code(), message.starts_with(kPrefix)
+                                                         ? message
+                                                         : std::string(kPrefix) + message);
             }
             return version;
           });
