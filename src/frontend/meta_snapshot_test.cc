@@ -51,9 +51,9 @@ class MetaSnapshotTest : public ::testing::Test {
     o.backup_storage_directory = "backup";
     ASSERT_OK_AND_ASSIGN(auto cluster, meta::BootstrapCluster(meta_, o));
     cluster_id_ = cluster.cluster_id;
-    ASSERT_OK_AND_ASSIGN(test_util::Managers m, test_util::OpenManagers(meta_));
-    catalog_ = std::move(m.catalog);
-    params_ = std::move(m.params);
+    ASSERT_OK_AND_ASSIGN(test_util::Managers managers, test_util::OpenManagers(meta_));
+    catalog_ = std::move(managers.catalog);
+    params_ = std::move(managers.params);
     ASSERT_OK_AND_ASSIGN(hummock_, hummock::HummockManager::Open(
                                        meta_, objects_, {.data_directory = "hummock_001"}));
     store_ = std::make_unique<hummock::StateStore>(

@@ -34,9 +34,9 @@ class SessionTest : public ::testing::TestWithParam<std::string> {
   // (Re)creates the managers and the factory over the same store, as a restart does.
   void Start() {
     factory_.reset();
-    ASSERT_OK_AND_ASSIGN(test_util::Managers m, test_util::OpenManagers(store_));
-    catalog_ = std::move(m.catalog);
-    params_ = std::move(m.params);
+    ASSERT_OK_AND_ASSIGN(test_util::Managers managers, test_util::OpenManagers(store_));
+    catalog_ = std::move(managers.catalog);
+    params_ = std::move(managers.params);
     factory_ = std::make_unique<FrontendSessionFactory>(*catalog_, *params_);
   }
 

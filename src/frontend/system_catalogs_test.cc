@@ -7,9 +7,9 @@
 #include <chrono>
 
 #include "common/testing/status_matchers.h"
-#include "frontend/sql/testing/psql_queries.h"
 #include "frontend/session.h"
 #include "frontend/sql/parser.h"
+#include "frontend/sql/testing/psql_queries.h"
 #include "frontend/testing/session_test_util.h"
 #include "meta/test_store.h"
 
@@ -26,9 +26,9 @@ class SystemCatalogsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ASSERT_OK(test_util::BootstrapForTest(store_));
-    ASSERT_OK_AND_ASSIGN(test_util::Managers m, test_util::OpenManagers(store_));
-    catalog_ = std::move(m.catalog);
-    params_ = std::move(m.params);
+    ASSERT_OK_AND_ASSIGN(test_util::Managers managers, test_util::OpenManagers(store_));
+    catalog_ = std::move(managers.catalog);
+    params_ = std::move(managers.params);
     factory_ = std::make_unique<FrontendSessionFactory>(*catalog_, *params_);
     ASSERT_OK_AND_ASSIGN(session_, factory_->OpenSession("root", "dev", {}));
   }
@@ -203,8 +203,7 @@ TEST_P(SystemCatalogsTest, ResolutionErrorsAndSearchPath) {
 // The queries psql 15 sends for \dt, \dn, \l and \d (src/bin/psql/describe.c), verbatim.
 TEST_P(SystemCatalogsTest, PsqlDescribeQueriesVerbatim) {
   Exec("CREATE TABLE t (a int NOT NULL, b varchar)");
-  EXPECT_EQ(Query(sql::psql_queries::kPsqlListTables),
-            (Rows{{"public", "t", "table", "root"}}));
+  EXPECT_EQ(Query(sql::psql_queries::kPsqlListTables), (Rows{{"public", "t", "table", "root"}}));
   EXPECT_EQ(Query(sql::psql_queries::kPsqlListSchemas),
             (Rows{{"public", "root"}, {"rw_catalog", "root"}}));
   EXPECT_EQ(Query(R"(SELECT c.oid,

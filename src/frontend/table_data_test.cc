@@ -42,9 +42,9 @@ class TableDataTest : public ::testing::Test {
     data_.reset();
     store_.reset();
     hummock_.reset();
-    ASSERT_OK_AND_ASSIGN(test_util::Managers m, test_util::OpenManagers(meta_));
-    catalog_ = std::move(m.catalog);
-    params_ = std::move(m.params);
+    ASSERT_OK_AND_ASSIGN(test_util::Managers managers, test_util::OpenManagers(meta_));
+    catalog_ = std::move(managers.catalog);
+    params_ = std::move(managers.params);
     ASSERT_OK_AND_ASSIGN(hummock_, hummock::HummockManager::Open(meta_, objects_,
                                                                  {.data_directory = "hummock_001",
                                                                   .checkpoint_every_deltas = 5}));

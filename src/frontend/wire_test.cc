@@ -24,9 +24,9 @@ class WireTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK(test_util::BootstrapForTest(store_));
-    ASSERT_OK_AND_ASSIGN(test_util::Managers m, test_util::OpenManagers(store_));
-    catalog_ = std::move(m.catalog);
-    params_ = std::move(m.params);
+    ASSERT_OK_AND_ASSIGN(test_util::Managers managers, test_util::OpenManagers(store_));
+    catalog_ = std::move(managers.catalog);
+    params_ = std::move(managers.params);
     pgwire::ServerOptions options;
     options.listen_address = "127.0.0.1:0";
     server_ = std::make_unique<pgwire::Server>(
