@@ -274,15 +274,18 @@ TEST_F(MetaSnapshotTest, RunningAndFailedJobsAreClearErrors) {
 TEST_F(MetaSnapshotTest, FailedJobKeepsItsCodeAndSqlState) {
   cut_hook_ = [] { return DataLossError("sst 12: block 3 checksum mismatch"); };
   auto r = Run("BACKUP");
-  EXPECT_THAT(r, StatusIs(StatusCode::kDataLoss,
-                          "backup job failed: job 1, failed backup job 1: DATA_LOSS: sst 12: block "
-                          "3 checksum mismatch"));
+  EXPECT_THAT(
+      r, StatusIs(StatusCode::kDataLoss,
+                  "backup job failed: job 1, failed backup job 1: DATA_LOSS: checkpoint before the "
+                  "snapshot: sst 12: block 3 checksum mismatch"));
   EXPECT_EQ(r.status().sqlstate(), "XX001");
   cut_hook_ = [] { return UnavailableError("checkpoint store: connection refused"); };
   r = Run("BACKUP");
-  EXPECT_THAT(r, StatusIs(StatusCode::kUnavailable,
-                          "backup job failed: job 2, failed backup job 2: UNAVAILABLE: "
-                          "checkpoint store: connection refused"));
+  EXPECT_THAT(
+      r,
+      StatusIs(StatusCode::kUnavailable,
+               "backup job failed: job 2, failed backup job 2: UNAVAILABLE: checkpoint before the "
+               "snapshot: checkpoint store: connection refused"));
   EXPECT_EQ(r.status().sqlstate(), "58030");
   ASSERT_OK_AND_ASSIGN(auto jobs, backup_->ListJobs());
   ASSERT_EQ(jobs.size(), 2u);
