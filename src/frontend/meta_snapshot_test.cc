@@ -32,6 +32,7 @@ namespace rwmeta::frontend {
 namespace {
 
 using ::rwmeta::testing::StatusIs;
+using test_util::PgResult;
 using test_util::Rows;
 using test_util::RowsOf;
 using ::testing::ElementsAre;
@@ -115,6 +116,20 @@ class MetaSnapshotTest : public ::testing::Test {
   void Fails(std::string_view sql, StatusCode code, const std::string& state,
              const std::string& message) {
     Fails(*root_, sql, code, state, message);
+  }
+
+  // Starts server_ over the factory and connects to it as root through libpq (check the
+  // connection's status).
+  test_util::Conn ServeAndConnectAsRoot() {
+    pgwire::ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    server_ = std::make_unique<pgwire::Server>(options, factory_);
+    EXPECT_OK(server_->Start());
+    std::string info = fmt::format("host=127.0.0.1 port={} dbname=dev user=root connect_timeout=10",
+                                   server_->port());
+    test_util::Conn conn(PQconnectdb(info.c_str()));
+    EXPECT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
+    return conn;
   }
 
   int64_t TableId(const std::string& name) {
@@ -494,19 +509,12 @@ TEST_F(MetaSnapshotTest, PsqlShowsTheNoticeOfAlterSystem) {
 // Drivers prepare statements: BACKUP is described as one bigint column without running a job,
 // and runs when executed.
 TEST_F(MetaSnapshotTest, BackupThroughTheExtendedProtocol) {
-  pgwire::ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  server_ = std::make_unique<pgwire::Server>(options, factory_);
-  ASSERT_OK(server_->Start());
-  std::string info = fmt::format("host=127.0.0.1 port={} dbname=dev user=root connect_timeout=10",
-                                 server_->port());
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(info.c_str()), &PQfinish);
-  ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
-  using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
-  PgResult prepared(PQprepare(conn.get(), "b", "BACKUP", 0, nullptr), &PQclear);
+  test_util::Conn conn = ServeAndConnectAsRoot();
+  ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK);
+  PgResult prepared(PQprepare(conn.get(), "b", "BACKUP", 0, nullptr));
   ASSERT_EQ(PQresultStatus(prepared.get()), PGRES_COMMAND_OK)
       << PQresultErrorMessage(prepared.get());
-  PgResult described(PQdescribePrepared(conn.get(), "b"), &PQclear);
+  PgResult described(PQdescribePrepared(conn.get(), "b"));
   ASSERT_EQ(PQresultStatus(described.get()), PGRES_COMMAND_OK);
   ASSERT_EQ(PQnfields(described.get()), 1);
   EXPECT_STREQ(PQfname(described.get(), 0), "snapshot_id");
@@ -514,15 +522,15 @@ TEST_F(MetaSnapshotTest, BackupThroughTheExtendedProtocol) {
   ASSERT_OK_AND_ASSIGN(auto jobs, backup_->ListJobs());
   EXPECT_TRUE(jobs.empty()) << "describing BACKUP ran it";
   for (const char* expected : {"1", "2"}) {
-    PgResult run(PQexecPrepared(conn.get(), "b", 0, nullptr, nullptr, nullptr, 0), &PQclear);
+    PgResult run(PQexecPrepared(conn.get(), "b", 0, nullptr, nullptr, nullptr, 0));
     ASSERT_EQ(PQresultStatus(run.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(run.get());
     ASSERT_EQ(PQntuples(run.get()), 1);
     EXPECT_STREQ(PQgetvalue(run.get(), 0, 0), expected);
   }
-  PgResult denied(PQexec(conn.get(), "DELETE META SNAPSHOTS 1, 7"), &PQclear);
+  PgResult denied(PQexec(conn.get(), "DELETE META SNAPSHOTS 1, 7"));
   ASSERT_EQ(PQresultStatus(denied.get()), PGRES_FATAL_ERROR);
   EXPECT_STREQ(PQresultErrorField(denied.get(), PG_DIAG_SQLSTATE), "42704");
-  PgResult deleted(PQexec(conn.get(), "DELETE META SNAPSHOTS 1, 2"), &PQclear);
+  PgResult deleted(PQexec(conn.get(), "DELETE META SNAPSHOTS 1, 2"));
   ASSERT_EQ(PQresultStatus(deleted.get()), PGRES_COMMAND_OK) << PQresultErrorMessage(deleted.get());
   EXPECT_STREQ(PQcmdStatus(deleted.get()), "DELETE_META_SNAPSHOTS");
 }
@@ -537,17 +545,10 @@ TEST_F(MetaSnapshotTest, QueryEpochErrorsThroughTheWire) {
   Rows epoch_rows = Select("SELECT max_committed_epoch FROM rw_meta_snapshot");
   ASSERT_EQ(epoch_rows.size(), 1u);
   const std::string epoch = epoch_rows[0][0];
-  pgwire::ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  server_ = std::make_unique<pgwire::Server>(options, factory_);
-  ASSERT_OK(server_->Start());
-  std::string info = fmt::format("host=127.0.0.1 port={} dbname=dev user=root connect_timeout=10",
-                                 server_->port());
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(info.c_str()), &PQfinish);
-  ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
-  using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
+  test_util::Conn conn = ServeAndConnectAsRoot();
+  ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK);
   auto state_of = [&](const std::string& sql) {
-    PgResult res(PQexec(conn.get(), sql.c_str()), &PQclear);
+    PgResult res(PQexec(conn.get(), sql.c_str()));
     const char* state = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
     return std::string(state == nullptr ? "" : state);
   };
@@ -556,7 +557,7 @@ TEST_F(MetaSnapshotTest, QueryEpochErrorsThroughTheWire) {
   EXPECT_EQ(state_of("INSERT INTO t VALUES (3, 'c')"), "25006");
   EXPECT_EQ(state_of("CREATE TABLE u (a int)"), "25006");
   // System catalogs are still read live.
-  PgResult tables(PQexec(conn.get(), "SELECT name FROM rw_tables"), &PQclear);
+  PgResult tables(PQexec(conn.get(), "SELECT name FROM rw_tables"));
   ASSERT_EQ(PQresultStatus(tables.get()), PGRES_TUPLES_OK);
   ASSERT_EQ(PQntuples(tables.get()), 1);
   EXPECT_STREQ(PQgetvalue(tables.get(), 0, 0), "t");
