@@ -6,8 +6,8 @@
 #include <map>
 
 #include "common/testing/status_matchers.h"
-#include "frontend/sql/testing/psql_queries.h"
 #include "frontend/sql/parser.h"
+#include "frontend/sql/testing/psql_queries.h"
 
 namespace rwmeta::frontend::sql {
 namespace {
@@ -788,8 +788,7 @@ ORDER BY 1,2;)"),
 }
 
 TEST_F(ExecutorTest, PsqlListSchemas) {
-  EXPECT_EQ(Q(psql_queries::kPsqlListSchemas),
-            (Rows{{"public", "root"}, {"rw_catalog", "root"}}));
+  EXPECT_EQ(Q(psql_queries::kPsqlListSchemas), (Rows{{"public", "root"}, {"rw_catalog", "root"}}));
 }
 
 TEST_F(ExecutorTest, PsqlListDatabases) {
