@@ -17,6 +17,7 @@
 #include "common/testing/status_matchers.h"
 #include "frontend/session.h"
 #include "frontend/table_data.h"
+#include "frontend/testing/session_test_util.h"
 #include "hummock/sst/sst_writer.h"
 #include "hummock/store/maintenance.h"
 #include "hummock/version/version.h"
@@ -31,19 +32,11 @@ namespace rwmeta::frontend {
 namespace {
 
 using ::rwmeta::testing::StatusIs;
+using test_util::PgResult;
+using test_util::Rows;
+using test_util::RowsOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using Rows = std::vector<std::vector<std::string>>;
-
-Rows RowsOf(const pgwire::ResultSet& r) {
-  Rows out;
-  for (const auto& row : r.rows) {
-    std::vector<std::string> cells;
-    for (const auto& v : row) cells.push_back(v ? *v : "NULL");
-    out.push_back(std::move(cells));
-  }
-  return out;
-}
 
 class MetaSnapshotTest : public ::testing::Test {
  protected:
@@ -59,9 +52,9 @@ class MetaSnapshotTest : public ::testing::Test {
     o.backup_storage_directory = "backup";
     ASSERT_OK_AND_ASSIGN(auto cluster, meta::BootstrapCluster(meta_, o));
     cluster_id_ = cluster.cluster_id;
-    ASSERT_OK_AND_ASSIGN(catalog_, meta::CatalogManager::Open(meta_));
-    params_ = std::make_unique<meta::SystemParamsManager>(meta_);
-    ASSERT_OK(params_->Reload());
+    ASSERT_OK_AND_ASSIGN(test_util::Managers managers, test_util::OpenManagers(meta_));
+    catalog_ = std::move(managers.catalog);
+    params_ = std::move(managers.params);
     ASSERT_OK_AND_ASSIGN(hummock_, hummock::HummockManager::Open(
                                        meta_, objects_, {.data_directory = "hummock_001"}));
     store_ = std::make_unique<hummock::StateStore>(
@@ -108,36 +101,35 @@ class MetaSnapshotTest : public ::testing::Test {
   }
 
   Result<pgwire::ResultSet> Run(pgwire::Session& s, std::string_view sql) {
-    std::vector<pgwire::ResultSet> results;
-    RWMETA_RETURN_IF_ERROR(s.ExecuteSimple(sql, &results));
-    if (results.size() != 1) return InternalError("expected one result");
-    return results[0];
+    return test_util::RunOne(s, sql);
   }
   Result<pgwire::ResultSet> Run(std::string_view sql) { return Run(*root_, sql); }
-
   Rows Ok(pgwire::Session& s, std::string_view sql, const std::string& tag) {
-    auto r = Run(s, sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status();
-    if (!r.ok()) return {};
-    EXPECT_EQ(r->command_tag, tag) << sql;
-    return RowsOf(*r);
+    return test_util::ExpectOk(s, sql, tag);
   }
   Rows Ok(std::string_view sql, const std::string& tag) { return Ok(*root_, sql, tag); }
-  Rows Select(std::string_view sql) {
-    auto r = Run(sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status();
-    return r.ok() ? RowsOf(*r) : Rows{};
-  }
-
+  Rows Select(std::string_view sql) { return test_util::ExpectRows(*root_, sql); }
   void Fails(pgwire::Session& s, std::string_view sql, StatusCode code, const std::string& state,
              const std::string& message) {
-    auto r = Run(s, sql);
-    EXPECT_THAT(r, StatusIs(code, HasSubstr(message))) << sql;
-    EXPECT_EQ(r.status().sqlstate(), state) << sql << ": " << r.status();
+    test_util::ExpectFails(s, sql, code, state, message);
   }
   void Fails(std::string_view sql, StatusCode code, const std::string& state,
              const std::string& message) {
     Fails(*root_, sql, code, state, message);
+  }
+
+  // Starts server_ over the factory and connects to it as root through libpq (check the
+  // connection's status).
+  test_util::Conn ServeAndConnectAsRoot() {
+    pgwire::ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    server_ = std::make_unique<pgwire::Server>(options, factory_);
+    EXPECT_OK(server_->Start());
+    std::string info = fmt::format("host=127.0.0.1 port={} dbname=dev user=root connect_timeout=10",
+                                   server_->port());
+    test_util::Conn conn(PQconnectdb(info.c_str()));
+    EXPECT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
+    return conn;
   }
 
   int64_t TableId(const std::string& name) {
@@ -282,13 +274,57 @@ TEST_F(MetaSnapshotTest, RunningAndFailedJobsAreClearErrors) {
   ASSERT_OK(first_result.status());
   EXPECT_EQ(RowsOf(*first_result), (Rows{{"1"}}));
 
-  // A job that fails: its message is the statement's error.
+  // A job that fails: its message is the statement's error, with the code the job failed with
+  // and that code's SQLSTATE (an unreachable dependency is io_error, never internal_error).
   cut_hook_ = [] { return UnavailableError("data plane checkpoint refused"); };
-  Fails("BACKUP", StatusCode::kInternal, "XX000", "backup job failed: job 2, ");
-  Fails("BACKUP", StatusCode::kInternal, "XX000", "data plane checkpoint refused");
+  Fails("BACKUP", StatusCode::kUnavailable, "58030", "backup job failed: job 2, ");
+  Fails("BACKUP", StatusCode::kUnavailable, "58030", "data plane checkpoint refused");
   cut_hook_ = nullptr;
   EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"4"}}));
   EXPECT_EQ(Select("SELECT meta_snapshot_id FROM rw_meta_snapshot"), (Rows{{"1"}, {"4"}}));
+}
+
+// The code a failed job stored (BackupJobInfo::error) decides the statement's SQLSTATE: DataLoss
+// is data_corrupted, Unavailable io_error, and the message is the job's.
+TEST_F(MetaSnapshotTest, FailedJobKeepsItsCodeAndSqlState) {
+  cut_hook_ = [] { return DataLossError("sst 12: block 3 checksum mismatch"); };
+  auto r = Run("BACKUP");
+  EXPECT_THAT(
+      r, StatusIs(StatusCode::kDataLoss,
+                  "backup job failed: job 1, failed backup job 1: DATA_LOSS: checkpoint before the "
+                  "snapshot: sst 12: block 3 checksum mismatch"));
+  EXPECT_EQ(r.status().sqlstate(), "XX001");
+  cut_hook_ = [] { return UnavailableError("checkpoint store: connection refused"); };
+  r = Run("BACKUP");
+  EXPECT_THAT(
+      r,
+      StatusIs(StatusCode::kUnavailable,
+               "backup job failed: job 2, failed backup job 2: UNAVAILABLE: checkpoint before the "
+               "snapshot: checkpoint store: connection refused"));
+  EXPECT_EQ(r.status().sqlstate(), "58030");
+  ASSERT_OK_AND_ASSIGN(auto jobs, backup_->ListJobs());
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].state, meta::BackupJobState::kFailed);
+  EXPECT_EQ(jobs[1].state, meta::BackupJobState::kFailed);
+}
+
+// A backup location whose manifest is corrupt: BACKUP, rw_meta_snapshot and SET QUERY_EPOCH all
+// fail with DataLoss and data_corrupted (XX001), naming the manifest.
+TEST_F(MetaSnapshotTest, CorruptManifestIsDataLossEverywhere) {
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"1"}}));
+  std::unique_ptr<objstore::ObjectStore> location(
+      objstore::MemoryObjectStore::OpenShared(store_prefix_ + "memory"));
+  ASSERT_OK(location->Put("backup/manifest.json", "{not a manifest"));
+  auto backup = Run("BACKUP");
+  EXPECT_THAT(backup, StatusIs(StatusCode::kDataLoss, HasSubstr("manifest.json")));
+  EXPECT_EQ(backup.status().sqlstate(), "XX001");
+  auto listing = Run("SELECT * FROM rw_meta_snapshot");
+  EXPECT_THAT(listing, StatusIs(StatusCode::kDataLoss, HasSubstr("manifest.json")));
+  EXPECT_EQ(listing.status().sqlstate(), "XX001");
+  auto set = Run("SET QUERY_EPOCH = 65536");
+  EXPECT_THAT(set, StatusIs(StatusCode::kDataLoss, HasSubstr("manifest.json")));
+  EXPECT_EQ(set.status().sqlstate(), "XX001");
+  EXPECT_EQ(Ok("SHOW QUERY_EPOCH", "SHOW"), (Rows{{"0"}}));
 }
 
 TEST_F(MetaSnapshotTest, QueryEpochReadsTheSnapshotAfterTheLiveTablesChanged) {
@@ -320,7 +356,7 @@ TEST_F(MetaSnapshotTest, QueryEpochReadsTheSnapshotAfterTheLiveTablesChanged) {
   EXPECT_THAT(later,
               StatusIs(StatusCode::kNotFound,
                        fmt::format("Read backup error: backup include epoch {} not found", epoch)));
-  EXPECT_EQ(later.status().sqlstate(), "XX000");
+  EXPECT_EQ(later.status().sqlstate(), "42704");
   // Reads only.
   Fails("INSERT INTO t VALUES (9, 'z')", StatusCode::kFailedPrecondition, "25006",
         "cannot execute INSERT while QUERY_EPOCH is set");
@@ -330,10 +366,13 @@ TEST_F(MetaSnapshotTest, QueryEpochReadsTheSnapshotAfterTheLiveTablesChanged) {
   Fails("DROP TABLE later", StatusCode::kFailedPrecondition, "25006", "DROP");
   Fails("FLUSH", StatusCode::kFailedPrecondition, "25006", "FLUSH");
 
-  // An epoch no snapshot holds.
-  Ok("SET query_epoch TO 12345", "SET");
-  Fails("SELECT * FROM t", StatusCode::kNotFound, "XX000",
-        "Read backup error: backup include epoch 12345 not found");
+  // An epoch no snapshot holds: the SET is refused and the session keeps reading `epoch`.
+  Fails("SET query_epoch TO 12345", StatusCode::kInvalidArgument, "22023",
+        "invalid value for parameter \"query_epoch\": no meta snapshot holds epoch 12345; the "
+        "epochs that can be read are the max_committed_epoch and state_table_info committed "
+        "epochs of rw_catalog.rw_meta_snapshot");
+  EXPECT_EQ(Ok("SHOW QUERY_EPOCH", "SHOW"), (Rows{{epoch}}));
+  EXPECT_EQ(Select("SELECT n FROM mv"), (Rows{{"3"}}));
   // 0 returns to now, and writes work again.
   Ok("SET query_epoch TO 0", "SET");
   EXPECT_EQ(Select("SELECT k, v FROM t ORDER BY k"), (Rows{{"2", "B"}, {"3", "c"}, {"4", "d"}}));
@@ -396,11 +435,16 @@ TEST_F(MetaSnapshotTest, QueryEpochReadsSurviveCompactionAndFullGc) {
   Ok("SET QUERY_EPOCH = 0", "SET");
   EXPECT_EQ(Select("SELECT count(*) FROM t WHERE v = 'new'"), (Rows{{"10"}}));
 
-  // Deleted: the epoch is gone.
-  Ok("DELETE META SNAPSHOT 1", "DELETE_META_SNAPSHOTS");
+  // Deleted while a session reads it: the epoch is gone, for its reads (undefined_object) and
+  // for a new SET (invalid_parameter_value).
   Ok(fmt::format("SET QUERY_EPOCH = {}", epoch), "SET");
-  Fails("SELECT * FROM t", StatusCode::kNotFound, "XX000",
+  ASSERT_OK_AND_ASSIGN(auto other, factory_->OpenSession("root", "dev", {}));
+  Ok(*other, "DELETE META SNAPSHOT 1", "DELETE_META_SNAPSHOTS");
+  Fails("SELECT * FROM t", StatusCode::kNotFound, "42704",
         fmt::format("Read backup error: backup include epoch {} not found", epoch));
+  Ok("SET QUERY_EPOCH = 0", "SET");
+  Fails(fmt::format("SET QUERY_EPOCH = {}", epoch), StatusCode::kInvalidArgument, "22023",
+        fmt::format("no meta snapshot holds epoch {}", epoch));
 }
 
 TEST_F(MetaSnapshotTest, SwitchingBackupDirectoryHidesAndShowsSnapshotsWithNotices) {
@@ -465,19 +509,12 @@ TEST_F(MetaSnapshotTest, PsqlShowsTheNoticeOfAlterSystem) {
 // Drivers prepare statements: BACKUP is described as one bigint column without running a job,
 // and runs when executed.
 TEST_F(MetaSnapshotTest, BackupThroughTheExtendedProtocol) {
-  pgwire::ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  server_ = std::make_unique<pgwire::Server>(options, factory_);
-  ASSERT_OK(server_->Start());
-  std::string info = fmt::format("host=127.0.0.1 port={} dbname=dev user=root connect_timeout=10",
-                                 server_->port());
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(info.c_str()), &PQfinish);
-  ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
-  using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
-  PgResult prepared(PQprepare(conn.get(), "b", "BACKUP", 0, nullptr), &PQclear);
+  test_util::Conn conn = ServeAndConnectAsRoot();
+  ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK);
+  PgResult prepared(PQprepare(conn.get(), "b", "BACKUP", 0, nullptr));
   ASSERT_EQ(PQresultStatus(prepared.get()), PGRES_COMMAND_OK)
       << PQresultErrorMessage(prepared.get());
-  PgResult described(PQdescribePrepared(conn.get(), "b"), &PQclear);
+  PgResult described(PQdescribePrepared(conn.get(), "b"));
   ASSERT_EQ(PQresultStatus(described.get()), PGRES_COMMAND_OK);
   ASSERT_EQ(PQnfields(described.get()), 1);
   EXPECT_STREQ(PQfname(described.get(), 0), "snapshot_id");
@@ -485,17 +522,47 @@ TEST_F(MetaSnapshotTest, BackupThroughTheExtendedProtocol) {
   ASSERT_OK_AND_ASSIGN(auto jobs, backup_->ListJobs());
   EXPECT_TRUE(jobs.empty()) << "describing BACKUP ran it";
   for (const char* expected : {"1", "2"}) {
-    PgResult run(PQexecPrepared(conn.get(), "b", 0, nullptr, nullptr, nullptr, 0), &PQclear);
+    PgResult run(PQexecPrepared(conn.get(), "b", 0, nullptr, nullptr, nullptr, 0));
     ASSERT_EQ(PQresultStatus(run.get()), PGRES_TUPLES_OK) << PQresultErrorMessage(run.get());
     ASSERT_EQ(PQntuples(run.get()), 1);
     EXPECT_STREQ(PQgetvalue(run.get(), 0, 0), expected);
   }
-  PgResult denied(PQexec(conn.get(), "DELETE META SNAPSHOTS 1, 7"), &PQclear);
+  PgResult denied(PQexec(conn.get(), "DELETE META SNAPSHOTS 1, 7"));
   ASSERT_EQ(PQresultStatus(denied.get()), PGRES_FATAL_ERROR);
   EXPECT_STREQ(PQresultErrorField(denied.get(), PG_DIAG_SQLSTATE), "42704");
-  PgResult deleted(PQexec(conn.get(), "DELETE META SNAPSHOTS 1, 2"), &PQclear);
+  PgResult deleted(PQexec(conn.get(), "DELETE META SNAPSHOTS 1, 2"));
   ASSERT_EQ(PQresultStatus(deleted.get()), PGRES_COMMAND_OK) << PQresultErrorMessage(deleted.get());
   EXPECT_STREQ(PQcmdStatus(deleted.get()), "DELETE_META_SNAPSHOTS");
+}
+
+// SET QUERY_EPOCH over the wire: an unknown epoch is 22023, a held one makes the session
+// read-only (25006) while system catalogs stay live. (Moved from tests/sql/meta_snapshots.test,
+// which cannot carry a snapshot's epoch from one statement to the next.)
+TEST_F(MetaSnapshotTest, QueryEpochErrorsThroughTheWire) {
+  Ok("CREATE TABLE t (k int PRIMARY KEY, v varchar)", "CREATE TABLE");
+  Ok("INSERT INTO t VALUES (1, 'a')", "INSERT 0 1");
+  EXPECT_EQ(Ok("BACKUP", "BACKUP"), (Rows{{"1"}}));
+  Rows epoch_rows = Select("SELECT max_committed_epoch FROM rw_meta_snapshot");
+  ASSERT_EQ(epoch_rows.size(), 1u);
+  const std::string epoch = epoch_rows[0][0];
+  test_util::Conn conn = ServeAndConnectAsRoot();
+  ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK);
+  auto state_of = [&](const std::string& sql) {
+    PgResult res(PQexec(conn.get(), sql.c_str()));
+    const char* state = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
+    return std::string(state == nullptr ? "" : state);
+  };
+  EXPECT_EQ(state_of("SET QUERY_EPOCH = 65536"), "22023");
+  EXPECT_EQ(state_of("SET QUERY_EPOCH = " + epoch), "");
+  EXPECT_EQ(state_of("INSERT INTO t VALUES (3, 'c')"), "25006");
+  EXPECT_EQ(state_of("CREATE TABLE u (a int)"), "25006");
+  // System catalogs are still read live.
+  PgResult tables(PQexec(conn.get(), "SELECT name FROM rw_tables"));
+  ASSERT_EQ(PQresultStatus(tables.get()), PGRES_TUPLES_OK);
+  ASSERT_EQ(PQntuples(tables.get()), 1);
+  EXPECT_STREQ(PQgetvalue(tables.get(), 0, 0), "t");
+  EXPECT_EQ(state_of("SET query_epoch TO 0"), "");
+  EXPECT_EQ(state_of("INSERT INTO t VALUES (3, 'c')"), "");
 }
 
 }  // namespace

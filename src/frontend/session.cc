@@ -15,21 +15,11 @@
 #include "frontend/sql/executor.h"
 #include "frontend/sql/parse_tree.h"
 #include "frontend/sql/sql_error.h"
+#include "frontend/sql_state.h"
 
 namespace rwmeta::frontend {
 
 namespace {
-
-using json = nlohmann::json;
-using pgwire::ResultSet;
-using pgwire::TextValue;
-using session_internal::Lower;
-using session_internal::Tag;
-using session_internal::TextRows;
-using session_internal::Trim;
-using session_internal::WithNotices;
-using sql::NotSupported;
-using sql::SqlError;
 
 // search_path text → names: `"$user", public` → {"$user", "public"}.
 std::vector<std::string> ParseSearchPath(const std::string& text) {
@@ -222,9 +212,10 @@ Result<pgwire::PreparedInfo> FrontendSession::Prepare(
     CatalogSessionInfo info_s = SessionInfo(&values);
     std::vector<TextValue> none(static_cast<size_t>(n_params));
     CatalogQueryContext ctx(catalog_.Snapshot(), info_s, none);
-    RWMETA_ASSIGN_OR_RETURN(auto cols, sql::DescribeSelect(stmt.node["SelectStmt"], ctx));
+    auto cols = sql::DescribeSelect(stmt.node["SelectStmt"], ctx);
+    if (!cols.ok()) return WithSqlStateOfCode(cols.status());
     info.returns_rows = true;
-    for (const auto& c : cols) {
+    for (const auto& c : *cols) {
       info.fields.push_back({c.name, sql::PgTypeOid(c.type), sql::PgTypeSize(c.type)});
     }
     return info;
@@ -307,8 +298,10 @@ Result<ResultSet> FrontendSession::Execute(const sql::ParsedStatement& stmt,
     return writable;
   }
   auto result = ExecuteStatement(stmt, params);
-  if (!result.ok() && txn_status_ == 'T') txn_status_ = 'E';
-  return result;
+  if (result.ok()) return result;
+  if (txn_status_ == 'T') txn_status_ = 'E';
+  // The SQL edge: an error from below the frontend gets its code's SQLSTATE here.
+  return WithSqlStateOfCode(result.status());
 }
 
 Result<ResultSet> FrontendSession::ExecuteStatement(const sql::ParsedStatement& stmt,

@@ -127,6 +127,17 @@ class FrontendSession : public pgwire::Session {
   Result<pgwire::ResultSet> ExecuteCreateMaterializedView(const nlohmann::json& stmt,
                                                           const std::string& text);
   Result<pgwire::ResultSet> ExecuteDrop(const nlohmann::json& stmt);
+  // What CREATE VIEW and CREATE MATERIALIZED VIEW share: the new relation's schema (`rel`'s, else
+  // the creation schema; 42501 for a system schema), the columns `query` returns (0A000 unless it
+  // is a SELECT) named by `aliases` where given (42601 for more aliases than columns), and the
+  // relations it reads.
+  struct NewView {
+    std::string schema;
+    std::vector<meta::ColumnInfo> columns;
+    std::vector<int64_t> dependencies;
+  };
+  Result<NewView> DescribeNewView(const nlohmann::json& rel, const nlohmann::json& query,
+                                  const nlohmann::json& aliases, bool materialized);
   // session_users.cc: users and privileges.
   Result<pgwire::ResultSet> ExecuteCreateUser(const nlohmann::json& stmt);
   Result<pgwire::ResultSet> ExecuteAlterUser(const nlohmann::json& stmt);
@@ -145,6 +156,11 @@ class FrontendSession : public pgwire::Session {
   void AddBackupSources(CatalogSessionInfo& info) const;
   // The QUERY_EPOCH session variable (0: off).
   uint64_t QueryEpoch() const;
+  // For SET QUERY_EPOCH: OK if `epoch` is 0, if the session has no backup manager (reads then
+  // answer 0A000), or if a snapshot of the current manifest holds it (as its max_committed_epoch
+  // or a table's committed epoch). InvalidArgument 22023 naming the epoch and where the valid ones
+  // are listed otherwise; the manifest's read error if it cannot be read.
+  Status CheckQueryEpochHeld(uint64_t epoch) const;
   // FailedPrecondition 25006 if QUERY_EPOCH is set and `stmt` writes (DML, DDL, FLUSH): a session
   // reading a meta snapshot is read-only.
   Status CheckWritableUnderQueryEpoch(const sql::ParsedStatement& stmt) const;

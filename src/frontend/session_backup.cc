@@ -8,58 +8,13 @@
 #include <climits>
 
 #include "frontend/session.h"
+#include "frontend/session_internal.h"
 #include "frontend/sql/datum.h"
 #include "frontend/sql/sql_error.h"
 
 namespace rwmeta::frontend {
 
 namespace {
-
-using pgwire::ResultSet;
-using sql::SqlError;
-
-// The SQLSTATE of a backup manager error (the one mapping table, STYLE "Errors"):
-//   FailedPrecondition  55006 object_in_use: a backup job is already running
-//   ResourceExhausted   53400 configuration_limit_exceeded: the location holds max_snapshots
-//   NotFound            42704 undefined_object: unknown snapshot or job ids
-//   InvalidArgument     22023 invalid_parameter_value: e.g. a malformed backup URL
-//   Unavailable         58030 io_error: the backup location cannot be reached
-//   DeadlineExceeded    58030 io_error
-//   DataLoss            XX001 data_corrupted: a corrupt manifest or snapshot object
-//   Unimplemented       0A000 feature_not_supported: e.g. a newer snapshot format
-//   anything else       XX000 internal_error
-// A status that already carries a SQLSTATE keeps it.
-Status WithBackupSqlState(Status s) {
-  if (s.ok() || !s.sqlstate().empty()) return s;
-  const char* state = "XX000";
-  switch (s.code()) {
-    case StatusCode::kFailedPrecondition:
-      state = "55006";
-      break;
-    case StatusCode::kResourceExhausted:
-      state = "53400";
-      break;
-    case StatusCode::kNotFound:
-      state = "42704";
-      break;
-    case StatusCode::kInvalidArgument:
-      state = "22023";
-      break;
-    case StatusCode::kUnavailable:
-    case StatusCode::kDeadlineExceeded:
-      state = "58030";
-      break;
-    case StatusCode::kDataLoss:
-      state = "XX001";
-      break;
-    case StatusCode::kUnimplemented:
-      state = "0A000";
-      break;
-    default:
-      break;
-  }
-  return std::move(s).WithSqlState(state);
-}
 
 // The statements a session may run while QUERY_EPOCH is set: reads, session settings and
 // cluster administration (which never touches table data).
@@ -111,12 +66,11 @@ void FrontendSession::AddBackupSources(CatalogSessionInfo& info) const {
     if (manifest.ok()) return manifest;
     // Name the location the manifest could not be read from, unless the error does.
     if (manifest.status().message().find(where.url) != std::string::npos) {
-      return WithBackupSqlState(manifest.status());
+      return manifest.status();
     }
-    return WithBackupSqlState(
-        Status(manifest.status().code(),
-               fmt::format("meta snapshots at backup location {} (directory {}): {}", where.url,
-                           where.directory, manifest.status().message())));
+    return Status(manifest.status().code(),
+                  fmt::format("meta snapshots at backup location {} (directory {}): {}", where.url,
+                              where.directory, manifest.status().message()));
   };
   info.snapshot_version = [backup](uint32_t table_id, uint64_t epoch) {
     return backup->VersionForEpoch(table_id, epoch);
@@ -128,6 +82,23 @@ uint64_t FrontendSession::QueryEpoch() const {
   if (it == vars_.end()) return 0;
   // SetVariable stored it normalized (a u64 in decimal).
   return std::strtoull(it->second.value.c_str(), nullptr, 10);
+}
+
+Status FrontendSession::CheckQueryEpochHeld(uint64_t epoch) const {
+  if (epoch == 0 || backup_ == nullptr) return Status::Ok();
+  RWMETA_ASSIGN_OR_RETURN(backup::Manifest manifest, backup_->GetManifest());
+  for (const auto& snapshot : manifest.snapshots) {
+    if (snapshot.max_committed_epoch == epoch) return Status::Ok();
+    for (const auto& [table_id, info] : snapshot.state_table_info) {
+      if (info.committed_epoch == epoch) return Status::Ok();
+    }
+  }
+  return SqlError(StatusCode::kInvalidArgument, "22023",
+                  fmt::format("invalid value for parameter \"query_epoch\": no meta snapshot holds "
+                              "epoch {}; the epochs that can be read are the max_committed_epoch "
+                              "and state_table_info committed epochs of "
+                              "rw_catalog.rw_meta_snapshot",
+                              epoch));
 }
 
 Status FrontendSession::CheckWritableUnderQueryEpoch(const sql::ParsedStatement& stmt) const {
@@ -149,7 +120,14 @@ Result<ResultSet> FrontendSession::ExecuteBackup() {
                     "only superusers can trigger adhoc backup");
   }
   auto started = backup_->StartBackup(/*remarks=*/std::nullopt);
-  if (!started.ok()) return WithBackupSqlState(started.status());
+  if (!started.ok()) {
+    // The manager's only FailedPrecondition: a job is already running (object_in_use). Every
+    // other error's state is its code's (sql_state.h).
+    if (started.status().code() == StatusCode::kFailedPrecondition) {
+      return started.status().WithSqlState("55006");
+    }
+    return started.status();
+  }
   const uint64_t job_id = *started;
   // The job runs on the manager's thread; wait for it in bounded steps (WaitForJob returns as
   // soon as the job ends, the step only bounds each wait).
@@ -157,15 +135,16 @@ Result<ResultSet> FrontendSession::ExecuteBackup() {
   do {
     auto waited = backup_->WaitForJob(job_id, std::chrono::seconds(1));
     if (!waited.ok()) {
-      return WithBackupSqlState(
-          Status(waited.status().code(), fmt::format("backup job status not found: job {}: {}",
-                                                     job_id, waited.status().message())));
+      return Status(waited.status().code(), fmt::format("backup job status not found: job {}: {}",
+                                                        job_id, waited.status().message()));
     }
     job = std::move(*waited);
   } while (job.state == meta::BackupJobState::kRunning);
   if (job.state == meta::BackupJobState::kFailed) {
-    return SqlError(StatusCode::kInternal, "XX000",
-                    fmt::format("backup job failed: job {}, {}", job_id, job.message));
+    // The job's own code (BackupJobInfo::error), so a corrupt location is DataLoss and an
+    // unreachable one Unavailable here as they are when BACKUP fails before the job starts.
+    const StatusCode code = job.error.ok() ? StatusCode::kInternal : job.error.code();
+    return Status(code, fmt::format("backup job failed: job {}, {}", job_id, job.message));
   }
   if (job_id > static_cast<uint64_t>(INT64_MAX)) {
     return SqlError(StatusCode::kOutOfRange, "22003",
@@ -190,7 +169,7 @@ Result<ResultSet> FrontendSession::ExecuteDeleteMetaSnapshots(const std::vector<
                     "only superusers can delete meta snapshots");
   }
   // The manager deletes all or nothing: unknown ids are NotFound naming every one of them.
-  RWMETA_RETURN_IF_ERROR(WithBackupSqlState(backup_->DeleteSnapshots(ids)));
+  RWMETA_RETURN_IF_ERROR(backup_->DeleteSnapshots(ids));
   ResultSet r;
   r.command_tag = "DELETE_META_SNAPSHOTS";
   return r;

@@ -17,20 +17,6 @@ namespace rwmeta::frontend {
 
 namespace {
 
-using json = nlohmann::json;
-using pgwire::ResultSet;
-using pgwire::TextValue;
-using session_internal::Lower;
-using session_internal::Tag;
-using session_internal::TextRows;
-using session_internal::Trim;
-using session_internal::WithNotices;
-using sql::ConstText;
-using sql::NameList;
-using sql::NotSupported;
-using sql::SqlError;
-using sql::StrOf;
-
 // Canonical SQL type name of a ColumnDef's typeName, checked against the executor's types.
 Result<std::string> ColumnTypeName(const json& type_name) {
   std::vector<std::string> names = NameList(type_name.value("names", json::array()));
@@ -161,41 +147,58 @@ Result<ResultSet> FrontendSession::ExecuteCreateTable(const json& stmt, const st
   return WithNotices("CREATE TABLE", ddl);
 }
 
+Result<FrontendSession::NewView> FrontendSession::DescribeNewView(const json& rel,
+                                                                  const json& query,
+                                                                  const json& aliases_node,
+                                                                  bool materialized) {
+  NewView out;
+  out.schema = rel.value("schemaname", "");
+  if (out.schema.empty()) {
+    RWMETA_ASSIGN_OR_RETURN(out.schema, CreationSchema());
+  }
+  if (IsSystemSchema(out.schema)) {
+    return SqlError(
+        StatusCode::kPermissionDenied, "42501",
+        fmt::format("permission denied to create \"{}.{}\"", out.schema, rel.value("relname", "")));
+  }
+  const char* kind = materialized ? "materialized view" : "view";
+  if (!query.contains("SelectStmt")) {
+    return NotSupported(fmt::format("a {}'s query must be a SELECT", kind));
+  }
+  auto values = params_.Values();
+  CatalogSessionInfo info = SessionInfo(&values);
+  std::vector<TextValue> none;
+  CatalogQueryContext ctx(catalog_.Snapshot(), info, none);
+  RWMETA_ASSIGN_OR_RETURN(auto cols, sql::DescribeSelect(query["SelectStmt"], ctx));
+  std::vector<std::string> aliases = NameList(aliases_node);
+  if (aliases.size() > cols.size()) {
+    return SqlError(StatusCode::kInvalidArgument, "42601",
+                    fmt::format("CREATE {} specifies more column names than columns",
+                                materialized ? "MATERIALIZED VIEW" : "VIEW"));
+  }
+  for (size_t i = 0; i < cols.size(); ++i) {
+    // A materialized view stores its rows: a column of unknown type (a bare literal) is varchar.
+    sql::TypeId type = materialized && cols[i].type == sql::TypeId::kUnknown ? sql::TypeId::kVarchar
+                                                                             : cols[i].type;
+    out.columns.push_back(
+        {i < aliases.size() ? aliases[i] : cols[i].name, sql::TypeName(type), true});
+  }
+  out.dependencies = ctx.resolved_ids();
+  return out;
+}
+
 Result<ResultSet> FrontendSession::ExecuteCreateView(const json& stmt, const std::string& text) {
   if (stmt.value("replace", false))
     return NotSupported("CREATE OR REPLACE VIEW is not supported yet");
   const json& rel = stmt.value("view", json::object());
   if (rel.value("relpersistence", "p") != "p")
     return NotSupported("temporary views are not supported");
-  std::string schema = rel.value("schemaname", "");
-  if (schema.empty()) {
-    RWMETA_ASSIGN_OR_RETURN(schema, CreationSchema());
-  }
-  if (IsSystemSchema(schema)) {
-    return SqlError(
-        StatusCode::kPermissionDenied, "42501",
-        fmt::format("permission denied to create \"{}.{}\"", schema, rel.value("relname", "")));
-  }
-  const json& query = stmt.value("query", json::object());
-  if (!query.contains("SelectStmt")) return NotSupported("a view's query must be a SELECT");
-  auto values = params_.Values();
-  CatalogSessionInfo info = SessionInfo(&values);
-  std::vector<TextValue> none;
-  CatalogQueryContext ctx(catalog_.Snapshot(), info, none);
-  RWMETA_ASSIGN_OR_RETURN(auto cols, sql::DescribeSelect(query["SelectStmt"], ctx));
-  std::vector<std::string> aliases = NameList(stmt.value("aliases", json::array()));
-  if (aliases.size() > cols.size()) {
-    return SqlError(StatusCode::kInvalidArgument, "42601",
-                    "CREATE VIEW specifies more column names than columns");
-  }
-  std::vector<meta::ColumnInfo> columns;
-  for (size_t i = 0; i < cols.size(); ++i) {
-    columns.push_back(
-        {i < aliases.size() ? aliases[i] : cols[i].name, sql::TypeName(cols[i].type), true});
-  }
+  RWMETA_ASSIGN_OR_RETURN(NewView view,
+                          DescribeNewView(rel, stmt.value("query", json::object()),
+                                          stmt.value("aliases", json::array()), false));
   RWMETA_ASSIGN_OR_RETURN(
-      auto ddl, catalog_.CreateView(Actor(), {schema, rel.value("relname", "")}, std::move(columns),
-                                    ViewQueryText(text), ctx.resolved_ids(),
+      auto ddl, catalog_.CreateView(Actor(), {view.schema, rel.value("relname", "")},
+                                    std::move(view.columns), ViewQueryText(text), view.dependencies,
                                     stmt.value("if_not_exists", false)));
   return WithNotices("CREATE VIEW", ddl);
 }
@@ -209,38 +212,13 @@ Result<ResultSet> FrontendSession::ExecuteCreateMaterializedView(const json& stm
   }
   const json& into = stmt.value("into", json::object());
   const json& rel = into.value("rel", json::object());
-  std::string schema = rel.value("schemaname", "");
-  if (schema.empty()) {
-    RWMETA_ASSIGN_OR_RETURN(schema, CreationSchema());
-  }
-  if (IsSystemSchema(schema)) {
-    return SqlError(
-        StatusCode::kPermissionDenied, "42501",
-        fmt::format("permission denied to create \"{}.{}\"", schema, rel.value("relname", "")));
-  }
-  const json& query = stmt.value("query", json::object());
-  if (!query.contains("SelectStmt")) {
-    return NotSupported("a materialized view's query must be a SELECT");
-  }
-  auto values = params_.Values();
-  CatalogSessionInfo info = SessionInfo(&values);
-  std::vector<TextValue> none;
-  CatalogQueryContext ctx(catalog_.Snapshot(), info, none);
-  RWMETA_ASSIGN_OR_RETURN(auto cols, sql::DescribeSelect(query["SelectStmt"], ctx));
-  std::vector<std::string> aliases = NameList(into.value("colNames", json::array()));
-  if (aliases.size() > cols.size()) {
-    return SqlError(StatusCode::kInvalidArgument, "42601",
-                    "CREATE MATERIALIZED VIEW specifies more column names than columns");
-  }
-  std::vector<meta::ColumnInfo> columns;
-  for (size_t i = 0; i < cols.size(); ++i) {
-    sql::TypeId type = cols[i].type == sql::TypeId::kUnknown ? sql::TypeId::kVarchar : cols[i].type;
-    columns.push_back({i < aliases.size() ? aliases[i] : cols[i].name, sql::TypeName(type), true});
-  }
+  RWMETA_ASSIGN_OR_RETURN(NewView view,
+                          DescribeNewView(rel, stmt.value("query", json::object()),
+                                          into.value("colNames", json::array()), true));
   RWMETA_ASSIGN_OR_RETURN(
       auto ddl, catalog_.CreateMaterializedView(
-                    Actor(), {schema, rel.value("relname", "")}, std::move(columns),
-                    ViewQueryText(text), ctx.resolved_ids(), stmt.value("if_not_exists", false)));
+                    Actor(), {view.schema, rel.value("relname", "")}, std::move(view.columns),
+                    ViewQueryText(text), view.dependencies, stmt.value("if_not_exists", false)));
   if (ddl.id == 0) return WithNotices("CREATE_MATERIALIZED_VIEW", ddl);
   RWMETA_RETURN_IF_ERROR(data_->OnCreated(ddl.id));
   auto snap = catalog_.Snapshot();

@@ -16,11 +16,17 @@ namespace rwmeta::frontend {
 
 namespace {
 
-using json = nlohmann::json;
-using pgwire::ResultSet;
-using pgwire::TextValue;
-using session_internal::Tag;
-using sql::SqlError;
+// The position of column `name` of `table` (an INSERT or UPDATE target). 42703 if it has none.
+Result<size_t> ColumnIndex(const meta::TableInfo& table, const std::string& name) {
+  auto it = std::find_if(table.columns.begin(), table.columns.end(),
+                         [&](const meta::ColumnInfo& col) { return col.name == name; });
+  if (it == table.columns.end()) {
+    return SqlError(
+        StatusCode::kInvalidArgument, "42703",
+        fmt::format("column \"{}\" of relation \"{}\" does not exist", name, table.name));
+  }
+  return static_cast<size_t>(it - table.columns.begin());
+}
 
 Status NoStateStore(const char* what) {
   return sql::NotSupported(
@@ -103,14 +109,7 @@ Result<ResultSet> FrontendSession::ExecuteInsert(const json& stmt,
   if (explicit_columns) {
     for (const auto& c : stmt["cols"]) {
       std::string name = c.contains("ResTarget") ? c["ResTarget"].value("name", "") : "";
-      auto it = std::find_if(table.columns.begin(), table.columns.end(),
-                             [&](const meta::ColumnInfo& col) { return col.name == name; });
-      if (it == table.columns.end()) {
-        return SqlError(
-            StatusCode::kInvalidArgument, "42703",
-            fmt::format("column \"{}\" of relation \"{}\" does not exist", name, table.name));
-      }
-      size_t idx = static_cast<size_t>(it - table.columns.begin());
+      RWMETA_ASSIGN_OR_RETURN(size_t idx, ColumnIndex(table, name));
       if (std::find(targets.begin(), targets.end(), idx) != targets.end()) {
         return SqlError(StatusCode::kInvalidArgument, "42701",
                         fmt::format("column \"{}\" specified more than once", name));
@@ -187,14 +186,7 @@ Result<ResultSet> FrontendSession::ExecuteUpdateOrDelete(const json& stmt, bool 
       if (rt.contains("indirection")) {
         return sql::NotSupported("UPDATE of a part of a column (subscripts, fields)");
       }
-      auto it = std::find_if(table.columns.begin(), table.columns.end(),
-                             [&](const meta::ColumnInfo& col) { return col.name == name; });
-      if (it == table.columns.end()) {
-        return SqlError(
-            StatusCode::kInvalidArgument, "42703",
-            fmt::format("column \"{}\" of relation \"{}\" does not exist", name, table.name));
-      }
-      size_t idx = static_cast<size_t>(it - table.columns.begin());
+      RWMETA_ASSIGN_OR_RETURN(size_t idx, ColumnIndex(table, name));
       if (!values[idx].is_null()) {
         return SqlError(StatusCode::kInvalidArgument, "42601",
                         fmt::format("multiple assignments to same column \"{}\"", name));

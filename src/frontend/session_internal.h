@@ -9,10 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "frontend/sql/parse_tree.h"
+#include "frontend/sql/sql_error.h"
 #include "meta/catalog_manager.h"
 #include "pgwire/session.h"
 
-namespace rwmeta::frontend::session_internal {
+namespace rwmeta::frontend {
+namespace session_internal {
 
 inline std::string Lower(std::string_view s) {
   std::string out;
@@ -55,4 +58,22 @@ inline pgwire::ResultSet TextRows(const std::vector<std::string>& names,
   return r;
 }
 
-}  // namespace rwmeta::frontend::session_internal
+}  // namespace session_internal
+
+// The names every handler file uses unqualified, declared once here instead of at the top of each
+// file. This header is internal to those files, so the declarations reach no other code.
+using json = nlohmann::json;
+using pgwire::ResultSet;
+using pgwire::TextValue;
+using session_internal::Lower;
+using session_internal::Tag;
+using session_internal::TextRows;
+using session_internal::Trim;
+using session_internal::WithNotices;
+using sql::ConstText;
+using sql::NameList;
+using sql::NotSupported;
+using sql::SqlError;
+using sql::StrOf;
+
+}  // namespace rwmeta::frontend

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 #include "frontend/session.h"
 #include "frontend/session_internal.h"
@@ -13,17 +14,6 @@
 namespace rwmeta::frontend {
 
 namespace {
-
-using json = nlohmann::json;
-using pgwire::ResultSet;
-using pgwire::TextValue;
-using session_internal::Lower;
-using session_internal::Tag;
-using session_internal::TextRows;
-using session_internal::Trim;
-using session_internal::WithNotices;
-using sql::NotSupported;
-using sql::SqlError;
 
 // Reported as server_version, like RisingWave (psql picks its catalog queries from it).
 constexpr const char* kServerVersion = "13.14.0";
@@ -106,6 +96,8 @@ Status FrontendSession::SetVariable(std::string_view name, const std::string& va
         {"query_epoch", meta::ParamType::kU64, std::nullopt, true, ""}, value);
     if (!n.ok()) return bad("an unsigned 64-bit integer");
     v = *n;
+    // A snapshot deleted later fails the reads instead (NotFound, 42704).
+    RWMETA_RETURN_IF_ERROR(CheckQueryEpochHeld(std::strtoull(v.c_str(), nullptr, 10)));
   } else if (key == "rw_implicit_flush") {
     auto n = meta::NormalizeParamValue(
         {"rw_implicit_flush", meta::ParamType::kBool, std::nullopt, true, ""}, value);

@@ -4,27 +4,17 @@
 #include <gtest/gtest.h>
 
 #include "common/testing/status_matchers.h"
-#include "meta/bootstrap.h"
+#include "frontend/testing/session_test_util.h"
 #include "meta/test_store.h"
 
 namespace rwmeta::frontend {
 namespace {
 
 using ::rwmeta::testing::StatusIs;
+using test_util::Rows;
+using test_util::RowsOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using Rows = std::vector<std::vector<std::string>>;
-
-// Rows as strings, NULL shown as "NULL".
-Rows RowsOf(const pgwire::ResultSet& r) {
-  Rows out;
-  for (const auto& row : r.rows) {
-    std::vector<std::string> cells;
-    for (const auto& v : row) cells.push_back(v ? *v : "NULL");
-    out.push_back(std::move(cells));
-  }
-  return out;
-}
 
 std::vector<std::string> FieldNames(const pgwire::ResultSet& r) {
   std::vector<std::string> out;
@@ -35,10 +25,8 @@ std::vector<std::string> FieldNames(const pgwire::ResultSet& r) {
 class SessionTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    meta::BootstrapOptions o;
-    o.state_store = "hummock+minio://hummockadmin:hummockadmin@127.0.0.1:9301/hummock001";
-    o.data_directory = "hummock_001";
-    ASSERT_OK(meta::BootstrapCluster(store_, o).status());
+    ASSERT_OK(test_util::BootstrapForTest(
+        store_, "hummock+minio://hummockadmin:hummockadmin@127.0.0.1:9301/hummock001"));
     Start();
     ASSERT_OK_AND_ASSIGN(root_, factory_->OpenSession("root", "dev", {}));
   }
@@ -46,39 +34,23 @@ class SessionTest : public ::testing::TestWithParam<std::string> {
   // (Re)creates the managers and the factory over the same store, as a restart does.
   void Start() {
     factory_.reset();
-    auto catalog = meta::CatalogManager::Open(store_);
-    ASSERT_OK(catalog.status());
-    catalog_ = std::move(*catalog);
-    params_ = std::make_unique<meta::SystemParamsManager>(store_);
-    ASSERT_OK(params_->Reload());
+    ASSERT_OK_AND_ASSIGN(test_util::Managers managers, test_util::OpenManagers(store_));
+    catalog_ = std::move(managers.catalog);
+    params_ = std::move(managers.params);
     factory_ = std::make_unique<FrontendSessionFactory>(*catalog_, *params_);
   }
 
-  // Runs `sql`, which must be one statement, and returns its result.
   Result<pgwire::ResultSet> Run(pgwire::Session& s, std::string_view sql) {
-    std::vector<pgwire::ResultSet> results;
-    RWMETA_RETURN_IF_ERROR(s.ExecuteSimple(sql, &results));
-    if (results.size() != 1) return InternalError("expected one result");
-    return results[0];
+    return test_util::RunOne(s, sql);
   }
   Result<pgwire::ResultSet> Run(std::string_view sql) { return Run(*root_, sql); }
-
-  // Runs `sql` and expects it to succeed with `tag`; returns the rows.
   Rows Ok(pgwire::Session& s, std::string_view sql, const std::string& tag) {
-    auto r = Run(s, sql);
-    EXPECT_TRUE(r.ok()) << sql << ": " << r.status();
-    if (!r.ok()) return {};
-    EXPECT_EQ(r->command_tag, tag) << sql;
-    return RowsOf(*r);
+    return test_util::ExpectOk(s, sql, tag);
   }
   Rows Ok(std::string_view sql, const std::string& tag) { return Ok(*root_, sql, tag); }
-
-  // Runs `sql` and expects the SQLSTATE and a message containing `message`.
   void Fails(pgwire::Session& s, std::string_view sql, StatusCode code, const std::string& state,
              const std::string& message) {
-    auto r = Run(s, sql);
-    EXPECT_THAT(r, StatusIs(code, HasSubstr(message))) << sql;
-    EXPECT_EQ(r.status().sqlstate(), state) << sql << ": " << r.status();
+    test_util::ExpectFails(s, sql, code, state, message);
   }
   void Fails(std::string_view sql, StatusCode code, const std::string& state,
              const std::string& message) {

@@ -10,18 +10,6 @@ namespace rwmeta::frontend {
 
 namespace {
 
-using json = nlohmann::json;
-using pgwire::ResultSet;
-using pgwire::TextValue;
-using session_internal::Lower;
-using session_internal::Tag;
-using session_internal::TextRows;
-using session_internal::Trim;
-using session_internal::WithNotices;
-using sql::NotSupported;
-using sql::SqlError;
-using sql::StrOf;
-
 Result<meta::CreateUserOptions> UserOptions(const json& options) {
   meta::CreateUserOptions o;
   for (const auto& opt : options) {

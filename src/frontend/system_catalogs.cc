@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 
 #include "frontend/sql/sql_error.h"
@@ -24,13 +26,6 @@ Datum S(std::string v) { return Datum{std::move(v)}; }
 Datum B(bool v) { return Datum{v}; }
 Datum N() { return Datum::Null(); }
 
-constexpr TypeId kOid = TypeId::kInt32;
-constexpr TypeId kText = TypeId::kVarchar;
-constexpr TypeId kInt = TypeId::kInt32;
-constexpr TypeId kSmall = TypeId::kInt16;
-constexpr TypeId kBool = TypeId::kBoolean;
-constexpr TypeId kArr = TypeId::kTextArray;
-
 // Built-in oids of pg_catalog objects that psql joins against.
 constexpr int64_t kHeapAmOid = 2;
 constexpr int64_t kBtreeAmOid = 403;
@@ -43,11 +38,47 @@ struct Env {
   int64_t db_id;  // 0 if the session's database vanished
 };
 
-using Builder = std::function<std::shared_ptr<sql::Relation>(const Env&)>;
+using Rows = std::vector<Tuple>;
 
-std::shared_ptr<sql::Relation> Make(std::vector<ColumnDesc> cols, std::vector<Tuple> rows) {
-  return std::make_shared<sql::MemoryRelation>(std::move(cols), std::move(rows));
+// The columns of a catalog written "name type, name type, ..." with the SQL type names of DDL
+// (sql::TypeFromName), except that "oid" is int4, as RisingWave's catalogs show oids. The lists
+// are this file's constants: a name that does not parse is a bug here, and aborts at the first
+// query that needs the catalogs.
+std::vector<ColumnDesc> ParseColumns(std::string_view spec) {
+  std::vector<ColumnDesc> out;
+  while (!spec.empty()) {
+    size_t comma = spec.find(',');
+    std::string_view column = spec.substr(0, comma);
+    spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
+    while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
+    size_t space = column.find(' ');
+    std::string name(column.substr(0, space));
+    std::string type_name(space == std::string_view::npos ? "" : column.substr(space + 1));
+    if (type_name == "oid") {
+      out.push_back({std::move(name), TypeId::kInt32});
+      continue;
+    }
+    Result<TypeId> type = sql::TypeFromName(type_name);
+    if (!type.ok()) {
+      std::fprintf(stderr, "system catalog column \"%.*s\": %s\n", static_cast<int>(column.size()),
+                   column.data(), type.status().ToString().c_str());
+      std::abort();
+    }
+    out.push_back({std::move(name), *type});
+  }
+  return out;
 }
+
+// A system catalog: its columns and where its rows come from. At most one of the two is set;
+// neither: the catalog is always empty (psql joins against it).
+struct SystemCatalog {
+  std::vector<ColumnDesc> columns;
+  // Rows computed when the relation is built, from the catalog snapshot and the session.
+  std::function<Rows(const Env&)> rows;
+  // Rows read when the relation is scanned, from a source that can fail (the query fails with its
+  // error): the function `scan` returns for the session.
+  std::function<std::function<Result<Rows>()>(const Env&)> scan;
+};
 
 std::string SchemaName(const Env& e, int64_t schema_id) {
   const auto* s = e.snap.FindSchemaById(schema_id);
@@ -76,21 +107,21 @@ void ForSchemas(const Env& e, Fn fn) {
 }
 
 // A relation whose rows are computed when it is scanned, so that their source's error is the
-// query's error (a Builder cannot fail).
+// query's error.
 class LazyRelation : public sql::Relation {
  public:
-  LazyRelation(std::vector<ColumnDesc> columns, std::function<Result<std::vector<Tuple>>()> rows)
+  LazyRelation(std::vector<ColumnDesc> columns, std::function<Result<Rows>()> rows)
       : columns_(std::move(columns)), rows_(std::move(rows)) {}
   const std::vector<ColumnDesc>& columns() const override { return columns_; }
   Status Scan(const std::function<Status(const Tuple&)>& visit) override {
-    RWMETA_ASSIGN_OR_RETURN(std::vector<Tuple> rows, rows_());
+    RWMETA_ASSIGN_OR_RETURN(Rows rows, rows_());
     for (const Tuple& row : rows) RWMETA_RETURN_IF_ERROR(visit(row));
     return Status::Ok();
   }
 
  private:
   std::vector<ColumnDesc> columns_;
-  std::function<Result<std::vector<Tuple>>()> rows_;
+  std::function<Result<Rows>()> rows_;
 };
 
 // ----- rw_catalog -----
@@ -115,28 +146,17 @@ std::string StateTableInfoJson(const std::map<uint32_t, backup::StateTableInfoEn
   return j.dump();
 }
 
-// DESIGN.md section 3: RisingWave's old and new columns, then rwmeta's extras.
-std::shared_ptr<sql::Relation> RwMetaSnapshot(const Env& e) {
-  std::vector<ColumnDesc> cols = {{"meta_snapshot_id", TypeId::kInt64},
-                                  {"hummock_version_id", TypeId::kInt64},
-                                  {"safe_epoch", TypeId::kInt64},
-                                  {"safe_epoch_ts", TypeId::kTimestamp},
-                                  {"max_committed_epoch", TypeId::kInt64},
-                                  {"max_committed_epoch_ts", TypeId::kTimestamp},
-                                  {"remarks", kText},
-                                  {"state_table_info", TypeId::kJsonb},
-                                  {"rw_version", kText},
-                                  {"size", TypeId::kInt64},
-                                  {"created_at", TypeId::kTimestamp},
-                                  {"format_version", kInt}};
+// DESIGN.md section 3: RisingWave's old and new columns, then rwmeta's extras. Read from the
+// backup location when scanned.
+std::function<Result<Rows>()> RwMetaSnapshot(const Env& e) {
   auto source = e.session.meta_snapshots;
-  return std::make_shared<LazyRelation>(std::move(cols), [source]() -> Result<std::vector<Tuple>> {
+  return [source]() -> Result<Rows> {
     if (!source) {
       return sql::NotSupported(
           "rw_meta_snapshot is not available: this session has no backup manager");
     }
     RWMETA_ASSIGN_OR_RETURN(backup::Manifest manifest, source());
-    std::vector<Tuple> rows;
+    Rows rows;
     for (const auto& m : manifest.snapshots) {
       rows.push_back({I(static_cast<int64_t>(m.id)), I(static_cast<int64_t>(m.hummock_version_id)),
                       EpochDatum(m.safe_epoch), EpochTs(m.safe_epoch),
@@ -146,115 +166,83 @@ std::shared_ptr<sql::Relation> RwMetaSnapshot(const Env& e) {
                       I(m.created_at_ms * 1000), I(static_cast<int64_t>(m.format_version))});
     }
     return rows;
-  });
+  };
 }
 
-std::shared_ptr<sql::Relation> RwMaterializedViews(const Env& e) {
-  std::vector<Tuple> rows;
+Rows RwMaterializedViews(const Env& e) {
+  Rows rows;
   ForTables(e, [&](const meta::TableInfo& t) {
     if (t.table_type != meta::kMaterializedViewType) return;
     rows.push_back({I(t.id), S(t.name), I(t.schema_id), I(t.owner_id), S(t.definition), N()});
   });
-  return Make({{"id", kInt},
-               {"name", kText},
-               {"schema_id", kInt},
-               {"owner", kInt},
-               {"definition", kText},
-               {"acl", kArr}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> RwIndexes(const Env& e) {
-  std::vector<Tuple> rows;
+Rows RwIndexes(const Env& e) {
+  Rows rows;
   for (const auto& i : e.snap.indexes) {
     if (i.database_id != e.db_id) continue;
     rows.push_back({I(i.id), S(i.name), I(i.schema_id), I(i.owner_id), I(i.primary_table_id),
                     S(fmt::format("{}", fmt::join(i.columns, ", "))), S(i.definition)});
   }
-  return Make({{"id", kInt},
-               {"name", kText},
-               {"schema_id", kInt},
-               {"owner", kInt},
-               {"primary_table_id", kInt},
-               {"index_columns", kText},
-               {"definition", kText}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> RwTables(const Env& e) {
-  std::vector<Tuple> rows;
+Rows RwTables(const Env& e) {
+  Rows rows;
   ForTables(e, [&](const meta::TableInfo& t) {
     if (t.table_type == meta::kMaterializedViewType) return;
     rows.push_back({I(t.id), S(t.name), I(t.schema_id), I(t.owner_id), S(t.definition),
                     B(t.append_only), N()});
   });
-  return Make({{"id", kInt},
-               {"name", kText},
-               {"schema_id", kInt},
-               {"owner", kInt},
-               {"definition", kText},
-               {"append_only", kBool},
-               {"acl", kArr}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> RwViews(const Env& e) {
-  std::vector<Tuple> rows;
+Rows RwViews(const Env& e) {
+  Rows rows;
   ForViews(e, [&](const meta::ViewInfo& v) {
     rows.push_back({I(v.id), S(v.name), I(v.schema_id), I(v.owner_id), S(v.definition), N()});
   });
-  return Make({{"id", kInt},
-               {"name", kText},
-               {"schema_id", kInt},
-               {"owner", kInt},
-               {"definition", kText},
-               {"acl", kArr}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> RwSchemas(const Env& e) {
-  std::vector<Tuple> rows;
+// rw_schemas and pg_namespace: the same rows.
+Rows Schemas(const Env& e) {
+  Rows rows;
   ForSchemas(e, [&](const meta::SchemaInfo& s) {
     rows.push_back({I(s.id), S(s.name), I(s.owner_id), N()});
   });
-  return Make({{"id", kInt}, {"name", kText}, {"owner", kInt}, {"acl", kArr}}, std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> RwDatabases(const Env& e) {
-  std::vector<Tuple> rows;
+Rows RwDatabases(const Env& e) {
+  Rows rows;
   for (const auto& d : e.snap.databases) rows.push_back({I(d.id), S(d.name), I(d.owner_id), N()});
-  return Make({{"id", kInt}, {"name", kText}, {"owner", kInt}, {"acl", kArr}}, std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> RwUsers(const Env& e) {
-  std::vector<Tuple> rows;
+Rows RwUsers(const Env& e) {
+  Rows rows;
   for (const auto& u : e.snap.users) {
     rows.push_back({I(u.id), S(u.name), B(u.is_super), B(u.can_create_db), B(u.can_create_user),
                     B(u.can_login)});
   }
-  return Make({{"id", kInt},
-               {"name", kText},
-               {"is_super", kBool},
-               {"create_db", kBool},
-               {"create_user", kBool},
-               {"can_login", kBool}},
-              std::move(rows));
+  return rows;
 }
 
 // Never shows secret values.
-std::shared_ptr<sql::Relation> RwSecrets(const Env& e) {
-  std::vector<Tuple> rows;
+Rows RwSecrets(const Env& e) {
+  Rows rows;
   for (const auto& s : e.snap.secrets) {
     if (s.database_id == e.db_id) {
       rows.push_back({I(s.id), S(s.name), I(s.schema_id), I(s.owner_id), N()});
     }
   }
-  return Make({{"id", kInt}, {"name", kText}, {"schema_id", kInt}, {"owner", kInt}, {"acl", kArr}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> RwColumns(const Env& e) {
-  std::vector<Tuple> rows;
+Rows RwColumns(const Env& e) {
+  Rows rows;
   auto add = [&](int64_t id, const std::vector<meta::ColumnInfo>& cols,
                  const std::vector<int>* pk) {
     for (size_t i = 0; i < cols.size(); ++i) {
@@ -265,17 +253,11 @@ std::shared_ptr<sql::Relation> RwColumns(const Env& e) {
   };
   ForTables(e, [&](const meta::TableInfo& t) { add(t.id, t.columns, &t.pk); });
   ForViews(e, [&](const meta::ViewInfo& v) { add(v.id, v.columns, nullptr); });
-  return Make({{"relation_id", kInt},
-               {"name", kText},
-               {"position", kInt},
-               {"is_hidden", kBool},
-               {"is_primary_key", kBool},
-               {"data_type", kText}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> RwSystemParameters(const Env& e) {
-  std::vector<Tuple> rows;
+Rows RwSystemParameters(const Env& e) {
+  Rows rows;
   if (e.session.params != nullptr) {
     for (const auto& def : meta::AllParamDefs()) {
       auto it = e.session.params->find(def.name);
@@ -284,14 +266,13 @@ std::shared_ptr<sql::Relation> RwSystemParameters(const Env& e) {
                       B(def.is_mutable), S(std::string(def.description))});
     }
   }
-  return Make({{"name", kText}, {"value", kText}, {"is_mutable", kBool}, {"description", kText}},
-              std::move(rows));
+  return rows;
 }
 
 // One row: the cluster this meta node serves and which generation of it (risectl meta
 // cluster-info).
-std::shared_ptr<sql::Relation> RwClusterInfo(const Env& e) {
-  std::vector<Tuple> rows;
+Rows RwClusterInfo(const Env& e) {
+  Rows rows;
   if (const ClusterIdentity* c = e.session.cluster; c != nullptr) {
     rows.push_back(
         {S(c->cluster_id), I(static_cast<int64_t>(c->generation)),
@@ -300,63 +281,26 @@ std::shared_ptr<sql::Relation> RwClusterInfo(const Env& e) {
          I(c->created_at_ms * 1000), S(c->rwmeta_version), S(c->meta_store_backend),
          S(c->state_store)});
   }
-  return Make({{"cluster_id", kText},
-               {"generation", TypeId::kInt64},
-               {"generation_started_at", TypeId::kTimestamp},
-               {"restored_from_snapshot_id", TypeId::kInt64},
-               {"created_at", TypeId::kTimestamp},
-               {"rwmeta_version", kText},
-               {"meta_store_backend", kText},
-               {"state_store", kText}},
-              std::move(rows));
+  return rows;
 }
 
 // ----- pg_catalog -----
 
-std::shared_ptr<sql::Relation> PgNamespace(const Env& e) {
-  std::vector<Tuple> rows;
-  ForSchemas(e, [&](const meta::SchemaInfo& s) {
-    rows.push_back({I(s.id), S(s.name), I(s.owner_id), N()});
-  });
-  return Make({{"oid", kOid}, {"nspname", kText}, {"nspowner", kOid}, {"nspacl", kArr}},
-              std::move(rows));
-}
-
-std::shared_ptr<sql::Relation> PgClass(const Env& e) {
-  std::vector<Tuple> rows;
+Rows PgClass(const Env& e) {
+  Rows rows;
   auto add = [&](int64_t oid, const std::string& name, int64_t schema_id, int64_t owner,
                  const char* kind, size_t natts, bool has_index) {
-    rows.push_back({I(oid),
-                    S(name),
-                    I(schema_id),
-                    I(0),
-                    I(0),
-                    I(owner),
-                    I(std::string_view(kind) == "r" ? kHeapAmOid : 0),
-                    I(oid),
-                    I(0),
-                    I(0),
-                    Datum{-1.0},
-                    I(0),
-                    I(0),
-                    B(has_index),
-                    B(false),
-                    S("p"),
-                    S(kind),
-                    I(static_cast<int64_t>(natts)),
-                    I(0),
-                    B(false),
-                    B(false),
-                    B(false),
-                    B(false),
-                    B(false),
-                    B(true),
-                    S("d"),
-                    B(false),
-                    I(0),
-                    N(),
-                    N(),
-                    N()});
+    const int64_t am = std::string_view(kind) == "r" ? kHeapAmOid : 0;
+    const int64_t relnatts = static_cast<int64_t>(natts);
+    // One line per run of columns, first to last: oid .. relam; relfilenode .. reltoastrelid;
+    // relhasindex .. relnatts; relchecks .. relispopulated; relreplident .. relpartbound.
+    // clang-format off
+    rows.push_back({I(oid), S(name), I(schema_id), I(0), I(0), I(owner), I(am),
+                    I(oid), I(0), I(0), Datum{-1.0}, I(0), I(0),
+                    B(has_index), B(false), S("p"), S(kind), I(relnatts),
+                    I(0), B(false), B(false), B(false), B(false), B(false), B(true),
+                    S("d"), B(false), I(0), N(), N(), N()});
+    // clang-format on
   };
   ForTables(e, [&](const meta::TableInfo& t) {
     // relhasindex stays false until primary keys are listed in pg_index.
@@ -366,120 +310,43 @@ std::shared_ptr<sql::Relation> PgClass(const Env& e) {
   ForViews(e, [&](const meta::ViewInfo& v) {
     add(v.id, v.name, v.schema_id, v.owner_id, "v", v.columns.size(), false);
   });
-  return Make({{"oid", kOid},
-               {"relname", kText},
-               {"relnamespace", kOid},
-               {"reltype", kOid},
-               {"reloftype", kOid},
-               {"relowner", kOid},
-               {"relam", kOid},
-               {"relfilenode", kOid},
-               {"reltablespace", kOid},
-               {"relpages", kInt},
-               {"reltuples", TypeId::kFloat32},
-               {"relallvisible", kInt},
-               {"reltoastrelid", kOid},
-               {"relhasindex", kBool},
-               {"relisshared", kBool},
-               {"relpersistence", kText},
-               {"relkind", kText},
-               {"relnatts", kSmall},
-               {"relchecks", kSmall},
-               {"relhasrules", kBool},
-               {"relhastriggers", kBool},
-               {"relhassubclass", kBool},
-               {"relrowsecurity", kBool},
-               {"relforcerowsecurity", kBool},
-               {"relispopulated", kBool},
-               {"relreplident", kText},
-               {"relispartition", kBool},
-               {"relrewrite", kOid},
-               {"relacl", kArr},
-               {"reloptions", kArr},
-               {"relpartbound", kText}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> PgDatabase(const Env& e) {
-  std::vector<Tuple> rows;
+Rows PgDatabase(const Env& e) {
+  Rows rows;
   for (const auto& d : e.snap.databases) {
     rows.push_back({I(d.id), S(d.name), I(d.owner_id), I(6), S("c"), B(false), B(true), I(-1),
                     I(kDefaultTablespaceOid), S("C"), S("C"), N(), N(), N()});
   }
-  return Make({{"oid", kOid},
-               {"datname", kText},
-               {"datdba", kOid},
-               {"encoding", kInt},
-               {"datlocprovider", kText},
-               {"datistemplate", kBool},
-               {"datallowconn", kBool},
-               {"datconnlimit", kInt},
-               {"dattablespace", kOid},
-               {"datcollate", kText},
-               {"datctype", kText},
-               {"daticulocale", kText},
-               {"datcollversion", kText},
-               {"datacl", kArr}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> PgRoles(const Env& e) {
-  std::vector<Tuple> rows;
+Rows PgRoles(const Env& e) {
+  Rows rows;
   for (const auto& u : e.snap.users) {
     rows.push_back({I(u.id), S(u.name), B(u.is_super), B(true), B(u.can_create_user),
                     B(u.can_create_db), B(u.can_login), B(false), I(-1), S("********"), N(),
                     B(false), N()});
   }
-  return Make({{"oid", kOid},
-               {"rolname", kText},
-               {"rolsuper", kBool},
-               {"rolinherit", kBool},
-               {"rolcreaterole", kBool},
-               {"rolcreatedb", kBool},
-               {"rolcanlogin", kBool},
-               {"rolreplication", kBool},
-               {"rolconnlimit", kInt},
-               {"rolpassword", kText},
-               {"rolvaliduntil", TypeId::kTimestamp},
-               {"rolbypassrls", kBool},
-               {"rolconfig", kArr}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> PgUser(const Env& e) {
-  std::vector<Tuple> rows;
+Rows PgUser(const Env& e) {
+  Rows rows;
   for (const auto& u : e.snap.users) {
     rows.push_back({S(u.name), I(u.id), B(u.can_create_db), B(u.is_super), B(false), B(false),
                     S("********"), N(), N()});
   }
-  return Make({{"usename", kText},
-               {"usesysid", kOid},
-               {"usecreatedb", kBool},
-               {"usesuper", kBool},
-               {"userepl", kBool},
-               {"usebypassrls", kBool},
-               {"passwd", kText},
-               {"valuntil", TypeId::kTimestamp},
-               {"useconfig", kArr}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> PgAuthMembers(const Env&) {
-  return Make({{"oid", kOid},
-               {"roleid", kOid},
-               {"member", kOid},
-               {"grantor", kOid},
-               {"admin_option", kBool}},
-              {});
+Rows PgAm(const Env&) {
+  return {{I(kHeapAmOid), S("heap"), S("heap_tableam_handler"), S("t")},
+          {I(kBtreeAmOid), S("btree"), S("bthandler"), S("i")}};
 }
 
-std::shared_ptr<sql::Relation> PgAm(const Env&) {
-  return Make({{"oid", kOid}, {"amname", kText}, {"amhandler", kText}, {"amtype", kText}},
-              {{I(kHeapAmOid), S("heap"), S("heap_tableam_handler"), S("t")},
-               {I(kBtreeAmOid), S("btree"), S("bthandler"), S("i")}});
-}
-
-std::shared_ptr<sql::Relation> PgType(const Env&) {
+Rows PgType(const Env&) {
   struct T {
     int64_t oid;
     const char* name;
@@ -499,36 +366,17 @@ std::shared_ptr<sql::Relation> PgType(const Env&) {
       {1114, "timestamp", 8, "D", 0, 1115}, {1184, "timestamptz", 8, "D", 0, 1185},
       {1700, "numeric", -1, "N", 0, 1231},  {3802, "jsonb", -1, "U", 0, 3807},
   };
-  std::vector<Tuple> rows;
+  Rows rows;
   for (const auto& t : kTypes) {
     rows.push_back({I(t.oid), S(t.name), I(kPgCatalogNamespaceOid), I(1), I(t.len),
                     B(t.len > 0 && t.len <= 8), S("b"), S(t.category), B(true), S(","), I(0),
                     I(t.elem), I(t.array), B(false), I(0), I(-1), I(0), I(0), N()});
   }
-  return Make({{"oid", kOid},
-               {"typname", kText},
-               {"typnamespace", kOid},
-               {"typowner", kOid},
-               {"typlen", kSmall},
-               {"typbyval", kBool},
-               {"typtype", kText},
-               {"typcategory", kText},
-               {"typisdefined", kBool},
-               {"typdelim", kText},
-               {"typrelid", kOid},
-               {"typelem", kOid},
-               {"typarray", kOid},
-               {"typnotnull", kBool},
-               {"typbasetype", kOid},
-               {"typtypmod", kInt},
-               {"typndims", kInt},
-               {"typcollation", kOid},
-               {"typdefault", kText}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> PgAttribute(const Env& e) {
-  std::vector<Tuple> rows;
+Rows PgAttribute(const Env& e) {
+  Rows rows;
   auto add = [&](int64_t rel, const std::vector<meta::ColumnInfo>& cols) {
     for (size_t i = 0; i < cols.size(); ++i) {
       TypeId type = ColumnTypeOf(cols[i]);
@@ -539,185 +387,27 @@ std::shared_ptr<sql::Relation> PgAttribute(const Env& e) {
   };
   ForTables(e, [&](const meta::TableInfo& t) { add(t.id, t.columns); });
   ForViews(e, [&](const meta::ViewInfo& v) { add(v.id, v.columns); });
-  return Make({{"attrelid", kOid},
-               {"attname", kText},
-               {"atttypid", kOid},
-               {"attlen", kSmall},
-               {"attnum", kSmall},
-               {"attnotnull", kBool},
-               {"atthasdef", kBool},
-               {"attisdropped", kBool},
-               {"atttypmod", kInt},
-               {"attidentity", kText},
-               {"attgenerated", kText},
-               {"attcollation", kOid},
-               {"attndims", kSmall},
-               {"attislocal", kBool}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> PgAttrdef(const Env&) {
-  return Make({{"oid", kOid}, {"adrelid", kOid}, {"adnum", kSmall}, {"adbin", kText}}, {});
-}
-
-std::shared_ptr<sql::Relation> PgIndex(const Env&) {
-  return Make({{"indexrelid", kOid},
-               {"indrelid", kOid},
-               {"indnatts", kSmall},
-               {"indnkeyatts", kSmall},
-               {"indisunique", kBool},
-               {"indisprimary", kBool},
-               {"indisexclusion", kBool},
-               {"indimmediate", kBool},
-               {"indisclustered", kBool},
-               {"indisvalid", kBool},
-               {"indisreplident", kBool},
-               {"indkey", kArr},
-               {"indexprs", kText},
-               {"indpred", kText}},
-              {});
-}
-
-std::shared_ptr<sql::Relation> PgConstraint(const Env&) {
-  return Make({{"oid", kOid},
-               {"conname", kText},
-               {"connamespace", kOid},
-               {"contype", kText},
-               {"condeferrable", kBool},
-               {"condeferred", kBool},
-               {"convalidated", kBool},
-               {"conrelid", kOid},
-               {"contypid", kOid},
-               {"conindid", kOid},
-               {"conparentid", kOid},
-               {"confrelid", kOid},
-               {"conkey", kArr},
-               {"confkey", kArr}},
-              {});
-}
-
-std::shared_ptr<sql::Relation> PgDescription(const Env&) {
-  return Make({{"objoid", kOid}, {"classoid", kOid}, {"objsubid", kInt}, {"description", kText}},
-              {});
-}
-
-std::shared_ptr<sql::Relation> PgInherits(const Env&) {
-  return Make(
-      {{"inhrelid", kOid}, {"inhparent", kOid}, {"inhseqno", kInt}, {"inhdetachpending", kBool}},
-      {});
-}
-
-std::shared_ptr<sql::Relation> PgCollation(const Env&) {
-  return Make({{"oid", kOid},
-               {"collname", kText},
-               {"collnamespace", kOid},
-               {"collowner", kOid},
-               {"collprovider", kText},
-               {"collencoding", kInt}},
-              {});
-}
-
-std::shared_ptr<sql::Relation> PgTablespace(const Env& e) {
+Rows PgTablespace(const Env& e) {
   int64_t owner = e.snap.users.empty() ? 0 : e.snap.users.front().id;
-  return Make({{"oid", kOid},
-               {"spcname", kText},
-               {"spcowner", kOid},
-               {"spcacl", kArr},
-               {"spcoptions", kArr}},
-              {{I(kDefaultTablespaceOid), S("pg_default"), I(owner), N(), N()}});
+  return {{I(kDefaultTablespaceOid), S("pg_default"), I(owner), N(), N()}};
 }
 
-std::shared_ptr<sql::Relation> PgSettings(const Env& e) {
-  std::vector<Tuple> rows;
+Rows PgSettings(const Env& e) {
+  Rows rows;
   for (const auto& [name, value] : e.session.settings) {
     rows.push_back({S(name), S(value), N(), S("Client Connection Defaults"), N(), S("user"),
                     S("string"), S("session"), S(value)});
   }
-  return Make({{"name", kText},
-               {"setting", kText},
-               {"unit", kText},
-               {"category", kText},
-               {"short_desc", kText},
-               {"context", kText},
-               {"vartype", kText},
-               {"source", kText},
-               {"reset_val", kText}},
-              std::move(rows));
-}
-
-std::shared_ptr<sql::Relation> PgPolicy(const Env&) {
-  return Make({{"oid", kOid},
-               {"polname", kText},
-               {"polrelid", kOid},
-               {"polcmd", kText},
-               {"polpermissive", kBool},
-               {"polroles", kArr},
-               {"polqual", kText},
-               {"polwithcheck", kText}},
-              {});
-}
-
-std::shared_ptr<sql::Relation> PgStatisticExt(const Env&) {
-  return Make({{"oid", kOid},
-               {"stxrelid", kOid},
-               {"stxname", kText},
-               {"stxnamespace", kOid},
-               {"stxowner", kOid},
-               {"stxstattarget", kInt},
-               {"stxkeys", kArr},
-               {"stxkind", kArr}},
-              {});
-}
-
-std::shared_ptr<sql::Relation> PgPublication(const Env&) {
-  return Make({{"oid", kOid},
-               {"pubname", kText},
-               {"pubowner", kOid},
-               {"puballtables", kBool},
-               {"pubinsert", kBool},
-               {"pubupdate", kBool},
-               {"pubdelete", kBool},
-               {"pubtruncate", kBool},
-               {"pubviaroot", kBool}},
-              {});
-}
-
-std::shared_ptr<sql::Relation> PgPublicationRel(const Env&) {
-  return Make({{"oid", kOid}, {"prpubid", kOid}, {"prrelid", kOid}}, {});
-}
-
-std::shared_ptr<sql::Relation> PgPublicationNamespace(const Env&) {
-  return Make({{"oid", kOid}, {"pnpubid", kOid}, {"pnnspid", kOid}}, {});
-}
-
-std::shared_ptr<sql::Relation> PgTrigger(const Env&) {
-  return Make({{"oid", kOid},
-               {"tgrelid", kOid},
-               {"tgparentid", kOid},
-               {"tgname", kText},
-               {"tgfoid", kOid},
-               {"tgtype", kSmall},
-               {"tgenabled", kText},
-               {"tgisinternal", kBool}},
-              {});
-}
-
-std::shared_ptr<sql::Relation> PgRewrite(const Env&) {
-  return Make({{"oid", kOid},
-               {"rulename", kText},
-               {"ev_class", kOid},
-               {"ev_type", kText},
-               {"ev_enabled", kText},
-               {"is_instead", kBool},
-               {"ev_qual", kText},
-               {"ev_action", kText}},
-              {});
+  return rows;
 }
 
 // ----- information_schema -----
 
-std::shared_ptr<sql::Relation> IsTables(const Env& e) {
-  std::vector<Tuple> rows;
+Rows IsTables(const Env& e) {
+  Rows rows;
   ForTables(e, [&](const meta::TableInfo& t) {
     if (t.table_type == meta::kMaterializedViewType) return;
     rows.push_back({S(e.session.database), S(SchemaName(e, t.schema_id)), S(t.name),
@@ -727,16 +417,11 @@ std::shared_ptr<sql::Relation> IsTables(const Env& e) {
     rows.push_back(
         {S(e.session.database), S(SchemaName(e, v.schema_id)), S(v.name), S("VIEW"), S("NO")});
   });
-  return Make({{"table_catalog", kText},
-               {"table_schema", kText},
-               {"table_name", kText},
-               {"table_type", kText},
-               {"is_insertable_into", kText}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> IsColumns(const Env& e) {
-  std::vector<Tuple> rows;
+Rows IsColumns(const Env& e) {
+  Rows rows;
   auto add = [&](int64_t schema_id, const std::string& rel,
                  const std::vector<meta::ColumnInfo>& cols) {
     for (size_t i = 0; i < cols.size(); ++i) {
@@ -748,83 +433,167 @@ std::shared_ptr<sql::Relation> IsColumns(const Env& e) {
   };
   ForTables(e, [&](const meta::TableInfo& t) { add(t.schema_id, t.name, t.columns); });
   ForViews(e, [&](const meta::ViewInfo& v) { add(v.schema_id, v.name, v.columns); });
-  return Make({{"table_catalog", kText},
-               {"table_schema", kText},
-               {"table_name", kText},
-               {"column_name", kText},
-               {"ordinal_position", kInt},
-               {"column_default", kText},
-               {"is_nullable", kText},
-               {"data_type", kText},
-               {"character_maximum_length", kInt}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> IsSchemata(const Env& e) {
-  std::vector<Tuple> rows;
+Rows IsSchemata(const Env& e) {
+  Rows rows;
   ForSchemas(e, [&](const meta::SchemaInfo& s) {
     rows.push_back({S(e.session.database), S(s.name), S(UserName(e, s.owner_id))});
   });
-  return Make({{"catalog_name", kText}, {"schema_name", kText}, {"schema_owner", kText}},
-              std::move(rows));
+  return rows;
 }
 
-std::shared_ptr<sql::Relation> IsViews(const Env& e) {
-  std::vector<Tuple> rows;
+Rows IsViews(const Env& e) {
+  Rows rows;
   ForViews(e, [&](const meta::ViewInfo& v) {
     rows.push_back(
         {S(e.session.database), S(SchemaName(e, v.schema_id)), S(v.name), S(v.definition)});
   });
-  return Make({{"table_catalog", kText},
-               {"table_schema", kText},
-               {"table_name", kText},
-               {"view_definition", kText}},
-              std::move(rows));
+  return rows;
 }
 
-const std::map<std::pair<std::string, std::string>, Builder>& Registry() {
-  static const auto* const kRegistry = new std::map<std::pair<std::string, std::string>, Builder>{
-      {{"rw_catalog", "rw_tables"}, RwTables},
-      {{"rw_catalog", "rw_views"}, RwViews},
-      {{"rw_catalog", "rw_materialized_views"}, RwMaterializedViews},
-      {{"rw_catalog", "rw_indexes"}, RwIndexes},
-      {{"rw_catalog", "rw_schemas"}, RwSchemas},
-      {{"rw_catalog", "rw_databases"}, RwDatabases},
-      {{"rw_catalog", "rw_users"}, RwUsers},
-      {{"rw_catalog", "rw_secrets"}, RwSecrets},
-      {{"rw_catalog", "rw_columns"}, RwColumns},
-      {{"rw_catalog", "rw_system_parameters"}, RwSystemParameters},
-      {{"rw_catalog", "rw_meta_snapshot"}, RwMetaSnapshot},
-      {{"rw_catalog", "rw_cluster_info"}, RwClusterInfo},
-      {{"pg_catalog", "pg_namespace"}, PgNamespace},
-      {{"pg_catalog", "pg_class"}, PgClass},
-      {{"pg_catalog", "pg_database"}, PgDatabase},
-      {{"pg_catalog", "pg_roles"}, PgRoles},
-      {{"pg_catalog", "pg_user"}, PgUser},
-      {{"pg_catalog", "pg_auth_members"}, PgAuthMembers},
-      {{"pg_catalog", "pg_am"}, PgAm},
-      {{"pg_catalog", "pg_type"}, PgType},
-      {{"pg_catalog", "pg_attribute"}, PgAttribute},
-      {{"pg_catalog", "pg_attrdef"}, PgAttrdef},
-      {{"pg_catalog", "pg_index"}, PgIndex},
-      {{"pg_catalog", "pg_constraint"}, PgConstraint},
-      {{"pg_catalog", "pg_description"}, PgDescription},
-      {{"pg_catalog", "pg_inherits"}, PgInherits},
-      {{"pg_catalog", "pg_collation"}, PgCollation},
-      {{"pg_catalog", "pg_tablespace"}, PgTablespace},
-      {{"pg_catalog", "pg_settings"}, PgSettings},
-      {{"pg_catalog", "pg_policy"}, PgPolicy},
-      {{"pg_catalog", "pg_statistic_ext"}, PgStatisticExt},
-      {{"pg_catalog", "pg_publication"}, PgPublication},
-      {{"pg_catalog", "pg_publication_rel"}, PgPublicationRel},
-      {{"pg_catalog", "pg_publication_namespace"}, PgPublicationNamespace},
-      {{"pg_catalog", "pg_trigger"}, PgTrigger},
-      {{"pg_catalog", "pg_rewrite"}, PgRewrite},
-      {{"information_schema", "tables"}, IsTables},
-      {{"information_schema", "columns"}, IsColumns},
-      {{"information_schema", "schemata"}, IsSchemata},
-      {{"information_schema", "views"}, IsViews},
-  };
+// Every system catalog: schema, name, columns, rows. The column lists are what psql and
+// RisingWave's tools read; a catalog without rows is one they join against.
+const std::map<std::pair<std::string, std::string>, SystemCatalog>& Registry() {
+  static const auto* const kRegistry = [] {
+    auto* m = new std::map<std::pair<std::string, std::string>, SystemCatalog>;
+    auto add = [m](const char* schema, const char* name, std::string_view columns,
+                   std::function<Rows(const Env&)> rows = nullptr) {
+      (*m)[{schema, name}] = SystemCatalog{ParseColumns(columns), std::move(rows), nullptr};
+    };
+    // rw_catalog
+    add("rw_catalog", "rw_tables",
+        "id int, name text, schema_id int, owner int, definition text, append_only bool, "
+        "acl text[]",
+        RwTables);
+    add("rw_catalog", "rw_views",
+        "id int, name text, schema_id int, owner int, definition text, acl text[]", RwViews);
+    add("rw_catalog", "rw_materialized_views",
+        "id int, name text, schema_id int, owner int, definition text, acl text[]",
+        RwMaterializedViews);
+    add("rw_catalog", "rw_indexes",
+        "id int, name text, schema_id int, owner int, primary_table_id int, index_columns text, "
+        "definition text",
+        RwIndexes);
+    add("rw_catalog", "rw_schemas", "id int, name text, owner int, acl text[]", Schemas);
+    add("rw_catalog", "rw_databases", "id int, name text, owner int, acl text[]", RwDatabases);
+    add("rw_catalog", "rw_users",
+        "id int, name text, is_super bool, create_db bool, create_user bool, can_login bool",
+        RwUsers);
+    add("rw_catalog", "rw_secrets", "id int, name text, schema_id int, owner int, acl text[]",
+        RwSecrets);
+    add("rw_catalog", "rw_columns",
+        "relation_id int, name text, position int, is_hidden bool, is_primary_key bool, "
+        "data_type text",
+        RwColumns);
+    add("rw_catalog", "rw_system_parameters",
+        "name text, value text, is_mutable bool, description text", RwSystemParameters);
+    add("rw_catalog", "rw_meta_snapshot",
+        "meta_snapshot_id int8, hummock_version_id int8, safe_epoch int8, "
+        "safe_epoch_ts timestamp, max_committed_epoch int8, max_committed_epoch_ts timestamp, "
+        "remarks text, state_table_info jsonb, rw_version text, size int8, "
+        "created_at timestamp, format_version int");
+    (*m)[{"rw_catalog", "rw_meta_snapshot"}].scan = RwMetaSnapshot;
+    add("rw_catalog", "rw_cluster_info",
+        "cluster_id text, generation int8, generation_started_at timestamp, "
+        "restored_from_snapshot_id int8, created_at timestamp, rwmeta_version text, "
+        "meta_store_backend text, state_store text",
+        RwClusterInfo);
+    // pg_catalog
+    add("pg_catalog", "pg_namespace", "oid oid, nspname text, nspowner oid, nspacl text[]",
+        Schemas);
+    add("pg_catalog", "pg_class",
+        "oid oid, relname text, relnamespace oid, reltype oid, reloftype oid, relowner oid, "
+        "relam oid, relfilenode oid, reltablespace oid, relpages int, reltuples float4, "
+        "relallvisible int, reltoastrelid oid, relhasindex bool, relisshared bool, "
+        "relpersistence text, relkind text, relnatts int2, relchecks int2, relhasrules bool, "
+        "relhastriggers bool, relhassubclass bool, relrowsecurity bool, "
+        "relforcerowsecurity bool, relispopulated bool, relreplident text, relispartition bool, "
+        "relrewrite oid, relacl text[], reloptions text[], relpartbound text",
+        PgClass);
+    add("pg_catalog", "pg_database",
+        "oid oid, datname text, datdba oid, encoding int, datlocprovider text, "
+        "datistemplate bool, datallowconn bool, datconnlimit int, dattablespace oid, "
+        "datcollate text, datctype text, daticulocale text, datcollversion text, datacl text[]",
+        PgDatabase);
+    add("pg_catalog", "pg_roles",
+        "oid oid, rolname text, rolsuper bool, rolinherit bool, rolcreaterole bool, "
+        "rolcreatedb bool, rolcanlogin bool, rolreplication bool, rolconnlimit int, "
+        "rolpassword text, rolvaliduntil timestamp, rolbypassrls bool, rolconfig text[]",
+        PgRoles);
+    add("pg_catalog", "pg_user",
+        "usename text, usesysid oid, usecreatedb bool, usesuper bool, userepl bool, "
+        "usebypassrls bool, passwd text, valuntil timestamp, useconfig text[]",
+        PgUser);
+    add("pg_catalog", "pg_auth_members",
+        "oid oid, roleid oid, member oid, grantor oid, admin_option bool");
+    add("pg_catalog", "pg_am", "oid oid, amname text, amhandler text, amtype text", PgAm);
+    add("pg_catalog", "pg_type",
+        "oid oid, typname text, typnamespace oid, typowner oid, typlen int2, typbyval bool, "
+        "typtype text, typcategory text, typisdefined bool, typdelim text, typrelid oid, "
+        "typelem oid, typarray oid, typnotnull bool, typbasetype oid, typtypmod int, "
+        "typndims int, typcollation oid, typdefault text",
+        PgType);
+    add("pg_catalog", "pg_attribute",
+        "attrelid oid, attname text, atttypid oid, attlen int2, attnum int2, attnotnull bool, "
+        "atthasdef bool, attisdropped bool, atttypmod int, attidentity text, "
+        "attgenerated text, attcollation oid, attndims int2, attislocal bool",
+        PgAttribute);
+    add("pg_catalog", "pg_attrdef", "oid oid, adrelid oid, adnum int2, adbin text");
+    add("pg_catalog", "pg_index",
+        "indexrelid oid, indrelid oid, indnatts int2, indnkeyatts int2, indisunique bool, "
+        "indisprimary bool, indisexclusion bool, indimmediate bool, indisclustered bool, "
+        "indisvalid bool, indisreplident bool, indkey text[], indexprs text, indpred text");
+    add("pg_catalog", "pg_constraint",
+        "oid oid, conname text, connamespace oid, contype text, condeferrable bool, "
+        "condeferred bool, convalidated bool, conrelid oid, contypid oid, conindid oid, "
+        "conparentid oid, confrelid oid, conkey text[], confkey text[]");
+    add("pg_catalog", "pg_description", "objoid oid, classoid oid, objsubid int, description text");
+    add("pg_catalog", "pg_inherits",
+        "inhrelid oid, inhparent oid, inhseqno int, inhdetachpending bool");
+    add("pg_catalog", "pg_collation",
+        "oid oid, collname text, collnamespace oid, collowner oid, collprovider text, "
+        "collencoding int");
+    add("pg_catalog", "pg_tablespace",
+        "oid oid, spcname text, spcowner oid, spcacl text[], spcoptions text[]", PgTablespace);
+    add("pg_catalog", "pg_settings",
+        "name text, setting text, unit text, category text, short_desc text, context text, "
+        "vartype text, source text, reset_val text",
+        PgSettings);
+    add("pg_catalog", "pg_policy",
+        "oid oid, polname text, polrelid oid, polcmd text, polpermissive bool, "
+        "polroles text[], polqual text, polwithcheck text");
+    add("pg_catalog", "pg_statistic_ext",
+        "oid oid, stxrelid oid, stxname text, stxnamespace oid, stxowner oid, "
+        "stxstattarget int, stxkeys text[], stxkind text[]");
+    add("pg_catalog", "pg_publication",
+        "oid oid, pubname text, pubowner oid, puballtables bool, pubinsert bool, "
+        "pubupdate bool, pubdelete bool, pubtruncate bool, pubviaroot bool");
+    add("pg_catalog", "pg_publication_rel", "oid oid, prpubid oid, prrelid oid");
+    add("pg_catalog", "pg_publication_namespace", "oid oid, pnpubid oid, pnnspid oid");
+    add("pg_catalog", "pg_trigger",
+        "oid oid, tgrelid oid, tgparentid oid, tgname text, tgfoid oid, tgtype int2, "
+        "tgenabled text, tgisinternal bool");
+    add("pg_catalog", "pg_rewrite",
+        "oid oid, rulename text, ev_class oid, ev_type text, ev_enabled text, is_instead bool, "
+        "ev_qual text, ev_action text");
+    // information_schema
+    add("information_schema", "tables",
+        "table_catalog text, table_schema text, table_name text, table_type text, "
+        "is_insertable_into text",
+        IsTables);
+    add("information_schema", "columns",
+        "table_catalog text, table_schema text, table_name text, column_name text, "
+        "ordinal_position int, column_default text, is_nullable text, data_type text, "
+        "character_maximum_length int",
+        IsColumns);
+    add("information_schema", "schemata", "catalog_name text, schema_name text, schema_owner text",
+        IsSchemata);
+    add("information_schema", "views",
+        "table_catalog text, table_schema text, table_name text, view_definition text", IsViews);
+    return m;
+  }();
   return *kRegistry;
 }
 
@@ -844,9 +613,12 @@ std::shared_ptr<sql::Relation> BuildSystemRelation(const meta::CatalogSnapshot& 
                                                    std::string_view schema, std::string_view name) {
   auto it = Registry().find({std::string(schema), std::string(name)});
   if (it == Registry().end()) return nullptr;
+  const SystemCatalog& catalog = it->second;
   const auto* db = snapshot.FindDatabase(session.database);
   Env env{snapshot, session, db ? db->id : 0};
-  return it->second(env);
+  if (catalog.scan) return std::make_shared<LazyRelation>(catalog.columns, catalog.scan(env));
+  return std::make_shared<sql::MemoryRelation>(catalog.columns,
+                                               catalog.rows ? catalog.rows(env) : Rows{});
 }
 
 std::vector<std::string> EffectiveSearchPath(const meta::CatalogSnapshot& snapshot,
@@ -907,9 +679,11 @@ std::optional<sql::ResolvedRelation> CatalogQueryContext::Lookup(const std::stri
               // (the backup manager's NotFound says it already).
               constexpr std::string_view kPrefix = "Read backup error: ";
               const std::string& message = version.status().message();
-              return Status(version.status().code(),
-                            message.starts_with(kPrefix) ? message : std::string(kPrefix) + message)
-                  .WithSqlState("XX000");
+              // No SQLSTATE here: the code's (sql_state.h), so a snapshot deleted since SET is
+              // 42704 and a corrupt one XX001.
+              return Status(version.status().code(), message.starts_with(kPrefix)
+                                                         ? message
+                                                         : std::string(kPrefix) + message);
             }
             return version;
           });

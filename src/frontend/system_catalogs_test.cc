@@ -9,39 +9,31 @@
 #include "common/testing/status_matchers.h"
 #include "frontend/session.h"
 #include "frontend/sql/parser.h"
-#include "meta/bootstrap.h"
+#include "frontend/sql/testing/psql_queries.h"
+#include "frontend/testing/session_test_util.h"
 #include "meta/test_store.h"
 
 namespace rwmeta::frontend {
 namespace {
 
 using ::rwmeta::testing::StatusIs;
+using test_util::Rows;
+using test_util::RowsOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using Rows = std::vector<std::vector<std::string>>;
 
 class SystemCatalogsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    meta::BootstrapOptions o;
-    o.state_store = "hummock+memory";
-    o.data_directory = "hummock_001";
-    ASSERT_OK(meta::BootstrapCluster(store_, o).status());
-    auto catalog = meta::CatalogManager::Open(store_);
-    ASSERT_OK(catalog.status());
-    catalog_ = std::move(*catalog);
-    params_ = std::make_unique<meta::SystemParamsManager>(store_);
-    ASSERT_OK(params_->Reload());
+    ASSERT_OK(test_util::BootstrapForTest(store_));
+    ASSERT_OK_AND_ASSIGN(test_util::Managers managers, test_util::OpenManagers(store_));
+    catalog_ = std::move(managers.catalog);
+    params_ = std::move(managers.params);
     factory_ = std::make_unique<FrontendSessionFactory>(*catalog_, *params_);
     ASSERT_OK_AND_ASSIGN(session_, factory_->OpenSession("root", "dev", {}));
   }
 
-  Result<pgwire::ResultSet> Run(std::string_view sql) {
-    std::vector<pgwire::ResultSet> results;
-    RWMETA_RETURN_IF_ERROR(session_->ExecuteSimple(sql, &results));
-    if (results.size() != 1) return InternalError("expected one result");
-    return results[0];
-  }
+  Result<pgwire::ResultSet> Run(std::string_view sql) { return test_util::RunOne(*session_, sql); }
 
   void Exec(std::string_view sql) {
     auto r = Run(sql);
@@ -53,13 +45,7 @@ class SystemCatalogsTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(r.ok()) << sql << ": " << r.status();
     if (!r.ok()) return {};
     EXPECT_EQ(r->command_tag, "SELECT " + std::to_string(r->rows.size()));
-    Rows out;
-    for (const auto& row : r->rows) {
-      std::vector<std::string> cells;
-      for (const auto& v : row) cells.push_back(v ? *v : "NULL");
-      out.push_back(std::move(cells));
-    }
-    return out;
+    return RowsOf(*r);
   }
 
   // Runs a SELECT over the catalogs as a session described by `info` would.
@@ -217,25 +203,8 @@ TEST_P(SystemCatalogsTest, ResolutionErrorsAndSearchPath) {
 // The queries psql 15 sends for \dt, \dn, \l and \d (src/bin/psql/describe.c), verbatim.
 TEST_P(SystemCatalogsTest, PsqlDescribeQueriesVerbatim) {
   Exec("CREATE TABLE t (a int NOT NULL, b varchar)");
-  EXPECT_EQ(Query(R"(SELECT n.nspname as "Schema",
-  c.relname as "Name",
-  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
-  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
-FROM pg_catalog.pg_class c
-     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
-WHERE c.relkind IN ('r','p','')
-      AND n.nspname <> 'pg_catalog'
-      AND n.nspname !~ '^pg_toast'
-      AND n.nspname <> 'information_schema'
-  AND pg_catalog.pg_table_is_visible(c.oid)
-ORDER BY 1,2;)"),
-            (Rows{{"public", "t", "table", "root"}}));
-  EXPECT_EQ(Query(R"(SELECT n.nspname AS "Name",
-  pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner"
-FROM pg_catalog.pg_namespace n
-WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
-ORDER BY 1;)"),
+  EXPECT_EQ(Query(sql::psql_queries::kPsqlListTables), (Rows{{"public", "t", "table", "root"}}));
+  EXPECT_EQ(Query(sql::psql_queries::kPsqlListSchemas),
             (Rows{{"public", "root"}, {"rw_catalog", "root"}}));
   EXPECT_EQ(Query(R"(SELECT c.oid,
   n.nspname,
@@ -262,16 +231,7 @@ WHERE a.attrelid = ')" +
 ORDER BY a.attnum;)"),
             (Rows{{"a", "integer", "NULL", "t", "NULL", "", ""},
                   {"b", "character varying", "NULL", "f", "NULL", "", ""}}));
-  EXPECT_EQ(Query(R"(SELECT d.datname as "Name",
-       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",
-       pg_catalog.pg_encoding_to_char(d.encoding) as "Encoding",
-       d.datcollate as "Collate",
-       d.datctype as "Ctype",
-       d.daticulocale as "ICU Locale",
-       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END AS "Locale Provider",
-       pg_catalog.array_to_string(d.datacl, E'\n') AS "Access privileges"
-FROM pg_catalog.pg_database d
-ORDER BY 1;)"),
+  EXPECT_EQ(Query(sql::psql_queries::kPsqlListDatabases),
             (Rows{{"dev", "root", "UTF8", "C", "C", "NULL", "libc", "NULL"}}));
 }
 
@@ -291,18 +251,7 @@ TEST_P(SystemCatalogsTest, PreparedSelectWithParameter) {
 }
 
 TEST_P(SystemCatalogsTest, PsqlDuQueryVerbatim) {
-  EXPECT_EQ(Query(R"(SELECT r.rolname, r.rolsuper, r.rolinherit,
-  r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,
-  r.rolconnlimit, r.rolvaliduntil,
-  ARRAY(SELECT b.rolname
-        FROM pg_catalog.pg_auth_members m
-        JOIN pg_catalog.pg_roles b ON (m.roleid = b.oid)
-        WHERE m.member = r.oid) as memberof
-, r.rolreplication
-, r.rolbypassrls
-FROM pg_catalog.pg_roles r
-WHERE r.rolname !~ '^pg_'
-ORDER BY 1;)"),
+  EXPECT_EQ(Query(sql::psql_queries::kPsqlListRoles),
             (Rows{{"root", "t", "t", "t", "t", "t", "-1", "NULL", "{}", "f", "f"}}));
 }
 

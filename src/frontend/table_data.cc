@@ -96,8 +96,10 @@ class HummockRelation : public sql::Relation {
     });
     if (!s.ok() && (s.code() == StatusCode::kDataLoss || s.code() == StatusCode::kNotFound)) {
       // A corrupt or missing SST: say which relation could not be read, keep the object's name.
-      return Status(s.code(), fmt::format("reading \"{}\" failed: {}", table_.name, s.message()))
-          .WithSqlState(s.code() == StatusCode::kDataLoss ? "XX001" : "58P01");
+      // A missing object is undefined_file (58P01), not the undefined_object of NotFound; DataLoss
+      // gets its code's state at the SQL edge (sql_state.h).
+      Status out(s.code(), fmt::format("reading \"{}\" failed: {}", table_.name, s.message()));
+      return s.code() == StatusCode::kNotFound ? out.WithSqlState("58P01") : out;
     }
     return s;
   }

@@ -12,11 +12,11 @@
 
 #include "common/testing/status_matchers.h"
 #include "frontend/session.h"
+#include "frontend/testing/session_test_util.h"
 #include "hummock/gc/object_protection.h"
 #include "hummock/sst/sst_writer.h"
 #include "hummock/store/maintenance.h"
 #include "hummock/version/version.h"
-#include "meta/bootstrap.h"
 #include "metastore/memory/memory_meta_store.h"
 #include "objstore/memory/memory_object_store.h"
 
@@ -24,16 +24,13 @@ namespace rwmeta::frontend {
 namespace {
 
 using ::rwmeta::testing::StatusIs;
+using test_util::Rows;
 using ::testing::HasSubstr;
-using Rows = std::vector<std::vector<std::string>>;
 
 class TableDataTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    meta::BootstrapOptions o;
-    o.state_store = "hummock+memory";
-    o.data_directory = "hummock_001";
-    ASSERT_OK(meta::BootstrapCluster(meta_, o).status());
+    ASSERT_OK(test_util::BootstrapForTest(meta_));
     Start();
   }
 
@@ -45,9 +42,9 @@ class TableDataTest : public ::testing::Test {
     data_.reset();
     store_.reset();
     hummock_.reset();
-    ASSERT_OK_AND_ASSIGN(catalog_, meta::CatalogManager::Open(meta_));
-    params_ = std::make_unique<meta::SystemParamsManager>(meta_);
-    ASSERT_OK(params_->Reload());
+    ASSERT_OK_AND_ASSIGN(test_util::Managers managers, test_util::OpenManagers(meta_));
+    catalog_ = std::move(managers.catalog);
+    params_ = std::move(managers.params);
     ASSERT_OK_AND_ASSIGN(hummock_, hummock::HummockManager::Open(meta_, objects_,
                                                                  {.data_directory = "hummock_001",
                                                                   .checkpoint_every_deltas = 5}));
@@ -68,25 +65,8 @@ class TableDataTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(session_, factory_->OpenSession("root", "dev", {}));
   }
 
-  Result<pgwire::ResultSet> Run(std::string_view sql) {
-    std::vector<pgwire::ResultSet> results;
-    RWMETA_RETURN_IF_ERROR(session_->ExecuteSimple(sql, &results));
-    if (results.size() != 1) return InternalError("expected one result");
-    return results[0];
-  }
-
-  Rows Query(std::string_view sql) {
-    auto r = Run(sql);
-    EXPECT_OK(r.status()) << sql;
-    Rows out;
-    if (!r.ok()) return out;
-    for (const auto& row : r->rows) {
-      std::vector<std::string> cells;
-      for (const auto& v : row) cells.push_back(v ? *v : "NULL");
-      out.push_back(std::move(cells));
-    }
-    return out;
-  }
+  Result<pgwire::ResultSet> Run(std::string_view sql) { return test_util::RunOne(*session_, sql); }
+  Rows Query(std::string_view sql) { return test_util::ExpectRows(*session_, sql); }
 
   void Exec(std::string_view sql) { ASSERT_OK(Run(sql).status()) << sql; }
 

@@ -10,34 +10,23 @@
 
 #include "common/testing/status_matchers.h"
 #include "frontend/session.h"
-#include "meta/bootstrap.h"
+#include "frontend/testing/session_test_util.h"
 #include "meta/test_store.h"
 #include "pgwire/server.h"
 
 namespace rwmeta::frontend {
 namespace {
 
-struct PgConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct PgResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using Conn = std::unique_ptr<PGconn, PgConnDeleter>;
-using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
+using test_util::Conn;
+using test_util::PgResult;
 
 class WireTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    meta::BootstrapOptions o;
-    o.state_store = "hummock+memory";
-    o.data_directory = "hummock_001";
-    ASSERT_OK(meta::BootstrapCluster(store_, o).status());
-    auto catalog = meta::CatalogManager::Open(store_);
-    ASSERT_OK(catalog.status());
-    catalog_ = std::move(*catalog);
-    params_ = std::make_unique<meta::SystemParamsManager>(store_);
-    ASSERT_OK(params_->Reload());
+    ASSERT_OK(test_util::BootstrapForTest(store_));
+    ASSERT_OK_AND_ASSIGN(test_util::Managers managers, test_util::OpenManagers(store_));
+    catalog_ = std::move(managers.catalog);
+    params_ = std::move(managers.params);
     pgwire::ServerOptions options;
     options.listen_address = "127.0.0.1:0";
     server_ = std::make_unique<pgwire::Server>(

@@ -40,6 +40,28 @@ std::string LowerAscii(std::string s) {
   return s;
 }
 
+// `x op ANY (...)` / `x op ALL (...)` over the results of the comparison for each element, as
+// PostgreSQL: ANY is true as soon as one comparison is true (ALL false as soon as one is false),
+// else NULL if a comparison was NULL, else false (ALL: true). Shared by arrays and subqueries.
+struct QuantifiedFold {
+  bool any;
+  bool saw_null = false;
+  bool decided = false;
+  // Adds one comparison's result; true once the outcome is known (stop comparing).
+  bool Decided(const Datum& v) {
+    if (v.is_null()) {
+      saw_null = true;
+    } else if (std::get<bool>(v.v) == any) {
+      decided = true;
+    }
+    return decided;
+  }
+  Datum Value() const {
+    if (decided) return Datum{any};
+    return saw_null ? Datum::Null() : Datum{!any};
+  }
+};
+
 }  // namespace
 
 Status Unsupported(const std::string& what) { return NotSupported(what + " is not supported"); }
@@ -601,17 +623,13 @@ Result<Expr> Compiler::CompileAExpr(const Json& body, const Scope* scope, AggMod
     return Expr{TypeId::kBoolean, [fr, ft, elem, lt, any](const RowCtx* row) -> Result<Datum> {
                   RWMETA_ASSIGN_OR_RETURN(Datum arr, fr(row));
                   if (arr.is_null()) return Datum::Null();
-                  bool saw_null = false;
+                  QuantifiedFold fold{any};
                   for (const std::string& s : std::get<std::vector<std::string>>(arr.v)) {
                     RWMETA_ASSIGN_OR_RETURN(*elem, DatumFromText(s, lt));
                     RWMETA_ASSIGN_OR_RETURN(Datum v, ft(row));
-                    if (v.is_null()) {
-                      saw_null = true;
-                    } else if (std::get<bool>(v.v) == any) {
-                      return Datum{any};
-                    }
+                    if (fold.Decided(v)) break;
                   }
-                  return saw_null ? Datum::Null() : Datum{!any};
+                  return fold.Value();
                 }};
   }
   if (kind == "AEXPR_BETWEEN" || kind == "AEXPR_NOT_BETWEEN" || kind == "AEXPR_BETWEEN_SYM" ||
@@ -810,17 +828,13 @@ Result<Expr> Compiler::CompileSubLink(const Json& body, const Scope* scope, AggM
     bool any = type == "ANY_SUBLINK";
     return Expr{TypeId::kBoolean, [run, ft, elem, any](const RowCtx* row) -> Result<Datum> {
                   RWMETA_ASSIGN_OR_RETURN(std::vector<Tuple> rows, run(row));
-                  bool saw_null = false;
+                  QuantifiedFold fold{any};
                   for (const Tuple& r : rows) {
                     *elem = r[0];
                     RWMETA_ASSIGN_OR_RETURN(Datum v, ft(row));
-                    if (v.is_null()) {
-                      saw_null = true;
-                    } else if (std::get<bool>(v.v) == any) {
-                      return Datum{any};
-                    }
+                    if (fold.Decided(v)) break;
                   }
-                  return saw_null ? Datum::Null() : Datum{!any};
+                  return fold.Value();
                 }};
   }
   return Unsupported("subquery kind " + type);

@@ -167,6 +167,20 @@ Result<std::pair<Expr*, Expr*>> Compiler::CompileLimit(const Json& stmt, Expr* o
   return out;
 }
 
+Result<RowsFn> Compiler::SortAndLimit(const Json& stmt, RowsFn rows, std::vector<SortKey> keys,
+                                      std::vector<TypeId> types, size_t n) {
+  auto offset = std::make_shared<Expr>(), limit = std::make_shared<Expr>();
+  RWMETA_ASSIGN_OR_RETURN(auto lim, CompileLimit(stmt, offset.get(), limit.get()));
+  bool has_offset = lim.first != nullptr, has_limit = lim.second != nullptr;
+  return RowsFn([this, rows = std::move(rows), keys = std::move(keys), types = std::move(types),
+                 offset, limit, has_offset, has_limit,
+                 n](const RowCtx* outer_row) -> Result<std::vector<Tuple>> {
+    RWMETA_ASSIGN_OR_RETURN(std::vector<Tuple> out, rows(outer_row));
+    return Finish(std::move(out), n, false, types, keys, has_offset ? offset.get() : nullptr,
+                  has_limit ? limit.get() : nullptr, outer_row);
+  });
+}
+
 Result<std::vector<Tuple>> Compiler::Finish(std::vector<Tuple> rows, size_t n_out, bool distinct,
                                             const std::vector<TypeId>& types,
                                             const std::vector<SortKey>& keys, const Expr* offset,
@@ -287,16 +301,8 @@ Result<Plan> Compiler::CompileValues(const Json& stmt, const Scope* outer) {
     ParseSortDirection(*s, &k);
     keys.push_back(k);
   }
-  auto offset = std::make_shared<Expr>(), limit = std::make_shared<Expr>();
-  RWMETA_ASSIGN_OR_RETURN(auto lim, CompileLimit(stmt, offset.get(), limit.get()));
-  bool has_offset = lim.first != nullptr, has_limit = lim.second != nullptr;
-  size_t n = cols.size();
-  plan.run = [this, values, keys, types, offset, limit, has_offset, has_limit,
-              n](const RowCtx* outer_row) -> Result<std::vector<Tuple>> {
-    RWMETA_ASSIGN_OR_RETURN(std::vector<Tuple> rows, values(outer_row));
-    return Finish(std::move(rows), n, false, types, keys, has_offset ? offset.get() : nullptr,
-                  has_limit ? limit.get() : nullptr, outer_row);
-  };
+  RWMETA_ASSIGN_OR_RETURN(plan.run, SortAndLimit(stmt, std::move(values), std::move(keys),
+                                                 std::move(types), cols.size()));
   return plan;
 }
 
@@ -403,18 +409,10 @@ Result<Plan> Compiler::CompileSetOp(const Json& stmt, const Scope* outer) {
     ParseSortDirection(*s, &k);
     keys.push_back(k);
   }
-  auto offset = std::make_shared<Expr>(), limit = std::make_shared<Expr>();
-  RWMETA_ASSIGN_OR_RETURN(auto lim, CompileLimit(stmt, offset.get(), limit.get()));
-  bool has_offset = lim.first != nullptr, has_limit = lim.second != nullptr;
-  size_t n = cols.size();
   Plan plan;
   plan.columns = cols;
-  plan.run = [this, combined, keys, types, offset, limit, has_offset, has_limit,
-              n](const RowCtx* outer_row) -> Result<std::vector<Tuple>> {
-    RWMETA_ASSIGN_OR_RETURN(std::vector<Tuple> rows, combined(outer_row));
-    return Finish(std::move(rows), n, false, types, keys, has_offset ? offset.get() : nullptr,
-                  has_limit ? limit.get() : nullptr, outer_row);
-  };
+  RWMETA_ASSIGN_OR_RETURN(plan.run, SortAndLimit(stmt, std::move(combined), std::move(keys),
+                                                 std::move(types), cols.size()));
   return plan;
 }
 

@@ -115,6 +115,10 @@ class Compiler {
                                     const Expr* limit, const RowCtx* outer,
                                     const std::vector<size_t>& distinct_on = {});
   Result<std::pair<Expr*, Expr*>> CompileLimit(const Json& stmt, Expr* offset, Expr* limit);
+  // `rows` sorted by `keys`, then cut by the OFFSET and LIMIT of `stmt`: the end of a VALUES list
+  // or a set operation (no DISTINCT; all `n` columns are output).
+  Result<RowsFn> SortAndLimit(const Json& stmt, RowsFn rows, std::vector<SortKey> keys,
+                              std::vector<TypeId> types, size_t n);
 
   QueryContext& ctx_;
   int view_depth_ = 0;

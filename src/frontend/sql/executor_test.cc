@@ -7,6 +7,7 @@
 
 #include "common/testing/status_matchers.h"
 #include "frontend/sql/parser.h"
+#include "frontend/sql/testing/psql_queries.h"
 
 namespace rwmeta::frontend::sql {
 namespace {
@@ -765,19 +766,7 @@ TEST_F(ExecutorTest, EvaluateConstant) {
 // ---- the queries psql 15 sends (psql -E), verbatim
 
 TEST_F(ExecutorTest, PsqlListTables) {
-  EXPECT_EQ(Q(R"(SELECT n.nspname as "Schema",
-  c.relname as "Name",
-  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
-  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
-FROM pg_catalog.pg_class c
-     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
-WHERE c.relkind IN ('r','p','')
-      AND n.nspname <> 'pg_catalog'
-      AND n.nspname !~ '^pg_toast'
-      AND n.nspname <> 'information_schema'
-  AND pg_catalog.pg_table_is_visible(c.oid)
-ORDER BY 1,2;)"),
+  EXPECT_EQ(Q(psql_queries::kPsqlListTables),
             (Rows{{"public", "bar", "table", "root"}, {"public", "foo", "table", "root"}}));
 }
 
@@ -799,56 +788,22 @@ ORDER BY 1,2;)"),
 }
 
 TEST_F(ExecutorTest, PsqlListSchemas) {
-  EXPECT_EQ(Q(R"(SELECT n.nspname AS "Name",
-  pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner"
-FROM pg_catalog.pg_namespace n
-WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
-ORDER BY 1;)"),
-            (Rows{{"public", "root"}, {"rw_catalog", "root"}}));
+  EXPECT_EQ(Q(psql_queries::kPsqlListSchemas), (Rows{{"public", "root"}, {"rw_catalog", "root"}}));
 }
 
 TEST_F(ExecutorTest, PsqlListDatabases) {
-  auto r = Run(R"(SELECT d.datname as "Name",
-       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",
-       pg_catalog.pg_encoding_to_char(d.encoding) as "Encoding",
-       d.datcollate as "Collate",
-       d.datctype as "Ctype",
-       d.daticulocale as "ICU Locale",
-       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END AS "Locale Provider",
-       pg_catalog.array_to_string(d.datacl, E'\n') AS "Access privileges"
-FROM pg_catalog.pg_database d
-ORDER BY 1;)");
+  auto r = Run(psql_queries::kPsqlListDatabases);
   ASSERT_OK(r.status());
   EXPECT_THAT(r->columns.size(), 8u);
   EXPECT_EQ(r->columns[7].name, "Access privileges");
-  EXPECT_EQ(Q(R"(SELECT d.datname as "Name",
-       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",
-       pg_catalog.pg_encoding_to_char(d.encoding) as "Encoding",
-       d.datcollate as "Collate",
-       d.datctype as "Ctype",
-       d.daticulocale as "ICU Locale",
-       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END AS "Locale Provider",
-       pg_catalog.array_to_string(d.datacl, E'\n') AS "Access privileges"
-FROM pg_catalog.pg_database d
-ORDER BY 1;)"),
+  EXPECT_EQ(Q(psql_queries::kPsqlListDatabases),
             (Rows{{"app", "unknown (OID=11)", "UTF8", "C", "C", "NULL", "libc",
                    "=Tc/root\nroot=CTc/root"},
                   {"dev", "root", "UTF8", "C", "C", "NULL", "libc", "NULL"}}));
 }
 
 TEST_F(ExecutorTest, PsqlListRoles) {
-  EXPECT_EQ(Q(R"(SELECT r.rolname, r.rolsuper, r.rolinherit,
-  r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,
-  r.rolconnlimit, r.rolvaliduntil,
-  ARRAY(SELECT b.rolname
-        FROM pg_catalog.pg_auth_members m
-        JOIN pg_catalog.pg_roles b ON (m.roleid = b.oid)
-        WHERE m.member = r.oid) as memberof
-, r.rolreplication
-, r.rolbypassrls
-FROM pg_catalog.pg_roles r
-WHERE r.rolname !~ '^pg_'
-ORDER BY 1;)"),
+  EXPECT_EQ(Q(psql_queries::kPsqlListRoles),
             (Rows{{"alice", "f", "t", "f", "f", "t", "-1", "NULL", "{readers}", "f", "f"},
                   {"readers", "f", "t", "f", "f", "f", "-1", "NULL", "{}", "f", "f"},
                   {"root", "t", "t", "t", "t", "t", "-1", "NULL", "{}", "t", "t"}}));
