@@ -15,6 +15,8 @@
 #include "ctl/hummock_commands.h"
 #include "ctl/id_argument.h"
 #include "proto/backup_service.grpc.pb.h"
+#include "rpc/meta_client.h"
+#include "rpc/status_grpc.h"
 
 namespace rwmeta::ctl {
 namespace {
@@ -57,139 +59,44 @@ std::string JobAndMessage(uint64_t job_id, const std::string& message) {
                          : fmt::format("job {}, {}", job_id, message);
 }
 
-// Calls one BackupService method through the shared MetaClient connection.
-class BackupClient {
- public:
-  static Result<BackupClient> Connect(const CtlContext& ctx) {
-    RWMETA_ASSIGN_OR_RETURN(auto meta, ctx.ConnectMeta());
-    return BackupClient(std::move(meta));
-  }
+using BackupClient = rpc::ServiceClient<bs::BackupService>;
+using Stub = bs::BackupService::Stub;
 
-  Result<uint64_t> BackupMeta(const std::optional<std::string>& remarks) {
-    bs::BackupMetaRequest request;
-    if (remarks) request.set_remarks(*remarks);
-    bs::BackupMetaResponse response;
-    RWMETA_RETURN_IF_ERROR(meta_->Call("BackupMeta", [&](grpc::ClientContext* context) {
-      return stub_->BackupMeta(context, request, &response);
-    }));
-    return response.job_id();
-  }
+Result<bs::GetBackupJobStatusResponse> GetJobStatus(BackupClient& client, uint64_t job_id) {
+  bs::GetBackupJobStatusRequest request;
+  request.set_job_id(job_id);
+  return client.Call("GetBackupJobStatus", &Stub::GetBackupJobStatus, request);
+}
 
-  Result<bs::GetBackupJobStatusResponse> GetBackupJobStatus(uint64_t job_id) {
-    bs::GetBackupJobStatusRequest request;
-    request.set_job_id(job_id);
-    bs::GetBackupJobStatusResponse response;
-    RWMETA_RETURN_IF_ERROR(meta_->Call("GetBackupJobStatus", [&](grpc::ClientContext* context) {
-      return stub_->GetBackupJobStatus(context, request, &response);
-    }));
-    return response;
-  }
-
-  Result<bs::ListBackupJobsResponse> ListBackupJobs(uint32_t limit) {
-    bs::ListBackupJobsRequest request;
-    request.set_limit(limit);
-    bs::ListBackupJobsResponse response;
-    RWMETA_RETURN_IF_ERROR(meta_->Call("ListBackupJobs", [&](grpc::ClientContext* context) {
-      return stub_->ListBackupJobs(context, request, &response);
-    }));
-    return response;
-  }
-
-  Status DeleteMetaSnapshot(const std::vector<uint64_t>& ids) {
-    bs::DeleteMetaSnapshotRequest request;
-    for (uint64_t id : ids) request.add_snapshot_ids(id);
-    bs::DeleteMetaSnapshotResponse response;
-    return meta_->Call("DeleteMetaSnapshot", [&](grpc::ClientContext* context) {
-      return stub_->DeleteMetaSnapshot(context, request, &response);
-    });
-  }
-
-  Result<bs::GetMetaSnapshotManifestResponse> GetMetaSnapshotManifest(bool include_object_ids) {
-    bs::GetMetaSnapshotManifestRequest request;
-    request.set_include_object_ids(include_object_ids);
-    bs::GetMetaSnapshotManifestResponse response;
-    RWMETA_RETURN_IF_ERROR(
-        meta_->Call("GetMetaSnapshotManifest", [&](grpc::ClientContext* context) {
-          return stub_->GetMetaSnapshotManifest(context, request, &response);
-        }));
-    return response;
-  }
-
-  Result<bs::VerifyMetaSnapshotResponse> VerifyMetaSnapshot(uint64_t id) {
-    bs::VerifyMetaSnapshotRequest request;
-    request.set_snapshot_id(id);
-    bs::VerifyMetaSnapshotResponse response;
-    RWMETA_RETURN_IF_ERROR(meta_->Call("VerifyMetaSnapshot", [&](grpc::ClientContext* context) {
-      return stub_->VerifyMetaSnapshot(context, request, &response);
-    }));
-    return response;
-  }
-
-  Result<bs::GetBackupMetricsResponse> GetBackupMetrics() {
-    bs::GetBackupMetricsRequest request;
-    bs::GetBackupMetricsResponse response;
-    RWMETA_RETURN_IF_ERROR(meta_->Call("GetBackupMetrics", [&](grpc::ClientContext* context) {
-      return stub_->GetBackupMetrics(context, request, &response);
-    }));
-    return response;
-  }
-
- private:
-  explicit BackupClient(std::unique_ptr<rpc::MetaClient> meta)
-      : meta_(std::move(meta)), stub_(bs::BackupService::NewStub(meta_->channel())) {}
-
-  std::unique_ptr<rpc::MetaClient> meta_;
-  std::unique_ptr<bs::BackupService::Stub> stub_;
-};
-
-Status RunBackupMeta(const CtlContext& ctx, const std::optional<std::string>& remarks,
-                     int64_t poll_interval_ms) {
-  RWMETA_ASSIGN_OR_RETURN(BackupClient client, BackupClient::Connect(ctx));
-  RWMETA_ASSIGN_OR_RETURN(uint64_t job_id, client.BackupMeta(remarks));
-  while (true) {
-    RWMETA_ASSIGN_OR_RETURN(bs::GetBackupJobStatusResponse job, client.GetBackupJobStatus(job_id));
-    switch (job.job_status()) {
-      case bs::RUNNING:
-        *ctx.err << "backup job is still running: " << JobAndMessage(job_id, job.message())
-                 << std::endl;
-        std::this_thread::sleep_for(std::chrono::milliseconds(poll_interval_ms));
-        continue;
-      case bs::SUCCEEDED:
-        *ctx.err << "backup job succeeded: " << JobAndMessage(job_id, job.message()) << std::endl;
-        // The job id is the snapshot id. Alone on stdout, so that scripts can capture it.
-        *ctx.out << job_id << "\n";
-        return Status::Ok();
-      case bs::FAILED:
-        return UnknownError("backup job failed: " + JobAndMessage(job_id, job.message()));
-      case bs::NOT_FOUND:
-        return NotFoundError("backup job status not found: " +
-                             JobAndMessage(job_id, job.message()));
-      default:
-        return UnknownError("backup job status unspecified: " +
-                            JobAndMessage(job_id, job.message()));
-    }
-  }
+Result<bs::GetMetaSnapshotManifestResponse> GetManifest(BackupClient& client,
+                                                        bool include_object_ids) {
+  bs::GetMetaSnapshotManifestRequest request;
+  request.set_include_object_ids(include_object_ids);
+  return client.Call("GetMetaSnapshotManifest", &Stub::GetMetaSnapshotManifest, request);
 }
 
 Status RunDeleteMetaSnapshots(const CtlContext& ctx, const std::vector<uint64_t>& ids) {
-  RWMETA_ASSIGN_OR_RETURN(BackupClient client, BackupClient::Connect(ctx));
-  RWMETA_RETURN_IF_ERROR(client.DeleteMetaSnapshot(ids));
+  RWMETA_ASSIGN_OR_RETURN(BackupClient client, ctx.Connect<bs::BackupService>());
+  bs::DeleteMetaSnapshotRequest request;
+  for (uint64_t id : ids) request.add_snapshot_ids(id);
+  RWMETA_RETURN_IF_ERROR(
+      client.Call("DeleteMetaSnapshot", &Stub::DeleteMetaSnapshot, request).status());
   *ctx.out << "delete meta snapshots succeeded: [" << JoinIds(ids) << "]\n";
   return Status::Ok();
 }
 
 Status RunListMetaSnapshots(const CtlContext& ctx) {
-  RWMETA_ASSIGN_OR_RETURN(BackupClient client, BackupClient::Connect(ctx));
+  RWMETA_ASSIGN_OR_RETURN(BackupClient client, ctx.Connect<bs::BackupService>());
   RWMETA_ASSIGN_OR_RETURN(bs::GetMetaSnapshotManifestResponse response,
-                          client.GetMetaSnapshotManifest(/*include_object_ids=*/false));
+                          GetManifest(client, /*include_object_ids=*/false));
   *ctx.out << RenderSnapshotList(response);
   return Status::Ok();
 }
 
 Status RunShowMetaSnapshot(const CtlContext& ctx, uint64_t id, bool verify, bool verbose) {
-  RWMETA_ASSIGN_OR_RETURN(BackupClient client, BackupClient::Connect(ctx));
+  RWMETA_ASSIGN_OR_RETURN(BackupClient client, ctx.Connect<bs::BackupService>());
   RWMETA_ASSIGN_OR_RETURN(bs::GetMetaSnapshotManifestResponse response,
-                          client.GetMetaSnapshotManifest(verbose));
+                          GetManifest(client, verbose));
   const bs::MetaSnapshotMetadata* found = nullptr;
   for (const bs::MetaSnapshotMetadata& snapshot : response.manifest().snapshot_metadata()) {
     if (snapshot.id() == id) found = &snapshot;
@@ -202,14 +109,18 @@ Status RunShowMetaSnapshot(const CtlContext& ctx, uint64_t id, bool verify, bool
   if (!verify) return Status::Ok();
   // Printed first, so a snapshot that fails verification still shows what the manifest says.
   ctx.out->flush();
-  RWMETA_ASSIGN_OR_RETURN(bs::VerifyMetaSnapshotResponse verified, client.VerifyMetaSnapshot(id));
+  bs::VerifyMetaSnapshotRequest verify_request;
+  verify_request.set_snapshot_id(id);
+  RWMETA_ASSIGN_OR_RETURN(
+      bs::VerifyMetaSnapshotResponse verified,
+      client.Call("VerifyMetaSnapshot", &Stub::VerifyMetaSnapshot, verify_request));
   *ctx.out << "\n" << RenderVerification(verified);
   return Status::Ok();
 }
 
 Status RunBackupJobStatus(const CtlContext& ctx, uint64_t job_id) {
-  RWMETA_ASSIGN_OR_RETURN(BackupClient client, BackupClient::Connect(ctx));
-  RWMETA_ASSIGN_OR_RETURN(bs::GetBackupJobStatusResponse job, client.GetBackupJobStatus(job_id));
+  RWMETA_ASSIGN_OR_RETURN(BackupClient client, ctx.Connect<bs::BackupService>());
+  RWMETA_ASSIGN_OR_RETURN(bs::GetBackupJobStatusResponse job, GetJobStatus(client, job_id));
   if (job.job_status() == bs::NOT_FOUND) {
     return NotFoundError("backup job status not found: " + JobAndMessage(job_id, job.message()));
   }
@@ -218,15 +129,19 @@ Status RunBackupJobStatus(const CtlContext& ctx, uint64_t job_id) {
 }
 
 Status RunListBackupJobs(const CtlContext& ctx, uint32_t limit) {
-  RWMETA_ASSIGN_OR_RETURN(BackupClient client, BackupClient::Connect(ctx));
-  RWMETA_ASSIGN_OR_RETURN(bs::ListBackupJobsResponse response, client.ListBackupJobs(limit));
+  RWMETA_ASSIGN_OR_RETURN(BackupClient client, ctx.Connect<bs::BackupService>());
+  bs::ListBackupJobsRequest request;
+  request.set_limit(limit);
+  RWMETA_ASSIGN_OR_RETURN(bs::ListBackupJobsResponse response,
+                          client.Call("ListBackupJobs", &Stub::ListBackupJobs, request));
   *ctx.out << RenderJobList(response);
   return Status::Ok();
 }
 
 Status RunBackupMetrics(const CtlContext& ctx) {
-  RWMETA_ASSIGN_OR_RETURN(BackupClient client, BackupClient::Connect(ctx));
-  RWMETA_ASSIGN_OR_RETURN(bs::GetBackupMetricsResponse metrics, client.GetBackupMetrics());
+  RWMETA_ASSIGN_OR_RETURN(BackupClient client, ctx.Connect<bs::BackupService>());
+  RWMETA_ASSIGN_OR_RETURN(bs::GetBackupMetricsResponse metrics,
+                          client.Call("GetBackupMetrics", &Stub::GetBackupMetrics, {}));
   *ctx.out << RenderMetrics(metrics);
   return Status::Ok();
 }
@@ -236,6 +151,47 @@ std::string FormatChecksum(uint64_t checksum) { return fmt::format("{:016x} (xxh
 std::string FormatTime(int64_t unix_ms) { return unix_ms == 0 ? "" : FormatUnixMs(unix_ms); }
 
 }  // namespace
+
+Status FailedBackupJobError(const bs::GetBackupJobStatusResponse& job) {
+  // A node older than error_code sends 0: the code is then only in the message.
+  const StatusCode code = job.error_code() == 0
+                              ? StatusCode::kUnknown
+                              : rpc::FromGrpcCode(static_cast<grpc::StatusCode>(job.error_code()));
+  return Status(code, "backup job failed: " + JobAndMessage(job.job_id(), job.message()));
+}
+
+Status RunBackupMeta(const CtlContext& ctx, const std::optional<std::string>& remarks,
+                     int64_t poll_interval_ms) {
+  RWMETA_ASSIGN_OR_RETURN(BackupClient client, ctx.Connect<bs::BackupService>());
+  bs::BackupMetaRequest request;
+  if (remarks) request.set_remarks(*remarks);
+  RWMETA_ASSIGN_OR_RETURN(bs::BackupMetaResponse started,
+                          client.Call("BackupMeta", &Stub::BackupMeta, request));
+  const uint64_t job_id = started.job_id();
+  while (true) {
+    RWMETA_ASSIGN_OR_RETURN(bs::GetBackupJobStatusResponse job, GetJobStatus(client, job_id));
+    switch (job.job_status()) {
+      case bs::RUNNING:
+        *ctx.err << "backup job is still running: " << JobAndMessage(job_id, job.message())
+                 << std::endl;
+        std::this_thread::sleep_for(std::chrono::milliseconds(poll_interval_ms));
+        continue;
+      case bs::SUCCEEDED:
+        *ctx.err << "backup job succeeded: " << JobAndMessage(job_id, job.message()) << std::endl;
+        // The job id is the snapshot id. Alone on stdout, so that scripts can capture it.
+        *ctx.out << job_id << "\n";
+        return Status::Ok();
+      case bs::FAILED:
+        return FailedBackupJobError(job);
+      case bs::NOT_FOUND:
+        return NotFoundError("backup job status not found: " +
+                             JobAndMessage(job_id, job.message()));
+      default:
+        return UnknownError("backup job status unspecified: " +
+                            JobAndMessage(job_id, job.message()));
+    }
+  }
+}
 
 std::string RenderSnapshotList(const bs::GetMetaSnapshotManifestResponse& response) {
   const bs::MetaSnapshotManifest& manifest = response.manifest();

@@ -7,6 +7,7 @@
 //       job J" on stderr while it runs; when it succeeds "backup job succeeded: job J, <what it
 //       did>" on stderr and the snapshot id ALONE on stdout (one line: `id=$(risectl meta
 //       backup-meta)`); a failed job is an error "backup job failed: job J, <why>" (exit 1)
+//       with the code the job failed with (FailedBackupJobError)
 //   meta delete-meta-snapshots --snapshot-ids 1,2 [--snapshot-ids 3]
 //       "delete meta snapshots succeeded: [1, 2, 3]"; an id the manifest does not list is an
 //       error naming it, and then nothing is deleted (exit 1)
@@ -24,8 +25,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
 #include <string>
 
+#include "common/status.h"
 #include "ctl/ctl_context.h"
 #include "proto/backup_service.pb.h"
 
@@ -34,6 +38,17 @@ namespace rwmeta::ctl {
 // Adds the backup commands to the `meta` group. When one of them is parsed, its action is stored
 // in `*action` (which must outlive parsing); it uses `ctx`, which must outlive the action.
 void AddBackupCommands(CLI::App& meta, CtlContext& ctx, CommandAction* action);
+
+// The action of backup-meta: starts a job, polls its status every `poll_interval_ms` until it
+// ends, prints as described above. A FAILED job gives FailedBackupJobError; an error of the meta
+// node or of the transport is returned as MetaClient reports it. Exposed for tests.
+Status RunBackupMeta(const CtlContext& ctx, const std::optional<std::string>& remarks,
+                     int64_t poll_interval_ms);
+
+// The error of a job the meta node reports FAILED: the code it failed with (the reply's
+// error_code: DataLoss for a corrupt location, Unavailable for an unreachable one; Unknown from a
+// node that does not send it) and the message "backup job failed: job J, <the job's message>".
+Status FailedBackupJobError(const backup_service::GetBackupJobStatusResponse& job);
 
 // The text of list-meta-snapshots, show-meta-snapshot (the manifest part; `verbose` adds the
 // object ids), the verification part of show-meta-snapshot --verify, backup-job-status,

@@ -1,21 +1,20 @@
 // Runs the built risectl binary's backup commands (`meta backup-meta`, `delete-meta-snapshots`,
 // `list-meta-snapshots`, `show-meta-snapshot`, `backup-job-status`, `list-backup-jobs`,
-// `backup-metrics`) against an in-test RpcServer serving the real BackupService over a
-// BackupManager on memory stores, and checks stdout, stderr and the exit code. The rendering of
+// `backup-metrics`) against the real BackupService over a BackupManager on memory stores
+// (server::testing::BackupTestNode), and checks stdout, stderr and the exit code. The rendering of
 // fixed responses is checked byte for byte.
 #include "ctl/backup_commands.h"
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,24 +22,21 @@
 #include "common/testing/status_matchers.h"
 #include "ctl/ctl_context.h"
 #include "ctl/hummock_commands.h"
-#include "ctl/testing/run_process.h"
-#include "hummock/sst/sst_writer.h"
-#include "hummock/version/version.h"
+#include "ctl/testing/risectl_binary.h"
 #include "meta/backup_manager.h"
-#include "meta/bootstrap.h"
-#include "metastore/memory/memory_meta_store.h"
-#include "objstore/memory/memory_object_store.h"
 #include "proto/backup_service.grpc.pb.h"
 #include "rpc/rpc_server.h"
 #include "rpc/testing/fake_meta_backend.h"
-#include "server/backup_service.h"
+#include "server/backup_backend.h"
+#include "server/testing/served_meta_node.h"
 
 namespace rwmeta::ctl {
 namespace {
 
 namespace bs = ::rwmeta::backup_service;
-using ::rwmeta::ctl::testing::ProcessResult;
-using ::rwmeta::ctl::testing::RunProcess;
+using ::rwmeta::ctl::testing::RunRisectlBinary;
+using ::rwmeta::testing::CommandResult;
+using ::rwmeta::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::ContainsRegex;
 using ::testing::EndsWith;
@@ -53,8 +49,7 @@ constexpr uint64_t kMaxCommittedEpoch = 10127985868800000;
 constexpr uint64_t kSafeEpoch = 10127981936640000;
 constexpr int64_t kCreatedMs = 1764000000000;
 
-constexpr std::string_view kDir = "hummock_001";
-constexpr uint32_t kTable = 1001;
+using ::rwmeta::server::testing::kTableId;
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -92,53 +87,26 @@ bs::BackupLocation SampleLocation() {
   return location;
 }
 
-// The real service, counting GetBackupJobStatus calls (how many times risectl polled).
-class CountingBackupService final : public bs::BackupService::Service {
+// The meta node's backend, counting GetJob calls (how many times risectl polled a job's status).
+class CountingBackupBackend final : public server::BackupManagerBackend {
  public:
-  explicit CountingBackupService(server::BackupServiceImpl& impl) : impl_(impl) {}
+  using BackupManagerBackend::BackupManagerBackend;
 
-  grpc::Status BackupMeta(grpc::ServerContext* c, const bs::BackupMetaRequest* q,
-                          bs::BackupMetaResponse* r) override {
-    return impl_.BackupMeta(c, q, r);
-  }
-  grpc::Status GetBackupJobStatus(grpc::ServerContext* c, const bs::GetBackupJobStatusRequest* q,
-                                  bs::GetBackupJobStatusResponse* r) override {
-    grpc::Status status = impl_.GetBackupJobStatus(c, q, r);
+  Result<meta::BackupJobInfo> GetJob(uint64_t job_id) override {
+    Result<meta::BackupJobInfo> job = BackupManagerBackend::GetJob(job_id);
     std::lock_guard lock(mu_);
     ++status_calls_;
     polled_.notify_all();
-    return status;
-  }
-  grpc::Status ListBackupJobs(grpc::ServerContext* c, const bs::ListBackupJobsRequest* q,
-                              bs::ListBackupJobsResponse* r) override {
-    return impl_.ListBackupJobs(c, q, r);
-  }
-  grpc::Status DeleteMetaSnapshot(grpc::ServerContext* c, const bs::DeleteMetaSnapshotRequest* q,
-                                  bs::DeleteMetaSnapshotResponse* r) override {
-    return impl_.DeleteMetaSnapshot(c, q, r);
-  }
-  grpc::Status GetMetaSnapshotManifest(grpc::ServerContext* c,
-                                       const bs::GetMetaSnapshotManifestRequest* q,
-                                       bs::GetMetaSnapshotManifestResponse* r) override {
-    return impl_.GetMetaSnapshotManifest(c, q, r);
-  }
-  grpc::Status VerifyMetaSnapshot(grpc::ServerContext* c, const bs::VerifyMetaSnapshotRequest* q,
-                                  bs::VerifyMetaSnapshotResponse* r) override {
-    return impl_.VerifyMetaSnapshot(c, q, r);
-  }
-  grpc::Status GetBackupMetrics(grpc::ServerContext* c, const bs::GetBackupMetricsRequest* q,
-                                bs::GetBackupMetricsResponse* r) override {
-    return impl_.GetBackupMetrics(c, q, r);
+    return job;
   }
 
-  // Waits (bounded) until GetBackupJobStatus was called at least `n` times.
+  // Waits (bounded) until GetJob was called at least `n` times.
   bool WaitForStatusCalls(int n) {
     std::unique_lock lock(mu_);
     return polled_.wait_for(lock, std::chrono::seconds(30), [&] { return status_calls_ >= n; });
   }
 
  private:
-  server::BackupServiceImpl& impl_;
   std::mutex mu_;
   std::condition_variable polled_;
   int status_calls_ = 0;
@@ -147,122 +115,47 @@ class CountingBackupService final : public bs::BackupService::Service {
 class BackupCommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    const std::string prefix = fmt::format("backup-commands-test-{}-{}/", getpid(), counter++);
-    backup_objects_ = objstore::MemoryObjectStore::OpenShared(prefix + "memory");
-    meta::BootstrapOptions bootstrap;
-    bootstrap.state_store = "hummock+memory";
-    bootstrap.data_directory = std::string(kDir);
-    bootstrap.backup_storage_url = "memory";
-    bootstrap.backup_storage_directory = "backup";
-    ASSERT_OK_AND_ASSIGN(meta::ClusterInfo cluster, meta::BootstrapCluster(meta_, bootstrap));
-    cluster_id_ = cluster.cluster_id;
-    params_ = std::make_unique<meta::SystemParamsManager>(meta_);
-    ASSERT_OK(params_->Reload());
-    ASSERT_OK_AND_ASSIGN(hummock_, hummock::HummockManager::Open(
-                                       meta_, objects_, {.data_directory = std::string(kDir)}));
-    meta::BackupManagerOptions options;
-    options.cluster_id = cluster_id_;
-    options.rwmeta_version = "0.1.0";
-    options.before_cut = [this]() -> Status {
-      std::unique_lock lock(mu_);
-      // Bounded: a test that forgets to open the gate fails its job instead of hanging.
-      if (!gate_cv_.wait_for(lock, std::chrono::seconds(30), [this] { return gate_open_; })) {
-        return DeadlineExceededError("gate stayed closed");
-      }
-      return before_cut_status_;
-    };
-    options.open_store =
-        [prefix](std::string_view url) -> Result<std::unique_ptr<objstore::ObjectStore>> {
-      return std::unique_ptr<objstore::ObjectStore>(
-          objstore::MemoryObjectStore::OpenShared(prefix + std::string(url)));
-    };
-    ASSERT_OK_AND_ASSIGN(manager_,
-                         meta::BackupManager::Open(meta_, *hummock_, *params_, std::move(options)));
-    impl_ = std::make_unique<server::BackupServiceImpl>(*manager_);
-    service_ = std::make_unique<CountingBackupService>(*impl_);
-    server_.AddService(service_.get());
-    ASSERT_OK(server_.Start("127.0.0.1:0"));
-    meta_addr_ = "http://" + server_.address();
+    ASSERT_OK_AND_ASSIGN(node_, server::testing::BackupTestNode::Open({.rwmeta_version = "0.1.0"}));
+    backend_ = std::make_unique<CountingBackupBackend>(node_->manager());
+    ASSERT_OK(node_->Serve(backend_.get()));
+    meta_addr_ = "http://" + node_->address();
   }
 
-  void TearDown() override {
-    SetGate(true);
-    server_.Stop();
-  }
-
-  void SetGate(bool open) {
-    std::lock_guard lock(mu_);
-    gate_open_ = open;
-    gate_cv_.notify_all();
-  }
-  void FailBeforeCutWith(Status status) {
-    std::lock_guard lock(mu_);
-    before_cut_status_ = std::move(status);
-  }
-
-  // Commits one epoch with one SST holding `rows` keys of kTable; returns the SST's object id.
   uint64_t CommitRows(int rows) {
-    const uint64_t epoch = hummock::NextEpoch(hummock_->current()->max_committed_epoch());
-    Result<uint64_t> id = hummock_->NewObjectIds(1);
+    Result<uint64_t> id = node_->CommitRows(rows);
     EXPECT_OK(id);
-    auto out = objects_.OpenWriter(hummock::SstObjectKey(kDir, *id));
-    EXPECT_OK(out);
-    hummock::SstWriter writer(std::move(out).value(), {.object_id = *id});
-    for (int i = 0; i < rows; ++i) {
-      EXPECT_OK(writer.Add(kTable, "key" + std::to_string(1000 + i), epoch,
-                           hummock::Value::Put("value" + std::to_string(i))));
-    }
-    Result<hummock::SstInfo> info = writer.Finish();
-    EXPECT_OK(info);
-    EXPECT_OK(hummock_->CommitEpoch(epoch, {hummock::ToSstableInfo(*info)}, {kTable}));
-    return *id;
+    return id.ok() ? *id : 0;
   }
-
   // A snapshot taken through the manager (not risectl); returns its id.
   uint64_t Backup(std::optional<std::string> remarks = std::nullopt) {
-    Result<uint64_t> id = manager_->StartBackup(std::move(remarks));
+    Result<uint64_t> id = node_->Backup(std::move(remarks));
+    EXPECT_OK(id);
+    return id.ok() ? *id : 0;
+  }
+  std::vector<uint64_t> ListedIds() {
+    Result<std::vector<uint64_t>> ids = node_->ListedIds();
+    EXPECT_OK(ids);
+    return ids.ok() ? *ids : std::vector<uint64_t>{};
+  }
+  // A job started through the manager that fails with `error` before its cut; returns its id.
+  uint64_t FailedJob(Status error) {
+    node_->FailJobsWith(std::move(error));
+    Result<uint64_t> id = node_->manager().StartBackup(std::nullopt);
     EXPECT_OK(id);
     if (!id.ok()) return 0;
-    Result<meta::BackupJobInfo> job = manager_->WaitForJob(*id, std::chrono::seconds(30));
-    EXPECT_OK(job);
-    if (job.ok()) {
-      EXPECT_EQ(job->state, meta::BackupJobState::kSucceeded) << job->message;
-    }
+    EXPECT_OK(node_->manager().WaitForJob(*id, std::chrono::seconds(30)).status());
+    node_->FailJobsWith(Status::Ok());
     return *id;
   }
 
-  std::vector<uint64_t> ListedIds() {
-    Result<backup::Manifest> manifest = manager_->GetManifest();
-    EXPECT_OK(manifest);
-    std::vector<uint64_t> ids;
-    if (manifest.ok()) {
-      for (const auto& s : manifest->snapshots) ids.push_back(s.id);
-    }
-    return ids;
-  }
-
-  ProcessResult Risectl(std::vector<std::string> args) {
+  CommandResult Risectl(std::vector<std::string> args) {
     args.insert(args.begin(), "meta");
-    return RunProcess(RISECTL_PATH, args, {{kMetaAddrEnv, meta_addr_}});
+    return RunRisectlBinary(args, meta_addr_);
   }
 
-  metastore::MemoryMetaStore meta_;
-  objstore::MemoryObjectStore objects_;
-  std::unique_ptr<objstore::MemoryObjectStore> backup_objects_;
-  std::string cluster_id_;
-  std::unique_ptr<meta::SystemParamsManager> params_;
-  std::unique_ptr<hummock::HummockManager> hummock_;
-  std::mutex mu_;
-  std::condition_variable gate_cv_;
-  bool gate_open_ = true;     // guarded by mu_
-  Status before_cut_status_;  // guarded by mu_
-  std::unique_ptr<meta::BackupManager> manager_;
-  std::unique_ptr<server::BackupServiceImpl> impl_;
-  std::unique_ptr<CountingBackupService> service_;
-  rpc::testing::FakeMetaBackend backend_;
-  // Declared last: stopped before the service and the managers go.
-  rpc::RpcServer server_{&backend_};
+  // Declared before the node: outlives its server.
+  std::unique_ptr<CountingBackupBackend> backend_;
+  std::unique_ptr<server::testing::BackupTestNode> node_;
   std::string meta_addr_;
 };
 
@@ -427,19 +320,38 @@ TEST(BackupRenderTest, JobsAndMetrics) {
             "Mean job latency:   30 ms\n");
 }
 
+TEST(FailedBackupJobErrorTest, KeepsTheReplysCodeAndNamesTheJob) {
+  bs::GetBackupJobStatusResponse job;
+  job.set_job_id(4);
+  job.set_job_status(bs::FAILED);
+  job.set_message("failed backup job 4: DATA_LOSS: backup/4.snapshot: chunk 2 checksum mismatch");
+  job.set_error_code(static_cast<uint32_t>(StatusCode::kDataLoss));
+  EXPECT_THAT(FailedBackupJobError(job),
+              StatusIs(StatusCode::kDataLoss,
+                       "backup job failed: job 4, failed backup job 4: DATA_LOSS: "
+                       "backup/4.snapshot: chunk 2 checksum mismatch"));
+  job.set_error_code(static_cast<uint32_t>(StatusCode::kUnavailable));
+  EXPECT_THAT(FailedBackupJobError(job), StatusIs(StatusCode::kUnavailable));
+  // A node older than error_code sends 0; a code past the canonical ones is not guessed at.
+  job.set_error_code(0);
+  EXPECT_THAT(FailedBackupJobError(job), StatusIs(StatusCode::kUnknown));
+  job.set_error_code(99);
+  EXPECT_THAT(FailedBackupJobError(job), StatusIs(StatusCode::kUnknown));
+}
+
 // ------------------------------------------------------------------------------------------
 // The binary against the real service.
 
 TEST_F(BackupCommandsTest, BackupMetaShowsProgressThenPrintsTheSnapshotIdAlone) {
   CommitRows(3);
-  SetGate(false);
+  node_->HoldJobs();
   auto run = std::async(std::launch::async, [this] {
     return Risectl({"backup-meta", "--remarks", "before upgrade", "--poll-interval-ms", "20"});
   });
   // Held until risectl saw the job RUNNING at least twice.
-  ASSERT_TRUE(service_->WaitForStatusCalls(2));
-  SetGate(true);
-  ProcessResult r = run.get();
+  ASSERT_TRUE(backend_->WaitForStatusCalls(2));
+  node_->ReleaseJobs();
+  CommandResult r = run.get();
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "1\n");
   std::vector<std::string> lines = Lines(r.err);
@@ -450,18 +362,18 @@ TEST_F(BackupCommandsTest, BackupMetaShowsProgressThenPrintsTheSnapshotIdAlone) 
   EXPECT_THAT(lines.back(),
               StartsWith(fmt::format("backup job succeeded: job 1, snapshot 1 of hummock version "
                                      "{} (1 objects, max committed epoch {})",
-                                     hummock_->current()->id(),
-                                     hummock_->current()->max_committed_epoch())));
+                                     node_->hummock().current()->id(),
+                                     node_->hummock().current()->max_committed_epoch())));
 
-  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, manager_->GetManifest());
+  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, node_->manager().GetManifest());
   ASSERT_EQ(manifest.snapshots.size(), 1u);
   EXPECT_EQ(manifest.snapshots[0].id, 1u);
   EXPECT_EQ(manifest.snapshots[0].remarks, "before upgrade");
 }
 
 TEST_F(BackupCommandsTest, BackupMetaOfAFailedJobExitsOneWithItsError) {
-  FailBeforeCutWith(UnavailableError("state store unreachable"));
-  ProcessResult r = Risectl({"backup-meta", "--poll-interval-ms", "10"});
+  node_->FailJobsWith(UnavailableError("state store unreachable"));
+  CommandResult r = Risectl({"backup-meta", "--poll-interval-ms", "10"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   const std::vector<std::string> lines = Lines(r.err);
@@ -469,6 +381,50 @@ TEST_F(BackupCommandsTest, BackupMetaOfAFailedJobExitsOneWithItsError) {
   EXPECT_THAT(lines.back(),
               AllOf(StartsWith("error: backup job failed: job 1, failed backup job 1: "),
                     EndsWith("state store unreachable")));
+  EXPECT_TRUE(ListedIds().empty());
+}
+
+// The code the job failed with survives the job thread, the backup_job row and gRPC: a corrupt
+// location is DataLoss and an unreachable one Unavailable in risectl too. The binary exits 1 for
+// both (risectl.h) with the code's name in the message; the command's Status carries the code.
+TEST_F(BackupCommandsTest, BackupMetaOfAFailedJobFailsWithTheCodeTheJobFailedWith) {
+  struct Case {
+    Status error;
+    std::string code_name;
+  };
+  const std::vector<Case> cases = {
+      {DataLossError("backup/manifest.json: checksum mismatch"), "DATA_LOSS"},
+      {UnavailableError("s3://backups: connection refused"), "UNAVAILABLE"},
+  };
+  uint64_t job_id = 0;
+  for (const Case& c : cases) {
+    node_->FailJobsWith(c.error);
+    CommandResult r = Risectl({"backup-meta", "--poll-interval-ms", "10"});
+    ++job_id;
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.out, "");
+    const std::vector<std::string> lines = Lines(r.err);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_THAT(
+        lines.back(),
+        AllOf(StartsWith(fmt::format("error: backup job failed: job {}, failed backup job {}: {}: ",
+                                     job_id, job_id, c.code_name)),
+              EndsWith(c.error.message())));
+
+    CtlContext ctx;
+    ctx.meta_addr = meta_addr_;
+    std::ostringstream out, err;
+    ctx.out = &out;
+    ctx.err = &err;
+    ++job_id;
+    EXPECT_THAT(RunBackupMeta(ctx, std::nullopt, 10),
+                StatusIs(c.error.code(),
+                         AllOf(StartsWith(fmt::format(
+                                   "backup job failed: job {}, failed backup job {}: {}: ", job_id,
+                                   job_id, c.code_name)),
+                               EndsWith(c.error.message()))));
+    EXPECT_EQ(out.str(), "");
+  }
   EXPECT_TRUE(ListedIds().empty());
 }
 
@@ -497,7 +453,7 @@ TEST_F(BackupCommandsTest, NegativeEmptyAndOverflowingIdsAreUsageErrors) {
        "error: --snapshot-ids: an empty value is not an id\n"},
   };
   for (const Case& c : cases) {
-    ProcessResult r = Risectl(c.args);
+    CommandResult r = Risectl(c.args);
     EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(c.args) << "\n" << r.err;
     EXPECT_EQ(r.out, "") << ::testing::PrintToString(c.args);
     EXPECT_THAT(r.err, StartsWith(c.error)) << ::testing::PrintToString(c.args);
@@ -505,35 +461,35 @@ TEST_F(BackupCommandsTest, NegativeEmptyAndOverflowingIdsAreUsageErrors) {
   }
   EXPECT_EQ(ListedIds(), (std::vector<uint64_t>{1}));
   // The largest id is an id (no such snapshot: exit 1), and so is 0.
-  ProcessResult max = Risectl({"show-meta-snapshot", "18446744073709551615"});
+  CommandResult max = Risectl({"show-meta-snapshot", "18446744073709551615"});
   EXPECT_EQ(max.exit_code, 1) << max.err;
   EXPECT_THAT(max.err, StartsWith("error: meta snapshot 18446744073709551615 not found"));
-  ProcessResult zero = Risectl({"backup-job-status", "0"});
+  CommandResult zero = Risectl({"backup-job-status", "0"});
   EXPECT_EQ(zero.exit_code, 1) << zero.err;
   EXPECT_THAT(zero.err, StartsWith("error: backup job status not found: job 0"));
 }
 
 TEST_F(BackupCommandsTest, BackupMetaWhileAJobRunsIsRefused) {
-  SetGate(false);
-  ASSERT_OK_AND_ASSIGN(uint64_t running, manager_->StartBackup(std::nullopt));
-  ProcessResult r = Risectl({"backup-meta"});
+  node_->HoldJobs();
+  ASSERT_OK_AND_ASSIGN(uint64_t running, node_->manager().StartBackup(std::nullopt));
+  CommandResult r = Risectl({"backup-meta"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_THAT(r.err,
               StartsWith(fmt::format("error: a backup job is already running: job {}; ", running)));
-  SetGate(true);
-  ASSERT_OK(manager_->WaitForJob(running, std::chrono::seconds(30)).status());
+  node_->ReleaseJobs();
+  ASSERT_OK(node_->manager().WaitForJob(running, std::chrono::seconds(30)).status());
 }
 
 TEST_F(BackupCommandsTest, DeleteMetaSnapshotsTakesACommaListAndRepeatedFlags) {
   for (int i = 0; i < 4; ++i) Backup();
-  ProcessResult r = Risectl({"delete-meta-snapshots", "--snapshot-ids", "1,3"});
+  CommandResult r = Risectl({"delete-meta-snapshots", "--snapshot-ids", "1,3"});
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "delete meta snapshots succeeded: [1, 3]\n");
   EXPECT_EQ(ListedIds(), (std::vector<uint64_t>{2, 4}));
 
-  ProcessResult repeated =
+  CommandResult repeated =
       Risectl({"delete-meta-snapshots", "--snapshot-ids", "2", "--snapshot-ids", "4"});
   EXPECT_EQ(repeated.exit_code, 0) << repeated.err;
   EXPECT_EQ(repeated.out, "delete meta snapshots succeeded: [2, 4]\n");
@@ -543,24 +499,24 @@ TEST_F(BackupCommandsTest, DeleteMetaSnapshotsTakesACommaListAndRepeatedFlags) {
 TEST_F(BackupCommandsTest, DeleteMetaSnapshotsOfAnUnknownIdNamesItAndDeletesNothing) {
   Backup();
   Backup();
-  ProcessResult r = Risectl({"delete-meta-snapshots", "--snapshot-ids", "1,9"});
+  CommandResult r = Risectl({"delete-meta-snapshots", "--snapshot-ids", "1,9"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err,
             "error: snapshot 9 not found in manifest backup/manifest.json; nothing deleted\n");
   EXPECT_EQ(ListedIds(), (std::vector<uint64_t>{1, 2}));
 
-  ProcessResult missing = Risectl({"delete-meta-snapshots"});
+  CommandResult missing = Risectl({"delete-meta-snapshots"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.err, StartsWith("error: --snapshot-ids is required"));
-  ProcessResult not_a_number = Risectl({"delete-meta-snapshots", "--snapshot-ids", "1,x"});
+  CommandResult not_a_number = Risectl({"delete-meta-snapshots", "--snapshot-ids", "1,x"});
   EXPECT_EQ(not_a_number.exit_code, 2);
   EXPECT_THAT(not_a_number.err, StartsWith("error: "));
   EXPECT_EQ(ListedIds(), (std::vector<uint64_t>{1, 2}));
 }
 
 TEST_F(BackupCommandsTest, ListMetaSnapshotsShowsEachSnapshot) {
-  ProcessResult empty = Risectl({"list-meta-snapshots"});
+  CommandResult empty = Risectl({"list-meta-snapshots"});
   EXPECT_EQ(empty.exit_code, 0) << empty.err;
   EXPECT_EQ(empty.out,
             "Backup storage:  memory directory backup\n"
@@ -571,8 +527,8 @@ TEST_F(BackupCommandsTest, ListMetaSnapshotsShowsEachSnapshot) {
   Backup("first");
   CommitRows(2);
   Backup();
-  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, manager_->GetManifest());
-  ProcessResult r = Risectl({"list-meta-snapshots"});
+  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, node_->manager().GetManifest());
+  CommandResult r = Risectl({"list-meta-snapshots"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> lines = Lines(r.out);
   ASSERT_EQ(lines.size(), 6u) << r.out;
@@ -594,10 +550,10 @@ TEST_F(BackupCommandsTest, ListMetaSnapshotsShowsEachSnapshot) {
 TEST_F(BackupCommandsTest, ShowMetaSnapshotPrintsTheEntryAndVerifies) {
   const uint64_t sst = CommitRows(4);
   const uint64_t id = Backup("nightly");
-  ProcessResult r = Risectl({"show-meta-snapshot", std::to_string(id), "--verbose", "--verify"});
+  CommandResult r = Risectl({"show-meta-snapshot", std::to_string(id), "--verbose", "--verify"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
-  const auto version = hummock_->current();
+  const auto version = node_->hummock().current();
   EXPECT_THAT(r.out,
               AllOf(StartsWith("Snapshot ID:          1\n"
                                "Hummock version ID:   " +
@@ -612,23 +568,23 @@ TEST_F(BackupCommandsTest, ShowMetaSnapshotPrintsTheEntryAndVerifies) {
                               "Object IDs: " +
                               std::to_string(sst) + "\n"),
                     HasSubstr("\nState tables:\nTable ID  Compaction group  Committed epoch\n" +
-                              std::to_string(kTable) + "      2  "),
+                              std::to_string(kTableId) + "      2  "),
                     HasSubstr("\n\nVerification:         OK (read whole"),
-                    HasSubstr("\nCluster ID:           " + cluster_id_ + "\n"),
+                    HasSubstr("\nCluster ID:           " + node_->cluster_id() + "\n"),
                     HasSubstr("\nSource backend:       memory\n"), ContainsRegex("\ncluster +1\n"),
                     ContainsRegex("\nuser +1\n")));
 
-  ProcessResult unknown = Risectl({"show-meta-snapshot", "9"});
+  CommandResult unknown = Risectl({"show-meta-snapshot", "9"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(unknown.out, "");
   EXPECT_EQ(unknown.err,
             "error: meta snapshot 9 not found at backup storage memory directory backup\n");
 
   // A bit flipped in the object: the manifest part still prints, verification fails.
-  ASSERT_OK_AND_ASSIGN(std::string bytes, backup_objects_->Get("backup/1.snapshot"));
+  ASSERT_OK_AND_ASSIGN(std::string bytes, node_->backup_objects().Get("backup/1.snapshot"));
   bytes[bytes.size() / 2] ^= 0x01;
-  ASSERT_OK(backup_objects_->Put("backup/1.snapshot", bytes));
-  ProcessResult corrupt = Risectl({"show-meta-snapshot", "1", "--verify"});
+  ASSERT_OK(node_->backup_objects().Put("backup/1.snapshot", bytes));
+  CommandResult corrupt = Risectl({"show-meta-snapshot", "1", "--verify"});
   EXPECT_EQ(corrupt.exit_code, 1);
   EXPECT_THAT(corrupt.out, StartsWith("Snapshot ID:          1\n"));
   EXPECT_THAT(corrupt.out, Not(HasSubstr("Verification:")));
@@ -637,11 +593,9 @@ TEST_F(BackupCommandsTest, ShowMetaSnapshotPrintsTheEntryAndVerifies) {
 
 TEST_F(BackupCommandsTest, JobStatusAndHistory) {
   const uint64_t ok = Backup("a");
-  FailBeforeCutWith(UnavailableError("down"));
-  ASSERT_OK_AND_ASSIGN(uint64_t failed, manager_->StartBackup(std::nullopt));
-  ASSERT_OK(manager_->WaitForJob(failed, std::chrono::seconds(30)).status());
+  const uint64_t failed = FailedJob(UnavailableError("down"));
 
-  ProcessResult status = Risectl({"backup-job-status", std::to_string(failed)});
+  CommandResult status = Risectl({"backup-job-status", std::to_string(failed)});
   EXPECT_EQ(status.exit_code, 0) << status.err;
   std::vector<std::string> lines = Lines(status.out);
   ASSERT_EQ(lines.size(), 6u) << status.out;
@@ -652,11 +606,11 @@ TEST_F(BackupCommandsTest, JobStatusAndHistory) {
   EXPECT_THAT(lines[4], AllOf(StartsWith("Started:   "), EndsWith(" UTC")));
   EXPECT_THAT(lines[5], AllOf(StartsWith("Finished:  "), EndsWith(" UTC")));
 
-  ProcessResult unknown = Risectl({"backup-job-status", "42"});
+  CommandResult unknown = Risectl({"backup-job-status", "42"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(unknown.err, "error: backup job status not found: job 42, backup job 42 not found\n");
 
-  ProcessResult history = Risectl({"list-backup-jobs"});
+  CommandResult history = Risectl({"list-backup-jobs"});
   EXPECT_EQ(history.exit_code, 0) << history.err;
   lines = Lines(history.out);
   ASSERT_EQ(lines.size(), 3u) << history.out;
@@ -667,19 +621,17 @@ TEST_F(BackupCommandsTest, JobStatusAndHistory) {
   EXPECT_THAT(lines[2], AllOf(StartsWith(std::to_string(ok) + "       SUCCEEDED  "),
                               HasSubstr(" UTC  a        snapshot 1 of hummock version ")));
 
-  ProcessResult limited = Risectl({"list-backup-jobs", "--limit", "1"});
+  CommandResult limited = Risectl({"list-backup-jobs", "--limit", "1"});
   EXPECT_EQ(limited.exit_code, 0) << limited.err;
   EXPECT_EQ(Lines(limited.out).size(), 2u) << limited.out;
 }
 
 TEST_F(BackupCommandsTest, BackupMetricsCountsJobs) {
   const uint64_t id = Backup();
-  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, manager_->GetManifest());
-  FailBeforeCutWith(UnavailableError("down"));
-  ASSERT_OK_AND_ASSIGN(uint64_t failed, manager_->StartBackup(std::nullopt));
-  ASSERT_OK(manager_->WaitForJob(failed, std::chrono::seconds(30)).status());
-  ASSERT_OK(manager_->DeleteSnapshots({id}));
-  ProcessResult r = Risectl({"backup-metrics"});
+  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, node_->manager().GetManifest());
+  FailedJob(UnavailableError("down"));
+  ASSERT_OK(node_->manager().DeleteSnapshots({id}));
+  CommandResult r = Risectl({"backup-metrics"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("Jobs started:       2\n"
                                 "Jobs succeeded:     1\n"
@@ -695,25 +647,24 @@ TEST(BackupCommandsNoServiceTest, NodeWithoutTheServiceIsUnimplemented) {
   rpc::testing::FakeMetaBackend backend;
   rpc::RpcServer server(&backend);
   ASSERT_OK(server.Start("127.0.0.1:0"));
-  ProcessResult r = RunProcess(RISECTL_PATH, {"meta", "list-meta-snapshots"},
-                               {{kMetaAddrEnv, "http://" + server.address()}});
+  CommandResult r = RunRisectlBinary({"meta", "list-meta-snapshots"}, "http://" + server.address());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, AllOf(StartsWith("error: meta node at 127.0.0.1:"),
                            HasSubstr(" does not serve GetMetaSnapshotManifest")));
 }
 
 TEST(BackupCommandsNoServiceTest, HelpExplainsEveryCommand) {
-  ProcessResult r = RunProcess(RISECTL_PATH, {"meta", "--help"});
+  CommandResult r = RunRisectlBinary({"meta", "--help"}, std::nullopt);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.out, AllOf(HasSubstr("backup-meta"), HasSubstr("delete-meta-snapshots"),
                            HasSubstr("list-meta-snapshots"), HasSubstr("show-meta-snapshot"),
                            HasSubstr("backup-job-status"), HasSubstr("list-backup-jobs"),
                            HasSubstr("backup-metrics")));
-  ProcessResult backup = RunProcess(RISECTL_PATH, {"meta", "backup-meta", "--help"});
+  CommandResult backup = RunRisectlBinary({"meta", "backup-meta", "--help"}, std::nullopt);
   EXPECT_EQ(backup.exit_code, 0);
   EXPECT_THAT(backup.out, AllOf(HasSubstr("--remarks"), HasSubstr("--poll-interval-ms"),
                                 HasSubstr("snapshot id alone on stdout")));
-  ProcessResult show = RunProcess(RISECTL_PATH, {"meta", "show-meta-snapshot", "--help"});
+  CommandResult show = RunRisectlBinary({"meta", "show-meta-snapshot", "--help"}, std::nullopt);
   EXPECT_EQ(show.exit_code, 0);
   EXPECT_THAT(show.out, AllOf(HasSubstr("--verify"), HasSubstr("-v,--verbose")));
 }

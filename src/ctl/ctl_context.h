@@ -8,6 +8,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include "common/status.h"
 #include "rpc/meta_client.h"
@@ -34,6 +35,12 @@ struct CtlContext {
     rpc::MetaClientOptions options;
     options.rpc_timeout = std::chrono::milliseconds(rpc_timeout_ms);
     return rpc::MetaClient::Connect(meta_addr, options);
+  }
+  // A client of the meta node's `Service` (BackupService, ...) over ConnectMeta's connection.
+  template <typename Service>
+  Result<rpc::ServiceClient<Service>> Connect() const {
+    RWMETA_ASSIGN_OR_RETURN(std::unique_ptr<rpc::MetaClient> meta, ConnectMeta());
+    return rpc::ServiceClient<Service>(std::move(meta));
   }
 };
 

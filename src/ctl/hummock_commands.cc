@@ -9,6 +9,7 @@
 #include "ctl/format.h"
 #include "hummock/epoch.h"
 #include "proto/hummock_service.grpc.pb.h"
+#include "rpc/meta_client.h"
 
 namespace rwmeta::ctl {
 namespace {
@@ -72,75 +73,40 @@ std::vector<std::vector<std::string>> SstRows(const hummock::CompactionGroup& gr
 const std::vector<std::string> kSstColumns = {"Level", "Sub-level", "Object ID", "Size (bytes)",
                                               "Keys",  "Table IDs", "Min epoch", "Max epoch"};
 
-// Calls one HummockManagerService method through the shared MetaClient connection.
-class HummockClient {
- public:
-  static Result<HummockClient> Connect(const CtlContext& ctx) {
-    RWMETA_ASSIGN_OR_RETURN(auto meta, ctx.ConnectMeta());
-    return HummockClient(std::move(meta));
-  }
+using HummockClient = rpc::ServiceClient<hummock::HummockManagerService>;
+using Stub = hummock::HummockManagerService::Stub;
 
-  Result<hummock::GetCurrentVersionResponse> GetCurrentVersion() {
-    hummock::GetCurrentVersionRequest request;
-    hummock::GetCurrentVersionResponse response;
-    RWMETA_RETURN_IF_ERROR(meta_->Call("GetCurrentVersion", [&](grpc::ClientContext* context) {
-      return stub_->GetCurrentVersion(context, request, &response);
-    }));
-    return response;
-  }
-
-  Result<hummock::TriggerFullGcResponse> TriggerFullGc(int64_t retention_secs) {
-    hummock::TriggerFullGcRequest request;
-    request.set_sst_retention_time_sec(retention_secs);
-    hummock::TriggerFullGcResponse response;
-    RWMETA_RETURN_IF_ERROR(meta_->Call("TriggerFullGc", [&](grpc::ClientContext* context) {
-      return stub_->TriggerFullGc(context, request, &response);
-    }));
-    return response;
-  }
-
-  Result<hummock::TriggerCompactionResponse> TriggerCompaction() {
-    hummock::TriggerCompactionRequest request;
-    hummock::TriggerCompactionResponse response;
-    RWMETA_RETURN_IF_ERROR(meta_->Call("TriggerCompaction", [&](grpc::ClientContext* context) {
-      return stub_->TriggerCompaction(context, request, &response);
-    }));
-    return response;
-  }
-
- private:
-  explicit HummockClient(std::unique_ptr<rpc::MetaClient> meta)
-      : meta_(std::move(meta)), stub_(hummock::HummockManagerService::NewStub(meta_->channel())) {}
-
-  std::unique_ptr<rpc::MetaClient> meta_;
-  std::unique_ptr<hummock::HummockManagerService::Stub> stub_;
-};
+Result<hummock::GetCurrentVersionResponse> GetCurrentVersion(const CtlContext& ctx) {
+  RWMETA_ASSIGN_OR_RETURN(HummockClient client, ctx.Connect<hummock::HummockManagerService>());
+  return client.Call("GetCurrentVersion", &Stub::GetCurrentVersion, {});
+}
 
 Status RunListVersion(const CtlContext& ctx, bool verbose) {
-  RWMETA_ASSIGN_OR_RETURN(HummockClient client, HummockClient::Connect(ctx));
-  RWMETA_ASSIGN_OR_RETURN(hummock::GetCurrentVersionResponse response, client.GetCurrentVersion());
+  RWMETA_ASSIGN_OR_RETURN(hummock::GetCurrentVersionResponse response, GetCurrentVersion(ctx));
   *ctx.out << RenderVersion(response.current_version(), verbose);
   return Status::Ok();
 }
 
 Status RunListSsts(const CtlContext& ctx) {
-  RWMETA_ASSIGN_OR_RETURN(HummockClient client, HummockClient::Connect(ctx));
-  RWMETA_ASSIGN_OR_RETURN(hummock::GetCurrentVersionResponse response, client.GetCurrentVersion());
+  RWMETA_ASSIGN_OR_RETURN(hummock::GetCurrentVersionResponse response, GetCurrentVersion(ctx));
   *ctx.out << RenderSsts(response);
   return Status::Ok();
 }
 
 Status RunTriggerFullGc(const CtlContext& ctx, int64_t retention_secs) {
-  RWMETA_ASSIGN_OR_RETURN(HummockClient client, HummockClient::Connect(ctx));
+  RWMETA_ASSIGN_OR_RETURN(HummockClient client, ctx.Connect<hummock::HummockManagerService>());
+  hummock::TriggerFullGcRequest request;
+  request.set_sst_retention_time_sec(retention_secs);
   RWMETA_ASSIGN_OR_RETURN(hummock::TriggerFullGcResponse report,
-                          client.TriggerFullGc(retention_secs));
+                          client.Call("TriggerFullGc", &Stub::TriggerFullGc, request));
   *ctx.out << RenderFullGc(retention_secs, report);
   return Status::Ok();
 }
 
 Status RunTriggerCompaction(const CtlContext& ctx) {
-  RWMETA_ASSIGN_OR_RETURN(HummockClient client, HummockClient::Connect(ctx));
-  RWMETA_ASSIGN_OR_RETURN(hummock::TriggerCompactionResponse response, client.TriggerCompaction());
+  RWMETA_ASSIGN_OR_RETURN(HummockClient client, ctx.Connect<hummock::HummockManagerService>());
+  RWMETA_ASSIGN_OR_RETURN(hummock::TriggerCompactionResponse response,
+                          client.Call("TriggerCompaction", &Stub::TriggerCompaction, {}));
   *ctx.out << "Compactions committed: " << response.compactions() << "\n";
   return Status::Ok();
 }

@@ -10,7 +10,7 @@
 
 #include "common/testing/status_matchers.h"
 #include "ctl/ctl_context.h"
-#include "ctl/testing/run_process.h"
+#include "ctl/testing/risectl_binary.h"
 #include "proto/hummock_service.grpc.pb.h"
 #include "rpc/meta_services.h"
 #include "rpc/rpc_server.h"
@@ -20,8 +20,8 @@
 namespace rwmeta::ctl {
 namespace {
 
-using ::rwmeta::ctl::testing::ProcessResult;
-using ::rwmeta::ctl::testing::RunProcess;
+using ::rwmeta::ctl::testing::RunRisectlBinary;
+using ::rwmeta::testing::CommandResult;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -140,9 +140,9 @@ class HummockCommandsTest : public ::testing::Test {
     meta_addr_ = "http://" + server_.address();
   }
 
-  ProcessResult Risectl(std::vector<std::string> args) {
+  CommandResult Risectl(std::vector<std::string> args) {
     args.insert(args.begin(), "hummock");
-    return RunProcess(RISECTL_PATH, args, {{kMetaAddrEnv, meta_addr_}});
+    return RunRisectlBinary(args, meta_addr_);
   }
 
   rpc::testing::FakeMetaBackend backend_;
@@ -160,7 +160,7 @@ TEST(FormatEpochTest, ShowsTheWallClockTimeTheEpochEncodes) {
 
 TEST_F(HummockCommandsTest, ListVersionPrintsLevelsAndTables) {
   hummock_.Set(SampleVersion());
-  ProcessResult r = Risectl({"list-version"});
+  CommandResult r = Risectl({"list-version"});
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out,
@@ -188,7 +188,7 @@ TEST_F(HummockCommandsTest, ListVersionPrintsLevelsAndTables) {
 
 TEST_F(HummockCommandsTest, ListVersionVerboseAddsEverySst) {
   hummock_.Set(SampleVersion());
-  ProcessResult r = Risectl({"list-version", "--verbose"});
+  CommandResult r = Risectl({"list-version", "--verbose"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("L6                0     0\n"
                                "\n"
@@ -203,14 +203,14 @@ TEST_F(HummockCommandsTest, ListVersionVerboseAddsEverySst) {
                                "100        150\n"
                                "\n"
                                "Tables:\n"));
-  ProcessResult short_flag = Risectl({"list-version", "-v"});
+  CommandResult short_flag = Risectl({"list-version", "-v"});
   EXPECT_EQ(short_flag.out, r.out);
 }
 
 TEST_F(HummockCommandsTest, ListVersionOfAnEmptyStore) {
   hummock::GetCurrentVersionResponse empty;
   hummock_.Set(empty);
-  ProcessResult r = Risectl({"list-version", "--verbose"});
+  CommandResult r = Risectl({"list-version", "--verbose"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
             "Version ID:           0\n"
@@ -223,7 +223,7 @@ TEST_F(HummockCommandsTest, ListVersionOfAnEmptyStore) {
 
 TEST_F(HummockCommandsTest, ListSstsPrintsOneLinePerSstAndTheStaleObjects) {
   hummock_.Set(SampleVersion());
-  ProcessResult r = Risectl({"list-ssts"});
+  CommandResult r = Risectl({"list-ssts"});
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out,
@@ -235,14 +235,14 @@ TEST_F(HummockCommandsTest, ListSstsPrintsOneLinePerSstAndTheStaleObjects) {
             "2      L1                3          4096          40    1001,1002  100        150\n"
             "Stale objects waiting for vacuum (2): 4, 8\n");
   // RisingWave's name for the same listing.
-  ProcessResult alias = Risectl({"list-sst-info"});
+  CommandResult alias = Risectl({"list-sst-info"});
   EXPECT_EQ(alias.exit_code, 0) << alias.err;
   EXPECT_EQ(alias.out, r.out);
 }
 
 TEST_F(HummockCommandsTest, ListSstsOfAnEmptyStore) {
   hummock_.Set(hummock::GetCurrentVersionResponse());
-  ProcessResult r = Risectl({"list-ssts"});
+  CommandResult r = Risectl({"list-ssts"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
             "Version 0: 0 SSTs, 0 bytes\n"
@@ -261,7 +261,7 @@ TEST_F(HummockCommandsTest, TriggerFullGcSendsRetentionAndPrintsTheReport) {
   gc.add_kept_referenced_object_ids(17);
   gc.add_kept_too_young_object_ids(20);
   hummock_.Set(gc);
-  ProcessResult r = Risectl({"trigger-full-gc", "-s", "3600"});
+  CommandResult r = Risectl({"trigger-full-gc", "-s", "3600"});
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out,
@@ -272,7 +272,7 @@ TEST_F(HummockCommandsTest, TriggerFullGcSendsRetentionAndPrintsTheReport) {
   EXPECT_EQ(hummock_.retention_secs(), 3600);
 
   hummock_.Set(hummock::TriggerFullGcResponse());
-  ProcessResult none = Risectl({"trigger-full-gc", "--sst-retention-time-sec", "0"});
+  CommandResult none = Risectl({"trigger-full-gc", "--sst-retention-time-sec", "0"});
   EXPECT_EQ(none.exit_code, 0) << none.err;
   EXPECT_EQ(none.out,
             "Full GC with retention 0 s: listed 0 SST objects (0 other keys left alone)\n"
@@ -283,18 +283,18 @@ TEST_F(HummockCommandsTest, TriggerFullGcSendsRetentionAndPrintsTheReport) {
 }
 
 TEST_F(HummockCommandsTest, TriggerFullGcRetentionIsRequiredAndNotNegative) {
-  ProcessResult negative = Risectl({"trigger-full-gc", "-s", "-1"});
+  CommandResult negative = Risectl({"trigger-full-gc", "-s", "-1"});
   EXPECT_EQ(negative.exit_code, 2);
   EXPECT_EQ(negative.out, "");
   EXPECT_THAT(negative.err, AllOf(StartsWith("error: --sst-retention-time-sec: Value -1 not in "
                                              "range"),
                                   HasSubstr("Usage:"), HasSubstr("trigger-full-gc")));
 
-  ProcessResult missing = Risectl({"trigger-full-gc"});
+  CommandResult missing = Risectl({"trigger-full-gc"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.err, StartsWith("error: --sst-retention-time-sec is required"));
 
-  ProcessResult not_a_number = Risectl({"trigger-full-gc", "-s", "an hour"});
+  CommandResult not_a_number = Risectl({"trigger-full-gc", "-s", "an hour"});
   EXPECT_EQ(not_a_number.exit_code, 2);
   EXPECT_THAT(not_a_number.err, StartsWith("error: "));
   // None of them reached the meta node.
@@ -302,19 +302,19 @@ TEST_F(HummockCommandsTest, TriggerFullGcRetentionIsRequiredAndNotNegative) {
 }
 
 TEST_F(HummockCommandsTest, TriggerCompactionPrintsTheCount) {
-  ProcessResult r = Risectl({"trigger-compaction"});
+  CommandResult r = Risectl({"trigger-compaction"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "Compactions committed: 2\n");
 }
 
 TEST_F(HummockCommandsTest, ErrorsFromTheNodeExitOneWithTheirMessage) {
   hummock_.FailWith(UnavailableError("full gc: listing the state store: connection refused"));
-  ProcessResult gc = Risectl({"trigger-full-gc", "-s", "0"});
+  CommandResult gc = Risectl({"trigger-full-gc", "-s", "0"});
   EXPECT_EQ(gc.exit_code, 1);
   EXPECT_EQ(gc.out, "");
   EXPECT_EQ(gc.err, "error: full gc: listing the state store: connection refused\n");
 
-  ProcessResult list = Risectl({"list-version"});
+  CommandResult list = Risectl({"list-version"});
   EXPECT_EQ(list.exit_code, 1);
   EXPECT_EQ(list.err, "error: full gc: listing the state store: connection refused\n");
 }
@@ -324,19 +324,18 @@ TEST(HummockCommandsNoServiceTest, NodeWithoutTheServiceIsUnimplemented) {
   rpc::testing::FakeMetaBackend backend;
   rpc::RpcServer server(&backend);
   ASSERT_OK(server.Start("127.0.0.1:0"));
-  ProcessResult r = RunProcess(RISECTL_PATH, {"hummock", "list-ssts"},
-                               {{kMetaAddrEnv, "http://" + server.address()}});
+  CommandResult r = RunRisectlBinary({"hummock", "list-ssts"}, "http://" + server.address());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, AllOf(StartsWith("error: meta node at 127.0.0.1:"),
                            HasSubstr(" does not serve GetCurrentVersion")));
 }
 
 TEST(HummockCommandsNoServiceTest, HelpListsEveryCommand) {
-  ProcessResult r = RunProcess(RISECTL_PATH, {"hummock", "--help"});
+  CommandResult r = RunRisectlBinary({"hummock", "--help"}, std::nullopt);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.out, AllOf(HasSubstr("list-version"), HasSubstr("list-ssts"),
                            HasSubstr("trigger-full-gc"), HasSubstr("trigger-compaction")));
-  ProcessResult gc = RunProcess(RISECTL_PATH, {"hummock", "trigger-full-gc", "--help"});
+  CommandResult gc = RunRisectlBinary({"hummock", "trigger-full-gc", "--help"}, std::nullopt);
   EXPECT_EQ(gc.exit_code, 0);
   EXPECT_THAT(gc.out, HasSubstr("-s,--sst-retention-time-sec"));
 }

@@ -23,18 +23,13 @@
 namespace rwmeta::ctl {
 namespace {
 
+// The flags of restore-meta: what restore::RestoreMeta takes (bound straight to its options, so
+// their defaults are restore's), and where the snapshots are read from and how.
 struct RestoreFlags {
   restore::MetaStoreFlags target;
-  uint64_t snapshot_id = 0;
+  restore::RestoreOptions restore;
   std::string backup_storage_url;
   std::string backup_storage_directory = "backup";
-  std::string hummock_storage_url;
-  std::string hummock_storage_directory = "hummock_001";
-  bool dry_run = false;
-  bool validate_integrity = false;
-  bool overwrite_hummock_storage_endpoint = false;
-  std::optional<std::string> overwrite_backup_storage_url;
-  std::optional<std::string> overwrite_backup_storage_directory;
   int64_t read_attempt_timeout_ms = 600'000;
   int64_t read_retry_attempts = 3;
 };
@@ -113,9 +108,10 @@ Status RunRestoreMeta(const CtlContext& ctx, const RestoreFlags& f) {
   spdlog::info(
       "restore-meta: snapshot {}, meta store type {}, backup storage {} directory {}, hummock "
       "storage {} directory {}{}{}",
-      f.snapshot_id, f.target.type, RedactUrl(f.backup_storage_url), f.backup_storage_directory,
-      RedactUrl(f.hummock_storage_url), f.hummock_storage_directory, f.dry_run ? ", dry run" : "",
-      f.validate_integrity ? ", validate integrity" : "");
+      f.restore.snapshot_id, f.target.type, RedactUrl(f.backup_storage_url),
+      f.backup_storage_directory, RedactUrl(f.restore.hummock_storage_url),
+      f.restore.hummock_storage_directory, f.restore.dry_run ? ", dry run" : "",
+      f.restore.validate_integrity ? ", validate integrity" : "");
   RWMETA_ASSIGN_OR_RETURN(auto target, OpenTarget(f.target));
 
   auto backup_base = objstore::OpenObjectStore(f.backup_storage_url);
@@ -125,18 +121,10 @@ Status RunRestoreMeta(const CtlContext& ctx, const RestoreFlags& f) {
       {.attempt_timeout_ms = f.read_attempt_timeout_ms, .retry_attempts = f.read_retry_attempts});
   backup::BackupStorage backup(&backup_store, f.backup_storage_directory);
 
-  auto state_store = objstore::OpenObjectStore(f.hummock_storage_url);
+  auto state_store = objstore::OpenObjectStore(f.restore.hummock_storage_url);
   if (!state_store.ok()) return state_store.status().WithContext("--hummock-storage-url");
 
-  restore::RestoreOptions options;
-  options.snapshot_id = f.snapshot_id;
-  options.hummock_storage_url = f.hummock_storage_url;
-  options.hummock_storage_directory = f.hummock_storage_directory;
-  options.dry_run = f.dry_run;
-  options.validate_integrity = f.validate_integrity;
-  options.overwrite_hummock_storage_endpoint = f.overwrite_hummock_storage_endpoint;
-  options.overwrite_backup_storage_url = f.overwrite_backup_storage_url;
-  options.overwrite_backup_storage_directory = f.overwrite_backup_storage_directory;
+  restore::RestoreOptions options = f.restore;
   CliProgress progress(*ctx.err, /*draw=*/isatty(STDERR_FILENO) == 1);
   options.progress = &progress;
   auto summary = restore::RestoreMeta(backup, *target, **state_store, options);
@@ -172,7 +160,7 @@ void AddRestoreCommands(CLI::App& meta, CtlContext& ctx, CommandAction* action) 
       "Hummock version checkpoint into the state store. Offline: stop the meta node first. All "
       "or nothing: a failed or interrupted restore leaves the target as it was, or (after the "
       "rows are committed) is completed by running it again.");
-  cmd->add_option("--meta-snapshot-id", f->snapshot_id, "Id of the snapshot to restore")
+  cmd->add_option("--meta-snapshot-id", f->restore.snapshot_id, "Id of the snapshot to restore")
       ->required()
       ->check(IdValidator());
   AddTargetFlags(*cmd, f->target);
@@ -182,22 +170,24 @@ void AddRestoreCommands(CLI::App& meta, CtlContext& ctx, CommandAction* action) 
   cmd->add_option("--backup-storage-directory", f->backup_storage_directory,
                   "Directory of the snapshots and manifest.json in backup storage")
       ->capture_default_str();
-  cmd->add_option("--hummock-storage-url", f->hummock_storage_url,
+  cmd->add_option("--hummock-storage-url", f->restore.hummock_storage_url,
                   "State store URL without the hummock+ prefix (s3://state_bucket)")
       ->required();
-  cmd->add_option("--hummock-storage-directory", f->hummock_storage_directory,
+  cmd->add_option("--hummock-storage-directory", f->restore.hummock_storage_directory,
                   "The state store's data directory")
       ->capture_default_str();
-  cmd->add_flag("--dry-run", f->dry_run, "Run every check and write nothing");
-  cmd->add_flag("--validate-integrity", f->validate_integrity,
+  cmd->add_flag("--dry-run", f->restore.dry_run, "Run every check and write nothing");
+  cmd->add_flag("--validate-integrity", f->restore.validate_integrity,
                 "Check that every object the snapshot references exists in the state store");
-  cmd->add_flag("--overwrite-hummock-storage-endpoint", f->overwrite_hummock_storage_endpoint,
+  cmd->add_flag("--overwrite-hummock-storage-endpoint",
+                f->restore.overwrite_hummock_storage_endpoint,
                 "Restore onto a state store at another place: rewrite state_store and "
                 "data_directory to the --hummock-storage-* values, and the backup parameters to "
                 "the two --overwrite-backup-storage-* values (all three needed)");
-  cmd->add_option("--overwrite-backup-storage-url", f->overwrite_backup_storage_url,
+  cmd->add_option("--overwrite-backup-storage-url", f->restore.overwrite_backup_storage_url,
                   "New backup_storage_url (with --overwrite-hummock-storage-endpoint)");
-  cmd->add_option("--overwrite-backup-storage-directory", f->overwrite_backup_storage_directory,
+  cmd->add_option("--overwrite-backup-storage-directory",
+                  f->restore.overwrite_backup_storage_directory,
                   "New backup_storage_directory (with --overwrite-hummock-storage-endpoint)");
   cmd->add_option("--read-attempt-timeout-ms", f->read_attempt_timeout_ms,
                   "Time limit of each read attempt from backup storage")

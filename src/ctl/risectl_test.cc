@@ -11,7 +11,7 @@
 
 #include "common/testing/status_matchers.h"
 #include "ctl/ctl_context.h"
-#include "ctl/testing/run_process.h"
+#include "ctl/testing/risectl_binary.h"
 #include "rpc/rpc_server.h"
 #include "rpc/testing/fake_meta_backend.h"
 #include "rpc/testing/unused_port.h"
@@ -19,10 +19,10 @@
 namespace rwmeta::ctl {
 namespace {
 
-using ::rwmeta::ctl::testing::ProcessResult;
-using ::rwmeta::ctl::testing::RunProcess;
+using ::rwmeta::ctl::testing::RunRisectlBinary;
 using ::rwmeta::rpc::testing::FakeMetaBackend;
 using ::rwmeta::rpc::testing::UnusedLoopbackPort;
+using ::rwmeta::testing::CommandResult;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -35,12 +35,12 @@ class RisectlTest : public ::testing::Test {
   }
 
   // Runs risectl with `args` against the in-test meta node (via RW_META_ADDR).
-  ProcessResult Risectl(const std::vector<std::string>& args) {
-    return RunProcess(RISECTL_PATH, args, {{kMetaAddrEnv, meta_addr_}});
+  CommandResult Risectl(const std::vector<std::string>& args) {
+    return RunRisectlBinary(args, meta_addr_);
   }
   // Runs risectl with `args` and no RW_META_ADDR.
-  static ProcessResult RisectlNoEnv(const std::vector<std::string>& args) {
-    return RunProcess(RISECTL_PATH, args, {}, {kMetaAddrEnv});
+  static CommandResult RisectlNoEnv(const std::vector<std::string>& args) {
+    return RunRisectlBinary(args, std::nullopt);
   }
 
   FakeMetaBackend backend_;
@@ -49,7 +49,7 @@ class RisectlTest : public ::testing::Test {
 };
 
 TEST_F(RisectlTest, ClusterInfoPrintsEveryFieldReadably) {
-  ProcessResult r = Risectl({"meta", "cluster-info"});
+  CommandResult r = Risectl({"meta", "cluster-info"});
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out,
@@ -65,7 +65,7 @@ TEST_F(RisectlTest, ClusterInfoPrintsEveryFieldReadably) {
 }
 
 TEST_F(RisectlTest, SystemParamsGetPrintsTable) {
-  ProcessResult r = Risectl({"meta", "system-params", "get"});
+  CommandResult r = Risectl({"meta", "system-params", "get"});
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(r.exit_code, 0);
   // clang-format off
@@ -81,45 +81,45 @@ TEST_F(RisectlTest, SystemParamsGetPrintsTable) {
 }
 
 TEST_F(RisectlTest, SystemParamsGetNamePrintsOnlyTheValue) {
-  ProcessResult r = Risectl({"meta", "system-params", "get", "backup_storage_directory"});
+  CommandResult r = Risectl({"meta", "system-params", "get", "backup_storage_directory"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "hummock_001/backup\n");
   EXPECT_EQ(r.err, "");
 }
 
 TEST_F(RisectlTest, SystemParamsGetUnknownNameFails) {
-  ProcessResult r = Risectl({"meta", "system-params", "get", "no_such_param"});
+  CommandResult r = Risectl({"meta", "system-params", "get", "no_such_param"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "error: unknown parameter no_such_param\n");
 }
 
 TEST_F(RisectlTest, SystemParamsSetChangesValueAndPrintsNotice) {
-  ProcessResult r =
+  CommandResult r =
       Risectl({"meta", "system-params", "set", "backup_storage_url", "s3://backup_bucket"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "backup_storage_url = s3://backup_bucket\n");
   EXPECT_EQ(r.err, std::string("notice: ") + FakeMetaBackend::kBackupUrlNotice + "\n");
   EXPECT_EQ(backend_.params()[4].value, "s3://backup_bucket");
 
-  ProcessResult get = Risectl({"meta", "system-params", "get", "backup_storage_url"});
+  CommandResult get = Risectl({"meta", "system-params", "get", "backup_storage_url"});
   EXPECT_EQ(get.exit_code, 0);
   EXPECT_EQ(get.out, "s3://backup_bucket\n");
 }
 
 TEST_F(RisectlTest, SystemParamsSetAcceptsValueStartingWithDashAfterSeparator) {
-  ProcessResult r = Risectl({"meta", "system-params", "set", "--", "barrier_interval_ms", "-5"});
+  CommandResult r = Risectl({"meta", "system-params", "set", "--", "barrier_interval_ms", "-5"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "barrier_interval_ms = -5\n");
 }
 
 TEST_F(RisectlTest, SystemParamsSetErrorsFromTheNodeExitOne) {
-  ProcessResult unknown = Risectl({"meta", "system-params", "set", "no_such_param", "1"});
+  CommandResult unknown = Risectl({"meta", "system-params", "set", "no_such_param", "1"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(unknown.err, "error: unknown parameter no_such_param\n");
   EXPECT_EQ(unknown.out, "");
 
-  ProcessResult immutable =
+  CommandResult immutable =
       Risectl({"meta", "system-params", "set", "state_store", "hummock+memory"});
   EXPECT_EQ(immutable.exit_code, 1);
   EXPECT_EQ(immutable.err, "error: parameter state_store cannot be changed\n");
@@ -127,7 +127,7 @@ TEST_F(RisectlTest, SystemParamsSetErrorsFromTheNodeExitOne) {
 }
 
 TEST_F(RisectlTest, SystemParamsSetRefusesValueThatIsNotUtf8) {
-  ProcessResult r = Risectl({"meta", "system-params", "set", "barrier_interval_ms", "\xFF"});
+  CommandResult r = Risectl({"meta", "system-params", "set", "barrier_interval_ms", "\xFF"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "error: system parameter value is not valid UTF-8\n");
   EXPECT_EQ(backend_.params()[0].value, "1000");
@@ -135,13 +135,13 @@ TEST_F(RisectlTest, SystemParamsSetRefusesValueThatIsNotUtf8) {
 
 TEST_F(RisectlTest, BackendUnavailableIsReportedAsTheNodeSaidIt) {
   backend_.FailWith(UnavailableError("meta store at 127.0.0.1:5432: connection refused"));
-  ProcessResult r = Risectl({"meta", "cluster-info"});
+  CommandResult r = Risectl({"meta", "cluster-info"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "error: meta store at 127.0.0.1:5432: connection refused\n");
 }
 
 TEST_F(RisectlTest, SetWithoutValueIsUsageError) {
-  ProcessResult r = Risectl({"meta", "system-params", "set", "barrier_interval_ms"});
+  CommandResult r = Risectl({"meta", "system-params", "set", "barrier_interval_ms"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   EXPECT_THAT(r.err, AllOf(StartsWith("error: VALUE is required"), HasSubstr("Usage:")));
@@ -154,7 +154,7 @@ TEST_F(RisectlTest, UnknownCommandOrFlagIsUsageError) {
                                              {"meta", "cluster-info", "--bogus"},
                                              {"meta", "system-params", "get", "a", "b"},
                                              {"--bogus", "meta", "cluster-info"}}) {
-    ProcessResult r = Risectl(args);
+    CommandResult r = Risectl(args);
     EXPECT_EQ(r.exit_code, 2) << args.back();
     EXPECT_EQ(r.out, "") << args.back();
     EXPECT_THAT(r.err, AllOf(StartsWith("error: "), HasSubstr("Usage:"))) << args.back();
@@ -165,7 +165,7 @@ TEST_F(RisectlTest, UnknownCommandOrFlagIsUsageError) {
 // "-1" would otherwise restore snapshot 18446744073709551615. Nothing is opened.
 TEST_F(RisectlTest, RestoreMetaRefusesANegativeOrEmptySnapshotId) {
   for (const std::string& id : {std::string("-1"), std::string("")}) {
-    ProcessResult r =
+    CommandResult r =
         Risectl({"meta", "restore-meta", "--meta-snapshot-id", id, "--meta-store-type", "sqlite",
                  "--sql-endpoint", "/nonexistent/rwmeta-restore-test.db", "--backup-storage-url",
                  "fs:///nonexistent/backup", "--hummock-storage-url", "fs:///nonexistent/state"});
@@ -181,7 +181,7 @@ TEST_F(RisectlTest, RestoreMetaRefusesANegativeOrEmptySnapshotId) {
 }
 
 TEST_F(RisectlTest, UnknownCommandIsNamedWithTheUsageOfItsGroup) {
-  ProcessResult r = Risectl({"meta", "bogus"});
+  CommandResult r = Risectl({"meta", "bogus"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, AllOf(StartsWith("error: unknown command \"bogus\"\n"),
                            HasSubstr("Usage: risectl meta [OPTIONS] SUBCOMMAND"),
@@ -189,93 +189,89 @@ TEST_F(RisectlTest, UnknownCommandIsNamedWithTheUsageOfItsGroup) {
 }
 
 TEST_F(RisectlTest, NoCommandPrintsUsageAndExitsTwo) {
-  ProcessResult none = Risectl({});
+  CommandResult none = Risectl({});
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_THAT(none.err,
               AllOf(HasSubstr("subcommand is required"), HasSubstr("Usage:"), HasSubstr("meta")));
-  ProcessResult group = Risectl({"meta"});
+  CommandResult group = Risectl({"meta"});
   EXPECT_EQ(group.exit_code, 2);
   EXPECT_THAT(group.err, AllOf(HasSubstr("cluster-info"), HasSubstr("system-params")));
-  ProcessResult subgroup = Risectl({"meta", "system-params"});
+  CommandResult subgroup = Risectl({"meta", "system-params"});
   EXPECT_EQ(subgroup.exit_code, 2);
   EXPECT_THAT(subgroup.err, AllOf(HasSubstr("get"), HasSubstr("set")));
 }
 
 TEST_F(RisectlTest, HelpOnEveryLevelExplainsItsCommandsAndFlags) {
-  ProcessResult root = Risectl({"--help"});
+  CommandResult root = Risectl({"--help"});
   EXPECT_EQ(root.exit_code, 0);
   EXPECT_EQ(root.err, "");
   EXPECT_THAT(root.out, AllOf(HasSubstr("meta"), HasSubstr("--meta-addr"),
                               HasSubstr("RW_META_ADDR"), HasSubstr("--rpc-timeout-ms"),
                               HasSubstr("Commands for the meta node"), HasSubstr("Examples:")));
 
-  ProcessResult meta = Risectl({"meta", "--help"});
+  CommandResult meta = Risectl({"meta", "--help"});
   EXPECT_EQ(meta.exit_code, 0);
   EXPECT_THAT(meta.out, AllOf(HasSubstr("cluster-info"), HasSubstr("Print the cluster's id"),
                               HasSubstr("system-params"), HasSubstr("ALTER SYSTEM SET")));
 
-  ProcessResult params = Risectl({"meta", "system-params", "--help"});
+  CommandResult params = Risectl({"meta", "system-params", "--help"});
   EXPECT_EQ(params.exit_code, 0);
   EXPECT_THAT(params.out, AllOf(HasSubstr("get"), HasSubstr("set"), HasSubstr("redacted")));
 
-  ProcessResult get = Risectl({"meta", "system-params", "get", "--help"});
+  CommandResult get = Risectl({"meta", "system-params", "get", "--help"});
   EXPECT_EQ(get.exit_code, 0);
   EXPECT_THAT(get.out, AllOf(HasSubstr("NAME"), HasSubstr("Parameter to print")));
 
-  ProcessResult set = Risectl({"meta", "system-params", "set", "--help"});
+  CommandResult set = Risectl({"meta", "system-params", "set", "--help"});
   EXPECT_EQ(set.exit_code, 0);
   EXPECT_THAT(set.out, AllOf(HasSubstr("NAME"), HasSubstr("VALUE"), HasSubstr("Immutable")));
 
-  ProcessResult info = Risectl({"meta", "cluster-info", "--help"});
+  CommandResult info = Risectl({"meta", "cluster-info", "--help"});
   EXPECT_EQ(info.exit_code, 0);
   EXPECT_THAT(info.out, HasSubstr("uptime"));
 }
 
 TEST_F(RisectlTest, VersionFlagPrintsVersion) {
-  ProcessResult r = Risectl({"--version"});
+  CommandResult r = Risectl({"--version"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "risectl (rwmeta) 0.1.0\n");
 }
 
 TEST_F(RisectlTest, UnreachableMetaNodeExitsOneWithClearMessage) {
   std::string target = "127.0.0.1:" + std::to_string(UnusedLoopbackPort());
-  ProcessResult r = RisectlNoEnv({"--meta-addr", "http://" + target, "meta", "cluster-info"});
+  CommandResult r = RisectlNoEnv({"--meta-addr", "http://" + target, "meta", "cluster-info"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_THAT(r.err, StartsWith("error: cannot reach meta node at " + target + ": "));
 }
 
 TEST_F(RisectlTest, MetaAddrComesFromEnvironment) {
-  ProcessResult r =
-      RunProcess(RISECTL_PATH, {"meta", "system-params", "get", "checkpoint_frequency"},
-                 {{kMetaAddrEnv, server_.address()}});  // bare host:port form
+  CommandResult r = RunRisectlBinary({"meta", "system-params", "get", "checkpoint_frequency"},
+                                     server_.address());  // bare host:port form
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "1\n");
 }
 
 TEST_F(RisectlTest, MetaAddrFlagOverridesEnvironmentAndMayFollowTheCommand) {
   std::string dead = "http://127.0.0.1:" + std::to_string(UnusedLoopbackPort());
-  ProcessResult r = RunProcess(
-      RISECTL_PATH,
-      {"meta", "system-params", "get", "checkpoint_frequency", "--meta-addr", meta_addr_},
-      {{kMetaAddrEnv, dead}});
+  CommandResult r = RunRisectlBinary(
+      {"meta", "system-params", "get", "checkpoint_frequency", "--meta-addr", meta_addr_}, dead);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "1\n");
 }
 
 TEST_F(RisectlTest, DefaultMetaAddrIsLocalhost5690) {
-  ProcessResult r = RisectlNoEnv({"--help"});
+  CommandResult r = RisectlNoEnv({"--help"});
   EXPECT_THAT(r.out, HasSubstr("http://127.0.0.1:5690"));
 }
 
 TEST_F(RisectlTest, MalformedMetaAddrIsUsageError) {
-  ProcessResult flag =
+  CommandResult flag =
       RisectlNoEnv({"--meta-addr", "https://127.0.0.1:5690", "meta", "cluster-info"});
   EXPECT_EQ(flag.exit_code, 2);
   EXPECT_THAT(flag.err, AllOf(StartsWith("error: "), HasSubstr("TLS")));
 
-  ProcessResult env =
-      RunProcess(RISECTL_PATH, {"meta", "cluster-info"}, {{kMetaAddrEnv, "nonsense"}});
+  CommandResult env = RunRisectlBinary({"meta", "cluster-info"}, "nonsense");
   EXPECT_EQ(env.exit_code, 2);
   EXPECT_THAT(env.err, HasSubstr("bad address \"nonsense\""));
 }

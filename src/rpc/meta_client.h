@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -75,6 +76,39 @@ class MetaClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<meta::ClusterService::Stub> cluster_stub_;
   std::unique_ptr<meta::SystemParamsService::Stub> system_params_stub_;
+};
+
+// A client of one more service of the meta node (BackupService, HummockManagerService, ...) over
+// a MetaClient's connection, with its deadline and its error mapping (top of this file):
+//
+//   ServiceClient<backup_service::BackupService> backup(std::move(meta));
+//   Result<GetBackupMetricsResponse> m = backup.Call(
+//       "GetBackupMetrics", &backup_service::BackupService::Stub::GetBackupMetrics, {});
+//
+// Thread-safe as MetaClient is.
+template <typename Service>
+class ServiceClient {
+ public:
+  using Stub = typename Service::Stub;
+
+  explicit ServiceClient(std::unique_ptr<MetaClient> meta)
+      : meta_(std::move(meta)), stub_(Service::NewStub(meta_->channel())) {}
+
+  // Calls `rpc` of the service with `request`; `method` names it in messages ("BackupMeta").
+  template <typename Request, typename Response>
+  Result<Response> Call(std::string_view method,
+                        grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+                        const Request& request) {
+    Response response;
+    RWMETA_RETURN_IF_ERROR(meta_->Call(method, [&](grpc::ClientContext* context) {
+      return (stub_.get()->*rpc)(context, request, &response);
+    }));
+    return response;
+  }
+
+ private:
+  std::unique_ptr<MetaClient> meta_;
+  std::unique_ptr<Stub> stub_;
 };
 
 }  // namespace rwmeta::rpc

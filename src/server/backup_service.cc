@@ -22,6 +22,8 @@ void FillJob(const meta::BackupJobInfo& job, JobMessage* out) {
   if (job.remarks) out->set_remarks(*job.remarks);
   out->set_started_at_ms(job.started_at_ms);
   if (job.finished_at_ms) out->set_finished_at_ms(*job.finished_at_ms);
+  // OK unless the job failed; the wire's number for the code, by the one mapping.
+  out->set_error_code(static_cast<uint32_t>(rpc::ToGrpcCode(job.error.code())));
 }
 
 void FillMetadata(const backup::SnapshotMetadata& entry, bool include_object_ids,
@@ -67,7 +69,7 @@ grpc::Status BackupServiceImpl::BackupMeta(grpc::ServerContext* context,
   rpc::MarkServedByMeta(context);
   std::optional<std::string> remarks;
   if (request->has_remarks()) remarks = request->remarks();
-  Result<uint64_t> job_id = manager_.StartBackup(std::move(remarks));
+  Result<uint64_t> job_id = backend_.StartBackup(std::move(remarks));
   if (!job_id.ok()) return rpc::ToGrpcStatus(job_id.status());
   response->set_job_id(*job_id);
   return grpc::Status::OK;
@@ -77,7 +79,7 @@ grpc::Status BackupServiceImpl::GetBackupJobStatus(
     grpc::ServerContext* context, const backup_service::GetBackupJobStatusRequest* request,
     backup_service::GetBackupJobStatusResponse* response) {
   rpc::MarkServedByMeta(context);
-  Result<meta::BackupJobInfo> job = manager_.GetJob(request->job_id());
+  Result<meta::BackupJobInfo> job = backend_.GetJob(request->job_id());
   if (!job.ok()) {
     // RisingWave's clients expect an unknown job as a status, not as a failed call.
     if (job.status().code() != StatusCode::kNotFound) return rpc::ToGrpcStatus(job.status());
@@ -95,7 +97,7 @@ grpc::Status BackupServiceImpl::ListBackupJobs(grpc::ServerContext* context,
                                                backup_service::ListBackupJobsResponse* response) {
   rpc::MarkServedByMeta(context);
   const uint32_t limit = request->limit() == 0 ? kDefaultJobLimit : request->limit();
-  Result<std::vector<meta::BackupJobInfo>> jobs = manager_.ListJobs(limit);
+  Result<std::vector<meta::BackupJobInfo>> jobs = backend_.ListJobs(limit);
   if (!jobs.ok()) return rpc::ToGrpcStatus(jobs.status());
   for (const meta::BackupJobInfo& job : *jobs) FillJob(job, response->add_jobs());
   return grpc::Status::OK;
@@ -106,7 +108,7 @@ grpc::Status BackupServiceImpl::DeleteMetaSnapshot(
     backup_service::DeleteMetaSnapshotResponse* /*response*/) {
   rpc::MarkServedByMeta(context);
   std::vector<uint64_t> ids(request->snapshot_ids().begin(), request->snapshot_ids().end());
-  return rpc::ToGrpcStatus(manager_.DeleteSnapshots(ids));
+  return rpc::ToGrpcStatus(backend_.DeleteSnapshots(ids));
 }
 
 grpc::Status BackupServiceImpl::GetMetaSnapshotManifest(
@@ -115,7 +117,7 @@ grpc::Status BackupServiceImpl::GetMetaSnapshotManifest(
   rpc::MarkServedByMeta(context);
   // The location the manifest was read from, whatever switch lands meanwhile.
   meta::BackupLocation location;
-  Result<backup::Manifest> manifest = manager_.GetManifest(&location);
+  Result<backup::Manifest> manifest = backend_.GetManifest(&location);
   if (!manifest.ok()) return rpc::ToGrpcStatus(manifest.status());
   backup_service::MetaSnapshotManifest* out = response->mutable_manifest();
   out->set_manifest_id(manifest->manifest_id);
@@ -131,7 +133,7 @@ grpc::Status BackupServiceImpl::VerifyMetaSnapshot(
     grpc::ServerContext* context, const backup_service::VerifyMetaSnapshotRequest* request,
     backup_service::VerifyMetaSnapshotResponse* response) {
   rpc::MarkServedByMeta(context);
-  Result<backup::SnapshotContents> contents = manager_.VerifySnapshot(request->snapshot_id());
+  Result<backup::SnapshotContents> contents = backend_.VerifySnapshot(request->snapshot_id());
   if (!contents.ok()) return rpc::ToGrpcStatus(contents.status());
   const backup::SnapshotHeader& header = contents->header;
   response->set_snapshot_id(contents->snapshot_id);
@@ -160,7 +162,7 @@ grpc::Status BackupServiceImpl::GetBackupMetrics(
     grpc::ServerContext* context, const backup_service::GetBackupMetricsRequest* /*request*/,
     backup_service::GetBackupMetricsResponse* response) {
   rpc::MarkServedByMeta(context);
-  const meta::BackupMetrics metrics = manager_.metrics();
+  const meta::BackupMetrics metrics = backend_.Metrics();
   response->set_jobs_started(metrics.jobs_started);
   response->set_jobs_succeeded(metrics.jobs_succeeded);
   response->set_jobs_failed(metrics.jobs_failed);

@@ -1,20 +1,24 @@
-// BackupServiceImpl: the gRPC BackupService (proto/backup_service.proto) over the meta node's
-// meta::BackupManager, for `risectl meta backup-meta`, `list-meta-snapshots`, ...
+// BackupServiceImpl: the gRPC BackupService (proto/backup_service.proto) over a BackupBackend
+// (backup_backend.h; on the meta node, its meta::BackupManager), for `risectl meta backup-meta`,
+// `list-meta-snapshots`, ...
 //
-//   BackupMeta               BackupManager::StartBackup: returns the job id at once
-//   GetBackupJobStatus       BackupManager::GetJob; an unknown job is OK with NOT_FOUND and the
-//                            manager's "backup job N not found" message (as RisingWave answers)
-//   ListBackupJobs           BackupManager::ListJobs (limit 0 means 100), newest first
-//   DeleteMetaSnapshot       BackupManager::DeleteSnapshots
-//   GetMetaSnapshotManifest  BackupManager::GetManifest and the current location (redacted URL)
-//   VerifyMetaSnapshot       BackupManager::VerifySnapshot: the header facts of a verified snapshot
-//   GetBackupMetrics         BackupManager::metrics
-// Every other error of the manager crosses unchanged (code and message, rpc/status_grpc.h):
+// clang-format off
+//   BackupMeta               BackupBackend::StartBackup: returns the job id at once
+//   GetBackupJobStatus       BackupBackend::GetJob; a FAILED job's error code in error_code; an
+//                            unknown job is OK with NOT_FOUND and the backend's "backup job N not
+//                            found" message (as RisingWave answers)
+//   ListBackupJobs           BackupBackend::ListJobs (limit 0 means 100), newest first
+//   DeleteMetaSnapshot       BackupBackend::DeleteSnapshots
+//   GetMetaSnapshotManifest  BackupBackend::GetManifest and its location (redacted URL)
+//   VerifyMetaSnapshot       BackupBackend::VerifySnapshot: the header facts of a verified snapshot
+//   GetBackupMetrics         BackupBackend::Metrics
+// clang-format on
+// Every other error of the backend crosses unchanged (code and message, rpc/status_grpc.h):
 // FailedPrecondition for a second job while one runs, ResourceExhausted for a full location,
 // NotFound naming unknown snapshot ids, DataLoss/Unimplemented from verification, and the backup
 // location's or the meta store's errors.
 //
-// Thread-safe (handlers run concurrently on gRPC's threads; the manager is thread-safe). Every
+// Thread-safe (handlers run concurrently on gRPC's threads; the backend is thread-safe). Every
 // handler marks its response as served by the meta node (rpc::MarkServedByMeta).
 #pragma once
 
@@ -22,13 +26,14 @@
 
 #include "meta/backup_manager.h"
 #include "proto/backup_service.grpc.pb.h"
+#include "server/backup_backend.h"
 
 namespace rwmeta::server {
 
 class BackupServiceImpl final : public backup_service::BackupService::Service {
  public:
-  // `manager` is not owned and must outlive the service (and the RpcServer serving it).
-  explicit BackupServiceImpl(meta::BackupManager& manager) : manager_(manager) {}
+  // `backend` is not owned and must outlive the service (and the RpcServer serving it).
+  explicit BackupServiceImpl(BackupBackend& backend) : backend_(backend) {}
 
   grpc::Status BackupMeta(grpc::ServerContext* context,
                           const backup_service::BackupMetaRequest* request,
@@ -53,7 +58,7 @@ class BackupServiceImpl final : public backup_service::BackupService::Service {
                                 backup_service::GetBackupMetricsResponse* response) override;
 
  private:
-  meta::BackupManager& manager_;
+  BackupBackend& backend_;
 };
 
 // The wire status of a job state (RUNNING, SUCCEEDED, FAILED).

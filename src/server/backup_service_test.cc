@@ -1,42 +1,36 @@
-// BackupServiceImpl over a real BackupManager (memory meta store, memory state store, a shared
-// in-memory backup location), called through gRPC as risectl calls it.
+// BackupServiceImpl over a real BackupManager (testing::BackupTestNode: memory meta store, memory
+// state store, a private in-memory backup location), called through gRPC as risectl calls it; and
+// over a fake BackupBackend where the outcome is the service's own mapping.
 #include "server/backup_service.h"
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/testing/status_matchers.h"
-#include "hummock/sst/sst_writer.h"
-#include "hummock/version/version.h"
-#include "meta/bootstrap.h"
-#include "metastore/memory/memory_meta_store.h"
-#include "objstore/memory/memory_object_store.h"
-#include "rpc/rpc_server.h"
-#include "rpc/status_grpc.h"
-#include "rpc/testing/fake_meta_backend.h"
+#include "server/testing/served_meta_node.h"
 
 namespace rwmeta::server {
 namespace {
 
 namespace bs = ::rwmeta::backup_service;
+using Stub = bs::BackupService::Stub;
 using ::rwmeta::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-constexpr std::string_view kDir = "hummock_001";
-constexpr uint32_t kTable = 1001;
+using testing::kTableId;
 constexpr size_t kMaxSnapshots = 3;
 
 int64_t NowMs() {
@@ -45,113 +39,31 @@ int64_t NowMs() {
       .count();
 }
 
-// Holds backup jobs before their cut while closed: a job stays RUNNING until Open().
-class Gate {
- public:
-  void Close() {
-    std::lock_guard lock(mu_);
-    open_ = false;
-  }
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  // Bounded: a test that forgets to open fails its job instead of hanging.
-  Status Pass() {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, std::chrono::seconds(30), [this] { return open_; })) {
-      return DeadlineExceededError("gate stayed closed");
-    }
-    return Status::Ok();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = true;
-};
-
 class BackupServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // A backup location private to this test: every open of the same URL sees the same objects.
-    static std::atomic<int> counter{0};
-    const std::string prefix = fmt::format("backup-service-test-{}-{}/", getpid(), counter++);
-    backup_objects_ = objstore::MemoryObjectStore::OpenShared(prefix + "memory");
-    meta::BootstrapOptions bootstrap;
-    bootstrap.state_store = "hummock+memory";
-    bootstrap.data_directory = std::string(kDir);
-    bootstrap.backup_storage_url = "memory";
-    bootstrap.backup_storage_directory = "backup";
-    ASSERT_OK_AND_ASSIGN(meta::ClusterInfo cluster, meta::BootstrapCluster(meta_, bootstrap));
-    cluster_id_ = cluster.cluster_id;
-    params_ = std::make_unique<meta::SystemParamsManager>(meta_);
-    ASSERT_OK(params_->Reload());
-    ASSERT_OK_AND_ASSIGN(hummock_, hummock::HummockManager::Open(
-                                       meta_, objects_, {.data_directory = std::string(kDir)}));
-    meta::BackupManagerOptions options;
-    options.cluster_id = cluster_id_;
-    options.rwmeta_version = "rwmeta-test";
-    options.max_snapshots = kMaxSnapshots;
-    options.before_cut = [this]() -> Status {
-      RWMETA_RETURN_IF_ERROR(gate_.Pass());
-      std::lock_guard lock(mu_);
-      return before_cut_status_;
-    };
-    options.open_store =
-        [prefix](std::string_view url) -> Result<std::unique_ptr<objstore::ObjectStore>> {
-      return std::unique_ptr<objstore::ObjectStore>(
-          objstore::MemoryObjectStore::OpenShared(prefix + std::string(url)));
-    };
-    ASSERT_OK_AND_ASSIGN(manager_,
-                         meta::BackupManager::Open(meta_, *hummock_, *params_, std::move(options)));
-    service_ = std::make_unique<BackupServiceImpl>(*manager_);
-    server_.AddService(service_.get());
-    ASSERT_OK(server_.Start("127.0.0.1:0"));
-    stub_ = bs::BackupService::NewStub(
-        grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials()));
+    ASSERT_OK_AND_ASSIGN(node_, testing::BackupTestNode::Open({.max_snapshots = kMaxSnapshots}));
+    ASSERT_OK(node_->Serve());
+    ASSERT_OK_AND_ASSIGN(client_, node_->Connect());
   }
 
-  void TearDown() override {
-    gate_.Open();
-    server_.Stop();
-  }
-
-  // Commits one epoch with one SST holding `rows` keys of kTable; returns the SST's object id.
   uint64_t CommitRows(int rows) {
-    const uint64_t epoch = hummock::NextEpoch(hummock_->current()->max_committed_epoch());
-    Result<uint64_t> id = hummock_->NewObjectIds(1);
+    Result<uint64_t> id = node_->CommitRows(rows);
     EXPECT_OK(id);
-    auto out = objects_.OpenWriter(hummock::SstObjectKey(kDir, *id));
-    EXPECT_OK(out);
-    hummock::SstWriter writer(std::move(out).value(), {.object_id = *id});
-    for (int i = 0; i < rows; ++i) {
-      EXPECT_OK(writer.Add(kTable, "key" + std::to_string(1000 + i), epoch,
-                           hummock::Value::Put("value" + std::to_string(i))));
-    }
-    Result<hummock::SstInfo> info = writer.Finish();
-    EXPECT_OK(info);
-    EXPECT_OK(hummock_->CommitEpoch(epoch, {hummock::ToSstableInfo(*info)}, {kTable}));
-    return *id;
+    return id.ok() ? *id : 0;
   }
 
   Result<uint64_t> BackupMeta(std::optional<std::string> remarks = std::nullopt) {
-    grpc::ClientContext context;
     bs::BackupMetaRequest request;
     if (remarks) request.set_remarks(*remarks);
-    bs::BackupMetaResponse response;
-    RWMETA_RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->BackupMeta(&context, request, &response)));
+    RWMETA_ASSIGN_OR_RETURN(bs::BackupMetaResponse response,
+                            client_->Call("BackupMeta", &Stub::BackupMeta, request));
     return response.job_id();
   }
   Result<bs::GetBackupJobStatusResponse> JobStatus(uint64_t job_id) {
-    grpc::ClientContext context;
     bs::GetBackupJobStatusRequest request;
     request.set_job_id(job_id);
-    bs::GetBackupJobStatusResponse response;
-    RWMETA_RETURN_IF_ERROR(
-        rpc::FromGrpcStatus(stub_->GetBackupJobStatus(&context, request, &response)));
-    return response;
+    return client_->Call("GetBackupJobStatus", &Stub::GetBackupJobStatus, request);
   }
   // Polls the job's status (bounded) until it is no longer RUNNING.
   Result<bs::GetBackupJobStatusResponse> WaitForJob(uint64_t job_id) {
@@ -178,29 +90,19 @@ class BackupServiceTest : public ::testing::Test {
     return *id;
   }
   Result<bs::ListBackupJobsResponse> ListJobs(uint32_t limit) {
-    grpc::ClientContext context;
     bs::ListBackupJobsRequest request;
     request.set_limit(limit);
-    bs::ListBackupJobsResponse response;
-    RWMETA_RETURN_IF_ERROR(
-        rpc::FromGrpcStatus(stub_->ListBackupJobs(&context, request, &response)));
-    return response;
+    return client_->Call("ListBackupJobs", &Stub::ListBackupJobs, request);
   }
   Status Delete(const std::vector<uint64_t>& ids) {
-    grpc::ClientContext context;
     bs::DeleteMetaSnapshotRequest request;
     for (uint64_t id : ids) request.add_snapshot_ids(id);
-    bs::DeleteMetaSnapshotResponse response;
-    return rpc::FromGrpcStatus(stub_->DeleteMetaSnapshot(&context, request, &response));
+    return client_->Call("DeleteMetaSnapshot", &Stub::DeleteMetaSnapshot, request).status();
   }
   Result<bs::GetMetaSnapshotManifestResponse> Manifest(bool include_object_ids = false) {
-    grpc::ClientContext context;
     bs::GetMetaSnapshotManifestRequest request;
     request.set_include_object_ids(include_object_ids);
-    bs::GetMetaSnapshotManifestResponse response;
-    RWMETA_RETURN_IF_ERROR(
-        rpc::FromGrpcStatus(stub_->GetMetaSnapshotManifest(&context, request, &response)));
-    return response;
+    return client_->Call("GetMetaSnapshotManifest", &Stub::GetMetaSnapshotManifest, request);
   }
   std::vector<uint64_t> ListedIds() {
     Result<bs::GetMetaSnapshotManifestResponse> manifest = Manifest();
@@ -211,41 +113,16 @@ class BackupServiceTest : public ::testing::Test {
     return ids;
   }
   Result<bs::VerifyMetaSnapshotResponse> Verify(uint64_t id) {
-    grpc::ClientContext context;
     bs::VerifyMetaSnapshotRequest request;
     request.set_snapshot_id(id);
-    bs::VerifyMetaSnapshotResponse response;
-    RWMETA_RETURN_IF_ERROR(
-        rpc::FromGrpcStatus(stub_->VerifyMetaSnapshot(&context, request, &response)));
-    return response;
+    return client_->Call("VerifyMetaSnapshot", &Stub::VerifyMetaSnapshot, request);
   }
   Result<bs::GetBackupMetricsResponse> Metrics() {
-    grpc::ClientContext context;
-    bs::GetBackupMetricsResponse response;
-    RWMETA_RETURN_IF_ERROR(rpc::FromGrpcStatus(stub_->GetBackupMetrics(&context, {}, &response)));
-    return response;
-  }
-  void FailBeforeCutWith(Status status) {
-    std::lock_guard lock(mu_);
-    before_cut_status_ = std::move(status);
+    return client_->Call("GetBackupMetrics", &Stub::GetBackupMetrics, {});
   }
 
-  metastore::MemoryMetaStore meta_;
-  objstore::MemoryObjectStore objects_;
-  // The backup location "memory" as the manager sees it.
-  std::unique_ptr<objstore::MemoryObjectStore> backup_objects_;
-  std::string cluster_id_;
-  std::unique_ptr<meta::SystemParamsManager> params_;
-  std::unique_ptr<hummock::HummockManager> hummock_;
-  Gate gate_;
-  std::mutex mu_;
-  Status before_cut_status_;  // guarded by mu_
-  std::unique_ptr<meta::BackupManager> manager_;
-  std::unique_ptr<BackupServiceImpl> service_;
-  rpc::testing::FakeMetaBackend backend_;
-  // Declared last: stopped before the service and the managers go.
-  rpc::RpcServer server_{&backend_};
-  std::unique_ptr<bs::BackupService::Stub> stub_;
+  std::unique_ptr<testing::BackupTestNode> node_;
+  std::optional<rpc::ServiceClient<bs::BackupService>> client_;
 };
 
 TEST_F(BackupServiceTest, BackupMetaRunsAJobWhoseSnapshotTheManifestLists) {
@@ -261,8 +138,8 @@ TEST_F(BackupServiceTest, BackupMetaRunsAJobWhoseSnapshotTheManifestLists) {
   EXPECT_THAT(job.message(),
               StartsWith(fmt::format("snapshot 1 of hummock version {} (2 objects, max committed "
                                      "epoch {})",
-                                     hummock_->current()->id(),
-                                     hummock_->current()->max_committed_epoch())));
+                                     node_->hummock().current()->id(),
+                                     node_->hummock().current()->max_committed_epoch())));
   EXPECT_EQ(job.remarks(), "nightly");
   EXPECT_GE(job.started_at_ms(), before_ms);
   ASSERT_TRUE(job.has_finished_at_ms());
@@ -275,7 +152,7 @@ TEST_F(BackupServiceTest, BackupMetaRunsAJobWhoseSnapshotTheManifestLists) {
   EXPECT_EQ(response.manifest().manifest_id(), 1u);
   ASSERT_EQ(response.manifest().snapshot_metadata_size(), 1);
   const bs::MetaSnapshotMetadata& s = response.manifest().snapshot_metadata(0);
-  const auto version = hummock_->current();
+  const auto version = node_->hummock().current();
   EXPECT_EQ(s.id(), 1u);
   EXPECT_EQ(s.hummock_version_id(), version->id());
   EXPECT_EQ(s.max_committed_epoch(), version->max_committed_epoch());
@@ -284,10 +161,11 @@ TEST_F(BackupServiceTest, BackupMetaRunsAJobWhoseSnapshotTheManifestLists) {
   EXPECT_EQ(s.remarks(), "nightly");
   EXPECT_EQ(s.rw_version(), "rwmeta-test");
   ASSERT_EQ(s.state_table_info().size(), 1u);
-  EXPECT_EQ(s.state_table_info().at(kTable).committed_epoch(), version->max_committed_epoch());
-  EXPECT_EQ(s.state_table_info().at(kTable).compaction_group_id(),
-            version->state_table_info().at(kTable).compaction_group_id());
-  ASSERT_OK_AND_ASSIGN(objstore::ObjectMeta object, backup_objects_->Head("backup/1.snapshot"));
+  EXPECT_EQ(s.state_table_info().at(kTableId).committed_epoch(), version->max_committed_epoch());
+  EXPECT_EQ(s.state_table_info().at(kTableId).compaction_group_id(),
+            version->state_table_info().at(kTableId).compaction_group_id());
+  ASSERT_OK_AND_ASSIGN(objstore::ObjectMeta object,
+                       node_->backup_objects().Head("backup/1.snapshot"));
   EXPECT_EQ(s.size_bytes(), object.size_bytes);
   EXPECT_NE(s.checksum(), 0u);
   EXPECT_GE(s.created_at_ms(), before_ms);
@@ -301,7 +179,7 @@ TEST_F(BackupServiceTest, BackupMetaRunsAJobWhoseSnapshotTheManifestLists) {
 
 TEST_F(BackupServiceTest, ASecondJobIsRefusedWhileOneRuns) {
   CommitRows(2);
-  gate_.Close();
+  node_->HoldJobs();
   ASSERT_OK_AND_ASSIGN(uint64_t running, BackupMeta("held"));
   ASSERT_OK_AND_ASSIGN(bs::GetBackupJobStatusResponse status, JobStatus(running));
   EXPECT_EQ(status.job_status(), bs::RUNNING);
@@ -314,7 +192,7 @@ TEST_F(BackupServiceTest, ASecondJobIsRefusedWhileOneRuns) {
   ASSERT_EQ(jobs.jobs_size(), 1);  // the refused one was not recorded
   EXPECT_EQ(jobs.jobs(0).job_status(), bs::RUNNING);
 
-  gate_.Open();
+  node_->ReleaseJobs();
   ASSERT_OK_AND_ASSIGN(status, WaitForJob(running));
   EXPECT_EQ(status.job_status(), bs::SUCCEEDED);
   // The next one runs, with the next id.
@@ -330,7 +208,7 @@ TEST_F(BackupServiceTest, UnknownJobIsNotFoundInTheStatusAsRisingWaveAnswers) {
 }
 
 TEST_F(BackupServiceTest, AFailedJobReportsItsErrorAndListsNothing) {
-  FailBeforeCutWith(UnavailableError("state store unreachable"));
+  node_->FailJobsWith(UnavailableError("state store unreachable"));
   ASSERT_OK_AND_ASSIGN(uint64_t job_id, BackupMeta());
   ASSERT_OK_AND_ASSIGN(bs::GetBackupJobStatusResponse status, WaitForJob(job_id));
   EXPECT_EQ(status.job_status(), bs::FAILED);
@@ -341,12 +219,41 @@ TEST_F(BackupServiceTest, AFailedJobReportsItsErrorAndListsNothing) {
   EXPECT_THAT(ListedIds(), IsEmpty());
 }
 
+// The code a job failed with crosses the wire beside its message: DataLoss stays DataLoss after
+// the job thread, the backup_job row and gRPC.
+TEST_F(BackupServiceTest, AFailedJobsReplyCarriesTheCodeItFailedWith) {
+  const uint64_t ok = Backup();
+  node_->FailJobsWith(DataLossError("backup/manifest.json: checksum mismatch"));
+  ASSERT_OK_AND_ASSIGN(uint64_t corrupt, BackupMeta());
+  ASSERT_OK_AND_ASSIGN(bs::GetBackupJobStatusResponse status, WaitForJob(corrupt));
+  EXPECT_EQ(status.job_status(), bs::FAILED);
+  EXPECT_EQ(status.error_code(), static_cast<uint32_t>(StatusCode::kDataLoss));
+  EXPECT_THAT(status.message(),
+              AllOf(StartsWith(fmt::format("failed backup job {}: DATA_LOSS: ", corrupt)),
+                    EndsWith("backup/manifest.json: checksum mismatch")));
+
+  node_->FailJobsWith(UnavailableError("s3 endpoint unreachable"));
+  ASSERT_OK_AND_ASSIGN(uint64_t unreachable, BackupMeta());
+  ASSERT_OK_AND_ASSIGN(status, WaitForJob(unreachable));
+  EXPECT_EQ(status.error_code(), static_cast<uint32_t>(StatusCode::kUnavailable));
+
+  ASSERT_OK_AND_ASSIGN(status, JobStatus(ok));
+  EXPECT_EQ(status.job_status(), bs::SUCCEEDED);
+  EXPECT_EQ(status.error_code(), 0u);
+  // The history carries the same codes.
+  ASSERT_OK_AND_ASSIGN(bs::ListBackupJobsResponse jobs, ListJobs(0));
+  ASSERT_EQ(jobs.jobs_size(), 3);
+  EXPECT_EQ(jobs.jobs(0).error_code(), static_cast<uint32_t>(StatusCode::kUnavailable));
+  EXPECT_EQ(jobs.jobs(1).error_code(), static_cast<uint32_t>(StatusCode::kDataLoss));
+  EXPECT_EQ(jobs.jobs(2).error_code(), 0u);
+}
+
 TEST_F(BackupServiceTest, ListBackupJobsIsNewestFirstWithALimit) {
   const uint64_t a = Backup("a");
-  FailBeforeCutWith(UnavailableError("down"));
+  node_->FailJobsWith(UnavailableError("down"));
   ASSERT_OK_AND_ASSIGN(uint64_t b, BackupMeta("b"));
   ASSERT_OK(WaitForJob(b).status());
-  FailBeforeCutWith(Status::Ok());
+  node_->FailJobsWith(Status::Ok());
   const uint64_t c = Backup();
 
   ASSERT_OK_AND_ASSIGN(bs::ListBackupJobsResponse all, ListJobs(0));
@@ -377,11 +284,12 @@ TEST_F(BackupServiceTest, DeleteNamesUnknownIdsAndThenDeletesNothing) {
               StatusIs(StatusCode::kNotFound, HasSubstr("snapshots 7, 9 not found in manifest "
                                                         "backup/manifest.json; nothing deleted")));
   EXPECT_THAT(ListedIds(), ElementsAre(a, b));
-  EXPECT_OK(backup_objects_->Head("backup/1.snapshot").status());
+  EXPECT_OK(node_->backup_objects().Head("backup/1.snapshot").status());
 
   EXPECT_OK(Delete({a}));
   EXPECT_THAT(ListedIds(), ElementsAre(b));
-  EXPECT_THAT(backup_objects_->Head("backup/1.snapshot").status(), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(node_->backup_objects().Head("backup/1.snapshot").status(),
+              StatusIs(StatusCode::kNotFound));
   // Deleted already: unknown now.
   EXPECT_THAT(Delete({a}), StatusIs(StatusCode::kNotFound, HasSubstr("snapshot 1 not found")));
   // Nothing to delete is fine.
@@ -398,14 +306,14 @@ TEST_F(BackupServiceTest, VerifyReadsTheSnapshotWholeAndRefusesACorruptOne) {
   EXPECT_EQ(v.snapshot_id(), id);
   EXPECT_EQ(v.format_major_version(), 1u);
   EXPECT_EQ(v.format_minor_version(), 0u);
-  EXPECT_EQ(v.cluster_id(), cluster_id_);
+  EXPECT_EQ(v.cluster_id(), node_->cluster_id());
   EXPECT_EQ(v.rwmeta_version(), "rwmeta-test");
-  EXPECT_EQ(v.source_backend(), std::string(meta_.backend()));
+  EXPECT_EQ(v.source_backend(), std::string(node_->meta_store().backend()));
   EXPECT_GT(v.model_version(), 0);
   EXPECT_EQ(v.hummock_version_id(), entry.hummock_version_id());
   EXPECT_EQ(v.max_committed_epoch(), entry.max_committed_epoch());
   EXPECT_EQ(v.safe_epoch(), entry.safe_epoch());
-  EXPECT_EQ(v.table_committed_epochs().at(kTable), entry.max_committed_epoch());
+  EXPECT_EQ(v.table_committed_epochs().at(kTableId), entry.max_committed_epoch());
   // The bootstrap wrote one cluster row and one user (root).
   EXPECT_EQ(v.table_row_counts().at("cluster"), 1u);
   EXPECT_EQ(v.table_row_counts().at("user"), 1u);
@@ -417,9 +325,9 @@ TEST_F(BackupServiceTest, VerifyReadsTheSnapshotWholeAndRefusesACorruptOne) {
               StatusIs(StatusCode::kNotFound, HasSubstr("snapshot 99 not found")));
 
   // One bit flipped in the middle of the object.
-  ASSERT_OK_AND_ASSIGN(std::string bytes, backup_objects_->Get("backup/1.snapshot"));
+  ASSERT_OK_AND_ASSIGN(std::string bytes, node_->backup_objects().Get("backup/1.snapshot"));
   bytes[bytes.size() / 2] ^= 0x10;
-  ASSERT_OK(backup_objects_->Put("backup/1.snapshot", bytes));
+  ASSERT_OK(node_->backup_objects().Put("backup/1.snapshot", bytes));
   EXPECT_THAT(Verify(id).status(), StatusIs(StatusCode::kDataLoss, HasSubstr("backup/1.snapshot")));
 }
 
@@ -430,7 +338,7 @@ TEST_F(BackupServiceTest, MetricsCountJobsBytesAndDeletes) {
 
   CommitRows(2);
   const uint64_t id = Backup();
-  FailBeforeCutWith(UnavailableError("down"));
+  node_->FailJobsWith(UnavailableError("down"));
   ASSERT_OK_AND_ASSIGN(uint64_t failed, BackupMeta());
   ASSERT_OK(WaitForJob(failed).status());
   ASSERT_OK_AND_ASSIGN(bs::GetMetaSnapshotManifestResponse manifest, Manifest());
@@ -457,19 +365,115 @@ TEST_F(BackupServiceTest, TooManySnapshotsIsResourceExhausted) {
 
 TEST_F(BackupServiceTest, ChangingTheDirectoryHidesSnapshotsAndSettingItBackShowsThem) {
   const uint64_t id = Backup("before the switch");
-  ASSERT_OK(params_->Set("backup_storage_directory", "elsewhere"));
+  ASSERT_OK(node_->params().Set("backup_storage_directory", "elsewhere"));
   ASSERT_OK_AND_ASSIGN(bs::GetMetaSnapshotManifestResponse elsewhere, Manifest());
   EXPECT_EQ(elsewhere.location().directory(), "elsewhere");
   EXPECT_EQ(elsewhere.manifest().manifest_id(), 0u);
   EXPECT_THAT(elsewhere.manifest().snapshot_metadata(), IsEmpty());
   EXPECT_THAT(Delete({id}), StatusIs(StatusCode::kNotFound));
 
-  ASSERT_OK(params_->Set("backup_storage_directory", "backup"));
+  ASSERT_OK(node_->params().Set("backup_storage_directory", "backup"));
   ASSERT_OK_AND_ASSIGN(bs::GetMetaSnapshotManifestResponse back, Manifest());
   EXPECT_EQ(back.location().directory(), "backup");
   ASSERT_EQ(back.manifest().snapshot_metadata_size(), 1);
   EXPECT_EQ(back.manifest().snapshot_metadata(0).id(), id);
   EXPECT_EQ(back.manifest().snapshot_metadata(0).remarks(), "before the switch");
+}
+
+// ------------------------------------------------------------------------------------------
+// The service's own mapping, over a fake backend.
+
+// Answers from fixed rows; `error` (when not OK) fails every call. Set up before the calls.
+class FakeBackupBackend final : public BackupBackend {
+ public:
+  Result<uint64_t> StartBackup(std::optional<std::string> /*remarks*/) override {
+    if (!error.ok()) return error;
+    return 1;
+  }
+  Result<meta::BackupJobInfo> GetJob(uint64_t job_id) override {
+    if (!error.ok()) return error;
+    for (const meta::BackupJobInfo& job : jobs) {
+      if (job.job_id == job_id) return job;
+    }
+    return NotFoundError(fmt::format("backup job {} not found", job_id));
+  }
+  Result<std::vector<meta::BackupJobInfo>> ListJobs(size_t limit) override {
+    last_limit = limit;
+    if (!error.ok()) return error;
+    return jobs;
+  }
+  Status DeleteSnapshots(const std::vector<uint64_t>& /*ids*/) override { return error; }
+  Result<backup::Manifest> GetManifest(meta::BackupLocation* location) override {
+    if (!error.ok()) return error;
+    location->url = "memory";
+    location->directory = "backup";
+    return backup::Manifest{};
+  }
+  Result<backup::SnapshotContents> VerifySnapshot(uint64_t id) override {
+    if (!error.ok()) return error;
+    return NotFoundError(fmt::format("snapshot {} not found", id));
+  }
+  meta::BackupMetrics Metrics() override { return {}; }
+
+  std::vector<meta::BackupJobInfo> jobs;
+  Status error;
+  size_t last_limit = 0;
+};
+
+class BackupServiceFakeBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(served_.Start({&service_}));
+    ASSERT_OK_AND_ASSIGN(client_, served_.Connect<bs::BackupService>());
+  }
+
+  Result<bs::GetBackupJobStatusResponse> JobStatus(uint64_t job_id) {
+    bs::GetBackupJobStatusRequest request;
+    request.set_job_id(job_id);
+    return client_->Call("GetBackupJobStatus", &Stub::GetBackupJobStatus, request);
+  }
+
+  FakeBackupBackend backend_;
+  BackupServiceImpl service_{backend_};
+  // Declared after the service: stops serving before it goes.
+  testing::ServedServices served_;
+  std::optional<rpc::ServiceClient<bs::BackupService>> client_;
+};
+
+TEST_F(BackupServiceFakeBackendTest, EachFailedJobCodeCrossesInErrorCode) {
+  for (StatusCode code : {StatusCode::kDataLoss, StatusCode::kUnavailable, StatusCode::kAborted,
+                          StatusCode::kUnknown}) {
+    const Status error(code, "what went wrong");
+    backend_.jobs = {{.job_id = 7,
+                      .state = meta::BackupJobState::kFailed,
+                      .message = meta::FailedJobMessage(7, error),
+                      .error = error,
+                      .started_at_ms = 1,
+                      .finished_at_ms = 2}};
+    ASSERT_OK_AND_ASSIGN(bs::GetBackupJobStatusResponse status, JobStatus(7));
+    EXPECT_EQ(status.job_status(), bs::FAILED);
+    EXPECT_EQ(status.error_code(), static_cast<uint32_t>(code)) << StatusCodeName(code);
+    EXPECT_EQ(status.message(), "failed backup job 7: " + error.ToString());
+  }
+}
+
+TEST_F(BackupServiceFakeBackendTest, AnUnknownJobIsAStatusAndOtherErrorsFailTheCall) {
+  ASSERT_OK_AND_ASSIGN(bs::GetBackupJobStatusResponse status, JobStatus(42));
+  EXPECT_EQ(status.job_status(), bs::NOT_FOUND);
+  EXPECT_EQ(status.message(), "backup job 42 not found");
+  EXPECT_EQ(status.error_code(), 0u);
+
+  backend_.error = UnavailableError("meta store unreachable");
+  EXPECT_THAT(JobStatus(42).status(), StatusIs(StatusCode::kUnavailable, "meta store unreachable"));
+}
+
+TEST_F(BackupServiceFakeBackendTest, ListBackupJobsWithoutALimitAsksForOneHundred) {
+  bs::ListBackupJobsRequest request;
+  ASSERT_OK(client_->Call("ListBackupJobs", &Stub::ListBackupJobs, request).status());
+  EXPECT_EQ(backend_.last_limit, 100u);
+  request.set_limit(3);
+  ASSERT_OK(client_->Call("ListBackupJobs", &Stub::ListBackupJobs, request).status());
+  EXPECT_EQ(backend_.last_limit, 3u);
 }
 
 }  // namespace

@@ -14,8 +14,8 @@ grpc::Status HummockServiceImpl::GetCurrentVersion(
     grpc::ServerContext* context, const hummock::GetCurrentVersionRequest* /*request*/,
     hummock::GetCurrentVersionResponse* response) {
   rpc::MarkServedByMeta(context);
-  *response->mutable_current_version() = *manager_.current();
-  for (uint64_t id : manager_.StaleObjectIds()) response->add_stale_object_ids(id);
+  *response->mutable_current_version() = *backend_.CurrentVersion();
+  for (uint64_t id : backend_.StaleObjectIds()) response->add_stale_object_ids(id);
   return grpc::Status::OK;
 }
 
@@ -33,7 +33,7 @@ grpc::Status HummockServiceImpl::TriggerFullGc(grpc::ServerContext* context,
     return rpc::ToGrpcStatus(InvalidArgumentError("sst retention time " + std::to_string(secs) +
                                                   " seconds is too large"));
   }
-  Result<hummock::FullGcReport> report = maintenance_.TriggerFullGc(std::chrono::seconds(secs));
+  Result<hummock::FullGcReport> report = backend_.TriggerFullGc(std::chrono::seconds(secs));
   if (!report.ok()) return rpc::ToGrpcStatus(report.status());
   response->set_listed_sst_count(report->listed_sst_count);
   response->set_ignored_key_count(report->ignored_key_count);
@@ -48,7 +48,7 @@ grpc::Status HummockServiceImpl::TriggerCompaction(
     grpc::ServerContext* context, const hummock::TriggerCompactionRequest* /*request*/,
     hummock::TriggerCompactionResponse* response) {
   rpc::MarkServedByMeta(context);
-  Result<int> compactions = maintenance_.RunRoundNow();
+  Result<int> compactions = backend_.TriggerCompaction();
   if (!compactions.ok()) return rpc::ToGrpcStatus(compactions.status());
   response->set_compactions(static_cast<uint32_t>(*compactions));
   return grpc::Status::OK;

@@ -1,31 +1,32 @@
-// HummockServiceImpl: the gRPC HummockManagerService (proto/hummock_service.proto) over the meta
-// node's HummockManager and HummockMaintenance, for `risectl hummock ...`.
+// HummockServiceImpl: the gRPC HummockManagerService (proto/hummock_service.proto) over a
+// HummockBackend (hummock_backend.h; on the meta node, its HummockManager and
+// HummockMaintenance), for `risectl hummock ...`.
 //
-//   GetCurrentVersion  the current version (one whole version: a commit landing meanwhile is
-//                      wholly in it or not at all) and the stale object ids, read just after it
-//   TriggerFullGc      HummockMaintenance::TriggerFullGc: a compaction and vacuum round, then a
-//                      full GC pass; returns when the pass is done. InvalidArgument, before any
-//                      work, for a negative retention or one that overflows milliseconds
-//   TriggerCompaction  HummockMaintenance::RunRoundNow: one compaction and vacuum round
-// Errors of the manager and maintenance cross unchanged (rpc/status_grpc.h).
+// clang-format off
+//   GetCurrentVersion  HummockBackend::CurrentVersion (one whole version) and the stale object
+//                      ids, read just after it
+//   TriggerFullGc      HummockBackend::TriggerFullGc: a compaction and vacuum round, then a full
+//                      GC pass; returns when the pass is done. InvalidArgument, before any work,
+//                      for a negative retention or one that overflows milliseconds
+//   TriggerCompaction  HummockBackend::TriggerCompaction: one compaction and vacuum round
+// clang-format on
+// Errors of the backend cross unchanged (rpc/status_grpc.h).
 //
-// Thread-safe (handlers run concurrently on gRPC's threads; maintenance serializes its rounds).
+// Thread-safe (handlers run concurrently on gRPC's threads; the backend is thread-safe).
 // Every handler marks its response as served by the meta node (rpc::MarkServedByMeta).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
-#include "hummock/store/hummock_manager.h"
-#include "hummock/store/maintenance.h"
 #include "proto/hummock_service.grpc.pb.h"
+#include "server/hummock_backend.h"
 
 namespace rwmeta::server {
 
 class HummockServiceImpl final : public hummock::HummockManagerService::Service {
  public:
-  // Neither is owned; both must outlive the service (and the RpcServer serving it).
-  HummockServiceImpl(hummock::HummockManager& manager, hummock::HummockMaintenance& maintenance)
-      : manager_(manager), maintenance_(maintenance) {}
+  // `backend` is not owned and must outlive the service (and the RpcServer serving it).
+  explicit HummockServiceImpl(HummockBackend& backend) : backend_(backend) {}
 
   grpc::Status GetCurrentVersion(grpc::ServerContext* context,
                                  const hummock::GetCurrentVersionRequest* request,
@@ -38,8 +39,7 @@ class HummockServiceImpl final : public hummock::HummockManagerService::Service 
                                  hummock::TriggerCompactionResponse* response) override;
 
  private:
-  hummock::HummockManager& manager_;
-  hummock::HummockMaintenance& maintenance_;
+  HummockBackend& backend_;
 };
 
 }  // namespace rwmeta::server

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,8 @@
 #include "hummock/version/version.h"
 #include "metastore/memory/memory_meta_store.h"
 #include "objstore/memory/memory_object_store.h"
-#include "rpc/rpc_server.h"
-#include "rpc/status_grpc.h"
-#include "rpc/testing/fake_meta_backend.h"
+#include "rpc/meta_client.h"
+#include "server/testing/served_meta_node.h"
 
 namespace rwmeta::server {
 namespace {
@@ -28,8 +28,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr std::string_view kDir = "hummock_001";
-constexpr uint32_t kTable = 1001;
+using testing::kDataDirectory;
+using testing::kTableId;
+using Stub = hummock::HummockManagerService::Stub;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -41,59 +42,37 @@ class HummockServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK(meta_.Migrate());
-    ASSERT_OK_AND_ASSIGN(manager_, hummock::HummockManager::Open(
-                                       meta_, objects_, {.data_directory = std::string(kDir)}));
+    ASSERT_OK_AND_ASSIGN(
+        manager_, hummock::HummockManager::Open(meta_, objects_,
+                                                {.data_directory = std::string(kDataDirectory)}));
     hummock::MaintenanceOptions options;
     // Only the RPCs compact and collect here, so every outcome below is theirs.
     options.interval = std::chrono::hours(1);
     options.full_gc_interval = std::chrono::hours(1);
     maintenance_ = std::make_unique<hummock::HummockMaintenance>(*manager_, options);
-    service_ = std::make_unique<HummockServiceImpl>(*manager_, *maintenance_);
-    server_.AddService(service_.get());
-    ASSERT_OK(server_.Start("127.0.0.1:0"));
-    stub_ = hummock::HummockManagerService::NewStub(
-        grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials()));
+    backend_ = std::make_unique<HummockManagerBackend>(*manager_, *maintenance_);
+    service_ = std::make_unique<HummockServiceImpl>(*backend_);
+    ASSERT_OK(served_.Start({service_.get()}));
+    ASSERT_OK_AND_ASSIGN(client_, served_.Connect<hummock::HummockManagerService>());
   }
 
-  // Commits one epoch with one SST holding `rows` keys of kTable; returns the SST's object id.
   uint64_t CommitRows(int rows) {
-    const uint64_t epoch = hummock::NextEpoch(manager_->current()->max_committed_epoch());
-    Result<uint64_t> id = manager_->NewObjectIds(1);
+    Result<uint64_t> id = testing::CommitRows(*manager_, objects_, rows);
     EXPECT_OK(id);
-    auto out = objects_.OpenWriter(hummock::SstObjectKey(kDir, *id));
-    EXPECT_OK(out);
-    hummock::SstWriter writer(std::move(out).value(), {.object_id = *id});
-    for (int i = 0; i < rows; ++i) {
-      EXPECT_OK(writer.Add(kTable, "key" + std::to_string(1000 + i), epoch,
-                           hummock::Value::Put("value" + std::to_string(i))));
-    }
-    Result<hummock::SstInfo> info = writer.Finish();
-    EXPECT_OK(info);
-    EXPECT_OK(manager_->CommitEpoch(epoch, {hummock::ToSstableInfo(*info)}, {kTable}));
-    return *id;
+    return id.ok() ? *id : 0;
   }
 
   Result<hummock::GetCurrentVersionResponse> GetCurrentVersion() {
-    grpc::ClientContext context;
-    hummock::GetCurrentVersionResponse response;
-    Status s = rpc::FromGrpcStatus(stub_->GetCurrentVersion(&context, {}, &response));
-    if (!s.ok()) return s;
-    return response;
+    return client_->Call("GetCurrentVersion", &Stub::GetCurrentVersion, {});
   }
   Result<hummock::TriggerFullGcResponse> TriggerFullGc(int64_t secs) {
-    grpc::ClientContext context;
     hummock::TriggerFullGcRequest request;
     request.set_sst_retention_time_sec(secs);
-    hummock::TriggerFullGcResponse response;
-    Status s = rpc::FromGrpcStatus(stub_->TriggerFullGc(&context, request, &response));
-    if (!s.ok()) return s;
-    return response;
+    return client_->Call("TriggerFullGc", &Stub::TriggerFullGc, request);
   }
   Result<uint32_t> TriggerCompaction() {
-    grpc::ClientContext context;
-    hummock::TriggerCompactionResponse response;
-    Status s = rpc::FromGrpcStatus(stub_->TriggerCompaction(&context, {}, &response));
-    if (!s.ok()) return s;
+    RWMETA_ASSIGN_OR_RETURN(hummock::TriggerCompactionResponse response,
+                            client_->Call("TriggerCompaction", &Stub::TriggerCompaction, {}));
     return response.compactions();
   }
 
@@ -101,11 +80,11 @@ class HummockServiceTest : public ::testing::Test {
   objstore::MemoryObjectStore objects_;
   std::unique_ptr<hummock::HummockManager> manager_;
   std::unique_ptr<hummock::HummockMaintenance> maintenance_;
+  std::unique_ptr<HummockManagerBackend> backend_;
   std::unique_ptr<HummockServiceImpl> service_;
-  rpc::testing::FakeMetaBackend backend_;
-  // Declared last: stopped before the service and the managers go.
-  rpc::RpcServer server_{&backend_};
-  std::unique_ptr<hummock::HummockManagerService::Stub> stub_;
+  // Declared after the service and the managers: stops serving before they go.
+  testing::ServedServices served_;
+  std::optional<rpc::ServiceClient<hummock::HummockManagerService>> client_;
 };
 
 TEST_F(HummockServiceTest, GetCurrentVersionReturnsTheManagersVersion) {
@@ -121,7 +100,8 @@ TEST_F(HummockServiceTest, GetCurrentVersionReturnsTheManagersVersion) {
   ASSERT_EQ(version.groups(0).l0_sub_levels_size(), 2);
   EXPECT_EQ(version.groups(0).l0_sub_levels(0).table_infos(0).object_id(), second);
   EXPECT_EQ(version.groups(0).l0_sub_levels(0).table_infos(0).total_key_count(), 5u);
-  EXPECT_EQ(version.state_table_info().at(kTable).committed_epoch(), version.max_committed_epoch());
+  EXPECT_EQ(version.state_table_info().at(kTableId).committed_epoch(),
+            version.max_committed_epoch());
   EXPECT_THAT(response.stale_object_ids(), IsEmpty());
 }
 
@@ -142,7 +122,7 @@ TEST_F(HummockServiceTest, TriggerCompactionMovesL0IntoL1) {
   // The round vacuumed the inputs.
   EXPECT_THAT(response.stale_object_ids(), IsEmpty());
   for (uint64_t id : inputs) {
-    EXPECT_THAT(objects_.Head(hummock::SstObjectKey(kDir, id)).status(),
+    EXPECT_THAT(objects_.Head(hummock::SstObjectKey(kDataDirectory, id)).status(),
                 StatusIs(StatusCode::kNotFound));
   }
   // Nothing crosses a trigger any more.
@@ -152,7 +132,7 @@ TEST_F(HummockServiceTest, TriggerCompactionMovesL0IntoL1) {
 
 TEST_F(HummockServiceTest, TriggerFullGcDeletesAnOldOrphanAndKeepsTheVersionsObjects) {
   const uint64_t live = CommitRows(3);
-  const std::string orphan_key = hummock::SstObjectKey(kDir, 999);
+  const std::string orphan_key = hummock::SstObjectKey(kDataDirectory, 999);
   ASSERT_OK(objects_.Put(orphan_key, std::string(123, 'x')));
   ASSERT_OK_AND_ASSIGN(objstore::ObjectMeta orphan, objects_.Head(orphan_key));
   // Retention 0 deletes objects strictly older than now: wait (bounded) for the clock to move on.
@@ -167,15 +147,15 @@ TEST_F(HummockServiceTest, TriggerFullGcDeletesAnOldOrphanAndKeepsTheVersionsObj
   EXPECT_THAT(report.kept_referenced_object_ids(), ElementsAre(live));
   EXPECT_THAT(report.kept_too_young_object_ids(), IsEmpty());
   EXPECT_THAT(objects_.Head(orphan_key).status(), StatusIs(StatusCode::kNotFound));
-  EXPECT_OK(objects_.Head(hummock::SstObjectKey(kDir, live)).status());
+  EXPECT_OK(objects_.Head(hummock::SstObjectKey(kDataDirectory, live)).status());
 }
 
 TEST_F(HummockServiceTest, TriggerFullGcKeepsObjectsYoungerThanTheRetention) {
-  ASSERT_OK(objects_.Put(hummock::SstObjectKey(kDir, 999), "orphan"));
+  ASSERT_OK(objects_.Put(hummock::SstObjectKey(kDataDirectory, 999), "orphan"));
   ASSERT_OK_AND_ASSIGN(hummock::TriggerFullGcResponse report, TriggerFullGc(3600));
   EXPECT_THAT(report.deleted_object_ids(), IsEmpty());
   EXPECT_THAT(report.kept_too_young_object_ids(), ElementsAre(999u));
-  EXPECT_OK(objects_.Head(hummock::SstObjectKey(kDir, 999)).status());
+  EXPECT_OK(objects_.Head(hummock::SstObjectKey(kDataDirectory, 999)).status());
 }
 
 TEST_F(HummockServiceTest, TriggerFullGcRefusesABadRetentionBeforeAnyWork) {

@@ -99,7 +99,9 @@ struct MetaNode::Components {
   std::unique_ptr<pgwire::Server> pg_server;
   std::unique_ptr<NodeMetaBackend> backend;
   // Declared before rpc_server: a service outlives the server that calls it.
+  std::unique_ptr<HummockManagerBackend> hummock_backend;
   std::unique_ptr<HummockServiceImpl> hummock_service;
+  std::unique_ptr<BackupManagerBackend> backup_backend;
   std::unique_ptr<BackupServiceImpl> backup_service;
   std::unique_ptr<rpc::RpcServer> rpc_server;
 };
@@ -262,9 +264,11 @@ Status MetaNode::Start() {
 
   c->backend = std::make_unique<NodeMetaBackend>(info, *c->params);
   c->rpc_server = std::make_unique<rpc::RpcServer>(c->backend.get());
-  c->hummock_service = std::make_unique<HummockServiceImpl>(*c->hummock, *c->maintenance);
+  c->hummock_backend = std::make_unique<HummockManagerBackend>(*c->hummock, *c->maintenance);
+  c->hummock_service = std::make_unique<HummockServiceImpl>(*c->hummock_backend);
   c->rpc_server->AddService(c->hummock_service.get());
-  c->backup_service = std::make_unique<BackupServiceImpl>(*c->backup);
+  c->backup_backend = std::make_unique<BackupManagerBackend>(*c->backup);
+  c->backup_service = std::make_unique<BackupServiceImpl>(*c->backup_backend);
   c->rpc_server->AddService(c->backup_service.get());
   Status rpc_started = c->rpc_server->Start(options_.listen_addr);
   if (!rpc_started.ok()) {

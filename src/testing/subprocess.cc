@@ -24,13 +24,15 @@ namespace rwmeta::testing {
 
 namespace {
 
-std::vector<std::string> MergedEnv(const std::map<std::string, std::string>& extra) {
+std::vector<std::string> MergedEnv(const std::map<std::string, std::string>& extra,
+                                   const std::vector<std::string>& unset = {}) {
   std::map<std::string, std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string kv(*e);
     auto eq = kv.find('=');
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  for (const std::string& name : unset) env.erase(name);
   for (const auto& [k, v] : extra) env[k] = v;
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
@@ -60,11 +62,17 @@ bool PortAccepts(int port) {
 
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                  const std::map<std::string, std::string>& env,
-                                 std::chrono::milliseconds timeout, const std::string& cwd) {
+                                 std::chrono::milliseconds timeout, const std::string& cwd,
+                                 const std::vector<std::string>& unset_env) {
   int out_pipe[2], err_pipe[2];
-  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) return InternalError("pipe failed");
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return InternalError("pipe failed");
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return InternalError("pipe failed");
+  }
   std::vector<std::string> args = argv;
-  std::vector<std::string> envs = MergedEnv(env);
+  std::vector<std::string> envs = MergedEnv(env, unset_env);
   auto c_args = CStrings(args);
   auto c_env = CStrings(envs);
   pid_t pid = fork();

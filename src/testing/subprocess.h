@@ -27,12 +27,16 @@ struct CommandResult {
 };
 
 // Runs `argv` (argv[0] an absolute path) to completion, killed after `timeout`, capturing stdout
-// and stderr; stdin is /dev/null. `env` entries are added to (or replace) the inherited
-// environment. DeadlineExceeded if it had to be killed.
+// and stderr; stdin is /dev/null; in `cwd` unless empty. The environment is the inherited one
+// without the variables named in `unset_env`, with `env` entries added (or replacing). Internal if
+// it cannot be started; DeadlineExceeded (with what it wrote) if it had to be killed.
+// Thread-safe: tests may run commands from several threads (the pipes are close-on-exec, so one
+// child never holds another's pipe open).
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                  const std::map<std::string, std::string>& env = {},
                                  std::chrono::milliseconds timeout = std::chrono::seconds(60),
-                                 const std::string& cwd = "");
+                                 const std::string& cwd = "",
+                                 const std::vector<std::string>& unset_env = {});
 
 // A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
 int PickFreePort();
