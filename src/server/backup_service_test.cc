@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/testing/status_matchers.h"
 #include "hummock/sst/sst_writer.h"
 #include "hummock/version/version.h"
@@ -38,12 +39,6 @@ using ::testing::StartsWith;
 constexpr std::string_view kDir = "hummock_001";
 constexpr uint32_t kTable = 1001;
 constexpr size_t kMaxSnapshots = 3;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Holds backup jobs before their cut while closed: a job stays RUNNING until Open().
 class Gate {
@@ -251,11 +246,11 @@ class BackupServiceTest : public ::testing::Test {
 TEST_F(BackupServiceTest, BackupMetaRunsAJobWhoseSnapshotTheManifestLists) {
   const uint64_t first = CommitRows(3);
   const uint64_t second = CommitRows(5);
-  const int64_t before_ms = NowMs();
+  const int64_t before_ms = UnixNowMs();
   ASSERT_OK_AND_ASSIGN(uint64_t job_id, BackupMeta("nightly"));
   EXPECT_EQ(job_id, 1u);
   ASSERT_OK_AND_ASSIGN(bs::GetBackupJobStatusResponse job, WaitForJob(job_id));
-  const int64_t after_ms = NowMs();
+  const int64_t after_ms = UnixNowMs();
   EXPECT_EQ(job.job_id(), 1u);
   EXPECT_EQ(job.job_status(), bs::SUCCEEDED);
   EXPECT_THAT(job.message(),
