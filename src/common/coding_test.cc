@@ -16,26 +16,22 @@ std::string Bytes(std::initializer_list<uint8_t> bytes) {
 }
 
 // The byte layouts are stored formats: these pin them.
-TEST(CodingTest, FixedIsLittleEndian) {
-  std::string s;
-  PutFixed16(&s, 0x0102);
-  PutFixed32(&s, 0x01020304);
-  PutFixed64(&s, 0x0102030405060708);
-  EXPECT_EQ(s, Bytes({2, 1, 4, 3, 2, 1, 8, 7, 6, 5, 4, 3, 2, 1}));
-  EXPECT_EQ(DecodeFixed16(s.data()), 0x0102);
-  EXPECT_EQ(DecodeFixed32(s.data() + 2), 0x01020304u);
-  EXPECT_EQ(DecodeFixed64(s.data() + 6), 0x0102030405060708u);
-}
-
-TEST(CodingTest, BigEndianIsMostSignificantFirst) {
-  std::string s;
-  PutBigEndian16(&s, 0x0102);
-  PutBigEndian32(&s, 0x01020304);
-  PutBigEndian64(&s, 0x0102030405060708);
-  EXPECT_EQ(s, Bytes({1, 2, 1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8}));
-  EXPECT_EQ(DecodeBigEndian16(s.data()), 0x0102);
-  EXPECT_EQ(DecodeBigEndian32(s.data() + 2), 0x01020304u);
-  EXPECT_EQ(DecodeBigEndian64(s.data() + 6), 0x0102030405060708u);
+TEST(CodingTest, ByteOrders) {
+  std::string le, be;
+  PutFixed16(&le, 0x0102);
+  PutFixed32(&le, 0x01020304);
+  PutFixed64(&le, 0x0102030405060708);
+  PutBigEndian16(&be, 0x0102);
+  PutBigEndian32(&be, 0x01020304);
+  PutBigEndian64(&be, 0x0102030405060708);
+  EXPECT_EQ(le, Bytes({2, 1, 4, 3, 2, 1, 8, 7, 6, 5, 4, 3, 2, 1}));
+  EXPECT_EQ(be, Bytes({1, 2, 1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(DecodeFixed16(le.data()), 0x0102);
+  EXPECT_EQ(DecodeFixed32(le.data() + 2), 0x01020304u);
+  EXPECT_EQ(DecodeFixed64(le.data() + 6), 0x0102030405060708u);
+  EXPECT_EQ(DecodeBigEndian16(be.data()), 0x0102);
+  EXPECT_EQ(DecodeBigEndian32(be.data() + 2), 0x01020304u);
+  EXPECT_EQ(DecodeBigEndian64(be.data() + 6), 0x0102030405060708u);
 }
 
 TEST(CodingTest, EncodeOverwritesInPlace) {
@@ -47,28 +43,21 @@ TEST(CodingTest, EncodeOverwritesInPlace) {
 }
 
 TEST(CodingTest, FixedRoundTripsBoundaryValues) {
+  auto round_trip = [](auto put, auto decode, auto v) {
+    std::string s;
+    put(&s, v);
+    EXPECT_EQ(s.size(), sizeof(v));
+    EXPECT_EQ(decode(s.data()), v);
+  };
   for (uint64_t v :
        {uint64_t{0}, uint64_t{1}, uint64_t{0x80}, uint64_t{0xff}, uint64_t{0x100},
         uint64_t{0xffffffff}, uint64_t{1} << 63, std::numeric_limits<uint64_t>::max()}) {
-    std::string le, be;
-    PutFixed64(&le, v);
-    PutBigEndian64(&be, v);
-    ASSERT_EQ(le.size(), 8u);
-    ASSERT_EQ(be.size(), 8u);
-    EXPECT_EQ(DecodeFixed64(le.data()), v);
-    EXPECT_EQ(DecodeBigEndian64(be.data()), v);
-    const auto v32 = static_cast<uint32_t>(v);
-    std::string le32, be32;
-    PutFixed32(&le32, v32);
-    PutBigEndian32(&be32, v32);
-    EXPECT_EQ(DecodeFixed32(le32.data()), v32);
-    EXPECT_EQ(DecodeBigEndian32(be32.data()), v32);
-    const auto v16 = static_cast<uint16_t>(v);
-    std::string le16, be16;
-    PutFixed16(&le16, v16);
-    PutBigEndian16(&be16, v16);
-    EXPECT_EQ(DecodeFixed16(le16.data()), v16);
-    EXPECT_EQ(DecodeBigEndian16(be16.data()), v16);
+    round_trip(PutFixed64, DecodeFixed64, v);
+    round_trip(PutBigEndian64, DecodeBigEndian64, v);
+    round_trip(PutFixed32, DecodeFixed32, static_cast<uint32_t>(v));
+    round_trip(PutBigEndian32, DecodeBigEndian32, static_cast<uint32_t>(v));
+    round_trip(PutFixed16, DecodeFixed16, static_cast<uint16_t>(v));
+    round_trip(PutBigEndian16, DecodeBigEndian16, static_cast<uint16_t>(v));
   }
 }
 
