@@ -4,9 +4,9 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <chrono>
 #include <set>
 
+#include "common/clock.h"
 #include "hummock/version/version.h"
 #include "objstore/key.h"
 
@@ -187,9 +187,7 @@ Result<std::vector<std::string>> BackupStorage::CleanUpUnlisted(int64_t min_age_
   // candidate, and one listed in the manifest we read is kept.
   RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects, store_->List(prefix));
   RWMETA_ASSIGN_OR_RETURN(Manifest m, manifest_.Read());
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = UnixNowMs();
   std::vector<std::string> doomed;
   for (const objstore::ObjectMeta& o : objects) {
     std::optional<uint64_t> id = ParseSnapshotKey(directory_, o.key);

@@ -6,16 +6,12 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/clock.h"
+
 namespace rwmeta::backup {
 namespace {
 
 using nlohmann::json;
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -229,7 +225,7 @@ Result<std::string> ManifestStore::AcquireLock(int64_t deadline_ms) {
       store_->Delete(mine).IgnoreError();  // the lease expires it anyway
       return listed.status();
     }
-    const int64_t now = WallMs();
+    const int64_t now = UnixNowMs();
     bool contended = false;
     for (const objstore::ObjectMeta& m : *listed) {
       if (m.key == mine) continue;

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <optional>
 
+#include "common/coding.h"
+
 namespace rwmeta::backup {
 namespace {
 
@@ -45,85 +47,55 @@ enum ValueTag : uint8_t {
   kStringTag = 4
 };
 
-void PutLe(std::string* out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint64_t GetLe(std::string_view in, size_t offset, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) {
-    v |= static_cast<uint64_t>(static_cast<unsigned char>(in[offset + i])) << (8 * i);
-  }
-  return v;
-}
-
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-void PutString(std::string* out, std::string_view s) {
-  PutVarint(out, s.size());
-  out->append(s);
-}
-
 // Decodes a record payload. Every getter fails (returns false) at the end of the payload instead
 // of reading past it.
 class PayloadReader {
  public:
   explicit PayloadReader(std::string_view in) : in_(in) {}
-  bool Varint(uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= in_.size()) return false;
-      const uint8_t b = static_cast<uint8_t>(in_[pos_++]);
-      *v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return true;
-    }
-    return false;
+  bool Varint(uint64_t* v) { return GetVarint64(&in_, v); }
+  bool Byte(uint64_t* v) {
+    if (in_.empty()) return false;
+    *v = static_cast<uint8_t>(in_[0]);
+    in_.remove_prefix(1);
+    return true;
   }
-  bool Fixed(int bytes, uint64_t* v) {
-    if (in_.size() - pos_ < static_cast<size_t>(bytes)) return false;
-    *v = GetLe(in_, pos_, bytes);
-    pos_ += bytes;
+  bool Fixed64(uint64_t* v) {
+    if (in_.size() < 8) return false;
+    *v = DecodeFixed64(in_.data());
+    in_.remove_prefix(8);
     return true;
   }
   bool String(std::string* s) {
-    uint64_t n = 0;
-    if (!Varint(&n) || n > in_.size() - pos_) return false;
-    s->assign(in_.substr(pos_, n));
-    pos_ += n;
+    std::string_view bytes;
+    if (!GetLengthPrefixedSlice(&in_, &bytes)) return false;
+    s->assign(bytes);
     return true;
   }
-  bool at_end() const { return pos_ == in_.size(); }
+  bool at_end() const { return in_.empty(); }
 
  private:
   std::string_view in_;
-  size_t pos_ = 0;
 };
 
 std::string EncodeHeader(const SnapshotHeader& h) {
   std::string out;
-  PutString(&out, h.cluster_id);
-  PutString(&out, h.rwmeta_version);
-  PutString(&out, h.source_backend);
-  PutVarint(&out, static_cast<uint64_t>(h.model_version));
-  PutVarint(&out, h.hummock_version_id);
-  PutVarint(&out, h.max_committed_epoch);
-  PutVarint(&out, h.safe_epoch);
-  PutVarint(&out, static_cast<uint64_t>(h.created_at_ms));
-  PutVarint(&out, h.table_committed_epochs.size());
+  PutLengthPrefixedSlice(&out, h.cluster_id);
+  PutLengthPrefixedSlice(&out, h.rwmeta_version);
+  PutLengthPrefixedSlice(&out, h.source_backend);
+  PutVarint64(&out, static_cast<uint64_t>(h.model_version));
+  PutVarint64(&out, h.hummock_version_id);
+  PutVarint64(&out, h.max_committed_epoch);
+  PutVarint64(&out, h.safe_epoch);
+  PutVarint64(&out, static_cast<uint64_t>(h.created_at_ms));
+  PutVarint64(&out, h.table_committed_epochs.size());
   for (const auto& [table_id, epoch] : h.table_committed_epochs) {
-    PutVarint(&out, table_id);
-    PutVarint(&out, epoch);
+    PutVarint64(&out, table_id);
+    PutVarint64(&out, epoch);
   }
-  PutVarint(&out, h.table_row_counts.size());
+  PutVarint64(&out, h.table_row_counts.size());
   for (const auto& [name, count] : h.table_row_counts) {
-    PutString(&out, name);
-    PutVarint(&out, count);
+    PutLengthPrefixedSlice(&out, name);
+    PutVarint64(&out, count);
   }
   return out;
 }
@@ -162,12 +134,12 @@ bool ValidColumnType(uint64_t t) {
 
 std::string EncodeTableBegin(const metastore::TableSchema& table) {
   std::string out;
-  PutString(&out, table.name);
-  PutVarint(&out, table.columns.size());
+  PutLengthPrefixedSlice(&out, table.name);
+  PutVarint64(&out, table.columns.size());
   for (const auto& c : table.columns) {
-    PutString(&out, c.name);
-    PutVarint(&out, static_cast<uint64_t>(c.type));
-    PutVarint(&out, c.nullable ? 1 : 0);
+    PutLengthPrefixedSlice(&out, c.name);
+    PutVarint64(&out, static_cast<uint64_t>(c.type));
+    PutVarint64(&out, c.nullable ? 1 : 0);
   }
   return out;
 }
@@ -192,24 +164,24 @@ bool DecodeTableBegin(std::string_view payload, SnapshotTable* t) {
 
 void EncodeRow(const Row& row, std::string* out) {
   out->clear();
-  PutVarint(out, row.size());
+  PutVarint64(out, row.size());
   for (const Value& v : row) {
     if (std::holds_alternative<std::monostate>(v)) {
       out->push_back(static_cast<char>(kNullTag));
     } else if (const auto* i = std::get_if<int64_t>(&v)) {
       out->push_back(static_cast<char>(kInt64Tag));
-      PutLe(out, static_cast<uint64_t>(*i), 8);
+      PutFixed64(out, static_cast<uint64_t>(*i));
     } else if (const auto* d = std::get_if<double>(&v)) {
       out->push_back(static_cast<char>(kDoubleTag));
       uint64_t bits = 0;
       std::memcpy(&bits, d, sizeof(bits));
-      PutLe(out, bits, 8);
+      PutFixed64(out, bits);
     } else if (const auto* b = std::get_if<bool>(&v)) {
       out->push_back(static_cast<char>(kBoolTag));
       out->push_back(*b ? 1 : 0);
     } else {
       out->push_back(static_cast<char>(kStringTag));
-      PutString(out, std::get<std::string>(v));
+      PutLengthPrefixedSlice(out, std::get<std::string>(v));
     }
   }
 }
@@ -223,25 +195,25 @@ bool DecodeRow(std::string_view payload, const SnapshotTable& table, Row* row) {
   row->reserve(n);
   for (const SnapshotColumn& c : table.columns) {
     uint64_t tag = 0, v = 0;
-    if (!r.Fixed(1, &tag)) return false;
+    if (!r.Byte(&tag)) return false;
     switch (tag) {
       case kNullTag:
         if (!c.nullable) return false;
         row->emplace_back(std::monostate{});
         break;
       case kInt64Tag:
-        if (c.type != ColumnType::kInt64 || !r.Fixed(8, &v)) return false;
+        if (c.type != ColumnType::kInt64 || !r.Fixed64(&v)) return false;
         row->emplace_back(static_cast<int64_t>(v));
         break;
       case kDoubleTag: {
-        if (c.type != ColumnType::kDouble || !r.Fixed(8, &v)) return false;
+        if (c.type != ColumnType::kDouble || !r.Fixed64(&v)) return false;
         double d = 0;
         std::memcpy(&d, &v, sizeof(d));
         row->emplace_back(d);
         break;
       }
       case kBoolTag:
-        if (c.type != ColumnType::kBool || !r.Fixed(1, &v) || v > 1) return false;
+        if (c.type != ColumnType::kBool || !r.Byte(&v) || v > 1) return false;
         row->emplace_back(v == 1);
         break;
       case kStringTag: {
@@ -320,11 +292,11 @@ class SnapshotWriter::Impl {
 
   Status Start() {
     std::string preamble(kSnapshotMagic, sizeof(kSnapshotMagic));
-    PutLe(&preamble, kSnapshotMajorVersion, 2);
-    PutLe(&preamble, kSnapshotMinorVersion, 2);
-    PutLe(&preamble, 0, 4);  // flags
-    PutLe(&preamble, snapshot_id_, 8);
-    PutLe(&preamble, XXH64(preamble.data(), preamble.size(), 0), 8);
+    PutFixed16(&preamble, kSnapshotMajorVersion);
+    PutFixed16(&preamble, kSnapshotMinorVersion);
+    PutFixed32(&preamble, 0);  // flags
+    PutFixed64(&preamble, snapshot_id_);
+    PutFixed64(&preamble, XXH64(preamble.data(), preamble.size(), 0));
     return Emit(preamble);
   }
 
@@ -369,7 +341,7 @@ class SnapshotWriter::Impl {
                                 " rows, the header says " + std::to_string(expected_rows_)));
     }
     std::string payload;
-    PutVarint(&payload, table_rows_);
+    PutVarint64(&payload, table_rows_);
     stage_ = Stage::kTables;
     return Record(kTableEndRecord, payload);
   }
@@ -393,12 +365,12 @@ class SnapshotWriter::Impl {
     RWMETA_RETURN_IF_ERROR(Record(kEndRecord, ""));
     RWMETA_RETURN_IF_ERROR(FlushChunk());
     std::string trailer(kTrailerTag, sizeof(kTrailerTag));
-    PutLe(&trailer, 0, 4);
-    PutLe(&trailer, chunk_count_, 8);
-    PutLe(&trailer, raw_total_, 8);
+    PutFixed32(&trailer, 0);
+    PutFixed64(&trailer, chunk_count_);
+    PutFixed64(&trailer, raw_total_);
     XXH64_update(whole_, trailer.data(), trailer.size());
     const uint64_t checksum = XXH64_digest(whole_);
-    PutLe(&trailer, checksum, 8);
+    PutFixed64(&trailer, checksum);
     Status s = out_->Append(trailer);
     if (s.ok()) s = out_->Finish();
     finished_ = true;  // after Finish (OK or not) the object writer must not be aborted
@@ -441,7 +413,7 @@ class SnapshotWriter::Impl {
   // buffer ever exceeds it, whatever the record's size.
   Status Record(uint8_t type, std::string_view payload) {
     std::string head(1, static_cast<char>(type));
-    PutVarint(&head, payload.size());
+    PutVarint64(&head, payload.size());
     RWMETA_RETURN_IF_ERROR(AppendRaw(head));
     return AppendRaw(payload);
   }
@@ -469,15 +441,15 @@ class SnapshotWriter::Impl {
     compressed_.resize(n);
     NotePeak();
     std::string frame(kChunkTag, sizeof(kChunkTag));
-    PutLe(&frame, buffer_.size(), 4);
-    PutLe(&frame, compressed_.size(), 4);
-    PutLe(&frame, 0, 4);  // reserved
+    PutFixed32(&frame, static_cast<uint32_t>(buffer_.size()));
+    PutFixed32(&frame, static_cast<uint32_t>(compressed_.size()));
+    PutFixed32(&frame, 0);  // reserved
     // Seeded with the chunk index: a chunk moved to another position fails its checksum.
     XXH64_state_t* chunk = XXH64_createState();
     XXH64_reset(chunk, chunk_count_);
     XXH64_update(chunk, frame.data(), frame.size());
     XXH64_update(chunk, compressed_.data(), compressed_.size());
-    PutLe(&frame, XXH64_digest(chunk), 8);
+    PutFixed64(&frame, XXH64_digest(chunk));
     XXH64_freeState(chunk);
     RWMETA_RETURN_IF_ERROR(Emit(frame));
     RWMETA_RETURN_IF_ERROR(Emit(compressed_));
@@ -569,12 +541,12 @@ class SnapshotReader::Impl {
     if (std::memcmp(p.data(), kSnapshotMagic, sizeof(kSnapshotMagic)) != 0) {
       return DataLossError(name_ + ": bad magic (not a meta snapshot object)");
     }
-    if (XXH64(p.data(), 24, 0) != GetLe(p, 24, 8)) {
+    if (XXH64(p.data(), 24, 0) != DecodeFixed64(p.data() + 24)) {
       return DataLossError(name_ + ": preamble checksum mismatch at offset 0");
     }
-    major_ = static_cast<uint16_t>(GetLe(p, 8, 2));
-    minor_ = static_cast<uint16_t>(GetLe(p, 10, 2));
-    snapshot_id_ = GetLe(p, 16, 8);
+    major_ = DecodeFixed16(p.data() + 8);
+    minor_ = DecodeFixed16(p.data() + 10);
+    snapshot_id_ = DecodeFixed64(p.data() + 16);
     // The preamble is intact, so an unknown major is a newer writer, not damage.
     if (major_ != kSnapshotMajorVersion) {
       return UnimplementedError(name_ + ": unknown snapshot format major version " +
@@ -723,8 +695,8 @@ class SnapshotReader::Impl {
     std::string rest;
     RWMETA_RETURN_IF_ERROR(ReadExact(kFrameHeaderBytes - 4, &rest, chunk + " header"));
     head += rest;
-    const uint64_t raw_size = GetLe(head, 4, 4);
-    const uint64_t stored_size = GetLe(head, 8, 4);
+    const uint64_t raw_size = DecodeFixed32(head.data() + 4);
+    const uint64_t stored_size = DecodeFixed32(head.data() + 8);
     // Checked before allocating: a corrupt size must not make the reader allocate gigabytes.
     if (raw_size == 0 || raw_size > kMaxChunkBytes ||
         stored_size > ZSTD_compressBound(kMaxChunkBytes)) {
@@ -739,7 +711,7 @@ class SnapshotReader::Impl {
     XXH64_update(st, stored_.data(), stored_.size());
     const uint64_t actual = XXH64_digest(st);
     XXH64_freeState(st);
-    if (actual != GetLe(head, 16, 8)) {
+    if (actual != DecodeFixed64(head.data() + 16)) {
       return DataLossError(name_ + ": " + chunk + ": checksum mismatch");
     }
     raw_.resize(raw_size);
@@ -827,11 +799,12 @@ class SnapshotReader::Impl {
       sum += io_;
     }
     offset_ += 8;
-    if (GetLe(sum, 0, 8) != expected) {
+    if (DecodeFixed64(sum.data()) != expected) {
       return DataLossError(name_ + ": " + what + ": whole-object checksum mismatch");
     }
-    if (GetLe(t, 8, 8) != chunk_index_ || GetLe(t, 16, 8) != raw_total_) {
-      return DataLossError(name_ + ": " + what + ": says " + std::to_string(GetLe(t, 8, 8)) +
+    if (DecodeFixed64(t.data() + 8) != chunk_index_ || DecodeFixed64(t.data() + 16) != raw_total_) {
+      return DataLossError(name_ + ": " + what + ": says " +
+                           std::to_string(DecodeFixed64(t.data() + 8)) +
                            " chunks, the object has " + std::to_string(chunk_index_));
     }
     RWMETA_RETURN_IF_ERROR(in_->Read(1, &io_));

@@ -1,7 +1,8 @@
 #include "ctl/format.h"
 
 #include <algorithm>
-#include <ctime>
+
+#include "common/time_format.h"
 
 namespace rwmeta::ctl {
 
@@ -19,16 +20,7 @@ std::string FormatDurationMs(uint64_t ms) {
   return text;
 }
 
-std::string FormatUnixMs(int64_t unix_ms) {
-  // Floor division, so that times before 1970 still print the second they fall in.
-  int64_t seconds = unix_ms / 1000 - (unix_ms % 1000 < 0 ? 1 : 0);
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(unix_ms) + " ms since epoch";
-  char buf[64];
-  std::size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return std::string(buf, n);
-}
+std::string FormatUnixMs(int64_t unix_ms) { return FormatUnixMsUtc(unix_ms, kUtcReadableFormat); }
 
 std::string FormatAligned(const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths;

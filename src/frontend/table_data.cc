@@ -4,11 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <mutex>
 #include <set>
 
+#include "common/clock.h"
 #include "frontend/sql/sql_error.h"
 #include "hummock/sst/key.h"
 
@@ -23,10 +23,7 @@ using sql::TypeId;
 // across restarts as long as the clock does not go back by more than the node's downtime.
 int64_t NextRowId() {
   static std::atomic<int64_t> last{0};
-  auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  int64_t candidate = static_cast<int64_t>(now_us) << 10;
+  int64_t candidate = UnixNowMicros() << 10;
   int64_t prev = last.load();
   int64_t next;
   do {

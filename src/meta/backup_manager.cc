@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "common/clock.h"
 #include "common/url.h"
 #include "metastore/system_param_names.h"
 #include "objstore/factory.h"
@@ -19,12 +20,6 @@ using metastore::params::kBackupStorageUrl;
 // ProtectedObjectIds re-reads the manifest at most this often (another process may have changed
 // it: a restore tool, an operator's risectl against a second node).
 constexpr int64_t kProtectionRefreshMs = 30'000;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 const metastore::TableSchema& JobTable() { return metastore::Model::Get().Table("backup_job"); }
 
@@ -230,7 +225,7 @@ std::shared_ptr<BackupManager::Location> BackupManager::OpenLocation(const std::
   auto location = std::make_shared<Location>();
   location->url = url;
   location->directory = directory;
-  location->opened_at_ms = NowMs();
+  location->opened_at_ms = UnixNowMs();
   Result<std::unique_ptr<objstore::ObjectStore>> store =
       options_.open_store ? options_.open_store(url) : objstore::OpenObjectStore(url);
   if (!store.ok()) {
@@ -246,7 +241,7 @@ std::shared_ptr<BackupManager::Location> BackupManager::OpenLocation(const std::
     return location;
   }
   location->manifest = std::move(manifest).value();
-  location->manifest_read_at_ms = NowMs();
+  location->manifest_read_at_ms = UnixNowMs();
   return location;
 }
 
@@ -258,7 +253,7 @@ Result<std::shared_ptr<BackupManager::Location>> BackupManager::UsableLocation(
     location = location_;
   }
   if (location->status.ok()) return location;
-  if (NowMs() - location->opened_at_ms < min_retry_interval_ms) return location->status;
+  if (UnixNowMs() - location->opened_at_ms < min_retry_interval_ms) return location->status;
   // Unusable until now: try again (the server may be back, the bucket created).
   std::lock_guard switching(switch_mu_);
   {
@@ -278,9 +273,9 @@ Result<std::shared_ptr<BackupManager::Location>> BackupManager::UsableLocation(
 
 Result<backup::Manifest> BackupManager::CachedManifest(Location& location, int64_t max_age_ms) {
   std::lock_guard lock(location.cache_mu);
-  if (NowMs() - location.manifest_read_at_ms > max_age_ms) {
+  if (UnixNowMs() - location.manifest_read_at_ms > max_age_ms) {
     RWMETA_ASSIGN_OR_RETURN(location.manifest, location.storage->ReadManifest());
-    location.manifest_read_at_ms = NowMs();
+    location.manifest_read_at_ms = UnixNowMs();
   }
   return location.manifest;
 }
@@ -327,7 +322,7 @@ Status BackupManager::RecoverInterruptedJobs() {
         }
       }
     }
-    job.finished_at_ms = NowMs();
+    job.finished_at_ms = UnixNowMs();
     spdlog::info("backup: job {} was left RUNNING by an earlier meta node: now {}: {}", job.job_id,
                  BackupJobStateName(job.state), job.message);
     RWMETA_RETURN_IF_ERROR(metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) {
@@ -364,7 +359,7 @@ Result<uint64_t> BackupManager::StartBackup(std::optional<std::string> remarks) 
   BackupJobInfo job;
   job.state = BackupJobState::kRunning;
   job.remarks = remarks;
-  job.started_at_ms = NowMs();
+  job.started_at_ms = UnixNowMs();
   RWMETA_RETURN_IF_ERROR(
       metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {
         RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextId(txn, backup::kSnapshotIdSequence));
@@ -395,7 +390,7 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks,
     header.cluster_id = options_.cluster_id;
     header.rwmeta_version = options_.rwmeta_version;
     header.source_backend = std::string(meta_store_.backend());
-    header.created_at_ms = NowMs();
+    header.created_at_ms = UnixNowMs();
     // Published (and so protected) before `cut` unpins the version on return.
     return location->storage->WriteSnapshot(job_id, *cut.view, cut.version->version(), header,
                                             remarks);
@@ -478,7 +473,7 @@ Status BackupManager::FinishJob(uint64_t job_id, BackupJobState state, const std
     RWMETA_ASSIGN_OR_RETURN(BackupJobInfo job, JobFromRow(*row));
     job.state = state;
     job.message = message;
-    job.finished_at_ms = NowMs();
+    job.finished_at_ms = UnixNowMs();
     return txn.Update(JobTable(), JobRow(job));
   });
 }

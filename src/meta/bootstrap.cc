@@ -4,9 +4,9 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <random>
 
+#include "common/clock.h"
 #include "common/url.h"
 #include "hummock/cluster/generation.h"
 #include "meta/catalog_manager.h"
@@ -67,9 +67,7 @@ Result<ClusterInfo> BootstrapCluster(metastore::MetaStore& store, const Bootstra
             InitialParamValues(options.state_store, options.data_directory,
                                options.backup_storage_url, options.backup_storage_directory));
         info.cluster_id = NewUuidV4();
-        info.created_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
+        info.created_at_ms = UnixNowMs();
         info.created = true;
         RWMETA_RETURN_IF_ERROR(txn.Insert(
             cluster_table, Row{info.cluster_id, info.created_at_ms, std::string(kRwmetaVersion),

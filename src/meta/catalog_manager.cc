@@ -4,12 +4,12 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/clock.h"
 #include "meta/catalog_internal.h"
 
 namespace rwmeta::meta {
@@ -24,12 +24,6 @@ using metastore::Model;
 using metastore::Row;
 using metastore::Transaction;
 using metastore::Value;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Value OptText(const std::optional<std::string>& s) { return s ? Value(*s) : Value(); }
 
@@ -57,7 +51,7 @@ Result<int64_t> InsertObjectRow(Transaction& txn, const char* type, int64_t owne
           owner_id,
           database_id ? Value(*database_id) : Value(),
           schema_id ? Value(*schema_id) : Value(),
-          NowMs()};
+          UnixNowMs()};
   RWMETA_RETURN_IF_ERROR(txn.Insert(Model::Get().Table("object"), row));
   return oid;
 }
@@ -113,7 +107,7 @@ Result<int64_t> InsertUserRows(Transaction& txn, const UserInfo& user) {
           user.can_login,
           OptText(user.auth_type),
           OptText(user.auth_value),
-          NowMs()};
+          UnixNowMs()};
   RWMETA_RETURN_IF_ERROR(txn.Insert(Model::Get().Table("user"), row));
   return id;
 }
@@ -706,7 +700,7 @@ Result<DdlResult> CatalogManager::AlterUser(const CatalogActor& actor, const std
     RWMETA_RETURN_IF_ERROR(ApplyUserOptions(updated, options));
     const auto& table = Model::Get().Table("user");
     RWMETA_ASSIGN_OR_RETURN(auto existing, txn.Get(table, Key{target->id}));
-    int64_t created = existing ? AsInt((*existing)[8]) : NowMs();
+    int64_t created = existing ? AsInt((*existing)[8]) : UnixNowMs();
     out.id = target->id;
     return txn.Update(table, UserRow(updated, created));
   });

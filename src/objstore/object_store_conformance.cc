@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/testing/status_matchers.h"
 
 namespace rwmeta::objstore::testing {
@@ -117,9 +117,7 @@ TEST_P(ObjectStoreConformanceTest, PutGetRoundTrip) {
   EXPECT_EQ(meta.key, "dir/sub/binary");
   EXPECT_EQ(meta.size_bytes, 768u);
   EXPECT_FALSE(meta.etag.empty());
-  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  int64_t now_ms = UnixNowMs();
   EXPECT_LT(std::abs(now_ms - meta.last_modified_ms), 3'600'000) << meta.last_modified_ms;
   ASSERT_OK_AND_ASSIGN(ObjectMeta empty_meta, store().Head("empty"));
   EXPECT_EQ(empty_meta.size_bytes, 0u);

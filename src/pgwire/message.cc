@@ -2,40 +2,22 @@
 
 #include <cassert>
 
+#include "common/coding.h"
+
 namespace rwmeta::pgwire {
 
-void AppendInt16(std::string* out, int16_t v) {
-  const auto u = static_cast<uint16_t>(v);
-  out->push_back(static_cast<char>(u >> 8));
-  out->push_back(static_cast<char>(u));
-}
-
-void AppendInt32(std::string* out, int32_t v) {
-  const auto u = static_cast<uint32_t>(v);
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(u >> shift));
-}
-
-void AppendInt64(std::string* out, int64_t v) {
-  const auto u = static_cast<uint64_t>(v);
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(u >> shift));
-}
-
-namespace {
-uint64_t DecodeUnsigned(std::string_view bytes, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[i]);
-  return v;
-}
-}  // namespace
+void AppendInt16(std::string* out, int16_t v) { PutBigEndian16(out, static_cast<uint16_t>(v)); }
+void AppendInt32(std::string* out, int32_t v) { PutBigEndian32(out, static_cast<uint32_t>(v)); }
+void AppendInt64(std::string* out, int64_t v) { PutBigEndian64(out, static_cast<uint64_t>(v)); }
 
 int16_t DecodeInt16(std::string_view bytes) {
-  return static_cast<int16_t>(DecodeUnsigned(bytes, 2));
+  return static_cast<int16_t>(DecodeBigEndian16(bytes.data()));
 }
 int32_t DecodeInt32(std::string_view bytes) {
-  return static_cast<int32_t>(DecodeUnsigned(bytes, 4));
+  return static_cast<int32_t>(DecodeBigEndian32(bytes.data()));
 }
 int64_t DecodeInt64(std::string_view bytes) {
-  return static_cast<int64_t>(DecodeUnsigned(bytes, 8));
+  return static_cast<int64_t>(DecodeBigEndian64(bytes.data()));
 }
 
 Status ProtocolViolation(std::string message) {
@@ -60,10 +42,7 @@ void MessageWriter::AddCString(std::string_view s) {
 
 void MessageWriter::End() {
   assert(start_ != std::string::npos && "MessageWriter::End without Begin");
-  const auto len = static_cast<uint32_t>(out_->size() - start_);
-  for (int i = 0; i < 4; ++i) {
-    (*out_)[start_ + i] = static_cast<char>(len >> (24 - 8 * i));
-  }
+  EncodeBigEndian32(out_->data() + start_, static_cast<uint32_t>(out_->size() - start_));
   start_ = std::string::npos;
 }
 

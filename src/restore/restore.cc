@@ -120,7 +120,7 @@ Result<SnapshotFacts> ReadFacts(backup::BackupStorage& backup,
 
 // FailedPrecondition while a meta node holds the state store's lease.
 Status CheckNoLiveMetaNode(objstore::ObjectStore& state_store, const std::string& directory,
-                           hummock::Clock& clock) {
+                           Clock& clock) {
   const std::string key = hummock::MetaLeaseKey(directory);
   auto body = state_store.Get(key);
   if (!body.ok()) {
@@ -449,7 +449,7 @@ Result<uint64_t> TargetGeneration(metastore::MetaStore& target, const std::strin
 // restore, the generation that restore raised (which must still be the state store's).
 Result<uint64_t> StartGeneration(objstore::ObjectStore& state_store, const std::string& dir,
                                  metastore::MetaStore& target, TargetState state,
-                                 const RestoreSummary& summary, hummock::Clock& clock,
+                                 const RestoreSummary& summary, Clock& clock,
                                  const RestoreOptions& options) {
   const std::string display = state_store.DisplayUrl() + "/" + dir;
   if (state == TargetState::kHalfRestored) {
@@ -537,7 +537,7 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   }
 
   // 3. Nobody serves the state store.
-  hummock::Clock& clock = options.clock != nullptr ? *options.clock : *hummock::SystemClock();
+  Clock& clock = options.clock != nullptr ? *options.clock : *SystemClock();
   RWMETA_RETURN_IF_ERROR(CheckNoLiveMetaNode(state_store, dir, clock));
 
   // 4. The snapshot, read whole and checked.

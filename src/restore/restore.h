@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "backup/backup_storage.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "hummock/cluster/state_store_guard.h"
 #include "hummock/names.h"
@@ -92,7 +93,7 @@ struct RestoreOptions {
   // Go above every object id found in the state store too (one List of the data directory).
   bool list_state_store_object_ids = true;
   // Null: the wall clock (lease expiry).
-  hummock::Clock* clock = nullptr;
+  Clock* clock = nullptr;
   // Null: no progress reports.
   RestoreProgress* progress = nullptr;
 };

@@ -55,7 +55,7 @@ bool IsFresh(metastore::MetaStore& store) {
   return state.ok() && state->empty;
 }
 
-class FakeClock : public hummock::Clock {
+class FakeClock : public Clock {
  public:
   int64_t NowMs() override { return now_ms; }
   void SleepMs(int64_t ms) override { now_ms += ms; }

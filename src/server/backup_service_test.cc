@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/testing/status_matchers.h"
 #include "server/testing/served_meta_node.h"
 
@@ -32,12 +33,6 @@ using ::testing::StartsWith;
 
 using testing::kTableId;
 constexpr size_t kMaxSnapshots = 3;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 class BackupServiceTest : public ::testing::Test {
  protected:
@@ -128,11 +123,11 @@ class BackupServiceTest : public ::testing::Test {
 TEST_F(BackupServiceTest, BackupMetaRunsAJobWhoseSnapshotTheManifestLists) {
   const uint64_t first = CommitRows(3);
   const uint64_t second = CommitRows(5);
-  const int64_t before_ms = NowMs();
+  const int64_t before_ms = UnixNowMs();
   ASSERT_OK_AND_ASSIGN(uint64_t job_id, BackupMeta("nightly"));
   EXPECT_EQ(job_id, 1u);
   ASSERT_OK_AND_ASSIGN(bs::GetBackupJobStatusResponse job, WaitForJob(job_id));
-  const int64_t after_ms = NowMs();
+  const int64_t after_ms = UnixNowMs();
   EXPECT_EQ(job.job_id(), 1u);
   EXPECT_EQ(job.job_status(), bs::SUCCEEDED);
   EXPECT_THAT(job.message(),

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/testing/status_matchers.h"
 #include "hummock/sst/sst_writer.h"
 #include "hummock/version/version.h"
@@ -31,12 +32,6 @@ using ::testing::IsEmpty;
 using testing::kDataDirectory;
 using testing::kTableId;
 using Stub = hummock::HummockManagerService::Stub;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 class HummockServiceTest : public ::testing::Test {
  protected:
@@ -137,7 +132,7 @@ TEST_F(HummockServiceTest, TriggerFullGcDeletesAnOldOrphanAndKeepsTheVersionsObj
   ASSERT_OK_AND_ASSIGN(objstore::ObjectMeta orphan, objects_.Head(orphan_key));
   // Retention 0 deletes objects strictly older than now: wait (bounded) for the clock to move on.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (NowMs() <= orphan.last_modified_ms && std::chrono::steady_clock::now() < deadline) {
+  while (UnixNowMs() <= orphan.last_modified_ms && std::chrono::steady_clock::now() < deadline) {
   }
 
   ASSERT_OK_AND_ASSIGN(hummock::TriggerFullGcResponse report, TriggerFullGc(0));

@@ -153,9 +153,9 @@ Status MetaNode::Start() {
   auto release_lease = [&c] { c->lease->Release().IgnoreError(); };
 
   // A restore is final: a meta store that a restore superseded never writes to this state store.
-  auto generation = hummock::CheckGeneration(
-      *c->state_store, options_.data_directory, cluster->cluster_id, cluster->generation, meta_url,
-      lease_options.state_store_display, *hummock::SystemClock());
+  auto generation = hummock::CheckGeneration(*c->state_store, options_.data_directory,
+                                             cluster->cluster_id, cluster->generation, meta_url,
+                                             lease_options.state_store_display, *SystemClock());
   if (!generation.ok()) {
     release_lease();
     return generation.status();

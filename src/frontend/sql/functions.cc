@@ -1,9 +1,9 @@
 // Value helpers and the built-in scalar functions of the executor.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 
+#include "common/clock.h"
 #include "frontend/sql/decimal.h"
 #include "frontend/sql/expr.h"
 #include "frontend/sql/sql_error.h"
@@ -125,12 +125,6 @@ std::string FormatTypeName(int64_t oid) {
     default:
       return "???";
   }
-}
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 using Args = std::vector<Datum>;
@@ -481,7 +475,7 @@ Result<Expr> CompileFunction(const std::string& name, std::vector<Expr> args, Qu
   // --- session and catalog information
   if (name == "now" && n == 0) {
     return Expr{TypeId::kTimestamp,
-                [](const RowCtx*) -> Result<Datum> { return Datum{NowMicros()}; }};
+                [](const RowCtx*) -> Result<Datum> { return Datum{UnixNowMicros()}; }};
   }
   if (name == "current_database" && n == 0) {
     return ConstExpr(Datum{ctx.CurrentDatabase()}, TypeId::kVarchar);

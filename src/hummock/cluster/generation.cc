@@ -3,22 +3,17 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "hummock/cluster/state_store_guard.h"
+#include "common/time_format.h"
 
 namespace rwmeta::hummock {
 
 namespace {
 
+// A record written before started_at_ms existed holds 0.
 std::string FormatUtc(int64_t unix_ms) {
-  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  if (unix_ms <= 0 || gmtime_r(&t, &tm) == nullptr) return "an unknown time";
-  char buf[32];
-  std::size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf, n);
+  return unix_ms <= 0 ? "an unknown time" : FormatUnixMsUtc(unix_ms, kUtcIso8601Format);
 }
 
 // Reads the object's etag first and its body second: a change in between makes a later

@@ -27,14 +27,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "hummock/names.h"
 #include "metastore/model.h"
 #include "objstore/object_store.h"
 
 namespace rwmeta::hummock {
-
-class Clock;
 
 // The generation of a meta store that predates generations (and of every first start).
 inline constexpr uint64_t kFirstGeneration = 1;

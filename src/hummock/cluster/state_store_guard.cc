@@ -15,16 +15,6 @@ namespace rwmeta::hummock {
 
 namespace {
 
-class WallClock : public Clock {
- public:
-  int64_t NowMs() override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-  void SleepMs(int64_t ms) override { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-};
-
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
   return s;
@@ -68,11 +58,6 @@ LeaseInfo ParseLease(const std::string& text) {
 }
 
 }  // namespace
-
-Clock* SystemClock() {
-  static WallClock* clock = new WallClock();
-  return clock;
-}
 
 Status CheckStateStoreClusterId(objstore::ObjectStore& store, const std::string& display_url,
                                 const std::string& data_directory, const std::string& cluster_id) {

@@ -19,23 +19,11 @@
 #include <string>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "objstore/object_store.h"
 
 namespace rwmeta::hummock {
-
-// Time source, injected so that tests run on a fake clock. Thread-safe.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  // Milliseconds since the Unix epoch.
-  virtual int64_t NowMs() = 0;
-  // Blocks the caller for `ms` (a fake clock just advances).
-  virtual void SleepMs(int64_t ms) = 0;
-};
-
-// The wall clock. Never null, lives forever.
-Clock* SystemClock();
 
 // Makes sure `<data_directory>/cluster_id` names `cluster_id`: writes it if absent (a concurrent
 // first start that loses the race re-reads). OK if it already holds `cluster_id`;

@@ -5,20 +5,10 @@
 #include <cstring>
 #include <limits>
 
+#include "common/coding.h"
+
 namespace rwmeta::hummock {
 namespace {
-
-void PutBigEndian32(uint32_t v, std::string* out) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
-}
-void PutBigEndian64(uint64_t v, std::string* out) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
-}
-uint64_t GetBigEndian(std::string_view bytes) {
-  uint64_t v = 0;
-  for (char c : bytes) v = (v << 8) | static_cast<uint8_t>(c);
-  return v;
-}
 
 constexpr uint8_t kTagNull = 0x01;
 constexpr uint8_t kTagFalse = 0x02;
@@ -43,9 +33,9 @@ double OrderedBitsToDouble(uint64_t v) {
 
 void AppendFullKey(uint32_t table_id, std::string_view user_key, uint64_t epoch, std::string* out) {
   out->reserve(out->size() + kMinFullKeyBytes + user_key.size());
-  PutBigEndian32(table_id, out);
+  PutBigEndian32(out, table_id);
   out->append(user_key);
-  PutBigEndian64(~epoch, out);
+  PutBigEndian64(out, ~epoch);
 }
 
 std::string EncodeFullKey(uint32_t table_id, std::string_view user_key, uint64_t epoch) {
@@ -60,7 +50,7 @@ Result<FullKeyView> DecodeFullKey(std::string_view encoded) {
                          " bytes is shorter than 12");
   }
   FullKeyView view;
-  view.table_id = static_cast<uint32_t>(GetBigEndian(encoded.substr(0, kTableIdBytes)));
+  view.table_id = DecodeBigEndian32(encoded.data());
   view.user_key = encoded.substr(kTableIdBytes, encoded.size() - kTableIdBytes - kEpochBytes);
   view.epoch = EpochOf(encoded);
   return view;
@@ -71,7 +61,7 @@ std::string_view TableUserKeyOf(std::string_view encoded) {
 }
 
 uint64_t EpochOf(std::string_view encoded) {
-  return ~GetBigEndian(encoded.substr(encoded.size() - kEpochBytes));
+  return ~DecodeBigEndian64(encoded.data() + encoded.size() - kEpochBytes);
 }
 
 int CompareFullKeys(std::string_view a, std::string_view b) {
@@ -112,10 +102,10 @@ void EncodeMemcomparable(const std::vector<Datum>& datums, std::string* out) {
       out->push_back(static_cast<char>(*b ? kTagTrue : kTagFalse));
     } else if (const int64_t* i = std::get_if<int64_t>(&d)) {
       out->push_back(static_cast<char>(kTagInt64));
-      PutBigEndian64(static_cast<uint64_t>(*i) ^ kSignBit, out);
+      PutBigEndian64(out, static_cast<uint64_t>(*i) ^ kSignBit);
     } else if (const double* f = std::get_if<double>(&d)) {
       out->push_back(static_cast<char>(kTagDouble));
-      PutBigEndian64(DoubleToOrderedBits(*f), out);
+      PutBigEndian64(out, DoubleToOrderedBits(*f));
     } else {
       const std::string& s = std::get<std::string>(d);
       out->push_back(static_cast<char>(kTagString));
@@ -153,7 +143,7 @@ Result<std::vector<Datum>> DecodeMemcomparable(std::string_view encoded) {
         if (encoded.size() - pos < 8) {
           return DataLossError("memcomparable: truncated number at byte " + std::to_string(pos));
         }
-        uint64_t v = GetBigEndian(encoded.substr(pos, 8));
+        uint64_t v = DecodeBigEndian64(encoded.data() + pos);
         pos += 8;
         if (tag == kTagInt64) {
           out.emplace_back(static_cast<int64_t>(v ^ kSignBit));

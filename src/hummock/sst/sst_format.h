@@ -1,5 +1,6 @@
 // Internals shared by SstWriter and SstReader: the constants and the block framing of SST format
 // version 1 (docs/format/sst.md describes the layout). Not part of the public API.
+// Integers are coded with common/coding.h: fixed-width little-endian, varint32 lengths.
 #pragma once
 
 #include <cstdint>
@@ -34,17 +35,6 @@ inline constexpr uint16_t kTagTombstoneKeys = 6;
 inline constexpr uint16_t kTagSmallestKey = 7;
 inline constexpr uint16_t kTagLargestKey = 8;
 inline constexpr uint16_t kTagBlockCount = 9;
-
-void PutFixed16(uint16_t v, std::string* out);
-void PutFixed32(uint32_t v, std::string* out);
-void PutFixed64(uint64_t v, std::string* out);
-// REQUIRES: enough bytes at `p`.
-uint16_t GetFixed16(const char* p);
-uint32_t GetFixed32(const char* p);
-uint64_t GetFixed64(const char* p);
-void PutVarint32(uint32_t v, std::string* out);
-// Parses a varint at data[*pos], advancing *pos. False if truncated or longer than 5 bytes.
-bool GetVarint32(std::string_view data, size_t* pos, uint32_t* v);
 
 uint64_t Hash64(std::string_view data, uint64_t seed = 0);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/coding.h"
 #include "hummock/sst/sst_format.h"
 
 namespace rwmeta::hummock {
@@ -67,18 +68,18 @@ Result<std::unique_ptr<SstReader>> SstReader::Open(objstore::ObjectStore& store,
   RWMETA_ASSIGN_OR_RETURN(std::string footer,
                           reader->ReadRange(footer_start, kFooterBytes, "footer"));
   const char* f = footer.data();
-  if (GetFixed64(f + 64) != kMagic) return reader->Corrupt("footer has a bad magic number");
-  if (GetFixed64(f + 56) != Hash64(std::string_view(f, 56))) {
+  if (DecodeFixed64(f + 64) != kMagic) return reader->Corrupt("footer has a bad magic number");
+  if (DecodeFixed64(f + 56) != Hash64(std::string_view(f, 56))) {
     return reader->Corrupt("footer checksum mismatch");
   }
-  uint16_t major = GetFixed16(f + 48);
+  uint16_t major = DecodeFixed16(f + 48);
   if (major != kMajorVersion) {
     return UnimplementedError(reader->name_ + ": sst format version " + std::to_string(major) +
-                              "." + std::to_string(GetFixed16(f + 50)) +
+                              "." + std::to_string(DecodeFixed16(f + 50)) +
                               " is not supported (this reader knows version 1)");
   }
   uint64_t h[6];
-  for (int i = 0; i < 6; ++i) h[i] = GetFixed64(f + 8 * i);
+  for (int i = 0; i < 6; ++i) h[i] = DecodeFixed64(f + 8 * i);
   const char* names[3] = {"index block", "bloom block", "meta block"};
   for (int i = 0; i < 3; ++i) {
     uint64_t off = h[2 * i], len = h[2 * i + 1];
@@ -99,20 +100,20 @@ Result<std::unique_ptr<SstReader>> SstReader::Open(objstore::ObjectStore& store,
 
 Status SstReader::ParseIndex(std::string_view payload, uint64_t data_end) {
   if (payload.size() < 4) return Corrupt("index block too short");
-  uint32_t count = GetFixed32(payload.data());
-  size_t pos = 4;
+  uint32_t count = DecodeFixed32(payload.data());
+  std::string_view in = payload.substr(4);
   uint64_t expected_offset = 0;
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t key_len = 0;
-    if (!GetVarint32(payload, &pos, &key_len) || payload.size() - pos < uint64_t{key_len} + 16) {
+    if (!GetVarint32(&in, &key_len) || in.size() < uint64_t{key_len} + 16) {
       return Corrupt("index block entry " + std::to_string(i) + " truncated");
     }
     BlockHandle b;
-    b.last_key.assign(payload.substr(pos, key_len));
-    pos += key_len;
-    b.offset = GetFixed64(payload.data() + pos);
-    b.size = GetFixed64(payload.data() + pos + 8);
-    pos += 16;
+    b.last_key.assign(in.substr(0, key_len));
+    in.remove_prefix(key_len);
+    b.offset = DecodeFixed64(in.data());
+    b.size = DecodeFixed64(in.data() + 8);
+    in.remove_prefix(16);
     if (b.last_key.size() < kMinFullKeyBytes) {
       return Corrupt("index block entry " + std::to_string(i) + " has a short key");
     }
@@ -127,14 +128,14 @@ Status SstReader::ParseIndex(std::string_view payload, uint64_t data_end) {
     expected_offset = b.offset + b.size;
     blocks_.push_back(std::move(b));
   }
-  if (pos != payload.size()) return Corrupt("index block has trailing bytes");
+  if (!in.empty()) return Corrupt("index block has trailing bytes");
   return Status::Ok();
 }
 
 Status SstReader::ParseBloom(std::string_view payload) {
   if (payload.size() < 5) return Corrupt("bloom block too short");
   bloom_probes_ = static_cast<uint8_t>(payload[0]);
-  uint32_t bits = GetFixed32(payload.data() + 1);
+  uint32_t bits = DecodeFixed32(payload.data() + 1);
   if (bloom_probes_ < 1 || bloom_probes_ > 30 || bits == 0 || bits % 8 != 0 ||
       payload.size() - 5 != bits / 8) {
     return Corrupt("bloom block header is inconsistent");
@@ -147,8 +148,8 @@ Status SstReader::ParseMeta(std::string_view payload) {
   size_t pos = 0;
   while (pos < payload.size()) {
     if (payload.size() - pos < 6) return Corrupt("meta block field header truncated");
-    uint16_t tag = GetFixed16(payload.data() + pos);
-    uint32_t len = GetFixed32(payload.data() + pos + 2);
+    uint16_t tag = DecodeFixed16(payload.data() + pos);
+    uint32_t len = DecodeFixed32(payload.data() + pos + 2);
     pos += 6;
     if (payload.size() - pos < len)
       return Corrupt("meta block field " + std::to_string(tag) + " truncated");
@@ -159,7 +160,7 @@ Status SstReader::ParseMeta(std::string_view payload) {
         return Corrupt("meta block field " + std::to_string(tag) + " has length " +
                        std::to_string(bytes.size()));
       }
-      *out = GetFixed64(bytes.data());
+      *out = DecodeFixed64(bytes.data());
       return Status::Ok();
     };
     switch (tag) {
@@ -170,7 +171,7 @@ Status SstReader::ParseMeta(std::string_view payload) {
         if (bytes.size() % 4 != 0) return Corrupt("meta block table ids have a bad length");
         info_.table_ids.clear();
         for (size_t i = 0; i < bytes.size(); i += 4) {
-          info_.table_ids.push_back(GetFixed32(bytes.data() + i));
+          info_.table_ids.push_back(DecodeFixed32(bytes.data() + i));
         }
         break;
       case kTagMinEpoch:
@@ -265,14 +266,14 @@ bool SstIterator::LoadBlock(size_t block, std::string_view /*target*/) {
     Fail(reader_->Corrupt(what + " is too short for its restart count"));
     return false;
   }
-  uint32_t n = GetFixed32(block_.data() + block_.size() - 4);
+  uint32_t n = DecodeFixed32(block_.data() + block_.size() - 4);
   if (n == 0 || (block_.size() - 4) / 4 < n) {
     Fail(reader_->Corrupt(what + " has a bad restart count " + std::to_string(n)));
     return false;
   }
   entries_end_ = block_.size() - 4 - 4 * size_t{n};
   for (uint32_t i = 0; i < n; ++i) {
-    uint32_t r = GetFixed32(block_.data() + entries_end_ + 4 * i);
+    uint32_t r = DecodeFixed32(block_.data() + entries_end_ + 4 * i);
     if (r >= entries_end_ || (!restarts_.empty() && r <= restarts_.back())) {
       Fail(reader_->Corrupt(what + " restart point " + std::to_string(i) + " out of range"));
       return false;
@@ -285,21 +286,20 @@ bool SstIterator::LoadBlock(size_t block, std::string_view /*target*/) {
 
 bool SstIterator::ParseEntry() {
   if (pos_ >= entries_end_) return false;
-  std::string_view entries(block_.data(), entries_end_);
-  size_t at = pos_;
+  const size_t at = pos_;
+  std::string_view in(block_.data() + pos_, entries_end_ - pos_);
   uint32_t shared = 0, unshared = 0, value_len = 0;
-  if (!GetVarint32(entries, &pos_, &shared) || !GetVarint32(entries, &pos_, &unshared) ||
-      !GetVarint32(entries, &pos_, &value_len) || shared > key_.size() ||
-      entries.size() - pos_ < uint64_t{unshared} + value_len || value_len == 0) {
+  if (!GetVarint32(&in, &shared) || !GetVarint32(&in, &unshared) || !GetVarint32(&in, &value_len) ||
+      shared > key_.size() || in.size() < uint64_t{unshared} + value_len || value_len == 0) {
     Fail(reader_->Corrupt("block " + std::to_string(block_index_) + " entry at offset " +
                           std::to_string(at) + " is corrupt"));
     return false;
   }
   key_.resize(shared);
-  key_.append(entries.substr(pos_, unshared));
-  pos_ += unshared;
-  std::string_view value = entries.substr(pos_, value_len);
-  pos_ += value_len;
+  key_.append(in.substr(0, unshared));
+  std::string_view value = in.substr(unshared, value_len);
+  in.remove_prefix(uint64_t{unshared} + value_len);
+  pos_ = entries_end_ - in.size();
   uint8_t flag = static_cast<uint8_t>(value[0]);
   if (key_.size() < kMinFullKeyBytes || flag > 1 || (flag == 1 && value_len != 1)) {
     Fail(reader_->Corrupt("block " + std::to_string(block_index_) + " entry at offset " +

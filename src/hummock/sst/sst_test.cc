@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 
+#include "common/coding.h"
 #include "common/testing/status_matchers.h"
 #include "hummock/sst/key.h"
 #include "hummock/sst/sst_format.h"
@@ -357,7 +358,7 @@ class SstCorruptionTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(info_, WriteSst(store_, 12, entries_, {.block_size_bytes = 256}));
     ASSERT_OK_AND_ASSIGN(bytes_, store_.Get("hummock/12.data"));
     const char* f = bytes_.data() + bytes_.size() - sst_format::kFooterBytes;
-    for (int i = 0; i < 6; ++i) footer_[i] = sst_format::GetFixed64(f + 8 * i);
+    for (int i = 0; i < 6; ++i) footer_[i] = DecodeFixed64(f + 8 * i);
   }
 
   // Opens `bytes` as sst 12.data and reads everything; the first error.
@@ -458,7 +459,7 @@ TEST_F(SstCorruptionTest, UnknownMajorVersionIsUnimplemented) {
   b[f + 48] = 2;  // major version 2
   std::string rest = b.substr(f, 56);
   std::string sum;
-  sst_format::PutFixed64(sst_format::Hash64(rest), &sum);
+  PutFixed64(&sum, sst_format::Hash64(rest));
   b.replace(f + 56, 8, sum);
   EXPECT_THAT(OpenAndScan(b, b.size()),
               StatusIs(StatusCode::kUnimplemented, HasSubstr("sst format version 2.0")));
@@ -469,12 +470,12 @@ TEST_F(SstCorruptionTest, OffsetsOutOfRangeAreDataLoss) {
   size_t f = b.size() - sst_format::kFooterBytes;
   std::string footer = b.substr(f, 48);
   std::string huge;
-  sst_format::PutFixed64(uint64_t{1} << 60, &huge);
+  PutFixed64(&huge, uint64_t{1} << 60);
   footer.replace(0, 8, huge);  // index offset far beyond the object
-  sst_format::PutFixed16(1, &footer);
-  sst_format::PutFixed16(0, &footer);
-  sst_format::PutFixed32(0, &footer);
-  sst_format::PutFixed64(sst_format::Hash64(footer), &footer);
+  PutFixed16(&footer, 1);
+  PutFixed16(&footer, 0);
+  PutFixed32(&footer, 0);
+  PutFixed64(&footer, sst_format::Hash64(footer));
   b.replace(f, 64, footer);
   EXPECT_THAT(OpenAndScan(b, b.size()),
               StatusIs(StatusCode::kDataLoss, HasSubstr("index block offset")));
@@ -486,14 +487,14 @@ std::string WithMeta(const std::string& bytes, const uint64_t footer[6], const s
   std::string stored = sst_format::FrameBlock(meta, false, 0);
   out += stored;
   std::string f;
-  for (int i = 0; i < 4; ++i) sst_format::PutFixed64(footer[i], &f);
-  sst_format::PutFixed64(footer[4], &f);
-  sst_format::PutFixed64(stored.size(), &f);
-  sst_format::PutFixed16(1, &f);
-  sst_format::PutFixed16(0, &f);
-  sst_format::PutFixed32(0, &f);
-  sst_format::PutFixed64(sst_format::Hash64(f), &f);
-  sst_format::PutFixed64(sst_format::kMagic, &f);
+  for (int i = 0; i < 4; ++i) PutFixed64(&f, footer[i]);
+  PutFixed64(&f, footer[4]);
+  PutFixed64(&f, stored.size());
+  PutFixed16(&f, 1);
+  PutFixed16(&f, 0);
+  PutFixed32(&f, 0);
+  PutFixed64(&f, sst_format::Hash64(f));
+  PutFixed64(&f, sst_format::kMagic);
   return out + f;
 }
 
@@ -501,8 +502,8 @@ TEST_F(SstCorruptionTest, UnknownMetaFieldsOptionalSkippedRequiredRefused) {
   ASSERT_OK_AND_ASSIGN(std::string meta,
                        sst_format::UnframeBlock(bytes_.substr(footer_[4], footer_[5]), "meta"));
   std::string optional_field = meta;
-  sst_format::PutFixed16(0x0777, &optional_field);
-  sst_format::PutFixed32(3, &optional_field);
+  PutFixed16(&optional_field, 0x0777);
+  PutFixed32(&optional_field, 3);
   optional_field += "new";
   EXPECT_OK(OpenAndScan(WithMeta(bytes_, footer_, optional_field), 0));
   std::string b = WithMeta(bytes_, footer_, optional_field);
@@ -514,14 +515,14 @@ TEST_F(SstCorruptionTest, UnknownMetaFieldsOptionalSkippedRequiredRefused) {
   EXPECT_EQ(reader->info(), want);
 
   std::string required_field = meta;
-  sst_format::PutFixed16(0x8777, &required_field);
-  sst_format::PutFixed32(0, &required_field);
+  PutFixed16(&required_field, 0x8777);
+  PutFixed32(&required_field, 0);
   EXPECT_THAT(OpenAndScan(WithMeta(bytes_, footer_, required_field), 0),
               StatusIs(StatusCode::kUnimplemented, HasSubstr("required field 34679")));
 
   std::string bad_length = meta;
-  sst_format::PutFixed16(sst_format::kTagMinEpoch, &bad_length);
-  sst_format::PutFixed32(2, &bad_length);
+  PutFixed16(&bad_length, sst_format::kTagMinEpoch);
+  PutFixed32(&bad_length, 2);
   bad_length += "xx";
   EXPECT_THAT(OpenAndScan(WithMeta(bytes_, footer_, bad_length), 0),
               StatusIs(StatusCode::kDataLoss, HasSubstr("meta block field 3 has length 2")));
@@ -531,15 +532,15 @@ TEST_F(SstCorruptionTest, CorruptMiddleBlockIsNamedByNumber) {
   // Block offsets from the index block: count u32, then (key length varint, key, offset, size).
   ASSERT_OK_AND_ASSIGN(std::string index,
                        sst_format::UnframeBlock(bytes_.substr(footer_[0], footer_[1]), "index"));
-  size_t pos = 4;
+  std::string_view in = std::string_view(index).substr(4);
   uint64_t block3_offset = 0, block3_size = 0;
   for (int i = 0; i <= 3; ++i) {
     uint32_t key_len = 0;
-    ASSERT_TRUE(sst_format::GetVarint32(index, &pos, &key_len));
-    pos += key_len;
-    block3_offset = sst_format::GetFixed64(index.data() + pos);
-    block3_size = sst_format::GetFixed64(index.data() + pos + 8);
-    pos += 16;
+    ASSERT_TRUE(GetVarint32(&in, &key_len));
+    in.remove_prefix(key_len);
+    block3_offset = DecodeFixed64(in.data());
+    block3_size = DecodeFixed64(in.data() + 8);
+    in.remove_prefix(16);
   }
   EXPECT_THAT(Flip(block3_offset + block3_size / 2),
               StatusIs(StatusCode::kDataLoss, HasSubstr("sst 12.data: block 3 checksum mismatch")));

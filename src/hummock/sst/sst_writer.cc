@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/coding.h"
 #include "hummock/sst/sst_format.h"
 
 namespace rwmeta::hummock {
@@ -93,9 +94,9 @@ Status SstWriter::Add(std::string_view full_key, const Value& value) {
     size_t limit = std::min(last_key_.size(), full_key.size());
     while (shared < limit && last_key_[shared] == full_key[shared]) ++shared;
   }
-  PutVarint32(static_cast<uint32_t>(shared), &block_);
-  PutVarint32(static_cast<uint32_t>(full_key.size() - shared), &block_);
-  PutVarint32(static_cast<uint32_t>(1 + value.bytes.size()), &block_);
+  PutVarint32(&block_, static_cast<uint32_t>(shared));
+  PutVarint32(&block_, static_cast<uint32_t>(full_key.size() - shared));
+  PutVarint32(&block_, static_cast<uint32_t>(1 + value.bytes.size()));
   block_.append(full_key.substr(shared));
   AppendValue(value.tombstone, value.bytes, &block_);
   ++entries_since_restart_;
@@ -108,8 +109,8 @@ Status SstWriter::Add(std::string_view full_key, const Value& value) {
 
 Status SstWriter::FlushBlock() {
   if (block_.empty()) return Status::Ok();
-  for (uint32_t r : restarts_) PutFixed32(r, &block_);
-  PutFixed32(static_cast<uint32_t>(restarts_.size()), &block_);
+  for (uint32_t r : restarts_) PutFixed32(&block_, r);
+  PutFixed32(&block_, static_cast<uint32_t>(restarts_.size()));
   peak_block_bytes_ = std::max(peak_block_bytes_, block_.size());
   std::string stored = FrameBlock(block_, options_.compress, options_.zstd_level);
   index_.push_back(IndexEntry{last_key_, offset_, stored.size()});
@@ -128,12 +129,12 @@ Result<SstInfo> SstWriter::Finish() {
 
   // Index block: count u32, then per block: key length u32v, last key, offset u64, size u64.
   std::string index;
-  PutFixed32(static_cast<uint32_t>(index_.size()), &index);
+  PutFixed32(&index, static_cast<uint32_t>(index_.size()));
   for (const IndexEntry& e : index_) {
-    PutVarint32(static_cast<uint32_t>(e.last_key.size()), &index);
+    PutVarint32(&index, static_cast<uint32_t>(e.last_key.size()));
     index.append(e.last_key);
-    PutFixed64(e.offset, &index);
-    PutFixed64(e.size, &index);
+    PutFixed64(&index, e.offset);
+    PutFixed64(&index, e.size);
   }
   uint64_t index_offset = offset_;
   std::string stored = FrameBlock(index, false, 0);
@@ -148,7 +149,7 @@ Result<SstInfo> SstWriter::Finish() {
   int probes = std::clamp(static_cast<int>(options_.bloom_bits_per_key * 0.69), 1, 30);
   std::string bloom;
   bloom.push_back(static_cast<char>(probes));
-  PutFixed32(bits, &bloom);
+  PutFixed32(&bloom, bits);
   size_t bits_at = bloom.size();
   bloom.append(bits / 8, '\0');
   for (uint64_t h : bloom_hashes_) {
@@ -169,18 +170,18 @@ Result<SstInfo> SstWriter::Finish() {
   // Meta block: fields of tag u16, length u32, bytes.
   std::string meta;
   auto field = [&meta](uint16_t tag, std::string_view bytes) {
-    PutFixed16(tag, &meta);
-    PutFixed32(static_cast<uint32_t>(bytes.size()), &meta);
+    PutFixed16(&meta, tag);
+    PutFixed32(&meta, static_cast<uint32_t>(bytes.size()));
     meta.append(bytes);
   };
   auto u64_field = [&field](uint16_t tag, uint64_t v) {
     std::string b;
-    PutFixed64(v, &b);
+    PutFixed64(&b, v);
     field(tag, b);
   };
   u64_field(kTagObjectId, info_.object_id);
   std::string tables;
-  for (uint32_t t : info_.table_ids) PutFixed32(t, &tables);
+  for (uint32_t t : info_.table_ids) PutFixed32(&tables, t);
   field(kTagTableIds, tables);
   u64_field(kTagMinEpoch, info_.min_epoch);
   u64_field(kTagMaxEpoch, info_.max_epoch);
@@ -196,13 +197,13 @@ Result<SstInfo> SstWriter::Finish() {
 
   std::string footer;
   for (uint64_t v : {index_offset, index_size, bloom_offset, bloom_size, meta_offset, meta_size}) {
-    PutFixed64(v, &footer);
+    PutFixed64(&footer, v);
   }
-  PutFixed16(kMajorVersion, &footer);
-  PutFixed16(kMinorVersion, &footer);
-  PutFixed32(0, &footer);  // reserved
-  PutFixed64(Hash64(footer), &footer);
-  PutFixed64(kMagic, &footer);
+  PutFixed16(&footer, kMajorVersion);
+  PutFixed16(&footer, kMinorVersion);
+  PutFixed32(&footer, 0);  // reserved
+  PutFixed64(&footer, Hash64(footer));
+  PutFixed64(&footer, kMagic);
   RWMETA_RETURN_IF_ERROR(Write(footer));
   info_.file_size = offset_;
 

@@ -2,17 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/clock.h"
+
 namespace rwmeta::hummock {
-
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 HummockMaintenance::HummockMaintenance(HummockManager& manager, MaintenanceOptions options)
     : manager_(manager), options_(std::move(options)), thread_([this] { Run(); }) {}
@@ -57,7 +49,7 @@ Result<FullGcReport> HummockMaintenance::TriggerFullGc(std::chrono::milliseconds
   Result<int> round = RoundLocked();
   if (!round.ok())
     spdlog::warn("hummock: compaction before full GC: {}", round.status().ToString());
-  RWMETA_ASSIGN_OR_RETURN(FullGcReport report, RunFullGc(manager_, retention.count(), NowMs()));
+  RWMETA_ASSIGN_OR_RETURN(FullGcReport report, RunFullGc(manager_, retention.count(), UnixNowMs()));
   spdlog::info("hummock: full GC (retention {} ms): {}", retention.count(), report.ToString());
   return report;
 }
@@ -78,7 +70,7 @@ void HummockMaintenance::Run() {
       }
       if (std::chrono::steady_clock::now() >= next_gc) {
         next_gc = std::chrono::steady_clock::now() + options_.full_gc_interval;
-        auto gc = RunFullGc(manager_, options_.min_sst_retention.count(), NowMs());
+        auto gc = RunFullGc(manager_, options_.min_sst_retention.count(), UnixNowMs());
         if (!gc.ok()) {
           spdlog::warn("hummock: periodic full GC failed: {}", gc.status().ToString());
         } else if (!gc->deleted_object_ids.empty()) {

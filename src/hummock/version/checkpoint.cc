@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "common/coding.h"
 #include "hummock/names.h"
 #include "hummock/version/version.h"
 
@@ -14,18 +15,6 @@ namespace rwmeta::hummock {
 namespace {
 
 constexpr int kZstdLevel = 3;
-
-void PutLe(std::string* out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint64_t GetLe(std::string_view in, size_t offset, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) {
-    v |= static_cast<uint64_t>(static_cast<unsigned char>(in[offset + i])) << (8 * i);
-  }
-  return v;
-}
 
 uint64_t Checksum(std::string_view bytes) { return XXH64(bytes.data(), bytes.size(), 0); }
 
@@ -66,14 +55,14 @@ Result<std::string> EncodeCheckpoint(const HummockVersionCheckpoint& checkpoint,
   std::string out;
   out.reserve(kCheckpointHeaderSize + stored.size() + kCheckpointTrailerSize);
   out.append(kCheckpointMagic, sizeof(kCheckpointMagic));
-  PutLe(&out, kCheckpointMajorVersion, 2);
-  PutLe(&out, kCheckpointMinorVersion, 2);
-  PutLe(&out, static_cast<uint8_t>(compression), 1);
-  PutLe(&out, 0, 3);  // reserved
-  PutLe(&out, raw.size(), 8);
-  PutLe(&out, stored.size(), 8);
+  PutFixed16(&out, kCheckpointMajorVersion);
+  PutFixed16(&out, kCheckpointMinorVersion);
+  out.push_back(static_cast<char>(compression));
+  out.append(3, '\0');  // reserved
+  PutFixed64(&out, raw.size());
+  PutFixed64(&out, stored.size());
   out += stored;
-  PutLe(&out, Checksum(out), 8);
+  PutFixed64(&out, Checksum(out));
   return out;
 }
 
@@ -88,7 +77,7 @@ Result<HummockVersionCheckpoint> DecodeCheckpoint(std::string_view bytes,
     return DataLossError(name + ": truncated: " + std::to_string(bytes.size()) +
                          " bytes, shorter than header and checksum");
   }
-  const uint64_t stored_size = GetLe(bytes, 20, 8);
+  const uint64_t stored_size = DecodeFixed64(bytes.data() + 20);
   const uint64_t body_size = bytes.size() - kCheckpointHeaderSize - kCheckpointTrailerSize;
   if (stored_size != body_size) {
     return DataLossError(name + ": " + (stored_size > body_size ? "truncated" : "trailing bytes") +
@@ -96,19 +85,19 @@ Result<HummockVersionCheckpoint> DecodeCheckpoint(std::string_view bytes,
                          " payload bytes, object holds " + std::to_string(body_size));
   }
   const std::string_view covered = bytes.substr(0, bytes.size() - kCheckpointTrailerSize);
-  const uint64_t expected = GetLe(bytes, covered.size(), 8);
+  const uint64_t expected = DecodeFixed64(bytes.data() + covered.size());
   if (Checksum(covered) != expected) {
     return DataLossError(name + ": checksum mismatch");
   }
   // Checked after the checksum: an intact object of a newer major is a newer writer, not damage.
-  const uint64_t major = GetLe(bytes, 4, 2);
+  const uint64_t major = DecodeFixed16(bytes.data() + 4);
   if (major != kCheckpointMajorVersion) {
     return UnimplementedError(name + ": unknown format major version " + std::to_string(major) +
                               " (this build reads " + std::to_string(kCheckpointMajorVersion) +
                               ")");
   }
-  const uint64_t compression = GetLe(bytes, 8, 1);
-  const uint64_t raw_size = GetLe(bytes, 12, 8);
+  const uint64_t compression = static_cast<uint8_t>(bytes[8]);
+  const uint64_t raw_size = DecodeFixed64(bytes.data() + 12);
   if (raw_size > kMaxCheckpointPayloadBytes) {
     return DataLossError(name + ": implausible payload size " + std::to_string(raw_size));
   }

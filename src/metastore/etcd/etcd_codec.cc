@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/coding.h"
+
 namespace rwmeta::metastore::etcd {
 
 namespace {
@@ -17,35 +19,6 @@ constexpr uint8_t kTagDouble = 2;
 constexpr uint8_t kTagFalse = 3;
 constexpr uint8_t kTagTrue = 4;
 constexpr uint8_t kTagString = 5;
-
-void PutBigEndian64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
-}
-
-uint64_t GetBigEndian64(std::string_view in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
-
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-bool GetVarint(std::string_view& in, uint64_t& v) {
-  v = 0;
-  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
-    uint8_t b = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    v |= static_cast<uint64_t>(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) return true;
-  }
-  return false;
-}
 
 // Flips the sign bit of integers and orders doubles as their numeric value when compared as
 // unsigned big-endian bytes.
@@ -105,10 +78,10 @@ std::string EncodeKey(const TableSchema& table, const Key& key) {
     const Value& v = key[i];
     switch (table.columns[idx[i]].type) {
       case ColumnType::kInt64:
-        PutBigEndian64(out, OrderedInt(std::get<int64_t>(v)));
+        PutBigEndian64(&out, OrderedInt(std::get<int64_t>(v)));
         break;
       case ColumnType::kDouble:
-        PutBigEndian64(out, OrderedDouble(std::get<double>(v)));
+        PutBigEndian64(&out, OrderedDouble(std::get<double>(v)));
         break;
       case ColumnType::kBool:
         out.push_back(std::get<bool>(v) ? '\x01' : '\x00');
@@ -136,23 +109,22 @@ std::string RowKey(std::string_view prefix, const TableSchema& table, const Key&
 std::string EncodeRow(const Row& row) {
   std::string out;
   out.push_back(kRowFormatV1);
-  PutVarint(out, row.size());
+  PutVarint64(&out, row.size());
   for (const Value& v : row) {
     if (IsNull(v)) {
       out.push_back(static_cast<char>(kTagNull));
     } else if (const auto* i = std::get_if<int64_t>(&v)) {
       out.push_back(static_cast<char>(kTagInt64));
-      PutBigEndian64(out, static_cast<uint64_t>(*i));
+      PutBigEndian64(&out, static_cast<uint64_t>(*i));
     } else if (const auto* d = std::get_if<double>(&v)) {
       out.push_back(static_cast<char>(kTagDouble));
-      PutBigEndian64(out, std::bit_cast<uint64_t>(*d));
+      PutBigEndian64(&out, std::bit_cast<uint64_t>(*d));
     } else if (const auto* b = std::get_if<bool>(&v)) {
       out.push_back(static_cast<char>(*b ? kTagTrue : kTagFalse));
     } else {
       const auto& s = std::get<std::string>(v);
       out.push_back(static_cast<char>(kTagString));
-      PutVarint(out, s.size());
-      out.append(s);
+      PutLengthPrefixedSlice(&out, s);
     }
   }
   return out;
@@ -172,7 +144,7 @@ Result<Row> DecodeRow(const TableSchema& table, std::string_view bytes, std::str
   }
   std::string_view in = bytes.substr(1);
   uint64_t count = 0;
-  if (!GetVarint(in, count)) return corrupt("truncated value count");
+  if (!GetVarint64(&in, &count)) return corrupt("truncated value count");
   if (count > table.columns.size()) {
     return corrupt(fmt::format("{} values, the table has {} columns", count, table.columns.size()));
   }
@@ -202,7 +174,7 @@ Result<Row> DecodeRow(const TableSchema& table, std::string_view bytes, std::str
       case kTagInt64:
       case kTagDouble: {
         if (in.size() < 8) return corrupt(fmt::format("truncated at column {}", col.name));
-        uint64_t bits = GetBigEndian64(in);
+        uint64_t bits = DecodeBigEndian64(in.data());
         in.remove_prefix(8);
         if (tag == kTagInt64) {
           row.emplace_back(static_cast<int64_t>(bits));
@@ -216,12 +188,11 @@ Result<Row> DecodeRow(const TableSchema& table, std::string_view bytes, std::str
         row.emplace_back(tag == kTagTrue);
         break;
       default: {
-        uint64_t len = 0;
-        if (!GetVarint(in, len) || len > in.size()) {
+        std::string_view text;
+        if (!GetLengthPrefixedSlice(&in, &text)) {
           return corrupt(fmt::format("truncated at column {}", col.name));
         }
-        row.emplace_back(std::string(in.substr(0, len)));
-        in.remove_prefix(len);
+        row.emplace_back(std::string(text));
         break;
       }
     }

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <deque>
 #include <map>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <set>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/url.h"
 #include "metastore/etcd/etcd_client.h"
 #include "metastore/etcd/etcd_codec.h"
@@ -910,9 +910,7 @@ Result<std::unique_ptr<EtcdBulkLoader>> EtcdMetaStore::BeginEtcdBulkLoad() {
   TxnRequest begin;
   *begin.add_compare() = ModCompare(etcd::MarkerKey(s.prefix()), Compare::EQUAL, 0);
   *begin.add_compare() = ModCompare(etcd::VersionKey(s.prefix()), Compare::EQUAL, meta.version_mod);
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms = UnixNowMs();
   AddPut(begin, etcd::MarkerKey(s.prefix()),
          fmt::format("{{\"model_version\":{},\"started_at_ms\":{}}}", s.model->version(), now_ms));
   AddPut(begin, etcd::VersionKey(s.prefix()), std::to_string(s.model->version()));

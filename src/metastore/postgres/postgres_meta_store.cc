@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/coding.h"
 #include "common/url.h"
 #include "metastore/sql/schema_sql.h"
 #include "metastore/sql/sql_meta_store.h"
@@ -60,27 +61,17 @@ struct PgParam {
   bool null = false;
 };
 
-void PutBigEndian(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
-}
-
-uint64_t GetBigEndian(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
 PgParam Encode(const Value& value, ColumnType type) {
   PgParam p;
   p.type = TypeOid(type);
   if (IsNull(value)) {
     p.null = true;
   } else if (const auto* i = std::get_if<int64_t>(&value)) {
-    PutBigEndian(p.bytes, static_cast<uint64_t>(*i));
+    PutBigEndian64(&p.bytes, static_cast<uint64_t>(*i));
   } else if (const auto* d = std::get_if<double>(&value)) {
     uint64_t bits;
     std::memcpy(&bits, d, sizeof bits);
-    PutBigEndian(p.bytes, bits);
+    PutBigEndian64(&p.bytes, bits);
   } else if (const auto* b = std::get_if<bool>(&value)) {
     p.bytes.push_back(*b ? 1 : 0);
   } else {
@@ -152,10 +143,10 @@ Result<Value> Decode(const PGresult* res, int row, int col, std::string_view tab
   switch (column.type) {
     case ColumnType::kInt64:
       if (n != 8) return bad("bad int8 length");
-      return Value{static_cast<int64_t>(GetBigEndian(p))};
+      return Value{static_cast<int64_t>(DecodeBigEndian64(p))};
     case ColumnType::kDouble: {
       if (n != 8) return bad("bad float8 length");
-      uint64_t bits = GetBigEndian(p);
+      uint64_t bits = DecodeBigEndian64(p);
       double d;
       std::memcpy(&d, &bits, sizeof d);
       return Value{d};

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <utility>
 
+#include "common/clock.h"
 #include "metastore/row_errors.h"
 
 namespace rwmeta::metastore::sql {
@@ -33,12 +33,6 @@ RowShape NameShape() {
 int64_t FirstInt(const std::vector<Row>& rows) {
   if (rows.empty() || rows[0].empty() || IsNull(rows[0][0])) return 0;
   return std::get<int64_t>(rows[0][0]);
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -186,7 +180,7 @@ struct SqlMetaStore::Shared {
     return conn
         .Run(RecordMigrationSql(spec.dialect),
              {{int64_t{step.version}, ColumnType::kInt64},
-              {NowMs(), ColumnType::kInt64},
+              {UnixNowMs(), ColumnType::kInt64},
               {step.description, ColumnType::kText}},
              RowShape{}, "record migration")
         .status();

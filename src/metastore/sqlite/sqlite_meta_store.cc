@@ -5,13 +5,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <map>
 #include <mutex>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "metastore/row_errors.h"
 #include "metastore/sql/schema_sql.h"
 
@@ -229,12 +229,6 @@ Result<Row> ReadRow(const Connection& conn, sqlite3_stmt* stmt, const TableSchem
     row.push_back(std::move(v));
   }
   return row;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // The recorded schema version on `conn` (0 without the bookkeeping table). Starts the read
@@ -539,7 +533,7 @@ Status SqliteMetaStore::Migrate() {
     }
     RWMETA_ASSIGN_OR_RETURN(Stmt record, conn->Prepare(sql::RecordMigrationSql(kDialect)));
     sqlite3_bind_int64(record.get(), 1, step.version);
-    sqlite3_bind_int64(record.get(), 2, NowMs());
+    sqlite3_bind_int64(record.get(), 2, UnixNowMs());
     sqlite3_bind_text64(record.get(), 3, step.description.data(), step.description.size(),
                         SQLITE_TRANSIENT, SQLITE_UTF8);
     int rc = sqlite3_step(record.get());

@@ -3,9 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <mutex>
+
+#include "common/clock.h"
 
 namespace rwmeta::objstore {
 
@@ -17,12 +18,6 @@ struct Object {
   int64_t last_modified_ms = 0;
   uint64_t generation = 0;
 };
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string EtagOf(const Object& o) { return fmt::format("m{}", o.generation); }
 
@@ -56,7 +51,7 @@ struct MemoryObjectStore::State {
                                         EtagOf(it->second), *options.if_match_etag));
       }
     }
-    Object o{std::move(data), NowMs(), next_generation++};
+    Object o{std::move(data), UnixNowMs(), next_generation++};
     if (it == objects.end()) {
       objects.emplace(std::string(key), std::move(o));
     } else {

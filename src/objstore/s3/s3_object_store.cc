@@ -12,6 +12,8 @@
 #include <random>
 #include <thread>
 
+#include "common/clock.h"
+
 namespace rwmeta::objstore::s3 {
 
 namespace {
@@ -287,11 +289,7 @@ Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::Open(S3Config config) {
     };
   }
   if (!config.now_seconds) {
-    config.now_seconds = [] {
-      return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count());
-    };
+    config.now_seconds = [] { return UnixNowMs() / 1000; };
   }
   return std::unique_ptr<S3ObjectStore>(new S3ObjectStore(std::move(config)));
 }

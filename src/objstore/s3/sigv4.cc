@@ -3,11 +3,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cctype>
 #include <map>
+
+#include "common/time_format.h"
 
 namespace rwmeta::objstore::s3 {
 
@@ -66,15 +67,6 @@ std::string SignedHeaderNames(const std::map<std::string, std::string>& canonica
   return out;
 }
 
-std::string FormatUtc(int64_t unix_seconds, const char* format) {
-  time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm_utc;
-  gmtime_r(&t, &tm_utc);
-  char buf[32];
-  size_t n = strftime(buf, sizeof(buf), format, &tm_utc);
-  return std::string(buf, n);
-}
-
 }  // namespace
 
 std::string HexEncode(std::string_view bytes) {
@@ -128,9 +120,13 @@ std::string UriEncode(std::string_view s, bool keep_slash) {
   return out;
 }
 
-std::string AmzDate(int64_t unix_seconds) { return FormatUtc(unix_seconds, "%Y%m%dT%H%M%SZ"); }
+std::string AmzDate(int64_t unix_seconds) {
+  return FormatUnixMsUtc(unix_seconds * 1000, "%Y%m%dT%H%M%SZ");
+}
 
-std::string AmzDateStamp(int64_t unix_seconds) { return FormatUtc(unix_seconds, "%Y%m%d"); }
+std::string AmzDateStamp(int64_t unix_seconds) {
+  return FormatUnixMsUtc(unix_seconds * 1000, "%Y%m%d");
+}
 
 std::string CanonicalQueryString(const std::vector<std::pair<std::string, std::string>>& query) {
   std::vector<std::pair<std::string, std::string>> encoded;
