@@ -36,6 +36,12 @@ inline int64_t AsInt(const metastore::Value& v) { return std::get<int64_t>(v); }
 Status DropMissing(const std::string& kind, const std::string& name, bool if_exists,
                    const char* sqlstate, DdlResult& out);
 
+// CREATE of an object that exists: with IF NOT EXISTS, OK and the NOTICE `KIND "NAME" already
+// exists, skipping` added to `out`; without, AlreadyExists `KIND "NAME" already exists` with
+// `sqlstate`.
+Status CreateExisting(const std::string& kind, const std::string& name, bool if_not_exists,
+                      const char* sqlstate, DdlResult& out);
+
 // OK if `user` is a superuser or `owner_id`; else PermissionDenied (42501)
 // `must be owner of KIND NAME`.
 Status CheckOwner(const UserInfo& user, int64_t owner_id, const std::string& kind,

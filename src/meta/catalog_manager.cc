@@ -161,6 +161,16 @@ Status DropMissing(const std::string& kind, const std::string& name, bool if_exi
   return WithState(NotFoundError(fmt::format("{} \"{}\" does not exist", kind, name)), sqlstate);
 }
 
+Status CreateExisting(const std::string& kind, const std::string& name, bool if_not_exists,
+                      const char* sqlstate, DdlResult& out) {
+  if (if_not_exists) {
+    out.notices.push_back(fmt::format("{} \"{}\" already exists, skipping", kind, name));
+    return Status::Ok();
+  }
+  return WithState(AlreadyExistsError(fmt::format("{} \"{}\" already exists", kind, name)),
+                   sqlstate);
+}
+
 Status CheckOwner(const UserInfo& user, int64_t owner_id, const std::string& kind,
                   const std::string& name) {
   if (user.is_super || owner_id == user.id) return Status::Ok();
@@ -174,6 +184,7 @@ namespace {
 using catalog_internal::ActorDatabase;
 using catalog_internal::ActorUser;
 using catalog_internal::CheckOwner;
+using catalog_internal::CreateExisting;
 using catalog_internal::DropMissing;
 using catalog_internal::LookupSchema;
 
@@ -288,12 +299,7 @@ Result<DdlResult> CatalogManager::CreateDatabase(const CatalogActor& actor, cons
       return DenyError("permission denied to create database");
     }
     if (snap.FindDatabase(name)) {
-      if (if_not_exists) {
-        out.notices.push_back(fmt::format("database \"{}\" already exists, skipping", name));
-        return Status::Ok();
-      }
-      return WithState(AlreadyExistsError(fmt::format("database \"{}\" already exists", name)),
-                       "42P04");
+      return CreateExisting("database", name, if_not_exists, "42P04", out);
     }
     RWMETA_ASSIGN_OR_RETURN(out.id, InsertDatabaseRows(txn, name, user->id));
     return Status::Ok();
@@ -341,12 +347,7 @@ Result<DdlResult> CatalogManager::CreateSchema(const CatalogActor& actor, const 
       return DenyError(fmt::format("permission denied for database {}", db->name));
     }
     if (snap.FindSchema(db->id, name)) {
-      if (if_not_exists) {
-        out.notices.push_back(fmt::format("schema \"{}\" already exists, skipping", name));
-        return Status::Ok();
-      }
-      return WithState(AlreadyExistsError(fmt::format("schema \"{}\" already exists", name)),
-                       "42P06");
+      return CreateExisting("schema", name, if_not_exists, "42P06", out);
     }
     RWMETA_ASSIGN_OR_RETURN(out.id, InsertSchemaRows(txn, db->id, name, user->id));
     return Status::Ok();
@@ -668,12 +669,7 @@ Result<DdlResult> CatalogManager::CreateUser(const CatalogActor& actor, const st
       return DenyError("must be superuser to create superusers");
     }
     if (snap.FindUser(name)) {
-      if (if_not_exists) {
-        out.notices.push_back(fmt::format("user \"{}\" already exists, skipping", name));
-        return Status::Ok();
-      }
-      return WithState(AlreadyExistsError(fmt::format("user \"{}\" already exists", name)),
-                       "42710");
+      return CreateExisting("user", name, if_not_exists, "42710", out);
     }
     UserInfo u;
     u.name = name;
@@ -746,12 +742,7 @@ Result<DdlResult> CatalogManager::CreateSecret(const CatalogActor& actor, const 
       return DenyError(fmt::format("permission denied for schema {}", schema->name));
     }
     if (snap.FindSecret(schema->id, name.name)) {
-      if (if_not_exists) {
-        out.notices.push_back(fmt::format("secret \"{}\" already exists, skipping", name.name));
-        return Status::Ok();
-      }
-      return WithState(AlreadyExistsError(fmt::format("secret \"{}\" already exists", name.name)),
-                       "42710");
+      return CreateExisting("secret", name.name, if_not_exists, "42710", out);
     }
     RWMETA_ASSIGN_OR_RETURN(out.id, InsertObjectRow(txn, kObjSecret, user->id, db->id, schema->id));
     return txn.Insert(Model::Get().Table("secret"), Row{out.id, schema->id, name.name, value});
