@@ -136,7 +136,7 @@ TEST(SqlStateForTest, DefaultsByCode) {
   EXPECT_EQ(SqlStateFor(UnimplementedError("x")), "0A000");
   EXPECT_EQ(SqlStateFor(UnauthenticatedError("x")), "28000");
   EXPECT_EQ(SqlStateFor(AbortedError("x")), "40001");
-  EXPECT_EQ(SqlStateFor(UnavailableError("x")), "08006");
+  EXPECT_EQ(SqlStateFor(UnavailableError("x")), "58030");
   EXPECT_EQ(SqlStateFor(DataLossError("x")), "XX001");
   EXPECT_EQ(SqlStateFor(InternalError("x")), "XX000");
   EXPECT_EQ(SqlStateFor(OutOfRangeError("x")), "XX000");

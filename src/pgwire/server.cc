@@ -15,35 +15,13 @@
 #include <system_error>
 
 #include "pgwire/connection.h"
+#include "pgwire/sql_state.h"
 
 namespace rwmeta::pgwire {
 
 std::string SqlStateFor(const Status& status) {
   if (!status.sqlstate().empty()) return status.sqlstate();
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-      return "22023";
-    case StatusCode::kNotFound:
-      return "42704";
-    case StatusCode::kAlreadyExists:
-      return "42710";
-    case StatusCode::kPermissionDenied:
-      return "42501";
-    case StatusCode::kFailedPrecondition:
-      return "55000";
-    case StatusCode::kUnimplemented:
-      return "0A000";
-    case StatusCode::kUnauthenticated:
-      return "28000";
-    case StatusCode::kAborted:
-      return "40001";
-    case StatusCode::kUnavailable:
-      return "08006";
-    case StatusCode::kDataLoss:
-      return "XX001";
-    default:  // kInternal and every code without a closer SQLSTATE
-      return "XX000";
-  }
+  return std::string(SqlStateForCode(status.code()));
 }
 
 namespace {

@@ -59,13 +59,8 @@ struct ServerOptions {
   int startup_timeout_ms = 60'000;
 };
 
-// The SQLSTATE an ErrorResponse carries for `status`: status.sqlstate() if set. A statement's
-// error has one by then (the SQL front end decides it: frontend/sql_state.h), so the defaults
-// below serve the protocol's own errors and sessions that attach none. By code:
-// InvalidArgument 22023, NotFound 42704, AlreadyExists 42710, PermissionDenied 42501,
-// FailedPrecondition 55000, Unimplemented 0A000, Unauthenticated 28000, Aborted 40001,
-// Unavailable 08006, DataLoss XX001, Internal XX000, anything else XX000.
-// REQUIRES: !status.ok().
+// The SQLSTATE an ErrorResponse carries for `status`: status.sqlstate() if set, else the state of
+// its code (SqlStateForCode, sql_state.h). REQUIRES: !status.ok().
 std::string SqlStateFor(const Status& status);
 
 class Connection;
