@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/url.h"
+#include "common/utf8.h"
 #include "metastore/system_param_names.h"
 #include "objstore/factory.h"
 
@@ -66,42 +67,6 @@ Result<BackupJobInfo> JobFromRow(const metastore::Row& row) {
 
 constexpr std::string_view kFailedJobPrefix = "failed backup job ";
 
-// `text` with every byte that is not part of well-formed UTF-8 written as \xNN. An error may quote
-// stored bytes (a manifest of garbage), and a job's message goes into a text column (PostgreSQL
-// refuses invalid UTF-8), a protobuf string (which then fails to serialize) and pgwire.
-std::string ValidUtf8(std::string_view text) {
-  static constexpr uint32_t kMinCodePoint[] = {0, 0, 0x80, 0x800, 0x10000};
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const size_t len = lead < 0x80           ? 1
-                       : (lead >> 5) == 0x06 ? 2
-                       : (lead >> 4) == 0x0e ? 3
-                       : (lead >> 3) == 0x1e ? 4
-                                             : 0;
-    bool ok = len > 0 && i + len <= text.size();
-    uint32_t code_point = lead & (0xff >> (len + 1));
-    for (size_t k = 1; ok && k < len; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      ok = (next & 0xc0) == 0x80;
-      code_point = (code_point << 6) | (next & 0x3f);
-    }
-    if (ok && len > 1) {
-      ok = code_point >= kMinCodePoint[len] && code_point <= 0x10ffff &&
-           (code_point < 0xd800 || code_point > 0xdfff);
-    }
-    if (ok) {
-      out.append(text.substr(i, len));
-      i += len;
-    } else {
-      out += fmt::format("\\x{:02x}", lead);
-      ++i;
-    }
-  }
-  return out;
-}
-
 // The inverse of StatusCodeName (which stays the one spelling of each name).
 std::optional<StatusCode> StatusCodeFromName(std::string_view name) {
   for (int i = static_cast<int>(StatusCode::kOk);
@@ -128,8 +93,10 @@ std::string HumanBytes(uint64_t bytes) {
 // alone would not do, and backup_job's columns belong to the model, whose version moves with other
 // work. The message already carried Status::ToString(), so "<CODE_NAME>: " after the job prefix is
 // a stable encoding that rows of earlier versions share.
+// An error may quote stored bytes (a manifest of garbage), and the message goes into a text column
+// (PostgreSQL refuses invalid UTF-8), a protobuf string and pgwire: escape what is not UTF-8.
 std::string FailedJobMessage(uint64_t job_id, const Status& error) {
-  return fmt::format("{}{}: {}", kFailedJobPrefix, job_id, ValidUtf8(error.ToString()));
+  return fmt::format("{}{}: {}", kFailedJobPrefix, job_id, EscapeInvalidUtf8(error.ToString()));
 }
 
 Status FailedJobError(std::string_view message) {

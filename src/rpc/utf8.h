@@ -8,12 +8,9 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "common/utf8.h"
 
 namespace rwmeta::rpc {
-
-// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates, or code points above
-// U+10FFFF).
-bool IsValidUtf8(std::string_view text);
 
 // OK if every `string` field of `message`, nested messages and map entries included, is valid
 // UTF-8; otherwise InvalidArgument "field <path> is not valid UTF-8" for the first that is not
