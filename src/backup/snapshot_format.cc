@@ -1,8 +1,6 @@
 #include "backup/snapshot_format.h"
 
 #include <fmt/format.h>
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -11,6 +9,7 @@
 #include <optional>
 
 #include "common/coding.h"
+#include "hummock/version/version.h"
 
 namespace rwmeta::backup {
 namespace {
@@ -235,15 +234,8 @@ bool DecodeRow(std::string_view payload, const SnapshotTable& table, Row* row) {
 
 Result<std::string> SerializeVersion(const HummockVersion& version) {
   // Deterministic map order: the same version always gives the same bytes (golden files).
-  std::string raw;
-  {
-    google::protobuf::io::StringOutputStream stream(&raw);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    if (!version.SerializeToCodedStream(&coded) || coded.HadError()) {
-      return InternalError("snapshot: hummock version serialization failed");
-    }
-  }
+  Result<std::string> raw = hummock::SerializeDeterministic(version);
+  if (!raw.ok()) return raw.status().WithContext("snapshot");
   return raw;
 }
 

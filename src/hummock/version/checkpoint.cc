@@ -1,7 +1,5 @@
 #include "hummock/version/checkpoint.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -22,17 +20,9 @@ uint64_t Checksum(std::string_view bytes) { return XXH64(bytes.data(), bytes.siz
 
 Result<std::string> EncodeCheckpoint(const HummockVersionCheckpoint& checkpoint,
                                      CheckpointCompression compression) {
-  // Maps are serialized in an unspecified order unless asked otherwise; the golden-bytes test and
-  // "same checkpoint, same bytes" need the deterministic order.
-  std::string raw;
-  {
-    google::protobuf::io::StringOutputStream stream(&raw);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    if (!checkpoint.SerializeToCodedStream(&coded) || coded.HadError()) {
-      return InternalError("checkpoint: protobuf serialization failed");
-    }
-  }
+  Result<std::string> serialized = SerializeDeterministic(checkpoint);
+  if (!serialized.ok()) return serialized.status().WithContext("checkpoint");
+  const std::string& raw = *serialized;
   std::string stored;
   switch (compression) {
     case CheckpointCompression::kNone:

@@ -60,12 +60,7 @@ HummockVersionCheckpoint FixedCheckpoint() {
 }
 
 std::string Deterministic(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  return out;
+  return SerializeDeterministic(m).value();
 }
 
 // Recomputes the trailing checksum after a deliberate edit, to forge intact-looking objects.

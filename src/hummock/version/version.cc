@@ -1,10 +1,26 @@
 #include "hummock/version/version.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <algorithm>
 #include <set>
 #include <string>
 
 namespace rwmeta::hummock {
+
+Result<std::string> SerializeDeterministic(const google::protobuf::Message& message) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!message.SerializeToCodedStream(&coded) || coded.HadError()) {
+      return InternalError("protobuf serialization of " + message.GetTypeName() + " failed");
+    }
+  }
+  return out;
+}
 namespace {
 
 std::string DeltaName(const HummockVersionDelta& delta) {

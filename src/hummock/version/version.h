@@ -14,12 +14,18 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "proto/hummock.pb.h"
 
 namespace rwmeta::hummock {
+
+// The bytes of `message` with maps in a fixed order, so that the same version, delta or checkpoint
+// always gives the same bytes (golden files, "same checkpoint, same bytes"); the protobuf default
+// leaves map order unspecified. Internal if serialization fails (a bug or out of memory).
+Result<std::string> SerializeDeterministic(const google::protobuf::Message& message);
 
 // Levels below L0. Reaches disk (level_idx values): never change.
 inline constexpr uint32_t kMaxLevel = 6;
