@@ -7,6 +7,8 @@
 #include <memory>
 #include <sstream>
 
+#include "testing/libpq_handles.h"
+
 namespace rwmeta::e2e {
 
 namespace {
@@ -18,14 +20,8 @@ std::string Trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-struct PgConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct PgResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using Conn = std::unique_ptr<PGconn, PgConnDeleter>;
-using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
+using Conn = ::rwmeta::testing::PgConn;
+using ::rwmeta::testing::PgResult;
 
 Result<Conn> Connect(int port, const SqlRecord& who) {
   std::string conninfo = fmt::format("host=127.0.0.1 port={} user={} dbname={} connect_timeout=10",

@@ -20,6 +20,7 @@
 #include "meta/system_params.h"
 #include "metastore/meta_store.h"
 #include "pgwire/session.h"
+#include "testing/libpq_handles.h"
 
 namespace rwmeta::frontend::test_util {
 
@@ -91,14 +92,7 @@ inline void ExpectFails(pgwire::Session& s, std::string_view sql, StatusCode cod
   EXPECT_EQ(r.status().sqlstate(), state) << sql << ": " << r.status();
 }
 
-// libpq handles that free themselves.
-struct PgConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct PgResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using Conn = std::unique_ptr<PGconn, PgConnDeleter>;
-using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
+using Conn = ::rwmeta::testing::PgConn;
+using ::rwmeta::testing::PgResult;
 
 }  // namespace rwmeta::frontend::test_util
