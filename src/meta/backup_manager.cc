@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
+#include <limits>
 
 #include "common/clock.h"
 #include "common/url.h"
@@ -16,6 +18,9 @@ namespace rwmeta::meta {
 
 namespace {
 
+using metastore::params::kBackupRetentionCount;
+using metastore::params::kBackupRetentionSec;
+using metastore::params::kBackupScheduleIntervalSec;
 using metastore::params::kBackupStorageDirectory;
 using metastore::params::kBackupStorageUrl;
 // ProtectedObjectIds re-reads the manifest at most this often (another process may have changed
@@ -77,6 +82,16 @@ std::optional<StatusCode> StatusCodeFromName(std::string_view name) {
   return std::nullopt;
 }
 
+// A parameter's value as a number (values are normalized when set; a default fills a missing one).
+uint64_t ParamNumber(const SystemParamsManager& params, std::string_view name) {
+  Result<std::string> text = params.Get(name);
+  uint64_t value = 0;
+  if (text.ok()) {
+    std::from_chars(text->data(), text->data() + text->size(), value);
+  }
+  return value;
+}
+
 std::string HumanBytes(uint64_t bytes) {
   if (bytes < 1024) return fmt::format("{} B", bytes);
   if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / 1024);
@@ -119,6 +134,42 @@ Status FailedJobError(std::string_view message) {
   return Status(*code, std::string(rest.substr(name_end + 2)));
 }
 
+bool IsScheduledSnapshot(const backup::SnapshotMetadata& entry) {
+  return entry.remarks == kScheduledRemark;
+}
+
+bool IsVerifiedSnapshot(const backup::SnapshotMetadata& /*entry*/) { return true; }
+
+std::vector<uint64_t> SnapshotsPastRetention(const backup::Manifest& manifest,
+                                             uint64_t retention_count, uint64_t retention_sec,
+                                             int64_t now_ms) {
+  std::vector<const backup::SnapshotMetadata*> scheduled;
+  for (const auto& entry : manifest.snapshots) {
+    if (IsScheduledSnapshot(entry)) scheduled.push_back(&entry);
+  }
+  std::sort(scheduled.begin(), scheduled.end(),
+            [](const auto* a, const auto* b) { return a->id < b->id; });
+  const backup::SnapshotMetadata* newest_verified = nullptr;
+  for (auto it = scheduled.rbegin(); it != scheduled.rend(); ++it) {
+    if (IsVerifiedSnapshot(**it)) {
+      newest_verified = *it;
+      break;
+    }
+  }
+  // Ages beyond what a millisecond count holds are no limit.
+  const bool age_limited =
+      retention_sec > 0 && retention_sec < static_cast<uint64_t>(INT64_MAX / 1000);
+  std::vector<uint64_t> past;
+  for (size_t i = 0; i < scheduled.size(); ++i) {
+    const backup::SnapshotMetadata& entry = *scheduled[i];
+    const bool beyond_count = retention_count > 0 && scheduled.size() - i > retention_count;
+    const bool too_old =
+        age_limited && now_ms - entry.created_at_ms > static_cast<int64_t>(retention_sec) * 1000;
+    if ((beyond_count || too_old) && &entry != newest_verified) past.push_back(entry.id);
+  }
+  return past;
+}
+
 std::string_view BackupJobStateName(BackupJobState state) {
   switch (state) {
     case BackupJobState::kRunning:
@@ -151,7 +202,11 @@ struct BackupManager::Location {
 
 BackupManager::BackupManager(metastore::MetaStore& meta_store, hummock::HummockManager& hummock,
                              SystemParamsManager& params, BackupManagerOptions options)
-    : meta_store_(meta_store), hummock_(hummock), params_(params), options_(std::move(options)) {}
+    : meta_store_(meta_store),
+      hummock_(hummock),
+      params_(params),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : SystemClock()) {}
 
 Result<std::unique_ptr<BackupManager>> BackupManager::Open(metastore::MetaStore& meta_store,
                                                            hummock::HummockManager& hummock,
@@ -173,10 +228,36 @@ Result<std::unique_ptr<BackupManager>> BackupManager::Open(metastore::MetaStore&
   if (m->location_->status.ok()) m->DeleteOrphans(*m->location_);
   hummock.SetProtectionSet(m.get());
   params.AddListener(m.get());
+  m->opened_at_ms_ = m->clock_->NowMs();
+  const uint64_t interval = ParamNumber(params, kBackupScheduleIntervalSec);
+  if (interval == 0) {
+    spdlog::info("backup: the schedule is off ({} = 0): snapshots are taken only on demand",
+                 kBackupScheduleIntervalSec);
+  } else {
+    spdlog::info(
+        "backup: a scheduled meta snapshot every {} s after the newest one ({}), keeping {} "
+        "scheduled ({}, 0 = all){}",
+        interval, kBackupScheduleIntervalSec, ParamNumber(params, kBackupRetentionCount),
+        kBackupRetentionCount,
+        ParamNumber(params, kBackupRetentionSec) > 0
+            ? fmt::format(" for at most {} s ({})", ParamNumber(params, kBackupRetentionSec),
+                          kBackupRetentionSec)
+            : "");
+  }
+  if (m->options_.run_schedule) {
+    BackupManager* manager = m.get();
+    m->schedule_thread_ = std::thread([manager] { manager->ScheduleLoop(); });
+  }
   return m;
 }
 
 BackupManager::~BackupManager() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  schedule_wake_.notify_all();
+  if (schedule_thread_.joinable()) schedule_thread_.join();
   std::thread job;
   {
     std::lock_guard lock(mu_);
@@ -289,7 +370,7 @@ Status BackupManager::RecoverInterruptedJobs() {
         }
       }
     }
-    job.finished_at_ms = UnixNowMs();
+    job.finished_at_ms = clock_->NowMs();
     spdlog::info("backup: job {} was left RUNNING by an earlier meta node: now {}: {}", job.job_id,
                  BackupJobStateName(job.state), job.message);
     RWMETA_RETURN_IF_ERROR(metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) {
@@ -300,6 +381,10 @@ Status BackupManager::RecoverInterruptedJobs() {
 }
 
 Result<uint64_t> BackupManager::StartBackup(std::optional<std::string> remarks) {
+  return StartJob(std::move(remarks), /*scheduled=*/false);
+}
+
+Result<uint64_t> BackupManager::StartJob(std::optional<std::string> remarks, bool scheduled) {
   std::lock_guard starting(start_mu_);
   std::thread previous;
   {
@@ -326,7 +411,7 @@ Result<uint64_t> BackupManager::StartBackup(std::optional<std::string> remarks) 
   BackupJobInfo job;
   job.state = BackupJobState::kRunning;
   job.remarks = remarks;
-  job.started_at_ms = UnixNowMs();
+  job.started_at_ms = clock_->NowMs();
   RWMETA_RETURN_IF_ERROR(
       metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {
         RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextId(txn, backup::kSnapshotIdSequence));
@@ -339,13 +424,13 @@ Result<uint64_t> BackupManager::StartBackup(std::optional<std::string> remarks) 
   std::lock_guard lock(mu_);
   running_job_ = job.job_id;
   ++metrics_.jobs_started;
-  job_thread_ = std::thread([this, id = job.job_id, remarks = std::move(remarks), location] {
-    RunJob(id, remarks, location);
-  });
+  if (scheduled) ++metrics_.scheduled_jobs_started;
+  job_thread_ = std::thread([this, id = job.job_id, remarks = std::move(remarks), scheduled,
+                             location] { RunJob(id, remarks, scheduled, location); });
   return job.job_id;
 }
 
-void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks,
+void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks, bool scheduled,
                            std::shared_ptr<Location> location) {
   const auto started = std::chrono::steady_clock::now();
   Result<backup::SnapshotMetadata> written = [&]() -> Result<backup::SnapshotMetadata> {
@@ -357,7 +442,7 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks,
     header.cluster_id = options_.cluster_id;
     header.rwmeta_version = options_.rwmeta_version;
     header.source_backend = std::string(meta_store_.backend());
-    header.created_at_ms = UnixNowMs();
+    header.created_at_ms = clock_->NowMs();
     // Published (and so protected) before `cut` unpins the version on return.
     return location->storage->WriteSnapshot(job_id, *cut.view, cut.version->version(), header,
                                             remarks);
@@ -403,6 +488,19 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks,
         "until the next meta node start): {}",
         job_id, recorded.ToString());
   }
+  if (scheduled) {
+    std::lock_guard lock(schedule_mu_);
+    if (state == BackupJobState::kSucceeded) {
+      schedule_.consecutive_failures = 0;
+      schedule_.last_error = Status::Ok();
+    } else {
+      ++schedule_.consecutive_failures;
+      schedule_.last_error = written.status();
+      failed_at_ms_ = clock_->NowMs();
+    }
+  }
+  // Before the job counts as ended, so that whoever waits for it sees retention done.
+  if (scheduled && state == BackupJobState::kSucceeded) ApplyRetention();
   DeleteOrphans(*location);
   std::lock_guard lock(mu_);
   if (state == BackupJobState::kSucceeded) {
@@ -410,6 +508,7 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks,
     metrics_.bytes_written += written->size_bytes;
   } else {
     ++metrics_.jobs_failed;
+    if (scheduled) ++metrics_.scheduled_jobs_failed;
   }
   metrics_.last_job_latency_ms = latency_ms;
   metrics_.total_job_latency_ms += latency_ms;
@@ -440,7 +539,7 @@ Status BackupManager::FinishJob(uint64_t job_id, BackupJobState state, const std
     RWMETA_ASSIGN_OR_RETURN(BackupJobInfo job, JobFromRow(*row));
     job.state = state;
     job.message = message;
-    job.finished_at_ms = UnixNowMs();
+    job.finished_at_ms = clock_->NowMs();
     return txn.Update(JobTable(), JobRow(job));
   });
 }
@@ -579,6 +678,124 @@ Result<std::shared_ptr<const hummock::HummockVersion>> BackupManager::VersionFor
   return version;
 }
 
+std::optional<int64_t> BackupManager::NextScheduledAtLocked(uint64_t interval_sec) {
+  if (interval_sec == 0) return std::nullopt;
+  const int64_t interval_ms =
+      static_cast<int64_t>(std::min<uint64_t>(interval_sec, INT64_MAX / 4000) * 1000);
+  // The newest snapshot of the location, as the cache knows it (a job's own entry lands there
+  // when it succeeds; another writer's within kProtectionRefreshMs).
+  std::optional<int64_t> newest;
+  {
+    std::shared_ptr<Location> location;
+    {
+      std::lock_guard lock(mu_);
+      location = location_;
+    }
+    if (location->status.ok()) {
+      std::lock_guard lock(location->cache_mu);
+      for (const auto& entry : location->manifest.snapshots) {
+        newest = std::max(newest.value_or(entry.created_at_ms), entry.created_at_ms);
+      }
+    }
+  }
+  const int64_t due = newest.value_or(opened_at_ms_) + interval_ms;
+  // After failures, the retry's backoff, unless a snapshot was taken since the last failure.
+  if (schedule_.consecutive_failures > 0 && newest.value_or(0) < failed_at_ms_) {
+    const uint64_t shift = std::min<uint64_t>(schedule_.consecutive_failures - 1, 30);
+    const int64_t backoff =
+        std::min(interval_ms, options_.schedule_retry_min_ms * (int64_t{1} << shift));
+    return failed_at_ms_ + backoff;
+  }
+  return due;
+}
+
+std::optional<uint64_t> BackupManager::ScheduleTick() {
+  bool retention = false;
+  {
+    std::lock_guard lock(schedule_mu_);
+    std::swap(retention, retention_changed_);
+  }
+  if (retention) ApplyRetention();
+
+  const uint64_t interval = ParamNumber(params_, kBackupScheduleIntervalSec);
+  // The manifest cache, refreshed now and then (another writer's BACKUP pushes the schedule too).
+  {
+    std::shared_ptr<Location> location;
+    {
+      std::lock_guard lock(mu_);
+      location = location_;
+    }
+    if (location->status.ok()) (void)CachedManifest(*location, kProtectionRefreshMs);
+  }
+  const int64_t now = clock_->NowMs();
+  {
+    std::lock_guard lock(schedule_mu_);
+    schedule_.interval_sec = interval;
+    schedule_.next_at_ms = NextScheduledAtLocked(interval);
+    if (!schedule_.next_at_ms || now < *schedule_.next_at_ms) return std::nullopt;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (running_job_) return std::nullopt;  // due: starts when that job ends
+  }
+  Result<uint64_t> id = StartJob(std::string(kScheduledRemark), /*scheduled=*/true);
+  if (id.ok()) return *id;
+  if (id.status().code() == StatusCode::kFailedPrecondition) return std::nullopt;  // a job began
+  uint64_t failures = 0;
+  {
+    std::lock_guard lock(schedule_mu_);
+    failures = ++schedule_.consecutive_failures;
+    schedule_.last_error = id.status();
+    failed_at_ms_ = now;
+  }
+  {
+    std::lock_guard lock(mu_);
+    ++metrics_.scheduled_jobs_failed;
+  }
+  spdlog::error("backup: a scheduled job could not start ({} failure(s) in a row): {}", failures,
+                id.status().ToString());
+  return std::nullopt;
+}
+
+void BackupManager::ApplyRetention() {
+  std::lock_guard retaining(retention_mu_);
+  Result<backup::Manifest> manifest = GetManifest();
+  if (!manifest.ok()) {
+    spdlog::warn("backup: retention skipped: {}", manifest.status().ToString());
+    return;
+  }
+  const uint64_t count = ParamNumber(params_, kBackupRetentionCount);
+  const uint64_t seconds = ParamNumber(params_, kBackupRetentionSec);
+  std::vector<uint64_t> past = SnapshotsPastRetention(*manifest, count, seconds, clock_->NowMs());
+  if (past.empty()) return;
+  Status deleted = DeleteSnapshots(past);
+  if (!deleted.ok()) {
+    spdlog::warn("backup: retention could not delete scheduled snapshot(s) {}: {}",
+                 fmt::join(past, ", "), deleted.ToString());
+    return;
+  }
+  spdlog::info("backup: retention deleted scheduled meta snapshot(s) {} ({} = {}, {} = {})",
+               fmt::join(past, ", "), kBackupRetentionCount, count, kBackupRetentionSec, seconds);
+  std::lock_guard lock(mu_);
+  metrics_.snapshots_deleted_by_retention += past.size();
+}
+
+void BackupManager::ScheduleLoop() {
+  while (true) {
+    ScheduleTick();
+    std::unique_lock lock(mu_);
+    schedule_wake_.wait_for(lock, std::chrono::seconds(1),
+                            [&] { return stopping_ || schedule_woken_; });
+    if (stopping_) return;
+    schedule_woken_ = false;
+  }
+}
+
+ScheduleState BackupManager::schedule() const {
+  std::lock_guard lock(schedule_mu_);
+  return schedule_;
+}
+
 BackupLocation BackupManager::location() const {
   std::lock_guard lock(mu_);
   return {RedactUrl(location_->url), location_->directory, location_->status};
@@ -610,6 +827,19 @@ Result<std::vector<uint64_t>> BackupManager::ProtectedObjectIds() {
 void BackupManager::OnParamChanged(const std::string& name, const ParamValues& /*old_values*/,
                                    const ParamValues& /*new_values*/,
                                    std::vector<std::string>* notices) {
+  if (name == kBackupRetentionCount || name == kBackupRetentionSec) {
+    std::lock_guard lock(schedule_mu_);
+    retention_changed_ = true;
+  }
+  if (name == kBackupScheduleIntervalSec || name == kBackupRetentionCount ||
+      name == kBackupRetentionSec) {
+    {
+      std::lock_guard lock(mu_);
+      schedule_woken_ = true;
+    }
+    schedule_wake_.notify_all();
+    return;
+  }
   if (name != kBackupStorageUrl && name != kBackupStorageDirectory) return;
   std::lock_guard switching(switch_mu_);
   // The latest values, not the ones of this change: two changes racing must end at the last.

@@ -28,6 +28,19 @@
 // BACKUP, listing and deleting fail with it, and the protection set reports it (GC then deletes
 // nothing) until it works or the parameters change.
 //
+// The schedule (rwmeta's own; RisingWave has none in its kernel): while the system parameter
+// backup_schedule_interval_sec is above 0, a job with the remark "scheduled" starts one interval
+// after the newest snapshot of the current location (any snapshot: a BACKUP pushes the next
+// scheduled one back), or one interval after the manager opened when the location has none. Its
+// manifest entry is marked scheduled (IsScheduledSnapshot). A scheduled job that fails is counted
+// (BackupMetrics::scheduled_jobs_failed) and retried after a backoff that starts at
+// schedule_retry_min_ms and doubles up to the interval; a scheduled job due while an on-demand job
+// runs starts when that one ends.
+// Retention, after each scheduled job that succeeded and when a retention parameter changes,
+// deletes scheduled snapshots beyond the newest backup_retention_count (0: no count limit) and
+// those older than backup_retention_sec (0: no age limit), oldest first, but never the newest
+// verified scheduled snapshot (IsVerifiedSnapshot) and never an on-demand one.
+//
 // Errors (codes the SQL and gRPC layers map):
 // clang-format off
 //   FailedPrecondition  a job is already running ("a backup job is already running: job N ...")
@@ -58,6 +71,7 @@
 #include <vector>
 
 #include "backup/backup_storage.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "hummock/gc/object_protection.h"
 #include "hummock/store/hummock_manager.h"
@@ -104,10 +118,41 @@ struct BackupMetrics {
   uint64_t jobs_started = 0;
   uint64_t jobs_succeeded = 0;
   uint64_t jobs_failed = 0;
-  uint64_t snapshots_deleted = 0;
+  uint64_t snapshots_deleted = 0;  // by anyone (retention included)
+  // The schedule's share of the above.
+  uint64_t scheduled_jobs_started = 0;
+  uint64_t scheduled_jobs_failed = 0;
+  uint64_t snapshots_deleted_by_retention = 0;
   uint64_t bytes_written = 0;  // snapshot objects of succeeded jobs
   int64_t last_job_latency_ms = 0;
   int64_t total_job_latency_ms = 0;  // over finished jobs
+};
+
+// The remark of scheduled jobs and their snapshots.
+inline constexpr char kScheduledRemark[] = "scheduled";
+
+// True if the schedule made the snapshot (its manifest entry says so).
+bool IsScheduledSnapshot(const backup::SnapshotMetadata& entry);
+// True unless the snapshot's latest restore drill failed: every snapshot was read back whole
+// before it was listed, and a drill that passed proves more.
+bool IsVerifiedSnapshot(const backup::SnapshotMetadata& entry);
+
+// Which scheduled snapshots retention deletes from `manifest` at `now_ms` (ascending ids): see
+// "Retention" above. `retention_count` 0 and `retention_sec` 0 mean no limit of that kind.
+std::vector<uint64_t> SnapshotsPastRetention(const backup::Manifest& manifest,
+                                             uint64_t retention_count, uint64_t retention_sec,
+                                             int64_t now_ms);
+
+// What the schedule is doing.
+struct ScheduleState {
+  // backup_schedule_interval_sec; 0: the schedule is off.
+  uint64_t interval_sec = 0;
+  // When the next scheduled job starts (ms since the Unix epoch by the manager's clock); unset
+  // when the schedule is off.
+  std::optional<int64_t> next_at_ms;
+  // Scheduled jobs that failed in a row (0 after one succeeds), and the last one's error.
+  uint64_t consecutive_failures = 0;
+  Status last_error;
 };
 
 // Where snapshots currently go.
@@ -139,6 +184,14 @@ struct BackupManagerOptions {
   // this are deleted at start and after each job. Longer than any job takes, so that an object
   // another writer is still uploading is never taken for an orphan.
   int64_t orphan_min_age_ms = 3'600'000;
+  // The schedule's time, retention's "now" and the jobs' timestamps. Null: SystemClock().
+  Clock* clock = nullptr;
+  // Run the schedule on a thread of the manager, which calls ScheduleTick about every second.
+  // False: only calls of ScheduleTick run it (tests on a fake clock).
+  bool run_schedule = true;
+  // The first retry of a failed scheduled job waits this long; each further failure doubles it, up
+  // to the interval.
+  int64_t schedule_retry_min_ms = 10'000;
 };
 
 class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeListener {
@@ -189,6 +242,12 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   Result<std::shared_ptr<const hummock::HummockVersion>> VersionForEpoch(uint32_t table_id,
                                                                          uint64_t epoch);
 
+  // One step of the schedule, now by the clock: applies retention if a retention parameter
+  // changed, and starts a scheduled job if one is due and none runs. Returns the id of the job it
+  // started, if any. The schedule thread calls this; tests on a fake clock call it directly.
+  std::optional<uint64_t> ScheduleTick();
+  ScheduleState schedule() const;
+
   BackupLocation location() const;
   BackupMetrics metrics() const;
 
@@ -196,8 +255,9 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   Result<std::vector<uint64_t>> ProtectedObjectIds() override;
 
   // ParamChangeListener: switches location when backup_storage_url or backup_storage_directory
-  // changed. Notices: how many snapshots stop being listed at the old location, how many the new
-  // one has, or why the new one cannot be used.
+  // changed; wakes the schedule when one of its parameters changed. Notices: how many snapshots
+  // stop being listed at the old location, how many the new one has, or why the new one cannot be
+  // used.
   void OnParamChanged(const std::string& name, const ParamValues& old_values,
                       const ParamValues& new_values, std::vector<std::string>* notices) override;
 
@@ -210,13 +270,20 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   // last attempt is younger than `min_retry_interval_ms`.
   Result<std::shared_ptr<Location>> UsableLocation(int64_t min_retry_interval_ms = 0);
   std::shared_ptr<Location> OpenLocation(const std::string& url, const std::string& directory);
+  Result<uint64_t> StartJob(std::optional<std::string> remarks, bool scheduled);
+  // When the next scheduled job is due (nullopt: the schedule is off). REQUIRES: schedule_mu_.
+  std::optional<int64_t> NextScheduledAtLocked(uint64_t interval_sec);
+  // Deletes what SnapshotsPastRetention names at the current location; logs what it deleted and
+  // a failure (retention is tried again after the next job).
+  void ApplyRetention();
+  void ScheduleLoop();
   Status RecoverInterruptedJobs();
   // Deletes the unlisted snapshot objects of `location` older than orphan_min_age_ms; logs what it
   // deleted, and a failure as a warning (orphans cost space, never correctness).
   void DeleteOrphans(Location& location);
   // The current location's manifest from its cache, read again if older than `max_age_ms`.
   Result<backup::Manifest> CachedManifest(Location& location, int64_t max_age_ms);
-  void RunJob(uint64_t job_id, std::optional<std::string> remarks,
+  void RunJob(uint64_t job_id, std::optional<std::string> remarks, bool scheduled,
               std::shared_ptr<Location> location);
   Status FinishJob(uint64_t job_id, BackupJobState state, const std::string& message);
 
@@ -224,6 +291,7 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   hummock::HummockManager& hummock_;
   SystemParamsManager& params_;
   const BackupManagerOptions options_;
+  Clock* const clock_;
 
   std::mutex start_mu_;   // serializes StartBackup
   std::mutex switch_mu_;  // serializes location switches
@@ -236,6 +304,18 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   // snapshot id -> its version (QUERY_EPOCH), guarded by mu_; at most cached_versions entries.
   std::map<uint64_t, std::shared_ptr<const hummock::HummockVersion>> version_cache_;
   std::mutex version_load_mu_;  // one snapshot load at a time
+
+  // The schedule. schedule_mu_ is taken before mu_, never after.
+  mutable std::mutex schedule_mu_;
+  int64_t opened_at_ms_ = 0;               // by clock_
+  ScheduleState schedule_;                 // guarded by schedule_mu_ (next_at_ms computed)
+  int64_t failed_at_ms_ = 0;               // guarded by schedule_mu_; the last failure
+  bool retention_changed_ = false;         // guarded by schedule_mu_
+  bool stopping_ = false;                  // guarded by mu_
+  bool schedule_woken_ = false;            // guarded by mu_: a schedule parameter changed
+  std::condition_variable schedule_wake_;  // with mu_
+  std::mutex retention_mu_;                // one retention pass at a time
+  std::thread schedule_thread_;
 };
 
 }  // namespace rwmeta::meta

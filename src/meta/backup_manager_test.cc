@@ -10,6 +10,7 @@
 #include <future>
 #include <thread>
 
+#include "common/testing/fake_clock.h"
 #include "common/testing/status_matchers.h"
 #include "meta/bootstrap.h"
 #include "meta/test_store.h"
@@ -535,6 +536,221 @@ TEST_P(BackupManagerTest, ASnapshotTakenDuringCommitsIsAConsistentCut) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BackupManagerTest, ::testing::Values("memory", "sqlite"));
+
+// The schedule on a fake clock: the manager's thread is off and the test calls ScheduleTick.
+class BackupScheduleTest : public BackupManagerTest {
+ protected:
+  void OpenScheduled(BackupManagerOptions options = {}) {
+    options.clock = &clock_;
+    options.run_schedule = false;
+    OpenManager(std::move(options));
+  }
+  void SetSystemParam(const std::string& name, const std::string& value) {
+    ASSERT_OK(params_.Set(name, value).status());
+  }
+  // Ticks; if a job starts, waits for it and returns its id.
+  std::optional<uint64_t> TickAndWait() {
+    std::optional<uint64_t> id = manager_->ScheduleTick();
+    if (id) {
+      auto job = manager_->WaitForJob(*id, kWait);
+      EXPECT_OK(job.status());
+    }
+    return id;
+  }
+  std::vector<uint64_t> ListedIds() {
+    auto manifest = manager_->GetManifest();
+    EXPECT_OK(manifest.status());
+    return manifest.ok() ? Ids(*manifest) : std::vector<uint64_t>{};
+  }
+
+  ::rwmeta::testing::FakeClock clock_{1'700'000'000'000};
+};
+
+TEST_P(BackupScheduleTest, TheFirstScheduledSnapshotComesOneIntervalAfterStart) {
+  SetSystemParam("backup_schedule_interval_sec", "60");
+  OpenScheduled();
+  EXPECT_EQ(TickAndWait(), std::nullopt);
+  EXPECT_EQ(manager_->schedule().next_at_ms, clock_.NowMs() + 60'000);
+  clock_.AdvanceMs(59'999);
+  EXPECT_EQ(TickAndWait(), std::nullopt);
+  clock_.AdvanceMs(1);
+  const std::optional<uint64_t> started_id = TickAndWait();
+  ASSERT_TRUE(started_id.has_value());
+  const uint64_t id = *started_id;
+  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, manager_->GetManifest());
+  ASSERT_THAT(manifest.snapshots, SizeIs(1));
+  const backup::SnapshotMetadata& entry = manifest.snapshots[0];
+  EXPECT_EQ(entry.id, id);
+  EXPECT_EQ(entry.remarks, "scheduled");
+  EXPECT_TRUE(IsScheduledSnapshot(entry));
+  EXPECT_EQ(entry.created_at_ms, clock_.NowMs());
+  ASSERT_OK_AND_ASSIGN(BackupJobInfo job, manager_->GetJob(id));
+  EXPECT_EQ(job.remarks, "scheduled");
+  EXPECT_EQ(manager_->metrics().scheduled_jobs_started, 1u);
+  // The next one interval after this one.
+  EXPECT_EQ(TickAndWait(), std::nullopt);
+  EXPECT_EQ(manager_->schedule().next_at_ms, entry.created_at_ms + 60'000);
+}
+
+TEST_P(BackupScheduleTest, AnySnapshotPushesTheScheduleBackAndZeroTurnsItOff) {
+  SetSystemParam("backup_schedule_interval_sec", "60");
+  OpenScheduled();
+  clock_.AdvanceMs(30'000);
+  const uint64_t on_demand = Backup("before upgrade");
+  EXPECT_EQ(TickAndWait(), std::nullopt);
+  EXPECT_EQ(manager_->schedule().next_at_ms, clock_.NowMs() + 60'000);
+  EXPECT_FALSE(IsScheduledSnapshot(*manager_->GetManifest()->Find(on_demand)));
+
+  SetSystemParam("backup_schedule_interval_sec", "0");
+  clock_.AdvanceMs(24 * 3600 * 1000);
+  EXPECT_EQ(TickAndWait(), std::nullopt);
+  EXPECT_EQ(manager_->schedule().next_at_ms, std::nullopt);
+  EXPECT_EQ(manager_->schedule().interval_sec, 0u);
+  EXPECT_THAT(ListedIds(), ElementsAre(on_demand));
+  // Turned on again: overdue, so it runs at once.
+  SetSystemParam("backup_schedule_interval_sec", "60");
+  EXPECT_NE(TickAndWait(), std::nullopt);
+  EXPECT_THAT(ListedIds(), SizeIs(2));
+}
+
+TEST_P(BackupScheduleTest, RetentionByCountDeletesTheOldestScheduledAndKeepsOnDemand) {
+  SetSystemParam("backup_schedule_interval_sec", "60");
+  SetSystemParam("backup_retention_count", "2");
+  OpenScheduled();
+  const uint64_t on_demand = Backup("keep me");
+  std::vector<uint64_t> scheduled;
+  for (int i = 0; i < 4; ++i) {
+    clock_.AdvanceMs(60'000);
+    const std::optional<uint64_t> started_id = TickAndWait();
+    ASSERT_TRUE(started_id.has_value());
+    const uint64_t id = *started_id;
+    scheduled.push_back(id);
+  }
+  EXPECT_THAT(ListedIds(), ElementsAre(on_demand, scheduled[2], scheduled[3]));
+  EXPECT_EQ(manager_->metrics().snapshots_deleted_by_retention, 2u);
+  // Lowering the count prunes at the next tick, without waiting for a job.
+  SetSystemParam("backup_retention_count", "1");
+  EXPECT_EQ(TickAndWait(), std::nullopt);
+  EXPECT_THAT(ListedIds(), ElementsAre(on_demand, scheduled[3]));
+  // 0: no count limit.
+  SetSystemParam("backup_retention_count", "0");
+  for (int i = 0; i < 3; ++i) {
+    clock_.AdvanceMs(60'000);
+    ASSERT_NE(TickAndWait(), std::nullopt);
+  }
+  EXPECT_THAT(ListedIds(), SizeIs(5));
+}
+
+TEST_P(BackupScheduleTest, RetentionByAgeNeverDeletesTheNewestScheduledSnapshot) {
+  SetSystemParam("backup_schedule_interval_sec", "60");
+  SetSystemParam("backup_retention_count", "0");
+  SetSystemParam("backup_retention_sec", "150");
+  OpenScheduled();
+  std::vector<uint64_t> scheduled;
+  for (int i = 0; i < 4; ++i) {
+    clock_.AdvanceMs(60'000);
+    const std::optional<uint64_t> started_id = TickAndWait();
+    ASSERT_TRUE(started_id.has_value());
+    const uint64_t id = *started_id;
+    scheduled.push_back(id);
+  }
+  // At the fourth, the first is 180 s old: deleted; the second 120 s: kept.
+  EXPECT_THAT(ListedIds(), ElementsAre(scheduled[1], scheduled[2], scheduled[3]));
+  // Schedule off, a day later: every one is too old, but the newest stays.
+  SetSystemParam("backup_schedule_interval_sec", "0");
+  clock_.AdvanceMs(24 * 3600 * 1000);
+  SetSystemParam("backup_retention_sec", "100");
+  EXPECT_EQ(TickAndWait(), std::nullopt);
+  EXPECT_THAT(ListedIds(), ElementsAre(scheduled[3]));
+}
+
+TEST_P(BackupScheduleTest, AFailedScheduledJobIsRetriedWithBackoffAndCounted) {
+  SetSystemParam("backup_schedule_interval_sec", "600");
+  std::atomic<int> failures_left{2};
+  BackupManagerOptions options;
+  options.schedule_retry_min_ms = 10'000;
+  options.before_cut = [&]() -> Status {
+    if (failures_left.fetch_sub(1) > 0) return UnavailableError("the data plane is away");
+    return Status::Ok();
+  };
+  OpenScheduled(options);
+  clock_.AdvanceMs(600'000);
+  const std::optional<uint64_t> started_first = TickAndWait();
+  ASSERT_TRUE(started_first.has_value());
+  const uint64_t first = *started_first;
+  ASSERT_OK_AND_ASSIGN(BackupJobInfo job, manager_->GetJob(first));
+  EXPECT_EQ(job.state, BackupJobState::kFailed);
+  ScheduleState state = manager_->schedule();
+  EXPECT_EQ(state.consecutive_failures, 1u);
+  EXPECT_THAT(state.last_error, StatusIs(StatusCode::kUnavailable, HasSubstr("away")));
+  // Retried 10 s later, then 20 s after the second failure.
+  EXPECT_EQ(TickAndWait(), std::nullopt);
+  EXPECT_EQ(manager_->schedule().next_at_ms, clock_.NowMs() + 10'000);
+  clock_.AdvanceMs(10'000);
+  ASSERT_NE(TickAndWait(), std::nullopt);
+  EXPECT_EQ(manager_->schedule().consecutive_failures, 2u);
+  EXPECT_EQ(TickAndWait(), std::nullopt);
+  EXPECT_EQ(manager_->schedule().next_at_ms, clock_.NowMs() + 20'000);
+  clock_.AdvanceMs(20'000);
+  const std::optional<uint64_t> started_third = TickAndWait();
+  ASSERT_TRUE(started_third.has_value());
+  const uint64_t third = *started_third;
+  ASSERT_OK_AND_ASSIGN(job, manager_->GetJob(third));
+  EXPECT_EQ(job.state, BackupJobState::kSucceeded) << job.message;
+  state = manager_->schedule();
+  EXPECT_EQ(state.consecutive_failures, 0u);
+  EXPECT_OK(state.last_error);
+  BackupMetrics metrics = manager_->metrics();
+  EXPECT_EQ(metrics.scheduled_jobs_started, 3u);
+  EXPECT_EQ(metrics.scheduled_jobs_failed, 2u);
+  EXPECT_THAT(ListedIds(), ElementsAre(third));
+}
+
+TEST_P(BackupScheduleTest, AScheduledJobDueWhileAnotherRunsStartsWhenItEnds) {
+  SetSystemParam("backup_schedule_interval_sec", "60");
+  Gate gate;
+  std::atomic<bool> hold{true};
+  BackupManagerOptions options;
+  options.before_cut = [&]() -> Status { return hold.exchange(false) ? gate.Wait() : Status(); };
+  OpenScheduled(options);
+  ASSERT_OK_AND_ASSIGN(uint64_t on_demand, manager_->StartBackup(std::nullopt));
+  ASSERT_TRUE(gate.WaitEntered());
+  clock_.AdvanceMs(120'000);
+  EXPECT_EQ(manager_->ScheduleTick(), std::nullopt);
+  EXPECT_EQ(manager_->schedule().consecutive_failures, 0u);
+  gate.Open();
+  ASSERT_OK(manager_->WaitForJob(on_demand, kWait).status());
+  // The on-demand snapshot, taken at the same instant, pushed the schedule back.
+  EXPECT_EQ(TickAndWait(), std::nullopt);
+  clock_.AdvanceMs(60'000);
+  EXPECT_NE(TickAndWait(), std::nullopt);
+}
+
+TEST(SnapshotsPastRetentionTest, CountAgeAndTheNewestVerified) {
+  backup::Manifest manifest;
+  auto add = [&](uint64_t id, int64_t created, bool scheduled) {
+    backup::SnapshotMetadata entry;
+    entry.id = id;
+    entry.created_at_ms = created;
+    if (scheduled) entry.remarks = "scheduled";
+    manifest.snapshots.push_back(entry);
+  };
+  add(1, 1000, false);
+  add(2, 2000, true);
+  add(3, 3000, true);
+  add(4, 4000, false);
+  add(5, 5000, true);
+  EXPECT_THAT(SnapshotsPastRetention(manifest, 3, 0, 10'000), IsEmpty());
+  EXPECT_THAT(SnapshotsPastRetention(manifest, 1, 0, 10'000), ElementsAre(2, 3));
+  EXPECT_THAT(SnapshotsPastRetention(manifest, 0, 0, 10'000), IsEmpty());
+  // Older than 6 s at 10 s: created before 4 s.
+  EXPECT_THAT(SnapshotsPastRetention(manifest, 0, 6, 10'000), ElementsAre(2, 3));
+  // Everything too old: the newest scheduled stays.
+  EXPECT_THAT(SnapshotsPastRetention(manifest, 0, 1, 100'000), ElementsAre(2, 3));
+  EXPECT_THAT(SnapshotsPastRetention(manifest, 0, UINT64_MAX, 100'000), IsEmpty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BackupScheduleTest, ::testing::Values("memory", "sqlite"));
 
 }  // namespace
 }  // namespace rwmeta::meta

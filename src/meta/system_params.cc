@@ -45,6 +45,16 @@ std::optional<uint64_t> ParseUnsigned(std::string_view s, uint64_t max) {
   return v;
 }
 
+// A parameter this build knows, with a default, has no row when the store was written by an
+// earlier rwmeta (or restored from its snapshot): it has its default.
+void FillDefaults(ParamValues& values) {
+  for (const auto& def : AllParamDefs()) {
+    if (def.default_value && !values.contains(def.name)) {
+      values.emplace(std::string(def.name), std::string(*def.default_value));
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view ParamTypeName(ParamType type) {
@@ -95,6 +105,15 @@ const std::vector<ParamDef>& AllParamDefs() {
        "The data retention period for time travel."},
       {params::kLicenseKey, ParamType::kString, "", true,
        "The license key to activate enterprise features."},
+      // rwmeta's own (RisingWave has no schedule in its kernel).
+      {params::kBackupScheduleIntervalSec, ParamType::kU64, "1800", true,
+       "Seconds between scheduled meta snapshots, counted from the newest snapshot of the backup "
+       "location; 0 turns the schedule off."},
+      {params::kBackupRetentionCount, ParamType::kU32, "3", true,
+       "Scheduled meta snapshots kept; older ones are deleted (0: no count limit). On-demand "
+       "snapshots are never deleted by retention."},
+      {params::kBackupRetentionSec, ParamType::kU64, "0", true,
+       "Scheduled meta snapshots older than this many seconds are deleted (0: no age limit)."},
   };
   return *kDefs;
 }
@@ -210,6 +229,7 @@ Result<ParamValues> ReadParamRows(metastore::ReadView& view) {
 Status SystemParamsManager::Reload() {
   RWMETA_ASSIGN_OR_RETURN(auto view, store_.BeginSnapshotRead());
   RWMETA_ASSIGN_OR_RETURN(ParamValues values, ReadParamRows(*view));
+  FillDefaults(values);
   std::lock_guard<std::mutex> lock(mu_);
   values_ = std::move(values);
   return Status::Ok();
@@ -275,6 +295,7 @@ Result<bool> SystemParamsManager::Set(std::string_view name,
     // Read-modify-write inside the transaction: another meta process may have changed a value.
     RWMETA_RETURN_IF_ERROR(metastore::RunTransaction(store_, [&](metastore::Transaction& txn) {
       RWMETA_ASSIGN_OR_RETURN(before, ReadParamRows(txn));
+      FillDefaults(before);
       after = before;
       auto it = before.find(def->name);
       changed = it == before.end() || it->second != normalized;

@@ -99,7 +99,9 @@ class SystemParamsManager {
   // REQUIRES: `store` outlives the manager.
   explicit SystemParamsManager(metastore::MetaStore& store) : store_(store) {}
 
-  // Loads the rows from the store. Errors of the store pass through.
+  // Loads the rows from the store. A parameter with a default and no row (a store written by an
+  // earlier rwmeta, or restored from one of its snapshots) has its default. Errors of the store
+  // pass through.
   Status Reload();
 
   ParamValues Values() const;

@@ -159,6 +159,45 @@ TEST_P(SystemParamsManagerTest, DisplayRedactsUrls) {
   }
 }
 
+TEST_P(SystemParamsManagerTest, TheScheduleParametersHaveDefaultsAndAreMutable) {
+  EXPECT_EQ(*params_.Get("backup_schedule_interval_sec"), "1800");
+  EXPECT_EQ(*params_.Get("backup_retention_count"), "3");
+  EXPECT_EQ(*params_.Get("backup_retention_sec"), "0");
+  ASSERT_OK_AND_ASSIGN(bool changed, params_.Set("backup_schedule_interval_sec", "2"));
+  EXPECT_TRUE(changed);
+  EXPECT_THAT(params_.Set("backup_retention_count", "-1"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("is not a u32")));
+  EXPECT_THAT(listener_.changes, ElementsAre("backup_schedule_interval_sec:1800->2"));
+}
+
+// A store written by an earlier rwmeta (or restored from its snapshot) has no row for a parameter
+// added since: the parameter has its default, and setting it writes the row.
+TEST_P(SystemParamsManagerTest, AParameterWithoutARowHasItsDefault) {
+  ASSERT_OK(metastore::RunTransaction(store_, [](metastore::Transaction& txn) {
+    return txn.Delete(metastore::Model::Get().Table("system_parameter"),
+                      metastore::Key{std::string("backup_retention_count")});
+  }));
+  SystemParamsManager earlier(store_);
+  ASSERT_OK(earlier.Reload());
+  EXPECT_EQ(*earlier.Get("backup_retention_count"), "3");
+  bool shown = false;
+  for (const auto& row : earlier.Display()) {
+    if (row.name == "backup_retention_count") {
+      EXPECT_EQ(row.value, "3");
+      shown = true;
+    }
+  }
+  EXPECT_TRUE(shown);
+  // Setting it to its default changes nothing; to another value writes the row.
+  ASSERT_OK_AND_ASSIGN(bool changed, earlier.Set("backup_retention_count", "3"));
+  EXPECT_FALSE(changed);
+  ASSERT_OK_AND_ASSIGN(changed, earlier.Set("backup_retention_count", "5"));
+  EXPECT_TRUE(changed);
+  SystemParamsManager later(store_);
+  ASSERT_OK(later.Reload());
+  EXPECT_EQ(*later.Get("backup_retention_count"), "5");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SystemParamsManagerTest,
                          ::testing::ValuesIn(testing::kTestBackends));
 

@@ -23,5 +23,9 @@ inline constexpr char kPauseOnNextBootstrap[] = "pause_on_next_bootstrap";
 inline constexpr char kEnableTracing[] = "enable_tracing";
 inline constexpr char kTimeTravelRetentionMs[] = "time_travel_retention_ms";
 inline constexpr char kLicenseKey[] = "license_key";
+// rwmeta's own: the meta node's schedule of meta snapshots (meta/backup_manager.h).
+inline constexpr char kBackupScheduleIntervalSec[] = "backup_schedule_interval_sec";
+inline constexpr char kBackupRetentionCount[] = "backup_retention_count";
+inline constexpr char kBackupRetentionSec[] = "backup_retention_sec";
 
 }  // namespace rwmeta::metastore::params

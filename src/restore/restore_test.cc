@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backup/backup_storage.h"
+#include "common/testing/fake_clock.h"
 #include "common/testing/status_matchers.h"
 #include "hummock/cluster/generation.h"
 #include "hummock/cluster/state_store_guard.h"
@@ -28,6 +29,7 @@ namespace {
 
 using metastore::Model;
 using metastore::Row;
+using ::rwmeta::testing::FakeClock;
 using ::rwmeta::testing::IsOk;
 using ::rwmeta::testing::StatusIs;
 using ::testing::ElementsAre;
@@ -54,13 +56,6 @@ bool IsFresh(metastore::MetaStore& store) {
   auto state = store.Inspect();
   return state.ok() && state->empty;
 }
-
-class FakeClock : public Clock {
- public:
-  int64_t NowMs() override { return now_ms; }
-  void SleepMs(int64_t ms) override { now_ms += ms; }
-  int64_t now_ms = 1'000'000;
-};
 
 // A MemoryMetaStore whose transactions stop after `fail_after_inserts` inserts (the restore is
 // "killed": the error ends it before commit), or whose commit fails.
@@ -251,7 +246,7 @@ TEST_F(RestoreTest, RestoresEveryRowAndTheVersionCheckpoint) {
   EXPECT_EQ(generation.record.generation, 2u);
   EXPECT_EQ(generation.record.cluster_id, cluster_id_);
   EXPECT_EQ(generation.record.snapshot_id, id);
-  EXPECT_EQ(generation.record.started_at_ms, clock_.now_ms);
+  EXPECT_EQ(generation.record.started_at_ms, clock_.NowMs());
   EXPECT_EQ(hummock::CheckpointKey(kDir, 2), "hummock_001/checkpoint/2");
   auto checkpoint = hummock::ReadCheckpoint(state_, kDir, 2);
   ASSERT_OK(checkpoint.status());

@@ -7,27 +7,19 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/fake_clock.h"
 #include "common/testing/status_matchers.h"
 #include "objstore/memory/memory_object_store.h"
 
 namespace rwmeta::hummock {
 namespace {
 
+using ::rwmeta::testing::FakeClock;
 using ::rwmeta::testing::StatusIs;
 using ::testing::HasSubstr;
 
-// Time moves only when someone sleeps; `on_sleep` lets a test act as the other meta node.
-class FakeClock : public Clock {
- public:
-  int64_t NowMs() override { return now_ms_.load(); }
-  void SleepMs(int64_t ms) override {
-    now_ms_ += ms;
-    ++sleeps_;
-    if (on_sleep) on_sleep();
-  }
-  std::atomic<int64_t> now_ms_{1'000'000};
-  std::atomic<int> sleeps_{0};
-  std::function<void()> on_sleep;
+std::atomic<int> sleeps{0};
+std::function<void()> on_sleep;
 };
 
 class StateStoreGuardTest : public ::testing::Test {
@@ -82,13 +74,13 @@ TEST_F(StateStoreGuardTest, AbsentLeaseIsCreatedAndReleaseDeletesIt) {
   ASSERT_OK_AND_ASSIGN(auto text, store_.Get("d/meta_lease"));
   EXPECT_THAT(text, HasSubstr("\"holder_id\":\"a\""));
   EXPECT_THAT(text, HasSubstr("\"expires_at_ms\":1006000"));
-  EXPECT_EQ(clock_.sleeps_, 0);
+  EXPECT_EQ(clock_.sleeps, 0);
   ASSERT_OK(guard->Release());
   EXPECT_THAT(store_.Head("d/meta_lease"), StatusIs(StatusCode::kNotFound));
   EXPECT_OK(guard->Release());  // idempotent
   // Released: the next node gets it at once.
   ASSERT_OK_AND_ASSIGN(auto next, StateStoreGuard::Acquire(store_, "d", Options("b")));
-  EXPECT_EQ(clock_.sleeps_, 0);
+  EXPECT_EQ(clock_.sleeps, 0);
 }
 
 TEST_F(StateStoreGuardTest, ConcurrentAcquirersOnlyOneWins) {
@@ -165,7 +157,7 @@ TEST_F(StateStoreGuardTest, DeadHolderIsTakenOverAfterItsTtlAndLosesIt) {
   ASSERT_OK_AND_ASSIGN(auto next, StateStoreGuard::Acquire(store_, "d", Options("b")));
   // Waited a full TTL on its own clock (polling every ttl/10), no more.
   EXPECT_EQ(clock_.NowMs() - start, 6000);
-  EXPECT_EQ(clock_.sleeps_, 10);
+  EXPECT_EQ(clock_.sleeps, 10);
   ASSERT_OK_AND_ASSIGN(auto text, store_.Get("d/meta_lease"));
   EXPECT_THAT(text, HasSubstr("\"holder_id\":\"b\""));
   // The old holder wakes up: it learns it lost, and never crashes nor deletes the new lease.
@@ -181,9 +173,9 @@ TEST_F(StateStoreGuardTest, DeadHolderIsTakenOverAfterItsTtlAndLosesIt) {
 
 TEST_F(StateStoreGuardTest, LongExpiredLeaseIsTakenAtOnce) {
   ASSERT_OK_AND_ASSIGN(auto dead, StateStoreGuard::Acquire(store_, "d", Options("a")));
-  clock_.now_ms_ += 2 * 6000 + 1;
+  clock_.now_ms += 2 * 6000 + 1;
   ASSERT_OK_AND_ASSIGN(auto next, StateStoreGuard::Acquire(store_, "d", Options("b")));
-  EXPECT_EQ(clock_.sleeps_, 0);
+  EXPECT_EQ(clock_.sleeps, 0);
   EXPECT_TRUE(dead->RenewOnce().code() == StatusCode::kAborted);
 }
 
@@ -192,7 +184,7 @@ TEST_F(StateStoreGuardTest, ForceTakesOverALiveLeaseAtOnce) {
   auto options = Options("b");
   options.force = true;
   ASSERT_OK_AND_ASSIGN(auto forced, StateStoreGuard::Acquire(store_, "d", options));
-  EXPECT_EQ(clock_.sleeps_, 0);
+  EXPECT_EQ(clock_.sleeps, 0);
   EXPECT_THAT(live->RenewOnce(), StatusIs(StatusCode::kAborted));
   EXPECT_TRUE(live->lost());
   EXPECT_OK(forced->RenewOnce());
@@ -202,7 +194,7 @@ TEST_F(StateStoreGuardTest, LeaseReleasedWhileWaitingIsCreated) {
   ASSERT_OK_AND_ASSIGN(auto holder, StateStoreGuard::Acquire(store_, "d", Options("a")));
   clock_.on_sleep = [&] { ASSERT_OK(holder->Release()); };
   ASSERT_OK_AND_ASSIGN(auto next, StateStoreGuard::Acquire(store_, "d", Options("b")));
-  EXPECT_EQ(clock_.sleeps_, 1);
+  EXPECT_EQ(clock_.sleeps, 1);
   ASSERT_OK_AND_ASSIGN(auto text, store_.Get("d/meta_lease"));
   EXPECT_THAT(text, HasSubstr("\"holder_id\":\"b\""));
 }
