@@ -299,6 +299,15 @@ std::string RenderJobList(const bs::ListBackupJobsResponse& response) {
 
 std::string RenderMetrics(const bs::GetBackupMetricsResponse& m) {
   const uint64_t finished = m.jobs_succeeded() + m.jobs_failed();
+  std::string schedule = "off (backup_schedule_interval_sec = 0)";
+  if (m.schedule_interval_sec() > 0) {
+    schedule = fmt::format("every {} s", m.schedule_interval_sec());
+    if (m.has_next_scheduled_at_ms()) {
+      schedule += ", next at " + FormatTime(m.next_scheduled_at_ms());
+    }
+  }
+  std::string failing = std::to_string(m.schedule_consecutive_failures());
+  if (!m.schedule_last_error().empty()) failing += " (last: " + m.schedule_last_error() + ")";
   return FormatAligned({
       {"Jobs started:", std::to_string(m.jobs_started())},
       {"Jobs succeeded:", std::to_string(m.jobs_succeeded())},
@@ -311,6 +320,11 @@ std::string RenderMetrics(const bs::GetBackupMetricsResponse& m) {
        finished == 0
            ? std::string("-")
            : std::to_string(m.total_job_latency_ms() / static_cast<int64_t>(finished)) + " ms"},
+      {"Schedule:", schedule},
+      {"Scheduled jobs started:", std::to_string(m.scheduled_jobs_started())},
+      {"Scheduled jobs failed:", std::to_string(m.scheduled_jobs_failed())},
+      {"Scheduled failing in a row:", failing},
+      {"Deleted by retention:", std::to_string(m.snapshots_deleted_by_retention())},
   });
 }
 

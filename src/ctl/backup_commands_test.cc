@@ -309,15 +309,30 @@ TEST(BackupRenderTest, JobsAndMetrics) {
   metrics.set_bytes_written(8192);
   metrics.set_last_job_latency_ms(40);
   metrics.set_total_job_latency_ms(90);
+  metrics.set_scheduled_jobs_started(3);
+  metrics.set_scheduled_jobs_failed(1);
+  metrics.set_snapshots_deleted_by_retention(1);
+  metrics.set_schedule_interval_sec(1800);
+  metrics.set_next_scheduled_at_ms(1764000000000);
+  metrics.set_schedule_consecutive_failures(1);
+  metrics.set_schedule_last_error("UNAVAILABLE: down");
   EXPECT_EQ(RenderMetrics(metrics),
-            "Jobs started:       4\n"
-            "Jobs succeeded:     2\n"
-            "Jobs failed:        1\n"
-            "Snapshots deleted:  1\n"
-            "Bytes written:      8192\n"
-            "Last job latency:   40 ms\n"
-            "Total job latency:  90 ms\n"
-            "Mean job latency:   30 ms\n");
+            "Jobs started:                4\n"
+            "Jobs succeeded:              2\n"
+            "Jobs failed:                 1\n"
+            "Snapshots deleted:           1\n"
+            "Bytes written:               8192\n"
+            "Last job latency:            40 ms\n"
+            "Total job latency:           90 ms\n"
+            "Mean job latency:            30 ms\n"
+            "Schedule:                    every 1800 s, next at 2025-11-24 16:00:00 UTC\n"
+            "Scheduled jobs started:      3\n"
+            "Scheduled jobs failed:       1\n"
+            "Scheduled failing in a row:  1 (last: UNAVAILABLE: down)\n"
+            "Deleted by retention:        1\n");
+  bs::GetBackupMetricsResponse off;
+  EXPECT_THAT(RenderMetrics(off),
+              HasSubstr("Schedule:                    off (backup_schedule_interval_sec = 0)\n"));
 }
 
 TEST(FailedBackupJobErrorTest, KeepsTheReplysCodeAndNamesTheJob) {
@@ -633,14 +648,15 @@ TEST_F(BackupCommandsTest, BackupMetricsCountsJobs) {
   ASSERT_OK(node_->manager().DeleteSnapshots({id}));
   CommandResult r = Risectl({"backup-metrics"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, StartsWith("Jobs started:       2\n"
-                                "Jobs succeeded:     1\n"
-                                "Jobs failed:        1\n"
-                                "Snapshots deleted:  1\n"
-                                "Bytes written:      " +
+  EXPECT_THAT(r.out, StartsWith("Jobs started:                2\n"
+                                "Jobs succeeded:              1\n"
+                                "Jobs failed:                 1\n"
+                                "Snapshots deleted:           1\n"
+                                "Bytes written:               " +
                                 std::to_string(manifest.snapshots[0].size_bytes) +
                                 "\n"
-                                "Last job latency:   "));
+                                "Last job latency:            "));
+  EXPECT_THAT(r.out, HasSubstr("\nSchedule:                    every 1800 s, next at "));
 }
 
 TEST(BackupCommandsNoServiceTest, NodeWithoutTheServiceIsUnimplemented) {

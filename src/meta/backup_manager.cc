@@ -791,8 +791,11 @@ void BackupManager::ScheduleLoop() {
   }
 }
 
-ScheduleState BackupManager::schedule() const {
+ScheduleState BackupManager::schedule() {
+  const uint64_t interval = ParamNumber(params_, kBackupScheduleIntervalSec);
   std::lock_guard lock(schedule_mu_);
+  schedule_.interval_sec = interval;
+  schedule_.next_at_ms = NextScheduledAtLocked(interval);
   return schedule_;
 }
 

@@ -246,7 +246,8 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   // changed, and starts a scheduled job if one is due and none runs. Returns the id of the job it
   // started, if any. The schedule thread calls this; tests on a fake clock call it directly.
   std::optional<uint64_t> ScheduleTick();
-  ScheduleState schedule() const;
+  // Now, as the next ScheduleTick would see it.
+  ScheduleState schedule();
 
   BackupLocation location() const;
   BackupMetrics metrics() const;

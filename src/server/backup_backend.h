@@ -49,6 +49,8 @@ class BackupBackend {
   virtual Result<backup::SnapshotContents> VerifySnapshot(uint64_t id) = 0;
   // The job counters since the node started.
   virtual meta::BackupMetrics Metrics() = 0;
+  // What the schedule of meta snapshots is doing.
+  virtual meta::ScheduleState Schedule() = 0;
 };
 
 // The meta node's BackupBackend: each method forwards to the same-named method of `manager`
@@ -76,6 +78,7 @@ class BackupManagerBackend : public BackupBackend {
     return manager_.VerifySnapshot(id);
   }
   meta::BackupMetrics Metrics() override { return manager_.metrics(); }
+  meta::ScheduleState Schedule() override { return manager_.schedule(); }
 
  private:
   meta::BackupManager& manager_;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/utf8.h"
 #include "rpc/meta_services.h"
 #include "rpc/status_grpc.h"
 
@@ -170,6 +171,16 @@ grpc::Status BackupServiceImpl::GetBackupMetrics(
   response->set_bytes_written(metrics.bytes_written);
   response->set_last_job_latency_ms(metrics.last_job_latency_ms);
   response->set_total_job_latency_ms(metrics.total_job_latency_ms);
+  response->set_scheduled_jobs_started(metrics.scheduled_jobs_started);
+  response->set_scheduled_jobs_failed(metrics.scheduled_jobs_failed);
+  response->set_snapshots_deleted_by_retention(metrics.snapshots_deleted_by_retention);
+  const meta::ScheduleState schedule = backend_.Schedule();
+  response->set_schedule_interval_sec(schedule.interval_sec);
+  if (schedule.next_at_ms) response->set_next_scheduled_at_ms(*schedule.next_at_ms);
+  response->set_schedule_consecutive_failures(schedule.consecutive_failures);
+  if (!schedule.last_error.ok()) {
+    response->set_schedule_last_error(EscapeInvalidUtf8(schedule.last_error.ToString()));
+  }
   return grpc::Status::OK;
 }
 

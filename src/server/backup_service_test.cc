@@ -348,6 +348,13 @@ TEST_F(BackupServiceTest, MetricsCountJobsBytesAndDeletes) {
   // The succeeded job's snapshot object is all the bytes written.
   EXPECT_EQ(m.bytes_written(), size);
   EXPECT_GE(m.total_job_latency_ms(), m.last_job_latency_ms());
+  // The schedule, on its defaults: the next scheduled job half an hour after the newest snapshot
+  // (the failed job made none; the deleted one no longer counts).
+  EXPECT_EQ(m.schedule_interval_sec(), 1800u);
+  EXPECT_TRUE(m.has_next_scheduled_at_ms());
+  EXPECT_EQ(m.scheduled_jobs_started(), 0u);
+  EXPECT_EQ(m.schedule_consecutive_failures(), 0u);
+  EXPECT_EQ(m.schedule_last_error(), "");
 }
 
 TEST_F(BackupServiceTest, TooManySnapshotsIsResourceExhausted) {
@@ -409,6 +416,7 @@ class FakeBackupBackend final : public BackupBackend {
     return NotFoundError(fmt::format("snapshot {} not found", id));
   }
   meta::BackupMetrics Metrics() override { return {}; }
+  meta::ScheduleState Schedule() override { return {}; }
 
   std::vector<meta::BackupJobInfo> jobs;
   Status error;

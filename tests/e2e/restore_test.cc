@@ -27,6 +27,7 @@
 
 #include "backup/backup_storage.h"
 #include "backup/snapshot_format.h"
+#include "common/clock.h"
 #include "common/testing/status_matchers.h"
 #include "e2e/process.h"
 #include "hummock/cluster/generation.h"
@@ -143,7 +144,8 @@ Result<uint64_t> OfflineSnapshot(const std::string& meta_url, const std::string&
   RWMETA_ASSIGN_OR_RETURN(auto view, meta->BeginSnapshotRead());
   backup::SnapshotHeader header{.cluster_id = cluster_id,
                                 .rwmeta_version = "0.1.0",
-                                .source_backend = std::string(meta->backend())};
+                                .source_backend = std::string(meta->backend()),
+                                .created_at_ms = UnixNowMs()};
   RWMETA_ASSIGN_OR_RETURN(backup::SnapshotMetadata entry,
                           storage.WriteSnapshot(static_cast<uint64_t>(id), *view, version, header));
   return entry.id;

@@ -18,10 +18,6 @@ using ::rwmeta::testing::FakeClock;
 using ::rwmeta::testing::StatusIs;
 using ::testing::HasSubstr;
 
-std::atomic<int> sleeps{0};
-std::function<void()> on_sleep;
-};
-
 class StateStoreGuardTest : public ::testing::Test {
  protected:
   StateStoreGuardOptions Options(std::string holder) {
