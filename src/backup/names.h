@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "metastore/model.h"
+
 namespace rwmeta::backup {
 
 // The key of each kind of object. An empty directory puts them at the top of the store; a
@@ -32,7 +34,7 @@ std::string ManifestLockKey(std::string_view directory, std::string_view token);
 // (SnapshotKey(directory, id) == key), else nullopt.
 std::optional<uint64_t> ParseSnapshotKey(std::string_view directory, std::string_view key);
 
-// The meta-store sequence snapshot ids come from.
-inline constexpr char kSnapshotIdSequence[] = "meta_backup";
+// The meta-store sequence snapshot ids come from (declared by the model as backup_job's).
+using metastore::kSnapshotIdSequence;
 
 }  // namespace rwmeta::backup

@@ -45,7 +45,7 @@ constexpr const char* kObjSecret = "secret";
 Result<int64_t> InsertObjectRow(Transaction& txn, const char* type, int64_t owner_id,
                                 std::optional<int64_t> database_id,
                                 std::optional<int64_t> schema_id) {
-  RWMETA_ASSIGN_OR_RETURN(int64_t oid, metastore::NextId(txn, "object"));
+  RWMETA_ASSIGN_OR_RETURN(int64_t oid, metastore::NextKey(txn, Model::Get().Table("object")));
   Row row{oid,
           std::string(type),
           owner_id,
@@ -98,7 +98,7 @@ const std::vector<std::string>& DefaultSchemaNames() {
 }
 
 Result<int64_t> InsertUserRows(Transaction& txn, const UserInfo& user) {
-  RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextId(txn, "user"));
+  RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextKey(txn, Model::Get().Table("user")));
   Row row{id,
           user.name,
           user.is_super,
@@ -474,7 +474,8 @@ Status CreateDerivedRelation(Transaction& txn, const CatalogSnapshot& snap, DdlR
   RWMETA_RETURN_IF_ERROR(txn.Insert(Model::Get().Table(table), row_for(out.id, schema->id)));
   std::set<int64_t> unique(depends_on.begin(), depends_on.end());
   for (int64_t dep : unique) {
-    RWMETA_ASSIGN_OR_RETURN(int64_t dep_id, metastore::NextId(txn, "object_dependency"));
+    RWMETA_ASSIGN_OR_RETURN(int64_t dep_id,
+                            metastore::NextKey(txn, Model::Get().Table("object_dependency")));
     RWMETA_RETURN_IF_ERROR(
         txn.Insert(Model::Get().Table("object_dependency"), Row{dep_id, dep, out.id}));
   }

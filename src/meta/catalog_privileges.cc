@@ -165,7 +165,7 @@ Result<DdlResult> CatalogManager::Grant(const CatalogActor& actor, GrantTargetTy
             }
             continue;
           }
-          RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextId(txn, "user_privilege"));
+          RWMETA_ASSIGN_OR_RETURN(int64_t id, metastore::NextKey(txn, table));
           RWMETA_RETURN_IF_ERROR(txn.Insert(
               table, Row{id, grantee->id, target.oid, user->id, action, with_grant_option}));
         }

@@ -76,4 +76,11 @@ Result<int64_t> NextId(Transaction& txn, std::string_view sequence, int64_t coun
   return first;
 }
 
+Result<int64_t> NextKey(Transaction& txn, const TableSchema& table) {
+  if (table.id_sequence.empty()) {
+    return InternalError("table " + table.name + " declares no id sequence for its key");
+  }
+  return NextId(txn, table.id_sequence);
+}
+
 }  // namespace rwmeta::metastore

@@ -158,4 +158,9 @@ Status RunTransaction(MetaStore& store, const std::function<Status(Transaction&)
 // starts at 1) and returns the first. Part of `txn`: nothing is consumed unless it commits.
 Result<int64_t> NextId(Transaction& txn, std::string_view sequence, int64_t count = 1);
 
+// The next primary key of `table` from its own sequence (TableSchema::id_sequence), as NextId:
+// the one place a model table's key is allocated, so the model's declaration is the truth about
+// which sequence numbers which table. Internal if the table declares no sequence.
+Result<int64_t> NextKey(Transaction& txn, const TableSchema& table);
+
 }  // namespace rwmeta::metastore

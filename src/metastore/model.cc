@@ -78,6 +78,7 @@ std::vector<TableSchema> BuildTables() {
                {"user_id"},
                {{"name"}},
                {}});
+  t.back().id_sequence = "user";
 
   // Every catalog object. obj_type: database, schema, table, materialized_view, view, index,
   // source, sink, secret. database_id/schema_id are NULL where they do not apply (a database has
@@ -91,6 +92,7 @@ std::vector<TableSchema> BuildTables() {
                {{{"owner_id"}, "user", {"user_id"}, false},
                 {{"database_id"}, "object", {"oid"}, false},
                 {{"schema_id"}, "object", {"oid"}, false}}});
+  t.back().id_sequence = "object";
 
   t.push_back({"database",
                {Col("database_id", T::kInt64), Col("name", T::kText)},
@@ -161,6 +163,7 @@ std::vector<TableSchema> BuildTables() {
                {"id"},
                {{"oid", "used_by"}},
                {{{"oid"}, "object", {"oid"}, true}, {{"used_by"}, "object", {"oid"}, true}}});
+  t.back().id_sequence = "object_dependency";
 
   // GRANTs. action: SELECT, INSERT, UPDATE, DELETE, CREATE, CONNECT, USAGE.
   t.push_back(
@@ -172,6 +175,7 @@ std::vector<TableSchema> BuildTables() {
        {{{"user_id"}, "user", {"user_id"}, true},
         {{"oid"}, "object", {"oid"}, true},
         {{"granted_by"}, "user", {"user_id"}, false}}});
+  t.back().id_sequence = "user_privilege";
 
   // Bumped on every catalog change, so that caches know when to refresh.
   t.push_back(
@@ -224,6 +228,7 @@ std::vector<TableSchema> BuildTables() {
                {"job_id"},
                {},
                {}});
+  t.back().id_sequence = kSnapshotIdSequence;
 
   return t;
 }
@@ -402,6 +407,12 @@ Status Model::Validate() const {
     for (const auto& uk : t.unique_keys) {
       for (const auto& k : uk) {
         if (!cols.count(k)) return fail("unique key column " + k + " does not exist");
+      }
+    }
+    if (!t.id_sequence.empty()) {
+      const int key = t.primary_key.size() == 1 ? t.ColumnIndex(t.primary_key[0]) : -1;
+      if (key < 0 || t.columns[key].type != ColumnType::kInt64) {
+        return fail("id_sequence " + t.id_sequence + " on a primary key that is not one int64");
       }
     }
     for (const auto& fk : t.foreign_keys) {

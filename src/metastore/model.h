@@ -29,6 +29,11 @@ namespace rwmeta::metastore {
 // 1: the first model. 2: cluster.generation (src/hummock/cluster/generation.h).
 inline constexpr int kModelVersion = 2;
 
+// The id sequence meta snapshot ids (and backup job ids: a job's id is its snapshot's) come from:
+// the `id_sequence` of table backup_job, re-exported as backup::kSnapshotIdSequence. It is declared
+// here because the model names it, and the model knows nothing above the meta store. Reaches disk.
+inline constexpr char kSnapshotIdSequence[] = "meta_backup";
+
 // Storage types. Values reach disk: never renumber.
 enum class ColumnType : int {
   kInt64 = 1,   // INTEGER / BIGINT
@@ -66,6 +71,11 @@ struct TableSchema {
   // False only for runtime state that must not survive a restore (reader pins, in-flight jobs);
   // the reason is written beside the table in model.cc.
   bool in_snapshot = true;
+  // The id_sequence row whose NextKey hands out this table's primary key (one int64 column), or
+  // empty if the key does not come from a sequence. Ids are never reused, so in a consistent store
+  // the sequence's next_value is above every key of the table (restore drills check this). The
+  // name reaches disk: never change it.
+  std::string id_sequence = {};
 
   // Position of the column named `name` in `columns`, or -1.
   int ColumnIndex(std::string_view name) const;

@@ -70,6 +70,21 @@ TEST(ModelTest, ValidateRequiresAddedColumnsToBeAppended) {
   EXPECT_OK(Model(2, {t}).Validate());
 }
 
+TEST(ModelTest, IdSequencesNumberOneInt64Key) {
+  TableSchema t{"t", {{"id", ColumnType::kText}}, {"id"}, {}, {}};
+  t.id_sequence = "t";
+  EXPECT_THAT(Model(1, {t}).Validate(),
+              StatusIs(StatusCode::kInternal, HasSubstr("id_sequence t on a primary key")));
+  t.columns[0].type = ColumnType::kInt64;
+  EXPECT_OK(Model(1, {t}).Validate());
+  // The sequences the catalog and backup jobs allocate keys from (catalog_manager.cc and
+  // backup_manager.cc call NextKey / NextId with these).
+  EXPECT_EQ(Model::Get().Table("object").id_sequence, "object");
+  EXPECT_EQ(Model::Get().Table("user").id_sequence, "user");
+  EXPECT_EQ(Model::Get().Table("backup_job").id_sequence, std::string(kSnapshotIdSequence));
+  EXPECT_EQ(Model::Get().Table("database").id_sequence, "");
+}
+
 TEST(ModelTest, KeyOfAndValueToString) {
   const TableSchema& t = Model::Get().Table("schema");
   Row r{int64_t{7}, int64_t{1}, std::string("public")};

@@ -16,6 +16,7 @@
 #include "metastore/model.h"
 #include "metastore/system_param_names.h"
 #include "objstore/key.h"
+#include "restore/restore_internal.h"
 
 namespace rwmeta::restore {
 
@@ -47,16 +48,6 @@ uint64_t RowBytes(const Row& row) {
 void Step(const RestoreOptions& options, const std::string& step) {
   spdlog::info("restore-meta: {}", step);
   if (options.progress != nullptr) options.progress->OnStep(step);
-}
-
-std::string JoinIds(const std::vector<uint64_t>& ids, size_t limit = 20) {
-  std::string out;
-  for (size_t i = 0; i < ids.size() && i < limit; ++i) {
-    if (i > 0) out += ", ";
-    out += std::to_string(ids[i]);
-  }
-  if (ids.size() > limit) out += fmt::format(", ... ({} in all)", ids.size());
-  return out;
 }
 
 // What the first, checking read of a snapshot learns besides SnapshotContents.
@@ -93,20 +84,6 @@ class FactsVisitor : public backup::SnapshotVisitor {
   SnapshotFacts* facts_;
 };
 
-// DataLoss unless what was read is what the manifest entry describes.
-Status CheckAgainstEntry(const backup::SnapshotContents& c, const backup::SnapshotMetadata& entry,
-                         const std::string& object) {
-  if (c.snapshot_id != entry.id || c.size_bytes != entry.size_bytes ||
-      c.checksum != entry.checksum || c.version.id() != entry.hummock_version_id) {
-    return DataLossError(fmt::format(
-        "{}: the object does not match its manifest entry (id {} vs {}, size {} vs {}, checksum "
-        "{:016x} vs {:016x}, hummock version {} vs {})",
-        object, c.snapshot_id, entry.id, c.size_bytes, entry.size_bytes, c.checksum, entry.checksum,
-        c.version.id(), entry.hummock_version_id));
-  }
-  return Status::Ok();
-}
-
 Result<SnapshotFacts> ReadFacts(backup::BackupStorage& backup,
                                 const backup::SnapshotMetadata& entry) {
   const std::string object = backup::SnapshotKey(backup.directory(), entry.id);
@@ -114,7 +91,7 @@ Result<SnapshotFacts> ReadFacts(backup::BackupStorage& backup,
   RWMETA_ASSIGN_OR_RETURN(auto reader, backup.OpenSnapshot(entry.id));
   FactsVisitor visitor(&facts);
   RWMETA_ASSIGN_OR_RETURN(facts.contents, reader->ReadAll(&visitor));
-  RWMETA_RETURN_IF_ERROR(CheckAgainstEntry(facts.contents, entry, object));
+  RWMETA_RETURN_IF_ERROR(internal::CheckAgainstEntry(facts.contents, entry, object));
   return facts;
 }
 
@@ -169,19 +146,6 @@ Status CheckClusterId(objstore::ObjectStore& state_store, const std::string& dir
         state_store.DisplayUrl(), key, stored, cluster_id));
   }
   return Status::Ok();
-}
-
-// Object ids of the SST objects under the data directory (hummock::ParseSstObjectKey: the same
-// rule full GC uses).
-Result<std::set<uint64_t>> ListObjectIds(objstore::ObjectStore& state_store,
-                                         const std::string& directory) {
-  RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects,
-                          state_store.List(objstore::DirectoryPrefix(directory)));
-  std::set<uint64_t> ids;
-  for (const objstore::ObjectMeta& o : objects) {
-    if (std::optional<uint64_t> id = hummock::ParseSstObjectKey(directory, o.key)) ids.insert(*id);
-  }
-  return ids;
 }
 
 // The state of the target before writing.
@@ -272,9 +236,7 @@ class WritingVisitor : public backup::SnapshotVisitor {
   }
 
   Status OnRow(const backup::SnapshotTable& table, const Row& snapshot_row) override {
-    Row row = snapshot_row;
-    // A snapshot of an older model has fewer columns; the newer ones are nullable.
-    row.resize(schema_->columns.size());
+    Row row = internal::RowForModel(*schema_, snapshot_row);
     const auto* name = std::get_if<std::string>(&row[0]);
     if (table.name == "id_sequence" && name != nullptr) {
       // Written whole, carried forward, when the table ends.
@@ -287,7 +249,9 @@ class WritingVisitor : public backup::SnapshotVisitor {
     }
     // The restored meta store is the generation this restore raised the state store to.
     if (table.name == "cluster") row[schema_->ColumnIndex("generation")] = generation_;
-    if (table.name == "object") return InsertObject(std::move(row));
+    if (table.name == "object") {
+      return objects_.Add(std::move(row), [this](const Row& r) { return Insert(*schema_, r); });
+    }
     RWMETA_RETURN_IF_ERROR(Insert(*schema_, row));
     return Status::Ok();
   }
@@ -296,8 +260,7 @@ class WritingVisitor : public backup::SnapshotVisitor {
     if (table.name == "id_sequence") RWMETA_RETURN_IF_ERROR(WriteSequences());
     if (table.name == "object") {
       // Parents that never came: inserting says which foreign key fails.
-      for (Row& row : deferred_objects_) RWMETA_RETURN_IF_ERROR(Insert(*schema_, row));
-      deferred_objects_.clear();
+      RWMETA_RETURN_IF_ERROR(objects_.Flush([this](const Row& r) { return Insert(*schema_, r); }));
     }
     summary_->tables.push_back(current_);
     if (options_->progress != nullptr) options_->progress->OnTable(current_, /*done=*/true);
@@ -341,45 +304,6 @@ class WritingVisitor : public backup::SnapshotVisitor {
     return Status::Ok();
   }
 
-  // `object` rows come in oid order, but a row's database_id/schema_id may name a larger oid (an
-  // object moved to a newer schema; RisingWave #19791): such a row waits until its parents are
-  // in, so every foreign key holds on insert whatever the ids. Memory: the oids seen, and the
-  // rows waiting.
-  Status InsertObject(Row row) {
-    if (!ObjectParentsIn(row)) {
-      deferred_objects_.push_back(std::move(row));
-      return Status::Ok();
-    }
-    RWMETA_RETURN_IF_ERROR(Insert(*schema_, row));
-    inserted_oids_.insert(std::get<int64_t>(row[0]));
-    // Rows that waited for this one (or for each other).
-    for (bool progress = true; progress && !deferred_objects_.empty();) {
-      progress = false;
-      for (auto it = deferred_objects_.begin(); it != deferred_objects_.end();) {
-        if (!ObjectParentsIn(*it)) {
-          ++it;
-          continue;
-        }
-        RWMETA_RETURN_IF_ERROR(Insert(*schema_, *it));
-        inserted_oids_.insert(std::get<int64_t>((*it)[0]));
-        it = deferred_objects_.erase(it);
-        progress = true;
-      }
-    }
-    return Status::Ok();
-  }
-
-  bool ObjectParentsIn(const Row& row) const {
-    for (const char* column : {"database_id", "schema_id"}) {
-      const auto* parent = std::get_if<int64_t>(&row[schema_->ColumnIndex(column)]);
-      if (parent != nullptr && *parent != std::get<int64_t>(row[0]) &&
-          !inserted_oids_.contains(*parent)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   Status WriteSequences() {
     sequences_written_ = true;
     for (const auto& [name, next] : *sequences_) {
@@ -398,8 +322,7 @@ class WritingVisitor : public backup::SnapshotVisitor {
   const TableSchema* schema_ = nullptr;
   TableProgress current_;
   bool sequences_written_ = false;
-  std::set<int64_t> inserted_oids_;
-  std::vector<Row> deferred_objects_;
+  internal::ParentFirstObjects objects_{Model::Get().Table("object")};
 };
 
 // Rows into the target in one commit with the marker, through the target's bulk load (which
@@ -421,7 +344,7 @@ Status WriteRows(backup::BackupStorage& backup, const backup::SnapshotMetadata& 
     return DataLossError(
         fmt::format("{} changed while it was being restored; nothing was written", object));
   }
-  RWMETA_RETURN_IF_ERROR(CheckAgainstEntry(again, entry, object));
+  RWMETA_RETURN_IF_ERROR(internal::CheckAgainstEntry(again, entry, object));
   RWMETA_RETURN_IF_ERROR(visitor.Finish(entry.id));
   Step(options, fmt::format("committing {} rows into {}", summary->rows, target.DisplayUrl()));
   Status committed = sink->Finish();
@@ -520,16 +443,9 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   Step(options, "reading the manifest of " + backup_where);
   auto manifest = backup.ReadManifest();
   if (!manifest.ok()) return manifest.status().WithContext(backup_where);
-  const backup::SnapshotMetadata* entry = manifest->Find(id);
-  if (entry == nullptr) {
-    std::vector<uint64_t> ids;
-    for (const auto& s : manifest->snapshots) ids.push_back(s.id);
-    std::sort(ids.begin(), ids.end());
-    return NotFoundError(
-        fmt::format("meta snapshot {} not found in {}: {}", id, backup_where,
-                    ids.empty() ? std::string("it lists no snapshots (is the location right?)")
-                                : "it lists snapshots " + JoinIds(ids)));
-  }
+  RWMETA_ASSIGN_OR_RETURN(const backup::SnapshotMetadata found,
+                          internal::FindSnapshot(*manifest, id, backup_where));
+  const backup::SnapshotMetadata* entry = &found;
   if (entry->format_version != backup::kSnapshotFormatVersion) {
     return UnimplementedError(
         fmt::format("meta snapshot {} has format version {}; this build restores format version {}",
@@ -642,7 +558,7 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   if (options.list_state_store_object_ids || options.validate_integrity) {
     Step(options, fmt::format("listing objects of state store {} directory {}",
                               state_store.DisplayUrl(), dir));
-    auto ids = ListObjectIds(state_store, dir);
+    auto ids = internal::ListSstObjectIds(state_store, dir);
     if (!ids.ok()) {
       return ids.status().WithContext("state store " + state_store.DisplayUrl());
     }
@@ -682,7 +598,7 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
     if (!missing.empty()) {
       return FailedPreconditionError(fmt::format(
           "meta snapshot {} references {} objects missing from state store {} directory {}: {}", id,
-          missing.size(), state_store.DisplayUrl(), dir, JoinIds(missing)));
+          missing.size(), state_store.DisplayUrl(), dir, internal::JoinIds(missing)));
     }
   }
 
