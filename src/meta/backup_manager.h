@@ -179,13 +179,20 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   // a switch lands at the same moment.
   Result<backup::Manifest> GetManifest(BackupLocation* location = nullptr);
 
+  // The details (object ids, state table info) of `entry`, a snapshot of the current location's
+  // manifest: backup::BackupStorage::Details (read from the snapshot object's header, cached).
+  Result<std::shared_ptr<const backup::SnapshotDetails>> SnapshotDetails(
+      const backup::SnapshotMetadata& entry);
+
   // Reads snapshot `id` of the current location whole and checks it against its manifest entry
   // (backup::BackupStorage::VerifySnapshot).
   Result<backup::SnapshotContents> VerifySnapshot(uint64_t id);
 
   // For `SET QUERY_EPOCH`: the Hummock version of the first snapshot of the current manifest whose
   // state_table_info has `table_id` committed at exactly `epoch`. NotFound "backup include epoch
-  // <epoch> not found" if none; the snapshot's read errors otherwise. Cached.
+  // <epoch> not found" if none; the snapshot's read errors otherwise (a snapshot before the one
+  // found whose details cannot be read included). Cached; the search reads the details of the
+  // snapshots before the one found (SnapshotDetails, cached too).
   Result<std::shared_ptr<const hummock::HummockVersion>> VersionForEpoch(uint32_t table_id,
                                                                          uint64_t epoch);
 
