@@ -34,15 +34,18 @@ Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::Re
     RWMETA_RETURN_IF_ERROR(exists(current));
   }
   const std::string key = SnapshotKey(directory_, id);
+  auto details = std::make_shared<SnapshotDetails>();
+  details->object_ids = hummock::ObjectIds(version);
+  for (const auto& [table_id, info] : version.state_table_info()) {
+    details->state_table_info[table_id] = {info.committed_epoch(), info.compaction_group_id()};
+  }
   SnapshotMetadata entry;
   entry.id = id;
   entry.hummock_version_id = version.id();
-  entry.ssts = hummock::ObjectIds(version);
   entry.format_version = kSnapshotFormatVersion;
   entry.remarks = std::move(remarks);
-  for (const auto& [table_id, info] : version.state_table_info()) {
-    entry.state_table_info[table_id] = {info.committed_epoch(), info.compaction_group_id()};
-  }
+  entry.object_count = details->object_ids.size();
+  entry.max_object_id = details->object_ids.empty() ? 0 : details->object_ids.back();
   if (!header.rwmeta_version.empty()) entry.rw_version = header.rwmeta_version;
   entry.max_committed_epoch = version.max_committed_epoch();
   entry.safe_epoch = version.safe_epoch();
@@ -76,10 +79,17 @@ Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::Re
     // that the manifest certainly does not list may be deleted; when unsure it stays for
     // CleanUpUnlisted.
     Result<Manifest> now = manifest_.Read();
-    if (now.ok() && now->Find(id) != nullptr && *now->Find(id) == entry) return entry;
+    if (now.ok() && now->Find(id) != nullptr && *now->Find(id) == entry) {
+      std::lock_guard lock(mu_);
+      CacheLocked(id, details);
+      return entry;
+    }
     if (now.ok()) store_->Delete(key).IgnoreError();  // an orphan for CleanUpUnlisted otherwise
     return failed;
   }
+  // Known without reading the header back: the first GC round after the job reads nothing.
+  std::lock_guard lock(mu_);
+  CacheLocked(id, std::move(details));
   return entry;
 }
 
@@ -102,6 +112,10 @@ Status BackupStorage::DeleteSnapshots(const std::vector<uint64_t>& ids) {
     return Status();
   });
   RWMETA_RETURN_IF_ERROR(published);
+  {
+    std::lock_guard lock(mu_);
+    for (uint64_t id : wanted) ForgetLocked(id);
+  }
   std::vector<std::string> keys;
   for (uint64_t id : wanted) keys.push_back(SnapshotKey(directory_, id));
   Status deleted = store_->DeleteMany(keys);
@@ -202,17 +216,152 @@ Result<std::vector<std::string>> BackupStorage::CleanUpUnlisted(int64_t min_age_
   return doomed;
 }
 
+Result<std::shared_ptr<const SnapshotDetails>> BackupStorage::Details(
+    const SnapshotMetadata& entry) {
+  if (entry.inline_details) return std::make_shared<const SnapshotDetails>(*entry.inline_details);
+  {
+    std::lock_guard lock(mu_);
+    auto it = details_.find(entry.id);
+    if (it != details_.end()) {
+      details_lru_.remove(entry.id);
+      details_lru_.push_front(entry.id);
+      return it->second;
+    }
+  }
+  // Read outside the lock: GC and listings must not wait behind one slow object read. Two
+  // readers of one snapshot may both read it; they get equal details.
+  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<const SnapshotDetails> details, ReadDetails(entry));
+  std::lock_guard lock(mu_);
+  CacheLocked(entry.id, details);
+  return details;
+}
+
+Result<std::shared_ptr<const std::vector<uint64_t>>> BackupStorage::ObjectIds(
+    const SnapshotMetadata& entry) {
+  if (entry.inline_details) {
+    return std::make_shared<const std::vector<uint64_t>>(entry.inline_details->object_ids);
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto it = object_ids_.find(entry.id);
+    if (it != object_ids_.end()) return it->second;
+  }
+  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<const SnapshotDetails> details, ReadDetails(entry));
+  std::lock_guard lock(mu_);
+  CacheLocked(entry.id, details);
+  return object_ids_.at(entry.id);
+}
+
+Result<std::shared_ptr<const SnapshotDetails>> BackupStorage::ReadDetails(
+    const SnapshotMetadata& entry) {
+  const std::string key = SnapshotKey(directory_, entry.id);
+  Result<SnapshotHeaderRead> read = ReadSnapshotHeader(*store_, key);
+  if (!read.ok()) {
+    if (IsNotFound(read.status())) {
+      return DataLossError(fmt::format(
+          "snapshot {} is in the manifest but its object {} is missing", entry.id, key));
+    }
+    return read.status().WithContext(fmt::format("snapshot {}: reading its details", entry.id));
+  }
+  auto mismatch = [&](std::string_view what, uint64_t object, uint64_t manifest) {
+    return DataLossError(fmt::format("snapshot {}: object {} has {} {}, the manifest says {}",
+                                     entry.id, key, what, object, manifest));
+  };
+  if (read->snapshot_id != entry.id) return mismatch("snapshot id", read->snapshot_id, entry.id);
+  if (!read->has_details()) {
+    return DataLossError(fmt::format(
+        "snapshot {}: its manifest entry has no ssts and its object {} is of format {}.{}, whose "
+        "header does not carry them either",
+        entry.id, key, read->major_version, read->minor_version));
+  }
+  if (read->header.hummock_version_id != entry.hummock_version_id) {
+    return mismatch("hummock version", read->header.hummock_version_id, entry.hummock_version_id);
+  }
+  if (read->header.object_ids.size() != entry.object_count) {
+    return mismatch("object count", read->header.object_ids.size(), entry.object_count);
+  }
+  return std::make_shared<const SnapshotDetails>(DetailsFromHeader(read->header));
+}
+
+void BackupStorage::CacheLocked(uint64_t id, std::shared_ptr<const SnapshotDetails> details) {
+  object_ids_[id] = std::shared_ptr<const std::vector<uint64_t>>(details, &details->object_ids);
+  if (details_.contains(id)) return;
+  const size_t entries = details->state_table_info.size();
+  if (entries > options_.cached_state_table_entries) return;  // would evict everything else
+  while (cached_state_table_entries_ + entries > options_.cached_state_table_entries) {
+    const uint64_t victim = details_lru_.back();
+    details_lru_.pop_back();
+    cached_state_table_entries_ -= details_.at(victim)->state_table_info.size();
+    details_.erase(victim);
+  }
+  details_[id] = std::move(details);
+  details_lru_.push_front(id);
+  cached_state_table_entries_ += entries;
+}
+
+void BackupStorage::ForgetLocked(uint64_t id) {
+  object_ids_.erase(id);
+  auto it = details_.find(id);
+  if (it == details_.end()) return;
+  cached_state_table_entries_ -= it->second->state_table_info.size();
+  details_.erase(it);
+  details_lru_.remove(id);
+}
+
+Result<std::vector<uint64_t>> BackupStorage::ProtectedObjectIds(const Manifest& manifest) {
+  std::vector<uint64_t> listed;
+  for (const SnapshotMetadata& s : manifest.snapshots) listed.push_back(s.id);
+  {
+    std::lock_guard lock(mu_);
+    if (listed == protected_for_) return protected_ids_;
+  }
+  std::vector<uint64_t> ids;
+  for (const SnapshotMetadata& s : manifest.snapshots) {
+    Result<std::shared_ptr<const std::vector<uint64_t>>> of = ObjectIds(s);
+    if (!of.ok()) {
+      return of.status().WithContext(fmt::format(
+          "backup location {} {}: protected objects: snapshot {} (until its details can be read "
+          "or it is deleted, garbage collection deletes nothing)",
+          store_->DisplayUrl(), directory_, s.id));
+    }
+    ids.insert(ids.end(), (*of)->begin(), (*of)->end());
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::lock_guard lock(mu_);
+  // Snapshots deleted by another process (or another BackupStorage) leave the cache here.
+  const std::set<uint64_t> keep(listed.begin(), listed.end());
+  std::vector<uint64_t> gone;
+  for (const auto& [id, unused] : object_ids_) {
+    if (!keep.contains(id)) gone.push_back(id);
+  }
+  for (uint64_t id : gone) ForgetLocked(id);
+  protected_for_ = std::move(listed);
+  protected_ids_ = ids;
+  return ids;
+}
+
 Result<std::vector<uint64_t>> BackupStorage::ProtectedObjectIds() {
   Result<Manifest> m = manifest_.Read();
   if (!m.ok())
     return m.status().WithContext("backup location " + store_->DisplayUrl() + " " + directory_ +
                                   ": protected objects");
-  std::vector<uint64_t> ids;
-  for (const SnapshotMetadata& s : m->snapshots)
-    ids.insert(ids.end(), s.ssts.begin(), s.ssts.end());
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
+  return ProtectedObjectIds(*m);
+}
+
+Result<SnapshotMetadata> BackupStorage::RecordDrill(uint64_t id, const DrillResult& drill) {
+  SnapshotMetadata updated;
+  RWMETA_RETURN_IF_ERROR(manifest_.Update([&](Manifest& m) -> Status {
+    for (SnapshotMetadata& s : m.snapshots) {
+      if (s.id != id) continue;
+      s.drill = drill;
+      updated = s;
+      return Status();
+    }
+    return NotFoundError(fmt::format("snapshot {} not found in manifest {}; drill not recorded", id,
+                                     ManifestKey(directory_)));
+  }));
+  return updated;
 }
 
 }  // namespace rwmeta::backup

@@ -10,6 +10,12 @@
 // It is also the hummock::ObjectProtectionSet of the backup location: every object a listed
 // snapshot references is protected from GC.
 //
+// Details (object ids, state table info; snapshot_details.h) are not in manifest entries written
+// by this build but in each snapshot object's header, read on demand (ReadSnapshotHeader: one
+// small ranged read) and cached per snapshot id, as snapshots never change: the object ids of
+// every snapshot read so far (what ProtectedObjectIds needs each GC round), the state table info
+// of the most recently used ones up to BackupStorageOptions::cached_state_table_entries.
+//
 // Concurrency: thread-safe. Manifest changes from several processes never lose each other (see
 // ManifestStore). CleanUpUnlisted must not run while a snapshot is being written at the same
 // location unless `min_age_ms` exceeds the longest write: it would delete the new object before
@@ -17,7 +23,10 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +44,10 @@ namespace rwmeta::backup {
 struct BackupStorageOptions {
   ManifestStoreOptions manifest;
   SnapshotWriterOptions writer;
+  // Bound on the state table entries of cached details (about 64 bytes each): 500,000 is 32 MB,
+  // 50 snapshots of a 10,000-table cluster. Object ids are cached for every snapshot whatever
+  // this says (GC needs all of them every round).
+  size_t cached_state_table_entries = 500'000;
 };
 
 class BackupStorage : public hummock::ObjectProtectionSet {
@@ -43,9 +56,10 @@ class BackupStorage : public hummock::ObjectProtectionSet {
   BackupStorage(objstore::ObjectStore* store, std::string directory,
                 BackupStorageOptions options = {});
 
-  // Writes snapshot `id` of `view` with `version` (header as in backup::WriteSnapshot), then adds
-  // its manifest entry (remarks, rw_version from header.rwmeta_version, the version's object ids
-  // as `ssts`, size and checksum of the object). AlreadyExists if the manifest lists `id` already
+  // Writes snapshot `id` of `view` with `version` (header as in backup::WriteSnapshot, details
+  // included), then adds its manifest entry (remarks, rw_version from header.rwmeta_version, the
+  // version's object count and largest object id, size and checksum of the object; no inline
+  // details), and caches its details. AlreadyExists if the manifest lists `id` already
   // (checked before and, atomically, when publishing). Before publishing, the object is read back
   // from the store and checked whole (CheckObject): a failed check deletes it, publishes nothing
   // and returns the check's error (DataLoss for bytes that do not match, naming the object). If
@@ -87,9 +101,27 @@ class BackupStorage : public hummock::ObjectProtectionSet {
   // at least `min_age_ms` ago. Returns the deleted keys, ascending. Other keys are never touched.
   Result<std::vector<std::string>> CleanUpUnlisted(int64_t min_age_ms = 0);
 
-  // The union of the manifest's `ssts`, ascending and distinct. Any error reading the manifest is
-  // returned (GC then deletes nothing).
+  // The details of snapshot `entry` (an entry of this location's manifest): its inline details
+  // if it has them (an entry of the old layout), else from its object's header, cached. DataLoss
+  // if the object is missing (it is listed), damaged in its header chunks, of format 1.0 (no
+  // details there: the entry should have had them), or not the snapshot the entry describes
+  // (snapshot id, Hummock version id, object count); Unimplemented for an unknown major version;
+  // the store's error otherwise. Thread-safe; the result is shared and immutable.
+  Result<std::shared_ptr<const SnapshotDetails>> Details(const SnapshotMetadata& entry);
+
+  // The union of the object ids of every snapshot `manifest` lists (Details), ascending and
+  // distinct. Exact or an error: if any listed snapshot's details cannot be read, that error
+  // (with the snapshot named), so GC deletes nothing. Computed again only when the set of listed
+  // snapshots changes; drops the cached details of snapshots `manifest` no longer lists.
+  Result<std::vector<uint64_t>> ProtectedObjectIds(const Manifest& manifest);
+  // The same over the manifest read now. Any error reading it is returned (GC then deletes
+  // nothing).
   Result<std::vector<uint64_t>> ProtectedObjectIds() override;
+
+  // Records `drill` as the latest restore drill of snapshot `id` in the manifest (replacing an
+  // earlier one). NotFound if the manifest no longer lists `id`; the manifest's errors otherwise.
+  // Returns the updated entry.
+  Result<SnapshotMetadata> RecordDrill(uint64_t id, const DrillResult& drill);
 
   const std::string& directory() const { return directory_; }
   objstore::ObjectStore* store() const { return store_; }
@@ -101,10 +133,31 @@ class BackupStorage : public hummock::ObjectProtectionSet {
   Result<SnapshotContents> CheckContents(uint64_t id, SnapshotReader& reader,
                                          const SnapshotMetadata& expected);
 
+  // The object ids of `entry`, from the entry, the cache or its header.
+  Result<std::shared_ptr<const std::vector<uint64_t>>> ObjectIds(const SnapshotMetadata& entry);
+  // Reads the details of a new-layout `entry` from its object's header and checks them against
+  // the entry.
+  Result<std::shared_ptr<const SnapshotDetails>> ReadDetails(const SnapshotMetadata& entry);
+  // Caches `details` of snapshot `id`. REQUIRES: mu_ held.
+  void CacheLocked(uint64_t id, std::shared_ptr<const SnapshotDetails> details);
+  void ForgetLocked(uint64_t id);
+
   objstore::ObjectStore* store_;
   std::string directory_;
   BackupStorageOptions options_;
   ManifestStore manifest_;
+
+  std::mutex mu_;  // guards the caches below
+  // Snapshot id -> object ids, for every snapshot whose details were read or written.
+  std::map<uint64_t, std::shared_ptr<const std::vector<uint64_t>>> object_ids_;
+  // Snapshot id -> details, most recently used first in details_lru_; the sum of their state
+  // table entries stays within cached_state_table_entries.
+  std::map<uint64_t, std::shared_ptr<const SnapshotDetails>> details_;
+  std::list<uint64_t> details_lru_;
+  size_t cached_state_table_entries_ = 0;
+  // The last ProtectedObjectIds union and the listed snapshot ids it was computed for.
+  std::vector<uint64_t> protected_for_;
+  std::vector<uint64_t> protected_ids_;
 };
 
 }  // namespace rwmeta::backup

@@ -66,12 +66,18 @@ TEST_P(BackupStorageTest, WriteListsTheSnapshotWithItsObjectsAndReadsBack) {
   ASSERT_THAT(entry.status(), IsOk());
   EXPECT_EQ(entry->id, 1u);
   EXPECT_EQ(entry->hummock_version_id, 10u);
-  EXPECT_EQ(entry->ssts, (std::vector<uint64_t>{10, 20, 30}));
+  // The entry carries no details, only their size; the object's header has them.
+  EXPECT_EQ(entry->inline_details, std::nullopt);
+  EXPECT_EQ(entry->object_count, 3u);
+  EXPECT_EQ(entry->max_object_id, 30u);
   EXPECT_EQ(entry->format_version, kSnapshotFormatVersion);
   EXPECT_EQ(entry->remarks, "snapshot 1");
   EXPECT_EQ(entry->rw_version, "0.1.0");
   EXPECT_EQ(entry->max_committed_epoch, 1u << 16);
-  EXPECT_EQ(entry->state_table_info.at(1001), (StateTableInfoEntry{1u << 16, 2}));
+  auto details = storage_->Details(*entry);
+  ASSERT_THAT(details.status(), IsOk());
+  EXPECT_EQ((*details)->object_ids, (std::vector<uint64_t>{10, 20, 30}));
+  EXPECT_EQ((*details)->state_table_info.at(1001), (StateTableInfoEntry{1u << 16, 2}));
   EXPECT_EQ(entry->created_at_ms, 1001);
   EXPECT_EQ(entry->size_bytes, objects_->Head("backup/1.snapshot")->size_bytes);
 
@@ -103,6 +109,126 @@ TEST_P(BackupStorageTest, ProtectedObjectIdsIsTheUnionAndFollowsDeletes) {
   EXPECT_THAT(*protection->ProtectedObjectIds(), ElementsAre(6, 7));
   ASSERT_OK(objects_->Put("backup/manifest.json", "garbage"));
   EXPECT_THAT(protection->ProtectedObjectIds().status(), StatusIs(StatusCode::kDataLoss));
+}
+
+// Rewrites entry `id` as a manifest written before format 1.1 holds it: details inline.
+Status MakeOldLayout(ManifestStore& manifest, uint64_t id, SnapshotDetails details) {
+  return manifest
+      .Update([&](Manifest& m) -> Status {
+        for (SnapshotMetadata& s : m.snapshots) {
+          if (s.id == id) s.inline_details = details;
+        }
+        return Status();
+      })
+      .status();
+}
+
+TEST_P(BackupStorageTest, DetailsComeFromTheEntryOrTheHeaderAndAreCached) {
+  ASSERT_THAT(Write(1, {5, 6}).status(), IsOk());
+  ASSERT_THAT(Write(2, {6, 7}).status(), IsOk());
+  ManifestStore manifest(objects_.get(), "backup");
+  // Inline details that differ from the object's: the entry wins, the object is not read.
+  const SnapshotDetails old{{5, 100}, {{7, {42, 3}}}};
+  ASSERT_OK(MakeOldLayout(manifest, 1, old));
+  ASSERT_OK(objects_->Delete("backup/1.snapshot"));
+  // A fresh storage (another process, a restart): nothing cached.
+  BackupStorage fresh(objects_.get(), "backup");
+  auto m = fresh.ReadManifest();
+  ASSERT_THAT(m.status(), IsOk());
+  auto one = fresh.Details(m->snapshots[0]);
+  ASSERT_THAT(one.status(), IsOk());
+  EXPECT_EQ(**one, old);
+  auto two = fresh.Details(m->snapshots[1]);
+  ASSERT_THAT(two.status(), IsOk());
+  EXPECT_EQ((*two)->object_ids, (std::vector<uint64_t>{6, 7}));
+  EXPECT_EQ((*two)->state_table_info.at(1002), (StateTableInfoEntry{2u << 16, 2}));
+  // Cached: the object is not read again (it could not be).
+  const std::string bytes = objects_->Get("backup/2.snapshot").value();
+  ASSERT_OK(objects_->Delete("backup/2.snapshot"));
+  auto again = fresh.Details(m->snapshots[1]);
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->get(), two->get());
+  // A storage without it in its cache finds the object missing: DataLoss, it is listed.
+  BackupStorage other(objects_.get(), "backup");
+  EXPECT_THAT(
+      other.Details(m->snapshots[1]).status(),
+      StatusIs(StatusCode::kDataLoss, HasSubstr("snapshot 2 is in the manifest but its object "
+                                                "backup/2.snapshot is missing")));
+  // An object that is not the snapshot the entry describes.
+  ASSERT_OK(objects_->Put("backup/2.snapshot", bytes));
+  SnapshotMetadata lying = m->snapshots[1];
+  lying.object_count = 3;
+  EXPECT_THAT(
+      other.Details(lying).status(),
+      StatusIs(StatusCode::kDataLoss, HasSubstr("has object count 2, the manifest says 3")));
+}
+
+TEST_P(BackupStorageTest, StateTableInfoCacheIsBounded) {
+  BackupStorageOptions options;
+  options.cached_state_table_entries = 3;  // one snapshot's two tables at a time
+  ASSERT_THAT(Write(1, {5}).status(), IsOk());
+  ASSERT_THAT(Write(2, {6}).status(), IsOk());
+  BackupStorage bounded(objects_.get(), "backup", options);
+  auto m = bounded.ReadManifest();
+  ASSERT_THAT(m.status(), IsOk());
+  ASSERT_THAT(bounded.Details(m->snapshots[0]).status(), IsOk());
+  ASSERT_THAT(bounded.Details(m->snapshots[1]).status(), IsOk());  // evicts snapshot 1
+  ASSERT_OK(objects_->Delete("backup/1.snapshot"));
+  EXPECT_THAT(bounded.Details(m->snapshots[0]).status(), StatusIs(StatusCode::kDataLoss));
+  // Object ids stay cached for every snapshot: GC needs no read.
+  EXPECT_THAT(*bounded.ProtectedObjectIds(), ElementsAre(5, 6));
+}
+
+// GC's protection set over a location with entries of both layouts is exactly the union of
+// every listed snapshot's objects; one listed snapshot whose details cannot be read makes it
+// fail (so GC deletes nothing), naming the snapshot.
+TEST_P(BackupStorageTest, ProtectionSetIsExactOverOldAndNewEntries) {
+  ASSERT_THAT(Write(1, {5, 6}).status(), IsOk());
+  ASSERT_THAT(Write(2, {6, 7}).status(), IsOk());
+  ASSERT_THAT(Write(3, {9}).status(), IsOk());
+  ManifestStore manifest(objects_.get(), "backup");
+  ASSERT_OK(MakeOldLayout(manifest, 1, {{5, 6, 100}, {}}));
+  BackupStorage fresh(objects_.get(), "backup");
+  EXPECT_THAT(*fresh.ProtectedObjectIds(), ElementsAre(5, 6, 7, 9, 100));
+  ASSERT_OK(fresh.DeleteSnapshots({2}));
+  EXPECT_THAT(*fresh.ProtectedObjectIds(), ElementsAre(5, 6, 9, 100));
+
+  // Snapshot 3's object damaged in its header: a storage that has not cached it cannot protect
+  // it, so it protects nothing.
+  std::string bytes = objects_->Get("backup/3.snapshot").value();
+  bytes[60] = static_cast<char>(bytes[60] ^ 1);
+  ASSERT_OK(objects_->Put("backup/3.snapshot", bytes));
+  BackupStorage other(objects_.get(), "backup");
+  EXPECT_THAT(other.ProtectedObjectIds().status(),
+              StatusIs(StatusCode::kDataLoss,
+                       AllOf(HasSubstr("snapshot 3 (until its details can be read or it is "
+                                       "deleted, garbage collection deletes nothing)"),
+                             HasSubstr("checksum mismatch"))));
+  ASSERT_OK(objects_->Delete("backup/3.snapshot"));
+  EXPECT_THAT(
+      other.ProtectedObjectIds().status(),
+      StatusIs(StatusCode::kDataLoss, HasSubstr("its object backup/3.snapshot is missing")));
+  ASSERT_OK(other.DeleteSnapshots({3}));
+  EXPECT_THAT(*other.ProtectedObjectIds(), ElementsAre(5, 6, 100));
+}
+
+TEST_P(BackupStorageTest, RecordDrillUpdatesTheListedEntryOnly) {
+  ASSERT_THAT(Write(1, {5}).status(), IsOk());
+  const DrillResult drill{1767225600000, 321, false, "object 5 is missing"};
+  auto updated = storage_->RecordDrill(1, drill);
+  ASSERT_THAT(updated.status(), IsOk());
+  EXPECT_EQ(updated->drill, drill);
+  auto m = storage_->ReadManifest();
+  ASSERT_THAT(m.status(), IsOk());
+  EXPECT_EQ(m->snapshots[0].drill, drill);
+  EXPECT_EQ(m->snapshots[0], *updated);
+  EXPECT_EQ(m->manifest_id, 2u);
+  const DrillResult passed{1767225700000, 100, true, "ok"};
+  ASSERT_THAT(storage_->RecordDrill(1, passed).status(), IsOk());
+  EXPECT_EQ(storage_->ReadManifest()->snapshots[0].drill, passed);
+  ASSERT_OK(storage_->DeleteSnapshots({1}));
+  EXPECT_THAT(storage_->RecordDrill(1, drill).status(),
+              StatusIs(StatusCode::kNotFound, HasSubstr("snapshot 1 not found in manifest")));
 }
 
 TEST_P(BackupStorageTest, DeleteRemovesManifestEntryThenObjectAndReportsUnknownIds) {

@@ -1,5 +1,6 @@
 #include "backup/manifest.h"
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -52,6 +53,15 @@ uint64_t U64(const json& obj, const char* key, std::optional<uint64_t> fallback 
   return it->get<uint64_t>();
 }
 
+int64_t I64(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) throw BadField(std::string("missing field ") + key);
+  if (!it->is_number_integer()) throw BadField(std::string("field ") + key + " is not an integer");
+  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+    throw BadField(std::string("field ") + key + " out of range");
+  return it->get<int64_t>();
+}
+
 // Delete is OK for a missing object, so NotFound can only mean the object is gone anyway: the fs
 // store reports it when a concurrent Delete removed the emptied directory before this one synced
 // it. Either way the object no longer exists.
@@ -70,7 +80,7 @@ const SnapshotMetadata* Manifest::Find(uint64_t id) const {
 }
 
 std::string EncodeManifest(const Manifest& manifest) {
-  // ordered_json keeps the field order below, so the bytes are stable (golden file).
+  // ordered_json keeps the field order below, so the bytes are stable (golden files).
   nlohmann::ordered_json root;
   root["manifest_id"] = manifest.manifest_id;
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
@@ -78,21 +88,36 @@ std::string EncodeManifest(const Manifest& manifest) {
     nlohmann::ordered_json e;
     e["id"] = s.id;
     e["hummock_version_id"] = s.hummock_version_id;
-    e["ssts"] = s.ssts;
+    // An old entry keeps its inline details where they were; a new one has none (an old reader
+    // refuses it for the missing `ssts` instead of protecting nothing).
+    if (s.inline_details) e["ssts"] = s.inline_details->object_ids;
     e["format_version"] = s.format_version;
     e["remarks"] = s.remarks ? nlohmann::ordered_json(*s.remarks) : nullptr;
-    nlohmann::ordered_json info = nlohmann::ordered_json::object();
-    for (const auto& [table_id, t] : s.state_table_info) {
-      info[std::to_string(table_id)] = {{"committedEpoch", t.committed_epoch},
-                                        {"compactionGroupId", t.compaction_group_id}};
+    if (s.inline_details) {
+      nlohmann::ordered_json info = nlohmann::ordered_json::object();
+      for (const auto& [table_id, t] : s.inline_details->state_table_info) {
+        info[std::to_string(table_id)] = {{"committedEpoch", t.committed_epoch},
+                                          {"compactionGroupId", t.compaction_group_id}};
+      }
+      e["state_table_info"] = std::move(info);
     }
-    e["state_table_info"] = std::move(info);
     e["rw_version"] = s.rw_version ? nlohmann::ordered_json(*s.rw_version) : nullptr;
     e["max_committed_epoch"] = s.max_committed_epoch;
     e["safe_epoch"] = s.safe_epoch;
     e["size"] = s.size_bytes;
     e["checksum"] = s.checksum;
     e["created_at_ms"] = s.created_at_ms;
+    if (!s.inline_details) {
+      e["object_count"] = s.object_count;
+      e["max_object_id"] = s.max_object_id;
+    }
+    if (s.scheduled) e["scheduled"] = true;
+    if (s.drill) {
+      e["drill"] = {{"at_ms", s.drill->at_ms},
+                    {"duration_ms", s.drill->duration_ms},
+                    {"passed", s.drill->passed},
+                    {"message", s.drill->message}};
+    }
     entries.push_back(std::move(e));
   }
   root["snapshot_metadata"] = std::move(entries);
@@ -114,32 +139,46 @@ Result<Manifest> DecodeManifest(std::string_view text, std::string_view object_n
       if (!e.is_object()) return DataLossError(name + ": a snapshot entry is not an object");
       s.id = U64(e, "id");
       s.hummock_version_id = U64(e, "hummock_version_id");
-      const json& ssts = e.at("ssts");
-      if (!ssts.is_array()) throw BadField("field ssts is not an array");
-      for (const json& id : ssts) {
-        if (!id.is_number_unsigned()) throw BadField("ssts holds a non-id");
-        s.ssts.push_back(id.get<uint64_t>());
+      // `ssts` present: an entry of the old layout, details inline (state_table_info may be
+      // missing or null there, as that writer allowed: no state tables).
+      if (e.contains("ssts")) {
+        const json& ssts = e["ssts"];
+        if (!ssts.is_array()) throw BadField("field ssts is not an array");
+        SnapshotDetails& details = s.inline_details.emplace();
+        for (const json& id : ssts) {
+          if (!id.is_number_unsigned()) throw BadField("ssts holds a non-id");
+          details.object_ids.push_back(id.get<uint64_t>());
+        }
+        if (e.contains("state_table_info") && !e["state_table_info"].is_null()) {
+          if (!e["state_table_info"].is_object())
+            throw BadField("state_table_info is not an object");
+          for (const auto& [key, v] : e["state_table_info"].items()) {
+            const bool digits = !key.empty() && key.size() <= 10 &&
+                                key.find_first_not_of("0123456789") == std::string::npos;
+            const uint64_t table_id = digits ? std::stoull(key) : 0;
+            if (!digits || table_id > UINT32_MAX) {
+              return DataLossError(name + ": snapshot " + std::to_string(s.id) +
+                                   ": bad state table id '" + key + "'");
+            }
+            if (!v.is_object()) throw BadField("state_table_info entry is not an object");
+            details.state_table_info[static_cast<uint32_t>(table_id)] = {
+                U64(v, "committedEpoch", 0), U64(v, "compactionGroupId", 0)};
+          }
+        }
+        s.object_count = details.object_ids.size();
+        for (uint64_t id : details.object_ids) s.max_object_id = std::max(s.max_object_id, id);
+      } else {
+        // The new layout: the details are in the object; GC and restore's id floor rest on
+        // these two, so they are required.
+        if (e.contains("state_table_info")) throw BadField("state_table_info without ssts");
+        s.object_count = U64(e, "object_count");
+        s.max_object_id = U64(e, "max_object_id");
       }
       const uint64_t format_version = U64(e, "format_version", 0);
       if (format_version > UINT32_MAX) throw BadField("format_version out of range");
       s.format_version = static_cast<uint32_t>(format_version);
       if (e.contains("remarks") && !e["remarks"].is_null())
         s.remarks = e["remarks"].get<std::string>();
-      if (e.contains("state_table_info") && !e["state_table_info"].is_null()) {
-        if (!e["state_table_info"].is_object()) throw BadField("state_table_info is not an object");
-        for (const auto& [key, v] : e["state_table_info"].items()) {
-          const bool digits = !key.empty() && key.size() <= 10 &&
-                              key.find_first_not_of("0123456789") == std::string::npos;
-          const uint64_t table_id = digits ? std::stoull(key) : 0;
-          if (!digits || table_id > UINT32_MAX) {
-            return DataLossError(name + ": snapshot " + std::to_string(s.id) +
-                                 ": bad state table id '" + key + "'");
-          }
-          if (!v.is_object()) throw BadField("state_table_info entry is not an object");
-          s.state_table_info[static_cast<uint32_t>(table_id)] = {U64(v, "committedEpoch", 0),
-                                                                 U64(v, "compactionGroupId", 0)};
-        }
-      }
       if (e.contains("rw_version") && !e["rw_version"].is_null()) {
         s.rw_version = e["rw_version"].get<std::string>();
       }
@@ -151,6 +190,23 @@ Result<Manifest> DecodeManifest(std::string_view text, std::string_view object_n
       if (created_at_ms > static_cast<uint64_t>(INT64_MAX))
         throw BadField("created_at_ms out of range");
       s.created_at_ms = static_cast<int64_t>(created_at_ms);
+      if (e.contains("scheduled") && !e["scheduled"].is_null()) {
+        if (!e["scheduled"].is_boolean()) throw BadField("field scheduled is not a boolean");
+        s.scheduled = e["scheduled"].get<bool>();
+      }
+      if (e.contains("drill") && !e["drill"].is_null()) {
+        const json& d = e["drill"];
+        if (!d.is_object()) throw BadField("field drill is not an object");
+        DrillResult& drill = s.drill.emplace();
+        drill.at_ms = I64(d, "at_ms");
+        drill.duration_ms = I64(d, "duration_ms");
+        if (!d.contains("passed") || !d["passed"].is_boolean())
+          throw BadField("field drill.passed is not a boolean");
+        drill.passed = d["passed"].get<bool>();
+        if (!d.contains("message") || !d["message"].is_string())
+          throw BadField("field drill.message is not a string");
+        drill.message = d["message"].get<std::string>();
+      }
       m.snapshots.push_back(std::move(s));
     }
     return m;

@@ -20,34 +20,49 @@
 #include <vector>
 
 #include "backup/names.h"
+#include "backup/snapshot_details.h"
 #include "common/status.h"
 #include "objstore/object_store.h"
 
 namespace rwmeta::backup {
 
-// One state table's entry, shown as RisingWave shows it: {"committedEpoch":..,
-// "compactionGroupId":..}.
-struct StateTableInfoEntry {
-  uint64_t committed_epoch = 0;
-  uint64_t compaction_group_id = 0;
-  friend bool operator==(const StateTableInfoEntry&, const StateTableInfoEntry&) = default;
+// The latest restore drill of a snapshot: restored in-process into a scratch meta store and
+// checked (JSON "drill").
+struct DrillResult {
+  int64_t at_ms = 0;        // wall-clock start, ms since the Unix epoch
+  int64_t duration_ms = 0;  // how long it took
+  bool passed = false;
+  std::string message;  // what was checked, or what failed
+  friend bool operator==(const DrillResult&, const DrillResult&) = default;
 };
 
-// One snapshot's manifest entry.
+// One snapshot's manifest entry. Its size does not depend on the catalog: the details that do
+// (object ids, state table info) live in the snapshot object's header (format 1.1), read through
+// BackupStorage::Details.
 struct SnapshotMetadata {
   uint64_t id = 0;
   uint64_t hummock_version_id = 0;
-  // Every object id the snapshot's Hummock version references (ascending): GC keeps them.
-  std::vector<uint64_t> ssts;
+  // JSON `ssts` and `state_table_info`: set only for entries of manifests written before format
+  // 1.1 (which carried the details inline), and then re-encoded as they were. Entries written by
+  // this build leave it empty. Read details through BackupStorage::Details, never here.
+  std::optional<SnapshotDetails> inline_details;
   uint32_t format_version = 0;
   std::optional<std::string> remarks;
-  std::map<uint32_t, StateTableInfoEntry> state_table_info;
   std::optional<std::string> rw_version;
   uint64_t max_committed_epoch = 0;
   uint64_t safe_epoch = 0;
   uint64_t size_bytes = 0;  // JSON "size"
   uint64_t checksum = 0;    // the snapshot trailer's XXH64
   int64_t created_at_ms = 0;
+  // How many objects the version references, and the largest id (0 if none): what the job's
+  // message and restore's id floor need, without the details. Derived from `ssts` for old
+  // entries (and then not written, so they stay as they were).
+  uint64_t object_count = 0;
+  uint64_t max_object_id = 0;
+  // Made by the meta node's schedule rather than on demand (JSON "scheduled", omitted if false).
+  bool scheduled = false;
+  // The latest restore drill of this snapshot; empty if never drilled.
+  std::optional<DrillResult> drill;
   friend bool operator==(const SnapshotMetadata&, const SnapshotMetadata&) = default;
 };
 

@@ -22,50 +22,127 @@ using ::rwmeta::testing::IsOk;
 using ::rwmeta::testing::StatusIs;
 using ::testing::HasSubstr;
 
-Manifest SampleManifest() {
+// A manifest as rwmeta wrote it before snapshot format 1.1: details inline.
+Manifest SampleV1Manifest() {
   Manifest m;
   m.manifest_id = 3;
   SnapshotMetadata a;
   a.id = 1;
   a.hummock_version_id = 12;
-  a.ssts = {5, 7, 18446744073709551615ull};
+  a.inline_details = SnapshotDetails{{5, 7, 18446744073709551615ull},
+                                     {{1001, {7340032, 2}}, {1002, {7340033, 3}}}};
   a.format_version = 1;
   a.remarks = "before upgrade \"quoted\" \xc3\xa9";
-  a.state_table_info = {{1001, {7340032, 2}}, {1002, {7340033, 3}}};
   a.rw_version = "0.1.0";
   a.max_committed_epoch = 7340033;
   a.safe_epoch = 65536;
   a.size_bytes = 4096;
   a.checksum = 0xfedcba9876543210ull;
   a.created_at_ms = 1767225600000;
+  a.object_count = 3;  // derived from ssts on decoding
+  a.max_object_id = 18446744073709551615ull;
   SnapshotMetadata b;
   b.id = 2;
   b.hummock_version_id = 13;
+  b.inline_details = SnapshotDetails{};
   b.format_version = 1;
   m.snapshots = {a, b};
   return m;
 }
 
-TEST(ManifestTest, RoundTripAndGoldenJson) {
-  const Manifest m = SampleManifest();
-  const std::string json = EncodeManifest(m);
-  auto decoded = DecodeManifest(json, "b/manifest.json");
-  ASSERT_THAT(decoded.status(), IsOk());
-  EXPECT_EQ(*decoded, m);
+// A location written before 1.1 and then by this build: the old entry stays as it was (now with a
+// drill), the new ones carry no details, one scheduled.
+Manifest SampleV2Manifest() {
+  Manifest m = SampleV1Manifest();
+  m.manifest_id = 7;
+  m.snapshots.resize(1);
+  m.snapshots[0].drill = DrillResult{1767225700000, 1234, true, "restored 3 tables"};
+  SnapshotMetadata c;
+  c.id = 5;
+  c.hummock_version_id = 20;
+  c.format_version = 1;
+  c.rw_version = "0.2.0";
+  c.max_committed_epoch = 7340040;
+  c.safe_epoch = 7340000;
+  c.size_bytes = 8192;
+  c.checksum = 42;
+  c.created_at_ms = 1767225800000;
+  c.object_count = 4000;
+  c.max_object_id = 123456;
+  c.scheduled = true;
+  c.drill = DrillResult{1767225900000, 987, false, "object 123 is missing from the state store"};
+  SnapshotMetadata d;
+  d.id = 6;
+  d.hummock_version_id = 21;
+  d.format_version = 1;
+  d.remarks = "on demand";
+  d.created_at_ms = 1767226000000;
+  m.snapshots.push_back(c);
+  m.snapshots.push_back(d);
+  return m;
+}
 
-  const std::string path = std::string(RWMETA_BACKUP_SOURCE_DIR) + "/testdata/manifest_v1.json";
+std::string ReadGolden(const std::string& name, const std::string& fresh) {
+  const std::string path = std::string(RWMETA_BACKUP_SOURCE_DIR) + "/testdata/" + name;
   const char* update = std::getenv("RWMETA_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") std::ofstream(path) << json;
+  if (update != nullptr && std::string(update) == "1") std::ofstream(path) << fresh;
   std::ifstream file(path);
-  ASSERT_TRUE(file.good()) << path;
+  EXPECT_TRUE(file.good()) << path;
   std::stringstream golden;
   golden << file.rdbuf();
-  EXPECT_EQ(json, golden.str());
+  return golden.str();
+}
+
+// The old layout's golden file still decodes, and re-encoding keeps every byte: an old entry's
+// inline details are never dropped or moved.
+TEST(ManifestTest, V1GoldenDecodesAndReencodesByteEqual) {
+  const Manifest m = SampleV1Manifest();
+  const std::string golden = ReadGolden("manifest_v1.json", EncodeManifest(m));
+  auto decoded = DecodeManifest(golden, "b/manifest.json");
+  ASSERT_THAT(decoded.status(), IsOk());
+  EXPECT_EQ(*decoded, m);
+  EXPECT_EQ(EncodeManifest(*decoded), golden);
   // RisingWave's spelling of state_table_info.
-  EXPECT_THAT(json, HasSubstr(R"("1001": {
+  EXPECT_THAT(golden, HasSubstr(R"("1001": {
           "committedEpoch": 7340032,
           "compactionGroupId": 2
         })"));
+}
+
+TEST(ManifestTest, V2GoldenRoundTripsWithNewEntriesWithoutDetails) {
+  const Manifest m = SampleV2Manifest();
+  const std::string json = EncodeManifest(m);
+  EXPECT_EQ(json, ReadGolden("manifest_v2.json", json));
+  auto decoded = DecodeManifest(json, "b/manifest.json");
+  ASSERT_THAT(decoded.status(), IsOk());
+  EXPECT_EQ(*decoded, m);
+  ASSERT_EQ(decoded->snapshots.size(), 3u);
+  EXPECT_TRUE(decoded->snapshots[0].inline_details.has_value());
+  EXPECT_FALSE(decoded->snapshots[1].inline_details.has_value());
+  EXPECT_TRUE(decoded->snapshots[1].scheduled);
+  EXPECT_FALSE(decoded->snapshots[2].scheduled);
+  EXPECT_EQ(decoded->snapshots[2].drill, std::nullopt);
+  // The old entry keeps ssts and state_table_info; new entries have neither, nor the defaults.
+  EXPECT_THAT(json, HasSubstr(R"("ssts": [)"));
+  EXPECT_EQ(json.find(R"("ssts")"), json.rfind(R"("ssts")"));
+  EXPECT_EQ(json.find(R"("scheduled")"), json.rfind(R"("scheduled")"));
+  EXPECT_THAT(json, HasSubstr(R"("drill": {
+        "at_ms": 1767225900000,
+        "duration_ms": 987,
+        "passed": false,
+        "message": "object 123 is missing from the state store"
+      })"));
+}
+
+// The entry's size does not depend on the snapshot's tables or objects.
+TEST(ManifestTest, NewEntriesCostTheSameWhateverTheCatalog) {
+  SnapshotMetadata small{.id = 1, .hummock_version_id = 1, .object_count = 1, .max_object_id = 9};
+  SnapshotMetadata big{
+      .id = 2, .hummock_version_id = 2, .object_count = 99999, .max_object_id = 999999};
+  const size_t small_bytes = EncodeManifest(Manifest{1, {small}}).size();
+  const size_t big_bytes = EncodeManifest(Manifest{1, {big}}).size();
+  EXPECT_LE(big_bytes, small_bytes + 12);
+  EXPECT_LT(big_bytes, 512u);
 }
 
 TEST(ManifestTest, UnknownFieldsAndMissingOptionalFieldsAreAccepted) {
@@ -78,7 +155,13 @@ TEST(ManifestTest, UnknownFieldsAndMissingOptionalFieldsAreAccepted) {
   ASSERT_EQ(m->snapshots.size(), 1u);
   EXPECT_EQ(m->snapshots[0].format_version, 0u);
   EXPECT_EQ(m->snapshots[0].remarks, std::nullopt);
-  EXPECT_EQ(m->snapshots[0].ssts, std::vector<uint64_t>{1});
+  ASSERT_TRUE(m->snapshots[0].inline_details.has_value());
+  EXPECT_EQ(m->snapshots[0].inline_details->object_ids, std::vector<uint64_t>{1});
+  EXPECT_EQ(m->snapshots[0].object_count, 1u);
+  EXPECT_EQ(m->snapshots[0].max_object_id, 1u);
+  // Fields this build added, absent in an old entry: not scheduled, never drilled.
+  EXPECT_FALSE(m->snapshots[0].scheduled);
+  EXPECT_EQ(m->snapshots[0].drill, std::nullopt);
 }
 
 TEST(ManifestTest, MalformedIsDataLossNamingTheFile) {
@@ -92,7 +175,23 @@ TEST(ManifestTest, MalformedIsDataLossNamingTheFile) {
                           R"({"manifest_id": 1, "snapshot_metadata": [{"id": 1.5,
                               "hummock_version_id": 1, "ssts": []}]})",
                           R"({"manifest_id": 1, "snapshot_metadata": [{"id": 1,
-                              "hummock_version_id": 1, "ssts": [-3]}]})"}) {
+                              "hummock_version_id": 1, "ssts": [-3]}]})",
+                          // New layout: the object count and largest id are required.
+                          R"({"manifest_id": 1, "snapshot_metadata": [{"id": 1,
+                              "hummock_version_id": 1, "object_count": 2}]})",
+                          R"({"manifest_id": 1, "snapshot_metadata": [{"id": 1,
+                              "hummock_version_id": 1, "object_count": 2, "max_object_id": 3,
+                              "state_table_info": {}}]})",
+                          R"({"manifest_id": 1, "snapshot_metadata": [{"id": 1,
+                              "hummock_version_id": 1, "object_count": 0, "max_object_id": 0,
+                              "scheduled": "yes"}]})",
+                          R"({"manifest_id": 1, "snapshot_metadata": [{"id": 1,
+                              "hummock_version_id": 1, "object_count": 0, "max_object_id": 0,
+                              "drill": {"at_ms": 1, "duration_ms": 1.5, "passed": true,
+                                        "message": ""}}]})",
+                          R"({"manifest_id": 1, "snapshot_metadata": [{"id": 1,
+                              "hummock_version_id": 1, "object_count": 0, "max_object_id": 0,
+                              "drill": {"at_ms": 1, "duration_ms": 1, "message": ""}}]})"}) {
     SCOPED_TRACE(bad);
     EXPECT_THAT(DecodeManifest(bad, "b/manifest.json").status(),
                 StatusIs(StatusCode::kDataLoss, HasSubstr("manifest b/manifest.json")));

@@ -96,11 +96,25 @@ std::string EncodeHeader(const SnapshotHeader& h) {
     PutLengthPrefixedSlice(&out, name);
     PutVarint64(&out, count);
   }
+  // 1.1: one compaction group per state table, in the order of the committed epochs above (the
+  // same tables, so no second copy of their ids), then the object ids as ascending deltas, which
+  // keeps thousands of ids to a byte or two each.
+  PutVarint64(&out, h.table_committed_epochs.size());
+  for (const auto& [table_id, epoch] : h.table_committed_epochs) {
+    auto it = h.table_compaction_group_ids.find(table_id);
+    PutVarint64(&out, it == h.table_compaction_group_ids.end() ? 0 : it->second);
+  }
+  PutVarint64(&out, h.object_ids.size());
+  uint64_t previous = 0;
+  for (uint64_t id : h.object_ids) {
+    PutVarint64(&out, id - previous);
+    previous = id;
+  }
   return out;
 }
 
-// Fields appended by a later minor version are left unread on purpose.
-bool DecodeHeader(std::string_view payload, SnapshotHeader* h) {
+// Fields appended by a later minor version than `minor` knows are left unread on purpose.
+bool DecodeHeader(std::string_view payload, uint16_t minor, SnapshotHeader* h) {
   PayloadReader r(payload);
   uint64_t model_version = 0, created_at_ms = 0, n = 0;
   if (!r.String(&h->cluster_id) || !r.String(&h->rwmeta_version) || !r.String(&h->source_backend) ||
@@ -122,6 +136,25 @@ bool DecodeHeader(std::string_view payload, SnapshotHeader* h) {
     uint64_t count = 0;
     if (!r.String(&name) || !r.Varint(&count)) return false;
     h->table_row_counts[name] = count;
+  }
+  if (minor < kSnapshotDetailsMinorVersion) return true;
+  if (!r.Varint(&n) || n != h->table_committed_epochs.size()) return false;
+  for (const auto& [table_id, epoch] : h->table_committed_epochs) {
+    uint64_t group = 0;
+    if (!r.Varint(&group)) return false;
+    h->table_compaction_group_ids[table_id] = group;
+  }
+  // Each id takes at least one byte: a count beyond the payload is damage, not a reason to
+  // reserve gigabytes.
+  if (!r.Varint(&n) || n > payload.size()) return false;
+  h->object_ids.reserve(n);
+  uint64_t id = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t delta = 0;
+    // Ascending and distinct: a zero delta after the first id, or an overflow, is damage.
+    if (!r.Varint(&delta) || (i > 0 && delta == 0) || id + delta < id) return false;
+    id += delta;
+    h->object_ids.push_back(id);
   }
   return true;
 }
@@ -298,7 +331,10 @@ class SnapshotWriter::Impl {
     RWMETA_RETURN_IF_ERROR(Expect(stage_ == Stage::kHeader, "WriteHeader"));
     row_counts_ = header.table_row_counts;
     stage_ = Stage::kTables;
-    return Record(kHeaderRecord, EncodeHeader(header));
+    RWMETA_RETURN_IF_ERROR(Record(kHeaderRecord, EncodeHeader(header)));
+    // 1.1: the header ends its chunk, so that reading it (ReadSnapshotHeader) fetches and
+    // decompresses the header alone, not the first rows too. Readers of 1.0 accept short chunks.
+    return FlushChunk();
   }
 
   Status BeginTable(const metastore::TableSchema& table) {
@@ -548,8 +584,24 @@ class SnapshotReader::Impl {
     return Status();
   }
 
+  Result<SnapshotHeader> ReadHeader() {
+    if (read_all_called_) return FailedPreconditionError(name_ + ": read twice");
+    read_all_called_ = true;
+    uint8_t type = 0;
+    std::string payload;
+    RWMETA_RETURN_IF_ERROR(ReadRecord(&type, &payload));
+    SnapshotHeader header;
+    if (type != kHeaderRecord || !DecodeHeader(payload, minor_, &header)) {
+      return DataLossError(name_ + ": chunk " + std::to_string(record_chunk_) + ": malformed " +
+                           (type != kHeaderRecord ? "stream: no header first" : "header") +
+                           " (record at stream offset " + std::to_string(record_offset_) +
+                           " in chunk " + std::to_string(record_chunk_) + ")");
+    }
+    return header;
+  }
+
   Result<SnapshotContents> ReadAll(SnapshotVisitor* visitor) {
-    if (read_all_called_) return FailedPreconditionError(name_ + ": ReadAll called twice");
+    if (read_all_called_) return FailedPreconditionError(name_ + ": read twice");
     read_all_called_ = true;
     SnapshotContents c;
     c.snapshot_id = snapshot_id_;
@@ -574,7 +626,7 @@ class SnapshotReader::Impl {
       switch (type) {
         case kHeaderRecord:
           if (have_header) return malformed("stream: second header");
-          if (!DecodeHeader(payload, &c.header)) return malformed("header");
+          if (!DecodeHeader(payload, minor_, &c.header)) return malformed("header");
           have_header = true;
           if (visitor) RWMETA_RETURN_IF_ERROR(visitor->OnHeader(c.header));
           break;
@@ -846,6 +898,18 @@ uint64_t SnapshotReader::peak_buffer_bytes() const { return impl_->peak(); }
 Result<SnapshotContents> SnapshotReader::ReadAll(SnapshotVisitor* visitor) {
   return impl_->ReadAll(visitor);
 }
+Result<SnapshotHeader> SnapshotReader::ReadHeader() { return impl_->ReadHeader(); }
+
+SnapshotDetails DetailsFromHeader(const SnapshotHeader& header) {
+  SnapshotDetails details;
+  details.object_ids = header.object_ids;
+  for (const auto& [table_id, epoch] : header.table_committed_epochs) {
+    auto group = header.table_compaction_group_ids.find(table_id);
+    details.state_table_info[table_id] = {
+        epoch, group == header.table_compaction_group_ids.end() ? 0 : group->second};
+  }
+  return details;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Convenience
@@ -860,9 +924,12 @@ Result<WrittenSnapshot> WriteSnapshot(metastore::ReadView& view, const HummockVe
   header.max_committed_epoch = version.max_committed_epoch();
   header.safe_epoch = version.safe_epoch();
   header.table_committed_epochs.clear();
+  header.table_compaction_group_ids.clear();
   for (const auto& [table_id, info] : version.state_table_info()) {
     header.table_committed_epochs[table_id] = info.committed_epoch();
+    header.table_compaction_group_ids[table_id] = info.compaction_group_id();
   }
+  header.object_ids = hummock::ObjectIds(version);
   header.table_row_counts.clear();
   // The model is the one list of tables: a table added to it is in every later snapshot.
   for (const metastore::TableSchema& table : model.tables()) {
@@ -903,6 +970,63 @@ Result<SnapshotContents> ReadSnapshot(objstore::ObjectStore& store, std::string_
   RWMETA_ASSIGN_OR_RETURN(auto in, store.OpenReader(key));
   RWMETA_ASSIGN_OR_RETURN(auto reader, SnapshotReader::Open(std::move(in), std::string(key)));
   return reader->ReadAll(visitor);
+}
+
+}  // namespace rwmeta::backup
+
+namespace rwmeta::backup {
+namespace {
+
+// Reads an object's beginning through GetRange, at least kHeaderReadAheadBytes at a time, so that
+// the preamble, the frame header and a small header chunk (read by the SnapshotReader in pieces
+// of a few bytes) cost one request. Counts the bytes it fetched.
+class ReadAheadRangeReader : public objstore::ObjectReader {
+ public:
+  ReadAheadRangeReader(objstore::ObjectStore& store, std::string key)
+      : store_(store), key_(std::move(key)) {}
+
+  Status Read(size_t max_bytes, std::string* out) override {
+    out->clear();
+    if (pos_ == buffer_.size() && !at_end_ && max_bytes > 0) {
+      const uint64_t want = std::max<uint64_t>(max_bytes, kHeaderReadAheadBytes);
+      RWMETA_ASSIGN_OR_RETURN(buffer_, store_.GetRange(key_, offset_, want));
+      pos_ = 0;
+      offset_ += buffer_.size();
+      fetched_ += buffer_.size();
+      at_end_ = buffer_.size() < want;  // GetRange clips at the object's end
+    }
+    const size_t take = std::min(max_bytes, buffer_.size() - pos_);
+    out->assign(buffer_, pos_, take);
+    pos_ += take;
+    return Status();
+  }
+  // Not known without a Head, and not needed: the snapshot reader finds the end by its records.
+  uint64_t size_bytes() const override { return 0; }
+  uint64_t fetched() const { return fetched_; }
+
+ private:
+  objstore::ObjectStore& store_;
+  std::string key_;
+  std::string buffer_;
+  size_t pos_ = 0;
+  uint64_t offset_ = 0;
+  uint64_t fetched_ = 0;
+  bool at_end_ = false;
+};
+
+}  // namespace
+
+Result<SnapshotHeaderRead> ReadSnapshotHeader(objstore::ObjectStore& store, std::string_view key) {
+  auto owned = std::make_unique<ReadAheadRangeReader>(store, std::string(key));
+  ReadAheadRangeReader* in = owned.get();
+  RWMETA_ASSIGN_OR_RETURN(auto reader, SnapshotReader::Open(std::move(owned), std::string(key)));
+  SnapshotHeaderRead read;
+  read.snapshot_id = reader->snapshot_id();
+  read.major_version = reader->major_version();
+  read.minor_version = reader->minor_version();
+  RWMETA_ASSIGN_OR_RETURN(read.header, reader->ReadHeader());
+  read.bytes_read = in->fetched();
+  return read;
 }
 
 }  // namespace rwmeta::backup

@@ -6,6 +6,8 @@
 // a bounded size, each with its own checksum, then a trailer with the chunk count and a checksum of
 // the whole object. The decompressed chunks form one stream of records: the header, then per table
 // its column list, its rows and its row count, then the Hummock version, then an end record.
+// From format 1.1 the header carries the snapshot's details (snapshot_details.h) and ends its
+// chunk, so that ReadSnapshotHeader reads them with one small ranged read.
 //
 // Memory is bounded by the chunk size (plus one row or the Hummock version) whatever the snapshot's
 // size: writer and reader both stream.
@@ -25,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backup/snapshot_details.h"
 #include "common/status.h"
 #include "metastore/meta_store.h"
 #include "metastore/model.h"
@@ -38,7 +41,11 @@ using hummock::HummockVersion;
 // Reach disk: never change. The magic is 8 bytes, "RWMSNAP" and a NUL.
 inline constexpr char kSnapshotMagic[8] = {'R', 'W', 'M', 'S', 'N', 'A', 'P', '\0'};
 inline constexpr uint16_t kSnapshotMajorVersion = 1;
-inline constexpr uint16_t kSnapshotMinorVersion = 0;
+// 1.1: the header gains each state table's compaction group and the version's object ids, and
+// the header ends its chunk.
+inline constexpr uint16_t kSnapshotMinorVersion = 1;
+// The first minor version whose header carries the details.
+inline constexpr uint16_t kSnapshotDetailsMinorVersion = 1;
 // The manifest's `format_version` of snapshots written by this build.
 inline constexpr uint32_t kSnapshotFormatVersion = kSnapshotMajorVersion;
 
@@ -65,6 +72,11 @@ struct SnapshotHeader {
   std::map<uint32_t, uint64_t> table_committed_epochs;  // state table id -> epoch (filled)
   std::map<std::string, uint64_t> table_row_counts;     // meta table name -> rows (filled)
   int64_t created_at_ms = 0;
+  // From format 1.1 (empty when read from a 1.0 object): state table id -> compaction group
+  // (the same tables as table_committed_epochs), and every object id the version references,
+  // ascending and distinct (hummock::ObjectIds). (filled)
+  std::map<uint32_t, uint64_t> table_compaction_group_ids;
+  std::vector<uint64_t> object_ids;
 
   friend bool operator==(const SnapshotHeader&, const SnapshotHeader&) = default;
 };
@@ -157,6 +169,10 @@ class SnapshotVisitor {
   }
 };
 
+// The details a format 1.1 header carries. REQUIRES: the header was written or read as 1.1 or
+// later (a 1.0 header has no compaction groups or object ids).
+SnapshotDetails DetailsFromHeader(const SnapshotHeader& header);
+
 // What a complete read returns.
 struct SnapshotContents {
   uint64_t snapshot_id = 0;
@@ -188,7 +204,14 @@ class SnapshotReader {
 
   // Decodes everything, calling `visitor` (may be null: verify only), and checks every chunk, the
   // record structure, each table's row count against the header and the trailer.
+  // FailedPrecondition if ReadAll or ReadHeader was called before.
   Result<SnapshotContents> ReadAll(SnapshotVisitor* visitor);
+
+  // Reads only the chunks that hold the header record (each one's checksum checked; the
+  // whole-object checksum, which needs every byte, is not) and decodes the header. DataLoss as
+  // ReadAll for damage in those chunks or a stream that does not start with a header.
+  // FailedPrecondition if ReadAll or ReadHeader was called before: the reader is spent after it.
+  Result<SnapshotHeader> ReadHeader();
 
   // Largest number of bytes the reader's buffers held at once (see SnapshotWriter).
   uint64_t peak_buffer_bytes() const;
@@ -219,5 +242,27 @@ Result<WrittenSnapshot> WriteSnapshot(metastore::MetaStore& meta_store,
 // missing; otherwise as SnapshotReader::Open and ReadAll.
 Result<SnapshotContents> ReadSnapshot(objstore::ObjectStore& store, std::string_view key,
                                       SnapshotVisitor* visitor);
+
+// What ReadSnapshotHeader returns.
+struct SnapshotHeaderRead {
+  uint64_t snapshot_id = 0;
+  uint16_t major_version = 0;
+  uint16_t minor_version = 0;
+  SnapshotHeader header;
+  // Object bytes fetched from the store (ranged reads of at least kHeaderReadAheadBytes).
+  uint64_t bytes_read = 0;
+
+  // Whether the header carries the details (format 1.1 on).
+  bool has_details() const { return minor_version >= kSnapshotDetailsMinorVersion; }
+};
+
+// The first ranged read of ReadSnapshotHeader: the preamble and, for a 1.1 object of up to a few
+// thousand state tables, the whole header chunk.
+inline constexpr uint64_t kHeaderReadAheadBytes = 64 * 1024;
+
+// Reads the preamble and the header of object `key` with ranged reads (ObjectStore::GetRange),
+// never the rest of the object: one read when the header's chunks fit in kHeaderReadAheadBytes.
+// NotFound if the object is missing; otherwise as SnapshotReader::Open and ReadHeader.
+Result<SnapshotHeaderRead> ReadSnapshotHeader(objstore::ObjectStore& store, std::string_view key);
 
 }  // namespace rwmeta::backup

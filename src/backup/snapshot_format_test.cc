@@ -309,7 +309,8 @@ TEST(SnapshotFormatTest, IgnorableRecordsAreSkippedAndUnknownOnesAreDataLoss) {
   ASSERT_THAT(contents.status(), IsOk());
   EXPECT_EQ(collector.rows["kinds"], std::vector<Row>{testing::InterestingRows()[3]});
   EXPECT_THAT(ReadBytes(WithRawRecords(9)).status(),
-              StatusIs(StatusCode::kDataLoss, HasSubstr("chunk 0: malformed stream: unknown record "
+              // Chunk 1: the header ends chunk 0.
+              StatusIs(StatusCode::kDataLoss, HasSubstr("chunk 1: malformed stream: unknown record "
                                                         "type 9")));
 }
 
@@ -396,56 +397,184 @@ TEST(SnapshotFormatTest, WriterRefusesMisuseAndPublishesNothingOnError) {
   EXPECT_THAT(objects.Head("x").status(), StatusIs(StatusCode::kNotFound));
 }
 
-// The golden file pins format 1.0: decoding it gives the known contents, and encoding those
-// contents again gives the same bytes. Regenerate only for a new format version, deliberately:
-// RWMETA_UPDATE_GOLDEN=1.
-TEST(SnapshotFormatTest, GoldenV1DecodesAndReencodesByteEqual) {
-  const std::string path = std::string(RWMETA_BACKUP_SOURCE_DIR) + "/testdata/snapshot_v1.bin";
-  auto encode = [](const std::vector<SnapshotTable>* tables_seen) -> std::string {
-    (void)tables_seen;
-    const auto& model = testing::TestModel();
-    objstore::MemoryObjectStore objects;
-    SnapshotWriterOptions options;
-    options.chunk_bytes = kMinChunkBytes;
-    auto writer = SnapshotWriter::Create(objects.OpenWriter("g").value(), 5, options);
-    SnapshotHeader h = FixedHeader();
-    h.model_version = 1;
-    h.hummock_version_id = 4;
-    h.max_committed_epoch = 1 << 20;
-    h.safe_epoch = 1 << 19;
-    h.table_committed_epochs = {{1001, 1 << 20}, {1002, 1 << 20}};
-    h.table_row_counts = {{"kinds", 5}, {"empty", 0}};
-    EXPECT_OK((*writer)->WriteHeader(h));
-    EXPECT_OK((*writer)->BeginTable(model.Table("kinds")));
-    for (const Row& r : testing::InterestingRows()) EXPECT_OK((*writer)->AddRow(r));
-    EXPECT_OK((*writer)->EndTable());
-    EXPECT_OK((*writer)->BeginTable(model.Table("empty")));
-    EXPECT_OK((*writer)->EndTable());
-    EXPECT_OK((*writer)->WriteHummockVersion(testing::MakeVersion(4, {21, 22, 23}, 1 << 20)));
-    EXPECT_THAT((*writer)->Finish().status(), IsOk());
-    return objects.Get("g").value();
-  };
-  const std::string fresh = encode(nullptr);
-  const char* update = std::getenv("RWMETA_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    std::ofstream(path, std::ios::binary) << fresh;
-  }
+// What the golden files hold: the same snapshot, written as 1.0 once and as 1.1 by this build.
+std::string EncodeGoldenSnapshot() {
+  const auto& model = testing::TestModel();
+  objstore::MemoryObjectStore objects;
+  SnapshotWriterOptions options;
+  options.chunk_bytes = kMinChunkBytes;
+  auto writer = SnapshotWriter::Create(objects.OpenWriter("g").value(), 5, options);
+  SnapshotHeader h = FixedHeader();
+  h.model_version = 1;
+  h.hummock_version_id = 4;
+  h.max_committed_epoch = 1 << 20;
+  h.safe_epoch = 1 << 19;
+  h.table_committed_epochs = {{1001, 1 << 20}, {1002, 1 << 20}};
+  h.table_row_counts = {{"kinds", 5}, {"empty", 0}};
+  h.table_compaction_group_ids = {{1001, 2}, {1002, 2}};
+  h.object_ids = {21, 22, 23};
+  EXPECT_OK((*writer)->WriteHeader(h));
+  EXPECT_OK((*writer)->BeginTable(model.Table("kinds")));
+  for (const Row& r : testing::InterestingRows()) EXPECT_OK((*writer)->AddRow(r));
+  EXPECT_OK((*writer)->EndTable());
+  EXPECT_OK((*writer)->BeginTable(model.Table("empty")));
+  EXPECT_OK((*writer)->EndTable());
+  EXPECT_OK((*writer)->WriteHummockVersion(testing::MakeVersion(4, {21, 22, 23}, 1 << 20)));
+  EXPECT_THAT((*writer)->Finish().status(), IsOk());
+  return objects.Get("g").value();
+}
+
+std::string ReadGoldenFile(const std::string& name) {
+  const std::string path = std::string(RWMETA_BACKUP_SOURCE_DIR) + "/testdata/" + name;
   std::ifstream file(path, std::ios::binary);
-  ASSERT_TRUE(file.good()) << path;
+  EXPECT_TRUE(file.good()) << path;
   std::stringstream golden;
   golden << file.rdbuf();
+  return golden.str();
+}
+
+// Checks what both golden files hold.
+void ExpectGoldenContents(const std::string& golden, uint16_t minor) {
   Collector collector;
-  auto contents = ReadBytes(golden.str(), &collector);
+  auto contents = ReadBytes(golden, &collector);
   ASSERT_THAT(contents.status(), IsOk());
   EXPECT_EQ(contents->snapshot_id, 5u);
   EXPECT_EQ(contents->major_version, 1);
-  EXPECT_EQ(contents->minor_version, 0);
+  EXPECT_EQ(contents->minor_version, minor);
   EXPECT_EQ(contents->header.cluster_id, FixedHeader().cluster_id);
   EXPECT_EQ(contents->header.created_at_ms, 1767225600000);
   EXPECT_EQ(collector.rows["kinds"], testing::InterestingRows());
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
       contents->version, testing::MakeVersion(4, {21, 22, 23}, 1 << 20)));
-  EXPECT_TRUE(fresh == golden.str()) << "encoder output differs from " << path;
+}
+
+// The golden file of format 1.0 (written before 1.1, never regenerated) still reads, and its
+// header has no details: a 1.0 snapshot's details are in its manifest entry.
+TEST(SnapshotFormatTest, GoldenV1_0StillDecodes) {
+  const std::string golden = ReadGoldenFile("snapshot_v1.bin");
+  ExpectGoldenContents(golden, 0);
+  auto contents = ReadBytes(golden);
+  ASSERT_THAT(contents.status(), IsOk());
+  EXPECT_TRUE(contents->header.object_ids.empty());
+  EXPECT_TRUE(contents->header.table_compaction_group_ids.empty());
+  objstore::MemoryObjectStore objects;
+  ASSERT_OK(objects.Put("g", golden));
+  auto header = ReadSnapshotHeader(objects, "g");
+  ASSERT_THAT(header.status(), IsOk());
+  EXPECT_FALSE(header->has_details());
+  EXPECT_EQ(header->header.table_committed_epochs.size(), 2u);
+}
+
+// The golden file pins format 1.1: decoding it gives the known contents and details, and encoding
+// those contents again gives the same bytes. Regenerate only for a new format version,
+// deliberately: RWMETA_UPDATE_GOLDEN=1.
+TEST(SnapshotFormatTest, GoldenV1_1DecodesAndReencodesByteEqual) {
+  const std::string path = std::string(RWMETA_BACKUP_SOURCE_DIR) + "/testdata/snapshot_v1_1.bin";
+  const std::string fresh = EncodeGoldenSnapshot();
+  const char* update = std::getenv("RWMETA_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::ofstream(path, std::ios::binary) << fresh;
+  }
+  const std::string golden = ReadGoldenFile("snapshot_v1_1.bin");
+  ExpectGoldenContents(golden, 1);
+  auto contents = ReadBytes(golden);
+  ASSERT_THAT(contents.status(), IsOk());
+  EXPECT_EQ(contents->header.object_ids, (std::vector<uint64_t>{21, 22, 23}));
+  EXPECT_EQ(DetailsFromHeader(contents->header),
+            (SnapshotDetails{{21, 22, 23}, {{1001, {1 << 20, 2}}, {1002, {1 << 20, 2}}}}));
+  EXPECT_TRUE(fresh == golden) << "encoder output differs from " << path;
+}
+
+// A busy 1.1 snapshot: the header alone costs one ranged read of far less than the object, and
+// gives the details WriteSnapshot computed from the version.
+TEST(SnapshotFormatTest, ReadSnapshotHeaderReadsOnlyTheHeaderChunks) {
+  auto store = BusyStore("memory");
+  // Rows that compress badly, so that the object is large.
+  ASSERT_OK(metastore::RunTransaction(*store, [&](metastore::Transaction& txn) -> Status {
+    for (int64_t i = 1000; i < 21000; ++i) {
+      std::string text;
+      for (uint64_t x = static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ull; text.size() < 64;
+           x = x * 6364136223846793005ull + 1442695040888963407ull) {
+        text += std::to_string(x >> 20);
+      }
+      RWMETA_RETURN_IF_ERROR(txn.Insert(testing::TestModel().Table("kinds"),
+                                        Row{i, 0.5, true, text, std::string(), std::monostate{}}));
+    }
+    return Status();
+  }));
+  objstore::MemoryObjectStore objects;
+  const auto version = testing::MakeVersion(9, {11, 12, 13}, 5 << 16);
+  ASSERT_THAT(WriteSnapshot(*store, version, 3, FixedHeader(), objects, "b/3.snapshot", {},
+                            testing::TestModel())
+                  .status(),
+              IsOk());
+  const uint64_t size = objects.Head("b/3.snapshot")->size_bytes;
+  auto read = ReadSnapshotHeader(objects, "b/3.snapshot");
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_EQ(read->snapshot_id, 3u);
+  EXPECT_EQ(read->minor_version, kSnapshotMinorVersion);
+  EXPECT_TRUE(read->has_details());
+  EXPECT_EQ(read->header.object_ids, (std::vector<uint64_t>{11, 12, 13}));
+  EXPECT_EQ(read->header.table_row_counts.at("kinds"), 20305u);
+  SnapshotDetails details = DetailsFromHeader(read->header);
+  EXPECT_EQ(details.state_table_info.at(1001).committed_epoch, 5u << 16);
+  EXPECT_EQ(details.state_table_info.at(1001).compaction_group_id, 2u);
+  // Busy enough that the object is many times the read-ahead; the read is one read-ahead.
+  ASSERT_GT(size, 4 * kHeaderReadAheadBytes) << "make the busy store busier";
+  EXPECT_EQ(read->bytes_read, kHeaderReadAheadBytes);
+
+  // The header ends its chunk: chunk 0 holds the header record alone.
+  const std::string bytes = objects.Get("b/3.snapshot").value();
+  const std::vector<size_t> frames = FrameOffsets(bytes);
+  ASSERT_GE(frames.size(), 3u);
+  EXPECT_LT(Le(bytes, frames[0] + 4, 4), 1024u);  // raw size of chunk 0
+  EXPECT_THAT(ReadSnapshotHeader(objects, "b/missing.snapshot").status(),
+              StatusIs(StatusCode::kNotFound));
+}
+
+// With small chunks a large header spans several; a bit flipped in any of them is DataLoss
+// naming the chunk, and bytes after the header are never looked at.
+TEST(SnapshotFormatTest, ReadSnapshotHeaderChecksEveryHeaderChunk) {
+  const auto& model = testing::TestModel();
+  objstore::MemoryObjectStore objects;
+  SnapshotWriterOptions options;
+  options.chunk_bytes = kMinChunkBytes;
+  auto writer = SnapshotWriter::Create(objects.OpenWriter("s").value(), 8, options);
+  SnapshotHeader h = FixedHeader();
+  h.table_row_counts = {{"kinds", 0}};
+  for (uint32_t t = 0; t < 5000; ++t) {
+    h.table_committed_epochs[1000 + t] = (uint64_t{1} << 40) + t;
+    h.table_compaction_group_ids[1000 + t] = 2 + t % 3;
+  }
+  for (uint64_t id = 1; id <= 20000; ++id) h.object_ids.push_back(id * 3);
+  ASSERT_OK((*writer)->WriteHeader(h));
+  ASSERT_OK((*writer)->BeginTable(model.Table("kinds")));
+  ASSERT_OK((*writer)->EndTable());
+  ASSERT_OK((*writer)->WriteHummockVersion(testing::MakeVersion(1, {}, 1)));
+  ASSERT_THAT((*writer)->Finish().status(), IsOk());
+  const std::string bytes = objects.Get("s").value();
+  auto read = ReadSnapshotHeader(objects, "s");
+  ASSERT_THAT(read.status(), IsOk());
+  EXPECT_EQ(read->header.object_ids, h.object_ids);
+  EXPECT_EQ(read->header.table_compaction_group_ids, h.table_compaction_group_ids);
+  EXPECT_EQ(read->header.table_committed_epochs, h.table_committed_epochs);
+
+  const std::vector<size_t> frames = FrameOffsets(bytes);
+  ASSERT_GE(frames.size(), 4u);  // several header chunks, the rest, the trailer
+  auto flipped = [&](size_t at) {
+    std::string damaged = bytes;
+    damaged[at] = static_cast<char>(damaged[at] ^ 0x10);
+    EXPECT_OK(objects.Put("d", damaged));
+    return ReadSnapshotHeader(objects, "d").status();
+  };
+  EXPECT_THAT(
+      flipped(frames[0] + 30),
+      StatusIs(StatusCode::kDataLoss, HasSubstr("chunk 0 at offset 32: checksum mismatch")));
+  EXPECT_THAT(flipped(frames[1] + 30),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("chunk 1 at offset")));
+  EXPECT_THAT(flipped(5), StatusIs(StatusCode::kDataLoss, HasSubstr("bad magic")));
+  // The trailer is not read: damage there is for ReadAll to find.
+  EXPECT_THAT(flipped(bytes.size() - 3), IsOk());
 }
 
 }  // namespace

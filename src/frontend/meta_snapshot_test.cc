@@ -405,7 +405,8 @@ TEST_F(MetaSnapshotTest, QueryEpochReadsSurviveCompactionAndFullGc) {
   const std::string epoch = epoch_rows[0][0];
   ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, backup_->GetManifest());
   ASSERT_EQ(manifest.snapshots.size(), 1u);
-  const std::vector<uint64_t> snapshot_objects = manifest.snapshots[0].ssts;
+  ASSERT_OK_AND_ASSIGN(auto details, backup_->SnapshotDetails(manifest.snapshots[0]));
+  const std::vector<uint64_t> snapshot_objects = details->object_ids;
   ASSERT_FALSE(snapshot_objects.empty());
 
   // The live table is rewritten; compaction makes old SSTs stale.

@@ -72,6 +72,9 @@ void FrontendSession::AddBackupSources(CatalogSessionInfo& info) const {
                   fmt::format("meta snapshots at backup location {} (directory {}): {}", where.url,
                               where.directory, manifest.status().message()));
   };
+  info.meta_snapshot_details = [backup](const backup::SnapshotMetadata& entry) {
+    return backup->SnapshotDetails(entry);
+  };
   info.snapshot_version = [backup](uint32_t table_id, uint64_t epoch) {
     return backup->VersionForEpoch(table_id, epoch);
   };
@@ -87,9 +90,14 @@ uint64_t FrontendSession::QueryEpoch() const {
 Status FrontendSession::CheckQueryEpochHeld(uint64_t epoch) const {
   if (epoch == 0 || backup_ == nullptr) return Status::Ok();
   RWMETA_ASSIGN_OR_RETURN(backup::Manifest manifest, backup_->GetManifest());
+  // The entries first (no reads), then each snapshot's state table info (its object's header,
+  // cached by the backup storage).
   for (const auto& snapshot : manifest.snapshots) {
     if (snapshot.max_committed_epoch == epoch) return Status::Ok();
-    for (const auto& [table_id, info] : snapshot.state_table_info) {
+  }
+  for (const auto& snapshot : manifest.snapshots) {
+    RWMETA_ASSIGN_OR_RETURN(auto details, backup_->SnapshotDetails(snapshot));
+    for (const auto& [table_id, info] : details->state_table_info) {
       if (info.committed_epoch == epoch) return Status::Ok();
     }
   }

@@ -150,18 +150,24 @@ std::string StateTableInfoJson(const std::map<uint32_t, backup::StateTableInfoEn
 // backup location when scanned.
 std::function<Result<Rows>()> RwMetaSnapshot(const Env& e) {
   auto source = e.session.meta_snapshots;
-  return [source]() -> Result<Rows> {
-    if (!source) {
+  auto details_of = e.session.meta_snapshot_details;
+  return [source, details_of]() -> Result<Rows> {
+    if (!source || !details_of) {
       return sql::NotSupported(
           "rw_meta_snapshot is not available: this session has no backup manager");
     }
     RWMETA_ASSIGN_OR_RETURN(backup::Manifest manifest, source());
     Rows rows;
     for (const auto& m : manifest.snapshots) {
+      // From the snapshot object's header (cached by the backup storage): the manifest entry no
+      // longer carries it.
+      RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<const backup::SnapshotDetails> details,
+                              details_of(m));
       rows.push_back({I(static_cast<int64_t>(m.id)), I(static_cast<int64_t>(m.hummock_version_id)),
                       EpochDatum(m.safe_epoch), EpochTs(m.safe_epoch),
                       EpochDatum(m.max_committed_epoch), EpochTs(m.max_committed_epoch),
-                      m.remarks ? S(*m.remarks) : N(), S(StateTableInfoJson(m.state_table_info)),
+                      m.remarks ? S(*m.remarks) : N(),
+                      S(StateTableInfoJson(details->state_table_info)),
                       m.rw_version ? S(*m.rw_version) : N(), I(static_cast<int64_t>(m.size_bytes)),
                       I(m.created_at_ms * 1000), I(static_cast<int64_t>(m.format_version))});
     }

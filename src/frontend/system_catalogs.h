@@ -63,6 +63,10 @@ struct CatalogSessionInfo {
   // The meta snapshots of the current backup location, in manifest order, for
   // rw_catalog.rw_meta_snapshot (empty function: the catalog answers 0A000 when scanned).
   std::function<Result<backup::Manifest>()> meta_snapshots;
+  // The details (state table info) of one of those snapshots: BackupManager::SnapshotDetails.
+  std::function<Result<std::shared_ptr<const backup::SnapshotDetails>>(
+      const backup::SnapshotMetadata&)>
+      meta_snapshot_details;
   // SET QUERY_EPOCH: when non-zero, user tables and materialized views read as of the meta
   // snapshot whose state_table_info has the table committed at exactly this epoch (system
   // catalogs stay live).

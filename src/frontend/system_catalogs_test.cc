@@ -268,7 +268,8 @@ TEST_P(SystemCatalogsTest, RwMetaSnapshotShowsTheManifestInOrder) {
   second.hummock_version_id = 42;
   second.format_version = 1;
   second.remarks = "before upgrade";
-  second.state_table_info = {{1001, {day, 2}}, {1002, {day - 65536, 2}}};
+  // An entry of the old layout (details inline) and one of the new (details from the object).
+  second.inline_details = backup::SnapshotDetails{{}, {{1001, {day, 2}}, {1002, {day - 65536, 2}}}};
   second.rw_version = "rwmeta 0.1.0";
   second.max_committed_epoch = day;
   second.safe_epoch = day - 65536;
@@ -285,6 +286,13 @@ TEST_P(SystemCatalogsTest, RwMetaSnapshotShowsTheManifestInOrder) {
   info.database = "dev";
   info.search_path = {"$user", "public"};
   info.meta_snapshots = [&]() -> Result<backup::Manifest> { return manifest; };
+  info.meta_snapshot_details = [](const backup::SnapshotMetadata& entry)
+      -> Result<std::shared_ptr<const backup::SnapshotDetails>> {
+    if (entry.inline_details) {
+      return std::make_shared<const backup::SnapshotDetails>(*entry.inline_details);
+    }
+    return std::make_shared<const backup::SnapshotDetails>();
+  };
 
   std::vector<std::string> names;
   ASSERT_OK_AND_ASSIGN(Rows rows,
@@ -308,6 +316,14 @@ TEST_P(SystemCatalogsTest, RwMetaSnapshotShowsTheManifestInOrder) {
                       "state_table_info->'1001'->>'compactionGroupId' FROM rw_meta_snapshot "
                       "WHERE state_table_info->'1001' IS NOT NULL"));
   EXPECT_EQ(rows, (Rows{{"7", "5662310334464", "2"}}));
+
+  // A snapshot whose details cannot be read fails the query with its error.
+  info.meta_snapshot_details = [](const backup::SnapshotMetadata& entry)
+      -> Result<std::shared_ptr<const backup::SnapshotDetails>> {
+    return DataLossError("snapshot " + std::to_string(entry.id) + ": its object is missing");
+  };
+  EXPECT_THAT(QueryWith(info, "SELECT count(*) FROM rw_meta_snapshot"),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("snapshot 7: its object is missing")));
 
   // The manifest's error is the query's.
   info.meta_snapshots = []() -> Result<backup::Manifest> {

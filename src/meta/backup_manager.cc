@@ -464,7 +464,7 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks, 
     message = fmt::format(
         "snapshot {} of hummock version {} ({} objects, max committed epoch {}): {} in {} ms at "
         "{}",
-        job_id, written->hummock_version_id, written->ssts.size(), written->max_committed_epoch,
+        job_id, written->hummock_version_id, written->object_count, written->max_committed_epoch,
         HumanBytes(written->size_bytes), latency_ms, location->Display());
     std::lock_guard lock(mu_);
     if (location_ != location) {
@@ -631,21 +631,25 @@ Result<backup::SnapshotContents> BackupManager::VerifySnapshot(uint64_t id) {
 Result<std::shared_ptr<const hummock::HummockVersion>> BackupManager::VersionForEpoch(
     uint32_t table_id, uint64_t epoch) {
   RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<Location> location, UsableLocation());
-  auto find = [&](const backup::Manifest& manifest) -> std::optional<uint64_t> {
+  // Each snapshot's state table info comes from its object's header (cached): a snapshot whose
+  // details cannot be read fails the search rather than being skipped, so an epoch is never
+  // reported missing while a snapshot that may hold it is unreadable.
+  auto find = [&](const backup::Manifest& manifest) -> Result<std::optional<uint64_t>> {
     for (const auto& entry : manifest.snapshots) {
-      auto it = entry.state_table_info.find(table_id);
-      if (it != entry.state_table_info.end() && it->second.committed_epoch == epoch) {
-        return entry.id;
+      RWMETA_ASSIGN_OR_RETURN(auto details, location->storage->Details(entry));
+      auto it = details->state_table_info.find(table_id);
+      if (it != details->state_table_info.end() && it->second.committed_epoch == epoch) {
+        return std::optional<uint64_t>(entry.id);
       }
     }
-    return std::nullopt;
+    return std::optional<uint64_t>();
   };
   RWMETA_ASSIGN_OR_RETURN(backup::Manifest manifest,
                           CachedManifest(*location, kProtectionRefreshMs));
-  std::optional<uint64_t> snapshot_id = find(manifest);
+  RWMETA_ASSIGN_OR_RETURN(std::optional<uint64_t> snapshot_id, find(manifest));
   if (!snapshot_id) {
     RWMETA_ASSIGN_OR_RETURN(manifest, CachedManifest(*location, 0));
-    snapshot_id = find(manifest);
+    RWMETA_ASSIGN_OR_RETURN(snapshot_id, find(manifest));
   }
   if (!snapshot_id) {
     return NotFoundError(
@@ -818,13 +822,14 @@ Result<std::vector<uint64_t>> BackupManager::ProtectedObjectIds() {
   }
   RWMETA_ASSIGN_OR_RETURN(backup::Manifest manifest,
                           CachedManifest(**location, kProtectionRefreshMs));
-  std::vector<uint64_t> ids;
-  for (const auto& entry : manifest.snapshots) {
-    ids.insert(ids.end(), entry.ssts.begin(), entry.ssts.end());
-  }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
+  // Exact: every listed snapshot's object ids (cached by the storage), or its error.
+  return (*location)->storage->ProtectedObjectIds(manifest);
+}
+
+Result<std::shared_ptr<const backup::SnapshotDetails>> BackupManager::SnapshotDetails(
+    const backup::SnapshotMetadata& entry) {
+  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<Location> location, UsableLocation());
+  return location->storage->Details(entry);
 }
 
 void BackupManager::OnParamChanged(const std::string& name, const ParamValues& /*old_values*/,

@@ -171,8 +171,13 @@ struct BackupManagerOptions {
   // Written into each snapshot's header.
   std::string cluster_id;
   std::string rwmeta_version;
-  // A job is refused while the current location holds this many snapshots.
-  size_t max_snapshots = 100;
+  // A job is refused while the current location holds this many snapshots. 1,000: an entry of the
+  // manifest costs about 400 bytes whatever the catalog (details are in each object's header), so
+  // the manifest every BACKUP rewrites and GC re-reads stays under 0.5 MB; what grows with the
+  // count is GC's cached object ids (a few KiB per snapshot) and, after a restart, one header read
+  // per snapshot before GC can run (bench/backup/manifest_bench). It was 100 when every entry
+  // carried its details.
+  size_t max_snapshots = 1000;
   // Run by each job before its cut; a non-OK status fails the job with it. May be empty.
   std::function<Status()> before_cut;
   // Empty: objstore::OpenObjectStore.
@@ -232,13 +237,20 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   // a switch lands at the same moment.
   Result<backup::Manifest> GetManifest(BackupLocation* location = nullptr);
 
+  // The details (object ids, state table info) of `entry`, a snapshot of the current location's
+  // manifest: backup::BackupStorage::Details (read from the snapshot object's header, cached).
+  Result<std::shared_ptr<const backup::SnapshotDetails>> SnapshotDetails(
+      const backup::SnapshotMetadata& entry);
+
   // Reads snapshot `id` of the current location whole and checks it against its manifest entry
   // (backup::BackupStorage::VerifySnapshot).
   Result<backup::SnapshotContents> VerifySnapshot(uint64_t id);
 
   // For `SET QUERY_EPOCH`: the Hummock version of the first snapshot of the current manifest whose
   // state_table_info has `table_id` committed at exactly `epoch`. NotFound "backup include epoch
-  // <epoch> not found" if none; the snapshot's read errors otherwise. Cached.
+  // <epoch> not found" if none; the snapshot's read errors otherwise (a snapshot before the one
+  // found whose details cannot be read included). Cached; the search reads the details of the
+  // snapshots before the one found (SnapshotDetails, cached too).
   Result<std::shared_ptr<const hummock::HummockVersion>> VersionForEpoch(uint32_t table_id,
                                                                          uint64_t epoch);
 

@@ -335,7 +335,8 @@ TEST_P(BackupManagerTest, SnapshotObjectsAreProtectedUntilTheSnapshotIsDeleted) 
 
   ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, manager_->GetManifest());
   ASSERT_THAT(manifest.snapshots, SizeIs(1));
-  EXPECT_EQ(manifest.snapshots[0].state_table_info.at(1001).committed_epoch, first_epoch);
+  ASSERT_OK_AND_ASSIGN(auto details, manager_->SnapshotDetails(manifest.snapshots[0]));
+  EXPECT_EQ(details->state_table_info.at(1001).committed_epoch, first_epoch);
   EXPECT_EQ(manifest.snapshots[0].max_committed_epoch, first_epoch);
 
   // Reads at the snapshot's epoch get the snapshot's version, not the current one.

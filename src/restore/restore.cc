@@ -514,7 +514,8 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   uint64_t max_referenced = 0;
   for (const auto& s : manifest->snapshots) {
     if (s.id > newest->id) newest = &s;
-    for (uint64_t object_id : s.ssts) max_referenced = std::max(max_referenced, object_id);
+    // In every entry, old layout or new: no snapshot's header needs reading for the floor.
+    max_referenced = std::max(max_referenced, s.max_object_id);
   }
   if (newest->id != id) {
     Step(options,
@@ -590,11 +591,13 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   // 7. Integrity.
   if (options.validate_integrity) {
     Step(options, "checking that every object the snapshot references exists");
+    RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<const backup::SnapshotDetails> details,
+                            backup.Details(*entry));
     std::vector<uint64_t> missing;
-    for (uint64_t object_id : entry->ssts) {
+    for (uint64_t object_id : details->object_ids) {
       if (!listed->contains(object_id)) missing.push_back(object_id);
     }
-    summary.objects_checked = entry->ssts.size();
+    summary.objects_checked = details->object_ids.size();
     if (!missing.empty()) {
       return FailedPreconditionError(fmt::format(
           "meta snapshot {} references {} objects missing from state store {} directory {}: {}", id,

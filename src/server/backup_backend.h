@@ -44,6 +44,11 @@ class BackupBackend {
   // The current location's manifest, and in `*location` (not null) the location it comes from.
   // The location's error if it cannot be read.
   virtual Result<backup::Manifest> GetManifest(meta::BackupLocation* location) = 0;
+  // The details (object ids, state table info) of `entry`, an entry of the manifest GetManifest
+  // returned: from the entry or its object's header. DataLoss if the object is missing or
+  // damaged, Unimplemented (unknown format version), the location's errors.
+  virtual Result<std::shared_ptr<const backup::SnapshotDetails>> SnapshotDetails(
+      const backup::SnapshotMetadata& entry) = 0;
   // Reads snapshot `id` whole and checks it against its manifest entry: NotFound (not listed or
   // object missing), DataLoss (corrupt), Unimplemented (unknown format version).
   virtual Result<backup::SnapshotContents> VerifySnapshot(uint64_t id) = 0;
@@ -73,6 +78,10 @@ class BackupManagerBackend : public BackupBackend {
   }
   Result<backup::Manifest> GetManifest(meta::BackupLocation* location) override {
     return manager_.GetManifest(location);
+  }
+  Result<std::shared_ptr<const backup::SnapshotDetails>> SnapshotDetails(
+      const backup::SnapshotMetadata& entry) override {
+    return manager_.SnapshotDetails(entry);
   }
   Result<backup::SnapshotContents> VerifySnapshot(uint64_t id) override {
     return manager_.VerifySnapshot(id);

@@ -27,8 +27,8 @@ void FillJob(const meta::BackupJobInfo& job, JobMessage* out) {
   out->set_error_code(static_cast<uint32_t>(rpc::ToGrpcCode(job.error.code())));
 }
 
-void FillMetadata(const backup::SnapshotMetadata& entry, bool include_object_ids,
-                  backup_service::MetaSnapshotMetadata* out) {
+void FillMetadata(const backup::SnapshotMetadata& entry, const backup::SnapshotDetails& details,
+                  bool include_object_ids, backup_service::MetaSnapshotMetadata* out) {
   out->set_id(entry.id);
   out->set_hummock_version_id(entry.hummock_version_id);
   out->set_max_committed_epoch(entry.max_committed_epoch);
@@ -36,7 +36,7 @@ void FillMetadata(const backup::SnapshotMetadata& entry, bool include_object_ids
   out->set_format_version(entry.format_version);
   if (entry.remarks) out->set_remarks(*entry.remarks);
   if (entry.rw_version) out->set_rw_version(*entry.rw_version);
-  for (const auto& [table_id, info] : entry.state_table_info) {
+  for (const auto& [table_id, info] : details.state_table_info) {
     hummock::StateTableInfo& table = (*out->mutable_state_table_info())[table_id];
     table.set_committed_epoch(info.committed_epoch);
     table.set_compaction_group_id(info.compaction_group_id);
@@ -44,9 +44,9 @@ void FillMetadata(const backup::SnapshotMetadata& entry, bool include_object_ids
   out->set_size_bytes(entry.size_bytes);
   out->set_checksum(entry.checksum);
   out->set_created_at_ms(entry.created_at_ms);
-  out->set_object_count(entry.ssts.size());
+  out->set_object_count(entry.object_count);
   if (include_object_ids) {
-    for (uint64_t id : entry.ssts) out->add_object_ids(id);
+    for (uint64_t id : details.object_ids) out->add_object_ids(id);
   }
 }
 
@@ -123,7 +123,11 @@ grpc::Status BackupServiceImpl::GetMetaSnapshotManifest(
   backup_service::MetaSnapshotManifest* out = response->mutable_manifest();
   out->set_manifest_id(manifest->manifest_id);
   for (const backup::SnapshotMetadata& entry : manifest->snapshots) {
-    FillMetadata(entry, request->include_object_ids(), out->add_snapshot_metadata());
+    // State table info and object ids: from the snapshot object's header (cached).
+    Result<std::shared_ptr<const backup::SnapshotDetails>> details =
+        backend_.SnapshotDetails(entry);
+    if (!details.ok()) return rpc::ToGrpcStatus(details.status());
+    FillMetadata(entry, **details, request->include_object_ids(), out->add_snapshot_metadata());
   }
   response->mutable_location()->set_url(location.url);
   response->mutable_location()->set_directory(location.directory);

@@ -300,7 +300,7 @@ TEST_F(BackupServiceTest, VerifyReadsTheSnapshotWholeAndRefusesACorruptOne) {
   const bs::MetaSnapshotMetadata& entry = m.manifest().snapshot_metadata(0);
   EXPECT_EQ(v.snapshot_id(), id);
   EXPECT_EQ(v.format_major_version(), 1u);
-  EXPECT_EQ(v.format_minor_version(), 0u);
+  EXPECT_EQ(v.format_minor_version(), backup::kSnapshotMinorVersion);
   EXPECT_EQ(v.cluster_id(), node_->cluster_id());
   EXPECT_EQ(v.rwmeta_version(), "rwmeta-test");
   EXPECT_EQ(v.source_backend(), std::string(node_->meta_store().backend()));
@@ -410,6 +410,11 @@ class FakeBackupBackend final : public BackupBackend {
     location->url = "memory";
     location->directory = "backup";
     return backup::Manifest{};
+  }
+  Result<std::shared_ptr<const backup::SnapshotDetails>> SnapshotDetails(
+      const backup::SnapshotMetadata& /*entry*/) override {
+    if (!error.ok()) return error;
+    return std::make_shared<const backup::SnapshotDetails>();
   }
   Result<backup::SnapshotContents> VerifySnapshot(uint64_t id) override {
     if (!error.ok()) return error;

@@ -367,7 +367,8 @@ TEST_F(RestoreE2eTest, LifecycleOlderSnapshotDdlNewSnapshotRestoreAgain) {
   backup::BackupStorage storage(backup_store.get(), "backup");
   ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, storage.ReadManifest());
   ASSERT_EQ(manifest.snapshots.size(), 2u);
-  const uint64_t newest_max = manifest.snapshots[1].ssts.back();
+  const uint64_t newest_max = manifest.snapshots[1].max_object_id;
+  ASSERT_OK_AND_ASSIGN(auto oldest, storage.Details(manifest.snapshots[0]));
   {
     uint64_t generation = 0;
     ASSERT_OK(DumpStore("sqlite://" + a_db, &generation).status());
@@ -376,7 +377,7 @@ TEST_F(RestoreE2eTest, LifecycleOlderSnapshotDdlNewSnapshotRestoreAgain) {
     ASSERT_OK_AND_ASSIGN(auto manager,
                          hummock::HummockManager::Open(
                              *meta, *state, {.data_directory = kDir, .generation = generation}));
-    const auto& old_ids = manifest.snapshots[0].ssts;
+    const auto& old_ids = oldest->object_ids;
     int new_objects = 0;
     for (uint64_t object_id : hummock::ObjectIds(*manager->current())) {
       if (std::find(old_ids.begin(), old_ids.end(), object_id) != old_ids.end()) continue;
@@ -494,7 +495,10 @@ TEST_F(RestoreE2eTest, ClearErrorsLeaveTheTargetUntouched) {
   ASSERT_OK_AND_ASSIGN(auto backup_store, objstore::OpenObjectStore(g_source->backup_url));
   ASSERT_OK_AND_ASSIGN(backup::Manifest manifest,
                        backup::BackupStorage(backup_store.get(), "backup").ReadManifest());
-  const uint64_t lost = manifest.snapshots[0].ssts.front();
+  ASSERT_OK_AND_ASSIGN(
+      auto details,
+      backup::BackupStorage(backup_store.get(), "backup").Details(manifest.snapshots[0]));
+  const uint64_t lost = details->object_ids.front();
   fs::remove(fmt::format("{}/lossy/{}/{}.data", dir_.path(), kDir, lost));
   const std::vector<std::string> onto_copy = {"--hummock-storage-url",
                                               copy,

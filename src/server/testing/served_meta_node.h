@@ -80,7 +80,7 @@ class BackupTestNode {
   struct Options {
     // Written into each snapshot's header.
     std::string rwmeta_version = "rwmeta-test";
-    size_t max_snapshots = 100;
+    size_t max_snapshots = 1000;  // meta::BackupManagerOptions's default
   };
 
   // Bootstraps the meta store (state store "hummock+memory", backup location "memory" directory
