@@ -22,7 +22,8 @@ Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::Re
                                                       const hummock::HummockVersion& version,
                                                       SnapshotHeader header,
                                                       std::optional<std::string> remarks,
-                                                      const metastore::Model& model) {
+                                                      const metastore::Model& model,
+                                                      bool scheduled) {
   auto exists = [id](const Manifest& m) -> Status {
     if (m.Find(id) != nullptr) {
       return AlreadyExistsError("snapshot " + std::to_string(id) + " is already in the manifest");
@@ -44,6 +45,7 @@ Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::Re
   entry.hummock_version_id = version.id();
   entry.format_version = kSnapshotFormatVersion;
   entry.remarks = std::move(remarks);
+  entry.scheduled = scheduled;
   entry.object_count = details->object_ids.size();
   entry.max_object_id = details->object_ids.empty() ? 0 : details->object_ids.back();
   if (!header.rwmeta_version.empty()) entry.rw_version = header.rwmeta_version;

@@ -57,21 +57,21 @@ class BackupStorage : public hummock::ObjectProtectionSet {
                 BackupStorageOptions options = {});
 
   // Writes snapshot `id` of `view` with `version` (header as in backup::WriteSnapshot, details
-  // included), then adds its manifest entry (remarks, rw_version from header.rwmeta_version, the
-  // version's object count and largest object id, size and checksum of the object; no inline
-  // details), and caches its details. AlreadyExists if the manifest lists `id` already
-  // (checked before and, atomically, when publishing). Before publishing, the object is read back
-  // from the store and checked whole (CheckObject): a failed check deletes it, publishes nothing
-  // and returns the check's error (DataLoss for bytes that do not match, naming the object). If
-  // publishing reports an error, the
-  // manifest is read again: if it lists the entry after all (a lost response), that is success;
-  // if it certainly does not, the object is deleted; if unsure, the object stays for
-  // CleanUpUnlisted. Returns the new entry.
+  // included), then adds its manifest entry (remarks, scheduled, rw_version from
+  // header.rwmeta_version, the version's object count and largest object id, size and checksum of
+  // the object; no inline details), and caches its details. AlreadyExists if the manifest lists
+  // `id` already (checked before and, atomically, when publishing). Before publishing, the object
+  // is read back from the store and checked whole (CheckObject): a failed check deletes it,
+  // publishes nothing and returns the check's error (DataLoss for bytes that do not match, naming
+  // the object). If publishing reports an error, the manifest is read again: if it lists the entry
+  // after all (a lost response), that is success; if it certainly does not, the object is deleted;
+  // if unsure, the object stays for CleanUpUnlisted. Returns the new entry.
   Result<SnapshotMetadata> WriteSnapshot(uint64_t id, metastore::ReadView& view,
                                          const hummock::HummockVersion& version,
                                          SnapshotHeader header,
                                          std::optional<std::string> remarks = std::nullopt,
-                                         const metastore::Model& model = metastore::Model::Get());
+                                         const metastore::Model& model = metastore::Model::Get(),
+                                         bool scheduled = false);
 
   // The current manifest (empty if none). DataLoss if it does not decode.
   Result<Manifest> ReadManifest();

@@ -52,7 +52,8 @@ Status FailedBackupJobError(const backup_service::GetBackupJobStatusResponse& jo
 
 // The text of list-meta-snapshots, show-meta-snapshot (the manifest part; `verbose` adds the
 // object ids), the verification part of show-meta-snapshot --verify, backup-job-status,
-// list-backup-jobs and backup-metrics for the given responses. Exposed for tests.
+// list-backup-jobs, backup-metrics and drill-meta-snapshot for the given responses. Exposed for
+// tests.
 std::string RenderSnapshotList(const backup_service::GetMetaSnapshotManifestResponse& response);
 std::string RenderSnapshot(const backup_service::MetaSnapshotMetadata& snapshot,
                            const backup_service::BackupLocation& location, bool verbose);
@@ -60,5 +61,6 @@ std::string RenderVerification(const backup_service::VerifyMetaSnapshotResponse&
 std::string RenderJob(const backup_service::GetBackupJobStatusResponse& job);
 std::string RenderJobList(const backup_service::ListBackupJobsResponse& response);
 std::string RenderMetrics(const backup_service::GetBackupMetricsResponse& metrics);
+std::string RenderDrillReport(const backup_service::DrillMetaSnapshotResponse& report);
 
 }  // namespace rwmeta::ctl

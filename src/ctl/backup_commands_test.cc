@@ -23,6 +23,7 @@
 #include "ctl/ctl_context.h"
 #include "ctl/hummock_commands.h"
 #include "ctl/testing/risectl_binary.h"
+#include "hummock/names.h"
 #include "meta/backup_manager.h"
 #include "proto/backup_service.grpc.pb.h"
 #include "rpc/rpc_server.h"
@@ -171,15 +172,18 @@ TEST(BackupRenderTest, SnapshotListIsATableUnderTheLocation) {
   bare->set_id(4);
   bare->set_hummock_version_id(18);
   bare->set_size_bytes(100);
+  bare->set_scheduled(true);
+  bare->mutable_drill()->set_passed(false);
   EXPECT_EQ(RenderSnapshotList(response),
             "Backup storage:  s3://backups directory meta\n"
             "Manifest ID:     5\n"
             "Meta snapshots (2):\n"
             "ID  Hummock version  Max committed epoch                          Size (bytes)  "
-            "Created                  Remarks\n"
+            "Created                  Kind       Drill   Remarks\n"
             "3   17               10127985868800000 (2025-11-24 16:00:00 UTC)  4096          "
-            "2025-11-24 16:00:00 UTC  before upgrade\n"
-            "4   18               0                                            100\n");
+            "2025-11-24 16:00:00 UTC  on demand          before upgrade\n"
+            "4   18               0                                            100           "
+            "                         scheduled  FAILED\n");
 
   response.mutable_manifest()->clear_snapshot_metadata();
   response.mutable_manifest()->set_manifest_id(0);
@@ -202,6 +206,8 @@ TEST(BackupRenderTest, SnapshotShowsEveryManifestField) {
             "Checksum:             0123456789abcdef (xxh64)\n"
             "Created:              2025-11-24 16:00:00 UTC\n"
             "Objects referenced:   2\n"
+            "Kind:                 on demand\n"
+            "Last drill:           (never)\n"
             "Backup storage:       s3://backups directory meta\n"
             "Object IDs: 11, 12\n"
             "\n"
@@ -212,6 +218,12 @@ TEST(BackupRenderTest, SnapshotShowsEveryManifestField) {
 
   bs::MetaSnapshotMetadata bare;
   bare.set_id(1);
+  bare.set_scheduled(true);
+  bs::MetaSnapshotDrill* drill = bare.mutable_drill();
+  drill->set_at_ms(1764000000000);
+  drill->set_duration_ms(35);
+  drill->set_passed(false);
+  drill->set_message("object hummock_001/12.data is missing");
   EXPECT_EQ(RenderSnapshot(bare, SampleLocation(), /*verbose=*/false),
             "Snapshot ID:          1\n"
             "Hummock version ID:   0\n"
@@ -224,9 +236,40 @@ TEST(BackupRenderTest, SnapshotShowsEveryManifestField) {
             "Checksum:             0000000000000000 (xxh64)\n"
             "Created:\n"
             "Objects referenced:   0\n"
+            "Kind:                 scheduled\n"
+            "Last drill:           FAILED at 2025-11-24 16:00:00 UTC in 35 ms: object "
+            "hummock_001/12.data is missing\n"
             "Backup storage:       s3://backups directory meta\n"
             "\n"
             "State tables: none\n");
+}
+
+TEST(BackupRenderTest, DrillReportSaysWhatWasCheckedAndEveryProblem) {
+  bs::DrillMetaSnapshotResponse r;
+  r.set_snapshot_id(7);
+  r.set_passed(true);
+  r.set_duration_ms(120);
+  r.set_hummock_version_id(40);
+  r.set_tables(12);
+  r.set_rows(1204);
+  r.set_references_checked(33);
+  r.set_sequences_checked(7);
+  r.set_objects_checked(5);
+  EXPECT_EQ(RenderDrillReport(r),
+            "Meta snapshot 7 restore drill: passed in 120 ms\n"
+            "Checked: hummock version 40, 12 tables, 1204 rows, 33 foreign-key references, 7 id "
+            "sequences, 5 state-store objects\n");
+  r.set_passed(false);
+  r.set_problem_count(2);
+  r.add_problems("object hummock_001/12.data of hummock version 40 is missing");
+  r.add_problems("id sequence object is at 12, not above 14");
+  EXPECT_EQ(RenderDrillReport(r),
+            "Meta snapshot 7 restore drill: FAILED in 120 ms\n"
+            "Checked: hummock version 40, 12 tables, 1204 rows, 33 foreign-key references, 7 id "
+            "sequences, 5 state-store objects\n"
+            "Problems (2):\n"
+            "  object hummock_001/12.data of hummock version 40 is missing\n"
+            "  id sequence object is at 12, not above 14\n");
 }
 
 TEST(BackupRenderTest, VerificationShowsTheHeaderAndRowCounts) {
@@ -316,6 +359,8 @@ TEST(BackupRenderTest, JobsAndMetrics) {
   metrics.set_next_scheduled_at_ms(1764000000000);
   metrics.set_schedule_consecutive_failures(1);
   metrics.set_schedule_last_error("UNAVAILABLE: down");
+  metrics.set_drills_run(3);
+  metrics.set_drills_failed(1);
   EXPECT_EQ(RenderMetrics(metrics),
             "Jobs started:                4\n"
             "Jobs succeeded:              2\n"
@@ -329,7 +374,9 @@ TEST(BackupRenderTest, JobsAndMetrics) {
             "Scheduled jobs started:      3\n"
             "Scheduled jobs failed:       1\n"
             "Scheduled failing in a row:  1 (last: UNAVAILABLE: down)\n"
-            "Deleted by retention:        1\n");
+            "Deleted by retention:        1\n"
+            "Drills run:                  3\n"
+            "Drills failed:               1\n");
   bs::GetBackupMetricsResponse off;
   EXPECT_THAT(RenderMetrics(off),
               HasSubstr("Schedule:                    off (backup_schedule_interval_sec = 0)\n"));
@@ -558,8 +605,8 @@ TEST_F(BackupCommandsTest, ListMetaSnapshotsShowsEachSnapshot) {
                       HasSubstr(FormatEpoch(s.max_committed_epoch)),
                       HasSubstr(fmt::format("  {}  ", s.size_bytes))));
   }
-  EXPECT_THAT(lines[4], EndsWith(" UTC  first"));
-  EXPECT_THAT(lines[5], EndsWith(" UTC"));
+  EXPECT_THAT(lines[4], EndsWith(" UTC  on demand         first"));
+  EXPECT_THAT(lines[5], EndsWith(" UTC  on demand"));
 }
 
 TEST_F(BackupCommandsTest, ShowMetaSnapshotPrintsTheEntryAndVerifies) {
@@ -579,6 +626,8 @@ TEST_F(BackupCommandsTest, ShowMetaSnapshotPrintsTheEntryAndVerifies) {
                     HasSubstr("Remarks:              nightly\n"
                               "rwmeta version:       0.1.0\n"),
                     HasSubstr("Objects referenced:   1\n"
+                              "Kind:                 on demand\n"
+                              "Last drill:           (never)\n"
                               "Backup storage:       memory directory backup\n"
                               "Object IDs: " +
                               std::to_string(sst) + "\n"),
@@ -639,6 +688,29 @@ TEST_F(BackupCommandsTest, JobStatusAndHistory) {
   CommandResult limited = Risectl({"list-backup-jobs", "--limit", "1"});
   EXPECT_EQ(limited.exit_code, 0) << limited.err;
   EXPECT_EQ(Lines(limited.out).size(), 2u) << limited.out;
+}
+
+TEST_F(BackupCommandsTest, DrillMetaSnapshotPassesOrExitsOneNamingTheMissingObject) {
+  const uint64_t sst = CommitRows(2);
+  const std::string id = std::to_string(Backup());
+  CommandResult passed = Risectl({"drill-meta-snapshot", id});
+  EXPECT_EQ(passed.exit_code, 0) << passed.err;
+  EXPECT_THAT(passed.out, StartsWith("Meta snapshot " + id + " restore drill: passed in "));
+  EXPECT_THAT(Risectl({"list-meta-snapshots"}).out, HasSubstr("  on demand  passed\n"));
+
+  const std::string key = hummock::SstObjectKey(node_->hummock().options().data_directory, sst);
+  ASSERT_OK(node_->hummock().state_store().Delete(key));
+  CommandResult failed = Risectl({"drill-meta-snapshot", id});
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_THAT(failed.out, AllOf(HasSubstr("restore drill: FAILED in "), HasSubstr(key)));
+  EXPECT_THAT(failed.err,
+              HasSubstr("restore drill of meta snapshot " + id + " failed: 1 problem(s)"));
+  EXPECT_THAT(Risectl({"show-meta-snapshot", id}).out,
+              AllOf(HasSubstr("Last drill:           FAILED at "), HasSubstr(key)));
+
+  CommandResult unknown = Risectl({"drill-meta-snapshot", "99"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("99"));
 }
 
 TEST_F(BackupCommandsTest, BackupMetricsCountsJobs) {

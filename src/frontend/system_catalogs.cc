@@ -169,7 +169,9 @@ std::function<Result<Rows>()> RwMetaSnapshot(const Env& e) {
                       m.remarks ? S(*m.remarks) : N(),
                       S(StateTableInfoJson(details->state_table_info)),
                       m.rw_version ? S(*m.rw_version) : N(), I(static_cast<int64_t>(m.size_bytes)),
-                      I(m.created_at_ms * 1000), I(static_cast<int64_t>(m.format_version))});
+                      I(m.created_at_ms * 1000), I(static_cast<int64_t>(m.format_version)),
+                      B(m.scheduled), m.drill ? I(m.drill->at_ms * 1000) : N(),
+                      m.drill ? B(m.drill->passed) : N(), m.drill ? S(m.drill->message) : N()});
     }
     return rows;
   };
@@ -499,7 +501,8 @@ const std::map<std::pair<std::string, std::string>, SystemCatalog>& Registry() {
         "meta_snapshot_id int8, hummock_version_id int8, safe_epoch int8, "
         "safe_epoch_ts timestamp, max_committed_epoch int8, max_committed_epoch_ts timestamp, "
         "remarks text, state_table_info jsonb, rw_version text, size int8, "
-        "created_at timestamp, format_version int");
+        "created_at timestamp, format_version int, scheduled boolean, drilled_at timestamp, "
+        "drill_passed boolean, drill_message text");
     (*m)[{"rw_catalog", "rw_meta_snapshot"}].scan = RwMetaSnapshot;
     add("rw_catalog", "rw_cluster_info",
         "cluster_id text, generation int8, generation_started_at timestamp, "

@@ -280,6 +280,9 @@ TEST_P(SystemCatalogsTest, RwMetaSnapshotShowsTheManifestInOrder) {
   first.hummock_version_id = 0;
   first.format_version = 1;
   first.created_at_ms = 1'600'000'000'000;
+  first.scheduled = true;
+  first.drill = backup::DrillResult{
+      .at_ms = 1'600'000'060'000, .duration_ms = 12, .passed = false, .message = "broken"};
   manifest.snapshots = {second, first};  // manifest order, not id order
   CatalogSessionInfo info;
   info.user = "root";
@@ -297,18 +300,19 @@ TEST_P(SystemCatalogsTest, RwMetaSnapshotShowsTheManifestInOrder) {
   std::vector<std::string> names;
   ASSERT_OK_AND_ASSIGN(Rows rows,
                        QueryWith(info, "SELECT * FROM rw_catalog.rw_meta_snapshot", &names));
-  EXPECT_THAT(
-      names, ElementsAre("meta_snapshot_id", "hummock_version_id", "safe_epoch", "safe_epoch_ts",
-                         "max_committed_epoch", "max_committed_epoch_ts", "remarks",
-                         "state_table_info", "rw_version", "size", "created_at", "format_version"));
+  EXPECT_THAT(names,
+              ElementsAre("meta_snapshot_id", "hummock_version_id", "safe_epoch", "safe_epoch_ts",
+                          "max_committed_epoch", "max_committed_epoch_ts", "remarks",
+                          "state_table_info", "rw_version", "size", "created_at", "format_version",
+                          "scheduled", "drilled_at", "drill_passed", "drill_message"));
   EXPECT_EQ(rows,
             (Rows{{"7", "42", "5662310334464", "2021-01-01 23:59:59.999", "5662310400000",
                    "2021-01-02 00:00:00", "before upgrade",
                    R"({"1001": {"committedEpoch": "5662310400000", "compactionGroupId": "2"}, )"
                    R"("1002": {"committedEpoch": "5662310334464", "compactionGroupId": "2"}})",
-                   "rwmeta 0.1.0", "1234", "2023-11-14 22:13:20", "1"},
+                   "rwmeta 0.1.0", "1234", "2023-11-14 22:13:20", "1", "f", "NULL", "NULL", "NULL"},
                   {"2", "0", "0", "NULL", "0", "NULL", "NULL", "{}", "NULL", "0",
-                   "2020-09-13 12:26:40", "1"}}));
+                   "2020-09-13 12:26:40", "1", "t", "2020-09-13 12:27:40", "f", "broken"}}));
   // The JSON operators RisingWave's tests use on it.
   ASSERT_OK_AND_ASSIGN(
       rows, QueryWith(info,

@@ -134,11 +134,11 @@ Status FailedJobError(std::string_view message) {
   return Status(*code, std::string(rest.substr(name_end + 2)));
 }
 
-bool IsScheduledSnapshot(const backup::SnapshotMetadata& entry) {
-  return entry.remarks == kScheduledRemark;
-}
+bool IsScheduledSnapshot(const backup::SnapshotMetadata& entry) { return entry.scheduled; }
 
-bool IsVerifiedSnapshot(const backup::SnapshotMetadata& /*entry*/) { return true; }
+bool IsVerifiedSnapshot(const backup::SnapshotMetadata& entry) {
+  return !entry.drill || entry.drill->passed;
+}
 
 std::vector<uint64_t> SnapshotsPastRetention(const backup::Manifest& manifest,
                                              uint64_t retention_count, uint64_t retention_sec,
@@ -433,19 +433,23 @@ Result<uint64_t> BackupManager::StartJob(std::optional<std::string> remarks, boo
 void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks, bool scheduled,
                            std::shared_ptr<Location> location) {
   const auto started = std::chrono::steady_clock::now();
+  // The cut pins its version until the new entry is in the location's cached manifest, which is
+  // what GC asks (ProtectedObjectIds): unpinned earlier, a GC round in between could find the
+  // snapshot's objects neither pinned nor protected.
+  std::optional<hummock::ConsistentCut> pinned;
   Result<backup::SnapshotMetadata> written = [&]() -> Result<backup::SnapshotMetadata> {
     if (options_.before_cut) {
       RWMETA_RETURN_IF_ERROR(options_.before_cut().WithContext("checkpoint before the snapshot"));
     }
-    RWMETA_ASSIGN_OR_RETURN(hummock::ConsistentCut cut, hummock_.BeginConsistentCut());
+    RWMETA_ASSIGN_OR_RETURN(hummock::ConsistentCut taken, hummock_.BeginConsistentCut());
+    const hummock::ConsistentCut& cut = pinned.emplace(std::move(taken));
     backup::SnapshotHeader header;
     header.cluster_id = options_.cluster_id;
     header.rwmeta_version = options_.rwmeta_version;
     header.source_backend = std::string(meta_store_.backend());
     header.created_at_ms = clock_->NowMs();
-    // Published (and so protected) before `cut` unpins the version on return.
     return location->storage->WriteSnapshot(job_id, *cut.view, cut.version->version(), header,
-                                            remarks);
+                                            remarks, metastore::Model::Get(), scheduled);
   }();
   const int64_t latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::steady_clock::now() - started)
@@ -460,6 +464,7 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks, 
       // The published manifest id is not known here: force a re-read on the next use.
       location->manifest_read_at_ms = 0;
     }
+    pinned.reset();  // protected from here on
     state = BackupJobState::kSucceeded;
     message = fmt::format(
         "snapshot {} of hummock version {} ({} objects, max committed epoch {}): {} in {} ms at "
@@ -473,6 +478,7 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks, 
           "previous location";
     }
   } else {
+    pinned.reset();
     state = BackupJobState::kFailed;
     message = FailedJobMessage(job_id, written.status());
   }
@@ -499,8 +505,16 @@ void BackupManager::RunJob(uint64_t job_id, std::optional<std::string> remarks, 
       failed_at_ms_ = clock_->NowMs();
     }
   }
-  // Before the job counts as ended, so that whoever waits for it sees retention done.
-  if (scheduled && state == BackupJobState::kSucceeded) ApplyRetention();
+  // Before the job counts as ended, so that whoever waits for it sees the drill and retention
+  // done. The drill first: retention keeps the newest verified snapshot.
+  if (scheduled && state == BackupJobState::kSucceeded) {
+    Result<restore::DrillReport> drill = DrillSnapshot(job_id);
+    if (!drill.ok()) {
+      spdlog::error("backup: the restore drill of scheduled meta snapshot {} could not run: {}",
+                    job_id, drill.status().ToString());
+    }
+    ApplyRetention();
+  }
   DeleteOrphans(*location);
   std::lock_guard lock(mu_);
   if (state == BackupJobState::kSucceeded) {
@@ -626,6 +640,40 @@ Result<backup::Manifest> BackupManager::GetManifest(BackupLocation* where) {
 Result<backup::SnapshotContents> BackupManager::VerifySnapshot(uint64_t id) {
   RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<Location> location, UsableLocation());
   return location->storage->VerifySnapshot(id);
+}
+
+Result<restore::DrillReport> BackupManager::DrillSnapshot(uint64_t id) {
+  RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<Location> location, UsableLocation());
+  std::lock_guard drilling(drill_mu_);
+  restore::DrillOptions options;
+  options.clock = clock_;
+  RWMETA_ASSIGN_OR_RETURN(restore::DrillReport report,
+                          restore::DrillSnapshot(*location->storage, id, hummock_.state_store(),
+                                                 hummock_.options().data_directory, options));
+  const std::string line = restore::FormatDrillReport(report);
+  if (report.passed) {
+    spdlog::info("backup: restore drill of meta snapshot {} passed: {}", id, line);
+  } else {
+    spdlog::error("backup: restore drill of meta snapshot {} FAILED: {}", id, line);
+  }
+  Status recorded = location->storage
+                        ->RecordDrill(id, backup::DrillResult{.at_ms = report.started_at_ms,
+                                                              .duration_ms = report.duration_ms,
+                                                              .passed = report.passed,
+                                                              .message = line})
+                        .status();
+  {
+    std::lock_guard lock(location->cache_mu);
+    location->manifest_read_at_ms = 0;
+  }
+  if (!recorded.ok()) {
+    spdlog::warn("backup: recording the drill of meta snapshot {} in the manifest: {}", id,
+                 recorded.ToString());
+  }
+  std::lock_guard lock(mu_);
+  ++metrics_.drills_run;
+  if (!report.passed) ++metrics_.drills_failed;
+  return report;
 }
 
 Result<std::shared_ptr<const hummock::HummockVersion>> BackupManager::VersionForEpoch(

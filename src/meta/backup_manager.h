@@ -36,6 +36,10 @@
 // (BackupMetrics::scheduled_jobs_failed) and retried after a backoff that starts at
 // schedule_retry_min_ms and doubles up to the interval; a scheduled job due while an on-demand job
 // runs starts when that one ends.
+// Drills: after each scheduled job that succeeded (before retention) and on DrillSnapshot, the
+// snapshot is restored in-process into an in-memory meta store and checked (restore/drill.h);
+// the result is recorded in its manifest entry, a failed drill is logged as an error naming the
+// problems, and a snapshot whose latest drill failed is not "verified".
 // Retention, after each scheduled job that succeeded and when a retention parameter changes,
 // deletes scheduled snapshots beyond the newest backup_retention_count (0: no count limit) and
 // those older than backup_retention_sec (0: no age limit), oldest first, but never the newest
@@ -78,6 +82,7 @@
 #include "meta/system_params.h"
 #include "metastore/meta_store.h"
 #include "objstore/object_store.h"
+#include "restore/drill.h"
 
 namespace rwmeta::meta {
 
@@ -123,6 +128,9 @@ struct BackupMetrics {
   uint64_t scheduled_jobs_started = 0;
   uint64_t scheduled_jobs_failed = 0;
   uint64_t snapshots_deleted_by_retention = 0;
+  // Restore drills run (scheduled and asked for) and how many of them failed.
+  uint64_t drills_run = 0;
+  uint64_t drills_failed = 0;
   uint64_t bytes_written = 0;  // snapshot objects of succeeded jobs
   int64_t last_job_latency_ms = 0;
   int64_t total_job_latency_ms = 0;  // over finished jobs
@@ -246,6 +254,12 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   // (backup::BackupStorage::VerifySnapshot).
   Result<backup::SnapshotContents> VerifySnapshot(uint64_t id);
 
+  // Runs a restore drill of snapshot `id` of the current location against the Hummock state store
+  // (restore::DrillSnapshot; one drill at a time), records its result in the manifest entry and
+  // logs it (a failed drill as an error). A failed drill is a report with passed false, not an
+  // error; errors: NotFound (not listed), the location's or state store's errors.
+  Result<restore::DrillReport> DrillSnapshot(uint64_t id);
+
   // For `SET QUERY_EPOCH`: the Hummock version of the first snapshot of the current manifest whose
   // state_table_info has `table_id` committed at exactly `epoch`. NotFound "backup include epoch
   // <epoch> not found" if none; the snapshot's read errors otherwise (a snapshot before the one
@@ -328,6 +342,7 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   bool schedule_woken_ = false;            // guarded by mu_: a schedule parameter changed
   std::condition_variable schedule_wake_;  // with mu_
   std::mutex retention_mu_;                // one retention pass at a time
+  std::mutex drill_mu_;                    // one drill at a time (it holds a snapshot's rows)
   std::thread schedule_thread_;
 };
 

@@ -12,6 +12,7 @@
 
 #include "common/testing/fake_clock.h"
 #include "common/testing/status_matchers.h"
+#include "hummock/names.h"
 #include "meta/bootstrap.h"
 #include "meta/test_store.h"
 #include "objstore/factory.h"
@@ -727,13 +728,62 @@ TEST_P(BackupScheduleTest, AScheduledJobDueWhileAnotherRunsStartsWhenItEnds) {
   EXPECT_NE(TickAndWait(), std::nullopt);
 }
 
+TEST_P(BackupScheduleTest, EachScheduledSnapshotIsDrilledAndAFailedDrillNamesTheMissingObject) {
+  SetSystemParam("backup_schedule_interval_sec", "60");
+  SetSystemParam("backup_retention_count", "1");
+  OpenScheduled();
+  const auto [object_id, epoch] = CommitSst();
+  const std::string sst_key = hummock::SstObjectKey("hummock_001", object_id);
+  ASSERT_OK(state_store_.Put(sst_key, "sst bytes"));
+
+  clock_.AdvanceMs(60'000);
+  const std::optional<uint64_t> first = TickAndWait();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_OK_AND_ASSIGN(backup::Manifest manifest, manager_->GetManifest());
+  const backup::SnapshotMetadata* entry = manifest.Find(*first);
+  ASSERT_NE(entry, nullptr);
+  EXPECT_TRUE(entry->scheduled);
+  ASSERT_TRUE(entry->drill.has_value());
+  EXPECT_TRUE(entry->drill->passed) << entry->drill->message;
+  EXPECT_EQ(entry->drill->at_ms, clock_.NowMs());
+  EXPECT_TRUE(IsVerifiedSnapshot(*entry));
+  EXPECT_EQ(manager_->metrics().drills_run, 1u);
+
+  // The SST goes missing: the next scheduled snapshot's drill fails naming it, and retention
+  // (count 1) keeps the older snapshot, the newest verified one.
+  ASSERT_OK(state_store_.Delete(sst_key));
+  clock_.AdvanceMs(60'000);
+  const std::optional<uint64_t> second = TickAndWait();
+  ASSERT_TRUE(second.has_value());
+  ASSERT_OK_AND_ASSIGN(manifest, manager_->GetManifest());
+  EXPECT_THAT(Ids(manifest), ElementsAre(*first, *second));
+  entry = manifest.Find(*second);
+  ASSERT_NE(entry, nullptr);
+  ASSERT_TRUE(entry->drill.has_value());
+  EXPECT_FALSE(entry->drill->passed);
+  EXPECT_THAT(entry->drill->message, HasSubstr(sst_key));
+  EXPECT_FALSE(IsVerifiedSnapshot(*entry));
+  BackupMetrics metrics = manager_->metrics();
+  EXPECT_EQ(metrics.drills_run, 2u);
+  EXPECT_EQ(metrics.drills_failed, 1u);
+
+  // Asked for: the first snapshot's drill fails too now, and its result is replaced.
+  ASSERT_OK_AND_ASSIGN(restore::DrillReport report, manager_->DrillSnapshot(*first));
+  EXPECT_FALSE(report.passed);
+  EXPECT_THAT(report.problems, ::testing::Contains(HasSubstr(sst_key)));
+  ASSERT_OK_AND_ASSIGN(manifest, manager_->GetManifest());
+  EXPECT_FALSE(manifest.Find(*first)->drill->passed);
+  // An unknown snapshot cannot be drilled.
+  EXPECT_THAT(manager_->DrillSnapshot(999), StatusIs(StatusCode::kNotFound));
+}
+
 TEST(SnapshotsPastRetentionTest, CountAgeAndTheNewestVerified) {
   backup::Manifest manifest;
   auto add = [&](uint64_t id, int64_t created, bool scheduled) {
     backup::SnapshotMetadata entry;
     entry.id = id;
     entry.created_at_ms = created;
-    if (scheduled) entry.remarks = "scheduled";
+    entry.scheduled = scheduled;
     manifest.snapshots.push_back(entry);
   };
   add(1, 1000, false);
@@ -749,6 +799,13 @@ TEST(SnapshotsPastRetentionTest, CountAgeAndTheNewestVerified) {
   // Everything too old: the newest scheduled stays.
   EXPECT_THAT(SnapshotsPastRetention(manifest, 0, 1, 100'000), ElementsAre(2, 3));
   EXPECT_THAT(SnapshotsPastRetention(manifest, 0, UINT64_MAX, 100'000), IsEmpty());
+  // The newest scheduled snapshot's drill failed: the one before it is the newest verified.
+  manifest.snapshots[4].drill = backup::DrillResult{.passed = false, .message = "broken"};
+  EXPECT_THAT(SnapshotsPastRetention(manifest, 0, 1, 100'000), ElementsAre(2, 5));
+  EXPECT_THAT(SnapshotsPastRetention(manifest, 1, 0, 100'000), ElementsAre(2));
+  // A remark is only a remark: an on-demand snapshot remarked "scheduled" is not retention's.
+  manifest.snapshots[0].remarks = "scheduled";
+  EXPECT_THAT(SnapshotsPastRetention(manifest, 1, 0, 100'000), ElementsAre(2));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BackupScheduleTest, ::testing::Values("memory", "sqlite"));

@@ -281,7 +281,8 @@ TEST_F(DrillTest, CorruptByteIsAFailedDrillNotAnError) {
   ASSERT_OK_AND_ASSIGN(DrillReport report, Drill(id));
   EXPECT_FALSE(report.passed);
   ASSERT_EQ(report.problems.size(), 1u) << FormatDrillReport(report);
-  EXPECT_THAT(report.problems[0], StartsWith("snapshot object " + key + ": chunk 0"));
+  // (The header ends its own chunk since format 1.1: the middle byte is in a later one.)
+  EXPECT_THAT(report.problems[0], StartsWith("snapshot object " + key + ": chunk "));
   EXPECT_THAT(report.problems[0], HasSubstr("checksum mismatch"));
 }
 

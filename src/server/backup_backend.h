@@ -56,6 +56,9 @@ class BackupBackend {
   virtual meta::BackupMetrics Metrics() = 0;
   // What the schedule of meta snapshots is doing.
   virtual meta::ScheduleState Schedule() = 0;
+  // Runs a restore drill of snapshot `id` and records it: a report (passed or not), or NotFound
+  // (not listed) and the stores' errors when the drill cannot run.
+  virtual Result<restore::DrillReport> DrillSnapshot(uint64_t id) = 0;
 };
 
 // The meta node's BackupBackend: each method forwards to the same-named method of `manager`
@@ -88,6 +91,9 @@ class BackupManagerBackend : public BackupBackend {
   }
   meta::BackupMetrics Metrics() override { return manager_.metrics(); }
   meta::ScheduleState Schedule() override { return manager_.schedule(); }
+  Result<restore::DrillReport> DrillSnapshot(uint64_t id) override {
+    return manager_.DrillSnapshot(id);
+  }
 
  private:
   meta::BackupManager& manager_;

@@ -45,6 +45,14 @@ void FillMetadata(const backup::SnapshotMetadata& entry, const backup::SnapshotD
   out->set_checksum(entry.checksum);
   out->set_created_at_ms(entry.created_at_ms);
   out->set_object_count(entry.object_count);
+  out->set_scheduled(entry.scheduled);
+  if (entry.drill) {
+    backup_service::MetaSnapshotDrill* drill = out->mutable_drill();
+    drill->set_at_ms(entry.drill->at_ms);
+    drill->set_duration_ms(entry.drill->duration_ms);
+    drill->set_passed(entry.drill->passed);
+    drill->set_message(EscapeInvalidUtf8(entry.drill->message));
+  }
   if (include_object_ids) {
     for (uint64_t id : details.object_ids) out->add_object_ids(id);
   }
@@ -182,9 +190,34 @@ grpc::Status BackupServiceImpl::GetBackupMetrics(
   response->set_schedule_interval_sec(schedule.interval_sec);
   if (schedule.next_at_ms) response->set_next_scheduled_at_ms(*schedule.next_at_ms);
   response->set_schedule_consecutive_failures(schedule.consecutive_failures);
+  response->set_drills_run(metrics.drills_run);
+  response->set_drills_failed(metrics.drills_failed);
   if (!schedule.last_error.ok()) {
     response->set_schedule_last_error(EscapeInvalidUtf8(schedule.last_error.ToString()));
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status BackupServiceImpl::DrillMetaSnapshot(
+    grpc::ServerContext* context, const backup_service::DrillMetaSnapshotRequest* request,
+    backup_service::DrillMetaSnapshotResponse* response) {
+  rpc::MarkServedByMeta(context);
+  Result<restore::DrillReport> report = backend_.DrillSnapshot(request->snapshot_id());
+  if (!report.ok()) return rpc::ToGrpcStatus(report.status());
+  response->set_snapshot_id(report->snapshot_id);
+  response->set_passed(report->passed);
+  for (const std::string& problem : report->problems) {
+    response->add_problems(EscapeInvalidUtf8(problem));
+  }
+  response->set_problem_count(report->problem_count);
+  response->set_started_at_ms(report->started_at_ms);
+  response->set_duration_ms(report->duration_ms);
+  response->set_hummock_version_id(report->hummock_version_id);
+  response->set_tables(report->tables);
+  response->set_rows(report->rows);
+  response->set_references_checked(report->references_checked);
+  response->set_sequences_checked(report->sequences_checked);
+  response->set_objects_checked(report->objects_checked);
   return grpc::Status::OK;
 }
 

@@ -11,7 +11,9 @@
 //   DeleteMetaSnapshot       BackupBackend::DeleteSnapshots
 //   GetMetaSnapshotManifest  BackupBackend::GetManifest and its location (redacted URL)
 //   VerifyMetaSnapshot       BackupBackend::VerifySnapshot: the header facts of a verified snapshot
-//   GetBackupMetrics         BackupBackend::Metrics
+//   GetBackupMetrics         BackupBackend::Metrics and Schedule
+//   DrillMetaSnapshot        BackupBackend::DrillSnapshot: a failed drill is an OK reply with
+//                            passed false; errors mean it could not run
 // clang-format on
 // Every other error of the backend crosses unchanged (code and message, rpc/status_grpc.h):
 // FailedPrecondition for a second job while one runs, ResourceExhausted for a full location,
@@ -56,6 +58,9 @@ class BackupServiceImpl final : public backup_service::BackupService::Service {
   grpc::Status GetBackupMetrics(grpc::ServerContext* context,
                                 const backup_service::GetBackupMetricsRequest* request,
                                 backup_service::GetBackupMetricsResponse* response) override;
+  grpc::Status DrillMetaSnapshot(grpc::ServerContext* context,
+                                 const backup_service::DrillMetaSnapshotRequest* request,
+                                 backup_service::DrillMetaSnapshotResponse* response) override;
 
  private:
   BackupBackend& backend_;

@@ -422,6 +422,10 @@ class FakeBackupBackend final : public BackupBackend {
   }
   meta::BackupMetrics Metrics() override { return {}; }
   meta::ScheduleState Schedule() override { return {}; }
+  Result<restore::DrillReport> DrillSnapshot(uint64_t id) override {
+    if (!error.ok()) return error;
+    return NotFoundError(fmt::format("meta snapshot {} not found", id));
+  }
 
   std::vector<meta::BackupJobInfo> jobs;
   Status error;

@@ -225,8 +225,9 @@ TEST_F(BackupCtlTest, SnapshotsOfAnEmptyAndABusyClusterAreListedShownAndDeleted)
 
   const std::string list = RisectlOk({"meta", "list-meta-snapshots"});
   EXPECT_EQ(ListedSnapshotIds(list), (std::vector<uint64_t>{empty, busy}));
-  EXPECT_THAT(list, AllOf(HasSubstr("Meta snapshots (2):\n"), ContainsRegex(" UTC +empty\n"),
-                          ContainsRegex(" UTC +busy\n")));
+  EXPECT_THAT(list,
+              AllOf(HasSubstr("Meta snapshots (2):\n"), ContainsRegex(" UTC  on demand +empty\n"),
+                    ContainsRegex(" UTC  on demand +busy\n")));
   // SQL sees the same manifest.
   EXPECT_EQ(Sql("SELECT meta_snapshot_id, remarks FROM rw_catalog.rw_meta_snapshot ORDER BY 1"),
             std::to_string(empty) + "|empty\n" + std::to_string(busy) + "|busy\n");
