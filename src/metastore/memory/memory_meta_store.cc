@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <compare>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -17,21 +18,61 @@ namespace rwmeta::metastore {
 
 namespace {
 
-// A secondary index: the values some columns hold (none NULL) and the primary key of each row that
-// holds them, ordered by values then key, so that the rows holding given values are one
-// equal_range (transparent lookup by values alone). Rows with a NULL in the columns are left out:
-// NULL matches nothing, in SQL and here.
-using IndexEntry = std::pair<std::vector<Value>, Key>;
-struct IndexEntryLess {
+// Rows are immutable and shared between a table and its copies: copying a table (a transaction's
+// first write to it) copies keys and pointers, not values, and indexes point at rows.
+using RowPtr = std::shared_ptr<const Row>;
+
+// Compares `row`'s values at `columns` with `values` (one per column), lexicographically.
+std::partial_ordering CompareAt(const Row& row, const std::vector<int>& columns,
+                                const std::vector<Value>& values) {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (auto c = row[columns[i]] <=> values[i]; c != 0) return c;
+  }
+  return std::partial_ordering::equivalent;
+}
+
+// Compares two rows of one table at `columns`, lexicographically.
+std::partial_ordering CompareAt(const Row& a, const Row& b, const std::vector<int>& columns) {
+  for (int column : columns) {
+    if (auto c = a[column] <=> b[column]; c != 0) return c;
+  }
+  return std::partial_ordering::equivalent;
+}
+
+bool AnyNullAt(const Row& row, const std::vector<int>& columns) {
+  return std::any_of(columns.begin(), columns.end(), [&](int c) { return IsNull(row[c]); });
+}
+
+// The order of an index: by the values of its columns, then by primary key. A row also compares
+// with the values of the columns alone (transparent lookup), so the rows holding given values are
+// one equal_range, in primary-key order.
+class IndexOrder {
+ public:
   using is_transparent = void;
-  bool operator()(const IndexEntry& a, const IndexEntry& b) const { return a < b; }
-  bool operator()(const IndexEntry& a, const std::vector<Value>& b) const { return a.first < b; }
-  bool operator()(const std::vector<Value>& a, const IndexEntry& b) const { return a < b.first; }
+  IndexOrder(std::vector<int> columns, std::vector<int> key_columns)
+      : columns_(std::move(columns)), key_columns_(std::move(key_columns)) {}
+
+  bool operator()(const Row* a, const Row* b) const {
+    if (auto c = CompareAt(*a, *b, columns_); c != 0) return c < 0;
+    return CompareAt(*a, *b, key_columns_) < 0;
+  }
+  bool operator()(const Row* row, const std::vector<Value>& values) const {
+    return CompareAt(*row, columns_, values) < 0;
+  }
+  bool operator()(const std::vector<Value>& values, const Row* row) const {
+    return CompareAt(*row, columns_, values) > 0;
+  }
+
+  const std::vector<int>& columns() const { return columns_; }
+
+ private:
+  std::vector<int> columns_;      // positions in the table's columns
+  std::vector<int> key_columns_;  // the primary key's positions
 };
-struct Index {
-  std::vector<int> columns;  // positions in the table's columns
-  std::set<IndexEntry, IndexEntryLess> entries;
-};
+
+// A secondary index: the rows of a table whose indexed columns hold no NULL (NULL matches nothing,
+// in SQL and here). It points at rows its table holds.
+using Index = std::set<const Row*, IndexOrder>;
 
 // One table: rows by primary key, and the indexes that let every key check of a write look rows up
 // in O(log n) instead of scanning a table (which made a bulk load of n rows, a restore drill's,
@@ -39,38 +80,35 @@ struct Index {
 // orders lexicographically by column, integers numerically and text/bytes bytewise: the same order
 // SQLite's BINARY collation gives.
 struct TableData {
-  std::map<Key, Row> rows;
+  std::map<Key, RowPtr> rows;
   std::vector<Index> indexes;
 
   // The index on exactly `columns`, or nullptr.
   const Index* FindIndex(const std::vector<int>& columns) const {
     for (const Index& index : indexes) {
-      if (index.columns == columns) return &index;
+      if (index.key_comp().columns() == columns) return &index;
     }
     return nullptr;
   }
 
   // REQUIRES: no row has `key`.
-  void Insert(const Key& key, const Row& row) {
+  void Insert(Key key, RowPtr row) {
     for (Index& index : indexes) {
-      std::vector<Value> values = ValuesAt(row, index.columns);
-      if (!AnyNull(values)) index.entries.emplace(std::move(values), key);
+      if (!AnyNullAt(*row, index.key_comp().columns())) index.insert(row.get());
     }
-    rows.emplace(key, row);
+    rows.emplace(std::move(key), std::move(row));
   }
 
   // REQUIRES: a row has `key`.
   void Erase(const Key& key) {
     auto it = rows.find(key);
-    for (Index& index : indexes) {
-      index.entries.erase(IndexEntry{ValuesAt(it->second, index.columns), key});
-    }
+    for (Index& index : indexes) index.erase(it->second.get());
     rows.erase(it);
   }
 };
 
-// Tables are immutable once published; a transaction clones a table (rows and indexes) on its first
-// write to it.
+// Tables are immutable once published; a transaction clones a table (its keys, row pointers and
+// indexes) on its first write to it.
 using TableMap = std::map<std::string, std::shared_ptr<const TableData>, std::less<>>;
 
 // The column sets of `table` that the checks of a write look up, each once:
@@ -129,10 +167,10 @@ class MemoryTransaction final : public Transaction {
     RWMETA_RETURN_IF_ERROR(CheckUsable(false));
     RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
     RWMETA_RETURN_IF_ERROR(CheckKey(*s, key));
-    const std::map<Key, Row>& rows = Read(s->name).rows;
+    const auto& rows = Read(s->name).rows;
     auto it = rows.find(key);
     if (it == rows.end()) return std::optional<Row>();
-    return std::optional<Row>(it->second);
+    return std::optional<Row>(*it->second);
   }
 
   Status Scan(const TableSchema& table, const std::function<Status(const Row&)>& visit) override {
@@ -143,7 +181,7 @@ class MemoryTransaction final : public Transaction {
     std::shared_ptr<const TableData> data = tables_.find(s->name)->second;
     owned_.erase(s->name);
     for (const auto& [key, row] : data->rows) {
-      RWMETA_RETURN_IF_ERROR(visit(row));
+      RWMETA_RETURN_IF_ERROR(visit(*row));
     }
     return Status::Ok();
   }
@@ -165,7 +203,7 @@ class MemoryTransaction final : public Transaction {
     }
     RWMETA_RETURN_IF_ERROR(CheckUnique(*s, row, key));
     RWMETA_RETURN_IF_ERROR(CheckParents(*s, row));
-    Mutable(s->name).Insert(key, row);
+    Mutable(s->name).Insert(std::move(key), std::make_shared<const Row>(row));
     return Status::Ok();
   }
 
@@ -174,17 +212,17 @@ class MemoryTransaction final : public Transaction {
     RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
     RWMETA_RETURN_IF_ERROR(ValidateRow(*s, row));
     Key key = KeyOf(*s, row);
-    const std::map<Key, Row>& rows = Read(s->name).rows;
+    const auto& rows = Read(s->name).rows;
     auto it = rows.find(key);
     if (it == rows.end()) {
       return RowNotFoundError(*s, key);
     }
     RWMETA_RETURN_IF_ERROR(CheckUnique(*s, row, key));
     RWMETA_RETURN_IF_ERROR(CheckParents(*s, row));
-    RWMETA_RETURN_IF_ERROR(CheckReferencedUnchanged(*s, it->second, row));
+    RWMETA_RETURN_IF_ERROR(CheckReferencedUnchanged(*s, *it->second, row));
     TableData& data = Mutable(s->name);
     data.Erase(key);
-    data.Insert(key, row);
+    data.Insert(std::move(key), std::make_shared<const Row>(row));
     return Status::Ok();
   }
 
@@ -210,7 +248,7 @@ class MemoryTransaction final : public Transaction {
       RowId parent_id = std::move(queue.front());
       queue.pop_front();
       const TableSchema& parent = *model_.Find(parent_id.first);
-      const Row& parent_row = Read(parent.name).rows.at(parent_id.second);
+      const Row& parent_row = *Read(parent.name).rows.at(parent_id.second);
       for (const TableSchema& child : model_.tables()) {
         for (const ForeignKey& fk : child.foreign_keys) {
           if (fk.ref_table != parent.name) continue;
@@ -218,9 +256,9 @@ class MemoryTransaction final : public Transaction {
           if (AnyNull(ref)) continue;
           RWMETA_ASSIGN_OR_RETURN(const Index* index,
                                   IndexOf(child, child.ColumnIndexes(fk.columns)));
-          auto [first, last] = index->entries.equal_range(ref);
+          auto [first, last] = index->equal_range(ref);
           for (auto entry = first; entry != last; ++entry) {
-            RowId child_id{child.name, entry->second};
+            RowId child_id{child.name, KeyOf(child, **entry)};
             if (fk.on_delete_cascade) {
               if (doomed.insert(child_id).second) queue.push_back(std::move(child_id));
             } else {
@@ -305,9 +343,9 @@ class MemoryTransaction final : public Transaction {
       if (AnyNull(values)) continue;  // NULLs never collide, as in SQL.
       RWMETA_ASSIGN_OR_RETURN(const Index* index, IndexOf(s, idx));
       // At most two rows: the other holder of the values and `self` (an Update).
-      auto [first, last] = index->entries.equal_range(values);
+      auto [first, last] = index->equal_range(values);
       for (auto entry = first; entry != last; ++entry) {
-        if (entry->second != self) {
+        if (KeyOf(s, **entry) != self) {
           return AlreadyExistsError(fmt::format("table {}: unique key {} = {} already exists",
                                                 s.name, ColumnList(uk),
                                                 RenderValues(s, idx, values)));
@@ -330,7 +368,7 @@ class MemoryTransaction final : public Transaction {
         found = Read(parent.name).rows.count(values) != 0;
       } else if (!found) {
         RWMETA_ASSIGN_OR_RETURN(const Index* index, IndexOf(parent, parent_idx));
-        found = index->entries.find(values) != index->entries.end();
+        found = index->find(values) != index->end();
       }
       if (!found) {
         return FailedPreconditionError(
@@ -352,7 +390,7 @@ class MemoryTransaction final : public Transaction {
         if (AnyNull(old_values) || ValuesAt(new_row, idx) == old_values) continue;
         RWMETA_ASSIGN_OR_RETURN(const Index* index,
                                 IndexOf(child, child.ColumnIndexes(fk.columns)));
-        if (index->entries.find(old_values) != index->entries.end()) {
+        if (index->find(old_values) != index->end()) {
           return FailedPreconditionError(fmt::format(
               "table {}: {} = {} is still referenced by table {}", s.name,
               ColumnList(fk.ref_columns), RenderValues(s, idx, old_values), child.name));
@@ -404,15 +442,15 @@ Status MemoryMetaStore::Migrate() {
     // columns.
     auto data = std::make_shared<TableData>();
     for (std::vector<int>& columns : IndexedColumns(*model_, t)) {
-      data->indexes.push_back({std::move(columns), {}});
+      data->indexes.emplace_back(IndexOrder(std::move(columns), t.PrimaryKeyIndexes()));
     }
     auto it = state_->tables.find(t.name);
     if (it != state_->tables.end()) {
       // Columns added after the table are nullable and appended: existing rows read them as NULL.
       for (const auto& [key, old_row] : it->second->rows) {
-        Row row = old_row;
-        row.resize(t.columns.size());
-        data->Insert(key, row);
+        auto row = std::make_shared<Row>(*old_row);
+        row->resize(t.columns.size());
+        data->Insert(key, std::move(row));
       }
     }
     state_->tables.insert_or_assign(t.name, std::move(data));
