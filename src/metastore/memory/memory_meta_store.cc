@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <compare>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -16,11 +18,120 @@ namespace rwmeta::metastore {
 
 namespace {
 
-// Rows of one table by primary key. std::less on Key orders lexicographically by column, integers
-// numerically and text/bytes bytewise: the same order SQLite's BINARY collation gives.
-using TableData = std::map<Key, Row>;
-// Tables are immutable once published; a transaction clones a table on its first write to it.
+// Rows are immutable and shared between a table and its copies: copying a table (a transaction's
+// first write to it) copies keys and pointers, not values, and indexes point at rows.
+using RowPtr = std::shared_ptr<const Row>;
+
+// Compares `row`'s values at `columns` with `values` (one per column), lexicographically.
+std::partial_ordering CompareAt(const Row& row, const std::vector<int>& columns,
+                                const std::vector<Value>& values) {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (auto c = row[columns[i]] <=> values[i]; c != 0) return c;
+  }
+  return std::partial_ordering::equivalent;
+}
+
+// Compares two rows of one table at `columns`, lexicographically.
+std::partial_ordering CompareAt(const Row& a, const Row& b, const std::vector<int>& columns) {
+  for (int column : columns) {
+    if (auto c = a[column] <=> b[column]; c != 0) return c;
+  }
+  return std::partial_ordering::equivalent;
+}
+
+bool AnyNullAt(const Row& row, const std::vector<int>& columns) {
+  return std::any_of(columns.begin(), columns.end(), [&](int c) { return IsNull(row[c]); });
+}
+
+// The order of an index: by the values of its columns, then by primary key. A row also compares
+// with the values of the columns alone (transparent lookup), so the rows holding given values are
+// one equal_range, in primary-key order.
+class IndexOrder {
+ public:
+  using is_transparent = void;
+  IndexOrder(std::vector<int> columns, std::vector<int> key_columns)
+      : columns_(std::move(columns)), key_columns_(std::move(key_columns)) {}
+
+  bool operator()(const Row* a, const Row* b) const {
+    if (auto c = CompareAt(*a, *b, columns_); c != 0) return c < 0;
+    return CompareAt(*a, *b, key_columns_) < 0;
+  }
+  bool operator()(const Row* row, const std::vector<Value>& values) const {
+    return CompareAt(*row, columns_, values) < 0;
+  }
+  bool operator()(const std::vector<Value>& values, const Row* row) const {
+    return CompareAt(*row, columns_, values) > 0;
+  }
+
+  const std::vector<int>& columns() const { return columns_; }
+
+ private:
+  std::vector<int> columns_;      // positions in the table's columns
+  std::vector<int> key_columns_;  // the primary key's positions
+};
+
+// A secondary index: the rows of a table whose indexed columns hold no NULL (NULL matches nothing,
+// in SQL and here). It points at rows its table holds.
+using Index = std::set<const Row*, IndexOrder>;
+
+// One table: rows by primary key, and the indexes that let every key check of a write look rows up
+// in O(log n) instead of scanning a table (which made a bulk load of n rows, a restore drill's,
+// O(n^2)). The table owns one index per column set that IndexedColumns names. std::less on Key
+// orders lexicographically by column, integers numerically and text/bytes bytewise: the same order
+// SQLite's BINARY collation gives.
+struct TableData {
+  std::map<Key, RowPtr> rows;
+  std::vector<Index> indexes;
+
+  // The index on exactly `columns`, or nullptr.
+  const Index* FindIndex(const std::vector<int>& columns) const {
+    for (const Index& index : indexes) {
+      if (index.key_comp().columns() == columns) return &index;
+    }
+    return nullptr;
+  }
+
+  // REQUIRES: no row has `key`.
+  void Insert(Key key, RowPtr row) {
+    for (Index& index : indexes) {
+      if (!AnyNullAt(*row, index.key_comp().columns())) index.insert(row.get());
+    }
+    rows.emplace(std::move(key), std::move(row));
+  }
+
+  // REQUIRES: a row has `key`.
+  void Erase(const Key& key) {
+    auto it = rows.find(key);
+    for (Index& index : indexes) index.erase(it->second.get());
+    rows.erase(it);
+  }
+};
+
+// Tables are immutable once published; a transaction clones a table (its keys, row pointers and
+// indexes) on its first write to it.
 using TableMap = std::map<std::string, std::shared_ptr<const TableData>, std::less<>>;
+
+// The column sets of `table` that the checks of a write look up, each once:
+//   - each unique key (Insert, Update: does another row hold these values?);
+//   - each foreign key's columns (Delete, and Update of a parent: which rows refer to this one?);
+//   - each column set another table's foreign key refers to, unless it is the primary key, which
+//     `rows` answers (Insert, Update of a child: does the parent row exist?).
+std::vector<std::vector<int>> IndexedColumns(const Model& model, const TableSchema& table) {
+  std::vector<std::vector<int>> out;
+  auto add = [&](std::vector<int> columns) {
+    if (std::find(out.begin(), out.end(), columns) == out.end()) out.push_back(std::move(columns));
+  };
+  for (const auto& uk : table.unique_keys) add(table.ColumnIndexes(uk));
+  for (const ForeignKey& fk : table.foreign_keys) add(table.ColumnIndexes(fk.columns));
+  for (const TableSchema& child : model.tables()) {
+    for (const ForeignKey& fk : child.foreign_keys) {
+      if (fk.ref_table != table.name) continue;
+      std::vector<int> columns = table.ColumnIndexes(fk.ref_columns);
+      if (columns != table.PrimaryKeyIndexes()) add(std::move(columns));
+    }
+  }
+  return out;
+}
 
 std::string ColumnList(const std::vector<std::string>& columns) {
   return fmt::format("({})", fmt::join(columns, ", "));
@@ -56,10 +167,10 @@ class MemoryTransaction final : public Transaction {
     RWMETA_RETURN_IF_ERROR(CheckUsable(false));
     RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
     RWMETA_RETURN_IF_ERROR(CheckKey(*s, key));
-    const TableData& data = Read(s->name);
-    auto it = data.find(key);
-    if (it == data.end()) return std::optional<Row>();
-    return std::optional<Row>(it->second);
+    const auto& rows = Read(s->name).rows;
+    auto it = rows.find(key);
+    if (it == rows.end()) return std::optional<Row>();
+    return std::optional<Row>(*it->second);
   }
 
   Status Scan(const TableSchema& table, const std::function<Status(const Row&)>& visit) override {
@@ -69,8 +180,8 @@ class MemoryTransaction final : public Transaction {
     // instead of invalidating the iterator.
     std::shared_ptr<const TableData> data = tables_.find(s->name)->second;
     owned_.erase(s->name);
-    for (const auto& [key, row] : *data) {
-      RWMETA_RETURN_IF_ERROR(visit(row));
+    for (const auto& [key, row] : data->rows) {
+      RWMETA_RETURN_IF_ERROR(visit(*row));
     }
     return Status::Ok();
   }
@@ -78,7 +189,7 @@ class MemoryTransaction final : public Transaction {
   Result<int64_t> Count(const TableSchema& table) override {
     RWMETA_RETURN_IF_ERROR(CheckUsable(false));
     RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
-    return static_cast<int64_t>(Read(s->name).size());
+    return static_cast<int64_t>(Read(s->name).rows.size());
   }
 
   Status Insert(const TableSchema& table, const Row& row) override {
@@ -86,13 +197,13 @@ class MemoryTransaction final : public Transaction {
     RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
     RWMETA_RETURN_IF_ERROR(ValidateRow(*s, row));
     Key key = KeyOf(*s, row);
-    if (Read(s->name).count(key) != 0) {
+    if (Read(s->name).rows.count(key) != 0) {
       return AlreadyExistsError(
           fmt::format("table {}: primary key {} already exists", s->name, RenderKey(*s, key)));
     }
     RWMETA_RETURN_IF_ERROR(CheckUnique(*s, row, key));
     RWMETA_RETURN_IF_ERROR(CheckParents(*s, row));
-    Mutable(s->name)[key] = row;
+    Mutable(s->name).Insert(std::move(key), std::make_shared<const Row>(row));
     return Status::Ok();
   }
 
@@ -101,15 +212,17 @@ class MemoryTransaction final : public Transaction {
     RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
     RWMETA_RETURN_IF_ERROR(ValidateRow(*s, row));
     Key key = KeyOf(*s, row);
-    const TableData& data = Read(s->name);
-    auto it = data.find(key);
-    if (it == data.end()) {
+    const auto& rows = Read(s->name).rows;
+    auto it = rows.find(key);
+    if (it == rows.end()) {
       return RowNotFoundError(*s, key);
     }
     RWMETA_RETURN_IF_ERROR(CheckUnique(*s, row, key));
     RWMETA_RETURN_IF_ERROR(CheckParents(*s, row));
-    RWMETA_RETURN_IF_ERROR(CheckReferencedUnchanged(*s, it->second, row));
-    Mutable(s->name)[key] = row;
+    RWMETA_RETURN_IF_ERROR(CheckReferencedUnchanged(*s, *it->second, row));
+    TableData& data = Mutable(s->name);
+    data.Erase(key);
+    data.Insert(std::move(key), std::make_shared<const Row>(row));
     return Status::Ok();
   }
 
@@ -117,7 +230,7 @@ class MemoryTransaction final : public Transaction {
     RWMETA_RETURN_IF_ERROR(CheckUsable(true));
     RWMETA_ASSIGN_OR_RETURN(const TableSchema* s, Resolve(table));
     RWMETA_RETURN_IF_ERROR(CheckKey(*s, key));
-    if (Read(s->name).count(key) == 0) {
+    if (Read(s->name).rows.count(key) == 0) {
       return RowNotFoundError(*s, key);
     }
     // Collect the rows the delete cascades to, then refuse if a non-cascading reference to any of
@@ -135,16 +248,17 @@ class MemoryTransaction final : public Transaction {
       RowId parent_id = std::move(queue.front());
       queue.pop_front();
       const TableSchema& parent = *model_.Find(parent_id.first);
-      const Row& parent_row = Read(parent.name).at(parent_id.second);
+      const Row& parent_row = *Read(parent.name).rows.at(parent_id.second);
       for (const TableSchema& child : model_.tables()) {
         for (const ForeignKey& fk : child.foreign_keys) {
           if (fk.ref_table != parent.name) continue;
           std::vector<Value> ref = ValuesAt(parent_row, parent.ColumnIndexes(fk.ref_columns));
           if (AnyNull(ref)) continue;
-          std::vector<int> child_idx = child.ColumnIndexes(fk.columns);
-          for (const auto& [child_key, child_row] : Read(child.name)) {
-            if (ValuesAt(child_row, child_idx) != ref) continue;
-            RowId child_id{child.name, child_key};
+          RWMETA_ASSIGN_OR_RETURN(const Index* index,
+                                  IndexOf(child, child.ColumnIndexes(fk.columns)));
+          auto [first, last] = index->equal_range(ref);
+          for (auto entry = first; entry != last; ++entry) {
+            RowId child_id{child.name, KeyOf(child, **entry)};
             if (fk.on_delete_cascade) {
               if (doomed.insert(child_id).second) queue.push_back(std::move(child_id));
             } else {
@@ -163,7 +277,7 @@ class MemoryTransaction final : public Transaction {
                       RenderValues(parent, parent.PrimaryKeyIndexes(), b.parent.second), child.name,
                       RenderValues(child, child.PrimaryKeyIndexes(), b.child.second)));
     }
-    for (const RowId& id : doomed) Mutable(id.first).erase(id.second);
+    for (const RowId& id : doomed) Mutable(id.first).Erase(id.second);
     return Status::Ok();
   }
 
@@ -211,13 +325,27 @@ class MemoryTransaction final : public Transaction {
     return const_cast<TableData&>(*it->second);
   }
 
+  // The index of `table` on exactly `columns`. Internal if there is none: the state's indexes
+  // were built by a Migrate of another model with the same version but other keys.
+  Result<const Index*> IndexOf(const TableSchema& table, const std::vector<int>& columns) const {
+    const Index* index = Read(table.name).FindIndex(columns);
+    if (index == nullptr) {
+      return InternalError(fmt::format("memory meta store: table {} has no index on columns {}",
+                                       table.name, fmt::join(columns, ", ")));
+    }
+    return index;
+  }
+
   Status CheckUnique(const TableSchema& s, const Row& row, const Key& self) const {
     for (const auto& uk : s.unique_keys) {
       std::vector<int> idx = s.ColumnIndexes(uk);
       std::vector<Value> values = ValuesAt(row, idx);
       if (AnyNull(values)) continue;  // NULLs never collide, as in SQL.
-      for (const auto& [key, other] : Read(s.name)) {
-        if (key != self && ValuesAt(other, idx) == values) {
+      RWMETA_ASSIGN_OR_RETURN(const Index* index, IndexOf(s, idx));
+      // At most two rows: the other holder of the values and `self` (an Update).
+      auto [first, last] = index->equal_range(values);
+      for (auto entry = first; entry != last; ++entry) {
+        if (KeyOf(s, **entry) != self) {
           return AlreadyExistsError(fmt::format("table {}: unique key {} = {} already exists",
                                                 s.name, ColumnList(uk),
                                                 RenderValues(s, idx, values)));
@@ -234,14 +362,13 @@ class MemoryTransaction final : public Transaction {
       if (AnyNull(values)) continue;
       const TableSchema& parent = *model_.Find(fk.ref_table);
       std::vector<int> parent_idx = parent.ColumnIndexes(fk.ref_columns);
+      // A row may refer to itself.
       bool found = parent.name == s.name && ValuesAt(row, parent_idx) == values;
-      const TableData& parent_rows = Read(parent.name);
       if (!found && parent_idx == parent.PrimaryKeyIndexes()) {
-        found = parent_rows.count(values) != 0;
-      } else {
-        for (auto it = parent_rows.begin(); !found && it != parent_rows.end(); ++it) {
-          found = ValuesAt(it->second, parent_idx) == values;
-        }
+        found = Read(parent.name).rows.count(values) != 0;
+      } else if (!found) {
+        RWMETA_ASSIGN_OR_RETURN(const Index* index, IndexOf(parent, parent_idx));
+        found = index->find(values) != index->end();
       }
       if (!found) {
         return FailedPreconditionError(
@@ -261,13 +388,12 @@ class MemoryTransaction final : public Transaction {
         std::vector<int> idx = s.ColumnIndexes(fk.ref_columns);
         std::vector<Value> old_values = ValuesAt(old_row, idx);
         if (AnyNull(old_values) || ValuesAt(new_row, idx) == old_values) continue;
-        std::vector<int> child_idx = child.ColumnIndexes(fk.columns);
-        for (const auto& [key, child_row] : Read(child.name)) {
-          if (ValuesAt(child_row, child_idx) == old_values) {
-            return FailedPreconditionError(fmt::format(
-                "table {}: {} = {} is still referenced by table {}", s.name,
-                ColumnList(fk.ref_columns), RenderValues(s, idx, old_values), child.name));
-          }
+        RWMETA_ASSIGN_OR_RETURN(const Index* index,
+                                IndexOf(child, child.ColumnIndexes(fk.columns)));
+        if (index->find(old_values) != index->end()) {
+          return FailedPreconditionError(fmt::format(
+              "table {}: {} = {} is still referenced by table {}", s.name,
+              ColumnList(fk.ref_columns), RenderValues(s, idx, old_values), child.name));
         }
       }
     }
@@ -298,7 +424,7 @@ Result<SchemaState> MemoryMetaStore::Inspect() {
   SchemaState out;
   out.version = state_->schema_version;
   for (const auto& [name, data] : state_->tables) {
-    if (!data->empty()) out.empty = false;
+    if (!data->rows.empty()) out.empty = false;
   }
   return out;
 }
@@ -312,15 +438,22 @@ Status MemoryMetaStore::Migrate() {
   }
   if (state_->schema_version == model_->version()) return Status::Ok();
   for (const TableSchema& t : model_->tables()) {
-    auto it = state_->tables.find(t.name);
-    if (it == state_->tables.end()) {
-      state_->tables.emplace(t.name, std::make_shared<const TableData>());
-      continue;
+    // Indexes are rebuilt for every table: a new table's foreign key may refer to an old table's
+    // columns.
+    auto data = std::make_shared<TableData>();
+    for (std::vector<int>& columns : IndexedColumns(*model_, t)) {
+      data->indexes.emplace_back(IndexOrder(std::move(columns), t.PrimaryKeyIndexes()));
     }
-    // Columns added after the table are nullable and appended: existing rows read them as NULL.
-    auto data = std::make_shared<TableData>(*it->second);
-    for (auto& [key, row] : *data) row.resize(t.columns.size());
-    it->second = std::move(data);
+    auto it = state_->tables.find(t.name);
+    if (it != state_->tables.end()) {
+      // Columns added after the table are nullable and appended: existing rows read them as NULL.
+      for (const auto& [key, old_row] : it->second->rows) {
+        auto row = std::make_shared<Row>(*old_row);
+        row->resize(t.columns.size());
+        data->Insert(key, std::move(row));
+      }
+    }
+    state_->tables.insert_or_assign(t.name, std::move(data));
   }
   state_->schema_version = model_->version();
   ++state_->commit_version;
