@@ -559,6 +559,18 @@ class BackupScheduleTest : public BackupManagerTest {
     }
     return id;
   }
+  // `count` times: advances the clock by `step_ms` and ticks; returns the ids of the jobs that
+  // started (a tick that starts none fails the test).
+  std::vector<uint64_t> RunScheduledJobs(int count, int64_t step_ms) {
+    std::vector<uint64_t> ids;
+    for (int i = 0; i < count; ++i) {
+      clock_.AdvanceMs(step_ms);
+      const std::optional<uint64_t> id = TickAndWait();
+      EXPECT_TRUE(id.has_value()) << "tick " << i << " started no job";
+      if (id) ids.push_back(*id);
+    }
+    return ids;
+  }
   std::vector<uint64_t> ListedIds() {
     auto manifest = manager_->GetManifest();
     EXPECT_OK(manifest.status());
@@ -620,14 +632,8 @@ TEST_P(BackupScheduleTest, RetentionByCountDeletesTheOldestScheduledAndKeepsOnDe
   SetSystemParam("backup_retention_count", "2");
   OpenScheduled();
   const uint64_t on_demand = Backup("keep me");
-  std::vector<uint64_t> scheduled;
-  for (int i = 0; i < 4; ++i) {
-    clock_.AdvanceMs(60'000);
-    const std::optional<uint64_t> started_id = TickAndWait();
-    ASSERT_TRUE(started_id.has_value());
-    const uint64_t id = *started_id;
-    scheduled.push_back(id);
-  }
+  const std::vector<uint64_t> scheduled = RunScheduledJobs(4, 60'000);
+  ASSERT_THAT(scheduled, SizeIs(4));
   EXPECT_THAT(ListedIds(), ElementsAre(on_demand, scheduled[2], scheduled[3]));
   EXPECT_EQ(manager_->metrics().snapshots_deleted_by_retention, 2u);
   // Lowering the count prunes at the next tick, without waiting for a job.
@@ -648,14 +654,8 @@ TEST_P(BackupScheduleTest, RetentionByAgeNeverDeletesTheNewestScheduledSnapshot)
   SetSystemParam("backup_retention_count", "0");
   SetSystemParam("backup_retention_sec", "150");
   OpenScheduled();
-  std::vector<uint64_t> scheduled;
-  for (int i = 0; i < 4; ++i) {
-    clock_.AdvanceMs(60'000);
-    const std::optional<uint64_t> started_id = TickAndWait();
-    ASSERT_TRUE(started_id.has_value());
-    const uint64_t id = *started_id;
-    scheduled.push_back(id);
-  }
+  const std::vector<uint64_t> scheduled = RunScheduledJobs(4, 60'000);
+  ASSERT_THAT(scheduled, SizeIs(4));
   // At the fourth, the first is 180 s old: deleted; the second 120 s: kept.
   EXPECT_THAT(ListedIds(), ElementsAre(scheduled[1], scheduled[2], scheduled[3]));
   // Schedule off, a day later: every one is too old, but the newest stays.

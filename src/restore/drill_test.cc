@@ -18,6 +18,7 @@
 #include "common/utf8.h"
 #include "hummock/names.h"
 #include "hummock/store/hummock_manager.h"
+#include "hummock/testing/placeholder_ssts.h"
 #include "hummock/version/version.h"
 #include "meta/bootstrap.h"
 #include "meta/catalog_manager.h"
@@ -116,23 +117,9 @@ class DrillTest : public ::testing::Test {
 
   // Flushes `count` new SSTs into the source's version (objects put into the state store).
   std::vector<uint64_t> AddSsts(int count) {
-    auto first = manager_->NewObjectIds(count);
-    EXPECT_OK(first.status());
-    std::vector<hummock::SstableInfo> ssts;
-    std::vector<uint64_t> ids;
-    for (int i = 0; i < count; ++i) {
-      hummock::SstableInfo sst;
-      sst.set_object_id(*first + i);
-      sst.set_sst_id(*first + i);
-      sst.set_file_size(100);
-      sst.add_table_ids(1001);
-      EXPECT_OK(state_.Put(hummock::SstObjectKey(kDir, *first + i), "sst bytes"));
-      ssts.push_back(sst);
-      ids.push_back(*first + i);
-    }
-    epoch_ = hummock::NextEpoch(epoch_);
-    EXPECT_OK(manager_->CommitEpoch(epoch_, ssts, {1001}));
-    return ids;
+    auto ids = hummock::testing::CommitPlaceholderSsts(*manager_, state_, kDir, count, &epoch_);
+    EXPECT_OK(ids.status());
+    return ids.ok() ? *ids : std::vector<uint64_t>{};
   }
 
   // Takes a snapshot of `source` the way the backup job does: the id from `meta_backup`, then the

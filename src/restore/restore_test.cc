@@ -15,7 +15,9 @@
 #include "common/testing/status_matchers.h"
 #include "hummock/cluster/generation.h"
 #include "hummock/cluster/state_store_guard.h"
+#include "hummock/names.h"
 #include "hummock/store/hummock_manager.h"
+#include "hummock/testing/placeholder_ssts.h"
 #include "hummock/version/checkpoint.h"
 #include "hummock/version/version.h"
 #include "meta/bootstrap.h"
@@ -137,20 +139,8 @@ class RestoreTest : public ::testing::Test {
 
   // Flushes `count` new SSTs into the source's version (objects put into the state store).
   void AddSsts(int count) {
-    auto first = manager_->NewObjectIds(count);
-    ASSERT_OK(first.status());
-    std::vector<hummock::SstableInfo> ssts;
-    for (int i = 0; i < count; ++i) {
-      hummock::SstableInfo sst;
-      sst.set_object_id(*first + i);
-      sst.set_sst_id(*first + i);
-      sst.set_file_size(100);
-      sst.add_table_ids(1001);
-      ASSERT_OK(state_.Put(fmt::format("{}/{}.data", kDir, *first + i), "sst bytes"));
-      ssts.push_back(sst);
-    }
-    epoch_ = hummock::NextEpoch(epoch_);
-    ASSERT_OK(manager_->CommitEpoch(epoch_, ssts, {1001}));
+    ASSERT_OK(
+        hummock::testing::CommitPlaceholderSsts(*manager_, state_, kDir, count, &epoch_).status());
   }
 
   // Takes a snapshot the way the backup job does: id from `meta_backup`, then the cut.
@@ -311,7 +301,7 @@ TEST_F(RestoreTest, IdsStartAboveEveryObjectOfTheStateStoreAndTheBackupLocation)
   AddSsts(1);
   const uint64_t id = TakeSnapshot();
   // Left by the source after the snapshot: an SST and the object of a job that never published.
-  ASSERT_OK(state_.Put(fmt::format("{}/{}.data", kDir, 500), "sst of a later epoch"));
+  ASSERT_OK(state_.Put(hummock::SstObjectKey(kDir, 500), "sst of a later epoch"));
   ASSERT_OK(backup_store_.Put("backup/40.snapshot", "a killed job's object"));
   ASSERT_OK_AND_ASSIGN(RestoreSummary summary, Restore(Options(id)));
   EXPECT_EQ(summary.sequences[kObjectIdSequence], 501);
@@ -329,8 +319,8 @@ TEST_F(RestoreTest, RestoreThatLosesTheGenerationRaceWritesNothing) {
   AddSsts(1);
   const uint64_t id = TakeSnapshot();
   objstore::FaultInjectionObjectStore faulty(std::make_unique<objstore::MemoryObjectStore>());
-  ASSERT_OK(faulty.Put(fmt::format("{}/{}.data", kDir, hummock::ObjectIds(*manager_->current())[0]),
-                       "sst"));
+  ASSERT_OK(
+      faulty.Put(hummock::SstObjectKey(kDir, hummock::ObjectIds(*manager_->current())[0]), "sst"));
   // The other restore's write lands between our read and our compare-and-swap.
   faulty.InjectFault({.op = objstore::ObjectStoreOp::kPut,
                       .after_effect = false,
@@ -453,7 +443,7 @@ TEST_F(RestoreTest, OverwriteNeedsAllThreeFlagsAndRewritesTheFourParameters) {
   // A copy of the state store under another URL and directory.
   objstore::MemoryObjectStore copy;
   for (uint64_t object_id : hummock::ObjectIds(*manager_->current())) {
-    ASSERT_OK(copy.Put(fmt::format("moved/{}.data", object_id), "sst bytes"));
+    ASSERT_OK(copy.Put(hummock::SstObjectKey("moved", object_id), "sst bytes"));
   }
   o.hummock_storage_url = "fs:///new_state";
   o.hummock_storage_directory = "moved";
@@ -501,8 +491,8 @@ TEST_F(RestoreTest, ValidateIntegrityNamesMissingObjects) {
   const uint64_t id = TakeSnapshot();
   auto ids = hummock::ObjectIds(*manager_->current());
   ASSERT_EQ(ids.size(), 3u);
-  ASSERT_OK(state_.Delete(fmt::format("{}/{}.data", kDir, ids[0])));
-  ASSERT_OK(state_.Delete(fmt::format("{}/{}.data", kDir, ids[2])));
+  ASSERT_OK(state_.Delete(hummock::SstObjectKey(kDir, ids[0])));
+  ASSERT_OK(state_.Delete(hummock::SstObjectKey(kDir, ids[2])));
   RestoreOptions o = Options(id);
   o.validate_integrity = true;
   EXPECT_THAT(Restore(o).status(),
@@ -661,7 +651,7 @@ TEST_F(RestoreTest, CheckpointFailureLeavesAMarkerThatBlocksStartsUntilARerunCom
   const uint64_t id = TakeSnapshot();
   const hummock::HummockVersion version = *manager_->current();
   objstore::FaultInjectionObjectStore faulty(std::make_unique<objstore::MemoryObjectStore>());
-  ASSERT_OK(faulty.Put(fmt::format("{}/{}.data", kDir, hummock::ObjectIds(version)[0]), "sst"));
+  ASSERT_OK(faulty.Put(hummock::SstObjectKey(kDir, hummock::ObjectIds(version)[0]), "sst"));
   // The first put raises the generation, the second writes the checkpoint.
   faulty.InjectFault({.op = objstore::ObjectStoreOp::kPut,
                       .nth = 2,
@@ -704,8 +694,8 @@ TEST_F(RestoreTest, UnfinishedRestoreThatALaterRestoreSupersededCannotBeComplete
   AddSsts(1);
   const uint64_t id = TakeSnapshot();
   objstore::FaultInjectionObjectStore faulty(std::make_unique<objstore::MemoryObjectStore>());
-  ASSERT_OK(faulty.Put(fmt::format("{}/{}.data", kDir, hummock::ObjectIds(*manager_->current())[0]),
-                       "sst"));
+  ASSERT_OK(
+      faulty.Put(hummock::SstObjectKey(kDir, hummock::ObjectIds(*manager_->current())[0]), "sst"));
   faulty.InjectFault({.op = objstore::ObjectStoreOp::kPut,
                       .nth = 2,
                       .status = UnavailableError("state store went away")});
