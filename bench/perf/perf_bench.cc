@@ -1,0 +1,626 @@
+// perf_bench: rwmeta beside PostgreSQL's and SQLite's own tools on the same meta data, and DDL
+// latency by catalog size (issue 17, goal 5). Figures, not assertions.
+//
+//   perf_bench [--tables N] [--runs R] [--ddl-samples S] [--ddl-large-tables M] [--dir D]
+//
+// 1. Builds a cluster of N tables (default 10,000) in a memory meta store: bootstrap (cluster,
+//    system parameters, root, dev), one user per 10 tables, a materialized view over every 20th
+//    table (object, table and dependency rows, as CatalogManager writes them), a SELECT grant per
+//    relation, and a Hummock version of 0.55 SSTs per table over levels 1 to 6 with a committed
+//    epoch per state table (issue 17's cluster: 10,000 tables, 500 materialized views, 1,000
+//    users, 5,500 SSTs). The rows are copied with MetaStore::BeginBulkLoad, as a restore writes
+//    them, into a SQLite file and into a database of a PostgreSQL server started on 127.0.0.1
+//    (testing::PostgresServer): N CREATE TABLEs would take most of an hour today.
+// 2. R times each (default 3; medians printed): backup = BackupStorage::WriteSnapshot of the store
+//    (BACKUP's write, with the version in memory as the meta node holds it) to an fs:// location,
+//    against `pg_dump -Fc` / sqlite3 `.backup` of the same database; restore = restore::RestoreMeta
+//    (restore-meta's engine) into a fresh database / file, against `pg_restore` of that dump into a
+//    fresh database / sqlite3 `.restore`. rwmeta's side runs in a child process (this program,
+//    re-executed with --child) that times the call alone and reports the peak RSS the call added
+//    (VmHWM reset through /proc/self/clear_refs just before it); the peer's time is its process's
+//    wall time and its RSS the process's peak (wait4), the whole of what it needed.
+// 3. CREATE TABLE then DROP TABLE, S times each (default 20), through meta::CatalogManager on a
+//    SQLite and a PostgreSQL meta store holding 100 and N tables (and M with --ddl-large-tables M,
+//    e.g. 100000, slow today): p50 and p99 (nearest rank) in milliseconds.
+//
+// Everything lives in a temporary directory (or D), removed at the end.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "backup/backup_storage.h"
+#include "meta/bootstrap.h"
+#include "meta/catalog_manager.h"
+#include "metastore/factory.h"
+#include "metastore/memory/memory_meta_store.h"
+#include "metastore/meta_store.h"
+#include "metastore/model.h"
+#include "objstore/factory.h"
+#include "restore/restore.h"
+#include "testing/postgres_server.h"
+
+extern char** environ;
+
+using namespace rwmeta;
+using metastore::Model;
+using metastore::Row;
+
+namespace {
+
+constexpr int64_t kTablesPerUser = 10;
+constexpr int64_t kTablesPerView = 20;
+constexpr int64_t kSstsPer100Tables = 55;
+constexpr int64_t kSmallCatalogTables = 100;
+constexpr char kDataDirectory[] = "hummock_001";
+constexpr char kSqlite3[] = "/usr/bin/sqlite3";
+constexpr uint64_t kEpochUnit = 65536;
+
+void Check(const Status& s, const std::string& what) {
+  if (!s.ok()) {
+    fmt::print(stderr, "perf_bench: {}: {}\n", what, s.ToString());
+    std::exit(1);
+  }
+}
+
+template <typename T>
+T Take(Result<T> r, const std::string& what) {
+  Check(r.status(), what);
+  return std::move(*r);
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Nearest-rank percentile `p` (0 < p <= 100) of `v`.
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
+}
+
+// A field ("VmRSS", "VmHWM") of /proc/self/status, in KiB.
+int64_t ProcStatusKiB(const std::string& field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atoll(line.c_str() + field.size() + 1);
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cluster, built in memory.
+
+struct Cluster {
+  std::unique_ptr<metastore::MemoryMetaStore> store;
+  std::string cluster_id;
+  hummock::HummockVersion version;
+  int64_t rows = 0;
+  int64_t users = 0;
+  int64_t views = 0;
+  int64_t ssts = 0;
+};
+
+// The catalog rows of `tables` tables on top of a bootstrapped cluster on `state_url`, and a
+// version over them. Ids come from the model's sequences, as CatalogManager allocates them.
+Cluster BuildCluster(int64_t tables, const std::string& state_url) {
+  Cluster c;
+  c.store = std::make_unique<metastore::MemoryMetaStore>();
+  Check(c.store->Migrate(), "migrate the memory store");
+  meta::BootstrapOptions options;
+  options.state_store = "hummock+" + state_url;
+  options.data_directory = kDataDirectory;
+  c.cluster_id = Take(meta::BootstrapCluster(*c.store, options), "bootstrap").cluster_id;
+  auto view = Take(c.store->BeginSnapshotRead(), "read the bootstrapped store");
+  auto catalog = Take(meta::LoadCatalog(*view), "load the bootstrapped catalog");
+  view.reset();
+  const meta::UserInfo* root = catalog->FindUser(meta::kRootUserName);
+  const meta::DatabaseInfo* dev = catalog->FindDatabase(meta::kDefaultDatabaseName);
+  const meta::SchemaInfo* schema = dev ? catalog->FindSchema(dev->id, "public") : nullptr;
+  if (root == nullptr || schema == nullptr) {
+    Check(InternalError("bootstrap made no root, dev or dev.public"), "bootstrap");
+  }
+
+  const Model& m = Model::Get();
+  std::vector<uint32_t> state_tables;
+  c.users = tables / kTablesPerUser;
+  Check(metastore::RunTransaction(
+            *c.store,
+            [&](metastore::Transaction& txn) -> Status {
+              state_tables.clear();
+              c.views = 0;
+              std::vector<int64_t> user_ids;
+              for (int64_t u = 0; u < c.users; ++u) {
+                meta::UserInfo user;
+                user.name = fmt::format("user_{}", u);
+                user.auth_type = "md5";
+                user.auth_value = meta::Md5Verifier(fmt::format("pw_{}", u), user.name);
+                RWMETA_ASSIGN_OR_RETURN(int64_t id, meta::InsertUserRows(txn, user));
+                user_ids.push_back(id);
+              }
+              const std::string columns =
+                  R"([{"name":"id","type":"integer","nullable":false},)"
+                  R"({"name":"v","type":"character varying","nullable":true}])";
+              auto add_relation = [&](const std::string& name, bool is_view, int64_t owner,
+                                      const std::string& definition) -> Result<int64_t> {
+                RWMETA_ASSIGN_OR_RETURN(int64_t oid, metastore::NextKey(txn, m.Table("object")));
+                RWMETA_RETURN_IF_ERROR(
+                    txn.Insert(m.Table("object"), Row{oid, std::string("table"), owner, dev->id,
+                                                      schema->id, int64_t{1'767'225'600'000}}));
+                RWMETA_RETURN_IF_ERROR(txn.Insert(
+                    m.Table("table"),
+                    Row{oid, schema->id, name,
+                        std::string(is_view ? meta::kMaterializedViewType : "table"), columns,
+                        std::string(is_view ? "[]" : "[0]"), definition, false}));
+                // The owner's grant, as GRANT SELECT ... TO user_k by root writes it.
+                RWMETA_ASSIGN_OR_RETURN(int64_t grant,
+                                        metastore::NextKey(txn, m.Table("user_privilege")));
+                RWMETA_RETURN_IF_ERROR(
+                    txn.Insert(m.Table("user_privilege"),
+                               Row{grant, owner, oid, root->id, std::string("SELECT"), false}));
+                state_tables.push_back(static_cast<uint32_t>(oid));
+                return oid;
+              };
+              for (int64_t t = 0; t < tables; ++t) {
+                const int64_t owner = user_ids.empty() ? root->id : user_ids[t % user_ids.size()];
+                const std::string name = fmt::format("t_{}", t);
+                RWMETA_ASSIGN_OR_RETURN(
+                    int64_t oid,
+                    add_relation(
+                        name, false, owner,
+                        fmt::format("CREATE TABLE {} (id INT PRIMARY KEY, v VARCHAR)", name)));
+                if (t % kTablesPerView != kTablesPerView - 1) continue;
+                const std::string mv = fmt::format("mv_{}", t);
+                RWMETA_ASSIGN_OR_RETURN(
+                    int64_t mv_oid,
+                    add_relation(mv, true, owner,
+                                 fmt::format("CREATE MATERIALIZED VIEW {} AS SELECT id, v FROM {}",
+                                             mv, name)));
+                RWMETA_ASSIGN_OR_RETURN(int64_t dep,
+                                        metastore::NextKey(txn, m.Table("object_dependency")));
+                RWMETA_RETURN_IF_ERROR(
+                    txn.Insert(m.Table("object_dependency"), Row{dep, oid, mv_oid}));
+                ++c.views;
+              }
+              return Status::Ok();
+            }),
+        "insert the catalog rows");
+
+  // The version: one compaction group, SSTs spread over L1..L6 (ten times more per level down),
+  // each holding a run of state tables; every state table committed at one of the last epochs.
+  const int64_t ssts = std::max<int64_t>(1, tables * kSstsPer100Tables / 100);
+  c.ssts = ssts;
+  const uint64_t epoch = uint64_t{1} << 40;
+  hummock::CompactionGroup* group = c.version.add_groups();
+  group->set_group_id(2);
+  for (uint32_t level = 1; level <= 6; ++level) group->add_levels()->set_level_idx(level);
+  uint64_t next_object = 1;
+  for (int64_t i = 0; i < ssts; ++i) {
+    // Level by how deep i falls in 1 + 10 + 100 + ... shares; the last level takes the rest.
+    int level = 0;
+    for (int64_t share = ssts / 111111 + 1, seen = share; level < 5 && i >= seen;
+         share *= 10, seen += share) {
+      ++level;
+    }
+    hummock::SstableInfo* sst = group->mutable_levels(level)->add_table_infos();
+    sst->set_object_id(next_object);
+    sst->set_sst_id(next_object);
+    sst->set_file_size(32 << 20);
+    const size_t first = static_cast<size_t>(i) * state_tables.size() / static_cast<size_t>(ssts);
+    for (size_t t = first; t < std::min(state_tables.size(), first + 2); ++t) {
+      sst->add_table_ids(state_tables[t]);
+    }
+    sst->set_smallest_key(fmt::format("t{}/{:012}", state_tables[first], i * 2));
+    sst->set_largest_key(fmt::format("t{}/{:012}", state_tables[first], i * 2 + 1));
+    sst->set_min_epoch(epoch - kEpochUnit * (i % 100));
+    sst->set_max_epoch(epoch);
+    ++next_object;
+  }
+  for (size_t t = 0; t < state_tables.size(); ++t) {
+    hummock::StateTableInfo& info = (*c.version.mutable_state_table_info())[state_tables[t]];
+    info.set_committed_epoch(epoch - (t % 50) * kEpochUnit);
+    info.set_compaction_group_id(2);
+  }
+  c.version.set_id(static_cast<uint64_t>(ssts) + 1);
+  c.version.set_max_committed_epoch(epoch);
+  c.version.set_safe_epoch(epoch - 100 * kEpochUnit);
+  // The object ids the version references come from the hummock_object_id sequence.
+  Check(metastore::RunTransaction(*c.store,
+                                  [&](metastore::Transaction& txn) {
+                                    return txn.Upsert(m.Table("id_sequence"),
+                                                      Row{std::string(hummock::kObjectIdSequence),
+                                                          static_cast<int64_t>(next_object)});
+                                  }),
+        "object id sequence");
+
+  auto counted = Take(c.store->BeginSnapshotRead(), "count the rows");
+  for (const auto& table : m.tables()) {
+    c.rows += Take(counted->Count(table), "count " + table.name);
+  }
+  return c;
+}
+
+// Copies every row of `from` into the empty `to` with one bulk load. Returns the seconds taken.
+double CopyStore(metastore::MetaStore& from, metastore::MetaStore& to) {
+  const auto start = std::chrono::steady_clock::now();
+  auto view = Take(from.BeginSnapshotRead(), "read the source store");
+  auto loader = Take(to.BeginBulkLoad(), fmt::format("{}: begin bulk load", to.backend()));
+  for (const auto& table : Model::Get().tables()) {
+    Check(view->Scan(table, [&](const Row& row) { return loader->Add(table, row); }),
+          fmt::format("{}: load {}", to.backend(), table.name));
+  }
+  Check(loader->Finish(), fmt::format("{}: finish bulk load", to.backend()));
+  return Seconds(start);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes.
+
+struct Measured {
+  double seconds = 0;
+  double rss_mib = 0;  // rwmeta: what the call added; a peer: its process's peak
+};
+
+// Runs `argv` (absolute argv[0]) with `env` added, stdout and stdin on /dev/null, and returns its
+// wall time and peak RSS (wait4). Exits the benchmark if it fails.
+Measured RunMeasured(const std::vector<std::string>& argv,
+                     const std::map<std::string, std::string>& env = {}) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> c_argv, c_env;
+  for (const auto& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& e : env_strings) c_env.push_back(const_cast<char*>(e.c_str()));
+  c_argv.push_back(nullptr);
+  c_env.push_back(nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int null_fd = open("/dev/null", O_RDWR);
+    dup2(null_fd, 0);
+    dup2(null_fd, 1);
+    execve(c_argv[0], c_argv.data(), c_env.data());
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  if (pid < 0 || wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0) {
+    fmt::print(stderr, "perf_bench: {} failed (status {})\n", argv[0], status);
+    std::exit(1);
+  }
+  return {Seconds(start), static_cast<double>(usage.ru_maxrss) / 1024.0};
+}
+
+// What a --child run writes to its --out file: "<seconds> <added KiB>".
+Measured ReadChildResult(const std::string& path) {
+  std::ifstream in(path);
+  double seconds = 0;
+  int64_t added_kib = 0;
+  in >> seconds >> added_kib;
+  return {seconds, static_cast<double>(added_kib) / 1024.0};
+}
+
+// The child: one backup or one restore, timed alone, with the RSS it added.
+//   --child backup  --store URL --dir D --location L --out F
+//   --child restore --store URL --dir D --location L --out F   (--store: the restore target)
+int RunChild(const std::map<std::string, std::string>& flags) {
+  const std::string& dir = flags.at("--dir");
+  const std::string state_url = "fs://" + dir + "/state";
+  auto backup_store = Take(objstore::OpenObjectStore("fs://" + dir), "open the backup location");
+  backup::BackupStorage storage(backup_store.get(), flags.at("--location"));
+  auto store = Take(metastore::OpenMetaStore(flags.at("--store")), "open the meta store");
+
+  std::function<Status()> call;
+  hummock::HummockVersion version;
+  std::unique_ptr<objstore::ObjectStore> state_store;
+  if (flags.at("--child") == "backup") {
+    std::ifstream in(dir + "/version.pb", std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    if (!version.ParseFromString(bytes.str())) Check(InternalError("bad version.pb"), "version");
+    std::ifstream id_in(dir + "/cluster_id");
+    backup::SnapshotHeader header;
+    id_in >> header.cluster_id;
+    header.rwmeta_version = "perf_bench";
+    header.source_backend = std::string(store->backend());
+    header.created_at_ms = 1'767'225'600'000;
+    call = [&]() -> Status {
+      RWMETA_ASSIGN_OR_RETURN(auto view, store->BeginSnapshotRead());
+      return storage.WriteSnapshot(1, *view, version, header, "perf_bench").status();
+    };
+  } else {
+    state_store = Take(objstore::OpenObjectStore(state_url), "open the state store");
+    call = [&]() -> Status {
+      restore::RestoreOptions options;
+      options.snapshot_id = 1;
+      options.hummock_storage_url = state_url;
+      options.hummock_storage_directory = kDataDirectory;
+      return restore::RestoreMeta(storage, *store, *state_store, options).status();
+    };
+  }
+  // Resets VmHWM to the current RSS (Linux 4.0+), so the peak after the call less the RSS before
+  // it is what the call added.
+  std::ofstream("/proc/self/clear_refs") << "5";
+  const int64_t rss_before_kib = ProcStatusKiB("VmRSS");
+  const auto start = std::chrono::steady_clock::now();
+  Check(call(), flags.at("--child"));
+  const double seconds = Seconds(start);
+  const int64_t added_kib = std::max<int64_t>(0, ProcStatusKiB("VmHWM") - rss_before_kib);
+  std::ofstream(flags.at("--out")) << fmt::format("{:.6f} {}\n", seconds, added_kib);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DDL latency.
+
+struct DdlFigures {
+  double create_p50_ms = 0, create_p99_ms = 0, drop_p50_ms = 0, drop_p99_ms = 0;
+};
+
+// `samples` CREATE TABLEs, then as many DROP TABLEs, by root in dev, each timed alone.
+DdlFigures MeasureDdl(metastore::MetaStore& store, int samples) {
+  auto catalog = Take(meta::CatalogManager::Open(store), "open the catalog");
+  const meta::CatalogActor actor{meta::kRootUserName, meta::kDefaultDatabaseName};
+  std::vector<double> create_ms, drop_ms;
+  for (int i = 0; i < samples; ++i) {
+    const std::string name = fmt::format("perf_ddl_{}", i);
+    const auto start = std::chrono::steady_clock::now();
+    Check(catalog
+              ->CreateTable(actor, {"", name},
+                            {{"id", "integer", false}, {"v", "character varying", true}}, {0},
+                            fmt::format("CREATE TABLE {} (id INT PRIMARY KEY, v VARCHAR)", name),
+                            false, false)
+              .status(),
+          "create table " + name);
+    create_ms.push_back(Seconds(start) * 1000);
+  }
+  for (int i = 0; i < samples; ++i) {
+    const std::string name = fmt::format("perf_ddl_{}", i);
+    const auto start = std::chrono::steady_clock::now();
+    Check(catalog->DropRelation(actor, {"", name}, false, false, false).status(),
+          "drop table " + name);
+    drop_ms.push_back(Seconds(start) * 1000);
+  }
+  return {Percentile(create_ms, 50), Percentile(create_ms, 99), Percentile(drop_ms, 50),
+          Percentile(drop_ms, 99)};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::map<std::string, std::string> flags = {
+      {"--tables", "10000"}, {"--runs", "3"}, {"--ddl-samples", "20"}, {"--ddl-large-tables", "0"}};
+  for (int i = 1; i < argc; i += 2) {
+    const std::string flag = argv[i];
+    const bool known = flags.count(flag) != 0 || flag == "--dir" || flag == "--child" ||
+                       flag == "--store" || flag == "--location" || flag == "--out";
+    if (!known || i + 1 >= argc) {
+      fmt::print(stderr,
+                 "usage: perf_bench [--tables N] [--runs R] [--ddl-samples S] "
+                 "[--ddl-large-tables M] [--dir D]\n");
+      return 2;
+    }
+    flags[flag] = argv[i + 1];
+  }
+  spdlog::set_level(spdlog::level::err);
+  if (flags.count("--child") != 0) return RunChild(flags);
+
+  const int64_t tables = std::atoll(flags["--tables"].c_str());
+  const int runs = std::atoi(flags["--runs"].c_str());
+  const int ddl_samples = std::atoi(flags["--ddl-samples"].c_str());
+  const int64_t large_tables = std::atoll(flags["--ddl-large-tables"].c_str());
+  if (tables < kSmallCatalogTables || runs < 1 || ddl_samples < 1 || large_tables < 0) {
+    fmt::print(stderr, "perf_bench: --tables at least {}, --runs and --ddl-samples at least 1\n",
+               kSmallCatalogTables);
+    return 2;
+  }
+  const bool own_dir = flags.count("--dir") == 0;
+  const std::string dir =
+      own_dir ? (std::filesystem::temp_directory_path() / fmt::format("perf_bench_{}", getpid()))
+                    .string()
+              : flags["--dir"];
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/state");
+  const std::string state_url = "fs://" + dir + "/state";
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::string pg_bin = testing::PostgresServer::kBinDir;
+
+  fmt::print("perf_bench: starting PostgreSQL 15 on 127.0.0.1\n");
+  auto pg = Take(testing::PostgresServer::Start(), "start PostgreSQL");
+  const std::map<std::string, std::string> pg_env = {{"PGPASSWORD", pg->password()}};
+  auto pg_args = [&](const std::string& db) {
+    return std::vector<std::string>{"-h", "127.0.0.1", "-p", std::to_string(pg->port()),
+                                    "-U", pg->user(),  "-d", db};
+  };
+  auto append = [](std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+
+  auto start = std::chrono::steady_clock::now();
+  Cluster cluster = BuildCluster(tables, state_url);
+  fmt::print(
+      "setup: cluster of {} tables, {} materialized views, {} users, {} SSTs ({} meta rows) "
+      "built in memory in {:.2f} s\n",
+      tables, cluster.views, cluster.users + 1, cluster.ssts, cluster.rows, Seconds(start));
+  {
+    std::ofstream out(dir + "/version.pb", std::ios::binary);
+    out << cluster.version.SerializeAsString();
+    std::ofstream(dir + "/cluster_id") << cluster.cluster_id << "\n";
+  }
+
+  const std::string pg_db = Take(pg->CreateDatabase(), "create the source database");
+  const std::string pg_url = pg->Url(pg_db);
+  const std::string sqlite_path = dir + "/meta.db";
+  const std::string sqlite_url = "sqlite://" + sqlite_path;
+  {
+    auto pg_store = Take(metastore::OpenMetaStore(pg_url), "open " + pg_db);
+    fmt::print("setup: bulk-loaded into PostgreSQL database {} in {:.2f} s\n", pg_db,
+               CopyStore(*cluster.store, *pg_store));
+    auto sqlite_store = Take(metastore::OpenMetaStore(sqlite_url), "open " + sqlite_path);
+    fmt::print("setup: bulk-loaded into SQLite file {} in {:.2f} s\n", sqlite_path,
+               CopyStore(*cluster.store, *sqlite_store));
+  }
+
+  // One row of the side-by-side table: rwmeta's runs and the peer's.
+  struct Line {
+    std::string what, peer;
+    std::vector<Measured> ours, theirs;
+  };
+  std::vector<Line> lines;
+  auto child = [&](const std::string& mode, const std::string& store, const std::string& location,
+                   int run) {
+    const std::string out = fmt::format("{}/{}_{}_{}.out", dir, mode, location, run);
+    RunMeasured({self, "--child", mode, "--store", store, "--dir", dir, "--location", location,
+                 "--out", out});
+    return ReadChildResult(out);
+  };
+
+  for (const std::string& backend : std::vector<std::string>{"postgres", "sqlite"}) {
+    const bool is_pg = backend == "postgres";
+    Line backup{
+        fmt::format("backup, {}", backend), is_pg ? "pg_dump -Fc" : "sqlite3 .backup", {}, {}};
+    Line restore{
+        fmt::format("restore, {}", backend), is_pg ? "pg_restore" : "sqlite3 .restore", {}, {}};
+    const std::string peer_copy = is_pg ? dir + "/pg.dump" : dir + "/copy.db";
+    for (int run = 1; run <= runs; ++run) {
+      const std::string location = fmt::format("backup_{}_{}", backend, run);
+      backup.ours.push_back(child("backup", is_pg ? pg_url : sqlite_url, location, run));
+      std::filesystem::remove(peer_copy);
+      backup.theirs.push_back(
+          is_pg ? RunMeasured(append({pg_bin + "/pg_dump", "-Fc", "-f", peer_copy}, pg_args(pg_db)),
+                              pg_env)
+                : RunMeasured({kSqlite3, sqlite_path, fmt::format(".backup '{}'", peer_copy)}));
+      fmt::print("backup run {} on {}: rwmeta {:.3f} s, {} {:.3f} s\n", run, backend,
+                 backup.ours.back().seconds, backup.peer, backup.theirs.back().seconds);
+
+      std::string target, peer_target;
+      if (is_pg) {
+        target = pg->Url(Take(pg->CreateDatabase(), "create a restore target"));
+        peer_target = Take(pg->CreateDatabase(), "create a pg_restore target");
+      } else {
+        target = fmt::format("sqlite://{}/restored_{}.db", dir, run);
+        peer_target = fmt::format("{}/sqlite_restored_{}.db", dir, run);
+      }
+      restore.ours.push_back(child("restore", target, location, run));
+      restore.theirs.push_back(
+          is_pg ? RunMeasured(
+                      append(append({pg_bin + "/pg_restore"}, pg_args(peer_target)), {peer_copy}),
+                      pg_env)
+                : RunMeasured({kSqlite3, peer_target, fmt::format(".restore '{}'", peer_copy)}));
+      fmt::print("restore run {} on {}: rwmeta {:.3f} s, {} {:.3f} s\n", run, backend,
+                 restore.ours.back().seconds, restore.peer, restore.theirs.back().seconds);
+    }
+    lines.push_back(std::move(backup));
+    lines.push_back(std::move(restore));
+  }
+
+  // DDL latency: the N-table stores as they are, and 100-table (and M-table) ones built the same
+  // way.
+  struct DdlLine {
+    std::string backend;
+    int64_t tables;
+    DdlFigures figures;
+  };
+  std::vector<DdlLine> ddl;
+  std::vector<int64_t> sizes = {kSmallCatalogTables, tables};
+  if (large_tables > 0) sizes.push_back(large_tables);
+  for (int64_t size : sizes) {
+    std::string size_pg_url = pg_url, size_sqlite_url = sqlite_url;
+    if (size != tables) {
+      start = std::chrono::steady_clock::now();
+      Cluster other = BuildCluster(size, state_url);
+      size_pg_url = pg->Url(Take(pg->CreateDatabase(), "create a DDL database"));
+      size_sqlite_url = fmt::format("sqlite://{}/ddl_{}.db", dir, size);
+      auto pg_store = Take(metastore::OpenMetaStore(size_pg_url), "open " + size_pg_url);
+      CopyStore(*other.store, *pg_store);
+      auto sqlite_store = Take(metastore::OpenMetaStore(size_sqlite_url), "open DDL SQLite");
+      CopyStore(*other.store, *sqlite_store);
+      fmt::print("setup: {}-table catalog built and loaded into both stores in {:.2f} s\n", size,
+                 Seconds(start));
+    }
+    for (const auto& [backend, url] : std::vector<std::pair<std::string, std::string>>{
+             {"sqlite", size_sqlite_url}, {"postgres", size_pg_url}}) {
+      auto store = Take(metastore::OpenMetaStore(url), "open " + backend);
+      start = std::chrono::steady_clock::now();
+      ddl.push_back({backend, size, MeasureDdl(*store, ddl_samples)});
+      fmt::print("ddl: {} CREATE + {} DROP TABLE on {} at {} tables in {:.2f} s\n", ddl_samples,
+                 ddl_samples, backend, size, Seconds(start));
+    }
+  }
+
+  fmt::print(
+      "\nperf_bench: {} tables, {} materialized views, {} users, {} SSTs; medians of {} runs; the "
+      "same PostgreSQL 15 server for both sides\n",
+      tables, cluster.views, cluster.users + 1, cluster.ssts, runs);
+  fmt::print("| {:<17} | {:>9} | {:>16} | {:>9} | {:>7} | {:>11} | {:>10} |\n", "what", "rwmeta s",
+             "peer", "peer s", "ratio", "rwmeta +RSS", "peer RSS");
+  fmt::print("|{:-<19}|{:->11}|{:-<18}|{:->11}|{:->9}|{:->13}|{:->12}|\n", "", "", "", "", "", "",
+             "");
+  for (const Line& line : lines) {
+    std::vector<double> ours_s, theirs_s, ours_rss, theirs_rss;
+    for (const auto& m : line.ours) {
+      ours_s.push_back(m.seconds);
+      ours_rss.push_back(m.rss_mib);
+    }
+    for (const auto& m : line.theirs) {
+      theirs_s.push_back(m.seconds);
+      theirs_rss.push_back(m.rss_mib);
+    }
+    const double ours = Median(ours_s), theirs = Median(theirs_s);
+    fmt::print(
+        "| {:<17} | {:>9.3f} | {:>16} | {:>9.3f} | {:>6.2f}x | {:>7.1f} MiB | {:>6.1f} MiB |\n",
+        line.what, ours, line.peer, theirs, ours / std::max(theirs, 1e-9), Median(ours_rss),
+        Median(theirs_rss));
+  }
+  fmt::print("ratio: rwmeta's time over the peer's (above 1: rwmeta slower)\n");
+
+  fmt::print("\nDDL latency through CatalogManager, {} CREATE TABLE then {} DROP TABLE, ms\n",
+             ddl_samples, ddl_samples);
+  fmt::print("| {:<8} | {:>7} | {:>10} | {:>10} | {:>8} | {:>8} | {:>13} |\n", "store", "tables",
+             "create p50", "create p99", "drop p50", "drop p99", "p50 vs 100");
+  fmt::print("|{:-<10}|{:->9}|{:->12}|{:->12}|{:->10}|{:->10}|{:->15}|\n", "", "", "", "", "", "",
+             "");
+  for (const DdlLine& line : ddl) {
+    double base = line.figures.create_p50_ms;
+    for (const DdlLine& other : ddl) {
+      if (other.backend == line.backend && other.tables == kSmallCatalogTables) {
+        base = other.figures.create_p50_ms;
+      }
+    }
+    fmt::print("| {:<8} | {:>7} | {:>10.2f} | {:>10.2f} | {:>8.2f} | {:>8.2f} | {:>12.1f}x |\n",
+               line.backend, line.tables, line.figures.create_p50_ms, line.figures.create_p99_ms,
+               line.figures.drop_p50_ms, line.figures.drop_p99_ms,
+               line.figures.create_p50_ms / std::max(base, 1e-9));
+  }
+  fmt::print("p50 vs 100: CREATE TABLE p50 over the same store's at {} tables\n",
+             kSmallCatalogTables);
+
+  pg.reset();
+  if (own_dir) std::filesystem::remove_all(dir);
+  return 0;
+}
