@@ -19,6 +19,8 @@ PACKAGES=(
   # test peers: real servers and independent clients, started on 127.0.0.1 by the tests
   postgresql-client postgresql-15 mariadb-server mariadb-client etcd-server etcd-client
   awscli s3cmd nodejs
+  # GNU time: the peak RSS of the peers bench/perf compares with (pg_dump, sqlite3, etcdctl)
+  time
 )
 # npm test tools (npm comes with the machine's Node.js), installed into tools/node_modules
 # (not committed).
