@@ -635,6 +635,8 @@ int main(int argc, char** argv) {
   std::vector<DdlLine> ddl;
   std::vector<int64_t> sizes = {kSmallCatalogTables, tables};
   if (large_tables > 0) sizes.push_back(large_tables);
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
   for (int64_t size : sizes) {
     std::string size_pg_url = pg_url, size_sqlite_url = sqlite_url;
     if (size != tables) {
