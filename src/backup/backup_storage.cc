@@ -35,11 +35,9 @@ Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::Re
     RWMETA_RETURN_IF_ERROR(exists(current));
   }
   const std::string key = SnapshotKey(directory_, id);
-  auto details = std::make_shared<SnapshotDetails>();
-  details->object_ids = hummock::ObjectIds(version);
-  for (const auto& [table_id, info] : version.state_table_info()) {
-    details->state_table_info[table_id] = {info.committed_epoch(), info.compaction_group_id()};
-  }
+  // The details as a reader of the header will find them.
+  DescribeVersion(version, &header);
+  auto details = std::make_shared<SnapshotDetails>(DetailsFromHeader(header));
   SnapshotMetadata entry;
   entry.id = id;
   entry.hummock_version_id = version.id();

@@ -900,6 +900,19 @@ Result<SnapshotContents> SnapshotReader::ReadAll(SnapshotVisitor* visitor) {
 }
 Result<SnapshotHeader> SnapshotReader::ReadHeader() { return impl_->ReadHeader(); }
 
+void DescribeVersion(const HummockVersion& version, SnapshotHeader* header) {
+  header->hummock_version_id = version.id();
+  header->max_committed_epoch = version.max_committed_epoch();
+  header->safe_epoch = version.safe_epoch();
+  header->table_committed_epochs.clear();
+  header->table_compaction_group_ids.clear();
+  for (const auto& [table_id, info] : version.state_table_info()) {
+    header->table_committed_epochs[table_id] = info.committed_epoch();
+    header->table_compaction_group_ids[table_id] = info.compaction_group_id();
+  }
+  header->object_ids = hummock::ObjectIds(version);
+}
+
 SnapshotDetails DetailsFromHeader(const SnapshotHeader& header) {
   SnapshotDetails details;
   details.object_ids = header.object_ids;
@@ -920,16 +933,7 @@ Result<WrittenSnapshot> WriteSnapshot(metastore::ReadView& view, const HummockVe
                                       const SnapshotWriterOptions& options,
                                       const metastore::Model& model) {
   header.model_version = model.version();
-  header.hummock_version_id = version.id();
-  header.max_committed_epoch = version.max_committed_epoch();
-  header.safe_epoch = version.safe_epoch();
-  header.table_committed_epochs.clear();
-  header.table_compaction_group_ids.clear();
-  for (const auto& [table_id, info] : version.state_table_info()) {
-    header.table_committed_epochs[table_id] = info.committed_epoch();
-    header.table_compaction_group_ids[table_id] = info.compaction_group_id();
-  }
-  header.object_ids = hummock::ObjectIds(version);
+  DescribeVersion(version, &header);
   header.table_row_counts.clear();
   // The model is the one list of tables: a table added to it is in every later snapshot.
   for (const metastore::TableSchema& table : model.tables()) {

@@ -169,6 +169,10 @@ class SnapshotVisitor {
   }
 };
 
+// Fills the header's fields that describe `version` (hummock_version_id, the epochs, each state
+// table's committed epoch and compaction group, the object ids): what WriteSnapshot writes.
+void DescribeVersion(const HummockVersion& version, SnapshotHeader* header);
+
 // The details a format 1.1 header carries. REQUIRES: the header was written or read as 1.1 or
 // later (a 1.0 header has no compaction groups or object ids).
 SnapshotDetails DetailsFromHeader(const SnapshotHeader& header);

@@ -293,21 +293,19 @@ std::shared_ptr<BackupManager::Location> BackupManager::OpenLocation(const std::
   return location;
 }
 
+std::shared_ptr<BackupManager::Location> BackupManager::CurrentLocation() const {
+  std::lock_guard lock(mu_);
+  return location_;
+}
+
 Result<std::shared_ptr<BackupManager::Location>> BackupManager::UsableLocation(
     int64_t min_retry_interval_ms) {
-  std::shared_ptr<Location> location;
-  {
-    std::lock_guard lock(mu_);
-    location = location_;
-  }
+  std::shared_ptr<Location> location = CurrentLocation();
   if (location->status.ok()) return location;
   if (UnixNowMs() - location->opened_at_ms < min_retry_interval_ms) return location->status;
   // Unusable until now: try again (the server may be back, the bucket created).
   std::lock_guard switching(switch_mu_);
-  {
-    std::lock_guard lock(mu_);
-    if (location_ != location) location = location_;  // switched meanwhile
-  }
+  location = CurrentLocation();  // switched meanwhile, perhaps
   if (location->status.ok()) return location;
   std::shared_ptr<Location> reopened = OpenLocation(location->url, location->directory);
   if (!reopened->status.ok()) return reopened->status;
@@ -730,26 +728,23 @@ Result<std::shared_ptr<const hummock::HummockVersion>> BackupManager::VersionFor
   return version;
 }
 
-std::optional<int64_t> BackupManager::NextScheduledAtLocked(uint64_t interval_sec) {
+std::optional<int64_t> BackupManager::NewestSnapshotAtMs() {
+  std::shared_ptr<Location> location = CurrentLocation();
+  if (!location->status.ok()) return std::nullopt;
+  Result<backup::Manifest> manifest = CachedManifest(*location, kProtectionRefreshMs);
+  if (!manifest.ok()) return std::nullopt;
+  std::optional<int64_t> newest;
+  for (const auto& entry : manifest->snapshots) {
+    newest = std::max(newest.value_or(entry.created_at_ms), entry.created_at_ms);
+  }
+  return newest;
+}
+
+std::optional<int64_t> BackupManager::NextScheduledAtLocked(uint64_t interval_sec,
+                                                            std::optional<int64_t> newest) {
   if (interval_sec == 0) return std::nullopt;
   const int64_t interval_ms =
       static_cast<int64_t>(std::min<uint64_t>(interval_sec, INT64_MAX / 4000) * 1000);
-  // The newest snapshot of the location, as the cache knows it (a job's own entry lands there
-  // when it succeeds; another writer's within kProtectionRefreshMs).
-  std::optional<int64_t> newest;
-  {
-    std::shared_ptr<Location> location;
-    {
-      std::lock_guard lock(mu_);
-      location = location_;
-    }
-    if (location->status.ok()) {
-      std::lock_guard lock(location->cache_mu);
-      for (const auto& entry : location->manifest.snapshots) {
-        newest = std::max(newest.value_or(entry.created_at_ms), entry.created_at_ms);
-      }
-    }
-  }
   const int64_t due = newest.value_or(opened_at_ms_) + interval_ms;
   // After failures, the retry's backoff, unless a snapshot was taken since the last failure.
   if (schedule_.consecutive_failures > 0 && newest.value_or(0) < failed_at_ms_) {
@@ -770,20 +765,12 @@ std::optional<uint64_t> BackupManager::ScheduleTick() {
   if (retention) ApplyRetention();
 
   const uint64_t interval = ParamNumber(params_, kBackupScheduleIntervalSec);
-  // The manifest cache, refreshed now and then (another writer's BACKUP pushes the schedule too).
-  {
-    std::shared_ptr<Location> location;
-    {
-      std::lock_guard lock(mu_);
-      location = location_;
-    }
-    if (location->status.ok()) (void)CachedManifest(*location, kProtectionRefreshMs);
-  }
+  const std::optional<int64_t> newest = NewestSnapshotAtMs();
   const int64_t now = clock_->NowMs();
   {
     std::lock_guard lock(schedule_mu_);
     schedule_.interval_sec = interval;
-    schedule_.next_at_ms = NextScheduledAtLocked(interval);
+    schedule_.next_at_ms = NextScheduledAtLocked(interval, newest);
     if (!schedule_.next_at_ms || now < *schedule_.next_at_ms) return std::nullopt;
   }
   {
@@ -845,9 +832,10 @@ void BackupManager::ScheduleLoop() {
 
 ScheduleState BackupManager::schedule() {
   const uint64_t interval = ParamNumber(params_, kBackupScheduleIntervalSec);
+  const std::optional<int64_t> newest = NewestSnapshotAtMs();
   std::lock_guard lock(schedule_mu_);
   schedule_.interval_sec = interval;
-  schedule_.next_at_ms = NextScheduledAtLocked(interval);
+  schedule_.next_at_ms = NextScheduledAtLocked(interval, newest);
   return schedule_;
 }
 
@@ -902,11 +890,7 @@ void BackupManager::OnParamChanged(const std::string& name, const ParamValues& /
   ParamValues values = params_.Values();
   const std::string& url = values[kBackupStorageUrl];
   const std::string& directory = values[kBackupStorageDirectory];
-  std::shared_ptr<Location> old;
-  {
-    std::lock_guard lock(mu_);
-    old = location_;
-  }
+  std::shared_ptr<Location> old = CurrentLocation();
   if (old->url == url && old->directory == directory) return;
 
   std::shared_ptr<Location> next = OpenLocation(url, directory);

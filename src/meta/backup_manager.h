@@ -296,10 +296,17 @@ class BackupManager : public hummock::ObjectProtectionSet, public ParamChangeLis
   // The current location, opened again (and its manifest read) if it was not usable, unless the
   // last attempt is younger than `min_retry_interval_ms`.
   Result<std::shared_ptr<Location>> UsableLocation(int64_t min_retry_interval_ms = 0);
+  std::shared_ptr<Location> CurrentLocation() const;
   std::shared_ptr<Location> OpenLocation(const std::string& url, const std::string& directory);
   Result<uint64_t> StartJob(std::optional<std::string> remarks, bool scheduled);
-  // When the next scheduled job is due (nullopt: the schedule is off). REQUIRES: schedule_mu_.
-  std::optional<int64_t> NextScheduledAtLocked(uint64_t interval_sec);
+  // The creation time of the newest snapshot of the current location, from the manifest cache
+  // (read again if older than kProtectionRefreshMs: another writer's BACKUP pushes the schedule
+  // too; a job's own entry lands there when it succeeds); nullopt if none or unreadable.
+  std::optional<int64_t> NewestSnapshotAtMs();
+  // When the next scheduled job is due, `newest` being NewestSnapshotAtMs() (nullopt: the
+  // schedule is off). REQUIRES: schedule_mu_.
+  std::optional<int64_t> NextScheduledAtLocked(uint64_t interval_sec,
+                                               std::optional<int64_t> newest);
   // Deletes what SnapshotsPastRetention names at the current location; logs what it deleted and
   // a failure (retention is tried again after the next job).
   void ApplyRetention();

@@ -1,6 +1,7 @@
 #include "restore/drill.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
@@ -51,9 +52,7 @@ std::string RenderKey(const TableSchema& table, const Row& row) {
 }
 
 std::string JoinNames(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
+  return fmt::format("{}", fmt::join(names, ", "));
 }
 
 // The values present in the columns some foreign key points at ("object(oid)").
