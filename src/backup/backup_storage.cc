@@ -35,17 +35,12 @@ Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::Re
     RWMETA_RETURN_IF_ERROR(exists(current));
   }
   const std::string key = SnapshotKey(directory_, id);
-  // The details as a reader of the header will find them.
-  DescribeVersion(version, &header);
-  auto details = std::make_shared<SnapshotDetails>(DetailsFromHeader(header));
   SnapshotMetadata entry;
   entry.id = id;
   entry.hummock_version_id = version.id();
   entry.format_version = kSnapshotFormatVersion;
   entry.remarks = std::move(remarks);
   entry.scheduled = scheduled;
-  entry.object_count = details->object_ids.size();
-  entry.max_object_id = details->object_ids.empty() ? 0 : details->object_ids.back();
   if (!header.rwmeta_version.empty()) entry.rw_version = header.rwmeta_version;
   entry.max_committed_epoch = version.max_committed_epoch();
   entry.safe_epoch = version.safe_epoch();
@@ -53,6 +48,10 @@ Result<SnapshotMetadata> BackupStorage::WriteSnapshot(uint64_t id, metastore::Re
   RWMETA_ASSIGN_OR_RETURN(WrittenSnapshot written,
                           backup::WriteSnapshot(view, version, id, std::move(header), *store_, key,
                                                 options_.writer, model));
+  // The details as a reader of the header will find them: from the header as written.
+  auto details = std::make_shared<SnapshotDetails>(DetailsFromHeader(written.header));
+  entry.object_count = details->object_ids.size();
+  entry.max_object_id = details->object_ids.empty() ? 0 : details->object_ids.back();
   entry.size_bytes = written.size_bytes;
   entry.checksum = written.checksum;
   // Verified before it counts: the object as the backup storage gives it back, every block and
@@ -159,12 +158,13 @@ Result<SnapshotContents> BackupStorage::CheckObject(uint64_t id, const SnapshotM
   RWMETA_ASSIGN_OR_RETURN(std::unique_ptr<objstore::ObjectReader> in, store_->OpenReader(key));
   RWMETA_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotReader> reader,
                           SnapshotReader::Open(std::move(in), key));
-  return CheckContents(id, *reader, expected);
+  return CheckContents(id, *reader, expected, {.decode_version = false});
 }
 
 Result<SnapshotContents> BackupStorage::CheckContents(uint64_t id, SnapshotReader& reader,
-                                                      const SnapshotMetadata& expected) {
-  RWMETA_ASSIGN_OR_RETURN(SnapshotContents contents, reader.ReadAll(nullptr));
+                                                      const SnapshotMetadata& expected,
+                                                      const SnapshotReadOptions& options) {
+  RWMETA_ASSIGN_OR_RETURN(SnapshotContents contents, reader.ReadAll(nullptr, options));
   auto mismatch = [&](std::string_view what, uint64_t object, uint64_t manifest) {
     return DataLossError("snapshot " + std::to_string(id) + ": object " +
                          SnapshotKey(directory_, id) + " has " + std::string(what) + " " +
@@ -178,8 +178,10 @@ Result<SnapshotContents> BackupStorage::CheckContents(uint64_t id, SnapshotReade
   if (contents.checksum != expected.checksum) {
     return mismatch("checksum", contents.checksum, expected.checksum);
   }
-  if (contents.version.id() != expected.hummock_version_id) {
-    return mismatch("hummock version", contents.version.id(), expected.hummock_version_id);
+  const uint64_t version_id =
+      options.decode_version ? contents.version.id() : contents.header.hummock_version_id;
+  if (version_id != expected.hummock_version_id) {
+    return mismatch("hummock version", version_id, expected.hummock_version_id);
   }
   return contents;
 }

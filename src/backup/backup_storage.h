@@ -127,11 +127,16 @@ class BackupStorage : public hummock::ObjectProtectionSet {
   objstore::ObjectStore* store() const { return store_; }
 
  private:
-  // Reads snapshot object `id` whole (every checksum) and checks it against `expected` (snapshot
-  // id, size, checksum, Hummock version id), whether the manifest lists it or not.
+  // Reads snapshot object `id` just written whole (every checksum, every row; the Hummock version
+  // record by its checksums, not decoded: see SnapshotReadOptions) and checks it against
+  // `expected` (snapshot id, size, checksum, Hummock version id), whether the manifest lists it or
+  // not.
   Result<SnapshotContents> CheckObject(uint64_t id, const SnapshotMetadata& expected);
+  // As CheckObject over `reader`; with options.decode_version, the version id compared is the
+  // decoded version's, else the header's.
   Result<SnapshotContents> CheckContents(uint64_t id, SnapshotReader& reader,
-                                         const SnapshotMetadata& expected);
+                                         const SnapshotMetadata& expected,
+                                         const SnapshotReadOptions& options = {});
 
   // The object ids of `entry`, from the entry, the cache or its header.
   Result<std::shared_ptr<const std::vector<uint64_t>>> ObjectIds(const SnapshotMetadata& entry);

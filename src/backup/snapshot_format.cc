@@ -600,7 +600,7 @@ class SnapshotReader::Impl {
     return header;
   }
 
-  Result<SnapshotContents> ReadAll(SnapshotVisitor* visitor) {
+  Result<SnapshotContents> ReadAll(SnapshotVisitor* visitor, const SnapshotReadOptions& options) {
     if (read_all_called_) return FailedPreconditionError(name_ + ": read twice");
     read_all_called_ = true;
     SnapshotContents c;
@@ -661,7 +661,9 @@ class SnapshotReader::Impl {
         }
         case kVersionRecord:
           if (table || have_version) return malformed("stream: unexpected hummock version");
-          if (!c.version.ParseFromString(payload)) return malformed("hummock version");
+          if (options.decode_version && !c.version.ParseFromString(payload)) {
+            return malformed("hummock version");
+          }
           have_version = true;
           break;
         default:
@@ -895,8 +897,9 @@ uint64_t SnapshotReader::snapshot_id() const { return impl_->snapshot_id(); }
 uint16_t SnapshotReader::major_version() const { return impl_->major(); }
 uint16_t SnapshotReader::minor_version() const { return impl_->minor(); }
 uint64_t SnapshotReader::peak_buffer_bytes() const { return impl_->peak(); }
-Result<SnapshotContents> SnapshotReader::ReadAll(SnapshotVisitor* visitor) {
-  return impl_->ReadAll(visitor);
+Result<SnapshotContents> SnapshotReader::ReadAll(SnapshotVisitor* visitor,
+                                                 const SnapshotReadOptions& options) {
+  return impl_->ReadAll(visitor, options);
 }
 Result<SnapshotHeader> SnapshotReader::ReadHeader() { return impl_->ReadHeader(); }
 
@@ -956,7 +959,9 @@ Result<WrittenSnapshot> WriteSnapshot(metastore::ReadView& view, const HummockVe
     RWMETA_RETURN_IF_ERROR(writer->EndTable());
   }
   RWMETA_RETURN_IF_ERROR(writer->WriteHummockVersion(version));
-  return writer->Finish();
+  RWMETA_ASSIGN_OR_RETURN(WrittenSnapshot written, writer->Finish());
+  written.header = std::move(header);
+  return written;
 }
 
 Result<WrittenSnapshot> WriteSnapshot(metastore::MetaStore& meta_store,

@@ -114,6 +114,8 @@ struct WrittenSnapshot {
   uint64_t checksum = 0;    // XXH64 of the object, as stored in its trailer
   uint64_t chunk_count = 0;
   uint64_t row_count = 0;  // all tables
+  // The header as written, its filled fields included (set by WriteSnapshot, not by the writer).
+  SnapshotHeader header;
 };
 
 // Streams a snapshot into an ObjectWriter. Call in this order: WriteHeader; for each table
@@ -189,6 +191,16 @@ struct SnapshotContents {
   uint64_t checksum = 0;
 };
 
+// How ReadAll treats the Hummock version record.
+struct SnapshotReadOptions {
+  // False: the record is checked by its chunk's and the object's checksums only, and
+  // SnapshotContents::version stays empty (the header's hummock_version_id names the version).
+  // For a writer reading back what it has just written (BackupStorage::WriteSnapshot): the
+  // checksums prove the bytes are the ones it serialized, and decoding them again would cost
+  // time and memory in proportion to the version.
+  bool decode_version = true;
+};
+
 // Streams a snapshot out of an ObjectReader. The visitor sees rows before the whole-object
 // checksum is checked (each chunk's own checksum is checked before its rows are decoded): a
 // restore must apply them so that it can be undone (one transaction) and commit only after
@@ -209,7 +221,8 @@ class SnapshotReader {
   // Decodes everything, calling `visitor` (may be null: verify only), and checks every chunk, the
   // record structure, each table's row count against the header and the trailer.
   // FailedPrecondition if ReadAll or ReadHeader was called before.
-  Result<SnapshotContents> ReadAll(SnapshotVisitor* visitor);
+  Result<SnapshotContents> ReadAll(SnapshotVisitor* visitor,
+                                   const SnapshotReadOptions& options = {});
 
   // Reads only the chunks that hold the header record (each one's checksum checked; the
   // whole-object checksum, which needs every byte, is not) and decodes the header. DataLoss as

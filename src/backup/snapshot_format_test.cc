@@ -136,6 +136,11 @@ TEST(SnapshotFormatTest, BusyStoreRoundTripsEveryRowByteEqual) {
     EXPECT_EQ(written->row_count, 305u);
     EXPECT_GT(written->chunk_count, 1u);
     EXPECT_EQ(written->size_bytes, objects.Head("b/3.snapshot")->size_bytes);
+    // The header as written, its filled fields included.
+    EXPECT_EQ(written->header.hummock_version_id, 9u);
+    EXPECT_EQ(written->header.table_row_counts,
+              (std::map<std::string, uint64_t>{{"kinds", 305}, {"empty", 0}}));
+    EXPECT_EQ(written->header.object_ids, (std::vector<uint64_t>{11, 12, 13}));
 
     Collector collector;
     auto contents = ReadSnapshot(objects, "b/3.snapshot", &collector);
@@ -230,6 +235,29 @@ TEST(SnapshotFormatTest, TruncationAtEveryChunkBoundaryAndMidChunkIsDataLossNami
       ReadBytes(missing).status(),
       StatusIs(StatusCode::kDataLoss, HasSubstr("chunk 1 at offset " + std::to_string(frames[1]) +
                                                 ": checksum mismatch")));
+}
+
+// A writer's read-back (SnapshotReadOptions::decode_version false) leaves the version undecoded
+// but still checks every byte of it.
+TEST(SnapshotFormatTest, ReadingWithoutDecodingTheVersionStillChecksEveryByte) {
+  const std::string bytes = BusySnapshotBytes();
+  auto read = [](const std::string& b) -> Result<SnapshotContents> {
+    objstore::MemoryObjectStore objects;
+    RWMETA_RETURN_IF_ERROR(objects.Put("b/3.snapshot", b));
+    RWMETA_ASSIGN_OR_RETURN(auto in, objects.OpenReader("b/3.snapshot"));
+    RWMETA_ASSIGN_OR_RETURN(auto reader, SnapshotReader::Open(std::move(in), "b/3.snapshot"));
+    return reader->ReadAll(nullptr, {.decode_version = false});
+  };
+  ASSERT_OK_AND_ASSIGN(SnapshotContents contents, read(bytes));
+  EXPECT_EQ(contents.header.hummock_version_id, 9u);
+  EXPECT_EQ(contents.version.id(), 0u);  // not decoded
+  EXPECT_EQ(contents.version.groups_size(), 0);
+  EXPECT_EQ(contents.checksum, ReadBytes(bytes)->checksum);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string bad = bytes;
+    bad[i] ^= static_cast<char>(1 << (i % 8));
+    ASSERT_THAT(read(bad).status(), StatusIs(StatusCode::kDataLoss)) << "offset " << i;
+  }
 }
 
 TEST(SnapshotFormatTest, EveryBitFlipIsDataLoss) {
