@@ -1,7 +1,8 @@
 // perf_bench: rwmeta beside PostgreSQL's, SQLite's and etcd's own tools on the same meta data, and
 // DDL latency by catalog size (issue 17, goal 5). Figures, not assertions.
 //
-//   perf_bench [--tables N] [--runs R] [--ddl-samples S] [--ddl-large-tables M] [--dir D]
+//   perf_bench [--tables N] [--runs R] [--ddl-samples S] [--ddl-large-tables M] [--listed K]
+//              [--memory-tables T] [--dir D]
 //
 // 1. Builds a cluster of N tables (default 10,000) in a memory meta store: bootstrap (cluster,
 //    system parameters, root, dev), one user per 10 tables, a materialized view over every 20th
@@ -24,10 +25,16 @@
 //    time is its process's wall time and its RSS the process's peak as GNU time reports it ("n/a"
 //    without /usr/bin/time), the whole of what it needed. The peers' stderr goes to peers.log in
 //    the directory.
-// 3. CREATE TABLE then DROP TABLE, S times each (default 20), through meta::CatalogManager on a
+// 3. With --listed K (default 50), PostgreSQL's backup again, R times, into a location whose
+//    manifest lists K snapshots already (of a bootstrapped store: an entry's size does not depend
+//    on the store's), beside pg_dump again: a backup must not slow with the snapshots listed.
+// 4. Memory by metadata size: one backup and one restore per backend of a cluster of T tables
+//    (--memory-tables, default N/10) built the same way, and the peak RSS each added beside the
+//    N-table figures (goal: at most 1.10x for 10x the metadata).
+// 5. CREATE TABLE then DROP TABLE, S times each (default 20), through meta::CatalogManager on a
 //    SQLite and a PostgreSQL meta store holding 100 and N tables (and M with --ddl-large-tables M:
-//    100000 adds about a minute of loading and a second per statement today): p50 and p99
-//    (nearest rank) in milliseconds, and the p50s over the same store's at 100 tables.
+//    100000 adds about a minute of loading): p50 and p99 (nearest rank) in milliseconds, and the
+//    p50s over the same store's at 100 tables.
 //
 // Everything lives in a temporary directory (or D), removed at the end unless a step fails. The
 // default run takes under a minute on a 2-core machine.
@@ -81,6 +88,17 @@ constexpr int64_t kSmallCatalogTables = 100;
 constexpr char kDataDirectory[] = "hummock_001";
 constexpr char kSqlite3[] = "/usr/bin/sqlite3";
 constexpr char kGnuTime[] = "/usr/bin/time";
+
+constexpr char kUsage[] = R"(usage: perf_bench [--tables N] [--runs R] [--ddl-samples S]
+                  [--ddl-large-tables M] [--listed K] [--memory-tables T] [--dir D]
+  --tables N            the cluster's size (default 10000; at least 100)
+  --runs R              backups and restores per backend; medians printed (default 3)
+  --ddl-samples S       CREATE and DROP TABLEs per catalog size (default 20)
+  --ddl-large-tables M  also measure DDL at M tables (100000: a minute more)
+  --listed K            snapshots listed before the "K listed" backup (default 50; 0: skip)
+  --memory-tables T     the smaller cluster of the memory table (default N/10; 0: skip)
+  --dir D               work here and keep it (default: a temporary directory, removed)
+)";
 constexpr uint64_t kEpochUnit = 65536;
 
 void Check(const Status& s, const std::string& what) {
@@ -275,6 +293,13 @@ Cluster BuildCluster(int64_t tables, const std::string& state_url) {
   return c;
 }
 
+// Writes the cluster's version where a --child reads it (`path`, and its id in `path`.cluster_id).
+void WriteVersionFile(const Cluster& cluster, const std::string& path) {
+  std::ofstream out(path, std::ios::binary);
+  out << cluster.version.SerializeAsString();
+  std::ofstream(path + ".cluster_id") << cluster.cluster_id << "\n";
+}
+
 // Copies every row of `from` into the empty `to` with one bulk load. Returns the seconds taken.
 double CopyStore(metastore::MetaStore& from, metastore::MetaStore& to) {
   const auto start = std::chrono::steady_clock::now();
@@ -354,11 +379,14 @@ Measured ReadChildResult(const std::string& path) {
 }
 
 // The child: one backup or one restore, timed alone, with the RSS it added.
-//   --child backup  --store URL --dir D --location L --out F
-//   --child restore --store URL --dir D --location L --out F   (--store: the restore target)
+//   --child backup  --store URL --dir D --location L --snapshot-id I --version V --state S --out F
+//   --child restore --store URL --dir D --location L --snapshot-id I --version V --state S --out F
+// --store is the restore target for a restore; V is the version file the cluster's builder wrote
+// (V.cluster_id beside it); S the state store's directory.
 int RunChild(const std::map<std::string, std::string>& flags) {
   const std::string& dir = flags.at("--dir");
-  const std::string state_url = "fs://" + dir + "/state";
+  const std::string state_url = "fs://" + flags.at("--state");
+  const uint64_t snapshot_id = std::stoull(flags.at("--snapshot-id"));
   auto backup_store = Take(objstore::OpenObjectStore("fs://" + dir), "open the backup location");
   backup::BackupStorage storage(backup_store.get(), flags.at("--location"));
   auto store = Take(metastore::OpenMetaStore(flags.at("--store")), "open the meta store");
@@ -367,11 +395,11 @@ int RunChild(const std::map<std::string, std::string>& flags) {
   hummock::HummockVersion version;
   std::unique_ptr<objstore::ObjectStore> state_store;
   if (flags.at("--child") == "backup") {
-    std::ifstream in(dir + "/version.pb", std::ios::binary);
+    std::ifstream in(flags.at("--version"), std::ios::binary);
     std::stringstream bytes;
     bytes << in.rdbuf();
     if (!version.ParseFromString(bytes.str())) Check(InternalError("bad version.pb"), "version");
-    std::ifstream id_in(dir + "/cluster_id");
+    std::ifstream id_in(flags.at("--version") + ".cluster_id");
     backup::SnapshotHeader header;
     id_in >> header.cluster_id;
     header.rwmeta_version = "perf_bench";
@@ -379,13 +407,13 @@ int RunChild(const std::map<std::string, std::string>& flags) {
     header.created_at_ms = 1'767'225'600'000;
     call = [&]() -> Status {
       RWMETA_ASSIGN_OR_RETURN(auto view, store->BeginSnapshotRead());
-      return storage.WriteSnapshot(1, *view, version, header, "perf_bench").status();
+      return storage.WriteSnapshot(snapshot_id, *view, version, header, "perf_bench").status();
     };
   } else {
     state_store = Take(objstore::OpenObjectStore(state_url), "open the state store");
     call = [&]() -> Status {
       restore::RestoreOptions options;
-      options.snapshot_id = 1;
+      options.snapshot_id = snapshot_id;
       options.hummock_storage_url = state_url;
       options.hummock_storage_directory = kDataDirectory;
       return restore::RestoreMeta(storage, *store, *state_store, options).status();
@@ -441,16 +469,16 @@ DdlFigures MeasureDdl(metastore::MetaStore& store, int samples) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> flags = {
-      {"--tables", "10000"}, {"--runs", "3"}, {"--ddl-samples", "20"}, {"--ddl-large-tables", "0"}};
+  std::map<std::string, std::string> flags = {{"--tables", "10000"},   {"--runs", "3"},
+                                              {"--ddl-samples", "20"}, {"--ddl-large-tables", "0"},
+                                              {"--listed", "50"},      {"--memory-tables", "-1"}};
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
     const bool known = flags.count(flag) != 0 || flag == "--dir" || flag == "--child" ||
-                       flag == "--store" || flag == "--location" || flag == "--out";
+                       flag == "--store" || flag == "--location" || flag == "--out" ||
+                       flag == "--snapshot-id" || flag == "--version" || flag == "--state";
     if (!known || i + 1 >= argc) {
-      fmt::print(stderr,
-                 "usage: perf_bench [--tables N] [--runs R] [--ddl-samples S] "
-                 "[--ddl-large-tables M] [--dir D]\n");
+      fmt::print(stderr, "{}", kUsage);
       return 2;
     }
     flags[flag] = argv[i + 1];
@@ -464,9 +492,15 @@ int main(int argc, char** argv) {
   const int runs = std::atoi(flags["--runs"].c_str());
   const int ddl_samples = std::atoi(flags["--ddl-samples"].c_str());
   const int64_t large_tables = std::atoll(flags["--ddl-large-tables"].c_str());
-  if (tables < kSmallCatalogTables || runs < 1 || ddl_samples < 1 || large_tables < 0) {
-    fmt::print(stderr, "perf_bench: --tables at least {}, --runs and --ddl-samples at least 1\n",
-               kSmallCatalogTables);
+  const int64_t listed = std::atoll(flags["--listed"].c_str());
+  const int64_t memory_tables =
+      flags["--memory-tables"] == "-1" ? tables / 10 : std::atoll(flags["--memory-tables"].c_str());
+  if (tables < kSmallCatalogTables || runs < 1 || ddl_samples < 1 || large_tables < 0 ||
+      listed < 0 || (memory_tables != 0 && memory_tables < kSmallCatalogTables)) {
+    fmt::print(stderr,
+               "perf_bench: --tables at least {}, --runs and --ddl-samples at least 1, "
+               "--memory-tables 0 or at least {}\n{}",
+               kSmallCatalogTables, kSmallCatalogTables, kUsage);
     return 2;
   }
   const bool own_dir = flags.count("--dir") == 0;
@@ -498,11 +532,8 @@ int main(int argc, char** argv) {
       "setup: cluster of {} tables, {} materialized views, {} users, {} SSTs ({} meta rows) "
       "built in memory in {:.2f} s\n",
       tables, cluster.views, cluster.users + 1, cluster.ssts, cluster.rows, Seconds(start));
-  {
-    std::ofstream out(dir + "/version.pb", std::ios::binary);
-    out << cluster.version.SerializeAsString();
-    std::ofstream(dir + "/cluster_id") << cluster.cluster_id << "\n";
-  }
+  const std::string version_file = dir + "/version.pb";
+  WriteVersionFile(cluster, version_file);
 
   std::unique_ptr<testing::EtcdServer> etcd;
   std::string etcd_url;
@@ -538,11 +569,16 @@ int main(int argc, char** argv) {
     std::vector<Measured> ours, theirs;
   };
   std::vector<Line> lines;
+  // One backup or restore in a child process; `version` and `state` name the cluster (the main
+  // one by default).
   auto child = [&](const std::string& mode, const std::string& store, const std::string& location,
-                   int run) {
+                   int run, uint64_t snapshot_id = 1, const std::string& version = "",
+                   const std::string& state = "") {
     const std::string out = fmt::format("{}/{}_{}_{}.out", dir, mode, location, run);
     RunProcess({self, "--child", mode, "--store", store, "--dir", dir, "--location", location,
-                "--out", out},
+                "--snapshot-id", std::to_string(snapshot_id), "--version",
+                version.empty() ? version_file : version, "--state",
+                state.empty() ? dir + "/state" : state, "--out", out},
                dir + "/children.log");
     return ReadChildResult(out);
   };
@@ -602,6 +638,40 @@ int main(int argc, char** argv) {
          }});
   }
 
+  // Backups into a location that lists `listed` snapshots already (those of a bootstrapped
+  // store: a manifest entry's size does not depend on the store), the peer's dumps beside them.
+  auto BackupWithListed = [&](const Backend& backend) {
+    const std::string location = fmt::format("listed_{}", backend.name);
+    {
+      metastore::MemoryMetaStore small;
+      Check(small.Migrate(), "migrate a small store");
+      meta::BootstrapOptions options;
+      options.state_store = "hummock+fs://" + dir + "/state_listed";
+      options.data_directory = kDataDirectory;
+      backup::SnapshotHeader header;
+      header.cluster_id = Take(meta::BootstrapCluster(small, options), "bootstrap").cluster_id;
+      auto store = Take(objstore::OpenObjectStore("fs://" + dir), "open the backup location");
+      backup::BackupStorage storage(store.get(), location);
+      for (int64_t id = 1; id <= listed; ++id) {
+        auto view = Take(small.BeginSnapshotRead(), "read the small store");
+        Check(storage.WriteSnapshot(id, *view, hummock::HummockVersion(), header).status(),
+              "write a listed snapshot");
+      }
+    }
+    Line line{
+        fmt::format("backup, {}, {} listed", backend.name, listed), backend.peer_backup, {}, {}};
+    for (int run = 1; run <= runs; ++run) {
+      line.ours.push_back(child("backup", backend.url, location, run, listed + run));
+      std::filesystem::remove(backend.peer_copy);
+      line.theirs.push_back(
+          RunPeer(backend.backup_argv, dir + "/peer_rss", dir + "/peers.log", backend.env));
+      fmt::print("backup run {} on {} with {} snapshots listed: rwmeta {:.3f} s, {} {:.3f} s\n",
+                 run, backend.name, listed + run - 1, line.ours.back().seconds, line.peer,
+                 line.theirs.back().seconds);
+    }
+    return line;
+  };
+
   for (const Backend& backend : backends) {
     Line backup{"backup, " + backend.name, backend.peer_backup, {}, {}};
     Line restore{"restore, " + backend.name, backend.peer_restore, {}, {}};
@@ -627,6 +697,52 @@ int main(int argc, char** argv) {
     }
     lines.push_back(std::move(backup));
     lines.push_back(std::move(restore));
+    if (backend.name == "postgres" && listed > 0) lines.push_back(BackupWithListed(backend));
+  }
+
+  // Memory by metadata size: the same backups and restores of a cluster `memory_tables` big (a
+  // tenth of N by default), against the N-table figures above.
+  struct MemoryLine {
+    std::string what;
+    double small_mib = 0, large_mib = 0;
+  };
+  std::vector<MemoryLine> memory;
+  if (memory_tables > 0) {
+    start = std::chrono::steady_clock::now();
+    const std::string small_state = dir + "/state_small";
+    std::filesystem::create_directories(small_state);
+    Cluster small = BuildCluster(memory_tables, "fs://" + small_state);
+    const std::string small_version = dir + "/version_small.pb";
+    WriteVersionFile(small, small_version);
+    std::map<std::string, std::string> small_urls = {
+        {"postgres", pg->Url(Take(pg->CreateDatabase(), "create the small source database"))},
+        {"sqlite", "sqlite://" + dir + "/meta_small.db"}};
+    if (etcd != nullptr) small_urls["etcd"] = etcd->Url(testing::EtcdServer::NewPrefix());
+    for (const auto& [name, url] : small_urls) {
+      auto store = Take(metastore::OpenMetaStore(url), "open the small " + name + " store");
+      CopyStore(*small.store, *store);
+    }
+    fmt::print("setup: {}-table cluster built and loaded into every store in {:.2f} s\n",
+               memory_tables, Seconds(start));
+    for (const Backend& backend : backends) {
+      const std::string location = "memory_" + backend.name;
+      const Measured backup =
+          child("backup", small_urls.at(backend.name), location, 1, 1, small_version, small_state);
+      const Measured restore =
+          child("restore", backend.restore(1000).first, location, 1, 1, small_version, small_state);
+      for (const Line& line : lines) {
+        std::vector<double> rss;
+        for (const auto& m : line.ours) rss.push_back(m.rss_mib);
+        if (line.what == "backup, " + backend.name) {
+          memory.push_back({line.what, backup.rss_mib, Median(rss)});
+        }
+        if (line.what == "restore, " + backend.name) {
+          memory.push_back({line.what, restore.rss_mib, Median(rss)});
+        }
+      }
+      fmt::print("memory: {} at {} tables: backup +{:.1f} MiB, restore +{:.1f} MiB\n", backend.name,
+                 memory_tables, backup.rss_mib, restore.rss_mib);
+    }
   }
 
   // DDL latency: the N-table stores as they are, and 100-table (and M-table) ones built the same
@@ -669,9 +785,9 @@ int main(int argc, char** argv) {
       "\nperf_bench: {} tables, {} materialized views, {} users, {} SSTs; medians of {} runs; "
       "each peer on the same server or file as rwmeta\n",
       tables, cluster.views, cluster.users + 1, cluster.ssts, runs);
-  fmt::print("| {:<17} | {:>9} | {:<24} | {:>9} | {:>7} | {:>11} | {:>10} |\n", "what", "rwmeta s",
+  fmt::print("| {:<27} | {:>9} | {:<24} | {:>9} | {:>7} | {:>11} | {:>10} |\n", "what", "rwmeta s",
              "peer", "peer s", "ratio", "rwmeta +RSS", "peer RSS");
-  fmt::print("|{:-<19}|{:->11}|{:-<26}|{:->11}|{:->9}|{:->13}|{:->12}|\n", "", "", "", "", "", "",
+  fmt::print("|{:-<29}|{:->11}|{:-<26}|{:->11}|{:->9}|{:->13}|{:->12}|\n", "", "", "", "", "", "",
              "");
   for (const Line& line : lines) {
     std::vector<double> ours_s, theirs_s, ours_rss, theirs_rss;
@@ -685,11 +801,27 @@ int main(int argc, char** argv) {
     }
     const double ours = Median(ours_s), theirs = Median(theirs_s);
     const double peer_rss = Median(theirs_rss);
-    fmt::print("| {:<17} | {:>9.3f} | {:<24} | {:>9.3f} | {:>6.2f}x | {:>7.1f} MiB | {:>10} |\n",
+    fmt::print("| {:<27} | {:>9.3f} | {:<24} | {:>9.3f} | {:>6.2f}x | {:>7.1f} MiB | {:>10} |\n",
                line.what, ours, line.peer, theirs, ours / std::max(theirs, 1e-9), Median(ours_rss),
                peer_rss < 0 ? std::string("n/a") : fmt::format("{:.1f} MiB", peer_rss));
   }
   fmt::print("ratio: rwmeta's time over the peer's (above 1: rwmeta slower)\n");
+
+  if (!memory.empty()) {
+    fmt::print("\nPeak RSS rwmeta's call added, by metadata size\n");
+    const std::string small_h = fmt::format("at {} tables", memory_tables);
+    const std::string large_h = fmt::format("at {} tables", tables);
+    fmt::print("| {:<17} | {:>17} | {:>17} | {:>7} |\n", "what", small_h, large_h, "growth");
+    fmt::print("|{:-<19}|{:->19}|{:->19}|{:->9}|\n", "", "", "", "");
+    for (const MemoryLine& line : memory) {
+      fmt::print("| {:<17} | {:>13.1f} MiB | {:>13.1f} MiB | {:>6.2f}x |\n", line.what,
+                 line.small_mib, line.large_mib, line.large_mib / std::max(line.small_mib, 1e-9));
+    }
+    fmt::print(
+        "growth: the larger cluster's over the smaller's ({}x the metadata; goal: at most "
+        "1.10x)\n",
+        static_cast<double>(tables) / static_cast<double>(memory_tables));
+  }
 
   fmt::print("\nDDL latency through CatalogManager, {} CREATE TABLE then {} DROP TABLE, ms\n",
              ddl_samples, ddl_samples);

@@ -265,13 +265,6 @@ bool DecodeRow(std::string_view payload, const SnapshotTable& table, Row* row) {
   return r.at_end();
 }
 
-Result<std::string> SerializeVersion(const HummockVersion& version) {
-  // Deterministic map order: the same version always gives the same bytes (golden files).
-  Result<std::string> raw = hummock::SerializeDeterministic(version);
-  if (!raw.ok()) return raw.status().WithContext("snapshot");
-  return raw;
-}
-
 }  // namespace
 
 Status CheckTableAgainstModel(const SnapshotTable& table, const metastore::Model& model) {
@@ -309,8 +302,13 @@ class SnapshotWriter::Impl {
       : out_(std::move(out)), snapshot_id_(snapshot_id), options_(options), peak_(peak) {
     whole_ = XXH64_createState();
     XXH64_reset(whole_, 0);
+    // One compression context for every chunk (ZSTD_compress would allocate its megabyte per
+    // chunk), and the chunk buffer at its final size (appending would grow it past).
+    cctx_ = ZSTD_createCCtx();
+    buffer_.reserve(options_.chunk_bytes);
   }
   ~Impl() {
+    ZSTD_freeCCtx(cctx_);
     XXH64_freeState(whole_);
     if (!finished_) out_->Abort().IgnoreError();  // nothing to report to: the writer is dropped
   }
@@ -376,10 +374,19 @@ class SnapshotWriter::Impl {
 
   Status WriteVersion(const HummockVersion& version) {
     RWMETA_RETURN_IF_ERROR(Expect(stage_ == Stage::kTables, "WriteHummockVersion"));
-    auto raw = SerializeVersion(version);
-    if (!raw.ok()) return Fail(raw.status());
+    // Streamed into the chunks rather than serialized whole first: a version of 100,000 SSTs is
+    // tens of MiB.
+    Status s = hummock::SerializeDeterministicTo(
+        version,
+        [&](uint64_t size) {
+          std::string head(1, static_cast<char>(kVersionRecord));
+          PutVarint64(&head, size);
+          return AppendRaw(head);
+        },
+        [&](std::string_view piece) { return AppendRaw(piece); });
+    if (!s.ok()) return Fail(s.WithContext("snapshot"));
     stage_ = Stage::kVersionWritten;
-    return Record(kVersionRecord, *raw);
+    return Status();
   }
 
   Status RawRecord(uint8_t type, std::string_view payload) {
@@ -459,9 +466,13 @@ class SnapshotWriter::Impl {
 
   Status FlushChunk() {
     if (buffer_.empty()) return Status();
+    if (cctx_ == nullptr) {
+      return Fail(ResourceExhaustedError("snapshot " + std::to_string(snapshot_id_) +
+                                         ": no memory for a zstd compression context"));
+    }
     compressed_.resize(ZSTD_compressBound(buffer_.size()));
-    const size_t n = ZSTD_compress(compressed_.data(), compressed_.size(), buffer_.data(),
-                                   buffer_.size(), options_.zstd_level);
+    const size_t n = ZSTD_compressCCtx(cctx_, compressed_.data(), compressed_.size(),
+                                       buffer_.data(), buffer_.size(), options_.zstd_level);
     if (ZSTD_isError(n)) {
       return Fail(InternalError("snapshot " + std::to_string(snapshot_id_) +
                                 ": zstd compression failed: " + ZSTD_getErrorName(n)));
@@ -501,6 +512,7 @@ class SnapshotWriter::Impl {
   SnapshotWriterOptions options_;
   uint64_t* peak_;
   XXH64_state_t* whole_ = nullptr;
+  ZSTD_CCtx* cctx_ = nullptr;
   Stage stage_ = Stage::kHeader;
   Status status_;
   bool finished_ = false;
@@ -614,7 +626,15 @@ class SnapshotReader::Impl {
     Row row;
     while (true) {
       uint8_t type = 0;
-      RWMETA_RETURN_IF_ERROR(ReadRecord(&type, &payload));
+      uint64_t length = 0;
+      RWMETA_RETURN_IF_ERROR(ReadRecordHead(&type, &length));
+      if (type == kVersionRecord && !options.decode_version) {
+        // Checked by its chunks' checksums (and the whole object's) without being held.
+        payload.clear();
+        RWMETA_RETURN_IF_ERROR(SkipStream(length));
+      } else {
+        RWMETA_RETURN_IF_ERROR(ReadStream(length, &payload));
+      }
       const std::string where = "record at stream offset " + std::to_string(record_offset_) +
                                 " in chunk " + std::to_string(record_chunk_);
       auto malformed = [&](std::string_view what) {
@@ -795,7 +815,35 @@ class SnapshotReader::Impl {
     return Status();
   }
 
+  // Reads past `n` bytes of the record stream without keeping them (their chunks are checked as
+  // ReadStream checks them).
+  Status SkipStream(uint64_t n) {
+    while (n > 0) {
+      if (pos_ == raw_.size()) {
+        bool trailer = false;
+        RWMETA_RETURN_IF_ERROR(NextChunk(&trailer));
+        if (trailer) {
+          return DataLossError(name_ + ": chunk " + std::to_string(chunk_index_) + " at offset " +
+                               std::to_string(offset_ - 4) +
+                               ": trailer where the record stream continues (chunks missing)");
+        }
+      }
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(n, raw_.size() - pos_));
+      pos_ += take;
+      stream_offset_ += take;
+      n -= take;
+    }
+    return Status();
+  }
+
   Status ReadRecord(uint8_t* type, std::string* payload) {
+    uint64_t len = 0;
+    RWMETA_RETURN_IF_ERROR(ReadRecordHead(type, &len));
+    return ReadStream(len, payload);
+  }
+
+  // A record's type and payload length; the payload follows in the stream.
+  Status ReadRecordHead(uint8_t* type, uint64_t* length) {
     std::string b;
     RWMETA_RETURN_IF_ERROR(ReadStream(1, &b));
     record_offset_ = stream_offset_ - 1;
@@ -818,7 +866,8 @@ class SnapshotReader::Impl {
                            ": implausible record length " + std::to_string(len) +
                            " at stream offset " + std::to_string(record_offset_));
     }
-    return ReadStream(len, payload);
+    *length = len;
+    return Status();
   }
 
   Status ReadTrailer(uint64_t* checksum) {

@@ -1,5 +1,6 @@
 #include "hummock/version/version.h"
 
+#include <fmt/format.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
@@ -21,6 +22,61 @@ Result<std::string> SerializeDeterministic(const google::protobuf::Message& mess
   }
   return out;
 }
+namespace {
+
+// Hands what the coded stream writes to a sink, keeping the sink's first error.
+class SinkStream final : public google::protobuf::io::CopyingOutputStream {
+ public:
+  explicit SinkStream(const std::function<Status(std::string_view)>& sink) : sink_(sink) {}
+  bool Write(const void* buffer, int size) override {
+    if (!status_.ok()) return false;
+    status_ = sink_(std::string_view(static_cast<const char*>(buffer), static_cast<size_t>(size)));
+    written_ += static_cast<uint64_t>(size);
+    return status_.ok();
+  }
+  const Status& status() const { return status_; }
+  uint64_t written() const { return written_; }
+
+ private:
+  const std::function<Status(std::string_view)>& sink_;
+  Status status_;
+  uint64_t written_ = 0;
+};
+
+}  // namespace
+
+Status SerializeDeterministicTo(const google::protobuf::Message& message,
+                                const std::function<Status(uint64_t)>& on_size,
+                                const std::function<Status(std::string_view)>& sink) {
+  const uint64_t size = message.ByteSizeLong();
+  RWMETA_RETURN_IF_ERROR(on_size(size));
+  SinkStream stream(sink);
+  {
+    google::protobuf::io::CopyingOutputStreamAdaptor adaptor(&stream, 64 * 1024);
+    {
+      google::protobuf::io::CodedOutputStream coded(&adaptor);
+      coded.SetSerializationDeterministic(true);
+      // The sizes ByteSizeLong cached just above.
+      message.SerializeWithCachedSizes(&coded);
+      if (coded.HadError()) {
+        return stream.status().ok()
+                   ? InternalError("protobuf serialization of " + message.GetTypeName() + " failed")
+                   : stream.status();
+      }
+    }
+    if (!adaptor.Flush()) {
+      return stream.status().ok()
+                 ? InternalError("protobuf serialization of " + message.GetTypeName() + " failed")
+                 : stream.status();
+    }
+  }
+  if (stream.written() != size) {
+    return InternalError(fmt::format("protobuf serialization of {} gave {} bytes, not {}",
+                                     message.GetTypeName(), stream.written(), size));
+  }
+  return Status::Ok();
+}
+
 namespace {
 
 std::string DeltaName(const HummockVersionDelta& delta) {

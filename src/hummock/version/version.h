@@ -13,8 +13,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -26,6 +28,13 @@ namespace rwmeta::hummock {
 // always gives the same bytes (golden files, "same checkpoint, same bytes"); the protobuf default
 // leaves map order unspecified. Internal if serialization fails (a bug or out of memory).
 Result<std::string> SerializeDeterministic(const google::protobuf::Message& message);
+
+// The same bytes without holding them all: `on_size` first gets their total (a writer that frames
+// them puts it ahead), then `sink` gets them in order in pieces of at most 64 KiB. Returns the
+// first error of either callback, or Internal as SerializeDeterministic.
+Status SerializeDeterministicTo(const google::protobuf::Message& message,
+                                const std::function<Status(uint64_t)>& on_size,
+                                const std::function<Status(std::string_view)>& sink);
 
 // Levels below L0. Reaches disk (level_idx values): never change.
 inline constexpr uint32_t kMaxLevel = 6;

@@ -201,3 +201,71 @@ TEST(VersionTest, GroupsStaySortedById) {
 
 }  // namespace
 }  // namespace rwmeta::hummock
+
+namespace rwmeta::hummock {
+namespace {
+
+// A version big enough to need several pieces: 5,000 SSTs and 5,000 state tables (a map, whose
+// order the deterministic form fixes).
+HummockVersion BigVersion() {
+  HummockVersion v;
+  v.set_id(7);
+  CompactionGroup* group = v.add_groups();
+  group->set_group_id(2);
+  Level* level = group->add_levels();
+  level->set_level_idx(1);
+  for (uint64_t i = 1; i <= 5000; ++i) {
+    SstableInfo* sst = level->add_table_infos();
+    sst->set_object_id(i);
+    sst->set_sst_id(i);
+    sst->set_smallest_key("key-" + std::to_string(i * 2));
+    sst->set_largest_key("key-" + std::to_string(i * 2 + 1));
+    (*v.mutable_state_table_info())[static_cast<uint32_t>(i)].set_committed_epoch(i << 16);
+  }
+  return v;
+}
+
+TEST(SerializeDeterministicToTest, GivesTheSameBytesInPiecesAfterTheirSize) {
+  const HummockVersion v = BigVersion();
+  ASSERT_OK_AND_ASSIGN(std::string whole, SerializeDeterministic(v));
+  uint64_t size = 0;
+  std::string joined;
+  size_t pieces = 0, largest = 0;
+  ASSERT_OK(SerializeDeterministicTo(
+      v,
+      [&](uint64_t s) {
+        EXPECT_TRUE(joined.empty());  // the size comes first
+        size = s;
+        return Status::Ok();
+      },
+      [&](std::string_view piece) {
+        joined.append(piece);
+        ++pieces;
+        largest = std::max(largest, piece.size());
+        return Status::Ok();
+      }));
+  EXPECT_EQ(size, whole.size());
+  EXPECT_EQ(joined, whole);
+  EXPECT_GT(pieces, 1u);
+  EXPECT_LE(largest, 64u * 1024);
+}
+
+TEST(SerializeDeterministicToTest, AnErrorOfEitherCallbackIsReturned) {
+  const HummockVersion v = BigVersion();
+  auto ok_size = [](uint64_t) { return Status::Ok(); };
+  auto ok_sink = [](std::string_view) { return Status::Ok(); };
+  EXPECT_THAT(SerializeDeterministicTo(
+                  v, [](uint64_t) { return UnavailableError("size refused"); }, ok_sink),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("size refused")));
+  int calls = 0;
+  EXPECT_THAT(SerializeDeterministicTo(v, ok_size,
+                                       [&](std::string_view) {
+                                         return ++calls == 2 ? UnavailableError("store gone")
+                                                             : Status::Ok();
+                                       }),
+              StatusIs(StatusCode::kUnavailable, HasSubstr("store gone")));
+  EXPECT_EQ(calls, 2);  // nothing more after the error
+}
+
+}  // namespace
+}  // namespace rwmeta::hummock
