@@ -988,10 +988,13 @@ Result<WrittenSnapshot> WriteSnapshot(metastore::ReadView& view, const HummockVe
   DescribeVersion(version, &header);
   header.table_row_counts.clear();
   // The model is the one list of tables: a table added to it is in every later snapshot.
+  std::vector<const metastore::TableSchema*> tables;
   for (const metastore::TableSchema& table : model.tables()) {
-    if (!table.in_snapshot) continue;
-    RWMETA_ASSIGN_OR_RETURN(int64_t count, view.Count(table));
-    header.table_row_counts[table.name] = static_cast<uint64_t>(count);
+    if (table.in_snapshot) tables.push_back(&table);
+  }
+  RWMETA_ASSIGN_OR_RETURN(std::vector<int64_t> counts, view.CountEach(tables));
+  for (size_t i = 0; i < tables.size(); ++i) {
+    header.table_row_counts[tables[i]->name] = static_cast<uint64_t>(counts[i]);
   }
   // Written once: where the store honours conditional puts, an object that exists under the key
   // (never one this cluster wrote: ids are not reused) is never overwritten.

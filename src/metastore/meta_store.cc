@@ -43,6 +43,16 @@ Result<std::unique_ptr<BulkLoader>> MetaStore::BeginBulkLoad() {
   return std::unique_ptr<BulkLoader>(std::make_unique<TransactionBulkLoader>(std::move(txn)));
 }
 
+Result<std::vector<int64_t>> ReadView::CountEach(std::span<const TableSchema* const> tables) {
+  std::vector<int64_t> counts;
+  counts.reserve(tables.size());
+  for (const TableSchema* table : tables) {
+    RWMETA_ASSIGN_OR_RETURN(int64_t n, Count(*table));
+    counts.push_back(n);
+  }
+  return counts;
+}
+
 Status RunTransaction(MetaStore& store, const std::function<Status(Transaction&)>& body,
                       int max_attempts) {
   Status last;

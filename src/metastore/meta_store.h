@@ -24,8 +24,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "metastore/model.h"
@@ -47,6 +49,11 @@ class ReadView {
 
   // Number of rows in `table`.
   virtual Result<int64_t> Count(const TableSchema& table) = 0;
+
+  // The row counts of `tables`, in their order, as Count gives them, in one round trip where the
+  // backend can (one statement on the SQL servers): a backup counts every table of the model
+  // before it writes the first row. The default calls Count for each.
+  virtual Result<std::vector<int64_t>> CountEach(std::span<const TableSchema* const> tables);
 };
 
 // A read-write transaction. Reads see the transaction's own writes and the commits before it began;

@@ -459,6 +459,27 @@ TEST_P(MetaStoreConformanceTest, CountCountsCommittedAndOwnRows) {
   EXPECT_EQ(empty, 0);
 }
 
+TEST_P(MetaStoreConformanceTest, CountEachCountsEveryTableOfTheCut) {
+  const TableSchema& params = M().Table("system_parameter");
+  ASSERT_OK(RunTransaction(*store_, [&](Transaction& t) {
+    for (int i = 0; i < 3; ++i)
+      RWMETA_RETURN_IF_ERROR(t.Insert(params, Param(std::to_string(i), "v")));
+    return Status::Ok();
+  }));
+  ASSERT_OK_AND_ASSIGN(auto snapshot, store_->BeginSnapshotRead());
+  ASSERT_OK(Put(*store_, params, Param("later", "v")));  // not in the cut
+  const std::vector<const TableSchema*> tables = {&M().Table("worker"), &params, &params};
+  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> counts, snapshot->CountEach(tables));
+  EXPECT_THAT(counts, ElementsAre(0, 3, 3));
+  ASSERT_OK_AND_ASSIGN(counts, snapshot->CountEach({}));
+  EXPECT_THAT(counts, ::testing::IsEmpty());
+  // Inside a transaction, its own writes count.
+  ASSERT_OK_AND_ASSIGN(auto txn, store_->BeginTransaction());
+  ASSERT_OK(txn->Delete(params, Key{std::string("0")}));
+  ASSERT_OK_AND_ASSIGN(counts, txn->CountEach(std::vector<const TableSchema*>{&params}));
+  EXPECT_THAT(counts, ElementsAre(3));
+}
+
 TEST_P(MetaStoreConformanceTest, NextIdIsUniqueUnderConcurrentTransactions) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 25;

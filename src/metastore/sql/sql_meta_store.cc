@@ -1,6 +1,7 @@
 #include "metastore/sql/sql_meta_store.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <atomic>
@@ -244,6 +245,29 @@ class SqlTransaction final : public Transaction {
         std::vector<Row> rows,
         Read(t.dml->count, {}, CountShape(t.schema->name), Context("count", *t.schema)));
     return FirstInt(rows);
+  }
+
+  // One statement: SELECT (SELECT COUNT(*) FROM a), (SELECT COUNT(*) FROM b), ...
+  Result<std::vector<int64_t>> CountEach(std::span<const TableSchema* const> tables) override {
+    RWMETA_RETURN_IF_ERROR(CheckUsable(false));
+    if (tables.empty()) return std::vector<int64_t>();
+    std::vector<std::string> counts;
+    for (const TableSchema* table : tables) {
+      RWMETA_ASSIGN_OR_RETURN(auto t, Resolve(*table));
+      counts.push_back("(" + t.dml->count + ")");
+    }
+    const std::vector<ColumnSchema> columns(tables.size(),
+                                            ColumnSchema{"count", ColumnType::kInt64, true});
+    RWMETA_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                            Read(fmt::format("SELECT {}", fmt::join(counts, ", ")), {},
+                                 RowShape{"counts", columns}, "count tables"));
+    if (rows.size() != 1 || rows[0].size() != tables.size()) {
+      return InternalError(
+          fmt::format("counting {} tables returned {} rows", tables.size(), rows.size()));
+    }
+    std::vector<int64_t> out;
+    for (const Value& v : rows[0]) out.push_back(IsNull(v) ? 0 : std::get<int64_t>(v));
+    return out;
   }
 
   Status Insert(const TableSchema& table, const Row& row) override {
