@@ -29,18 +29,23 @@ Result<std::unique_ptr<BulkLoader>> MetaStore::BeginBulkLoad() {
   // An empty database gets the schema; one made by create-meta-store-schema is at the version.
   RWMETA_RETURN_IF_ERROR(Migrate());
   RWMETA_ASSIGN_OR_RETURN(auto txn, BeginTransaction());
-  // Checked inside the transaction: the caller's own emptiness check came before it, and rows
-  // committed in between must not be mixed with the loaded ones.
-  for (const TableSchema& table : model().tables()) {
-    RWMETA_ASSIGN_OR_RETURN(int64_t rows, txn->Count(table));
+  RWMETA_RETURN_IF_ERROR(CheckEmptyForBulkLoad(*this, *txn));
+  return std::unique_ptr<BulkLoader>(std::make_unique<TransactionBulkLoader>(std::move(txn)));
+}
+
+Status CheckEmptyForBulkLoad(const MetaStore& store, ReadView& txn) {
+  // Checked inside the load's transaction: the caller's own emptiness check came before it, and
+  // rows committed in between must not be mixed with the loaded ones.
+  for (const TableSchema& table : store.model().tables()) {
+    RWMETA_ASSIGN_OR_RETURN(int64_t rows, txn.Count(table));
     if (rows > 0) {
       return FailedPreconditionError(fmt::format(
           "target meta store {} is not empty (table {} has {} rows, written while the restore "
           "was checking): nothing was written",
-          DisplayUrl(), table.name, rows));
+          store.DisplayUrl(), table.name, rows));
     }
   }
-  return std::unique_ptr<BulkLoader>(std::make_unique<TransactionBulkLoader>(std::move(txn)));
+  return Status::Ok();
 }
 
 Result<std::vector<int64_t>> ReadView::CountEach(std::span<const TableSchema* const> tables) {

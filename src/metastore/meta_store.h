@@ -83,18 +83,37 @@ class Transaction : public ReadView {
 // visible to anyone until Finish returns OK. A loader destroyed, or one whose Add or Finish failed,
 // leaves the store as it was before BeginBulkLoad (or, for etcd, hidden behind its own marker,
 // which every other entry point refuses and the next BeginBulkLoad clears).
+//
+// Refused rows. A row that does not match the model is refused by Add itself (InvalidArgument):
+// it changes nothing and the load goes on. A duplicate primary (or unique) key (AlreadyExists) or
+// a foreign key without its parent (FailedPrecondition) is found where the backend checks it,
+// which for a backend that streams or batches rows (PostgreSQL COPY, MySQL multi-row INSERT) is
+// the server, later than the Add of that row: at a later Add or at Finish, and the server's
+// message names the table and the key. Such a refusal ends the load: nothing of it becomes
+// visible and only the destructor may be called. The loader that checks each row as it is added
+// (the default below: SQLite, memory) refuses it at its own Add and goes on, which a caller may
+// rely on only where it chose the backend (the restore drill, on MemoryMetaStore); restore stops
+// at the first refusal, so it works the same on every backend. Why not go on everywhere: a COPY
+// or a multi-row INSERT fails as one statement (PostgreSQL then fails the whole transaction), so
+// going on would mean a savepoint and a retry row by row, the per-row round trips bulk loading
+// exists to avoid, for a case (a snapshot that is not consistent) where restore must fail anyway.
+// etcd's loader checks neither: the rows of a consistent snapshot need no check (a key loaded
+// twice is still AlreadyExists).
+//
+// Rows of one table should come together: a loader that streams per table (COPY) ends one stream
+// and starts another whenever the table changes. Parents must come before their children where
+// foreign keys are checked row by row (SQLite, MySQL, memory); a COPY checks them at its end.
+//
 // Owned by the caller; REQUIRES: the store outlives it. Used by one thread at a time.
 class BulkLoader {
  public:
   virtual ~BulkLoader() = default;
-  // Adds `row` to `table`. A refused row changes nothing and the load goes on: InvalidArgument if
-  // it does not match the model, AlreadyExists if the load already holds its primary (or unique)
-  // key, FailedPrecondition if a foreign key has no parent (where Add checks them; etcd does not:
-  // the rows of a consistent snapshot need no check). Unavailable or Aborted end the load: only
-  // the destructor may be called then.
+  // Adds `row` to `table`: InvalidArgument (the load goes on), or a refusal as above;
+  // Unavailable or Aborted end the load: only the destructor may be called then.
   virtual Status Add(const TableSchema& table, const Row& row) = 0;
-  // Makes every added row visible at once. Aborted if the load lost a conflict (a concurrent
-  // writer, or for etcd a newer BeginBulkLoad that took the store over): nothing is visible then.
+  // Makes every added row visible at once. AlreadyExists or FailedPrecondition for a refused row
+  // the backend found only now; Aborted if the load lost a conflict (a concurrent writer, or for
+  // etcd a newer BeginBulkLoad that took the store over): nothing is visible then.
   // After Finish (OK or not) only the destructor may be called.
   virtual Status Finish() = 0;
 };
@@ -147,13 +166,20 @@ class MetaStore {
   // holds a write transaction for the whole load, so the thread holding a loader must not begin
   // a transaction of the same store, and a serializing backend (SQLite) makes other writers wait.
   // Backends override it where one transaction cannot hold a whole store (etcd) or a faster path
-  // exists.
+  // exists (PostgreSQL COPY, MySQL multi-row INSERT: sql/sql_meta_store.h).
   virtual Result<std::unique_ptr<BulkLoader>> BeginBulkLoad();
 
   // The model this store works with (see "Models" above). Backends opened with a model of their
   // own return it; the default is Model::Get().
   virtual const Model& model() const { return Model::Get(); }
 };
+
+// BeginBulkLoad's emptiness check, inside the load's own transaction `txn` of `store` (so that
+// rows committed after the caller's own check are seen): FailedPrecondition naming the first model
+// table with rows ("target meta store ... is not empty (table T has N rows ..."), the store's
+// errors otherwise. The one home of that check and its message for every loader built on a
+// transaction.
+Status CheckEmptyForBulkLoad(const MetaStore& store, ReadView& txn);
 
 // Runs `body` in a fresh transaction and commits it, retrying the whole thing (up to
 // `max_attempts`) when the transaction or the commit returns Aborted. Returns body's first non-OK

@@ -191,7 +191,9 @@ class DrillVisitor : public backup::SnapshotVisitor {
       ++report_->rows_loaded;
       return Status::Ok();
     }
-    // These end the load (meta_store.h): the drill cannot go on, which is not the snapshot's fault.
+    // A refused row: MemoryMetaStore's loader refuses it at this Add and goes on (meta_store.h),
+    // so the drill sees every refusal. These end the load: the drill cannot go on, which is not
+    // the snapshot's fault.
     if (added.code() == StatusCode::kUnavailable || added.code() == StatusCode::kAborted) {
       return added.WithContext("the drill's in-memory meta store");
     }

@@ -209,150 +209,202 @@ Result<TargetState> InspectTarget(metastore::MetaStore& target, uint64_t snapsho
       target.DisplayUrl()));
 }
 
-// Streams the snapshot's rows into the target's bulk loader, rewriting the rows restore decides on.
-class WritingVisitor : public backup::SnapshotVisitor {
+// The tables whose rows restore decides on (step 5 and 6). Every snapshot stores them first: its
+// writer follows the model's order, which declares them first.
+bool IsFactTable(std::string_view name) {
+  return name == "cluster" || name == "system_parameter" || name == "id_sequence";
+}
+
+// The one read of the snapshot (step 4): collects the facts, and at the first table that is not a
+// fact table calls `decide` (steps 5 to 8), which returns the bulk loader to write into, or null
+// (dry run, completing an earlier restore). From there the rows stream into the loader as they
+// are decoded, so memory does not grow with the snapshot. The rows restore rewrites are written
+// by this visitor: system parameters (overridden) and the carried-forward id sequences at the
+// decision; the cluster row, which carries the generation raised only after the whole snapshot
+// checked out, and the marker in Finish.
+class RestoreVisitor : public backup::SnapshotVisitor {
  public:
-  WritingVisitor(metastore::BulkLoader* sink,
-                 const std::map<std::string, std::string>* param_overrides,
+  using Decide = std::function<Result<metastore::BulkLoader*>(const SnapshotFacts&,
+                                                              const backup::SnapshotHeader&)>;
+
+  RestoreVisitor(Decide decide, const std::map<std::string, std::string>* param_overrides,
                  const std::map<std::string, int64_t>* sequences, const RestoreOptions* options,
-                 RestoreSummary* summary, const backup::SnapshotHeader* header)
-      : generation_(static_cast<int64_t>(summary->generation)),
-        sink_(sink),
+                 RestoreSummary* summary)
+      : decide_(std::move(decide)),
         param_overrides_(param_overrides),
         sequences_(sequences),
         options_(options),
-        summary_(summary),
-        header_(header) {}
+        summary_(summary) {}
+
+  SnapshotFacts& facts() { return facts_; }
+  // The status a visitor method failed with (returned unchanged by ReadAll), if any.
+  const Status& failure() const { return failure_; }
+  metastore::BulkLoader* sink() const { return sink_; }
+
+  Status OnHeader(const backup::SnapshotHeader& header) override {
+    header_ = header;
+    return Status::Ok();
+  }
 
   Status OnTableBegin(const backup::SnapshotTable& table) override {
-    schema_ = Model::Get().Find(table.name);
-    if (schema_ == nullptr) return Internal(table.name);
-    current_ = TableProgress{table.name, 0, 0, 0};
-    if (auto it = header_->table_row_counts.find(table.name);
-        it != header_->table_row_counts.end()) {
-      current_.expected_rows = it->second;
-    }
-    return Status::Ok();
+    // A table this build cannot take is the snapshot's problem: ReadAll's caller names it.
+    RWMETA_RETURN_IF_ERROR(backup::CheckTableAgainstModel(table, Model::Get()));
+    return Failed([&]() -> Status {
+      const bool fact = IsFactTable(table.name);
+      if (fact && decided_) {
+        return FailedPreconditionError(fmt::format(
+            "the snapshot stores table {} after other tables; this build restores snapshots whose "
+            "cluster, system_parameter and id_sequence tables come first",
+            table.name));
+      }
+      if (!fact && !decided_) RWMETA_RETURN_IF_ERROR(DecideNow());
+      schema_ = &Model::Get().Table(table.name);
+      progress_index_ = summary_->tables.size();
+      summary_->tables.push_back(TableProgress{table.name, 0, 0, ExpectedRows(table.name)});
+      return Status::Ok();
+    }());
   }
 
   Status OnRow(const backup::SnapshotTable& table, const Row& snapshot_row) override {
+    facts_.table_bytes[table.name] += RowBytes(snapshot_row);
     Row row = internal::RowForModel(*schema_, snapshot_row);
-    const auto* name = std::get_if<std::string>(&row[0]);
-    if (table.name == "id_sequence" && name != nullptr) {
-      // Written whole, carried forward, when the table ends.
+    if (IsFactTable(table.name)) {
+      NoteFact(table.name, row);
       return Status::Ok();
     }
-    if (table.name == "system_parameter" && name != nullptr) {
-      if (auto it = param_overrides_->find(*name); it != param_overrides_->end()) {
-        row[1] = it->second;
-      }
-    }
-    // The restored meta store is the generation this restore raised the state store to.
-    if (table.name == "cluster") row[schema_->ColumnIndex("generation")] = generation_;
+    if (sink_ == nullptr) return Status::Ok();
     if (table.name == "object") {
-      return objects_.Add(std::move(row), [this](const Row& r) { return Insert(*schema_, r); });
+      return Failed(objects_.Add(std::move(row), [this](const Row& r) { return Insert(r); }));
     }
-    RWMETA_RETURN_IF_ERROR(Insert(*schema_, row));
-    return Status::Ok();
+    return Failed(Insert(row));
   }
 
   Status OnTableEnd(const backup::SnapshotTable& table, uint64_t /*row_count*/) override {
-    if (table.name == "id_sequence") RWMETA_RETURN_IF_ERROR(WriteSequences());
-    if (table.name == "object") {
+    if (sink_ != nullptr && table.name == "object") {
       // Parents that never came: inserting says which foreign key fails.
-      RWMETA_RETURN_IF_ERROR(objects_.Flush([this](const Row& r) { return Insert(*schema_, r); }));
+      RWMETA_RETURN_IF_ERROR(Failed(objects_.Flush([this](const Row& r) { return Insert(r); })));
     }
-    summary_->tables.push_back(current_);
-    if (options_->progress != nullptr) options_->progress->OnTable(current_, /*done=*/true);
+    if (IsFactTable(table.name)) {
+      fact_progress_[table.name] = progress_index_;
+    } else {
+      Report(progress_index_);
+    }
     return Status::Ok();
   }
 
-  // Writes the carried-forward sequences if the snapshot had no id_sequence table, then the
-  // marker.
-  Status Finish(uint64_t snapshot_id) {
-    const TableSchema& sequences = Model::Get().Table("id_sequence");
-    if (!sequences_written_) {
-      schema_ = &sequences;
-      current_ = TableProgress{sequences.name, 0, 0, 0};
-      RWMETA_RETURN_IF_ERROR(WriteSequences());
-      summary_->tables.push_back(current_);
+  // After a complete read: decides if no other table came after the fact tables.
+  Status DecideIfUndecided() { return decided_ ? Status::Ok() : Failed(DecideNow()); }
+
+  // The cluster row with `generation` (the one this restore raised the state store to), then the
+  // marker. REQUIRES: sink() is not null.
+  Status Finish(int64_t generation, uint64_t snapshot_id) {
+    if (cluster_row_.has_value()) {
+      const TableSchema& cluster = Model::Get().Table("cluster");
+      (*cluster_row_)[cluster.ColumnIndex("generation")] = generation;
+      RWMETA_RETURN_IF_ERROR(InsertInto(cluster, *cluster_row_, FactProgress("cluster")));
     }
-    return sink_->Add(sequences, Row{std::string(hummock::kRestoreIncompleteMarker),
-                                     static_cast<int64_t>(snapshot_id)});
+    if (fact_progress_.contains("cluster")) Report(FactProgress("cluster"));
+    return sink_->Add(
+        Model::Get().Table("id_sequence"),
+        Row{std::string(hummock::kRestoreIncompleteMarker), static_cast<int64_t>(snapshot_id)});
   }
 
  private:
-  static Status Internal(const std::string& table) {
-    return InternalError("restore: snapshot table " + table +
-                         " passed the model check but is "
-                         "not in the model");
+  Status Failed(Status s) {
+    if (!s.ok() && failure_.ok()) failure_ = s;
+    return s;
   }
 
-  Status Insert(const TableSchema& schema, const Row& row) {
+  uint64_t ExpectedRows(const std::string& table) const {
+    auto it = header_.table_row_counts.find(table);
+    return it == header_.table_row_counts.end() ? 0 : it->second;
+  }
+
+  void NoteFact(const std::string& table, const Row& row) {
+    const auto* first = row.empty() ? nullptr : std::get_if<std::string>(&row[0]);
+    if (first == nullptr || row.size() < 2) return;
+    if (table == "system_parameter") {
+      if (const auto* v = std::get_if<std::string>(&row[1])) facts_.params[*first] = *v;
+      held_params_.push_back(row);
+    } else if (table == "id_sequence") {
+      if (const auto* v = std::get_if<int64_t>(&row[1])) facts_.sequences[*first] = *v;
+    } else if (table == "cluster") {
+      facts_.cluster_id = *first;
+      cluster_row_ = row;
+    }
+  }
+
+  // The index in summary_->tables of fact table `name`, added if the snapshot has no such table.
+  size_t FactProgress(const std::string& name) {
+    auto [it, added] = fact_progress_.try_emplace(name, summary_->tables.size());
+    if (added) summary_->tables.push_back(TableProgress{name, 0, 0, 0});
+    return it->second;
+  }
+
+  Status DecideNow() {
+    decided_ = true;
+    RWMETA_ASSIGN_OR_RETURN(sink_, decide_(facts_, header_));
+    if (sink_ == nullptr) return Status::Ok();
+    const TableSchema& params = Model::Get().Table("system_parameter");
+    for (Row& row : held_params_) {
+      if (auto it = param_overrides_->find(std::get<std::string>(row[0]));
+          it != param_overrides_->end()) {
+        row[1] = it->second;
+      }
+      RWMETA_RETURN_IF_ERROR(InsertInto(params, row, FactProgress(params.name)));
+    }
+    held_params_.clear();
+    if (fact_progress_.contains(params.name)) Report(FactProgress(params.name));
+    const TableSchema& sequences = Model::Get().Table("id_sequence");
+    for (const auto& [name, next] : *sequences_) {
+      RWMETA_RETURN_IF_ERROR(InsertInto(sequences, Row{name, next}, FactProgress(sequences.name)));
+    }
+    Report(FactProgress(sequences.name));
+    return Status::Ok();
+  }
+
+  Status Insert(const Row& row) { return InsertInto(*schema_, row, progress_index_); }
+
+  Status InsertInto(const TableSchema& schema, const Row& row, size_t progress) {
+    TableProgress& p = summary_->tables[progress];
     Status s = sink_->Add(schema, row);
     if (!s.ok()) {
-      return s.WithContext(
-          fmt::format("restoring row {} of table {}", current_.rows + 1, schema.name));
+      return s.WithContext(fmt::format("restoring row {} of table {}", p.rows + 1, schema.name));
     }
-    ++current_.rows;
-    current_.bytes += RowBytes(row);
+    const uint64_t bytes = RowBytes(row);
+    ++p.rows;
+    p.bytes += bytes;
     ++summary_->rows;
-    summary_->bytes += RowBytes(row);
-    if (options_->progress != nullptr && current_.rows % kProgressEveryRows == 0) {
-      options_->progress->OnTable(current_, /*done=*/false);
+    summary_->bytes += bytes;
+    if (options_->progress != nullptr && p.rows % kProgressEveryRows == 0) {
+      options_->progress->OnTable(p, /*done=*/false);
     }
     return Status::Ok();
   }
 
-  Status WriteSequences() {
-    sequences_written_ = true;
-    for (const auto& [name, next] : *sequences_) {
-      RWMETA_RETURN_IF_ERROR(Insert(*schema_, Row{name, next}));
+  void Report(size_t progress) {
+    if (sink_ != nullptr && options_->progress != nullptr) {
+      options_->progress->OnTable(summary_->tables[progress], /*done=*/true);
     }
-    return Status::Ok();
   }
 
-  const int64_t generation_;
-  metastore::BulkLoader* sink_;
+  Decide decide_;
   const std::map<std::string, std::string>* param_overrides_;
   const std::map<std::string, int64_t>* sequences_;
   const RestoreOptions* options_;
   RestoreSummary* summary_;
-  const backup::SnapshotHeader* header_;
+  backup::SnapshotHeader header_;
+  SnapshotFacts facts_;
+  bool decided_ = false;
+  metastore::BulkLoader* sink_ = nullptr;
+  Status failure_;
   const TableSchema* schema_ = nullptr;
-  TableProgress current_;
-  bool sequences_written_ = false;
+  size_t progress_index_ = 0;
+  std::map<std::string, size_t> fact_progress_;  // fact table -> index in summary_->tables
+  std::vector<Row> held_params_;                 // system_parameter rows, until the decision
+  std::optional<Row> cluster_row_;               // until the generation is raised
   internal::ParentFirstObjects objects_{Model::Get().Table("object")};
 };
-
-// Rows into the target in one commit with the marker, through the target's bulk load (which
-// migrates an empty database and re-checks emptiness inside its transaction; etcd hides a partial
-// load behind its own marker and starts over on a re-run).
-Status WriteRows(backup::BackupStorage& backup, const backup::SnapshotMetadata& entry,
-                 metastore::MetaStore& target, const SnapshotFacts& facts,
-                 const std::map<std::string, std::string>& param_overrides,
-                 const std::map<std::string, int64_t>& sequences, const RestoreOptions& options,
-                 RestoreSummary* summary) {
-  RWMETA_ASSIGN_OR_RETURN(std::unique_ptr<metastore::BulkLoader> sink, target.BeginBulkLoad());
-  const std::string object = backup::SnapshotKey(backup.directory(), entry.id);
-  RWMETA_ASSIGN_OR_RETURN(auto reader, backup.OpenSnapshot(entry.id));
-  WritingVisitor visitor(sink.get(), &param_overrides, &sequences, &options, summary,
-                         &facts.contents.header);
-  RWMETA_ASSIGN_OR_RETURN(backup::SnapshotContents again, reader->ReadAll(&visitor));
-  // The object was replaced between the two reads: its rows are not the ones checked.
-  if (again.checksum != facts.contents.checksum) {
-    return DataLossError(
-        fmt::format("{} changed while it was being restored; nothing was written", object));
-  }
-  RWMETA_RETURN_IF_ERROR(internal::CheckAgainstEntry(again, entry, object));
-  RWMETA_RETURN_IF_ERROR(visitor.Finish(entry.id));
-  Step(options, fmt::format("committing {} rows into {}", summary->rows, target.DisplayUrl()));
-  Status committed = sink->Finish();
-  if (!committed.ok()) {
-    return committed.WithContext("target meta store " + target.DisplayUrl() + ": commit");
-  }
-  return Status::Ok();
-}
 
 // The generation a half-restored target recorded in its cluster row.
 Result<uint64_t> TargetGeneration(metastore::MetaStore& target, const std::string& cluster_id) {
@@ -456,158 +508,187 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   Clock& clock = options.clock != nullptr ? *options.clock : *SystemClock();
   RWMETA_RETURN_IF_ERROR(CheckNoLiveMetaNode(state_store, dir, clock));
 
-  // 4. The snapshot, read whole and checked.
-  Step(options, fmt::format("verifying meta snapshot {} ({} bytes)", id, entry->size_bytes));
-  auto read = ReadFacts(backup, *entry);
-  if (!read.ok()) return read.status().WithContext(fmt::format("meta snapshot {}", id));
-  SnapshotFacts facts = std::move(read).value();
-  summary.cluster_id =
-      facts.cluster_id.empty() ? facts.contents.header.cluster_id : facts.cluster_id;
-  summary.hummock_version_id = facts.contents.version.id();
-  RWMETA_RETURN_IF_ERROR(CheckClusterId(state_store, dir, summary.cluster_id));
-
-  // 5. The state store is the snapshot's, or the parameters are rewritten.
+  // 4. The snapshot, read once: the facts first (its first tables), then steps 5 to 8 decide,
+  // then its rows stream into the target (step 9) while the rest is read and checked.
+  Step(options, fmt::format("reading meta snapshot {} ({} bytes)", id, entry->size_bytes));
   std::map<std::string, std::string> overrides;
-  if (options.overwrite_hummock_storage_endpoint) {
-    for (const char* name :
-         {kStateStore, kDataDirectory, kBackupStorageUrl, kBackupStorageDirectory}) {
-      if (!facts.params.contains(name)) {
-        return FailedPreconditionError(fmt::format(
-            "meta snapshot {}: system parameter {} is missing, so it cannot be overwritten", id,
-            name));
-      }
-    }
-    overrides[kStateStore] = std::string(kHummockPrefix) + options.hummock_storage_url;
-    overrides[kDataDirectory] = dir;
-    overrides[kBackupStorageUrl] = *options.overwrite_backup_storage_url;
-    overrides[kBackupStorageDirectory] = *options.overwrite_backup_storage_directory;
-  } else {
-    auto state_param = facts.params.find(kStateStore);
-    auto dir_param = facts.params.find(kDataDirectory);
-    if (state_param == facts.params.end() || dir_param == facts.params.end()) {
-      return DataLossError(fmt::format("meta snapshot {} has no {} or {} system parameter", id,
-                                       kStateStore, kDataDirectory));
-    }
-    auto stripped = StripHummockPrefix(state_param->second);
-    if (!stripped.ok()) {
-      return DataLossError(fmt::format("meta snapshot {}: invalid state_store parameter {}", id,
-                                       RedactUrl(state_param->second)));
-    }
-    if (*stripped != options.hummock_storage_url) {
-      return FailedPreconditionError(
-          fmt::format("state store url mismatch: meta snapshot {} was taken of a cluster on {} but "
-                      "--hummock-storage-url is {} (give the snapshot's, or move the data and use "
-                      "--overwrite-hummock-storage-endpoint)",
-                      id, RedactUrl(*stripped), RedactUrl(options.hummock_storage_url)));
-    }
-    if (dir_param->second != dir) {
-      return FailedPreconditionError(
-          fmt::format("state store directory mismatch: meta snapshot {} has data_directory {} but "
-                      "--hummock-storage-directory is {}",
-                      id, dir_param->second, dir));
-    }
-  }
-
-  // 6. Sequences carried forward.
-  std::map<std::string, int64_t> sequences = facts.sequences;
-  const backup::SnapshotMetadata* newest = entry;
-  uint64_t max_referenced = 0;
-  for (const auto& s : manifest->snapshots) {
-    if (s.id > newest->id) newest = &s;
-    // In every entry, old layout or new: no snapshot's header needs reading for the floor.
-    max_referenced = std::max(max_referenced, s.max_object_id);
-  }
-  if (newest->id != id) {
-    Step(options,
-         fmt::format("reading the newest meta snapshot {} for its id sequences", newest->id));
-    auto newest_facts = ReadFacts(backup, *newest);
-    const StatusCode code = newest_facts.status().code();
-    if (!newest_facts.ok() && code != StatusCode::kDataLoss && code != StatusCode::kNotFound &&
-        code != StatusCode::kUnimplemented) {
-      return newest_facts.status().WithContext(fmt::format(
-          "meta snapshot {} (the newest, whose id sequences the restored cluster continues)",
-          newest->id));
-    }
-    if (!newest_facts.ok()) {
-      // A damaged newest snapshot must not block restoring an intact older one: the floors below
-      // (every manifest id, every object id of the manifest and of the state store) still keep
-      // the restored cluster off every id a kept snapshot uses.
-      spdlog::warn(
-          "restore-meta: the newest meta snapshot {} cannot be read ({}); its id sequences are "
-          "not carried forward, only the manifest's and the state store's ids",
-          newest->id, newest_facts.status().message());
-    }
-    for (const auto& [name, next] :
-         newest_facts.ok() ? facts.sequences : std::map<std::string, int64_t>{}) {
-      auto it = newest_facts->sequences.find(name);
-      if (it == newest_facts->sequences.end() || it->second < next) {
-        return FailedPreconditionError(fmt::format(
-            "the manifest of {} is inconsistent: the newest meta snapshot {} has id sequence {} "
-            "at {} but the older snapshot {} has it at {}; restoring would reuse ids",
-            backup_where, newest->id, name,
-            it == newest_facts->sequences.end() ? std::string("none") : std::to_string(it->second),
-            id, next));
-      }
-    }
-    if (newest_facts.ok()) {
-      for (const auto& [name, next] : newest_facts->sequences) {
-        sequences[name] = std::max(sequences[name], next);
-      }
-    }
-  }
+  std::map<std::string, int64_t> sequences;
   std::optional<std::set<uint64_t>> listed;
-  if (options.list_state_store_object_ids || options.validate_integrity) {
-    Step(options, fmt::format("listing objects of state store {} directory {}",
-                              state_store.DisplayUrl(), dir));
-    auto ids = internal::ListSstObjectIds(state_store, dir);
-    if (!ids.ok()) {
-      return ids.status().WithContext("state store " + state_store.DisplayUrl());
+  TargetState state = TargetState::kEmpty;
+  std::unique_ptr<metastore::BulkLoader> loader;
+  auto decide = [&](const SnapshotFacts& facts,
+                    const backup::SnapshotHeader& header) -> Result<metastore::BulkLoader*> {
+    summary.cluster_id = facts.cluster_id.empty() ? header.cluster_id : facts.cluster_id;
+    RWMETA_RETURN_IF_ERROR(CheckClusterId(state_store, dir, summary.cluster_id));
+
+    // 5. The state store is the snapshot's, or the parameters are rewritten.
+    if (options.overwrite_hummock_storage_endpoint) {
+      for (const char* name :
+           {kStateStore, kDataDirectory, kBackupStorageUrl, kBackupStorageDirectory}) {
+        if (!facts.params.contains(name)) {
+          return FailedPreconditionError(fmt::format(
+              "meta snapshot {}: system parameter {} is missing, so it cannot be overwritten", id,
+              name));
+        }
+      }
+      overrides[kStateStore] = std::string(kHummockPrefix) + options.hummock_storage_url;
+      overrides[kDataDirectory] = dir;
+      overrides[kBackupStorageUrl] = *options.overwrite_backup_storage_url;
+      overrides[kBackupStorageDirectory] = *options.overwrite_backup_storage_directory;
+    } else {
+      auto state_param = facts.params.find(kStateStore);
+      auto dir_param = facts.params.find(kDataDirectory);
+      if (state_param == facts.params.end() || dir_param == facts.params.end()) {
+        return DataLossError(fmt::format("meta snapshot {} has no {} or {} system parameter", id,
+                                         kStateStore, kDataDirectory));
+      }
+      auto stripped = StripHummockPrefix(state_param->second);
+      if (!stripped.ok()) {
+        return DataLossError(fmt::format("meta snapshot {}: invalid state_store parameter {}", id,
+                                         RedactUrl(state_param->second)));
+      }
+      if (*stripped != options.hummock_storage_url) {
+        return FailedPreconditionError(fmt::format(
+            "state store url mismatch: meta snapshot {} was taken of a cluster on {} but "
+            "--hummock-storage-url is {} (give the snapshot's, or move the data and use "
+            "--overwrite-hummock-storage-endpoint)",
+            id, RedactUrl(*stripped), RedactUrl(options.hummock_storage_url)));
+      }
+      if (dir_param->second != dir) {
+        return FailedPreconditionError(fmt::format(
+            "state store directory mismatch: meta snapshot {} has data_directory {} but "
+            "--hummock-storage-directory is {}",
+            id, dir_param->second, dir));
+      }
     }
-    listed = std::move(ids).value();
-    if (!listed->empty()) max_referenced = std::max(max_referenced, *listed->rbegin());
-  }
-  auto at_least = [&](const char* name, int64_t floor) {
-    int64_t& next = sequences[name];
-    next = std::max(next, floor);
+
+    // 6. Sequences carried forward.
+    sequences = facts.sequences;
+    const backup::SnapshotMetadata* newest = entry;
+    uint64_t max_referenced = 0;
+    for (const auto& s : manifest->snapshots) {
+      if (s.id > newest->id) newest = &s;
+      // In every entry, old layout or new: no snapshot's header needs reading for the floor.
+      max_referenced = std::max(max_referenced, s.max_object_id);
+    }
+    if (newest->id != id) {
+      Step(options,
+           fmt::format("reading the newest meta snapshot {} for its id sequences", newest->id));
+      auto newest_facts = ReadFacts(backup, *newest);
+      const StatusCode code = newest_facts.status().code();
+      if (!newest_facts.ok() && code != StatusCode::kDataLoss && code != StatusCode::kNotFound &&
+          code != StatusCode::kUnimplemented) {
+        return newest_facts.status().WithContext(fmt::format(
+            "meta snapshot {} (the newest, whose id sequences the restored cluster continues)",
+            newest->id));
+      }
+      if (!newest_facts.ok()) {
+        // A damaged newest snapshot must not block restoring an intact older one: the floors below
+        // (every manifest id, every object id of the manifest and of the state store) still keep
+        // the restored cluster off every id a kept snapshot uses.
+        spdlog::warn(
+            "restore-meta: the newest meta snapshot {} cannot be read ({}); its id sequences are "
+            "not carried forward, only the manifest's and the state store's ids",
+            newest->id, newest_facts.status().message());
+      }
+      for (const auto& [name, next] :
+           newest_facts.ok() ? facts.sequences : std::map<std::string, int64_t>{}) {
+        auto it = newest_facts->sequences.find(name);
+        if (it == newest_facts->sequences.end() || it->second < next) {
+          return FailedPreconditionError(fmt::format(
+              "the manifest of {} is inconsistent: the newest meta snapshot {} has id sequence {} "
+              "at {} but the older snapshot {} has it at {}; restoring would reuse ids",
+              backup_where, newest->id, name,
+              it == newest_facts->sequences.end() ? std::string("none")
+                                                  : std::to_string(it->second),
+              id, next));
+        }
+      }
+      if (newest_facts.ok()) {
+        for (const auto& [name, next] : newest_facts->sequences) {
+          sequences[name] = std::max(sequences[name], next);
+        }
+      }
+    }
+    if (options.list_state_store_object_ids || options.validate_integrity) {
+      Step(options, fmt::format("listing objects of state store {} directory {}",
+                                state_store.DisplayUrl(), dir));
+      auto ids = internal::ListSstObjectIds(state_store, dir);
+      if (!ids.ok()) {
+        return ids.status().WithContext("state store " + state_store.DisplayUrl());
+      }
+      listed = std::move(ids).value();
+      if (!listed->empty()) max_referenced = std::max(max_referenced, *listed->rbegin());
+    }
+    auto at_least = [&](const char* name, int64_t floor) {
+      int64_t& next = sequences[name];
+      next = std::max(next, floor);
+    };
+    int64_t max_snapshot_id = 0;
+    for (const auto& s : manifest->snapshots) {
+      max_snapshot_id = std::max<int64_t>(max_snapshot_id, static_cast<int64_t>(s.id));
+    }
+    // Objects of jobs that never published (killed, or of a meta store lost with them) keep their
+    // ids too: a snapshot object is written once and never overwritten.
+    if (options.list_state_store_object_ids) {
+      auto unlisted = backup.ListSnapshotObjectIds();
+      if (!unlisted.ok()) return unlisted.status().WithContext(backup_where);
+      if (!unlisted->empty()) {
+        max_snapshot_id =
+            std::max<int64_t>(max_snapshot_id, static_cast<int64_t>(unlisted->back()));
+      }
+    }
+    at_least(kSnapshotIdSequence, max_snapshot_id + 1);
+    at_least(kObjectIdSequence, static_cast<int64_t>(max_referenced) + 1);
+    sequences.erase(hummock::kRestoreIncompleteMarker);
+    summary.sequences = sequences;
+
+    // 7. Integrity.
+    if (options.validate_integrity) {
+      Step(options, "checking that every object the snapshot references exists");
+      RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<const backup::SnapshotDetails> details,
+                              backup.Details(*entry));
+      std::vector<uint64_t> missing;
+      for (uint64_t object_id : details->object_ids) {
+        if (!listed->contains(object_id)) missing.push_back(object_id);
+      }
+      summary.objects_checked = details->object_ids.size();
+      if (!missing.empty()) {
+        return FailedPreconditionError(fmt::format(
+            "meta snapshot {} references {} objects missing from state store {} directory {}: {}",
+            id, missing.size(), state_store.DisplayUrl(), dir, internal::JoinIds(missing)));
+      }
+    }
+
+    // 8. The target.
+    Step(options, "inspecting target meta store " + target.DisplayUrl());
+    RWMETA_ASSIGN_OR_RETURN(state, InspectTarget(target, id));
+
+    if (options.dry_run || state == TargetState::kHalfRestored) return nullptr;
+    // 9, begun: the rows go into the target's bulk load (which migrates an empty database and
+    // re-checks emptiness inside its transaction; etcd hides a partial load behind its own marker
+    // and starts over on a re-run). Nothing of it is visible before Finish.
+    Step(options, "writing rows into " + target.DisplayUrl());
+    RWMETA_ASSIGN_OR_RETURN(loader, target.BeginBulkLoad());
+    return loader.get();
   };
-  int64_t max_snapshot_id = 0;
-  for (const auto& s : manifest->snapshots) {
-    max_snapshot_id = std::max<int64_t>(max_snapshot_id, static_cast<int64_t>(s.id));
+  RestoreVisitor visitor(decide, &overrides, &sequences, &options, &summary);
+  const std::string object = backup::SnapshotKey(backup.directory(), id);
+  Result<backup::SnapshotContents> read = [&]() -> Result<backup::SnapshotContents> {
+    RWMETA_ASSIGN_OR_RETURN(auto reader, backup.OpenSnapshot(id));
+    RWMETA_ASSIGN_OR_RETURN(backup::SnapshotContents contents, reader->ReadAll(&visitor));
+    RWMETA_RETURN_IF_ERROR(internal::CheckAgainstEntry(contents, *entry, object));
+    return contents;
+  }();
+  if (!read.ok()) {
+    // The checks' and the target's errors as they are; the snapshot's with its name.
+    if (!visitor.failure().ok()) return visitor.failure();
+    return read.status().WithContext(fmt::format("meta snapshot {}", id));
   }
-  // Objects of jobs that never published (killed, or of a meta store lost with them) keep their
-  // ids too: a snapshot object is written once and never overwritten.
-  if (options.list_state_store_object_ids) {
-    auto unlisted = backup.ListSnapshotObjectIds();
-    if (!unlisted.ok()) return unlisted.status().WithContext(backup_where);
-    if (!unlisted->empty()) {
-      max_snapshot_id = std::max<int64_t>(max_snapshot_id, static_cast<int64_t>(unlisted->back()));
-    }
-  }
-  at_least(kSnapshotIdSequence, max_snapshot_id + 1);
-  at_least(kObjectIdSequence, static_cast<int64_t>(max_referenced) + 1);
-  sequences.erase(hummock::kRestoreIncompleteMarker);
-  summary.sequences = sequences;
-
-  // 7. Integrity.
-  if (options.validate_integrity) {
-    Step(options, "checking that every object the snapshot references exists");
-    RWMETA_ASSIGN_OR_RETURN(std::shared_ptr<const backup::SnapshotDetails> details,
-                            backup.Details(*entry));
-    std::vector<uint64_t> missing;
-    for (uint64_t object_id : details->object_ids) {
-      if (!listed->contains(object_id)) missing.push_back(object_id);
-    }
-    summary.objects_checked = details->object_ids.size();
-    if (!missing.empty()) {
-      return FailedPreconditionError(fmt::format(
-          "meta snapshot {} references {} objects missing from state store {} directory {}: {}", id,
-          missing.size(), state_store.DisplayUrl(), dir, internal::JoinIds(missing)));
-    }
-  }
-
-  // 8. The target.
-  Step(options, "inspecting target meta store " + target.DisplayUrl());
-  RWMETA_ASSIGN_OR_RETURN(TargetState state, InspectTarget(target, id));
+  RWMETA_RETURN_IF_ERROR(visitor.DecideIfUndecided());
+  const backup::SnapshotContents& contents = *read;
+  const SnapshotFacts& facts = visitor.facts();
+  summary.hummock_version_id = contents.version.id();
 
   if (options.dry_run) {
     auto current = hummock::ReadGeneration(state_store, dir);
@@ -616,10 +697,11 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
     }
     summary.generation =
         (current.ok() ? current->record.generation : hummock::kFirstGeneration) + 1;
-    for (const auto& t : facts.contents.tables) {
+    summary.tables.clear();
+    for (const auto& t : contents.tables) {
       TableProgress p{t.name, 0, 0, 0};
-      if (auto it = facts.contents.header.table_row_counts.find(t.name);
-          it != facts.contents.header.table_row_counts.end()) {
+      if (auto it = contents.header.table_row_counts.find(t.name);
+          it != contents.header.table_row_counts.end()) {
         p.rows = p.expected_rows = it->second;
       }
       if (auto it = facts.table_bytes.find(t.name); it != facts.table_bytes.end()) {
@@ -633,7 +715,8 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
     return summary;
   }
 
-  // 9. Write: the generation, rows and marker in one commit, the checkpoint, then the marker goes.
+  // 9. Write: the generation, then the cluster row carrying it and the marker, one commit with
+  // the rows streamed so far; the checkpoint; then the marker goes.
   RWMETA_ASSIGN_OR_RETURN(summary.generation, StartGeneration(state_store, dir, target, state,
                                                               summary, clock, options));
   if (state == TargetState::kHalfRestored) {
@@ -641,16 +724,21 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
                               "completing it",
                               id));
     summary.completed_earlier_restore = true;
+    summary.tables.clear();
   } else {
-    Step(options, "writing rows into " + target.DisplayUrl());
     RWMETA_RETURN_IF_ERROR(
-        WriteRows(backup, *entry, target, facts, overrides, sequences, options, &summary));
+        visitor.Finish(static_cast<int64_t>(summary.generation), summary.snapshot_id));
+    Step(options, fmt::format("committing {} rows into {}", summary.rows, target.DisplayUrl()));
+    Status committed = loader->Finish();
+    if (!committed.ok()) {
+      return committed.WithContext("target meta store " + target.DisplayUrl() + ": commit");
+    }
   }
   Step(options,
-       fmt::format("writing the Hummock version {} checkpoint to {}", facts.contents.version.id(),
+       fmt::format("writing the Hummock version {} checkpoint to {}", contents.version.id(),
                    hummock::CheckpointKey(dir, summary.generation)));
   hummock::HummockVersionCheckpoint checkpoint;
-  *checkpoint.mutable_version() = facts.contents.version;
+  *checkpoint.mutable_version() = contents.version;
   // Stale objects stay empty: objects of the old cluster that nothing references are garbage for
   // the next full GC.
   Status written = hummock::WriteCheckpoint(state_store, dir, checkpoint, summary.generation);

@@ -2,12 +2,17 @@
 // an empty meta-store schema (`risectl meta create-meta-store-schema`). Both work offline, straight
 // on the stores: no meta node runs. docs/restore.md is the operator's page.
 //
-// RestoreMeta, in order (the first failure stops it; nothing is written before step 9):
+// RestoreMeta, in order (the first failure stops it; the target sees nothing before step 9's
+// commit, and the state store nothing before step 9's generation):
 //   1. flags: the three --overwrite-* options come together or not at all;
 //   2. the manifest of the backup location lists the snapshot (NotFound naming the ids there);
-//   3. the state store is not served: no unexpired `meta_lease` (a live meta node), and its
-//      `cluster_id`, if any, is the snapshot's;
-//   4. the snapshot is read whole and checked against its manifest entry (size, checksum, version);
+//   3. the state store is not served: no unexpired `meta_lease` (a live meta node);
+//   4. the snapshot is read ONCE, streaming: its first tables (cluster, system_parameter,
+//      id_sequence, which every snapshot stores first) give the facts steps 5 to 8 decide on;
+//      the state store's `cluster_id`, if any, is the snapshot's; after the decision the other
+//      tables' rows stream into the target's bulk load (MetaStore::BeginBulkLoad) as they are
+//      decoded, so memory does not grow with the snapshot; at the end the object is checked
+//      against its manifest entry (size, checksum, version) before anything is committed;
 //   5. the state store URL and directory equal the snapshot's `state_store` (without `hummock+`)
 //      and `data_directory`, unless the overwrite options rewrite those parameters;
 //   6. id sequences are carried forward (see RestoreSummary::sequences), so the restored cluster
@@ -16,19 +21,23 @@
 //      at least past every manifest id and every object id of the manifest and the state store;
 //   7. with validate_integrity, every object the snapshot references exists in the state store;
 //   8. the target holds no row (or only a half-done restore of the same snapshot, see below);
-//   9. unless dry_run: the state store's cluster generation is raised by one (compare-and-swap on
-//      `<dir>/generation`, hummock/cluster/generation.h: of two concurrent restores exactly one
-//      wins, and from here on the meta store the snapshot came from never starts on this state
-//      store again); every row (the cluster row carrying the new generation) plus the marker
-//      hummock::kRestoreIncompleteMarker in ONE commit (MetaStore::BeginBulkLoad: one SQL
-//      transaction; etcd's loader hides a partial load behind its own marker), then the
-//      generation's checkpoint
-//      `<dir>/checkpoint/<generation>` with the snapshot's version, then the marker is deleted.
+//      the bulk load begins here (unless dry_run or completing), with the system parameters and
+//      the carried-forward sequences;
+//   9. unless dry_run, once the whole snapshot checked out: the state store's cluster generation
+//      is raised by one (compare-and-swap on `<dir>/generation`, hummock/cluster/generation.h: of
+//      two concurrent restores exactly one wins, and from here on the meta store the snapshot came
+//      from never starts on this state store again); the cluster row carrying the new generation
+//      and the marker hummock::kRestoreIncompleteMarker join the streamed rows, and all of them
+//      commit at once (BulkLoader::Finish: one SQL transaction; etcd's loader hides a partial load
+//      behind its own marker); then the generation's checkpoint `<dir>/checkpoint/<generation>`
+//      with the snapshot's version, then the marker is deleted.
 //
 // All or nothing: a failure or kill before the commit leaves the target as it was (an empty
-// database may have gained the empty schema, which a re-run accepts); a re-run raises the
-// generation once more, so the state store always ends at the generation of the one restored
-// meta store. After the commit the marker
+// database may have gained the empty schema, which a re-run accepts; an etcd target may hold a
+// hidden unfinished load, which a re-run clears); a failure before the generation is raised
+// (a corrupt snapshot, a refused row) leaves the state store and the old meta store as they were.
+// A re-run raises the generation once more, so the state store always ends at the generation of
+// the one restored meta store. After the commit the marker
 // makes meta-node and HummockManager::Open refuse the store; running the same restore again finds
 // the marker for the same snapshot, re-checks, writes the checkpoint and clears it.
 //

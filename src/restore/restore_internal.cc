@@ -92,7 +92,12 @@ Status ParentFirstObjects::Flush(const Insert& insert) {
 
 Status ParentFirstObjects::InsertOne(const metastore::Row& row, const Insert& insert) {
   RWMETA_RETURN_IF_ERROR(insert(row));
-  if (const auto* oid = std::get_if<int64_t>(&row[0])) inserted_oids_.insert(*oid);
+  // Only databases and schemas are parents: remembering just their oids keeps memory flat as the
+  // number of tables grows.
+  const auto* type = std::get_if<std::string>(&row[object_.ColumnIndex("obj_type")]);
+  if (type != nullptr && (*type == "database" || *type == "schema")) {
+    if (const auto* oid = std::get_if<int64_t>(&row[0])) inserted_oids_.insert(*oid);
+  }
   return Status::Ok();
 }
 

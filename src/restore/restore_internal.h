@@ -44,7 +44,8 @@ metastore::Row RowForModel(const metastore::TableSchema& table, const metastore:
 // Puts the rows of table `object` into a store whose inserts check foreign keys, parents first.
 // Rows come in oid order, but a row's database_id/schema_id may name a larger oid (an object moved
 // to a newer schema; RisingWave #19791): such a row waits until its parents are in. Memory: the
-// oids inserted and the rows waiting. Not thread-safe.
+// oids of the databases and schemas inserted (the only parents) and the rows waiting, not every
+// object's. Not thread-safe.
 class ParentFirstObjects {
  public:
   using Insert = std::function<Status(const metastore::Row&)>;

@@ -24,6 +24,10 @@
 //   writers.
 // - Scan pages through the table by primary key (LIMIT per page), so memory stays bounded and reads
 //   inside the visitor can use the connection between pages.
+// - BeginBulkLoad: one SERIALIZABLE transaction of multi-row INSERTs (sql_meta_store.h's batches:
+//   500 rows or 1 MiB of values, below the smallest default max_allowed_packet of the servers we
+//   support, 4 MiB in MySQL 5.7). InnoDB checks keys and foreign keys row by row; a refused row
+//   fails its statement and ends the load.
 //
 // Migrate takes a named lock (GET_LOCK) so that migrators take turns. MySQL commits DDL
 // implicitly, so a step is not atomic: a Migrate killed in the middle of a step leaves tables

@@ -262,6 +262,10 @@ class PgConnection final : public sql::SqlConnection {
   Result<std::unique_ptr<sql::SqlScan>> OpenScan(const TableSchema& table, const sql::TableDml& dml,
                                                  std::string_view context) override;
 
+  // COPY ... FROM STDIN (FORMAT binary): PgCopyLoad below.
+  Result<std::unique_ptr<sql::SqlTableLoad>> OpenTableLoad(const TableSchema& table,
+                                                           std::string_view context) override;
+
   Status Commit(std::string_view context) override {
     RWMETA_ASSIGN_OR_RETURN(PgResult res, ExecRaw("COMMIT", context));
     // COMMIT of a transaction that failed earlier succeeds as a ROLLBACK.
@@ -335,12 +339,14 @@ class PgConnection final : public sql::SqlConnection {
   // Cursor names are per session: unique on this connection is enough.
   std::string NextCursorName() { return fmt::format("rwmeta_scan_{}", next_cursor_++); }
 
- private:
-  PgConnection(PGconn* conn, std::string display) : conn_(conn), display_(std::move(display)) {}
+  PGconn* raw() const { return conn_; }
 
-  Status Check(const PGresult* res, std::string_view context) const {
+  // OK for a result of `expected` status; otherwise the error `res` carries, mapped (see the
+  // table in the header).
+  Status Check(const PGresult* res, std::string_view context,
+               ExecStatusType expected = PGRES_COMMAND_OK) const {
     const ExecStatusType st = res == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(res);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Status::Ok();
+    if (st == expected || st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Status::Ok();
     const char* state = res == nullptr ? nullptr : PQresultErrorField(res, PG_DIAG_SQLSTATE);
     std::string detail = TrimNewlines(res != nullptr && PQresultErrorMessage(res)[0] != '\0'
                                           ? PQresultErrorMessage(res)
@@ -349,6 +355,9 @@ class PgConnection final : public sql::SqlConnection {
     if (state == nullptr || Broken()) return UnavailableError(std::move(message));
     return MapSqlState(state, std::move(message));
   }
+
+ private:
+  PgConnection(PGconn* conn, std::string display) : conn_(conn), display_(std::move(display)) {}
 
   PGconn* conn_;
   std::string display_;
@@ -382,6 +391,116 @@ class PgScan final : public sql::SqlScan {
   std::string fetch_;
   std::string context_;
 };
+
+// The rows of one table in one COPY ... FROM STDIN (FORMAT binary): the values travel in the same
+// binary encodings as statement parameters (Encode), so they round-trip as exactly. The server
+// checks every row: keys as they arrive, foreign keys at the end of the COPY (so a row may name a
+// parent later in the same COPY); any refusal fails the COPY and the transaction, reported by Add
+// (once libpq has seen it) or by Close, with the server's message (which names the key and the
+// COPY's line). Bytes are handed to libpq in pieces of kCopyChunkBytes: memory stays bounded.
+class PgCopyLoad final : public sql::SqlTableLoad {
+ public:
+  PgCopyLoad(PgConnection* conn, const TableSchema& table, std::string context)
+      : conn_(conn), table_(table), context_(std::move(context)) {
+    // The binary COPY header: signature, flags, header extension length (PostgreSQL's COPY
+    // documentation, "Binary Format").
+    buffer_.append("PGCOPY\n\377\r\n\0", 11);
+    PutBigEndian32(&buffer_, 0);
+    PutBigEndian32(&buffer_, 0);
+  }
+
+  ~PgCopyLoad() override {
+    if (!open_) return;
+    // Ends the COPY with an error, so that the connection can take the ROLLBACK.
+    if (PQputCopyEnd(conn_->raw(), "rwmeta: bulk load abandoned") == 1) Drain().IgnoreError();
+  }
+
+  Status Add(const Row& row) override {
+    if (!open_) return Closed();
+    PutBigEndian16(&buffer_, static_cast<uint16_t>(row.size()));
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (IsNull(row[i])) {
+        PutBigEndian32(&buffer_, static_cast<uint32_t>(-1));
+        continue;
+      }
+      PgParam p = Encode(row[i], table_.columns[i].type);
+      PutBigEndian32(&buffer_, static_cast<uint32_t>(p.bytes.size()));
+      buffer_ += p.bytes;
+    }
+    if (buffer_.size() >= kCopyChunkBytes) return Send();
+    return Status::Ok();
+  }
+
+  Status Close() override {
+    if (!open_) return Closed();
+    PutBigEndian16(&buffer_, static_cast<uint16_t>(-1));  // the trailer
+    RWMETA_RETURN_IF_ERROR(Send());
+    if (PQputCopyEnd(conn_->raw(), nullptr) != 1) return Failed();
+    return Drain();
+  }
+
+  // Starts the COPY on the server.
+  Status Start() {
+    PgResult res(PQexec(conn_->raw(), sql::CopyInSql(table_).c_str()));
+    RWMETA_RETURN_IF_ERROR(conn_->Check(res.get(), context_, PGRES_COPY_IN));
+    open_ = PQresultStatus(res.get()) == PGRES_COPY_IN;
+    if (!open_) return InternalError(fmt::format("postgres: {}: COPY did not start", context_));
+    return Status::Ok();
+  }
+
+ private:
+  static constexpr size_t kCopyChunkBytes = 256 * 1024;
+
+  Status Closed() const {
+    return FailedPreconditionError(fmt::format("postgres: {}: COPY already ended", context_));
+  }
+
+  Status Send() {
+    if (buffer_.empty()) return Status::Ok();
+    if (PQputCopyData(conn_->raw(), buffer_.data(), static_cast<int>(buffer_.size())) != 1) {
+      return Failed();
+    }
+    buffer_.clear();
+    return Status::Ok();
+  }
+
+  // libpq refused data: the server already failed the COPY (its error is the next result) or the
+  // connection is gone.
+  Status Failed() { return Drain(); }
+
+  // The COPY's outcome: the first result that is not OK, else OK; reads every result so that the
+  // connection takes statements again.
+  Status Drain() {
+    open_ = false;
+    Status outcome;
+    while (PGresult* raw = PQgetResult(conn_->raw())) {
+      PgResult res(raw);
+      if (PQresultStatus(raw) == PGRES_COPY_IN) {
+        // Still copying (a refused PQputCopyData without an error): end it.
+        if (PQputCopyEnd(conn_->raw(), "rwmeta: bulk load failed") != 1) break;
+        continue;
+      }
+      if (outcome.ok()) outcome = conn_->Check(raw, context_);
+    }
+    if (outcome.ok() && conn_->Broken()) {
+      outcome = conn_->Check(nullptr, context_);
+    }
+    return outcome;
+  }
+
+  PgConnection* conn_;
+  const TableSchema& table_;
+  std::string context_;
+  std::string buffer_;
+  bool open_ = false;
+};
+
+Result<std::unique_ptr<sql::SqlTableLoad>> PgConnection::OpenTableLoad(const TableSchema& table,
+                                                                       std::string_view context) {
+  auto load = std::make_unique<PgCopyLoad>(this, table, std::string(context));
+  RWMETA_RETURN_IF_ERROR(load->Start());
+  return std::unique_ptr<sql::SqlTableLoad>(std::move(load));
+}
 
 Result<std::unique_ptr<sql::SqlScan>> PgConnection::OpenScan(const TableSchema& table,
                                                              const sql::TableDml& dml,

@@ -24,6 +24,9 @@
 //   blocks writers.
 // - Scan streams through a server-side cursor, FETCHing a page at a time; reads inside the visitor
 //   run on the same connection.
+// - BeginBulkLoad: one SERIALIZABLE transaction; each run of one table's rows is one COPY ... FROM
+//   STDIN in binary format (no savepoint, no round trip per row). The server checks keys as rows
+//   arrive and foreign keys at the end of each COPY; a refusal fails the COPY and the load.
 //
 // Migrate serializes concurrent migrators with a transaction-level advisory lock and runs each
 // step, DDL included, in one transaction (PostgreSQL's DDL is transactional). On a database with no

@@ -266,4 +266,29 @@ TableDml TableDmlSql(SqlDialect d, const TableSchema& t) {
   return dml;
 }
 
+std::string MultiRowInsertSql(SqlDialect d, const TableSchema& t, int rows) {
+  std::vector<std::string> names;
+  for (const auto& c : t.columns) names.push_back(c.name);
+  std::string out =
+      fmt::format("INSERT INTO {} ({}) VALUES ", QuoteIdentifier(d, t.name), QuotedList(d, names));
+  int n = 0;
+  for (int r = 0; r < rows; ++r) {
+    out += r > 0 ? ", (" : "(";
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += Placeholder(d, ++n);
+    }
+    out += ")";
+  }
+  return out;
+}
+
+std::string CopyInSql(const TableSchema& t) {
+  std::vector<std::string> names;
+  for (const auto& c : t.columns) names.push_back(c.name);
+  constexpr SqlDialect d = SqlDialect::kPostgres;
+  return fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", QuoteIdentifier(d, t.name),
+                     QuotedList(d, names));
+}
+
 }  // namespace rwmeta::metastore::sql

@@ -84,4 +84,11 @@ struct TableDml {
 };
 TableDml TableDmlSql(SqlDialect dialect, const TableSchema& table);
 
+// INSERT of `rows` rows (at least 1) in one statement, the bulk load's batches: params are every
+// column of the first row in model order, then of the second, and so on.
+std::string MultiRowInsertSql(SqlDialect dialect, const TableSchema& table, int rows);
+
+// PostgreSQL's COPY of every column of `table` (model order) from the client in binary format.
+std::string CopyInSql(const TableSchema& table);
+
 }  // namespace rwmeta::metastore::sql

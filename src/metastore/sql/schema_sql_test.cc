@@ -162,6 +162,18 @@ TEST(SchemaSqlTest, DmlGolden) {
   EXPECT_EQ(lite.count, "SELECT COUNT(*) FROM \"user\"");
 }
 
+TEST(SchemaSqlTest, BulkLoadStatementsGolden) {
+  Model m = TestModel(2);
+  EXPECT_EQ(MultiRowInsertSql(SqlDialect::kPostgres, m.Table("index"), 2),
+            "INSERT INTO \"index\" (\"table_id\", \"name\") VALUES ($1, $2), ($3, $4)");
+  EXPECT_EQ(MultiRowInsertSql(SqlDialect::kMysql, m.Table("user"), 3),
+            "INSERT INTO `user` (`id`, `name`) VALUES (?, ?), (?, ?), (?, ?)");
+  EXPECT_EQ(MultiRowInsertSql(SqlDialect::kMysql, m.Table("user"), 1),
+            "INSERT INTO `user` (`id`, `name`) VALUES (?, ?)");
+  EXPECT_EQ(CopyInSql(m.Table("user")),
+            "COPY \"user\" (\"id\", \"name\") FROM STDIN (FORMAT binary)");
+}
+
 TEST(SchemaSqlTest, WholeModelCreatesEveryTableInSqlite) {
   ASSERT_OK_AND_ASSIGN(MigrationStep step, MigrationStepSql(SqlDialect::kSqlite, Model::Get(), 1));
   int creates = 0;

@@ -320,6 +320,9 @@ class SqlTransaction final : public Transaction {
     return conn_->Commit("commit");
   }
 
+  // The connection, for a bulk load that sends its rows past Insert.
+  SqlConnection& connection() { return *conn_; }
+
  private:
   struct Resolved {
     const TableSchema* schema;
@@ -386,6 +389,125 @@ class SqlTransaction final : public Transaction {
   bool read_only_;
   bool finished_ = false;
   Status doomed_;  // the failure that ended the server's transaction early, if any
+};
+
+// Bytes a value adds to a statement, for the multi-row INSERT's byte budget.
+int64_t ValueBytes(const Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return static_cast<int64_t>(s->size());
+  return 8;
+}
+
+// The bulk load: one transaction, rows per table through the connection's SqlTableLoad or in
+// multi-row INSERTs. A failed Add or Finish ends it; the destructor rolls back what was sent.
+class SqlBulkLoader final : public BulkLoader {
+ public:
+  SqlBulkLoader(std::shared_ptr<SqlMetaStore::Shared> shared, std::unique_ptr<SqlTransaction> txn)
+      : shared_(std::move(shared)), txn_(std::move(txn)) {}
+
+  Status Add(const TableSchema& table, const Row& row) override {
+    RWMETA_RETURN_IF_ERROR(CheckUsable());
+    const TableSchema* schema = shared_->model->Find(table.name);
+    if (schema == nullptr) {
+      return InvalidArgumentError(fmt::format("table {} is not in the model", table.name));
+    }
+    // Refused alone, before anything is sent: the load goes on (meta_store.h).
+    RWMETA_RETURN_IF_ERROR(ValidateRow(*schema, row));
+    if (schema != table_) {
+      RWMETA_RETURN_IF_ERROR(Ended(EndTable()));
+      RWMETA_RETURN_IF_ERROR(Ended(BeginTable(*schema)));
+    }
+    if (load_ != nullptr) return Ended(load_->Add(row));
+    for (size_t i = 0; i < row.size(); ++i) {
+      batch_.push_back({row[i], schema->columns[i].type});
+      batch_bytes_ += ValueBytes(row[i]);
+    }
+    ++batch_rows_;
+    if (batch_rows_ >= rows_per_batch_ || batch_bytes_ >= shared_->spec.bulk_insert_max_bytes) {
+      return Ended(SendBatch());
+    }
+    return Status::Ok();
+  }
+
+  Status Finish() override {
+    RWMETA_RETURN_IF_ERROR(CheckUsable());
+    finished_ = true;
+    RWMETA_RETURN_IF_ERROR(EndTable());
+    return txn_->Commit();
+  }
+
+ private:
+  Status CheckUsable() const {
+    if (finished_) {
+      return FailedPreconditionError(fmt::format("{}: bulk load already finished", shared_->name));
+    }
+    if (!failed_.ok()) {
+      return AbortedError(
+          fmt::format("{}: bulk load failed earlier: {}", shared_->name, failed_.message()));
+    }
+    return Status::Ok();
+  }
+
+  // Returns `s`, remembering a failure: it ended the load.
+  Status Ended(Status s) {
+    if (!s.ok()) failed_ = s;
+    return s;
+  }
+
+  std::string Context() const { return fmt::format("table {}: bulk load", table_->name); }
+
+  Status BeginTable(const TableSchema& table) {
+    table_ = &table;
+    RWMETA_ASSIGN_OR_RETURN(load_, txn_->connection().OpenTableLoad(table, Context()));
+    const int columns = std::max<int>(1, static_cast<int>(table.columns.size()));
+    rows_per_batch_ = std::max(1, std::min(shared_->spec.bulk_insert_rows,
+                                           shared_->spec.bulk_insert_max_params / columns));
+    full_batch_sql_.clear();
+    return Status::Ok();
+  }
+
+  // Ends the current table's stream or sends its last batch.
+  Status EndTable() {
+    if (table_ == nullptr) return Status::Ok();
+    if (load_ != nullptr) {
+      Status closed = load_->Close();
+      load_.reset();
+      return closed;
+    }
+    return SendBatch();
+  }
+
+  Status SendBatch() {
+    if (batch_rows_ == 0) return Status::Ok();
+    // Full batches share one prepared statement per table; a short last batch has its own.
+    std::string partial;
+    const std::string* sql = &full_batch_sql_;
+    if (batch_rows_ == rows_per_batch_) {
+      if (full_batch_sql_.empty()) {
+        full_batch_sql_ = MultiRowInsertSql(shared_->spec.dialect, *table_, rows_per_batch_);
+      }
+    } else {
+      partial = MultiRowInsertSql(shared_->spec.dialect, *table_, batch_rows_);
+      sql = &partial;
+    }
+    Status sent = txn_->connection().Run(*sql, batch_, RowShape{}, Context()).status();
+    batch_.clear();
+    batch_rows_ = 0;
+    batch_bytes_ = 0;
+    return sent;
+  }
+
+  std::shared_ptr<SqlMetaStore::Shared> shared_;
+  std::unique_ptr<SqlTransaction> txn_;
+  // Declared after txn_: a load still streaming ends before the transaction rolls back.
+  std::unique_ptr<SqlTableLoad> load_;
+  const TableSchema* table_ = nullptr;  // the table rows are going to
+  int rows_per_batch_ = 1;
+  std::string full_batch_sql_;
+  std::vector<SqlParam> batch_;
+  int batch_rows_ = 0;
+  int64_t batch_bytes_ = 0;
+  bool finished_ = false;
+  Status failed_;  // the failure that ended the load, if any
 };
 
 }  // namespace
@@ -489,6 +611,21 @@ Result<std::unique_ptr<ReadView>> SqlMetaStore::BeginSnapshotRead() {
   }
   return std::unique_ptr<ReadView>(
       std::make_unique<SqlTransaction>(shared_, std::move(conn), /*read_only=*/true));
+}
+
+Result<std::unique_ptr<BulkLoader>> SqlMetaStore::BeginBulkLoad() {
+  // An empty database gets the schema; one made by create-meta-store-schema is at the version.
+  RWMETA_RETURN_IF_ERROR(Migrate());
+  RWMETA_ASSIGN_OR_RETURN(
+      auto conn, shared_->AcquireWithAll(shared_->spec.begin_transaction, "begin bulk load"));
+  Status s = shared_->CheckVersion(*conn);
+  if (!s.ok()) {
+    shared_->Abandon(std::move(conn), "begin bulk load");
+    return s;
+  }
+  auto txn = std::make_unique<SqlTransaction>(shared_, std::move(conn), /*read_only=*/false);
+  RWMETA_RETURN_IF_ERROR(CheckEmptyForBulkLoad(*this, *txn));
+  return std::unique_ptr<BulkLoader>(std::make_unique<SqlBulkLoader>(shared_, std::move(txn)));
 }
 
 }  // namespace rwmeta::metastore::sql

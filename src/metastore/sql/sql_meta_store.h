@@ -21,8 +21,13 @@
 // insert (which would fire ON DELETE CASCADE); both dialects run writers SERIALIZABLE, so the row
 // cannot appear in between without one of the two transactions aborting.
 //
-// Bulk load: MetaStore's default (one transaction). A faster path (COPY, multi-row INSERT) would
-// override BeginBulkLoad here over a connection hook.
+// Bulk load (BeginBulkLoad): one SERIALIZABLE transaction, as MetaStore's default (Migrate, the
+// emptiness check inside it, Commit at Finish), but rows travel in bulk rather than one INSERT
+// under a savepoint each: per table, through the connection's SqlTableLoad where it has one
+// (PostgreSQL: COPY ... FROM STDIN in binary format), else as multi-row INSERTs of up to
+// SqlBackendSpec::bulk_insert_rows rows and bulk_insert_max_bytes bytes, prepared once per batch
+// size (MySQL). The server checks keys and foreign keys; a refused row ends the load (meta_store.h
+// says why), reported by the Add that sent its batch or by Finish.
 //
 // Thread-safe as MetaStore requires; a SqlConnection is used by one thread at a time.
 #pragma once
@@ -74,6 +79,21 @@ class SqlScan {
   virtual Status Close() = 0;
 };
 
+// One table's rows streamed into the open transaction of a connection (PostgreSQL's COPY), begun
+// by SqlConnection::OpenTableLoad. Rows may reach the server after Add returns, so a refusal of any
+// row (errors as SqlConnection::Run) may come from a later Add or from Close; after any error only
+// the destructor may be called. Destroying a load that was not closed ends it on the server, so
+// that the connection can roll back. Used by one thread at a time, with nothing else running on
+// its connection until Close.
+class SqlTableLoad {
+ public:
+  virtual ~SqlTableLoad() = default;
+  // REQUIRES: `row` matches the table (ValidateRow).
+  virtual Status Add(const Row& row) = 0;
+  // Sends what is buffered, ends the stream and returns the server's verdict on every row.
+  virtual Status Close() = 0;
+};
+
 // One connection of a client library: the seam a SQL backend implements. Error codes as
 // meta_store.h (AlreadyExists, FailedPrecondition for foreign keys, InvalidArgument for bad
 // values, Aborted, Unavailable, Unauthenticated, PermissionDenied, NotFound), messages naming
@@ -110,6 +130,13 @@ class SqlConnection {
   virtual Result<std::unique_ptr<SqlScan>> OpenScan(const TableSchema& table, const TableDml& dml,
                                                     std::string_view context) = 0;
 
+  // Starts streaming rows of `table` into the open transaction (SqlTableLoad), or returns null
+  // when the backend has no such path: the bulk load then sends multi-row INSERTs through Run.
+  virtual Result<std::unique_ptr<SqlTableLoad>> OpenTableLoad(const TableSchema& /*table*/,
+                                                              std::string_view /*context*/) {
+    return std::unique_ptr<SqlTableLoad>();
+  }
+
   // Commits the open transaction. Aborted if the server rolled it back instead.
   virtual Status Commit(std::string_view context) = 0;
 
@@ -145,6 +172,13 @@ struct SqlBackendSpec {
   // transaction (BEGIN ... COMMIT); otherwise DDL commits implicitly and a step is recorded after
   // its last statement.
   bool transactional_ddl = false;
+  // A bulk load's multi-row INSERT (where the connection has no OpenTableLoad): at most this many
+  // rows, and fewer parameters than the server's limit (MySQL's 65,535 placeholders) ...
+  int bulk_insert_rows = 500;
+  int bulk_insert_max_params = 65535;
+  // ... and no more value bytes than this, which must stay below the server's packet limit
+  // (MySQL's max_allowed_packet); a row larger than it travels alone.
+  int64_t bulk_insert_max_bytes = 1 << 20;
 };
 
 class SqlMetaStore : public MetaStore {
@@ -172,6 +206,8 @@ class SqlMetaStore : public MetaStore {
   // FailedPrecondition unless the schema is at exactly the model's version. The view is
   // read-only: its writes are FailedPrecondition.
   Result<std::unique_ptr<ReadView>> BeginSnapshotRead() override;
+  // As MetaStore::BeginBulkLoad, loading in bulk (see "Bulk load" above).
+  Result<std::unique_ptr<BulkLoader>> BeginBulkLoad() override;
 
  protected:
   // REQUIRES: `model` outlives the store and every transaction and view it hands out.
