@@ -369,7 +369,14 @@ class RestoreVisitor : public backup::SnapshotVisitor {
     TableProgress& p = summary_->tables[progress];
     Status s = sink_->Add(schema, row);
     if (!s.ok()) {
-      return s.WithContext(fmt::format("restoring row {} of table {}", p.rows + 1, schema.name));
+      // A row refused by its own Add (InvalidArgument) is this one; a key or foreign-key refusal
+      // may be of a row sent before it (BulkLoader), which the loader's message names.
+      if (s.code() == StatusCode::kInvalidArgument) {
+        return s.WithContext(fmt::format("restoring row {} of table {}", p.rows + 1, schema.name));
+      }
+      return s.WithContext(fmt::format(
+          "restoring the rows (the target refused a row at or before row {} of table {})",
+          p.rows + 1, schema.name));
     }
     const uint64_t bytes = RowBytes(row);
     ++p.rows;

@@ -662,8 +662,9 @@ TEST_F(FencingTest, ConcurrentRestoresNeverLeaveTwoServableTargets) {
 
 // restore-meta killed (SIGKILL, RWMETA_TEST_KILL_AT) as each step of its write starts, then run
 // again with the same flags: the re-run completes; the restored store starts at the state store's
-// generation with the snapshot's rows; A stays refused. The generation is raised before anything
-// is written, so a restore killed after that point already supersedes A.
+// generation with the snapshot's rows; A stays refused. The generation is raised once the whole
+// snapshot has been read and checked, just before the commit: a restore killed after that point
+// already supersedes A, one killed before it (while rows stream into the target) does not.
 TEST_F(FencingTest, RestoreKilledAtEachStepThenRerunCompletes) {
   ASSERT_OK_AND_ASSIGN(std::string cluster_id, RunClusterA(dir_.path() + "/a", a_, storage_));
   struct Point {
@@ -673,7 +674,7 @@ TEST_F(FencingTest, RestoreKilledAtEachStepThenRerunCompletes) {
   };
   int i = 0;
   for (const Point& point :
-       {Point{"raising the cluster generation", false, false}, Point{"writing rows", true, false},
+       {Point{"writing rows", false, false}, Point{"raising the cluster generation", false, false},
         Point{"committing", true, false}, Point{"writing the Hummock version", true, true}}) {
     SCOPED_TRACE(point.kill_at);
     ASSERT_OK_AND_ASSIGN(const uint64_t before, StateStoreGeneration(storage_));

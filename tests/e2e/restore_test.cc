@@ -607,10 +607,10 @@ TEST_F(RestoreE2eTest, KilledAtEveryStepThenRerunSucceeds) {
   };
   int i = 0;
   for (const Point& point :
-       {Point{"reading the manifest", false}, Point{"verifying meta snapshot", false},
-        Point{"inspecting target", false}, Point{"raising the cluster generation", false},
-        Point{"writing rows into", false}, Point{"table:user", false},
-        Point{"table:backup_job", false}, Point{"committing", false},
+       {Point{"reading the manifest", false}, Point{"reading meta snapshot", false},
+        Point{"inspecting target", false}, Point{"writing rows into", false},
+        Point{"table:user", false}, Point{"table:backup_job", false},
+        Point{"raising the cluster generation", false}, Point{"committing", false},
         Point{"writing the Hummock version", true}}) {
     SCOPED_TRACE(point.kill_at);
     const std::string db = fmt::format("{}/kill{}/meta.db", dir_.path(), i++);

@@ -453,7 +453,7 @@ class SqlBulkLoader final : public BulkLoader {
     return s;
   }
 
-  std::string Context() const { return fmt::format("table {}: bulk load", table_->name); }
+  std::string Context() const { return fmt::format("bulk load of table {}", table_->name); }
 
   Status BeginTable(const TableSchema& table) {
     table_ = &table;
