@@ -266,8 +266,9 @@ bool DecodeRow(std::string_view payload, const SnapshotTable& table, Row* row) {
 }
 
 Result<std::string> SerializeVersion(const HummockVersion& version) {
-  // Deterministic map order: the same version always gives the same bytes (golden files).
-  Result<std::string> raw = hummock::SerializeDeterministic(version);
+  // Deterministic map order: the same version always gives the same bytes (golden files). Every
+  // table's committed epoch in its entry: readers of any 1.x snapshot take the entries as they are.
+  Result<std::string> raw = hummock::SerializeMaterialized(version);
   if (!raw.ok()) return raw.status().WithContext("snapshot");
   return raw;
 }
@@ -907,7 +908,7 @@ void DescribeVersion(const HummockVersion& version, SnapshotHeader* header) {
   header->table_committed_epochs.clear();
   header->table_compaction_group_ids.clear();
   for (const auto& [table_id, info] : version.state_table_info()) {
-    header->table_committed_epochs[table_id] = info.committed_epoch();
+    header->table_committed_epochs[table_id] = hummock::CommittedEpoch(version, info);
     header->table_compaction_group_ids[table_id] = info.compaction_group_id();
   }
   header->object_ids = hummock::ObjectIds(version);
