@@ -15,6 +15,23 @@
 // Commits write the checkpoint every 64 deltas (the default), inside the call that crosses it, so
 // p99 and max show that amortized cost. Figures, not assertions: run it on the machine you care
 // about.
+//
+// On the 2-core development machine (shared, so single figures are noisy), CommitEpoch p50 / mean
+// in ms and the stored delta's bytes, before and after the version recorded a commit of every
+// table in one field (all_tables_committed_epoch) and applied deltas in place:
+//
+//   store   N        before p50 / mean / bytes      after p50 / mean / bytes
+//   memory  100           0.17 /    0.21 /   1,895     0.004 /  0.13 / 104
+//   memory  10,000       44    /   47    / 180,095     0.004 /  0.80 / 104
+//   memory  100,000   1,263    / 1,357  / 1,884,711    0.006 /  9.2  / 104
+//   sqlite  100           4.1  /    6.3  /   1,895     5.4   /  5.9  / 104
+//   sqlite  10,000       47    /   57    / 180,095     6.8   /  8.3  / 104
+//   sqlite  100,000   1,110    / 1,147  / 1,884,711    6.2   / 22    / 104
+//
+// RegisterTables and DropTables (one table): before, p50 0.3 ms (memory) at 100 and 0.7 s at
+// 100,000; after, 0.003 ms (memory) and 5-8 ms (SQLite) at every N.
+// What is left growing with N is the checkpoint (every 64 deltas, O(SSTs + tables)), which shows
+// in p99 and max (about 0.5-0.7 s at 100,000 SSTs) and in the mean.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
