@@ -375,8 +375,9 @@ class SnapshotWriter::Impl {
   Status WriteVersion(const HummockVersion& version) {
     RWMETA_RETURN_IF_ERROR(Expect(stage_ == Stage::kTables, "WriteHummockVersion"));
     // Streamed into the chunks rather than serialized whole first: a version of 100,000 SSTs is
-    // tens of MiB.
-    Status s = hummock::SerializeDeterministicTo(
+    // tens of MiB. Every table's committed epoch in its entry: readers of any 1.x snapshot take
+    // the entries as they are.
+    Status s = hummock::SerializeMaterializedTo(
         version,
         [&](uint64_t size) {
           std::string head(1, static_cast<char>(kVersionRecord));
@@ -959,7 +960,7 @@ void DescribeVersion(const HummockVersion& version, SnapshotHeader* header) {
   header->table_committed_epochs.clear();
   header->table_compaction_group_ids.clear();
   for (const auto& [table_id, info] : version.state_table_info()) {
-    header->table_committed_epochs[table_id] = info.committed_epoch();
+    header->table_committed_epochs[table_id] = hummock::CommittedEpoch(version, info);
     header->table_compaction_group_ids[table_id] = info.compaction_group_id();
   }
   header->object_ids = hummock::ObjectIds(version);

@@ -8,6 +8,7 @@
 
 #include "ctl/format.h"
 #include "hummock/epoch.h"
+#include "hummock/version/version.h"
 #include "proto/hummock_service.grpc.pb.h"
 #include "rpc/meta_client.h"
 
@@ -154,7 +155,7 @@ std::string RenderVersion(const hummock::HummockVersion& version, bool verbose) 
     std::vector<std::vector<std::string>> rows;
     for (const auto& [table_id, info] : tables) {
       rows.push_back({std::to_string(table_id), std::to_string(info.compaction_group_id()),
-                      FormatEpoch(info.committed_epoch())});
+                      FormatEpoch(hummock::CommittedEpoch(version, info))});
     }
     out += "\nTables:\n" + FormatTable({"Table ID", "Compaction group", "Committed epoch"}, rows);
   }

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "hummock/version/version.h"
 #include "rpc/meta_services.h"
 #include "rpc/status_grpc.h"
 
@@ -15,6 +16,9 @@ grpc::Status HummockServiceImpl::GetCurrentVersion(
     hummock::GetCurrentVersionResponse* response) {
   rpc::MarkServedByMeta(context);
   *response->mutable_current_version() = *backend_.CurrentVersion();
+  // Every table's epoch in its entry, for clients that read the entries as they are (risectl of
+  // any version, RisingWave's tools).
+  hummock::MaterializeCommittedEpochs(response->mutable_current_version());
   for (uint64_t id : backend_.StaleObjectIds()) response->add_stale_object_ids(id);
   return grpc::Status::OK;
 }

@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <utility>
 
 #include "hummock/gc/object_protection.h"
 #include "hummock/sst/sst_writer.h"
@@ -112,7 +114,8 @@ Result<std::unique_ptr<HummockManager>> HummockManager::Open(metastore::MetaStor
       "objects",
       version.id(), checkpoint.version().id(), version.id() - checkpoint.version().id(),
       version.max_committed_epoch(), SstCount(version), m->stale_.size());
-  m->current_ = std::make_shared<const HummockVersion>(std::move(version));
+  m->index_ = VersionIndex(version);
+  m->current_ = std::make_shared<HummockVersion>(std::move(version));
   return m;
 }
 
@@ -165,14 +168,14 @@ Status HummockManager::CommitDelta(
     const std::function<Status(metastore::Transaction&)>& extra) {
   if (fence_) RWMETA_RETURN_IF_ERROR(fence_());
   std::lock_guard commit_lock(commit_mu_);
-  std::shared_ptr<const HummockVersion> base = current();
+  // Read without mu_: only commits change current_, and this one holds commit_mu_.
+  const HummockVersion& base = *current_;
   HummockVersionDelta delta;
-  HummockVersion next;
   RWMETA_RETURN_IF_ERROR(
       metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {
-        RWMETA_ASSIGN_OR_RETURN(delta, build(*base));
-        next = *base;
-        RWMETA_RETURN_IF_ERROR(ApplyDelta(&next, delta));
+        RWMETA_ASSIGN_OR_RETURN(delta, build(base));
+        // Checked before it is stored, applied after: a stored delta always applies.
+        RWMETA_RETURN_IF_ERROR(ValidateDelta(base, index_, delta));
         std::string payload;
         if (!delta.SerializeToString(&payload)) {
           return InternalError("hummock: version delta does not serialize");
@@ -183,18 +186,43 @@ Status HummockManager::CommitDelta(
         if (extra) RWMETA_RETURN_IF_ERROR(extra(txn));
         return Status::Ok();
       }));
-  {
-    std::lock_guard lock(mu_);
-    current_ = std::make_shared<const HummockVersion>(std::move(next));
-    for (uint64_t id : delta.new_object_ids()) in_flight_.erase(id);
-    stale_.insert(delta.stale_object_ids().begin(), delta.stale_object_ids().end());
-  }
+  ApplyCommitted(delta);
   Status s = MaybeCheckpointLocked();
   if (!s.ok()) {
     // The delta is committed; the checkpoint is retried after the next delta.
     spdlog::warn("hummock: writing the version checkpoint failed (will retry): {}", s.ToString());
   }
   return Status::Ok();
+}
+
+void HummockManager::ApplyCommitted(const HummockVersionDelta& delta) {
+  auto bookkeeping = [&] {
+    for (uint64_t id : delta.new_object_ids()) in_flight_.erase(id);
+    stale_.insert(delta.stale_object_ids().begin(), delta.stale_object_ids().end());
+  };
+  {
+    std::lock_guard lock(mu_);
+    if (current_.use_count() == 1) {
+      // No reader holds the version, and none can take it while mu_ is held: change it in place.
+      // The fence orders our writes after the reads of the last reader, whose release of its copy
+      // (an acq_rel decrement) use_count() read with a relaxed load.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      ApplyValidatedDelta(current_.get(), &index_, delta);
+      bookkeeping();
+      return;
+    }
+  }
+  // A reader holds it, so it must not change: apply to a copy, made outside mu_ so that readers
+  // do not wait for it.
+  auto next = std::make_shared<HummockVersion>(*current_);
+  ApplyValidatedDelta(next.get(), &index_, delta);
+  std::shared_ptr<HummockVersion> previous;
+  {
+    std::lock_guard lock(mu_);
+    previous = std::exchange(current_, std::move(next));
+    bookkeeping();
+  }
+  // `previous` goes here, outside mu_, if its last reader let go meanwhile.
 }
 
 Status HummockManager::CommitEpoch(uint64_t epoch, const std::vector<SstableInfo>& ssts,
@@ -205,12 +233,10 @@ Status HummockManager::CommitEpoch(uint64_t epoch, const std::vector<SstableInfo
           fmt::format("hummock: epoch {} is not above the max committed epoch {}", epoch,
                       base.max_committed_epoch()));
     }
-    std::vector<uint32_t> tables(new_table_ids);
-    for (const auto& [id, info] : base.state_table_info()) tables.push_back(id);
-    std::sort(tables.begin(), tables.end());
-    tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
+    // The tables of the version through all_tables_committed_epoch: the delta names the new ones.
     return VersionDeltaBuilder(base)
-        .CommitEpoch(epoch, kDefaultCompactionGroup, ssts, tables)
+        .CommitEpochForAllTables(epoch, kDefaultCompactionGroup, ssts)
+        .CommitEpoch(epoch, kDefaultCompactionGroup, {}, new_table_ids)
         .Build();
   });
 }
@@ -249,15 +275,15 @@ Status HummockManager::WriteCheckpointNow() {
 }
 
 Status HummockManager::WriteCheckpointLocked() {
-  HummockVersionCheckpoint checkpoint;
+  std::vector<uint64_t> stale;
   {
     std::lock_guard lock(mu_);
-    *checkpoint.mutable_version() = *current_;
-    for (uint64_t id : stale_) checkpoint.add_stale_object_ids(id);
+    stale.assign(stale_.begin(), stale_.end());
   }
-  uint64_t id = checkpoint.version().id();
-  RWMETA_RETURN_IF_ERROR(
-      WriteCheckpoint(state_store_, options_.data_directory, checkpoint, options_.generation));
+  // Read without mu_ and without a copy (commits, which alone change it, wait for commit_mu_).
+  const uint64_t id = current_->id();
+  RWMETA_RETURN_IF_ERROR(WriteCheckpoint(state_store_, options_.data_directory, *current_, stale,
+                                         options_.generation));
   // The object is durable: the deltas it covers can go.
   RWMETA_RETURN_IF_ERROR(
       metastore::RunTransaction(meta_store_, [&](metastore::Transaction& txn) -> Status {

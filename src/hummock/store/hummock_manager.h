@@ -14,6 +14,14 @@
 // vacuum and GC never delete them. Object ids handed out by NewObjectIds are "in flight" (also
 // referenced) until a delta commits them or the caller releases them.
 //
+// What a commit costs: the delta is checked against the current version (ValidateDelta, with the
+// manager's VersionIndex) and stored; then it is applied in place when no reader holds the current
+// version, or to a copy when one does (PinVersion, current(): O(SSTs + tables), once per version
+// a reader held). A commit of every table lists none of them (all_tables_committed_epoch), so
+// CommitEpoch, RegisterTables and DropTables cost what they change, whatever the number of tables
+// and SSTs. The checkpoint, written every checkpoint_every_deltas deltas inside the commit that
+// reaches it, costs O(SSTs + tables): amortized over those deltas.
+//
 // Thread-safe. Commits are serialized; reads of the current version never wait for a commit's I/O.
 #pragma once
 
@@ -30,6 +38,7 @@
 #include "common/status.h"
 #include "hummock/epoch.h"
 #include "hummock/names.h"
+#include "hummock/version/version.h"
 #include "metastore/meta_store.h"
 #include "objstore/object_store.h"
 #include "proto/hummock.pb.h"
@@ -97,7 +106,8 @@ class HummockManager {
   const HummockManagerOptions& options() const { return options_; }
   objstore::ObjectStore& state_store() { return state_store_; }
 
-  // The current version (immutable; a newer commit makes a new object).
+  // The current version. Immutable while the caller holds it (a commit then applies its delta to a
+  // copy), so hold it only as long as needed: a held version costs the next commit a copy.
   std::shared_ptr<const HummockVersion> current() const;
   // Pins the current version.
   std::unique_ptr<PinnedVersion> PinVersion();
@@ -114,17 +124,18 @@ class HummockManager {
   // removes them once old enough).
   void ReleaseObjectIds(const std::vector<uint64_t>& ids);
 
-  // Commits the delta `build` makes from the current version: applies it to a copy, stores it in
-  // the meta store (with `extra` in the same transaction, if given) and makes it current. The new
-  // objects it names stop being in flight; its stale objects wait for Vacuum. On error nothing
-  // changes. `build` may be called more than once (meta-store retries) and must not block on this
-  // manager. May write the checkpoint afterwards (see options).
+  // Commits the delta `build` makes from the current version: checks it (ValidateDelta's errors),
+  // stores it in the meta store (with `extra` in the same transaction, if given) and applies it to
+  // the current version. The new objects it names stop being in flight; its stale objects wait
+  // for Vacuum. On error nothing changes. `build` may be called more than once (meta-store
+  // retries), must not block on this manager and must not keep the version it is given. May write
+  // the checkpoint afterwards (see options).
   Status CommitDelta(const std::function<Result<HummockVersionDelta>(const HummockVersion&)>& build,
                      const std::function<Status(metastore::Transaction&)>& extra = {});
 
   // Commits `epoch` for every table of the version plus `new_table_ids`, with `ssts` (which may be
   // empty) as a new L0 sub-level of the default group. FailedPrecondition if `epoch` is not above
-  // the max committed epoch.
+  // the max committed epoch. The delta lists `new_table_ids` only (all_tables_committed_epoch).
   Status CommitEpoch(uint64_t epoch, const std::vector<SstableInfo>& ssts,
                      const std::vector<uint32_t>& new_table_ids = {});
   // Registers tables (committed epoch = the max committed epoch) so their data is kept.
@@ -161,6 +172,8 @@ class HummockManager {
   HummockManager(metastore::MetaStore& meta_store, objstore::ObjectStore& state_store,
                  HummockManagerOptions options);
   void Unpin(uint64_t pin_id);
+  // Applies a delta that ValidateDelta accepted and the meta store holds; REQUIRES commit_mu_.
+  void ApplyCommitted(const HummockVersionDelta& delta);
   Status MaybeCheckpointLocked();
   Status WriteCheckpointLocked();
 
@@ -171,10 +184,13 @@ class HummockManager {
   // Serializes commits and checkpoints (held across their I/O).
   std::mutex commit_mu_;
   uint64_t checkpoint_version_id_ = 0;  // guarded by commit_mu_
+  VersionIndex index_;                  // of *current_; guarded by commit_mu_
 
-  // Guards the fields below; never held across I/O.
+  // Guards the fields below; never held across I/O. Only commits (holding commit_mu_) change
+  // current_, so they may read it without mu_; every copy of it is taken under mu_, so under mu_
+  // `current_.use_count() == 1` means no reader holds the version.
   mutable std::mutex mu_;
-  std::shared_ptr<const HummockVersion> current_;
+  std::shared_ptr<HummockVersion> current_;
   uint64_t next_pin_id_ = 1;
   std::map<uint64_t, std::shared_ptr<const HummockVersion>> pins_;
   std::set<uint64_t> in_flight_;

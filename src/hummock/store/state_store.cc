@@ -217,9 +217,7 @@ Result<std::unique_ptr<TableReader>> StateStore::NewTableReaderAt(
     uint32_t table_id, std::shared_ptr<const HummockVersion> version) {
   std::unique_ptr<TableReader> r(new TableReader());
   r->table_id_ = table_id;
-  auto info = version->state_table_info().find(table_id);
-  r->read_epoch_ = info != version->state_table_info().end() ? info->second.committed_epoch()
-                                                             : version->max_committed_epoch();
+  r->read_epoch_ = CommittedEpoch(*version, table_id).value_or(version->max_committed_epoch());
   RWMETA_RETURN_IF_ERROR(AddSsts(*version, table_id, *r));
   return r;
 }

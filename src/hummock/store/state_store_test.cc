@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/testing/status_matchers.h"
+#include "hummock/epoch.h"
 #include "hummock/gc/object_protection.h"
 #include "hummock/sst/sst_writer.h"
 #include "hummock/version/checkpoint.h"
@@ -142,7 +143,10 @@ TEST_F(StateStoreTest, CheckpointObjectTrimsDeltasAndRebuildUsesIt) {
   EXPECT_EQ(cp.version().id(), 9u);
   HummockVersion before = *manager_->current();
   Reopen(3);
-  EXPECT_EQ(manager_->current()->SerializeAsString(), before.SerializeAsString());
+  // The same version; the checkpoint writes every table's epoch into its entry, so compare the
+  // materialized bytes.
+  EXPECT_EQ(SerializeMaterialized(*manager_->current()).value(),
+            SerializeMaterialized(before).value());
   EXPECT_EQ(Read(5, false).size(), 10u);
 }
 
@@ -277,6 +281,92 @@ TEST_F(StateStoreTest, WriteFenceStopsCommitsAndGcButKeepsDataBuffered) {
   lost = false;
   ASSERT_OK(store_->Checkpoint().status());
   EXPECT_THAT(Read(1, false), ElementsAre(Pair("a", "1")));
+}
+
+TEST_F(StateStoreTest, EpochCommitStoresADeltaListingOnlyNewTables) {
+  auto last_stored_delta = [&]() {
+    HummockVersionDelta d;
+    auto view = meta_.BeginSnapshotRead();
+    EXPECT_OK(view.status());
+    auto row = (*view)->Get(metastore::Model::Get().Table("hummock_version_delta"),
+                            metastore::Key{static_cast<int64_t>(manager_->current()->id())});
+    EXPECT_OK(row.status());
+    EXPECT_TRUE(row->has_value());
+    EXPECT_TRUE(d.ParseFromString(std::get<std::string>((**row)[3])));
+    return d;
+  };
+  ASSERT_OK(manager_->RegisterTables({1, 2, 3}));
+  EXPECT_EQ(last_stored_delta().state_table_info_delta_size(), 3);
+  const uint64_t e1 = NextEpoch(manager_->current()->max_committed_epoch());
+  ASSERT_OK(manager_->CommitEpoch(e1, {}));
+  HummockVersionDelta d1 = last_stored_delta();
+  EXPECT_THAT(d1.state_table_info_delta(), IsEmpty());
+  EXPECT_EQ(d1.all_tables_committed_epoch(), e1);
+  const uint64_t e2 = NextEpoch(e1);
+  ASSERT_OK(manager_->CommitEpoch(e2, {}, {4}));
+  HummockVersionDelta d2 = last_stored_delta();
+  ASSERT_EQ(d2.state_table_info_delta_size(), 1);
+  EXPECT_EQ(d2.state_table_info_delta().at(4).committed_epoch(), e2);
+  ASSERT_OK(manager_->DropTables({2}));
+  EXPECT_THAT(last_stored_delta().removed_table_ids(), ElementsAre(2));
+  auto expect_epochs = [&](const HummockVersion& v) {
+    EXPECT_EQ(CommittedEpoch(v, 1), e2);
+    EXPECT_EQ(CommittedEpoch(v, 2), std::nullopt);
+    EXPECT_EQ(CommittedEpoch(v, 3), e2);
+    EXPECT_EQ(CommittedEpoch(v, 4), e2);
+  };
+  expect_epochs(*manager_->current());
+  Reopen();  // rebuilt from the deltas
+  expect_epochs(*manager_->current());
+  // The checkpoint names every table's epoch in its entry, for readers that take entries as they
+  // are (rwmeta from before all_tables_committed_epoch).
+  ASSERT_OK(manager_->WriteCheckpointNow());
+  ASSERT_OK_AND_ASSIGN(HummockVersionCheckpoint cp, ReadCheckpoint(*objects_, "hummock_001"));
+  for (uint32_t table : {1u, 3u, 4u}) {
+    EXPECT_EQ(cp.version().state_table_info().at(table).committed_epoch(), e2) << table;
+  }
+  Reopen();  // rebuilt from the checkpoint
+  expect_epochs(*manager_->current());
+}
+
+TEST_F(StateStoreTest, ACommitNeverChangesAVersionAReaderHolds) {
+  ASSERT_OK(manager_->RegisterTables({1}));
+  ASSERT_OK(manager_->CommitEpoch(NextEpoch(0), {}));
+  std::shared_ptr<const HummockVersion> held = manager_->current();
+  std::unique_ptr<PinnedVersion> pinned = manager_->PinVersion();
+  const std::string held_bytes = SerializeDeterministic(*held).value();
+  const uint64_t held_epoch = *CommittedEpoch(*held, 1);
+  ASSERT_OK(manager_->CommitEpoch(NextEpoch(held->max_committed_epoch()), {}));
+  ASSERT_OK(manager_->RegisterTables({2}));
+  EXPECT_EQ(SerializeDeterministic(*held).value(), held_bytes);
+  EXPECT_EQ(SerializeDeterministic(pinned->version()).value(), held_bytes);
+  EXPECT_EQ(CommittedEpoch(pinned->version(), 1), held_epoch);
+  EXPECT_GT(CommittedEpoch(*manager_->current(), 1), held_epoch);
+  EXPECT_NE(manager_->current().get(), held.get());
+  // Once nobody holds it, commits change the current version in place instead of copying it.
+  held.reset();
+  pinned.reset();
+  const HummockVersion* before = manager_->current().get();
+  const uint64_t epoch = NextEpoch(before->max_committed_epoch());
+  ASSERT_OK(manager_->CommitEpoch(epoch, {}));
+  EXPECT_EQ(manager_->current().get(), before);
+  EXPECT_EQ(manager_->current()->id(), 5u);
+}
+
+TEST_F(StateStoreTest, ARefusedDeltaChangesNothingAndIsNotStored) {
+  ASSERT_OK(manager_->RegisterTables({1}));
+  ASSERT_OK(manager_->CommitEpoch(NextEpoch(0), {}));
+  const std::string before = SerializeDeterministic(*manager_->current()).value();
+  const int64_t stored = StoredDeltas();
+  EXPECT_THAT(manager_->CommitDelta([](const HummockVersion& v) -> Result<HummockVersionDelta> {
+    return VersionDeltaBuilder(v).Compact(kDefaultCompactionGroup, {999}, 1, {}).Build();
+  }),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("removes object 999")));
+  EXPECT_EQ(SerializeDeterministic(*manager_->current()).value(), before);
+  EXPECT_EQ(StoredDeltas(), stored);
+  // The manager's index is untouched too: the next delta applies.
+  ASSERT_OK(manager_->CommitEpoch(NextEpoch(manager_->current()->max_committed_epoch()), {}));
+  EXPECT_EQ(manager_->current()->id(), 3u);
 }
 
 TEST_F(StateStoreTest, DroppedTableLeavesTheVersion) {

@@ -1,5 +1,8 @@
 #include "hummock/version/checkpoint.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -16,11 +19,35 @@ constexpr int kZstdLevel = 3;
 
 uint64_t Checksum(std::string_view bytes) { return XXH64(bytes.data(), bytes.size(), 0); }
 
+// The payload: HummockVersionCheckpoint's bytes, built from its fields (version = 1,
+// stale_object_ids = 2) in field order as protobuf writes them.
+Result<std::string> CheckpointPayload(const HummockVersion& version,
+                                      const std::vector<uint64_t>& stale_object_ids) {
+  RWMETA_ASSIGN_OR_RETURN(std::string version_bytes, SerializeMaterialized(version));
+  HummockVersionCheckpoint rest;
+  for (uint64_t id : stale_object_ids) rest.add_stale_object_ids(id);
+  RWMETA_ASSIGN_OR_RETURN(std::string rest_bytes, SerializeDeterministic(rest));
+  std::string raw;
+  {
+    google::protobuf::io::StringOutputStream stream(&raw);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    using google::protobuf::internal::WireFormatLite;
+    coded.WriteTag(WireFormatLite::MakeTag(HummockVersionCheckpoint::kVersionFieldNumber,
+                                           WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    coded.WriteVarint32(static_cast<uint32_t>(version_bytes.size()));
+  }
+  raw.reserve(raw.size() + version_bytes.size() + rest_bytes.size());
+  raw += version_bytes;
+  raw += rest_bytes;
+  return raw;
+}
+
 }  // namespace
 
-Result<std::string> EncodeCheckpoint(const HummockVersionCheckpoint& checkpoint,
+Result<std::string> EncodeCheckpoint(const HummockVersion& version,
+                                     const std::vector<uint64_t>& stale_object_ids,
                                      CheckpointCompression compression) {
-  Result<std::string> serialized = SerializeDeterministic(checkpoint);
+  Result<std::string> serialized = CheckpointPayload(version, stale_object_ids);
   if (!serialized.ok()) return serialized.status().WithContext("checkpoint");
   const std::string& raw = *serialized;
   std::string stored;
@@ -54,6 +81,13 @@ Result<std::string> EncodeCheckpoint(const HummockVersionCheckpoint& checkpoint,
   out += stored;
   PutFixed64(&out, Checksum(out));
   return out;
+}
+
+Result<std::string> EncodeCheckpoint(const HummockVersionCheckpoint& checkpoint,
+                                     CheckpointCompression compression) {
+  return EncodeCheckpoint(
+      checkpoint.version(),
+      {checkpoint.stale_object_ids().begin(), checkpoint.stale_object_ids().end()}, compression);
 }
 
 Result<HummockVersionCheckpoint> DecodeCheckpoint(std::string_view bytes,
@@ -127,6 +161,13 @@ Status WriteCheckpoint(objstore::ObjectStore& store, std::string_view data_direc
   return store.Put(CheckpointKey(data_directory, generation), bytes);
 }
 
+Status WriteCheckpoint(objstore::ObjectStore& store, std::string_view data_directory,
+                       const HummockVersion& version, const std::vector<uint64_t>& stale_object_ids,
+                       uint64_t generation) {
+  RWMETA_ASSIGN_OR_RETURN(std::string bytes, EncodeCheckpoint(version, stale_object_ids));
+  return store.Put(CheckpointKey(data_directory, generation), bytes);
+}
+
 Result<HummockVersionCheckpoint> ReadCheckpoint(objstore::ObjectStore& store,
                                                 std::string_view data_directory,
                                                 uint64_t generation) {
@@ -146,6 +187,8 @@ Result<HummockVersion> RebuildVersion(const HummockVersion& checkpoint_version,
     }
   }
   HummockVersion version = checkpoint_version;
+  // One index for all the deltas: each is then checked and applied in O(its size).
+  VersionIndex index(version);
   for (const HummockVersionDelta& delta : deltas) {
     if (delta.id() <= version.id()) continue;  // already in the checkpoint
     if (delta.prev_id() != version.id()) {
@@ -156,7 +199,7 @@ Result<HummockVersion> RebuildVersion(const HummockVersion& checkpoint_version,
                            ", next stored delta is " + std::to_string(delta.id()) + " (prev_id " +
                            std::to_string(delta.prev_id()) + ")");
     }
-    Status s = ApplyDelta(&version, delta);
+    Status s = ApplyDelta(&version, &index, delta);
     if (!s.ok()) return s.WithContext("rebuilding version");
   }
   return version;

@@ -21,7 +21,9 @@ namespace rwmeta::hummock {
 // Reach disk: never change or reuse.
 inline constexpr char kCheckpointMagic[4] = {'R', 'W', 'H', 'C'};
 inline constexpr uint16_t kCheckpointMajorVersion = 1;
-inline constexpr uint16_t kCheckpointMinorVersion = 0;
+// 1.1: the version gains all_tables_committed_epoch; entries still hold every table's committed
+// epoch, so a 1.0 reader that ignores the field reads the same epochs.
+inline constexpr uint16_t kCheckpointMinorVersion = 1;
 enum class CheckpointCompression : uint8_t { kNone = 0, kZstd = 1 };
 // Fixed header before the payload, and the xxh64 trailer after it.
 inline constexpr size_t kCheckpointHeaderSize = 28;
@@ -34,8 +36,14 @@ inline constexpr uint64_t kMaxCheckpointPayloadBytes = uint64_t{1} << 32;
 // generations), `<data_directory>/checkpoint/<generation>` for every later one. Each generation
 // writes only its own, so a superseded meta node can never replace the restored cluster's version.
 
-// Encodes `checkpoint` (deterministic protobuf serialization, so equal checkpoints give equal
-// bytes). Internal if serialization or compression fails (our bug or out of memory).
+// Encodes the checkpoint of `version` and `stale_object_ids` (deterministic protobuf
+// serialization, so equal checkpoints give equal bytes), with every table's committed epoch
+// written into its entry (SerializeMaterialized, version.h: no copy of the version is made).
+// Internal if serialization or compression fails (our bug or out of memory).
+Result<std::string> EncodeCheckpoint(
+    const HummockVersion& version, const std::vector<uint64_t>& stale_object_ids,
+    CheckpointCompression compression = CheckpointCompression::kZstd);
+// The same for a checkpoint message.
 Result<std::string> EncodeCheckpoint(
     const HummockVersionCheckpoint& checkpoint,
     CheckpointCompression compression = CheckpointCompression::kZstd);
@@ -52,6 +60,10 @@ Result<HummockVersionCheckpoint> DecodeCheckpoint(std::string_view bytes,
 // (readers see the old or the new checkpoint whole). Errors: EncodeCheckpoint's and the store's.
 Status WriteCheckpoint(objstore::ObjectStore& store, std::string_view data_directory,
                        const HummockVersionCheckpoint& checkpoint, uint64_t generation = 1);
+// The same for the checkpoint of `version` and `stale_object_ids`.
+Status WriteCheckpoint(objstore::ObjectStore& store, std::string_view data_directory,
+                       const HummockVersion& version, const std::vector<uint64_t>& stale_object_ids,
+                       uint64_t generation);
 
 // Reads and decodes CheckpointKey(data_directory, generation). NotFound if there is none (a fresh
 // store); otherwise DecodeCheckpoint's errors and the store's.

@@ -39,7 +39,8 @@ SstableInfo Sst(uint64_t object_id, std::string smallest, std::string largest) {
   return sst;
 }
 
-// The fixed checkpoint behind testdata/checkpoint_v1.golden. Changing it changes the golden bytes.
+// The fixed checkpoint behind testdata/checkpoint_v1.golden (format 1.0). Never change it: the
+// golden file holds it as rwmeta wrote it before format 1.1.
 HummockVersionCheckpoint FixedCheckpoint() {
   HummockVersion v;
   EXPECT_OK(ApplyDelta(&v, VersionDeltaBuilder(v)
@@ -91,28 +92,75 @@ TEST(CheckpointTest, EncodingIsDeterministic) {
   EXPECT_EQ(a, b);
 }
 
+std::string ReadGolden(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "missing golden file " << path;
+  std::stringstream golden;
+  golden << in.rdbuf();
+  return golden.str();
+}
+
+std::string GoldenPath(const std::string& name) {
+  return std::string(RWMETA_HUMMOCK_SOURCE_DIR) + "/version/testdata/" + name;
+}
+
+// The fixed checkpoint behind testdata/checkpoint_v1_1.golden: FixedCheckpoint's version after a
+// commit of every table (all_tables_committed_epoch 300, leaving the entries of tables 1..3 at
+// their older epochs) that also registers table 4.
+HummockVersionCheckpoint FixedCheckpointV1_1() {
+  HummockVersionCheckpoint cp = FixedCheckpoint();
+  HummockVersion* v = cp.mutable_version();
+  EXPECT_OK(ApplyDelta(v, VersionDeltaBuilder(*v)
+                              .CommitEpochForAllTables(300, 2, {Sst(15, "d", "e")})
+                              .CommitEpoch(300, 3, {}, {4})
+                              .Build()));
+  return cp;
+}
+
+// Objects of format 1.0 (written before all_tables_committed_epoch, every table's epoch in its
+// entry) stay readable whatever the writer does now.
+TEST(CheckpointTest, GoldenBytesV1_0StillDecode) {
+  const std::string path = GoldenPath("checkpoint_v1.golden");
+  const std::string golden = ReadGolden(path);
+  ASSERT_GT(golden.size(), 8u);
+  EXPECT_EQ(golden[6], 0) << "minor version 0";
+  ASSERT_OK_AND_ASSIGN(HummockVersionCheckpoint decoded, DecodeCheckpoint(golden, path));
+  EXPECT_EQ(Deterministic(decoded), Deterministic(FixedCheckpoint()))
+      << "the golden checkpoint no longer decodes to the fixed checkpoint: the reader broke v1.0";
+  const HummockVersion& v = decoded.version();
+  EXPECT_EQ(v.all_tables_committed_epoch(), 0u);
+  EXPECT_EQ(CommittedEpoch(v, 1), 200u);
+  EXPECT_EQ(CommittedEpoch(v, 2), 200u);
+  EXPECT_EQ(CommittedEpoch(v, 3), 100u);
+}
+
 // Fails (never rewrites) when the encoding changes. To accept an intended format change: bump the
 // version in checkpoint.h, update docs/format/checkpoint.md, keep a golden file per version, and
 // regenerate this one explicitly with RWMETA_UPDATE_GOLDEN=1.
-TEST(CheckpointTest, GoldenBytesV1) {
-  const std::string path =
-      std::string(RWMETA_HUMMOCK_SOURCE_DIR) + "/version/testdata/checkpoint_v1.golden";
-  ASSERT_OK_AND_ASSIGN(std::string encoded, EncodeCheckpoint(FixedCheckpoint()));
+TEST(CheckpointTest, GoldenBytesV1_1) {
+  const std::string path = GoldenPath("checkpoint_v1_1.golden");
+  ASSERT_OK_AND_ASSIGN(std::string encoded, EncodeCheckpoint(FixedCheckpointV1_1()));
   if (getenv("RWMETA_UPDATE_GOLDEN") != nullptr) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << encoded;
     GTEST_SKIP() << "rewrote " << path << " (RWMETA_UPDATE_GOLDEN is set)";
   }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in.good()) << "missing golden file " << path;
-  std::stringstream golden;
-  golden << in.rdbuf();
-  // Old objects must stay readable whatever the writer does now.
-  ASSERT_OK_AND_ASSIGN(HummockVersionCheckpoint decoded, DecodeCheckpoint(golden.str(), path));
-  EXPECT_EQ(Deterministic(decoded), Deterministic(FixedCheckpoint()))
-      << "the golden checkpoint no longer decodes to the fixed checkpoint: the reader broke v1";
-  EXPECT_TRUE(encoded == golden.str())
-      << "checkpoint encoding changed (" << encoded.size() << " bytes now, golden "
-      << golden.str().size() << "). If unintended, fix the writer. If intended: bump the format "
+  const std::string golden = ReadGolden(path);
+  ASSERT_OK_AND_ASSIGN(HummockVersionCheckpoint decoded, DecodeCheckpoint(golden, path));
+  // Every table's epoch is in its entry, so a 1.0 reader, which ignores the new field, reads the
+  // same epochs.
+  const HummockVersion& v = decoded.version();
+  EXPECT_EQ(v.all_tables_committed_epoch(), 300u);
+  for (uint32_t table : {1u, 2u, 3u, 4u}) {
+    EXPECT_EQ(v.state_table_info().at(table).committed_epoch(), 300u) << "table " << table;
+    EXPECT_EQ(CommittedEpoch(v, table), CommittedEpoch(FixedCheckpointV1_1().version(), table));
+  }
+  HummockVersionCheckpoint materialized = FixedCheckpointV1_1();
+  MaterializeCommittedEpochs(materialized.mutable_version());
+  EXPECT_EQ(Deterministic(decoded), Deterministic(materialized))
+      << "the golden checkpoint no longer decodes to the fixed checkpoint: the reader broke v1.1";
+  EXPECT_TRUE(encoded == golden)
+      << "checkpoint encoding changed (" << encoded.size() << " bytes now, golden " << golden.size()
+      << "). If unintended, fix the writer. If intended: bump the format "
       << "version, document it in docs/format/checkpoint.md, add a new golden file, and regenerate "
       << "explicitly with RWMETA_UPDATE_GOLDEN=1. (A zstd upgrade can also change compressed "
       << "bytes; the decode check above is the compatibility guarantee.)";
@@ -256,6 +304,36 @@ TEST(RebuildVersionTest, GapIsDataLossNamingTheMissingDelta) {
               StatusIs(StatusCode::kDataLoss, HasSubstr("version delta 2 is missing")));
   std::vector<HummockVersionDelta> unordered = {deltas[3], deltas[1]};
   EXPECT_THAT(RebuildVersion(checkpoint, unordered), StatusIs(StatusCode::kInvalidArgument));
+}
+
+// A meta store upgraded in place: a checkpoint and deltas from before all_tables_committed_epoch
+// (every table listed in each commit), then deltas of today (no table listed).
+TEST(RebuildVersionTest, DeltasListingEveryTableAndDeltasListingNoneRebuildTheSameEpochs) {
+  const std::string path = GoldenPath("checkpoint_v1.golden");
+  ASSERT_OK_AND_ASSIGN(HummockVersionCheckpoint old, DecodeCheckpoint(ReadGolden(path), path));
+  HummockVersion v = old.version();
+  std::vector<HummockVersionDelta> deltas;
+  auto add = [&](const HummockVersionDelta& d) {
+    ASSERT_OK(ApplyDelta(&v, d));
+    deltas.push_back(d);
+  };
+  add(VersionDeltaBuilder(v).CommitEpoch(300, 2, {Sst(20, "a", "b")}, {1, 2}).Build());
+  add(VersionDeltaBuilder(v).CommitEpoch(300, 3, {}, {3}).Build());
+  add(VersionDeltaBuilder(v).CommitEpochForAllTables(400, 2, {Sst(21, "a", "b")}).Build());
+  add(VersionDeltaBuilder(v).DropTables({2}).Build());
+  add(VersionDeltaBuilder(v)
+          .CommitEpochForAllTables(500, 2, {})
+          .CommitEpoch(500, 2, {}, {9})
+          .Build());
+  ASSERT_OK_AND_ASSIGN(HummockVersion rebuilt, RebuildVersion(old.version(), deltas));
+  EXPECT_EQ(Deterministic(rebuilt), Deterministic(v));
+  EXPECT_EQ(CommittedEpoch(rebuilt, 1), 500u);
+  EXPECT_EQ(CommittedEpoch(rebuilt, 2), std::nullopt);
+  EXPECT_EQ(CommittedEpoch(rebuilt, 3), 500u);
+  EXPECT_EQ(CommittedEpoch(rebuilt, 9), 500u);
+  // Only the deltas listing tables grew with them.
+  EXPECT_EQ(deltas[2].state_table_info_delta_size(), 0);
+  EXPECT_EQ(deltas[4].state_table_info_delta_size(), 1);
 }
 
 }  // namespace

@@ -199,6 +199,193 @@ TEST(VersionTest, GroupsStaySortedById) {
   EXPECT_THAT(ObjectIds(v), ElementsAre(1, 2, 3));
 }
 
+TEST(VersionTest, CommitForAllTablesListsNoTableAndCommitsEveryOne) {
+  HummockVersion v = TwoCommits();
+  HummockVersionDelta d =
+      VersionDeltaBuilder(v).CommitEpochForAllTables(300, 2, {Sst(13, "a", "b")}).Build();
+  EXPECT_THAT(d.state_table_info_delta(), IsEmpty());
+  EXPECT_EQ(d.all_tables_committed_epoch(), 300u);
+  ASSERT_OK(ApplyDelta(&v, d));
+  EXPECT_EQ(v.max_committed_epoch(), 300u);
+  EXPECT_EQ(CommittedEpoch(v, 1), 300u);
+  EXPECT_EQ(CommittedEpoch(v, 2), 300u);
+  EXPECT_EQ(CommittedEpoch(v, 3), std::nullopt);  // the all-tables epoch adds no table
+  // The entries are not rewritten; CommittedEpoch is how to read them.
+  EXPECT_EQ(v.state_table_info().at(1).committed_epoch(), 200u);
+  EXPECT_THAT(LevelObjects(v.groups(0).l0_sub_levels(0)), ElementsAre(13));
+  // A table committed alone afterwards runs ahead of the others; a new table starts where it is
+  // registered.
+  ASSERT_OK(ApplyDelta(
+      &v, VersionDeltaBuilder(v).CommitEpoch(400, 2, {Sst(14, "a", "b")}, {1, 5}).Build()));
+  EXPECT_EQ(CommittedEpoch(v, 1), 400u);
+  EXPECT_EQ(CommittedEpoch(v, 2), 300u);
+  EXPECT_EQ(CommittedEpoch(v, 5), 400u);
+  // A dropped table stays dropped whatever the all-tables epoch.
+  ASSERT_OK(ApplyDelta(&v, VersionDeltaBuilder(v).DropTables({2}).Build()));
+  ASSERT_OK(ApplyDelta(&v, VersionDeltaBuilder(v).CommitEpochForAllTables(500, 2, {}).Build()));
+  EXPECT_EQ(CommittedEpoch(v, 2), std::nullopt);
+  EXPECT_EQ(CommittedEpoch(v, 1), 500u);
+  EXPECT_EQ(CommittedEpoch(v, 5), 500u);
+}
+
+TEST(VersionTest, DeltasListingEveryTableStillApplyAfterAnAllTablesCommit) {
+  // What rwmeta wrote before all_tables_committed_epoch: every table listed, the field 0.
+  HummockVersion v = TwoCommits();
+  ASSERT_OK(ApplyDelta(&v, VersionDeltaBuilder(v).CommitEpochForAllTables(300, 2, {}).Build()));
+  HummockVersionDelta listing =
+      VersionDeltaBuilder(v).CommitEpoch(400, 2, {Sst(20, "a", "b")}, {1, 2}).Build();
+  ASSERT_EQ(listing.all_tables_committed_epoch(), 0u);
+  ASSERT_OK(ApplyDelta(&v, listing));
+  EXPECT_EQ(v.all_tables_committed_epoch(), 300u);  // 0 leaves it as it is
+  EXPECT_EQ(CommittedEpoch(v, 1), 400u);
+  EXPECT_EQ(CommittedEpoch(v, 2), 400u);
+}
+
+TEST(VersionTest, AllTablesEpochNeverGoesBackOrPassesTheMaxOrHidesATableEpoch) {
+  HummockVersion v = TwoCommits();
+  ASSERT_OK(ApplyDelta(&v, VersionDeltaBuilder(v).CommitEpochForAllTables(300, 2, {}).Build()));
+  HummockVersionDelta back = VersionDeltaBuilder(v).Build();
+  back.set_all_tables_committed_epoch(250);
+  EXPECT_THAT(ApplyDelta(&v, back), StatusIs(StatusCode::kInvalidArgument,
+                                             HasSubstr("every table is committed at goes back")));
+  HummockVersionDelta ahead = VersionDeltaBuilder(v).Build();
+  ahead.set_all_tables_committed_epoch(350);
+  EXPECT_THAT(ApplyDelta(&v, ahead),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("above the max committed epoch")));
+  // A table named below the all-tables epoch would read as another epoch than the delta says.
+  HummockVersionDelta below = VersionDeltaBuilder(v).Build();
+  (*below.mutable_state_table_info_delta())[9].set_committed_epoch(100);
+  EXPECT_THAT(ApplyDelta(&v, below),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("committed epoch of table 9, 100, is below the epoch every table "
+                                 "is committed at, 300")));
+  // Going back is measured against the epoch CommittedEpoch gives, not the entry.
+  HummockVersionDelta stale_entry = VersionDeltaBuilder(v).Build();
+  (*stale_entry.mutable_state_table_info_delta())[1].set_committed_epoch(250);
+  EXPECT_THAT(ApplyDelta(&v, stale_entry),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("committed epoch of table 1 goes back from 300 to 250")));
+  EXPECT_EQ(v.id(), 3u);
+}
+
+TEST(VersionTest, MaterializedSerializationHoldsEveryTableEpochAndMatchesACopy) {
+  HummockVersion v;
+  ASSERT_OK(ApplyDelta(&v, VersionDeltaBuilder(v)
+                               .CommitEpoch(100, 3, {Sst(1, "a", "b")}, {7, 8})
+                               .CommitEpoch(100, 2, {Sst(2, "a", "b")}, {9})
+                               .Build()));
+  ASSERT_OK(ApplyDelta(&v, VersionDeltaBuilder(v).CommitEpochForAllTables(200, 2, {}).Build()));
+  ASSERT_OK(ApplyDelta(&v, VersionDeltaBuilder(v).CommitEpoch(300, 3, {}, {8}).Build()));
+  HummockVersion copy = v;
+  MaterializeCommittedEpochs(&copy);
+  EXPECT_EQ(copy.state_table_info().at(7).committed_epoch(), 200u);
+  EXPECT_EQ(copy.state_table_info().at(8).committed_epoch(), 300u);
+  EXPECT_EQ(copy.state_table_info().at(9).committed_epoch(), 200u);
+  for (uint32_t table : {7u, 8u, 9u})
+    EXPECT_EQ(CommittedEpoch(copy, table), CommittedEpoch(v, table));
+  ASSERT_OK_AND_ASSIGN(std::string materialized, SerializeMaterialized(v));
+  EXPECT_EQ(materialized, SerializeDeterministic(copy).value());
+  // An empty version, and one with only groups.
+  EXPECT_EQ(SerializeMaterialized(HummockVersion()).value(), "");
+  HummockVersion groups_only;
+  groups_only.add_groups()->set_group_id(2);
+  EXPECT_EQ(SerializeMaterialized(groups_only).value(),
+            SerializeDeterministic(groups_only).value());
+}
+
+// The index the caller keeps in step gives what an index built from the result gives.
+void ExpectIndexDescribes(const VersionIndex& index, const HummockVersion& v,
+                          const std::vector<std::pair<uint64_t, uint64_t>>& absent) {
+  VersionIndex fresh(v);
+  for (const CompactionGroup& g : v.groups()) {
+    for (uint64_t id : ObjectIds(v)) {
+      const VersionIndex::Location* want = fresh.Find(g.group_id(), id);
+      const VersionIndex::Location* got = index.Find(g.group_id(), id);
+      ASSERT_EQ(want == nullptr, got == nullptr) << "group " << g.group_id() << " object " << id;
+      if (want == nullptr) continue;
+      EXPECT_EQ(got->level_idx, want->level_idx) << "object " << id;
+      EXPECT_EQ(got->sub_level_id, want->sub_level_id) << "object " << id;
+    }
+  }
+  for (const auto& [group, id] : absent) EXPECT_EQ(index.Find(group, id), nullptr) << id;
+}
+
+TEST(VersionTest, AKeptIndexFollowsCommitsCompactionsAndMoves) {
+  HummockVersion v;
+  VersionIndex index(v);
+  for (uint64_t e = 1; e <= 4; ++e) {
+    ASSERT_OK(
+        ApplyDelta(&v, &index,
+                   VersionDeltaBuilder(v)
+                       .CommitEpochForAllTables(e * 100, 2,
+                                                {Sst(10 * e, "c" + std::to_string(e), "d"),
+                                                 Sst(10 * e + 1, "a" + std::to_string(e), "b")})
+                       .Build()));
+  }
+  // Objects 10, 11 (sub-level 1) and 20 (sub-level 2) into L1; sub-level 1 empties and goes.
+  ASSERT_OK(ApplyDelta(&v, &index,
+                       VersionDeltaBuilder(v)
+                           .Compact(2, {10, 11, 20}, 1, {Sst(50, "m", "n"), Sst(51, "a", "b")})
+                           .Build()));
+  ASSERT_EQ(v.groups(0).l0_sub_levels_size(), 3);
+  EXPECT_EQ(v.groups(0).l0_sub_levels(2).sub_level_id(), 2u);
+  EXPECT_THAT(LevelObjects(v.groups(0).l0_sub_levels(2)), ElementsAre(21));
+  // More into L1, merged into key order: "a" < "a3" < "c3" < "m".
+  ASSERT_OK(ApplyDelta(&v, &index,
+                       VersionDeltaBuilder(v)
+                           .Compact(2, {30, 31}, 1, {Sst(30, "c3", "d"), Sst(31, "a3", "b")},
+                                    /*trivial_move=*/true)
+                           .Build()));
+  EXPECT_THAT(LevelObjects(v.groups(0).levels(0)), ElementsAre(51, 31, 30, 50));
+  // Into another group and down to L6.
+  ASSERT_OK(ApplyDelta(&v, &index,
+                       VersionDeltaBuilder(v)
+                           .CommitEpoch(500, 3, {Sst(60, "x", "y")}, {4})
+                           .Compact(2, {51}, 6, {Sst(51, "a", "b")}, true)
+                           .Build()));
+  ExpectIndexDescribes(index, v, {{2, 10}, {2, 11}, {2, 20}, {3, 51}});
+  EXPECT_EQ(index.Find(2, 51)->level_idx, 6u);
+  EXPECT_EQ(index.Find(3, 60)->sub_level_id, 7u);
+}
+
+TEST(VersionTest, AFailingDeltaLeavesVersionAndIndexUnchanged) {
+  HummockVersion v = TwoCommits();
+  VersionIndex index(v);
+  const HummockVersion before = v;
+  // The first group's changes are fine; the second group's removal is not.
+  HummockVersionDelta d = VersionDeltaBuilder(v)
+                              .Compact(2, {10, 11}, 1, {Sst(30, "a", "m")})
+                              .Compact(3, {12}, 1, {})
+                              .Build();
+  EXPECT_THAT(ApplyDelta(&v, &index, d),
+              StatusIs(StatusCode::kDataLoss, HasSubstr("group 3: removes object 12")));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(v, before));
+  ExpectIndexDescribes(index, v, {{2, 30}});
+  // An object inserted twice by one delta.
+  HummockVersionDelta twice =
+      VersionDeltaBuilder(v).Compact(2, {}, 1, {Sst(31, "a", "b"), Sst(31, "c", "d")}).Build();
+  EXPECT_THAT(ApplyDelta(&v, &index, twice),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("inserts object 31")));
+  // A new sub-level not newer than the newest left after removals: sub-level 2 empties and goes,
+  // so a new sub-level 2 is newer than the newest (1) left.
+  HummockVersionDelta reuse = VersionDeltaBuilder(v).Compact(2, {12}, 1, {}).Build();
+  LevelInsert* l0 = reuse.mutable_group_deltas(0)->add_inserts();
+  l0->set_sub_level_id(2);
+  *l0->add_inserted() = Sst(32, "a", "b");
+  ASSERT_OK(ApplyDelta(&v, &index, reuse));
+  EXPECT_THAT(LevelObjects(v.groups(0).l0_sub_levels(0)), ElementsAre(32));
+  EXPECT_EQ(v.groups(0).l0_sub_levels(0).sub_level_id(), 2u);
+  ExpectIndexDescribes(index, v, {{2, 12}});
+  HummockVersionDelta older = VersionDeltaBuilder(v).Build();
+  LevelInsert* l0_old = older.add_group_deltas()->add_inserts();
+  older.mutable_group_deltas(0)->set_group_id(2);
+  l0_old->set_sub_level_id(2);
+  *l0_old->add_inserted() = Sst(33, "a", "b");
+  EXPECT_THAT(ApplyDelta(&v, &index, older),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("new L0 sub-level 2 is not newer than sub-level 2")));
+}
+
 }  // namespace
 }  // namespace rwmeta::hummock
 
@@ -210,6 +397,7 @@ namespace {
 HummockVersion BigVersion() {
   HummockVersion v;
   v.set_id(7);
+  v.set_all_tables_committed_epoch(uint64_t{3000} << 16);  // half the entries are older
   CompactionGroup* group = v.add_groups();
   group->set_group_id(2);
   Level* level = group->add_levels();
@@ -225,13 +413,13 @@ HummockVersion BigVersion() {
   return v;
 }
 
-TEST(SerializeDeterministicToTest, GivesTheSameBytesInPiecesAfterTheirSize) {
+TEST(SerializeMaterializedToTest, GivesTheSameBytesInPiecesAfterTheirSize) {
   const HummockVersion v = BigVersion();
-  ASSERT_OK_AND_ASSIGN(std::string whole, SerializeDeterministic(v));
+  ASSERT_OK_AND_ASSIGN(std::string whole, SerializeMaterialized(v));
   uint64_t size = 0;
   std::string joined;
   size_t pieces = 0, largest = 0;
-  ASSERT_OK(SerializeDeterministicTo(
+  ASSERT_OK(SerializeMaterializedTo(
       v,
       [&](uint64_t s) {
         EXPECT_TRUE(joined.empty());  // the size comes first
@@ -250,19 +438,19 @@ TEST(SerializeDeterministicToTest, GivesTheSameBytesInPiecesAfterTheirSize) {
   EXPECT_LE(largest, 64u * 1024);
 }
 
-TEST(SerializeDeterministicToTest, AnErrorOfEitherCallbackIsReturned) {
+TEST(SerializeMaterializedToTest, AnErrorOfEitherCallbackIsReturned) {
   const HummockVersion v = BigVersion();
   auto ok_size = [](uint64_t) { return Status::Ok(); };
   auto ok_sink = [](std::string_view) { return Status::Ok(); };
-  EXPECT_THAT(SerializeDeterministicTo(
+  EXPECT_THAT(SerializeMaterializedTo(
                   v, [](uint64_t) { return UnavailableError("size refused"); }, ok_sink),
               StatusIs(StatusCode::kUnavailable, HasSubstr("size refused")));
   int calls = 0;
-  EXPECT_THAT(SerializeDeterministicTo(v, ok_size,
-                                       [&](std::string_view) {
-                                         return ++calls == 2 ? UnavailableError("store gone")
-                                                             : Status::Ok();
-                                       }),
+  EXPECT_THAT(SerializeMaterializedTo(v, ok_size,
+                                      [&](std::string_view) {
+                                        return ++calls == 2 ? UnavailableError("store gone")
+                                                            : Status::Ok();
+                                      }),
               StatusIs(StatusCode::kUnavailable, HasSubstr("store gone")));
   EXPECT_EQ(calls, 2);  // nothing more after the error
 }
