@@ -112,9 +112,15 @@ class PersistentMap {
       it->second = std::move(value);
       return;
     }
+    const bool appended = it == chunk.end() && c + 1 == chunks_.size();
     chunk.insert(it, {std::move(key), std::move(value)});
     ++size_;
-    if (chunk.size() > kMaxChunkEntries) {
+    if (chunk.size() > kMaxChunkEntries && appended) {
+      // Ids grow: an append past the last key starts a new chunk and leaves the full one full
+      // (halving would leave every chunk of an id map half empty).
+      chunks_.push_back(std::make_shared<Chunk>(1, std::move(chunk.back())));
+      chunk.pop_back();
+    } else if (chunk.size() > kMaxChunkEntries) {
       auto upper =
           std::make_shared<Chunk>(std::make_move_iterator(chunk.begin() + chunk.size() / 2),
                                   std::make_move_iterator(chunk.end()));

@@ -127,6 +127,13 @@ TEST(PersistentMapTest, EqualityIgnoresChunkBoundaries) {
   EXPECT_NE(ascending, descending);
 }
 
+// Ids grow: appending keeps chunks full rather than half empty.
+TEST(PersistentMapTest, AscendingKeysFillChunks) {
+  Map map;
+  for (int i = 0; i < static_cast<int>(10 * Map::kMaxChunkEntries); ++i) map.Set(i, "v");
+  EXPECT_EQ(map.chunk_count(), 10u);
+}
+
 TEST(PersistentMapTest, CopySharesChunksUntilChanged) {
   PersistentMap<int, std::vector<int>> map;
   for (int i = 0; i < 5000; ++i) map.Set(i, {i});
