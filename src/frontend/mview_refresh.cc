@@ -84,8 +84,8 @@ Status RefreshChangedViews(TableData& data, meta::CatalogManager& catalog) {
     while (!todo.empty()) {
       int64_t id = todo.back();
       todo.pop_back();
-      for (const auto& d : snap->dependencies) {
-        if (d.used_by == id && inputs.insert(d.oid).second) todo.push_back(d.oid);
+      for (int64_t input : snap->DependenciesOf(id)) {
+        if (inputs.insert(input).second) todo.push_back(input);
       }
     }
     bool changed = false;

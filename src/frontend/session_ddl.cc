@@ -284,13 +284,13 @@ Result<ResultSet> FrontendSession::ExecuteDrop(const json& stmt) {
       }
       meta::QualifiedName name{parts.size() == 2 ? parts[0] : "", parts.back()};
       if (name.schema.empty()) {
-        // The first schema of the search path that has an index of that name.
+        // The first schema of the database (in id order) that has an index of that name.
         auto snap = catalog_.Snapshot();
         const meta::DatabaseInfo* db = snap->FindDatabase(database_);
-        for (const auto& i : snap->indexes) {
-          if (db == nullptr || i.database_id != db->id || i.name != name.name) continue;
-          for (const auto& s : snap->schemas) {
-            if (s.id == i.schema_id && name.schema.empty()) name.schema = s.name;
+        for (int64_t schema_id : db ? snap->SchemasOf(db->id) : std::vector<int64_t>{}) {
+          if (snap->FindIndex(schema_id, name.name) != nullptr) {
+            name.schema = snap->FindSchemaById(schema_id)->name;
+            break;
           }
         }
       }

@@ -159,10 +159,10 @@ Result<ResultSet> FrontendSession::ShowTables(const std::string& schema_name) {
                     fmt::format("schema \"{}\" does not exist", schema));
   }
   std::vector<std::string> names;
-  for (const auto& t : snap->tables)
-    if (t.schema_id == s->id && t.table_type != meta::kMaterializedViewType) {
-      names.push_back(t.name);
-    }
+  for (int64_t id : snap->ObjectsInSchema(s->id)) {
+    const meta::TableInfo* t = snap->FindTableById(id);
+    if (t != nullptr && t->table_type != meta::kMaterializedViewType) names.push_back(t->name);
+  }
   std::sort(names.begin(), names.end());
   std::vector<std::vector<TextValue>> rows;
   for (auto& n : names) rows.push_back({n});

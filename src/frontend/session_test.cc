@@ -260,7 +260,7 @@ TEST_P(SessionTest, Secrets) {
   Ok("CREATE SECRET IF NOT EXISTS s WITH (backend = 'meta') AS 'x'", "CREATE SECRET");
   auto snap = catalog_->Snapshot();
   ASSERT_EQ(snap->secrets.size(), 1u);
-  EXPECT_EQ(snap->secrets[0].value, "hunter2");
+  EXPECT_EQ(snap->secrets.begin()->value, "hunter2");
   Ok("DROP SECRET s", "DROP SECRET");
   Fails("DROP SECRET s", StatusCode::kNotFound, "42704", "secret \"s\" does not exist");
   Ok("DROP SECRET IF EXISTS s", "DROP SECRET");

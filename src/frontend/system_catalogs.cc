@@ -399,7 +399,7 @@ Rows PgAttribute(const Env& e) {
 }
 
 Rows PgTablespace(const Env& e) {
-  int64_t owner = e.snap.users.empty() ? 0 : e.snap.users.front().id;
+  int64_t owner = e.snap.users.empty() ? 0 : e.snap.users.begin()->id;
   return {{I(kDefaultTablespaceOid), S("pg_default"), I(owner), N(), N()}};
 }
 

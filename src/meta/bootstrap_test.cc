@@ -43,15 +43,15 @@ TEST_P(BootstrapTest, FirstStartWritesClusterParamsRootAndDev) {
   ASSERT_OK_AND_ASSIGN(auto catalog, CatalogManager::Open(store));
   auto snap = catalog->Snapshot();
   ASSERT_EQ(snap->users.size(), 1u);
-  EXPECT_EQ(snap->users[0].name, "root");
-  EXPECT_TRUE(snap->users[0].is_super);
-  EXPECT_FALSE(snap->users[0].auth_type.has_value());
+  EXPECT_EQ(snap->users.begin()->name, "root");
+  EXPECT_TRUE(snap->users.begin()->is_super);
+  EXPECT_FALSE(snap->users.begin()->auth_type.has_value());
   ASSERT_EQ(snap->databases.size(), 1u);
-  EXPECT_EQ(snap->databases[0].name, "dev");
-  EXPECT_EQ(snap->databases[0].owner_id, snap->users[0].id);
+  EXPECT_EQ(snap->databases.begin()->name, "dev");
+  EXPECT_EQ(snap->databases.begin()->owner_id, snap->users.begin()->id);
   std::vector<std::string> schemas;
   for (const auto& s : snap->schemas) {
-    EXPECT_EQ(s.database_id, snap->databases[0].id);
+    EXPECT_EQ(s.database_id, snap->databases.begin()->id);
     schemas.push_back(s.name);
   }
   EXPECT_THAT(schemas,

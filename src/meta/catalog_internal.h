@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
+#include <vector>
 
 #include "common/status.h"
 #include "metastore/meta_store.h"
@@ -54,5 +56,39 @@ Result<const DatabaseInfo*> ActorDatabase(const CatalogSnapshot& snap, const Cat
 // Schema `name` ("public" if empty) of the database, or NotFound (3F000).
 Result<const SchemaInfo*> LookupSchema(const CatalogSnapshot& snap, int64_t database_id,
                                        const std::string& name);
+
+// ---------------------------------------------------------------------------------------------
+// Rows to snapshot (catalog_snapshot.cc): the one decoder of each catalog row kind, shared by
+// LoadCatalog (every row applied as an insert, parents first) and CatalogManager (the rows a
+// statement wrote, applied after its commit), so that the two cannot drift.
+
+// True for the model tables whose rows the snapshot holds (user, object, database, schema,
+// table, view, index, secret, object_dependency, user_privilege, catalog_version).
+bool IsCatalogTable(std::string_view table);
+
+// Applies a row inserted into or updated in `table` (the whole row, as stored): replaces what
+// the snapshot held under its key, indexes included. A row of a table the catalog does not hold
+// changes nothing. DataLoss if a JSON column does not decode (the snapshot is then unchanged).
+// Kind rows (table, view, ...) take owner and database from their object row, which the store's
+// foreign keys put in before them.
+Status ApplyCatalogRow(CatalogSnapshot& snap, const metastore::TableSchema& table,
+                       const metastore::Row& row);
+
+// Applies the deletion of the row with primary key `key` from `table`, with every row the
+// store's ON DELETE CASCADE removes with it (CatalogCascades). Deleting what the snapshot does
+// not hold changes nothing.
+void ApplyCatalogDelete(CatalogSnapshot& snap, const metastore::TableSchema& table,
+                        const metastore::Key& key);
+
+// A cascading foreign key the snapshot follows: deleting a `parent` row deletes the `child` rows
+// whose `column` holds its key.
+struct CatalogCascade {
+  std::string_view child;
+  std::string_view column;
+  std::string_view parent;
+};
+// Every cascade ApplyCatalogDelete follows. A test checks it against the model: exactly the
+// model's ON DELETE CASCADE foreign keys between catalog tables.
+std::vector<CatalogCascade> CatalogCascades();
 
 }  // namespace rwmeta::meta::catalog_internal

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <functional>
@@ -70,6 +71,58 @@ Status BumpCatalogVersion(Transaction& txn, int64_t current) {
   return txn.Upsert(Model::Get().Table("catalog_version"),
                     Row{std::string("catalog"), current + 1});
 }
+
+// One row a statement wrote: the whole row (kPut, an insert or an update) or the key of a
+// deleted one (kDelete), in the order the statement wrote them.
+struct CatalogChange {
+  enum class Kind { kPut, kDelete };
+  Kind kind;
+  const metastore::TableSchema* table;
+  Row row;
+};
+
+// A Transaction that records the writes that succeeded (a failed write changes nothing, see
+// meta_store.h) into `changes`, so that after the commit they can be applied to the cached
+// snapshot. Reads and the commit pass through.
+class RecordingTransaction : public Transaction {
+ public:
+  RecordingTransaction(Transaction& txn, std::vector<CatalogChange>& changes)
+      : txn_(txn), changes_(changes) {}
+
+  Result<std::optional<Row>> Get(const metastore::TableSchema& table, const Key& key) override {
+    return txn_.Get(table, key);
+  }
+  Status Scan(const metastore::TableSchema& table,
+              const std::function<Status(const Row&)>& visit) override {
+    return txn_.Scan(table, visit);
+  }
+  Result<int64_t> Count(const metastore::TableSchema& table) override { return txn_.Count(table); }
+  Status Insert(const metastore::TableSchema& table, const Row& row) override {
+    RWMETA_RETURN_IF_ERROR(txn_.Insert(table, row));
+    Record(CatalogChange::Kind::kPut, table, row);
+    return Status::Ok();
+  }
+  Status Update(const metastore::TableSchema& table, const Row& row) override {
+    RWMETA_RETURN_IF_ERROR(txn_.Update(table, row));
+    Record(CatalogChange::Kind::kPut, table, row);
+    return Status::Ok();
+  }
+  Status Delete(const metastore::TableSchema& table, const Key& key) override {
+    RWMETA_RETURN_IF_ERROR(txn_.Delete(table, key));
+    Record(CatalogChange::Kind::kDelete, table, key);
+    return Status::Ok();
+  }
+  Status Commit() override { return txn_.Commit(); }
+
+ private:
+  void Record(CatalogChange::Kind kind, const metastore::TableSchema& table, const Row& row) {
+    // Only the catalog's own rows (not id_sequence's, say) change the snapshot.
+    if (catalog_internal::IsCatalogTable(table.name)) changes_.push_back({kind, &table, row});
+  }
+
+  Transaction& txn_;
+  std::vector<CatalogChange>& changes_;
+};
 
 bool IsDefaultSchema(std::string_view name) {
   const auto& d = DefaultSchemaNames();
@@ -195,14 +248,12 @@ bool CanCreateIn(const CatalogSnapshot& snap, const UserInfo& user, const Schema
 
 // Adds to `ids` every view that (transitively) depends on one of them.
 void AddDependents(const CatalogSnapshot& snap, std::set<int64_t>& ids) {
-  bool grew = true;
-  while (grew) {
-    grew = false;
-    for (const auto& d : snap.dependencies) {
-      if (ids.count(d.oid) && !ids.count(d.used_by)) {
-        ids.insert(d.used_by);
-        grew = true;
-      }
+  std::vector<int64_t> todo(ids.begin(), ids.end());
+  while (!todo.empty()) {
+    int64_t id = todo.back();
+    todo.pop_back();
+    for (int64_t dependent : snap.DependentsOf(id)) {
+      if (ids.insert(dependent).second) todo.push_back(dependent);
     }
   }
 }
@@ -213,8 +264,8 @@ Status DeleteObjects(Transaction& txn, const CatalogSnapshot& snap,
                      const std::set<int64_t>& dropped) {
   // Indexes go with their tables (as in PostgreSQL, without CASCADE).
   std::set<int64_t> ids = dropped;
-  for (const auto& i : snap.indexes) {
-    if (ids.count(i.primary_table_id)) ids.insert(i.id);
+  for (int64_t id : dropped) {
+    for (int64_t index : snap.IndexesOn(id)) ids.insert(index);
   }
   std::vector<std::pair<int, int64_t>> ordered;
   for (int64_t id : ids) {
@@ -232,16 +283,8 @@ Status DeleteObjects(Transaction& txn, const CatalogSnapshot& snap,
 
 // Every object inside schema `schema_id`.
 std::set<int64_t> ObjectsInSchema(const CatalogSnapshot& snap, int64_t schema_id) {
-  std::set<int64_t> ids;
-  for (const auto& t : snap.tables)
-    if (t.schema_id == schema_id) ids.insert(t.id);
-  for (const auto& v : snap.views)
-    if (v.schema_id == schema_id) ids.insert(v.id);
-  for (const auto& s : snap.secrets)
-    if (s.schema_id == schema_id) ids.insert(s.id);
-  for (const auto& i : snap.indexes)
-    if (i.schema_id == schema_id) ids.insert(i.id);
-  return ids;
+  std::vector<int64_t> ids = snap.ObjectsInSchema(schema_id);
+  return {ids.begin(), ids.end()};
 }
 
 std::string RelationKind(const CatalogSnapshot& snap, int64_t id) {
@@ -266,6 +309,13 @@ std::shared_ptr<const CatalogSnapshot> CatalogManager::Snapshot() const {
 }
 
 Status CatalogManager::Reload() {
+  // Under the writer mutex: a load that began before a statement's commit must not be published
+  // after that statement's snapshot.
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  return ReloadLocked();
+}
+
+Status CatalogManager::ReloadLocked() {
   RWMETA_ASSIGN_OR_RETURN(auto view, store_.BeginSnapshotRead());
   RWMETA_ASSIGN_OR_RETURN(auto snap, LoadCatalog(*view));
   std::lock_guard<std::mutex> lock(mu_);
@@ -277,17 +327,51 @@ Result<DdlResult> CatalogManager::Write(
     const std::function<Status(Transaction&, const CatalogSnapshot&, DdlResult&)>& body) {
   std::lock_guard<std::mutex> write_lock(write_mu_);
   DdlResult result;
-  bool wrote = false;
+  std::shared_ptr<const CatalogSnapshot> base;
+  std::vector<CatalogChange> changes;
   RWMETA_RETURN_IF_ERROR(metastore::RunTransaction(store_, [&](Transaction& txn) -> Status {
     result = DdlResult{};
-    RWMETA_ASSIGN_OR_RETURN(auto snap, LoadCatalog(txn));
-    RWMETA_RETURN_IF_ERROR(body(txn, *snap, result));
+    changes.clear();
+    base = Snapshot();
+    // One row read, where a reload would read every catalog row. This process writes the catalog
+    // only under write_mu_, and every writer bumps the version: an equal version means the cache
+    // is what the store holds. The read also puts the row in the transaction's read set, so a
+    // concurrent writer elsewhere makes this transaction (not the cache) lose.
+    RWMETA_ASSIGN_OR_RETURN(
+        auto stored, txn.Get(Model::Get().Table("catalog_version"), Key{std::string("catalog")}));
+    const int64_t stored_version = stored ? AsInt((*stored)[1]) : 0;
+    if (stored_version != base->version) {
+      spdlog::info("catalog: version {} in the store, {} cached: loading the whole catalog",
+                   stored_version, base->version);
+      RWMETA_ASSIGN_OR_RETURN(base, LoadCatalog(txn));
+    }
+    RecordingTransaction recording(txn, changes);
+    RWMETA_RETURN_IF_ERROR(body(recording, *base, result));
     // A statement skipped by IF [NOT] EXISTS changes nothing and keeps the version.
-    wrote = result.notices.empty() || result.id != 0;
+    bool wrote = result.notices.empty() || result.id != 0;
     if (!wrote) return Status::Ok();
-    return BumpCatalogVersion(txn, snap->version);
+    return BumpCatalogVersion(recording, base->version);
   }));
-  RWMETA_RETURN_IF_ERROR(Reload());
+  // Committed: the new snapshot is the one the statement ran against plus what it wrote.
+  if (changes.empty() && base == Snapshot()) return result;
+  auto next = std::make_shared<CatalogSnapshot>(*base);
+  for (const CatalogChange& change : changes) {
+    if (change.kind == CatalogChange::Kind::kDelete) {
+      catalog_internal::ApplyCatalogDelete(*next, *change.table, change.row);
+      continue;
+    }
+    Status applied = catalog_internal::ApplyCatalogRow(*next, *change.table, change.row);
+    if (!applied.ok()) {
+      // A row this statement wrote does not decode: a bug here, not in the store, which holds
+      // the truth. Read it whole rather than publish a cache that differs from it.
+      spdlog::error("catalog: applying a written {} row: {}; loading the whole catalog",
+                    change.table->name, applied.ToString());
+      RWMETA_RETURN_IF_ERROR(ReloadLocked());
+      return result;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  snapshot_ = std::move(next);
   return result;
 }
 
@@ -318,8 +402,8 @@ Result<DdlResult> CatalogManager::DropDatabase(const CatalogActor& actor, const 
     }
     std::set<int64_t> ids{db->id};
     bool has_objects = false;
-    for (const auto& s : snap.schemas) {
-      if (s.database_id != db->id) continue;
+    for (int64_t schema_id : snap.SchemasOf(db->id)) {
+      const SchemaInfo& s = *snap.FindSchemaById(schema_id);
       ids.insert(s.id);
       auto inside = ObjectsInSchema(snap, s.id);
       if (!inside.empty() || !IsDefaultSchema(s.name)) has_objects = true;
@@ -382,11 +466,8 @@ namespace {
 // should be skipped (IF NOT EXISTS).
 Result<bool> CheckRelationNameFree(const CatalogSnapshot& snap, const SchemaInfo& schema,
                                    const std::string& name, bool if_not_exists, DdlResult& out) {
-  bool index_named = false;
-  for (const auto& i : snap.indexes)
-    index_named = index_named || (i.schema_id == schema.id && i.name == name);
   if (snap.FindTable(schema.id, name) == nullptr && snap.FindView(schema.id, name) == nullptr &&
-      !index_named) {
+      snap.FindIndex(schema.id, name) == nullptr) {
     return false;
   }
   if (if_not_exists) {
@@ -542,10 +623,7 @@ Result<DdlResult> CatalogManager::DropIndex(const CatalogActor& actor, const Qua
     RWMETA_ASSIGN_OR_RETURN(const DatabaseInfo* db, ActorDatabase(snap, actor));
     const SchemaInfo* schema =
         snap.FindSchema(db->id, name.schema.empty() ? "public" : name.schema);
-    const IndexInfo* index = nullptr;
-    for (const auto& i : snap.indexes) {
-      if (schema != nullptr && i.schema_id == schema->id && i.name == name.name) index = &i;
-    }
+    const IndexInfo* index = schema ? snap.FindIndex(schema->id, name.name) : nullptr;
     if (index == nullptr) return DropMissing("index", name.name, if_exists, "42704", out);
     RWMETA_RETURN_IF_ERROR(CheckOwner(*user, index->owner_id, "index", name.name));
     out.id = index->id;
@@ -715,14 +793,7 @@ Result<DdlResult> CatalogManager::DropUser(const CatalogActor& actor, const std:
     if (target->id == user->id) {
       return WithState(FailedPreconditionError("current user cannot be dropped"), "55006");
     }
-    bool owns = false;
-    for (const auto& d : snap.databases) owns |= d.owner_id == target->id;
-    for (const auto& s : snap.schemas) owns |= s.owner_id == target->id;
-    for (const auto& t : snap.tables) owns |= t.owner_id == target->id;
-    for (const auto& v : snap.views) owns |= v.owner_id == target->id;
-    for (const auto& s : snap.secrets) owns |= s.owner_id == target->id;
-    for (const auto& p : snap.privileges) owns |= p.granted_by == target->id;
-    if (owns) {
+    if (snap.OwnsOrGranted(target->id)) {
       return WithState(
           FailedPreconditionError(
               fmt::format("user \"{}\" cannot be dropped because some objects depend on it", name)),

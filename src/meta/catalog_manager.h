@@ -14,6 +14,15 @@
 // plus the store's own errors. With IF [NOT] EXISTS the "already exists"/"does not exist" cases
 // succeed with a notice in DdlResult instead.
 //
+// The cache: a DDL statement's checks run against the cached snapshot, not against rows read
+// again from the store. Inside its transaction it reads the catalog_version row and compares it
+// with the cached version; only if they differ (another writer changed the store: another
+// process, a test behind the manager's back) does it load the whole catalog first. After the
+// commit, the rows the statement inserted, updated and deleted (with the store's cascades) are
+// applied to a copy of the cached snapshot, which shares every unchanged chunk with it
+// (persistent_map.h): a DDL statement costs what it changed, not the size of the catalog.
+// Every writer of catalog rows must bump catalog_version, as this manager does.
+//
 // Concurrency:
 //   Snapshot                  any thread, lock-free for the caller (shared_ptr copy under a mutex)
 //   every DDL method          any thread; serialized by a writer mutex, each one store transaction
@@ -28,9 +37,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
+#include "meta/persistent_map.h"
 #include "metastore/meta_store.h"
 
 namespace rwmeta::meta {
@@ -45,12 +57,16 @@ struct UserInfo {
   // "md5" with `auth_value` = "md5" + md5hex(password + name); nullopt: no password.
   std::optional<std::string> auth_type;
   std::optional<std::string> auth_value;
+
+  bool operator==(const UserInfo&) const = default;
 };
 
 struct DatabaseInfo {
   int64_t id = 0;
   std::string name;
   int64_t owner_id = 0;
+
+  bool operator==(const DatabaseInfo&) const = default;
 };
 
 struct SchemaInfo {
@@ -58,6 +74,8 @@ struct SchemaInfo {
   int64_t database_id = 0;
   std::string name;
   int64_t owner_id = 0;
+
+  bool operator==(const SchemaInfo&) const = default;
 };
 
 struct ColumnInfo {
@@ -65,6 +83,8 @@ struct ColumnInfo {
   // The SQL type as written in DDL, canonical ("integer", "character varying", ...).
   std::string type;
   bool nullable = true;
+
+  bool operator==(const ColumnInfo&) const = default;
 };
 
 // TableInfo::table_type of a materialized view.
@@ -82,6 +102,8 @@ struct TableInfo {
   std::vector<int> pk;
   std::string definition;
   bool append_only = false;
+
+  bool operator==(const TableInfo&) const = default;
 };
 
 struct ViewInfo {
@@ -93,6 +115,8 @@ struct ViewInfo {
   std::vector<ColumnInfo> columns;
   // The view's SELECT.
   std::string definition;
+
+  bool operator==(const ViewInfo&) const = default;
 };
 
 // CREATE INDEX records the index in the catalog only: queries scan the table (documented in
@@ -106,6 +130,8 @@ struct IndexInfo {
   int64_t primary_table_id = 0;
   std::vector<std::string> columns;
   std::string definition;
+
+  bool operator==(const IndexInfo&) const = default;
 };
 
 struct SecretInfo {
@@ -115,6 +141,8 @@ struct SecretInfo {
   std::string name;
   int64_t owner_id = 0;
   std::string value;
+
+  bool operator==(const SecretInfo&) const = default;
 };
 
 struct PrivilegeInfo {
@@ -125,25 +153,84 @@ struct PrivilegeInfo {
   // SELECT, INSERT, UPDATE, DELETE, CREATE, CONNECT, USAGE.
   std::string action;
   bool with_grant_option = false;
+
+  bool operator==(const PrivilegeInfo&) const = default;
 };
 
 struct DependencyInfo {
+  int64_t id = 0;       // the object_dependency row
   int64_t oid = 0;      // the object depended on
   int64_t used_by = 0;  // the dependent (a view)
+
+  bool operator==(const DependencyInfo&) const = default;
 };
 
-// One consistent, immutable state of the catalog. Lookups return nullptr when absent.
+// The object row every database, schema, table, view, index and secret has: its kind and owner,
+// and where it lives (nullopt where that does not apply: a database has neither).
+struct ObjectInfo {
+  int64_t id = 0;
+  // object.obj_type: "database", "schema", "table", "view", "index", "secret", ...
+  std::string type;
+  int64_t owner_id = 0;
+  std::optional<int64_t> database_id;
+  std::optional<int64_t> schema_id;
+
+  bool operator==(const ObjectInfo&) const = default;
+};
+
+// The catalog's containers: rows by id, iterated in id order, shared between snapshots
+// (persistent_map.h) so that a DDL statement's new snapshot copies only what it changed.
+template <typename V>
+using IdMap = PersistentMap<int64_t, V>;
+// (an id, a name), e.g. (schema id, table name): the catalog's unique names.
+using IdName = std::pair<int64_t, std::string>;
+// (parent id, child id): the reverse edges DDL walks (objects of a schema, dependents of a table).
+using IdPair = std::pair<int64_t, int64_t>;
+
+// One consistent, immutable state of the catalog: what the store's catalog rows hold, decoded
+// (LoadCatalog, CatalogManager). Lookups are O(log n) and return nullptr when absent; pointers
+// live as long as the snapshot.
+//
+// The rows are the public members; the `by_*` indexes are derived from them by the same code
+// that applies each row (ApplyCatalogRow), never written directly. Two snapshots are equal when
+// they hold the same rows (and so the same indexes).
 struct CatalogSnapshot {
+  // catalog_version's "catalog" row: bumped by every DDL statement that changed something.
   int64_t version = 0;
-  std::vector<UserInfo> users;
-  std::vector<DatabaseInfo> databases;
-  std::vector<SchemaInfo> schemas;
-  std::vector<TableInfo> tables;
-  std::vector<ViewInfo> views;
-  std::vector<IndexInfo> indexes;
-  std::vector<SecretInfo> secrets;
-  std::vector<PrivilegeInfo> privileges;
-  std::vector<DependencyInfo> dependencies;
+  IdMap<UserInfo> users;
+  IdMap<ObjectInfo> objects;
+  IdMap<DatabaseInfo> databases;
+  IdMap<SchemaInfo> schemas;
+  IdMap<TableInfo> tables;
+  IdMap<ViewInfo> views;
+  IdMap<IndexInfo> indexes;
+  IdMap<SecretInfo> secrets;
+  IdMap<PrivilegeInfo> privileges;
+  IdMap<DependencyInfo> dependencies;
+
+  // Derived indexes (see above).
+  struct Indexes {
+    PersistentMap<std::string, int64_t> user_by_name;
+    PersistentMap<std::string, int64_t> database_by_name;
+    PersistentMap<IdName, int64_t> schema_by_name;   // (database, name)
+    PersistentMap<IdName, int64_t> table_by_name;    // (schema, name)
+    PersistentMap<IdName, int64_t> view_by_name;     // (schema, name)
+    PersistentMap<IdName, int64_t> index_by_name;    // (schema, name)
+    PersistentMap<IdName, int64_t> secret_by_name;   // (schema, name)
+    PersistentMap<IdPair, bool> object_by_schema;    // (schema, object): object rows
+    PersistentMap<IdPair, bool> object_by_database;  // (database, object): object rows
+    PersistentMap<IdPair, bool> object_by_owner;     // (owner, object): object rows
+    PersistentMap<IdPair, bool> index_by_table;      // (primary table, index)
+    PersistentMap<IdPair, bool> dependency_by_oid;   // (oid, dependency row)
+    PersistentMap<IdPair, bool> dependency_by_user;  // (used_by, dependency row)
+    PersistentMap<std::tuple<int64_t, int64_t, std::string>, int64_t>
+        privilege_by_key;                              // (user, oid, action) -> privilege row
+    PersistentMap<IdPair, bool> privilege_by_oid;      // (oid, privilege row)
+    PersistentMap<IdPair, bool> privilege_by_user;     // (user, privilege row)
+    PersistentMap<IdPair, bool> privilege_by_grantor;  // (granted_by, privilege row)
+
+    bool operator==(const Indexes&) const = default;
+  } by;
 
   const UserInfo* FindUser(std::string_view name) const;
   const UserInfo* FindUserById(int64_t id) const;
@@ -155,11 +242,28 @@ struct CatalogSnapshot {
   const TableInfo* FindTableById(int64_t id) const;
   const ViewInfo* FindView(int64_t schema_id, std::string_view name) const;
   const ViewInfo* FindViewById(int64_t id) const;
+  const IndexInfo* FindIndex(int64_t schema_id, std::string_view name) const;
   const SecretInfo* FindSecret(int64_t schema_id, std::string_view name) const;
+  // The grant of `action` on `oid` to `user_id`, or nullptr.
+  const PrivilegeInfo* FindPrivilege(int64_t user_id, int64_t oid, std::string_view action) const;
   // True if `user_id` holds `action` on `oid` (directly granted).
   bool HasPrivilege(int64_t user_id, int64_t oid, std::string_view action) const;
   // The owner of any object id, or nullopt.
   std::optional<int64_t> OwnerOf(int64_t oid) const;
+
+  // Ascending ids of: the schemas of a database; the objects (tables, views, indexes, secrets)
+  // in a schema; the views and materialized views reading `oid` (directly); the relations `id`
+  // reads (directly); the indexes on a table.
+  std::vector<int64_t> SchemasOf(int64_t database_id) const;
+  std::vector<int64_t> ObjectsInSchema(int64_t schema_id) const;
+  std::vector<int64_t> DependentsOf(int64_t oid) const;
+  std::vector<int64_t> DependenciesOf(int64_t id) const;
+  std::vector<int64_t> IndexesOn(int64_t table_id) const;
+  // True if `user_id` owns an object or granted a privilege (what keeps a user from being
+  // dropped).
+  bool OwnsOrGranted(int64_t user_id) const;
+
+  bool operator==(const CatalogSnapshot&) const = default;
 };
 
 // Loads the whole catalog from `view`. DataLoss if a stored JSON column cannot be decoded.
@@ -216,7 +320,8 @@ class CatalogManager {
   static Result<std::unique_ptr<CatalogManager>> Open(metastore::MetaStore& store);
 
   std::shared_ptr<const CatalogSnapshot> Snapshot() const;
-  // Re-reads the store (after another process changed it).
+  // Re-reads the whole catalog from the store (after another process changed it). Serialized with
+  // the DDL methods.
   Status Reload();
 
   // Superusers and users with CREATEDB; the creator owns the database.
@@ -292,12 +397,18 @@ class CatalogManager {
  private:
   explicit CatalogManager(metastore::MetaStore& store) : store_(store) {}
 
-  // Runs `body` in one store transaction over the state read inside it, then bumps the catalog
-  // version and reloads the cache.
+  // Runs `body` in one store transaction over the cached snapshot (reloaded first if the
+  // store's catalog_version is not the cached one), bumps the catalog version unless the
+  // statement was skipped, and after the commit publishes the cached snapshot with the rows
+  // `body` wrote applied to it.
   Result<DdlResult> Write(const std::function<Status(metastore::Transaction&,
                                                      const CatalogSnapshot&, DdlResult&)>& body);
 
+  // Reload. REQUIRES: write_mu_ held.
+  Status ReloadLocked();
+
   metastore::MetaStore& store_;
+  // Serializes DDL statements and reloads.
   std::mutex write_mu_;
   mutable std::mutex mu_;
   std::shared_ptr<const CatalogSnapshot> snapshot_;

@@ -347,7 +347,7 @@ TEST_P(CatalogManagerTest, RestartSeesEverythingAndVersionGrows) {
   ASSERT_NE(snap->FindView(s->id, "v"), nullptr);
   EXPECT_EQ(snap->FindView(s->id, "v")->definition, "SELECT a FROM s.t");
   ASSERT_EQ(snap->dependencies.size(), 1u);
-  EXPECT_EQ(snap->dependencies[0].oid, t.id);
+  EXPECT_EQ(snap->dependencies.begin()->oid, t.id);
   EXPECT_NE(snap->FindUser("dave"), nullptr);
 }
 

@@ -123,12 +123,8 @@ Result<std::vector<const UserInfo*>> ResolveGrantees(const CatalogSnapshot& snap
 bool MayGrant(const CatalogSnapshot& snap, const UserInfo& user, const GrantTarget& target,
               const std::string& action) {
   if (user.is_super || target.owner_id == user.id) return true;
-  for (const auto& p : snap.privileges) {
-    if (p.user_id == user.id && p.oid == target.oid && p.action == action && p.with_grant_option) {
-      return true;
-    }
-  }
-  return false;
+  const PrivilegeInfo* p = snap.FindPrivilege(user.id, target.oid, action);
+  return p != nullptr && p->with_grant_option;
 }
 
 }  // namespace
@@ -151,12 +147,7 @@ Result<DdlResult> CatalogManager::Grant(const CatalogActor& actor, GrantTargetTy
               fmt::format("permission denied for {} {}", TargetTypeName(type), target.name));
         }
         for (const UserInfo* grantee : users) {
-          const PrivilegeInfo* existing = nullptr;
-          for (const auto& p : snap.privileges) {
-            if (p.user_id == grantee->id && p.oid == target.oid && p.action == action) {
-              existing = &p;
-            }
-          }
+          const PrivilegeInfo* existing = snap.FindPrivilege(grantee->id, target.oid, action);
           if (existing != nullptr) {
             if (with_grant_option && !existing->with_grant_option) {
               RWMETA_RETURN_IF_ERROR(
@@ -192,10 +183,8 @@ Result<DdlResult> CatalogManager::Revoke(const CatalogActor& actor, GrantTargetT
               fmt::format("permission denied for {} {}", TargetTypeName(type), target.name));
         }
         for (const UserInfo* grantee : users) {
-          for (const auto& p : snap.privileges) {
-            if (p.user_id == grantee->id && p.oid == target.oid && p.action == action) {
-              RWMETA_RETURN_IF_ERROR(txn.Delete(Model::Get().Table("user_privilege"), Key{p.id}));
-            }
+          if (const PrivilegeInfo* p = snap.FindPrivilege(grantee->id, target.oid, action)) {
+            RWMETA_RETURN_IF_ERROR(txn.Delete(Model::Get().Table("user_privilege"), Key{p->id}));
           }
         }
       }
