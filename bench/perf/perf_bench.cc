@@ -37,7 +37,7 @@
 //    store's at 100 tables.
 //
 // Everything lives in a temporary directory (or D), removed at the end unless a step fails. The
-// default run takes under a minute on a 2-core machine.
+// default run takes about three minutes on a 2-core machine (docs/performance.md).
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
