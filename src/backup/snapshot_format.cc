@@ -796,18 +796,24 @@ class SnapshotReader::Impl {
   }
 
   // Reads `n` bytes of the decompressed stream, crossing chunks.
+  // Makes the next chunk current when the current one is used up: the record stream goes on, so
+  // the trailer here means chunks are missing.
+  Status RefillIfUsedUp() {
+    if (pos_ != raw_.size()) return Status();
+    bool trailer = false;
+    RWMETA_RETURN_IF_ERROR(NextChunk(&trailer));
+    if (trailer) {
+      return DataLossError(name_ + ": chunk " + std::to_string(chunk_index_) + " at offset " +
+                           std::to_string(offset_ - 4) +
+                           ": trailer where the record stream continues (chunks missing)");
+    }
+    return Status();
+  }
+
   Status ReadStream(size_t n, std::string* out) {
     out->clear();
     while (out->size() < n) {
-      if (pos_ == raw_.size()) {
-        bool trailer = false;
-        RWMETA_RETURN_IF_ERROR(NextChunk(&trailer));
-        if (trailer) {
-          return DataLossError(name_ + ": chunk " + std::to_string(chunk_index_) + " at offset " +
-                               std::to_string(offset_ - 4) +
-                               ": trailer where the record stream continues (chunks missing)");
-        }
-      }
+      RWMETA_RETURN_IF_ERROR(RefillIfUsedUp());
       const size_t take = std::min(n - out->size(), raw_.size() - pos_);
       out->append(raw_, pos_, take);
       pos_ += take;
@@ -820,15 +826,7 @@ class SnapshotReader::Impl {
   // ReadStream checks them).
   Status SkipStream(uint64_t n) {
     while (n > 0) {
-      if (pos_ == raw_.size()) {
-        bool trailer = false;
-        RWMETA_RETURN_IF_ERROR(NextChunk(&trailer));
-        if (trailer) {
-          return DataLossError(name_ + ": chunk " + std::to_string(chunk_index_) + " at offset " +
-                               std::to_string(offset_ - 4) +
-                               ": trailer where the record stream continues (chunks missing)");
-        }
-      }
+      RWMETA_RETURN_IF_ERROR(RefillIfUsedUp());
       const size_t take = static_cast<size_t>(std::min<uint64_t>(n, raw_.size() - pos_));
       pos_ += take;
       stream_offset_ += take;
