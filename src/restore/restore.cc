@@ -737,6 +737,8 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
         visitor.Finish(static_cast<int64_t>(summary.generation), summary.snapshot_id));
     Step(options, fmt::format("committing {} rows into {}", summary.rows, target.DisplayUrl()));
     Status committed = loader->Finish();
+    // Released now: a pooled store's connection then serves ClearMarker below.
+    loader.reset();
     if (!committed.ok()) {
       return committed.WithContext("target meta store " + target.DisplayUrl() + ": commit");
     }
