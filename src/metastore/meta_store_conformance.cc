@@ -342,6 +342,30 @@ TEST_P(MetaStoreConformanceTest, BulkLoadOfARowWithoutItsParentFailsWholeAsFaile
   rows.push_back({&objects, ObjectRow(12, "database", 1)});
   EXPECT_THAT(LoadLikeRestore(*store_, rows), StatusIs(StatusCode::kFailedPrecondition));
   ExpectNothingVisible(*store_);
+  // The failed load took back whatever it suspended: the foreign keys still hold.
+  ASSERT_OK(Put(*store_, users, UserRow(1, "root")));
+  EXPECT_THAT(Put(*store_, objects, ObjectRow(11, "database", 99)),
+              StatusIs(StatusCode::kFailedPrecondition));
+}
+
+// Where a loader suspends foreign keys for the load (PostgreSQL), Finish puts them back: the loaded
+// store refuses an orphan, and a delete of a parent that a non-cascading key still names, as a
+// store migrated and written row by row does.
+TEST_P(MetaStoreConformanceTest, BulkLoadedStoreKeepsItsForeignKeys) {
+  const TableSchema& users = M().Table("user");
+  const TableSchema& objects = M().Table("object");
+  ASSERT_OK(LoadLikeRestore(*store_, {{&users, UserRow(1, "root")},
+                                      {&users, UserRow(2, "alice")},
+                                      {&objects, ObjectRow(10, "database", 1)}}));
+  EXPECT_THAT(Put(*store_, objects, ObjectRow(11, "database", 99)),
+              StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(
+      RunTransaction(*store_, [&](Transaction& t) { return t.Delete(users, Key{int64_t{1}}); }),
+      StatusIs(StatusCode::kFailedPrecondition));
+  ASSERT_OK(
+      RunTransaction(*store_, [&](Transaction& t) { return t.Delete(users, Key{int64_t{2}}); }));
+  ASSERT_OK_AND_ASSIGN(auto left, ScanAll(*store_, users));
+  EXPECT_THAT(left, ElementsAre(UserRow(1, "root")));
 }
 
 TEST_P(MetaStoreConformanceTest, NotEmptyAfterAnyRow) {

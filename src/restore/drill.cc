@@ -349,7 +349,7 @@ Result<DrillReport> DrillSnapshot(backup::BackupStorage& backup, uint64_t snapsh
   }
   report.objects_checked = object_ids.size();
   for (uint64_t id : object_ids) {
-    if (listed->contains(id)) continue;
+    if (std::binary_search(listed->begin(), listed->end(), id)) continue;
     problems.push_back(fmt::format("object {} of hummock version {} is missing from state store {}",
                                    hummock::SstObjectKey(state_store_directory, id),
                                    contents.version.id(), state_store.DisplayUrl()));

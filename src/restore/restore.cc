@@ -224,8 +224,9 @@ bool IsFactTable(std::string_view name) {
 // checked out, and the marker in Finish.
 class RestoreVisitor : public backup::SnapshotVisitor {
  public:
-  using Decide = std::function<Result<metastore::BulkLoader*>(const SnapshotFacts&,
-                                                              const backup::SnapshotHeader&)>;
+  // Called with the facts and the header's cluster id.
+  using Decide =
+      std::function<Result<metastore::BulkLoader*>(const SnapshotFacts&, const std::string&)>;
 
   RestoreVisitor(Decide decide, const std::map<std::string, std::string>* param_overrides,
                  const std::map<std::string, int64_t>* sequences, const RestoreOptions* options,
@@ -242,7 +243,10 @@ class RestoreVisitor : public backup::SnapshotVisitor {
   metastore::BulkLoader* sink() const { return sink_; }
 
   Status OnHeader(const backup::SnapshotHeader& header) override {
-    header_ = header;
+    // Not the header itself: its per-state-table maps grow with the cluster, and restore needs
+    // only these.
+    header_cluster_id_ = header.cluster_id;
+    row_counts_ = header.table_row_counts;
     return Status::Ok();
   }
 
@@ -316,8 +320,8 @@ class RestoreVisitor : public backup::SnapshotVisitor {
   }
 
   uint64_t ExpectedRows(const std::string& table) const {
-    auto it = header_.table_row_counts.find(table);
-    return it == header_.table_row_counts.end() ? 0 : it->second;
+    auto it = row_counts_.find(table);
+    return it == row_counts_.end() ? 0 : it->second;
   }
 
   void NoteFact(const std::string& table, const Row& row) {
@@ -343,7 +347,7 @@ class RestoreVisitor : public backup::SnapshotVisitor {
 
   Status DecideNow() {
     decided_ = true;
-    RWMETA_ASSIGN_OR_RETURN(sink_, decide_(facts_, header_));
+    RWMETA_ASSIGN_OR_RETURN(sink_, decide_(facts_, header_cluster_id_));
     if (sink_ == nullptr) return Status::Ok();
     const TableSchema& params = Model::Get().Table("system_parameter");
     for (Row& row : held_params_) {
@@ -400,7 +404,8 @@ class RestoreVisitor : public backup::SnapshotVisitor {
   const std::map<std::string, int64_t>* sequences_;
   const RestoreOptions* options_;
   RestoreSummary* summary_;
-  backup::SnapshotHeader header_;
+  std::string header_cluster_id_;
+  std::map<std::string, uint64_t> row_counts_;  // meta table -> rows the header announces
   SnapshotFacts facts_;
   bool decided_ = false;
   metastore::BulkLoader* sink_ = nullptr;
@@ -520,12 +525,12 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
   Step(options, fmt::format("reading meta snapshot {} ({} bytes)", id, entry->size_bytes));
   std::map<std::string, std::string> overrides;
   std::map<std::string, int64_t> sequences;
-  std::optional<std::set<uint64_t>> listed;
+  std::optional<std::vector<uint64_t>> listed;
   TargetState state = TargetState::kEmpty;
   std::unique_ptr<metastore::BulkLoader> loader;
   auto decide = [&](const SnapshotFacts& facts,
-                    const backup::SnapshotHeader& header) -> Result<metastore::BulkLoader*> {
-    summary.cluster_id = facts.cluster_id.empty() ? header.cluster_id : facts.cluster_id;
+                    const std::string& header_cluster_id) -> Result<metastore::BulkLoader*> {
+    summary.cluster_id = facts.cluster_id.empty() ? header_cluster_id : facts.cluster_id;
     RWMETA_RETURN_IF_ERROR(CheckClusterId(state_store, dir, summary.cluster_id));
 
     // 5. The state store is the snapshot's, or the parameters are rewritten.
@@ -625,7 +630,7 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
         return ids.status().WithContext("state store " + state_store.DisplayUrl());
       }
       listed = std::move(ids).value();
-      if (!listed->empty()) max_referenced = std::max(max_referenced, *listed->rbegin());
+      if (!listed->empty()) max_referenced = std::max(max_referenced, listed->back());
     }
     auto at_least = [&](const char* name, int64_t floor) {
       int64_t& next = sequences[name];
@@ -657,7 +662,9 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
                               backup.Details(*entry));
       std::vector<uint64_t> missing;
       for (uint64_t object_id : details->object_ids) {
-        if (!listed->contains(object_id)) missing.push_back(object_id);
+        if (!std::binary_search(listed->begin(), listed->end(), object_id)) {
+          missing.push_back(object_id);
+        }
       }
       summary.objects_checked = details->object_ids.size();
       if (!missing.empty()) {
@@ -666,6 +673,8 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
             id, missing.size(), state_store.DisplayUrl(), dir, internal::JoinIds(missing)));
       }
     }
+
+    listed.reset();  // only the floor and the integrity check needed the ids
 
     // 8. The target.
     Step(options, "inspecting target meta store " + target.DisplayUrl());
@@ -685,6 +694,12 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
     RWMETA_ASSIGN_OR_RETURN(auto reader, backup.OpenSnapshot(id));
     RWMETA_ASSIGN_OR_RETURN(backup::SnapshotContents contents, reader->ReadAll(&visitor));
     RWMETA_RETURN_IF_ERROR(internal::CheckAgainstEntry(contents, *entry, object));
+    // What grows with the cluster and restore no longer needs goes before the checkpoint, the
+    // peak of a restore's memory: the header's per-state-table maps and object ids (the version
+    // itself holds the same facts).
+    std::map<uint32_t, uint64_t>().swap(contents.header.table_committed_epochs);
+    std::map<uint32_t, uint64_t>().swap(contents.header.table_compaction_group_ids);
+    std::vector<uint64_t>().swap(contents.header.object_ids);
     return contents;
   }();
   if (!read.ok()) {
@@ -693,7 +708,7 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
     return read.status().WithContext(fmt::format("meta snapshot {}", id));
   }
   RWMETA_RETURN_IF_ERROR(visitor.DecideIfUndecided());
-  const backup::SnapshotContents& contents = *read;
+  backup::SnapshotContents& contents = *read;
   const SnapshotFacts& facts = visitor.facts();
   summary.hummock_version_id = contents.version.id();
 
@@ -737,6 +752,8 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
         visitor.Finish(static_cast<int64_t>(summary.generation), summary.snapshot_id));
     Step(options, fmt::format("committing {} rows into {}", summary.rows, target.DisplayUrl()));
     Status committed = loader->Finish();
+    // Released now: a pooled store's connection then serves ClearMarker below.
+    loader.reset();
     if (!committed.ok()) {
       return committed.WithContext("target meta store " + target.DisplayUrl() + ": commit");
     }
@@ -745,7 +762,8 @@ Result<RestoreSummary> RestoreMeta(backup::BackupStorage& backup, metastore::Met
        fmt::format("writing the Hummock version {} checkpoint to {}", contents.version.id(),
                    hummock::CheckpointKey(dir, summary.generation)));
   hummock::HummockVersionCheckpoint checkpoint;
-  *checkpoint.mutable_version() = contents.version;
+  // Moved, not copied: the decoded version is the largest thing a restore holds.
+  checkpoint.mutable_version()->Swap(&contents.version);
   // Stale objects stay empty: objects of the old cluster that nothing references are garbage for
   // the next full GC.
   Status written = hummock::WriteCheckpoint(state_store, dir, checkpoint, summary.generation);

@@ -44,14 +44,18 @@ Status CheckAgainstEntry(const backup::SnapshotContents& c, const backup::Snapsh
   return Status::Ok();
 }
 
-Result<std::set<uint64_t>> ListSstObjectIds(objstore::ObjectStore& state_store,
-                                            std::string_view directory) {
+Result<std::vector<uint64_t>> ListSstObjectIds(objstore::ObjectStore& state_store,
+                                               std::string_view directory) {
   RWMETA_ASSIGN_OR_RETURN(std::vector<objstore::ObjectMeta> objects,
                           state_store.List(objstore::DirectoryPrefix(directory)));
-  std::set<uint64_t> ids;
+  std::vector<uint64_t> ids;
   for (const objstore::ObjectMeta& o : objects) {
-    if (std::optional<uint64_t> id = hummock::ParseSstObjectKey(directory, o.key)) ids.insert(*id);
+    if (std::optional<uint64_t> id = hummock::ParseSstObjectKey(directory, o.key)) {
+      ids.push_back(*id);
+    }
   }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
 }
 

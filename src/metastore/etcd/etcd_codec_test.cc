@@ -212,10 +212,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 TEST(EtcdUrlTest, FullForm) {
-  ASSERT_OK_AND_ASSIGN(
-      EtcdMetaStoreOptions o,
-      ParseEtcdUrl("ETCD://ro%40ot:p%2Fw%3A@h1:2380,10.0.0.2,[::1]:2381/my/meta/"
-                   "?max_txn_ops=64&page_size=10&max_txn_bytes=1000&timeout_ms=250"));
+  ASSERT_OK_AND_ASSIGN(EtcdMetaStoreOptions o,
+                       ParseEtcdUrl("ETCD://ro%40ot:p%2Fw%3A@h1:2380,10.0.0.2,[::1]:2381/my/meta/"
+                                    "?max_txn_ops=64&page_size=10&max_txn_bytes=1000&timeout_ms=250"
+                                    "&bulk_load_txns_in_flight=3"));
   EXPECT_THAT(o.endpoints, ElementsAre("h1:2380", "10.0.0.2:2379", "[::1]:2381"));
   EXPECT_EQ(o.username, "ro@ot");
   EXPECT_EQ(o.password, "p/w:");
@@ -223,6 +223,7 @@ TEST(EtcdUrlTest, FullForm) {
   EXPECT_EQ(o.max_txn_ops, 64);
   EXPECT_EQ(o.page_size, 10);
   EXPECT_EQ(o.max_txn_bytes, 1000);
+  EXPECT_EQ(o.bulk_load_txns_in_flight, 3);
   EXPECT_EQ(o.timeout_ms, 250);
 }
 

@@ -741,9 +741,13 @@ Result<EtcdMetaStoreOptions> ParseEtcdUrl(std::string_view text) {
       RWMETA_ASSIGN_OR_RETURN(options.max_txn_bytes, PositiveParam(text, key, value));
     } else if (key == "timeout_ms") {
       RWMETA_ASSIGN_OR_RETURN(options.timeout_ms, PositiveParam(text, key, value));
+    } else if (key == "bulk_load_txns_in_flight") {
+      RWMETA_ASSIGN_OR_RETURN(int64_t v, PositiveParam(text, key, value));
+      options.bulk_load_txns_in_flight = static_cast<int>(std::min<int64_t>(v, 1024));
     } else {
       return bad(fmt::format(
-          "unknown parameter '{}' (expected max_txn_ops, page_size, max_txn_bytes, timeout_ms)",
+          "unknown parameter '{}' (expected max_txn_ops, page_size, max_txn_bytes, timeout_ms, "
+          "bulk_load_txns_in_flight)",
           key));
     }
   }
@@ -767,9 +771,11 @@ Result<std::unique_ptr<EtcdMetaStore>> EtcdMetaStore::Open(EtcdMetaStoreOptions 
     return InvalidArgumentError(
         fmt::format("etcd meta store: max_txn_ops {} is below 8", options.max_txn_ops));
   }
-  if (options.page_size < 1 || options.max_txn_bytes < 1 || options.timeout_ms < 1) {
+  if (options.page_size < 1 || options.max_txn_bytes < 1 || options.timeout_ms < 1 ||
+      options.bulk_load_txns_in_flight < 1) {
     return InvalidArgumentError(
-        "etcd meta store: page_size, max_txn_bytes and timeout_ms must be positive");
+        "etcd meta store: page_size, max_txn_bytes, timeout_ms and bulk_load_txns_in_flight must "
+        "be positive");
   }
   auto shared = std::make_shared<Shared>();
   shared->model = &model;
@@ -933,6 +939,7 @@ EtcdBulkLoader::~EtcdBulkLoader() = default;
 Status EtcdBulkLoader::Add(const TableSchema& table, const Row& row) {
   const Shared& s = *shared_;
   if (finished_) return FailedPreconditionError(fmt::format("{}: load finished", s.Where()));
+  if (!failed_.ok()) return failed_;
   const TableSchema* schema = s.model->Find(table.name);
   if (schema == nullptr) {
     return InvalidArgumentError(fmt::format("table {} is not in the model", table.name));
@@ -958,36 +965,53 @@ Status EtcdBulkLoader::Add(const TableSchema& table, const Row& row) {
   return Status::Ok();
 }
 
-Status EtcdBulkLoader::Flush() {
-  if (batch_.empty()) return Status::Ok();
-  const Shared& s = *shared_;
+Status EtcdBulkLoader::SendBatch(const Shared& s, int64_t marker_revision,
+                                 std::vector<std::pair<std::string, std::string>> batch) {
   TxnRequest txn;
-  *txn.add_compare() = CreateCompare(etcd::MarkerKey(s.prefix()), marker_revision_);
-  for (const auto& [key, value] : batch_) {
+  *txn.add_compare() = CreateCompare(etcd::MarkerKey(s.prefix()), marker_revision);
+  for (auto& [key, value] : batch) {
     *txn.add_compare() = CreateCompare(key, 0);  // absent
     AddPut(txn, key, value);
   }
   RWMETA_ASSIGN_OR_RETURN(TxnResponse r, s.client->Txn(txn));
-  if (!r.succeeded()) {
-    RWMETA_ASSIGN_OR_RETURN(MetaState meta, ReadMeta(s));
-    if (meta.marker_create != marker_revision_) {
-      return AbortedError(fmt::format(
-          "{}: another restore took over the store (its bulk-load marker changed); this one stops",
-          s.Where()));
-    }
-    for (const auto& [key, value] : batch_) {
-      RangeRequest probe;
-      probe.set_key(key);
-      probe.set_count_only(true);
-      RWMETA_ASSIGN_OR_RETURN(RangeResponse found, s.client->Range(probe));
-      if (found.count() > 0) {
-        return AlreadyExistsError(fmt::format("{}: key {} is already stored (loaded twice)",
-                                              s.Where(), etcd::PrintableKey(key)));
-      }
-    }
-    return AbortedError(fmt::format("{}: a bulk-load batch lost a race; redo the load", s.Where()));
+  if (r.succeeded()) return Status::Ok();
+  RWMETA_ASSIGN_OR_RETURN(MetaState meta, ReadMeta(s));
+  if (meta.marker_create != marker_revision) {
+    return AbortedError(fmt::format(
+        "{}: another restore took over the store (its bulk-load marker changed); this one stops",
+        s.Where()));
   }
+  for (const auto& [key, value] : batch) {
+    RangeRequest probe;
+    probe.set_key(key);
+    probe.set_count_only(true);
+    RWMETA_ASSIGN_OR_RETURN(RangeResponse found, s.client->Range(probe));
+    if (found.count() > 0) {
+      return AlreadyExistsError(fmt::format("{}: key {} is already stored (loaded twice)",
+                                            s.Where(), etcd::PrintableKey(key)));
+    }
+  }
+  return AbortedError(fmt::format("{}: a bulk-load batch lost a race; redo the load", s.Where()));
+}
+
+Status EtcdBulkLoader::AwaitOldest() {
+  std::future<Status> outcome = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  Status s = outcome.get();
+  if (!s.ok() && failed_.ok()) failed_ = s;
+  return failed_;
+}
+
+Status EtcdBulkLoader::Flush() {
+  if (batch_.empty()) return Status::Ok();
+  const size_t limit = static_cast<size_t>(shared_->options.bulk_load_txns_in_flight);
+  while (in_flight_.size() >= limit) RWMETA_RETURN_IF_ERROR(AwaitOldest());
   rows_loaded_ += static_cast<int64_t>(batch_.size());
+  // The task holds the store's shared state: it outlives nothing it uses.
+  in_flight_.push_back(std::async(std::launch::async, [shared = shared_, marker = marker_revision_,
+                                                       batch = std::move(batch_)]() mutable {
+    return SendBatch(*shared, marker, std::move(batch));
+  }));
   batch_.clear();
   batch_bytes_ = 0;
   return Status::Ok();
@@ -996,7 +1020,12 @@ Status EtcdBulkLoader::Flush() {
 Status EtcdBulkLoader::Finish() {
   const Shared& s = *shared_;
   if (finished_) return FailedPreconditionError(fmt::format("{}: load finished", s.Where()));
-  RWMETA_RETURN_IF_ERROR(Flush());
+  finished_ = true;
+  Status flushed = failed_.ok() ? Flush() : failed_;
+  // Every batch is answered before the marker goes (or the load stops).
+  while (!in_flight_.empty()) AwaitOldest().IgnoreError();  // failed_ keeps the first failure
+  if (!flushed.ok()) return flushed;
+  RWMETA_RETURN_IF_ERROR(failed_);
   TxnRequest txn;
   *txn.add_compare() = CreateCompare(etcd::MarkerKey(s.prefix()), marker_revision_);
   AddDelete(txn, etcd::MarkerKey(s.prefix()));
@@ -1006,7 +1035,6 @@ Status EtcdBulkLoader::Finish() {
         "{}: another restore took over the store (its bulk-load marker changed); this one stops",
         s.Where()));
   }
-  finished_ = true;
   return Status::Ok();
 }
 

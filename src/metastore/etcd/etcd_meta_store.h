@@ -40,7 +40,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -65,6 +67,10 @@ struct EtcdMetaStoreOptions {
   int64_t page_size = 500;
   // Bytes of row data per bulk-load Txn; keep below etcd's --max-request-bytes (1.5 MiB default).
   int64_t max_txn_bytes = 1 << 20;
+  // Bulk-load Txns sent before the answer to the oldest is awaited. etcd commits the requests it
+  // has at hand together, with one disk sync, where one at a time each waits for a sync of its
+  // own (most of a restore's time). Memory: up to this many batches of max_txn_bytes.
+  int bulk_load_txns_in_flight = 8;
   // Deadline of each etcd call.
   int64_t timeout_ms = 5000;
   // Tests only: see EtcdClientOptions::drop_write_response_for_testing.
@@ -137,6 +143,9 @@ class EtcdMetaStore final : public MetaStore {
 
 // Loads rows into a store in batches of Txns, all-or-nothing for readers: the marker written by
 // BeginBulkLoad stays until Finish, and every other entry point refuses a store that has it.
+// Up to EtcdMetaStoreOptions::bulk_load_txns_in_flight batches travel at once (from threads of
+// their own; each still compares the marker and the absence of its keys), so a refusal may be
+// reported by a later Add or by Finish, which waits for every batch before removing the marker.
 // Rows are validated against the model (InvalidArgument) but unique and foreign keys are not
 // checked: the rows come from a consistent snapshot. Loading the same primary key twice is
 // AlreadyExists. If another load took over the prefix (its re-run deleted our marker), Add and
@@ -151,13 +160,19 @@ class EtcdBulkLoader final : public BulkLoader {
   // Sends the last batch and removes the marker.
   Status Finish() override;
 
-  // Rows sent to etcd so far.
+  // Rows sent to etcd so far (the answers to the last batches may still be on their way).
   int64_t rows_loaded() const { return rows_loaded_; }
 
  private:
   friend class EtcdMetaStore;
   EtcdBulkLoader(std::shared_ptr<EtcdMetaStore::Shared> shared, int64_t marker_revision);
+  // Sends the batch (without waiting for it when fewer than the limit are in flight).
   Status Flush();
+  // Waits for the oldest batch in flight; returns the first failure of any batch.
+  Status AwaitOldest();
+  // Sends one batch and diagnoses a failed compare. Runs on a thread of its own.
+  static Status SendBatch(const EtcdMetaStore::Shared& shared, int64_t marker_revision,
+                          std::vector<std::pair<std::string, std::string>> batch);
 
   std::shared_ptr<EtcdMetaStore::Shared> shared_;
   // Create revision of our marker: every batch compares it, so a load that lost the prefix to a
@@ -166,6 +181,10 @@ class EtcdBulkLoader final : public BulkLoader {
   std::vector<std::pair<std::string, std::string>> batch_;  // key, encoded row
   int64_t batch_bytes_ = 0;
   int64_t rows_loaded_ = 0;
+  // The outcomes of the batches sent and not yet awaited, oldest first. Destroying the loader
+  // waits for each (a future of std::async), so no batch outlives it.
+  std::deque<std::future<Status>> in_flight_;
+  Status failed_;  // the first failure of a batch
   bool finished_ = false;
 };
 

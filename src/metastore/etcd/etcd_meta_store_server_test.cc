@@ -550,6 +550,28 @@ TEST_F(EtcdMetaStoreTest, BulkLoadBatchesByBytesToo) {
   EXPECT_EQ(rows[499], (std::pair<std::string, std::string>{Name(499), value}));
 }
 
+// Batches travel several at once; a key loaded again in a later batch is still refused (by a later
+// Add or by Finish), and the store stays hidden until a re-run.
+TEST_F(EtcdMetaStoreTest, BatchesInFlightStillRefuseAKeyLoadedTwice) {
+  ASSERT_OK_AND_ASSIGN(auto store, OpenUrl(FreshUrl("max_txn_ops=16&bulk_load_txns_in_flight=4")));
+  ASSERT_OK_AND_ASSIGN(auto loader, store->BeginEtcdBulkLoad());
+  Status refused;
+  for (int i = 0; i < 100 && refused.ok(); ++i) {
+    // Name(5) again in the fifth batch, while earlier batches may still be in flight.
+    refused = loader->Add(Params(), Param(Name(i == 70 ? 5 : i), "loaded"));
+  }
+  if (refused.ok()) refused = loader->Finish();
+  EXPECT_THAT(refused, StatusIs(StatusCode::kAlreadyExists, HasSubstr("loaded twice")));
+  loader.reset();
+  ASSERT_OK_AND_ASSIGN(SchemaState state, store->Inspect());
+  EXPECT_TRUE(state.unfinished_bulk_load);
+  ASSERT_OK_AND_ASSIGN(auto rerun, store->BeginBulkLoad());
+  ASSERT_OK(rerun->Add(Params(), Param(Name(5), "again")));
+  ASSERT_OK(rerun->Finish());
+  ASSERT_OK_AND_ASSIGN(auto rows, CommittedParams(*store));
+  EXPECT_THAT(rows, ElementsAre(std::pair<std::string, std::string>{Name(5), "again"}));
+}
+
 TEST_F(EtcdMetaStoreTest, ASecondBulkLoadTakesOverAndTheFirstStops) {
   ASSERT_OK_AND_ASSIGN(auto store, OpenUrl(FreshUrl("max_txn_ops=16")));
   ASSERT_OK_AND_ASSIGN(auto first, store->BeginBulkLoad());

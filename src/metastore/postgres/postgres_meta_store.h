@@ -26,7 +26,11 @@
 //   run on the same connection.
 // - BeginBulkLoad: one SERIALIZABLE transaction; each run of one table's rows is one COPY ... FROM
 //   STDIN in binary format (no savepoint, no round trip per row). The server checks keys as rows
-//   arrive and foreign keys at the end of each COPY; a refusal fails the COPY and the load.
+//   arrive; the schema's foreign keys are dropped inside the transaction and added back before
+//   its commit (as pg_restore does: one check over all rows instead of a query per row), so a row
+//   without its parent fails Finish. A refusal fails the load; a rollback or a crash leaves the
+//   constraints as they were. The load holds ACCESS EXCLUSIVE locks on the tables from
+//   BeginBulkLoad to its end: other sessions' reads of them wait (lock_timeout) meanwhile.
 //
 // Migrate serializes concurrent migrators with a transaction-level advisory lock and runs each
 // step, DDL included, in one transaction (PostgreSQL's DDL is transactional). On a database with no
@@ -54,6 +58,7 @@
 //   | Inspect, BeginSnapshotRead  | everything                                                  |
 //   | BeginTransaction            | everything; conflicting transactions abort at write/commit  |
 //   | Migrate                     | everything; migrators take turns on an advisory lock        |
+//   | BeginBulkLoad ... Finish    | nothing reading or writing the model's tables (they wait)   |
 #pragma once
 
 #include <memory>

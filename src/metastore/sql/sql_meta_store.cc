@@ -428,10 +428,21 @@ class SqlBulkLoader final : public BulkLoader {
     return Status::Ok();
   }
 
+  // Drops what the connection suspends for the load (SuspendChecksForLoad); Finish restores it.
+  Status SuspendChecks() {
+    RWMETA_ASSIGN_OR_RETURN(resume_, txn_->connection().SuspendChecksForLoad("bulk load: begin"));
+    return Status::Ok();
+  }
+
   Status Finish() override {
     RWMETA_RETURN_IF_ERROR(CheckUsable());
     finished_ = true;
     RWMETA_RETURN_IF_ERROR(EndTable());
+    // Each statement checks every loaded row at once; a refusal ends the transaction, which the
+    // destructor rolls back.
+    for (const std::string& statement : resume_) {
+      RWMETA_RETURN_IF_ERROR(txn_->connection().Exec(statement, "bulk load: restore checks"));
+    }
     return txn_->Commit();
   }
 
@@ -506,6 +517,8 @@ class SqlBulkLoader final : public BulkLoader {
   std::vector<SqlParam> batch_;
   int batch_rows_ = 0;
   int64_t batch_bytes_ = 0;
+  // The statements that restore what SuspendChecks dropped, run by Finish.
+  std::vector<std::string> resume_;
   bool finished_ = false;
   Status failed_;  // the failure that ended the load, if any
 };
@@ -625,7 +638,9 @@ Result<std::unique_ptr<BulkLoader>> SqlMetaStore::BeginBulkLoad() {
   }
   auto txn = std::make_unique<SqlTransaction>(shared_, std::move(conn), /*read_only=*/false);
   RWMETA_RETURN_IF_ERROR(CheckEmptyForBulkLoad(*this, *txn));
-  return std::unique_ptr<BulkLoader>(std::make_unique<SqlBulkLoader>(shared_, std::move(txn)));
+  auto loader = std::make_unique<SqlBulkLoader>(shared_, std::move(txn));
+  RWMETA_RETURN_IF_ERROR(loader->SuspendChecks());
+  return std::unique_ptr<BulkLoader>(std::move(loader));
 }
 
 }  // namespace rwmeta::metastore::sql

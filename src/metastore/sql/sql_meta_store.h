@@ -27,7 +27,10 @@
 // (PostgreSQL: COPY ... FROM STDIN in binary format), else as multi-row INSERTs of up to
 // SqlBackendSpec::bulk_insert_rows rows and bulk_insert_max_bytes bytes, prepared once per batch
 // size (MySQL). The server checks keys and foreign keys; a refused row ends the load (meta_store.h
-// says why), reported by the Add that sent its batch or by Finish.
+// says why), reported by the Add that sent its batch or by Finish. Where the connection suspends
+// checks for the load (SqlConnection::SuspendChecksForLoad; PostgreSQL: its foreign keys, as
+// pg_restore adds them after the data), Finish puts them back before the commit, and a row they
+// refuse fails Finish.
 //
 // Thread-safe as MetaStore requires; a SqlConnection is used by one thread at a time.
 #pragma once
@@ -135,6 +138,15 @@ class SqlConnection {
   virtual Result<std::unique_ptr<SqlTableLoad>> OpenTableLoad(const TableSchema& /*table*/,
                                                               std::string_view /*context*/) {
     return std::unique_ptr<SqlTableLoad>();
+  }
+
+  // Called by a bulk load inside its transaction, after its emptiness check: drops the checks the
+  // server makes faster once over every loaded row than row by row as rows arrive, and returns the
+  // statements that put them back exactly as they were, which the load runs before its commit (a
+  // refused row then fails that statement, errors as Run). Empty (the default): nothing dropped.
+  // Nothing of it outlives the transaction: a rollback restores the checks with the rows.
+  virtual Result<std::vector<std::string>> SuspendChecksForLoad(std::string_view /*context*/) {
+    return std::vector<std::string>();
   }
 
   // Commits the open transaction. Aborted if the server rolled it back instead.
